@@ -1,0 +1,18 @@
+// The subcommands of `vmforge`. Each lives in cli/cmd_<name>.cpp; main.cpp holds the table.
+// Every command returns the process exit status: 0 success, 1 failed operation or bad manifest,
+// 2 usage error (`plan`: 0 no changes, 2 changes, 1 error).
+#pragma once
+
+namespace vmforge::cli {
+
+using CommandFn = int (*)(int argc, char** argv);  // argv[0] is the subcommand name
+
+struct Command {
+  const char* name;
+  CommandFn run;
+  const char* summary;
+};
+
+// One declaration per subcommand, defined in cli/cmd_<name>.cpp.
+
+}  // namespace vmforge::cli

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs what vmforge needs to build, test and run, from Debian's archive only. Idempotent.
+set -eu
+packages="meson ninja-build g++ pkg-config python3
+  libtomlplusplus-dev libsimdjson-dev libsystemd-dev libfmt-dev catch2 libisofs-dev
+  qemu-system-x86 qemu-utils
+  busybox-static cpio kmod zstd xz-utils xorriso genisoimage
+  systemd golang-go golang-github-kata-containers-govmm-dev
+  clang libclang-rt-14-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "vmforge: missing Debian packages:$missing; run this script as root (or with sudo) to install them." >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
