@@ -1,0 +1,80 @@
+// Plan: what `vmforge run` executes for a manifest: the frozen QEMU argv and the hotplug steps
+// applied over QMP while QEMU is paused (and, with the same builders, later live changes).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/base/diagnostic.hpp"
+#include "compiler/base/result.hpp"
+
+namespace vmforge {
+
+struct Vm;
+
+/// The QMP monitor listens on this inherited fd: the supervisor creates the listening unix
+/// socket `<state dir>/qmp.sock` and maps it to fd 3 in the QEMU child.
+inline constexpr int kQmpListenFd = 3;
+
+/// The chardev id of that monitor (reserved: user ids cannot start with "vmforge").
+inline constexpr std::string_view kQmpChardevId = "vmforge-qmp";
+
+/// When a QMP call counts as done: its reply, or an event naming the device (unplug waits for
+/// DEVICE_DELETED with data.device == device_id, never for device_del's reply alone).
+/// (Kind is scoped: an unscoped `event` enumerator would clash with the `event` member.)
+struct Completion {
+  enum class Kind { reply, event };
+  Kind kind = Kind::reply;
+  std::string event;
+  std::string device_id;
+  std::uint32_t timeout_ms = 0;
+};
+
+struct QmpCall {
+  std::string command;
+  std::string arguments;  // JSON object text, e.g. {"id":"data1"}
+  Completion completion;
+};
+
+/// One step of a plan. `resource` names what it belongs to ("disk:data1"); `undo` reverts the
+/// step when a later step of the same change fails (none for steps that cannot be reverted).
+struct PlanStep {
+  std::string resource;
+  QmpCall call;
+  std::optional<QmpCall> undo;
+};
+
+/// `argv` holds the arguments after the program name; `run` executes `qemu_binary` with
+/// exactly these, fd 3 being the QMP listening socket.
+struct Plan {
+  std::string name;
+  std::string qemu_binary;
+  std::string manifest_sha256;
+  std::vector<std::string> argv;
+  std::vector<PlanStep> steps;
+};
+
+/// Lowers a validated model to its frozen argv and boot-time hotplug steps. Deterministic:
+/// the same model gives the same bytes. Fails only when a value cannot be put into QEMU's
+/// syntax (validation normally rejects those first). `manifest_sha256` is left empty: the
+/// caller hashes the manifest bytes it read.
+Result<Plan, Diagnostics> lower(const Vm& vm);
+
+/// The steps that add `resource` ("disk:ID", "net:ID", "serial:ID", "console:ID",
+/// "channel:ID", "vsock:ID", "fs:ID", "vfio:ID", "cpu:N", "dimm:ID", "balloon:ID") to a running
+/// VM built from `vm`, and those that remove it again. Both the boot plan and live changes use
+/// them. An unknown resource, or one that cannot be hot-plugged, is an Error.
+Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource);
+Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource);
+
+/// The JSON `vmforge compile` prints: {"name","qemu","argv":[...],"plan":[...],
+/// "manifest_sha256"}, one argv element and one step per line so diffs stay readable.
+std::string render_plan_json(const Plan& plan);
+
+/// One step as {"resource","command","arguments","completion","undo"}.
+std::string render_step_json(const PlanStep& step);
+
+}  // namespace vmforge
