@@ -1,0 +1,78 @@
+// write_file_atomic: temp file + fsync + rename + fsync of the directory.
+#include "supervisor/core/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "compiler/base/unique_fd.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+Error fail(std::string_view what, const std::string& path) {
+  int err = errno;
+  return Error(fmt::format("Failed to {} '{}': {}", what, path, std::strerror(err)), err);
+}
+
+Result<void> write_all(int fd, std::string_view content, const std::string& path) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return unexpected(fail("write", path));
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+std::string directory_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<void> write_and_sync(const std::string& tmp, std::string_view content, mode_t mode) {
+  UniqueFd fd(mkostemp(const_cast<char*>(tmp.c_str()), O_CLOEXEC));
+  if (!fd) return unexpected(fail("create temporary file", tmp));
+  VMFORGE_TRY_VOID(write_all(fd.get(), content, tmp));
+  if (fchmod(fd.get(), mode) < 0) return unexpected(fail("set the mode of", tmp));
+  if (fsync(fd.get()) < 0) return unexpected(fail("sync", tmp));
+  return {};
+}
+
+}  // namespace
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  std::string tmp = path + ".XXXXXX";
+  auto written = write_and_sync(tmp, content, mode);
+  if (written && ::rename(tmp.c_str(), path.c_str()) < 0) written = unexpected(fail("rename", tmp));
+  if (!written) {
+    if (tmp.find("XXXXXX") == std::string::npos) (void)::unlink(tmp.c_str());
+    return written;
+  }
+  std::string dir = directory_of(path);
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd || fsync(dir_fd.get()) < 0) return unexpected(fail("sync directory", dir));
+  return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return unexpected(fail("open", path));
+  std::string content;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return unexpected(fail("read", path));
+    if (n == 0) return content;
+    content.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace vmforge::supervisor

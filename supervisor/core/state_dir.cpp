@@ -1,0 +1,81 @@
+// Resolving and creating a VM's state directory.
+#include "supervisor/core/state_dir.hpp"
+
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace vmforge::supervisor {
+namespace {
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+Result<std::string> choose_dir(std::string_view name, const std::optional<std::string>& runtime_root) {
+  if (runtime_root) return fmt::format("{}/{}", *runtime_root, name);
+  if (auto root = env("VMFORGE_RUNTIME_DIR")) return fmt::format("{}/{}", *root, name);
+  if (auto dirs = env("RUNTIME_DIRECTORY")) return dirs->substr(0, dirs->find(':'));
+  if (geteuid() == 0) return fmt::format("/run/vmforge/{}", name);
+  if (auto xdg = env("XDG_RUNTIME_DIR")) return fmt::format("{}/vmforge/{}", *xdg, name);
+  return unexpected(Error(
+      "Cannot find a runtime directory: XDG_RUNTIME_DIR is not set. Set it, or pass "
+      "'--runtime-dir DIR' (or VMFORGE_RUNTIME_DIR).",
+      ENOENT));
+}
+
+}  // namespace
+
+Result<void> check_vm_name(std::string_view name) {
+  bool valid = !name.empty() && name != "." && name != "..";
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    valid = valid && ok;
+  }
+  if (!valid) {
+    return unexpected(Error(
+        fmt::format("Invalid VM name '{}': use letters, digits, '_', '.' and '-' only.", name), EINVAL));
+  }
+  return {};
+}
+
+Result<StateDir> resolve_state_dir(std::string_view name, const std::optional<std::string>& runtime_root) {
+  VMFORGE_TRY_VOID(check_vm_name(name));
+  VMFORGE_TRY(std::string dir, choose_dir(name, runtime_root));
+  StateDir state{std::move(dir)};
+  // The longest socket name is control.sock; sun_path needs room for the NUL too.
+  if (state.control_socket().size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return unexpected(Error(
+        fmt::format("State directory '{}' is too long for a unix socket path ({} bytes at most); "
+                    "choose a shorter '--runtime-dir'.",
+                    state.dir, sizeof(sockaddr_un{}.sun_path) - 1 - std::strlen("/control.sock")),
+        ENAMETOOLONG));
+  }
+  return state;
+}
+
+Result<void> create_state_dir(const StateDir& state) {
+  for (size_t slash = state.dir.find('/', 1); slash != std::string::npos;
+       slash = state.dir.find('/', slash + 1)) {
+    std::string parent = state.dir.substr(0, slash);
+    if (mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) {
+      return unexpected(Error(fmt::format("Failed to create directory '{}': {}", parent, std::strerror(errno)), errno));
+    }
+  }
+  if (mkdir(state.dir.c_str(), 0700) < 0 && errno != EEXIST) {
+    return unexpected(
+        Error(fmt::format("Failed to create state directory '{}': {}", state.dir, std::strerror(errno)), errno));
+  }
+  return {};
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,37 @@
+// StateDir: where one VM's runtime files live (sockets, pidfile, lock, last applied manifest).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "compiler/base/result.hpp"
+
+namespace vmforge::supervisor {
+
+/// Paths of the files in a VM's state directory. All absolute or relative to the caller's
+/// working directory, exactly as the root was given.
+struct StateDir {
+  std::string dir;
+
+  std::string qmp_socket() const { return dir + "/qmp.sock"; }
+  std::string control_socket() const { return dir + "/control.sock"; }
+  std::string qemu_pidfile() const { return dir + "/qemu.pid"; }
+  std::string lock_file() const { return dir + "/lock"; }
+  std::string applied_manifest() const { return dir + "/manifest.toml"; }
+};
+
+/// Checks a VM name as it appears in a path: [A-Za-z0-9_.-], not empty, not "." or "..".
+Result<void> check_vm_name(std::string_view name);
+
+/// Resolves the state directory of VM `name`, first match wins:
+///   `runtime_root` (from --runtime-dir), then $VMFORGE_RUNTIME_DIR: ROOT/NAME;
+///   $RUNTIME_DIRECTORY (set by systemd's RuntimeDirectory=; its first entry);
+///   /run/vmforge/NAME when running as root; $XDG_RUNTIME_DIR/vmforge/NAME otherwise.
+/// Fails when none applies or when the socket paths would not fit in sockaddr_un.
+Result<StateDir> resolve_state_dir(std::string_view name, const std::optional<std::string>& runtime_root);
+
+/// Creates the directory (and missing parents) with mode 0700 for the last component.
+Result<void> create_state_dir(const StateDir& state);
+
+}  // namespace vmforge::supervisor

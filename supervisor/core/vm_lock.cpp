@@ -1,0 +1,45 @@
+// The per-VM supervisor lock.
+#include "supervisor/core/vm_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace vmforge::supervisor {
+namespace {
+
+pid_t read_pid(int fd) {
+  char buf[32] = {};
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  return static_cast<pid_t>(std::strtol(buf, nullptr, 10));
+}
+
+}  // namespace
+
+Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name) {
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return unexpected(Error(fmt::format("Failed to open lock file '{}': {}", path, std::strerror(errno)), errno));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK) {
+      return unexpected(Error(fmt::format("Failed to lock '{}': {}", path, std::strerror(errno)), errno));
+    }
+    return unexpected(Error(fmt::format("VM '{}' is already running under supervisor PID {}; "
+                                        "stop it first with 'vmforge stop {}'.",
+                                        vm_name, read_pid(fd.get()), vm_name),
+                            EBUSY));
+  }
+  std::string pid = fmt::format("{}\n", getpid());
+  if (ftruncate(fd.get(), 0) < 0 || pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    return unexpected(Error(fmt::format("Failed to write lock file '{}': {}", path, std::strerror(errno)), errno));
+  }
+  return VmLock(std::move(fd));
+}
+
+}  // namespace vmforge::supervisor

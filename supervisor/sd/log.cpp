@@ -1,0 +1,82 @@
+// Logging to journald (structured) or stderr; the only file that includes sd-journal.
+#include "supervisor/sd/log.hpp"
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <systemd/sd-journal.h>
+
+namespace vmforge::sd {
+namespace {
+
+struct LogState {
+  std::string vm_name;
+  bool journal = false;
+  bool debug = false;
+};
+
+LogState& state() {
+  static LogState s;
+  return s;
+}
+
+// JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected to stdout/stderr; it only
+// counts when it still names our stderr (a child may have redirected it).
+bool stderr_is_journal() {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (env == nullptr) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (fstat(STDERR_FILENO, &st) < 0) return false;
+  return st.st_dev == dev && st.st_ino == ino;
+}
+
+void send_to_journal(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  std::vector<std::string> items;
+  items.reserve(3 + fields.size());
+  items.push_back(fmt::format("MESSAGE={}", message));
+  items.push_back(fmt::format("PRIORITY={}", static_cast<int>(level)));
+  if (!state().vm_name.empty()) items.push_back(fmt::format("VM={}", state().vm_name));
+  for (const LogField& f : fields) items.push_back(fmt::format("{}={}", f.name, f.value));
+  std::vector<iovec> iov;
+  iov.reserve(items.size());
+  for (std::string& item : items) iov.push_back(iovec{item.data(), item.size()});
+  (void)sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+}
+
+void send_to_stderr(std::string_view message) {
+  std::string line = state().vm_name.empty() ? std::string(message)
+                                             : fmt::format("{}: {}", state().vm_name, message);
+  line.push_back('\n');
+  // One write per line, so lines from several processes sharing the terminal do not interleave.
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace
+
+void log_setup(std::string_view vm_name) {
+  state().vm_name = std::string(vm_name);
+  state().journal = stderr_is_journal();
+  const char* level = std::getenv("VMFORGE_LOG_LEVEL");
+  state().debug = level != nullptr && std::string_view(level) == "debug";
+}
+
+bool log_to_journal() { return state().journal; }
+
+void log_message(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  if (level == LogLevel::debug && !state().debug) return;
+  if (state().journal) {
+    send_to_journal(level, message, fields);
+  } else {
+    send_to_stderr(message);
+  }
+}
+
+}  // namespace vmforge::sd

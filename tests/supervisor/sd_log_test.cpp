@@ -1,0 +1,66 @@
+// Tests for the logging destination choice and the stderr format.
+#include "supervisor/sd/log.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "supervisor/core/atomic_file.hpp"
+#include "tests/supervisor/temp_dir.hpp"
+
+namespace {
+
+// Points stderr at `path` for the lifetime of the object.
+class StderrTo {
+ public:
+  explicit StderrTo(const std::string& path) : saved_(dup(STDERR_FILENO)) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+  }
+  ~StderrTo() {
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+  }
+
+ private:
+  int saved_;
+};
+
+}  // namespace
+
+TEST_CASE("without the journal, messages go to stderr prefixed with the VM name", "[log]") {
+  vmforge::test::TempDir tmp;
+  std::string path = tmp.path() + "/err";
+  unsetenv("JOURNAL_STREAM");
+  unsetenv("VMFORGE_LOG_LEVEL");
+  {
+    StderrTo redirect(path);
+    vmforge::sd::log_setup("web");
+    CHECK_FALSE(vmforge::sd::log_to_journal());
+    vmforge::sd::log_notice("Sending ACPI power button event to guest.");
+    vmforge::sd::log_debug("not shown");
+    vmforge::sd::log_message(vmforge::sd::LogLevel::info, "QMP event 'RESUME'.", {{"QMP_EVENT", "RESUME"}});
+  }
+  CHECK(*vmforge::supervisor::read_file(path) ==
+        "web: Sending ACPI power button event to guest.\nweb: QMP event 'RESUME'.\n");
+}
+
+TEST_CASE("JOURNAL_STREAM counts only when it names our stderr", "[log]") {
+  vmforge::test::TempDir tmp;
+  std::string path = tmp.path() + "/err";
+  StderrTo redirect(path);
+  struct stat st {};
+  REQUIRE(fstat(STDERR_FILENO, &st) == 0);
+  setenv("JOURNAL_STREAM", fmt::format("{}:{}", st.st_dev, st.st_ino).c_str(), 1);
+  vmforge::sd::log_setup("web");
+  CHECK(vmforge::sd::log_to_journal());
+  setenv("JOURNAL_STREAM", fmt::format("{}:{}", st.st_dev, st.st_ino + 1).c_str(), 1);
+  vmforge::sd::log_setup("web");
+  CHECK_FALSE(vmforge::sd::log_to_journal());
+  unsetenv("JOURNAL_STREAM");
+  vmforge::sd::log_setup("");
+}

@@ -1,0 +1,64 @@
+// Tests for the one-supervisor-per-VM lock.
+#include "supervisor/core/vm_lock.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "supervisor/core/atomic_file.hpp"
+#include "tests/supervisor/temp_dir.hpp"
+
+using vmforge::supervisor::VmLock;
+
+namespace {
+
+// Tries the lock from a child process (flock is per open file, so a second open in the same
+// process would conflict too, but a separate process is what really happens).
+int try_lock_in_child(const std::string& path) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(VmLock::acquire(path, "web") ? 0 : 1);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
+  vmforge::test::TempDir tmp;
+  std::string path = tmp.path() + "/lock";
+  {
+    auto lock = VmLock::acquire(path, "web");
+    REQUIRE(lock);
+    CHECK(*vmforge::supervisor::read_file(path) == std::to_string(getpid()) + "\n");
+    auto second = VmLock::acquire(path, "web");
+    REQUIRE_FALSE(second);
+    CHECK(second.error().errno_value == EBUSY);
+    CHECK(second.error().message ==
+          "VM 'web' is already running under supervisor PID " + std::to_string(getpid()) +
+              "; stop it first with 'vmforge stop web'.");
+    CHECK(try_lock_in_child(path) == 1);
+  }
+  CHECK(try_lock_in_child(path) == 0);
+}
+
+TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
+  vmforge::test::TempDir tmp;
+  std::string path = tmp.path() + "/lock";
+  pid_t holder = fork();
+  if (holder == 0) {
+    auto lock = VmLock::acquire(path, "web");
+    // A child that outlives us (as QEMU outlives a killed supervisor) must not keep the lock.
+    // posix_spawn returns after the exec, when close-on-exec fds are gone from the child.
+    pid_t sleeper = 0;
+    char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("5"), nullptr};
+    if (lock && posix_spawnp(&sleeper, "sleep", nullptr, nullptr, argv, environ) != 0) _exit(2);
+    _exit(lock ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(holder, &status, 0);
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(try_lock_in_child(path) == 0);
+}
