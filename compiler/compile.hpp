@@ -1,0 +1,32 @@
+// Entry points of the compiler front: manifest text -> validated Vm, or every diagnostic.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "compiler/base/diagnostic.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/model.hpp"
+
+namespace vmforge {
+
+/// A manifest's bytes and the path they were read from (as given, for diagnostics).
+struct ManifestSource {
+  std::string path;
+  std::string text;
+};
+
+/// Reads a manifest file. The only failure is an unreadable file (one diagnostic at line 0).
+Result<ManifestSource, Diagnostics> read_manifest(std::string_view path);
+
+/// Parses and validates `text`. `path` is used verbatim in diagnostics, and its directory
+/// (made absolute against the working directory) is the base of relative paths in the
+/// manifest. Pure apart from that: nothing on disk is touched. On failure the diagnostics
+/// are sorted by position; render them with `Diagnostics::render(text)`.
+Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path);
+
+/// read_manifest() + validate_text(). Callers that want to show the source lines under the
+/// diagnostics use the two steps themselves (the text is needed to render).
+Result<Vm, Diagnostics> load_and_validate(std::string_view path);
+
+}  // namespace vmforge
