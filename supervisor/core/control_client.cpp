@@ -1,0 +1,98 @@
+// ControlClient: connect, line I/O with timeouts, reply decoding.
+#include "supervisor/core/control_client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace vmforge::supervisor {
+
+Result<ControlClient> ControlClient::connect(const std::string& path, std::string_view vm_name) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return unexpected(Error(fmt::format("Failed to create socket: {}", std::strerror(errno)), errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return unexpected(Error(fmt::format("Socket path '{}' is too long.", path), ENAMETOOLONG));
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    if (!vm_name.empty() && (err == ENOENT || err == ECONNREFUSED)) {
+      return unexpected(Error(fmt::format("VM '{}' is not running (no supervisor at '{}').", vm_name, path), err));
+    }
+    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(err)), err));
+  }
+  return ControlClient(std::move(fd));
+}
+
+Result<void> ControlClient::send(std::string_view line) {
+  std::string data = std::string(line) + "\n";
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return unexpected(Error(fmt::format("Failed to send request: {}", std::strerror(errno)), errno));
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<std::string> ControlClient::read_line(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (size_t nl = buffer_.find('\n'); nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    int wait_ms = -1;
+    if (timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return unexpected(Error("Timed out waiting for the supervisor.", ETIMEDOUT));
+      wait_ms = static_cast<int>(left.count());
+    }
+    pollfd p{fd_.get(), POLLIN, 0};
+    int r = poll(&p, 1, wait_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return unexpected(Error(fmt::format("Failed to wait for the supervisor: {}", std::strerror(errno)), errno));
+    if (r == 0) continue;
+    char buf[65536];
+    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return unexpected(Error(fmt::format("Failed to read from the supervisor: {}", std::strerror(errno)), errno));
+    if (n == 0) return unexpected(Error("Connection closed.", ECONNRESET));
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Result<JsonValue> ControlClient::call(std::string_view request_line, std::chrono::milliseconds timeout) {
+  if (auto sent = send(request_line); !sent) {
+    // A supervisor that refuses us says why before closing: prefer its words to EPIPE.
+    auto refusal = read_line(std::chrono::milliseconds(500));
+    if (!refusal) return unexpected(std::move(sent).error());
+    return reply_value(*refusal);
+  }
+  VMFORGE_TRY(std::string line, read_line(timeout));
+  return reply_value(line);
+}
+
+Result<JsonValue> reply_value(std::string_view line) {
+  auto parsed = parse_json(line);
+  if (!parsed || !parsed->is_object()) {
+    return unexpected(Error("The supervisor sent a malformed reply.", EBADMSG));
+  }
+  if (const JsonValue* value = parsed->find("return")) return *value;
+  if (auto desc = parsed->find_path({"error", "desc"}); desc && desc->is_string()) {
+    return unexpected(Error(std::string(*desc->as_string()), EREMOTEIO));
+  }
+  return unexpected(Error("The supervisor sent a malformed reply.", EBADMSG));
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,196 @@
+// ControlServer and ControlPeer: accepting, peer credentials, line I/O, dispatch by name.
+#include "supervisor/core/control_server.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "supervisor/sd/log.hpp"
+
+namespace vmforge::supervisor {
+
+void ControlPeer::send(std::string_view line) {
+  if (closed()) return;
+  output_.append(line);
+  output_.push_back('\n');
+  if (output_.size() > ControlServer::kMaxQueuedOutput) {
+    sd::log_warning("Control client (uid {}) does not read its replies; disconnecting it.", uid_);
+    close();
+    return;
+  }
+  flush();
+}
+
+void ControlPeer::send_return(const std::optional<JsonValue>& id, std::string_view return_json) {
+  send(control_return(id, return_json));
+}
+
+void ControlPeer::send_error(const std::optional<JsonValue>& id, std::string_view error_class, std::string_view desc) {
+  send(control_error(id, error_class, desc));
+}
+
+Result<void> ControlPeer::start(sd_event* event) {
+  VMFORGE_TRY(io_, sd::add_io<&ControlPeer::on_io>(event, fd_.get(), EPOLLIN, this, "control-client"));
+  return {};
+}
+
+Result<void> ControlPeer::on_io(int, std::uint32_t revents) {
+  std::shared_ptr<ControlPeer> keep = shared_from_this();  // a handler may drop the last other ref
+  if (revents & EPOLLOUT) flush();
+  if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !closed()) handle_input();
+  // Hung up both ways: nobody is left to answer (and epoll would report it again and again).
+  if (revents & (EPOLLHUP | EPOLLERR)) close();
+  return {};
+}
+
+void ControlPeer::handle_input() {
+  for (;;) {
+    std::span<char> room = input_.prepare(64 * 1024);
+    ssize_t n = ::read(fd_.get(), room.data(), room.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) {
+      // EOF: the client may still be waiting for answers (`stop` waits for our exit); keep
+      // the connection for output, drop it once nothing more can be asked or said.
+      input_done_ = true;
+      break;
+    }
+    input_.commit(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < room.size()) break;
+  }
+  for (;;) {
+    auto line = input_.next_line();
+    if (!line) {
+      send_error(std::nullopt, kInvalidRequest,
+                 fmt::format("Request longer than {} bytes; closing the connection.", kMaxRequest));
+      close();
+      return;
+    }
+    if (!*line) break;
+    server_->dispatch(shared_from_this(), **line);
+    if (closed()) return;
+  }
+  if (input_done_) {
+    if (output_.empty() && !subscribed_) {
+      close();
+    } else {
+      (void)io_.set_io_events(output_.empty() ? 0u : std::uint32_t{EPOLLOUT});
+    }
+  }
+}
+
+void ControlPeer::flush() {
+  while (!output_.empty()) {
+    ssize_t n = ::send(fd_.get(), output_.data(), output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0) {
+      close();
+      return;
+    }
+    output_.erase(0, static_cast<size_t>(n));
+  }
+  std::uint32_t events = (input_done_ ? 0u : std::uint32_t{EPOLLIN}) | (output_.empty() ? 0u : std::uint32_t{EPOLLOUT});
+  if (input_done_ && output_.empty() && !subscribed_) {
+    close();
+    return;
+  }
+  (void)io_.set_io_events(events);
+}
+
+void ControlPeer::close() {
+  if (closed()) return;
+  io_.reset();
+  fd_.reset();
+  output_.clear();
+  server_->forget(this);
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::start(sd_event* event, UniqueFd listen_fd) {
+  int flags = fcntl(listen_fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(listen_fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    return unexpected(Error(fmt::format("Failed to make the control socket non-blocking: {}", std::strerror(errno)), errno));
+  }
+  std::unique_ptr<ControlServer> self(new ControlServer(event, std::move(listen_fd)));
+  VMFORGE_TRY(self->accept_io_, sd::add_io<&ControlServer::on_accept>(event, self->listen_fd_.get(), EPOLLIN,
+                                                                     self.get(), "control-listen"));
+  return self;
+}
+
+void ControlServer::add_handler(std::string name, ControlHandler handler) {
+  handlers_[std::move(name)] = std::move(handler);
+}
+
+void ControlServer::publish(std::string_view line) {
+  // Copy first: a peer that overflows is removed from peers_ while we iterate.
+  std::vector<std::shared_ptr<ControlPeer>> subscribers;
+  for (auto& [ptr, peer] : peers_) {
+    if (peer->subscribed()) subscribers.push_back(peer);
+  }
+  for (auto& peer : subscribers) peer->send(line);
+}
+
+Result<void> ControlServer::on_accept(int fd, std::uint32_t) {
+  for (;;) {
+    UniqueFd client(accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN) return {};
+      // Out of fds or memory: skip this round rather than stop the VM's supervisor.
+      sd::log_warning("Failed to accept a control connection, ignoring: {}", std::strerror(errno));
+      return {};
+    }
+    accept_one(std::move(client));
+  }
+}
+
+void ControlServer::accept_one(UniqueFd fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    sd::log_warning("Failed to read control client credentials, closing it: {}", std::strerror(errno));
+    return;
+  }
+  if (cred.uid != 0 && cred.uid != geteuid()) {
+    std::string who = geteuid() == 0 ? "root" : fmt::format("uid {} and root", geteuid());
+    sd::log_warning("Refusing control connection from uid {} (PID {}): only {} may connect.", cred.uid, cred.pid, who);
+    std::string line =
+        control_error(std::nullopt, "PermissionDenied", fmt::format("Permission denied: only {} may control this VM.", who)) +
+        "\n";
+    (void)!::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return;
+  }
+  auto peer = std::make_shared<ControlPeer>(*this, std::move(fd), cred.uid);
+  if (auto started = peer->start(event_); !started) {
+    sd::log_warning("Failed to serve a control client, closing it: {}", started.error().message);
+    return;
+  }
+  peers_.emplace(peer.get(), peer);
+}
+
+void ControlServer::dispatch(const std::shared_ptr<ControlPeer>& peer, std::string_view line) {
+  auto request = parse_control_request(line);
+  if (!request) {
+    peer->send_error(std::nullopt, kInvalidRequest, request.error().message);
+    return;
+  }
+  auto handler = handlers_.find(request->name);
+  if (handler == handlers_.end()) {
+    std::vector<std::string_view> known;
+    for (const auto& [name, h] : handlers_) known.push_back(name);
+    peer->send_error(request->id, kUnknownRequest,
+                     fmt::format("Unknown request '{}'; known requests: {}.", request->name, fmt::join(known, ", ")));
+    return;
+  }
+  handler->second(peer, *request);
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,284 @@
+// Parsing QEMU's query replies into a ResourceSet.
+#include "supervisor/core/observed_state.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "compiler/pci_layout.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+constexpr std::string_view kPeripheral = "/machine/peripheral/";
+
+struct Device {
+  std::string id;
+  std::string type;
+};
+
+// qom-list entries {"name": ID, "type": "child<TYPE>"}.
+std::vector<Device> children(const JsonValue& list) {
+  std::vector<Device> out;
+  const JsonArray* items = list.as_array();
+  if (!items) return out;
+  for (const JsonValue& item : *items) {
+    auto name = item.get_string("name");
+    auto type = item.get_string("type");
+    if (!name || !type || !type->starts_with("child<") || !type->ends_with(">")) continue;
+    out.push_back({std::string(*name), std::string(type->substr(6, type->size() - 7))});
+  }
+  return out;
+}
+
+std::optional<ResourceKind> kind_of(const Device& d, const ObserveContext& context) {
+  const std::string_view t = d.type;
+  if (t.starts_with("virtio-blk-") || t == "scsi-hd" || t == "scsi-cd" || t == "ide-hd" || t == "ide-cd") {
+    return ResourceKind::disk;
+  }
+  if (t.starts_with("virtio-net-")) return ResourceKind::net;
+  if (t == "vfio-pci") return context.vfio_nets.count(d.id) ? ResourceKind::net : ResourceKind::vfio;
+  if (t == "isa-serial") return ResourceKind::serial;
+  if (t == "virtconsole") return ResourceKind::console;
+  if (t == "virtserialport") return ResourceKind::channel;
+  if (t.starts_with("vhost-user-fs-")) return ResourceKind::fs;
+  if (t.starts_with("vhost-vsock-")) return ResourceKind::vsock;
+  if (t == "pc-dimm") return ResourceKind::dimm;
+  if (t.starts_with("virtio-balloon-")) return ResourceKind::balloon;
+  return std::nullopt;
+}
+
+// The identity properties round two reads per kind (besides `hotplugged`).
+std::vector<std::string_view> identity_properties(ResourceKind kind) {
+  switch (kind) {
+    case ResourceKind::disk: return {"serial"};
+    case ResourceKind::channel: return {"name"};
+    case ResourceKind::fs: return {"tag"};
+    case ResourceKind::vsock: return {"guest-cid"};
+    case ResourceKind::vfio: return {"host"};
+    default: return {};
+  }
+}
+
+// "/machine/peripheral/vd0/virtio-backend" or "cd0" -> the device id.
+std::string qdev_id(std::string_view qdev) {
+  if (qdev.starts_with(kPeripheral)) {
+    qdev.remove_prefix(kPeripheral.size());
+    return std::string(qdev.substr(0, qdev.find('/')));
+  }
+  return std::string(qdev);
+}
+
+std::string json_text(const JsonValue& v) {
+  if (auto s = v.as_string()) return std::string(*s);
+  if (auto b = v.as_bool()) return *b ? "true" : "false";
+  if (auto u = v.as_uint64()) return fmt::format("{}", *u);
+  if (auto i = v.as_int64()) return fmt::format("{}", *i);
+  return v.to_json();
+}
+
+void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& devices) {
+  const JsonArray* block = first.block.as_array();
+  if (!block) return;
+  for (const JsonValue& b : *block) {
+    auto qdev = b.get_string("qdev");
+    const JsonValue* inserted = b.find("inserted");
+    if (!qdev || !inserted) continue;
+    auto it = devices.find(qdev_id(*qdev));
+    if (it == devices.end() || it->second.kind != ResourceKind::disk) continue;
+    auto& props = it->second.props;
+    if (auto file = inserted->get_string("file")) props["file"] = std::string(*file);
+    if (auto drv = inserted->get_string("drv")) props["format"] = std::string(*drv);
+    if (auto ro = inserted->get_bool("ro")) props["readonly"] = *ro ? "true" : "false";
+  }
+}
+
+struct NetClient {
+  std::string name;
+  std::map<std::string, std::string> fields;
+  std::string peer_type;
+};
+
+// `info network`: "nic0: index=0,type=nic,model=virtio-net-pci,macaddr=…" lines, each followed
+// by its peer as " \ net0: index=0,type=user,…".
+std::vector<NetClient> parse_network(std::string_view text) {
+  std::vector<NetClient> out;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    const bool peer = line.starts_with(" \\ ");
+    if (peer) line.remove_prefix(3);
+    auto colon = line.find(": ");
+    if (colon == std::string_view::npos || line.starts_with(" ")) continue;
+    NetClient client{std::string(line.substr(0, colon)), {}, {}};
+    std::string_view rest = line.substr(colon + 2);
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view field = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      auto eq = field.find('=');
+      if (eq != std::string_view::npos) client.fields[std::string(field.substr(0, eq))] = std::string(field.substr(eq + 1));
+    }
+    if (peer && !out.empty()) {
+      out.back().peer_type = client.fields["type"];
+      client.peer_type = "peer";
+    }
+    out.push_back(std::move(client));
+  }
+  return out;
+}
+
+// NIC properties; every client that is not a NIC is a netdev name (for leak detection).
+void add_network(const FirstReplies& first, const ObserveContext& context, std::map<std::string, Resource>& devices,
+                 std::vector<std::string>& netdevs) {
+  for (NetClient& c : parse_network(first.network)) {
+    if (c.fields["type"] != "nic") {
+      netdevs.push_back(c.name);
+      continue;
+    }
+    auto it = devices.find(c.name);
+    if (it == devices.end() || it->second.kind != ResourceKind::net) continue;
+    auto& props = it->second.props;
+    props["mac"] = c.fields["macaddr"];
+    if (!c.peer_type.empty()) props["backend"] = c.peer_type;
+    auto link = context.link_up.find(c.name);
+    if (link != context.link_up.end()) props["link"] = link->second ? "up" : "down";
+  }
+}
+
+void add_cpus(const FirstReplies& first, ResourceSet& set) {
+  const JsonArray* cpus = first.cpus.as_array();
+  if (!cpus) return;
+  // QEMU lists the possible CPUs from the last slot to the first.
+  const std::size_t n = cpus->size();
+  std::uint32_t boot = 0;
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    auto path = (*cpus)[pos].get_string("qom-path");
+    if (!path) continue;
+    Resource r;
+    r.kind = ResourceKind::cpu;
+    r.id = fmt::format("{}", n - 1 - pos);
+    r.hotplugged = path->starts_with(kPeripheral);
+    boot += r.hotplugged ? 0 : 1;
+    set.add(std::move(r));
+  }
+  set.facts().max_cpus = static_cast<std::uint32_t>(n);
+  set.facts().boot_cpus = boot;
+}
+
+void add_dimms(const FirstReplies& first, std::map<std::string, Resource>& devices) {
+  const JsonArray* mem = first.memory_devices.as_array();
+  if (!mem) return;
+  for (const JsonValue& m : *mem) {
+    if (m.get_string("type") != std::optional<std::string_view>("dimm")) continue;
+    const JsonValue* data = m.find("data");
+    auto id = data ? data->get_string("id") : std::nullopt;
+    if (!id) continue;
+    auto it = devices.find(std::string(*id));
+    if (it == devices.end()) continue;
+    if (auto size = data->get_uint64("size")) it->second.props["size"] = fmt::format("{}", *size);
+    if (auto hot = data->get_bool("hotplugged")) it->second.hotplugged = *hot;
+  }
+}
+
+// Backends named after a device that QEMU no longer has.
+void add_leaks(ResourceKind kind, const std::vector<std::string>& names, const std::map<std::string, Device>& all_devices,
+               ResourceSet& set) {
+  for (const std::string& name : names) {
+    const std::string_view owner = backend_owner(name);
+    if (owner.empty() || all_devices.count(std::string(owner))) continue;
+    Resource r;
+    r.kind = kind;
+    r.id = name;
+    set.add(std::move(r));
+  }
+}
+
+std::vector<std::string> strings_at(const JsonValue& list, std::string_view key) {
+  std::vector<std::string> out;
+  if (const JsonArray* items = list.as_array()) {
+    for (const JsonValue& item : *items) {
+      if (auto s = item.get_string(key)) out.emplace_back(*s);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+SecondQueries second_queries(const FirstReplies& first, const ObserveContext& context) {
+  SecondQueries out;
+  for (const Device& d : children(first.peripheral)) {
+    if (d.type == "pcie-root-port" && d.id.starts_with("vmforge-rp")) {
+      out.ports.push_back(d.id);
+      continue;
+    }
+    auto kind = kind_of(d, context);
+    if (!kind || *kind == ResourceKind::dimm) continue;
+    out.properties.push_back({d.id, "hotplugged"});
+    for (std::string_view p : identity_properties(*kind)) out.properties.push_back({d.id, std::string(p)});
+  }
+  return out;
+}
+
+ResourceSet build_observed(const FirstReplies& first, const SecondReplies& second, const ObserveContext& context) {
+  ResourceSet set;
+  std::map<std::string, Device> all_devices;
+  std::map<std::string, Resource> devices;
+  for (Device& d : children(first.peripheral)) {
+    auto kind = kind_of(d, context);
+    if (kind) {
+      Resource r;
+      r.kind = *kind;
+      r.id = d.id;
+      r.props["driver"] = d.type;
+      if (r.kind == ResourceKind::vfio) r.props.erase("driver");
+      auto props = second.properties.find(d.id);
+      if (props != second.properties.end()) {
+        for (const auto& [name, value] : props->second) {
+          if (name == "hotplugged") {
+            r.hotplugged = value.as_bool().value_or(false);
+          } else {
+            r.props[name == "guest-cid" ? "cid" : name] = json_text(value);
+          }
+        }
+      }
+      devices.emplace(d.id, std::move(r));
+    }
+    all_devices.emplace(d.id, std::move(d));
+  }
+  add_disk_media(first, devices);
+  std::vector<std::string> netdevs;
+  add_network(first, context, devices, netdevs);
+  add_dimms(first, devices);
+  for (auto& [id, r] : devices) set.add(std::move(r));
+  add_cpus(first, set);
+
+  add_leaks(ResourceKind::node, strings_at(first.nodes, "node-name"), all_devices, set);
+  add_leaks(ResourceKind::chardev, strings_at(first.chardevs, "label"), all_devices, set);
+  add_leaks(ResourceKind::netdev, netdevs, all_devices, set);
+  std::vector<std::string> objects;
+  for (const Device& o : children(first.objects)) objects.push_back(o.id);
+  add_leaks(ResourceKind::object, objects, all_devices, set);
+
+  MachineFacts& facts = set.facts();
+  facts.hotplug = context.hotplug;
+  facts.retired_cpu_slots = context.retired_cpu_slots;
+  if (context.root_ports) {
+    std::vector<std::pair<unsigned long, std::string>> free;
+    const std::size_t prefix = root_port_id(0).size() - 1;
+    for (const auto& [port, busy] : second.port_busy) {
+      if (!busy) free.emplace_back(std::stoul(port.substr(prefix)), port);
+    }
+    std::sort(free.begin(), free.end());
+    facts.free_ports.emplace();
+    for (auto& [n, port] : free) facts.free_ports->push_back(std::move(port));
+  }
+  return set;
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,192 @@
+// Tests for the control socket server: dispatch by table, malformed input, many clients at
+// once, slow or vanished clients, and peer credentials (a client running as 'nobody').
+#include "supervisor/core/control_server.hpp"
+
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "supervisor/core/control_client.hpp"
+#include "supervisor/sd/event_loop.hpp"
+#include "tests/supervisor/temp_dir.hpp"
+
+using namespace vmforge;
+using namespace vmforge::supervisor;
+using namespace std::chrono_literals;
+
+namespace {
+
+UniqueFd listen_at(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd.get(), 128) == 0);
+  return fd;
+}
+
+// A server with an "echo" handler (answers with the request's "text") and a "later" handler
+// that answers on the next loop iteration, like a handler waiting for QMP.
+struct Fixture {
+  test::TempDir tmp;
+  std::string path = tmp.path() + "/control.sock";
+  sd::EventLoop loop = std::move(*sd::EventLoop::create());
+  std::unique_ptr<ControlServer> server;
+  std::vector<std::shared_ptr<ControlPeer>> later;
+
+  Fixture() {
+    auto started = ControlServer::start(loop.get(), listen_at(path));
+    REQUIRE(started);
+    server = std::move(*started);
+    server->add_handler("echo", [](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& r) {
+      auto text = r.body.get_string("text");
+      peer->send_return(r.id, json_quote(text.value_or("")));
+    });
+    server->add_handler("subscribe", [](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& r) {
+      peer->subscribe_events();
+      peer->send_return(r.id, "{}");
+    });
+  }
+
+  // Runs the loop until `done` holds (or 20 s pass).
+  template <class Pred>
+  void run_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) REQUIRE(loop.run_once(50ms));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("requests are dispatched by name; unknown and malformed ones get errors", "[control]") {
+  Fixture f;
+  std::atomic<bool> done = false;
+  std::vector<std::string> lines;
+  std::thread client([&] {
+    auto c = ControlClient::connect(f.path);
+    for (const char* request : {R"({"request":"echo","text":"hi","id":1})", "not json", R"({"request":"frob"})",
+                                R"({"no":"name"})", R"({"request":"echo","text":"still here"})"}) {
+      (void)c->send(request);
+      lines.push_back(c->read_line(10s).value_or("timeout"));
+    }
+    done = true;
+  });
+  f.run_until([&] { return done.load(); });
+  client.join();
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == R"({"return":"hi","id":1})");
+  CHECK(lines[1].find(R"({"error":{"class":"InvalidRequest","desc":"Request is not valid JSON)") == 0);
+  CHECK(lines[2] == R"({"error":{"class":"UnknownRequest","desc":"Unknown request 'frob'; known requests: echo, subscribe."}})");
+  CHECK(lines[3] == R"({"error":{"class":"InvalidRequest","desc":"Request lacks the member 'request'."}})");
+  CHECK(lines[4] == R"({"return":"still here"})");
+}
+
+TEST_CASE("an over-long request is refused and only that client is dropped", "[control]") {
+  Fixture f;
+  std::atomic<bool> done = false;
+  std::string first, other;
+  int after = 0;
+  std::thread client([&] {
+    auto c = ControlClient::connect(f.path);
+    (void)c->send(std::string(2 << 20, 'x'));
+    first = c->read_line(10s).value_or("timeout");
+    after = c->read_line(10s).error().errno_value;  // EOF or RST: unread input was dropped
+    auto d = ControlClient::connect(f.path);
+    other = d->call(R"({"request":"echo","text":"ok"})", 10s)->to_json();
+    done = true;
+  });
+  f.run_until([&] { return done.load(); });
+  client.join();
+  CHECK(first == R"({"error":{"class":"InvalidRequest","desc":"Request longer than 1048576 bytes; closing the connection."}})");
+  CHECK(after == ECONNRESET);
+  CHECK(other == R"("ok")");
+}
+
+TEST_CASE("100 clients at once are all served", "[control]") {
+  Fixture f;
+  constexpr int kClients = 100;
+  std::atomic<int> answered = 0;
+  std::atomic<int> finished = 0;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto c = ControlClient::connect(f.path);
+      if (c) {
+        auto text = fmt::format("client {}", i);
+        auto reply = c->call(fmt::format(R"({{"request":"echo","text":"{}"}})", text), 20s);
+        if (reply && reply->as_string() == text) ++answered;
+      }
+      ++finished;
+    });
+  }
+  f.run_until([&] { return finished.load() == kClients; });
+  for (auto& t : clients) t.join();
+  CHECK(answered.load() == kClients);
+  f.run_until([&] { return f.server->peer_count() == 0; });
+  CHECK(f.server->peer_count() == 0);
+}
+
+TEST_CASE("subscribers receive published lines until they leave", "[control]") {
+  Fixture f;
+  std::atomic<int> stage = 0;
+  std::string event;
+  std::thread client([&] {
+    auto c = ControlClient::connect(f.path);
+    (void)c->call(R"({"request":"subscribe"})", 10s);
+    stage = 1;
+    event = c->read_line(10s).value_or("timeout");
+    stage = 2;
+  });
+  f.run_until([&] { return stage.load() == 1; });
+  f.server->publish(R"({"event":"RESUME","source":"qmp"})");
+  f.run_until([&] { return stage.load() == 2; });
+  client.join();
+  CHECK(event == R"({"event":"RESUME","source":"qmp"})");
+  f.run_until([&] { return f.server->peer_count() == 0; });
+  CHECK(f.server->peer_count() == 0);
+}
+
+TEST_CASE("another user is refused", "[control]") {
+  if (geteuid() != 0) {
+    WARN("needs root to run a client as 'nobody'; not run");
+    return;
+  }
+  Fixture f;
+  passwd* nobody = getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  // Open up the directory and socket so that the supervisor's own check is what refuses.
+  REQUIRE(chmod(f.tmp.path().c_str(), 0755) == 0);
+  REQUIRE(chmod(f.path.c_str(), 0666) == 0);
+  int pipefd[2];
+  REQUIRE(pipe(pipefd) == 0);
+  pid_t child = fork();
+  if (child == 0) {
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(2);
+    auto c = ControlClient::connect(f.path);
+    std::string line = c ? c->call(R"({"request":"echo","text":"x"})", 10s).error().message : c.error().message;
+    (void)!write(pipefd[1], line.data(), line.size());
+    _exit(0);
+  }
+  close(pipefd[1]);
+  int status = -1;
+  f.run_until([&] { return waitpid(child, &status, WNOHANG) == child; });
+  char buf[512] = {};
+  (void)!read(pipefd[0], buf, sizeof buf - 1);
+  close(pipefd[0]);
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(std::string(buf) == "Permission denied: only root may control this VM.");
+  CHECK(f.server->peer_count() == 0);
+}
