@@ -1,0 +1,492 @@
+// Client: the QMP state machine, the write queue (with the fd-passing barrier), reply matching,
+// timeouts and event dispatch. User callbacks may destroy the Client: every path that ran one
+// checks `alive_` before touching members again.
+#include "supervisor/qmp/client.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "supervisor/sd/event_loop.hpp"
+
+namespace vmforge::qmp {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kMaxFdsPerCommand = 16;  // QEMU's socket chardev keeps at most 16
+constexpr std::uint64_t kTimerAccuracyUsec = 1000;
+constexpr std::size_t kShrinkAbove = 256 * 1024;
+
+std::uint64_t to_usec(Timeout t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
+
+Error errno_error(std::string_view what, int err) {
+  return Error(fmt::format("{}: {}", what, std::strerror(err)), err);
+}
+
+std::string command_bytes(std::string_view command, std::string_view arguments, CommandId id) {
+  std::string out;
+  out.reserve(command.size() + arguments.size() + 48);
+  out += "{\"execute\":";
+  append_json_string(out, command);
+  if (!arguments.empty()) {
+    out += ",\"arguments\":";
+    out += arguments;
+  }
+  out += ",\"id\":";
+  out += fmt::format("{}", id);
+  out += "}\n";
+  return out;
+}
+
+Result<void> check_arguments(std::string_view command, std::string_view arguments) {
+  if (arguments.empty() || arguments == "{}") return {};
+  auto parsed = parse_json(arguments);
+  if (!parsed || !parsed->is_object()) {
+    return unexpected(Error(fmt::format("Arguments of QMP command '{}' are not a JSON object: '{}'",
+                                        command, excerpt(arguments)),
+                            EINVAL));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view qmp_error_class(const Error& error) {
+  std::string_view m = error.message;
+  if (error.errno_value != EREMOTEIO || m.empty() || m.back() != ')') return {};
+  std::size_t open = m.rfind(" (");
+  if (open == std::string_view::npos) return {};
+  return m.substr(open + 2, m.size() - open - 3);
+}
+
+EventFilter data_equals(std::string key, std::string value) {
+  return [key = std::move(key), value = std::move(value)](const Event& e) {
+    auto found = e.data.get_string(key);
+    return found && *found == value;
+  };
+}
+
+std::string_view to_string(ClientState state) {
+  switch (state) {
+    case ClientState::awaiting_greeting: return "awaiting-greeting";
+    case ClientState::negotiating: return "negotiating";
+    case ClientState::running: return "running";
+    case ClientState::disconnected: return "disconnected";
+  }
+  return "unknown";
+}
+
+Client::Client(sd_event* event, UniqueFd fd, ClientOptions options)
+    : event_(event), fd_(std::move(fd)), options_(options), input_(options.max_message_size) {}
+
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::attach(sd_event* event, UniqueFd fd, ClientOptions options) {
+  if (!fd) return unexpected(Error("No QMP socket to attach to", EBADF));
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    return unexpected(errno_error("Failed to make the QMP socket non-blocking", errno));
+  }
+  std::unique_ptr<Client> client(new Client(event, std::move(fd), options));
+  VMFORGE_TRY_VOID(client->start());
+  return client;
+}
+
+Result<void> Client::start() {
+  VMFORGE_TRY(io_, sd::add_io<&Client::on_io>(event_, fd_.get(), EPOLLIN, this, "qmp-io"));
+  VMFORGE_TRY(timer_, sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec,
+                                                      this, "qmp-timeout"));
+  VMFORGE_TRY_VOID(timer_.set_enabled(sd::Enabled::off));
+  if (options_.handshake_timeout.count() > 0) {
+    handshake_deadline_ = sd::loop_now_usec(event_) + to_usec(options_.handshake_timeout);
+  }
+  arm_timer();
+  return {};
+}
+
+// ---- commands ---------------------------------------------------------------------------------
+
+Result<CommandId> Client::execute(std::string_view command, std::string_view arguments_json,
+                                  Timeout timeout, ReplyHandler handler, std::span<const int> fds) {
+  if (state_ == ClientState::disconnected) {
+    return unexpected(Error(fmt::format("Cannot send QMP command '{}': the connection is closed", command), ENOTCONN));
+  }
+  if (command.empty()) return unexpected(Error("QMP command name is empty", EINVAL));
+  VMFORGE_TRY_VOID(check_arguments(command, arguments_json));
+  if (fds.size() > kMaxFdsPerCommand) {
+    return unexpected(Error(fmt::format("QMP command '{}' passes {} file descriptors, at most {} are allowed",
+                                        command, fds.size(), kMaxFdsPerCommand),
+                            EINVAL));
+  }
+  std::vector<UniqueFd> owned;
+  for (int fd : fds) {
+    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy) return unexpected(errno_error(fmt::format("Failed to duplicate fd {} for QMP command '{}'", fd, command), errno));
+    owned.push_back(std::move(copy));
+  }
+  CommandId id = enqueue(command, arguments_json, timeout, std::move(handler), std::move(owned));
+  flush();
+  return id;
+}
+
+CommandId Client::enqueue(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                          ReplyHandler handler, std::vector<UniqueFd> fds) {
+  CommandId id = next_id_++;
+  Pending& p = pending_[id];
+  p.command = std::string(command);
+  p.handler = std::move(handler);
+  p.timeout = timeout;
+  if (timeout.count() > 0) {
+    p.deadline = sd::loop_now_usec(event_) + to_usec(timeout);
+    deadlines_.emplace(p.deadline, id);
+    if (armed_ == 0 || p.deadline < armed_) arm_timer();
+  }
+  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(fds)});
+  return id;
+}
+
+bool Client::cancel(CommandId id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return false;
+  if (it->second.written) {
+    abandoned_.insert(id);
+  } else {
+    std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
+  }
+  forget_deadline(id, it->second);
+  pending_.erase(it);
+  return true;
+}
+
+void Client::forget_deadline(CommandId id, const Pending& p) {
+  if (p.deadline != 0) deadlines_.erase({p.deadline, id});
+}
+
+void Client::close() { disconnect(Error("QMP connection closed by its owner", ECANCELED)); }
+
+// ---- writing ----------------------------------------------------------------------------------
+
+void Client::fail_later(Error reason) {
+  if (!deferred_failure_) deferred_failure_ = std::move(reason);
+  // Both directions shut: the io source sees EPOLLHUP and disconnect() runs from there, never
+  // from inside execute().
+  ::shutdown(fd_.get(), SHUT_RDWR);
+}
+
+void Client::mark_written(CommandId id) {
+  pending_[id].written = true;
+  ++unanswered_;
+}
+
+void Client::flush() {
+  if (state_ == ClientState::disconnected || deferred_failure_) return;
+  while (true) {
+    if (out_offset_ < out_.size()) {
+      ssize_t n = ::send(fd_.get(), out_.data() + out_offset_, out_.size() - out_offset_,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return want_write(true);
+        return fail_later(errno_error("Failed to write to the QMP socket", errno));
+      }
+      out_offset_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    out_.clear();
+    out_offset_ = 0;
+    if (out_.capacity() > kShrinkAbove) out_.shrink_to_fit();
+    if (state_ != ClientState::running || queue_.empty()) break;
+    if (queue_.front().fds.empty()) {
+      while (!queue_.empty() && queue_.front().fds.empty()) {
+        out_ += queue_.front().bytes;
+        mark_written(queue_.front().id);
+        queue_.pop_front();
+      }
+      continue;
+    }
+    // QEMU keeps the fds of the latest recvmsg() for the next getfd/add-fd: send them only
+    // when nothing else is in flight.
+    if (unanswered_ > 0) break;
+    ssize_t n = send_with_fds(queue_.front());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return want_write(true);
+      return fail_later(errno_error("Failed to pass file descriptors over the QMP socket", errno));
+    }
+    Outgoing head = std::move(queue_.front());
+    queue_.pop_front();
+    mark_written(head.id);
+    out_.assign(head.bytes, static_cast<std::size_t>(n));
+  }
+  want_write(false);
+}
+
+ssize_t Client::send_with_fds(const Outgoing& o) {
+  struct iovec iov {};
+  iov.iov_base = const_cast<char*>(o.bytes.data());
+  iov.iov_len = o.bytes.size();
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerCommand)] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * o.fds.size());
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * o.fds.size());
+  for (std::size_t i = 0; i < o.fds.size(); ++i) {
+    int fd = o.fds[i].get();
+    std::memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof(int));
+  }
+  return ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void Client::want_write(bool on) {
+  if (on == writing_) return;
+  if (auto r = io_.set_io_events(EPOLLIN | (on ? EPOLLOUT : 0u)); !r) return fail_later(r.error());
+  writing_ = on;
+}
+
+// ---- timers -----------------------------------------------------------------------------------
+
+void Client::arm_timer() {
+  std::uint64_t earliest = handshake_deadline_;
+  if (!deadlines_.empty() && (earliest == 0 || deadlines_.begin()->first < earliest)) {
+    earliest = deadlines_.begin()->first;
+  }
+  if (earliest == 0) {
+    if (armed_ != 0) {
+      armed_ = 0;
+      if (auto r = timer_.set_enabled(sd::Enabled::off); !r) fail_later(r.error());
+    }
+    return;
+  }
+  // A timer set earlier than needed is kept: it fires, finds nothing due and re-arms. That saves
+  // re-arming on every reply.
+  if (armed_ != 0 && armed_ <= earliest) return;
+  if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
+  if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());
+  armed_ = earliest;
+}
+
+Result<void> Client::on_timer(std::uint64_t) {
+  armed_ = 0;
+  std::weak_ptr<char> alive = alive_;
+  std::uint64_t now = sd::loop_now_usec(event_);
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    CommandId id = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = pending_.find(id);
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    if (p.written) {
+      abandoned_.insert(id);
+    } else {
+      std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
+    }
+    if (p.handler) {
+      p.handler(unexpected(Error(
+          fmt::format("QMP command '{}' timed out after {} ms", p.command, p.timeout.count()), ETIMEDOUT)));
+      if (alive.expired()) return {};
+    }
+  }
+  if (handshake_deadline_ != 0 && handshake_deadline_ <= now) {
+    std::string why = state_ == ClientState::awaiting_greeting
+                          ? "no greeting from QEMU (is another client connected to this monitor?)"
+                          : "no reply to 'qmp_capabilities'";
+    disconnect(Error(fmt::format("QMP handshake did not complete within {} ms: {}",
+                                 options_.handshake_timeout.count(), why),
+                     ETIMEDOUT));
+    return {};
+  }
+  arm_timer();
+  return {};
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+Result<void> Client::on_io(int, std::uint32_t revents) {
+  if (revents & EPOLLOUT) flush();
+  if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_input();
+  return {};
+}
+
+bool Client::read_input() {
+  std::span<char> space = input_.prepare(kReadChunk);
+  ssize_t n = ::read(fd_.get(), space.data(), space.size());
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return true;
+    return disconnect(deferred_failure_ ? *deferred_failure_ : errno_error("Failed to read from the QMP socket", errno));
+  }
+  if (n == 0) {
+    return disconnect(deferred_failure_ ? *deferred_failure_ : Error("QMP peer closed the connection", ECONNRESET));
+  }
+  input_.commit(static_cast<std::size_t>(n));
+  while (state_ != ClientState::disconnected) {
+    auto line = input_.next_line();
+    if (!line) {
+      return disconnect(Error(fmt::format("QMP peer sent an invalid message: {}", line.error().message),
+                              line.error().errno_value));
+    }
+    if (!*line) break;
+    if (!handle_line(**line)) return false;
+  }
+  return true;
+}
+
+bool Client::handle_line(std::string_view line) {
+  auto parsed = parse_message(line);
+  if (!parsed) {
+    return disconnect(Error(fmt::format("QMP peer sent an invalid message ({}): '{}'",
+                                        parsed.error().message, excerpt(line)),
+                            EBADMSG));
+  }
+  Message& message = *parsed;
+  if (auto* greeting = std::get_if<Greeting>(&message)) return handle_greeting(std::move(*greeting));
+  if (state_ == ClientState::awaiting_greeting) {
+    return disconnect(Error(fmt::format("QMP peer did not start with a greeting: '{}'", excerpt(line)), EBADMSG));
+  }
+  if (auto* reply = std::get_if<Reply>(&message)) return handle_reply(reply->id, &reply->value, nullptr);
+  if (auto* error = std::get_if<ErrorReply>(&message)) return handle_reply(error->id, nullptr, error);
+  return dispatch_event(std::get<Event>(message));
+}
+
+bool Client::handle_greeting(Greeting greeting) {
+  if (state_ != ClientState::awaiting_greeting) {
+    return disconnect(Error("QMP peer sent a second greeting", EBADMSG));
+  }
+  greeting_ = std::move(greeting);
+  state_ = ClientState::negotiating;
+  bool oob = options_.enable_oob && greeting_.has_capability("oob");
+  CommandId id = next_id_++;
+  Pending& p = pending_[id];
+  p.command = "qmp_capabilities";
+  p.handler = [this, oob](Result<JsonValue> r) {
+    if (!r) {
+      disconnect(Error(fmt::format("QMP capabilities negotiation failed: {}", r.error().message),
+                       r.error().errno_value));
+      return;
+    }
+    state_ = ClientState::running;
+    oob_enabled_ = oob;
+    handshake_deadline_ = 0;
+    arm_timer();
+    flush();
+    if (auto ready = on_ready_) ready();
+  };
+  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", id);
+  mark_written(id);
+  flush();
+  return true;
+}
+
+bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error) {
+  std::optional<std::uint64_t> number = id ? id->as_uint64() : std::nullopt;
+  auto it = number ? pending_.find(*number) : pending_.end();
+  if (it == pending_.end() || !it->second.written) {
+    if (number && abandoned_.erase(*number) > 0) {
+      --unanswered_;
+      flush();
+      return true;
+    }
+    std::string what = error != nullptr ? fmt::format("an error reply '{} ({})'", error->desc, error->error_class)
+                                        : std::string("a reply");
+    if (!id) return warn(fmt::format("QMP peer sent {} without an id, ignoring", what));
+    return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
+  }
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  forget_deadline(*number, p);
+  --unanswered_;
+  flush();
+  if (!p.handler) return true;
+  std::weak_ptr<char> alive = alive_;
+  if (error != nullptr) {
+    p.handler(unexpected(Error(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc,
+                                           error->error_class),
+                               EREMOTEIO)));
+  } else {
+    p.handler(std::move(*value));
+  }
+  return !alive.expired();
+}
+
+bool Client::warn(std::string text) {
+  auto handler = on_warning_;
+  if (!handler) return true;
+  std::weak_ptr<char> alive = alive_;
+  handler(text);
+  return !alive.expired();
+}
+
+// ---- events -----------------------------------------------------------------------------------
+
+SubscriptionId Client::subscribe(std::string name, EventFilter filter, EventHandler handler) {
+  SubscriptionId id = next_subscription_++;
+  subscriptions_.push_back(std::make_shared<Subscription>(
+      Subscription{id, std::move(name), std::move(filter), std::move(handler), false}));
+  return id;
+}
+
+void Client::unsubscribe(SubscriptionId id) {
+  for (auto& s : subscriptions_) {
+    if (s->id == id) s->removed = true;
+  }
+  if (dispatching_ == 0) std::erase_if(subscriptions_, [](const auto& s) { return s->removed; });
+}
+
+bool Client::dispatch_event(const Event& event) {
+  std::weak_ptr<char> alive = alive_;
+  ++dispatching_;
+  // Subscriptions added by a handler join at the end and see this event too; that is harmless
+  // and keeps the loop simple.
+  for (std::size_t i = 0; i < subscriptions_.size(); ++i) {
+    std::shared_ptr<Subscription> s = subscriptions_[i];
+    if (s->removed || (!s->name.empty() && s->name != event.name)) continue;
+    if (s->filter && !s->filter(event)) continue;
+    s->handler(event);
+    if (alive.expired()) return false;
+  }
+  if (--dispatching_ == 0) std::erase_if(subscriptions_, [](const auto& s) { return s->removed; });
+  return true;
+}
+
+// ---- the end ----------------------------------------------------------------------------------
+
+bool Client::disconnect(Error reason) {
+  if (state_ == ClientState::disconnected) return true;
+  state_ = ClientState::disconnected;
+  io_.reset();
+  timer_.reset();
+  fd_.reset();
+  queue_.clear();
+  out_.clear();
+  out_.shrink_to_fit();
+  abandoned_.clear();
+  deadlines_.clear();
+  unanswered_ = 0;
+  std::map<CommandId, Pending> failed = std::move(pending_);
+  pending_.clear();
+  std::weak_ptr<char> alive = alive_;
+  for (auto& [id, p] : failed) {
+    if (!p.handler) continue;
+    p.handler(unexpected(Error(fmt::format("QMP command '{}' failed: {}", p.command, reason.message),
+                               reason.errno_value)));
+    if (alive.expired()) return false;
+  }
+  if (auto handler = on_disconnect_) {
+    handler(reason);
+    if (alive.expired()) return false;
+  }
+  return true;
+}
+
+}  // namespace vmforge::qmp

@@ -1,0 +1,197 @@
+// Client: an asynchronous QMP client on an sd_event loop. An explicit state machine
+// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids, any
+// number of commands in flight, replies matched by id, events to subscribers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/base/unique_fd.hpp"
+#include "supervisor/qmp/framing.hpp"
+#include "supervisor/qmp/message.hpp"
+#include "supervisor/sd/event_source.hpp"
+
+namespace vmforge::qmp {
+
+/// A command's time limit. Zero means none.
+using Timeout = std::chrono::milliseconds;
+using CommandId = std::uint64_t;
+using SubscriptionId = std::uint64_t;
+
+/// Called exactly once per command (unless it was cancelled or the Client destroyed) with the
+/// `return` value, or an Error: EREMOTEIO for QMP's error reply, with message
+/// "QMP command 'X' failed: <desc> (<class>)" (see qmp_error_class()); ETIMEDOUT; ECONNRESET or
+/// the protocol error that ended the connection.
+using ReplyHandler = std::function<void(Result<JsonValue>)>;
+using EventHandler = std::function<void(const Event&)>;
+using EventFilter = std::function<bool(const Event&)>;
+
+/// The QMP error class of an Error from a failed command (e.g. "DeviceNotActive"), or empty when
+/// the failure was not QMP's error reply.
+std::string_view qmp_error_class(const Error& error);
+
+/// A filter for events whose data member `key` is the string `value` (e.g. DEVICE_DELETED's
+/// "device"); events without that member never match.
+EventFilter data_equals(std::string key, std::string value);
+
+struct ClientOptions {
+  /// Longest message accepted from the peer. QEMU 7.2's largest real reply is the 207 KB
+  /// query-qmp-schema; replies of 16 MiB and more must pass.
+  std::size_t max_message_size = 32u << 20;
+  /// Time allowed from attach() to the end of the capabilities negotiation.
+  Timeout handshake_timeout = std::chrono::seconds(10);
+  /// Negotiate the 'oob' capability when QEMU offers it.
+  bool enable_oob = true;
+};
+
+enum class ClientState { awaiting_greeting, negotiating, running, disconnected };
+std::string_view to_string(ClientState state);
+
+class Client {
+ public:
+  /// Takes ownership of `fd`, a connected stream socket (made non-blocking), and starts the
+  /// handshake on `event`, which must outlive the Client. Commands issued before the handshake
+  /// ends are held and sent once it succeeds.
+  static Result<std::unique_ptr<Client>> attach(sd_event* event, UniqueFd fd,
+                                                ClientOptions options = {});
+
+  /// Closes the connection without calling any handler. Safe inside the Client's own callbacks.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  ClientState state() const { return state_; }
+  /// The peer's greeting; meaningful from the negotiating state on.
+  const Greeting& greeting() const { return greeting_; }
+  bool oob_enabled() const { return oob_enabled_; }
+  /// Commands sent or queued whose reply has not been delivered.
+  std::size_t pending() const { return pending_.size(); }
+
+  /// Called once the capabilities negotiation succeeded.
+  void on_ready(std::function<void()> handler) { on_ready_ = std::move(handler); }
+  /// Called once when the connection ends (EOF, protocol error, close()); every pending
+  /// command has been failed with the same reason just before.
+  void on_disconnect(std::function<void(const Error&)> handler) { on_disconnect_ = std::move(handler); }
+  /// Called for peer oddities that do not end the connection: a reply for an id nobody
+  /// waits for, an error reply without id. The text ends with ", ignoring".
+  void on_warning(std::function<void(const std::string&)> handler) { on_warning_ = std::move(handler); }
+
+  /// Sends `command` with `arguments_json` (a JSON object's text; empty means none). The
+  /// `fds` are duplicated at once and sent with the command (SCM_RIGHTS), for getfd/add-fd;
+  /// such a command is written only when no other command awaits its reply, so QEMU cannot
+  /// hand its fds to another command. Fails (ENOTCONN, EINVAL) without calling `handler`.
+  Result<CommandId> execute(std::string_view command, std::string_view arguments_json,
+                            Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
+  /// Forgets a command: its handler is never called. Not yet written: it is never sent.
+  /// Already written: its reply is dropped when it comes. False if `id` is not pending.
+  bool cancel(CommandId id);
+
+  /// Delivers events named `name` (empty: every event) that pass `filter` (empty: all) to
+  /// `handler`, in arrival order, until unsubscribe().
+  SubscriptionId subscribe(std::string name, EventFilter filter, EventHandler handler);
+  void unsubscribe(SubscriptionId id);
+
+  /// Ends the connection: pending commands fail with ECANCELED, then on_disconnect runs.
+  void close();
+
+ private:
+  struct Pending {
+    std::string command;
+    ReplyHandler handler;
+    std::uint64_t deadline = 0;  // CLOCK_MONOTONIC usec; 0 = none
+    Timeout timeout{};
+    bool written = false;
+  };
+  struct Outgoing {
+    CommandId id;
+    std::string bytes;
+    std::vector<UniqueFd> fds;
+  };
+  struct Subscription {
+    SubscriptionId id;
+    std::string name;
+    EventFilter filter;
+    EventHandler handler;
+    bool removed = false;
+  };
+
+  Client(sd_event* event, UniqueFd fd, ClientOptions options);
+  Result<void> start();
+
+  Result<void> on_io(int fd, std::uint32_t revents);
+  Result<void> on_timer(std::uint64_t usec);
+
+  // Each returns false when the Client was destroyed by a user callback it ran.
+  bool read_input();
+  bool handle_line(std::string_view line);
+  bool handle_greeting(Greeting greeting);
+  bool handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error);
+  bool dispatch_event(const Event& event);
+  bool disconnect(Error reason);
+  bool warn(std::string text);
+
+  // These never run user callbacks: a failure is recorded and the socket shut down, so the
+  // io callback ends the connection (execute() can call them safely).
+  void flush();
+  void want_write(bool on);
+  void arm_timer();
+  void fail_later(Error reason);
+
+  CommandId enqueue(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                    ReplyHandler handler, std::vector<UniqueFd> fds);
+  void mark_written(CommandId id);
+  ssize_t send_with_fds(const Outgoing& o);
+  void forget_deadline(CommandId id, const Pending& p);
+
+  sd_event* event_;
+  UniqueFd fd_;
+  ClientOptions options_;
+  ClientState state_ = ClientState::awaiting_greeting;
+  Greeting greeting_;
+  bool oob_enabled_ = false;
+  LineBuffer input_;
+  sd::EventSource io_;
+  sd::EventSource timer_;
+  std::uint64_t armed_ = 0;  // time the timer is set to; 0 = off
+  bool writing_ = false;     // EPOLLOUT requested
+  std::uint64_t handshake_deadline_ = 0;
+  std::optional<Error> deferred_failure_;
+
+  CommandId next_id_ = 1;
+  std::map<CommandId, Pending> pending_;
+  std::set<std::pair<std::uint64_t, CommandId>> deadlines_;
+  std::deque<Outgoing> queue_;  // not yet written
+  std::string out_;             // written in part; its commands count as sent
+  std::size_t out_offset_ = 0;
+  std::size_t unanswered_ = 0;  // written commands whose reply has not arrived
+  std::set<CommandId> abandoned_;  // written, then cancelled or timed out
+
+  SubscriptionId next_subscription_ = 1;
+  std::vector<std::shared_ptr<Subscription>> subscriptions_;
+  int dispatching_ = 0;
+
+  std::function<void()> on_ready_;
+  std::function<void(const Error&)> on_disconnect_;
+  std::function<void(const std::string&)> on_warning_;
+
+  // Expires when the Client is destroyed: code that ran a user callback checks it before
+  // touching members again.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+}  // namespace vmforge::qmp

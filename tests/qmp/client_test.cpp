@@ -1,0 +1,542 @@
+// Client against a scripted, hostile QMP peer over a socketpair, driving a real sd_event loop:
+// handshake, pipelining, errors, events, timeouts, cancellation, fd passing, and every way a
+// peer can misbehave (garbage, bad UTF-8, huge lines, split writes, unknown ids, floods, EOF,
+// silence). The client must never crash or hang, and must say clearly what happened.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor/qmp/client.hpp"
+#include "supervisor/sd/event_loop.hpp"
+#include "tests/qmp/fake_qmp_peer.hpp"
+
+using namespace std::chrono_literals;
+using namespace vmforge;
+using namespace vmforge::qmp;
+using vmforge::test::FakeQmpPeer;
+using vmforge::test::PeerIo;
+using vmforge::test::ReceivedCommand;
+
+namespace {
+
+sd::EventLoop make_loop() {
+  auto loop = sd::EventLoop::create();
+  REQUIRE(loop);
+  return std::move(*loop);
+}
+
+// One client on a real loop, the peer's script on its thread, and what the client reported.
+struct Harness {
+  explicit Harness(ClientOptions options = {}) : loop(make_loop()) {
+    auto attached = Client::attach(loop.get(), peer.take_client_fd(), options);
+    REQUIRE(attached);
+    client = std::move(*attached);
+    client->on_ready([this] { ready = true; });
+    client->on_warning([this](const std::string& w) { warnings.push_back(w); });
+    client->on_disconnect([this](const Error& e) {
+      ++disconnects;
+      reason = e;
+    });
+  }
+
+  // Runs the loop until `done` or `limit` passes; returns done().
+  bool pump(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      auto r = loop.run_once(10ms);
+      REQUIRE(r);
+    }
+    return true;
+  }
+
+  // Sends a command whose outcome lands in the returned slot.
+  std::shared_ptr<std::optional<Result<JsonValue>>> send(std::string_view command, std::string_view args = {},
+                                                         Timeout timeout = 5s) {
+    auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
+    auto id = client->execute(command, args, timeout, [slot](Result<JsonValue> r) { *slot = std::move(r); });
+    REQUIRE(id);
+    return slot;
+  }
+
+  sd::EventLoop loop;
+  FakeQmpPeer peer;
+  std::unique_ptr<Client> client;
+  bool ready = false;
+  int disconnects = 0;
+  std::optional<Error> reason;
+  std::vector<std::string> warnings;
+};
+
+bool has(const std::shared_ptr<std::optional<Result<JsonValue>>>& slot) { return slot->has_value(); }
+
+}  // namespace
+
+TEST_CASE("handshake negotiates oob when offered and queued commands follow", "[qmp]") {
+  Harness h;
+  std::optional<ReceivedCommand> caps, status;
+  h.peer.run([&](PeerIo& io) {
+    caps = io.handshake();
+    status = io.read_command();
+    if (status) io.reply(*status, R"({"status": "prelaunch", "singlestep": false, "running": false})");
+  });
+  CHECK(h.client->state() == ClientState::awaiting_greeting);
+  auto slot = h.send("query-status");  // issued before the handshake: held, then sent
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE(caps);
+  CHECK(caps->arguments.to_json() == R"({"enable":["oob"]})");
+  CHECK(h.ready);
+  CHECK(h.client->state() == ClientState::running);
+  CHECK(h.client->oob_enabled());
+  CHECK(h.client->greeting().major == 7);
+  CHECK(h.client->greeting().package == "Debian 1:7.2+dfsg-7");
+  REQUIRE(status);
+  CHECK(status->execute == "query-status");
+  REQUIRE(**slot);
+  CHECK((**slot)->get_string("status") == std::string_view("prelaunch"));
+}
+
+TEST_CASE("without oob on offer, qmp_capabilities carries no arguments", "[qmp]") {
+  Harness h;
+  std::optional<ReceivedCommand> caps;
+  h.peer.run([&](PeerIo& io) { caps = io.handshake("[]"); });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  h.peer.join();
+  REQUIRE(caps);
+  CHECK(caps->arguments.is_null());
+  CHECK_FALSE(h.client->oob_enabled());
+}
+
+TEST_CASE("pipelined commands are matched by id whatever the reply order", "[qmp]") {
+  Harness h;
+  std::vector<ReceivedCommand> got;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    for (int i = 0; i < 3; ++i) {
+      if (auto c = io.read_command()) got.push_back(std::move(*c));
+    }
+    for (int i = 2; i >= 0 && got.size() == 3; --i) io.reply(got[i], "\"" + got[i].execute + "\"");
+  });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto a = h.send("a");
+  auto b = h.send("b", R"({"x": [1, 2]})");
+  auto c = h.send("c");
+  REQUIRE(h.pump([&] { return has(a) && has(b) && has(c); }));
+  h.peer.join();
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].id.as_uint64() < got[1].id.as_uint64());
+  CHECK(got[1].arguments.to_json() == R"({"x":[1,2]})");
+  CHECK((**a)->as_string() == std::string_view("a"));
+  CHECK((**b)->as_string() == std::string_view("b"));
+  CHECK((**c)->as_string() == std::string_view("c"));
+  CHECK(h.client->pending() == 0);
+}
+
+TEST_CASE("an error reply carries QMP's class and desc", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) io.reply_error(*c, "DeviceNotActive", "No balloon device has been activated");
+  });
+  auto slot = h.send("query-balloon");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE_FALSE(**slot);
+  const Error& e = (**slot).error();
+  CHECK(e.errno_value == EREMOTEIO);
+  CHECK(e.message == "QMP command 'query-balloon' failed: No balloon device has been activated (DeviceNotActive)");
+  CHECK(qmp_error_class(e) == "DeviceNotActive");
+  CHECK(qmp_error_class(Error("x (Y)", ETIMEDOUT)).empty());
+}
+
+TEST_CASE("events reach matching subscribers, between replies and in order", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) {
+      io.event("DEVICE_DELETED", R"({"path": "/machine/peripheral/vd1/virtio-backend"})");
+      io.event("DEVICE_DELETED", R"({"device": "vd1", "path": "/machine/peripheral/vd1"})");
+      io.event("STOP");
+      io.reply(*c);
+    }
+  });
+  std::vector<std::string> all, deleted;
+  h.client->subscribe({}, {}, [&](const Event& e) { all.push_back(e.name); });
+  h.client->subscribe("DEVICE_DELETED", data_equals("device", "vd1"),
+                      [&](const Event& e) { deleted.push_back(std::string(*e.data.get_string("path"))); });
+  SubscriptionId gone = h.client->subscribe("STOP", {}, [&](const Event&) { FAIL("unsubscribed handler ran"); });
+  h.client->unsubscribe(gone);
+  auto slot = h.send("device_del", R"({"id": "vd1"})");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  CHECK(all == std::vector<std::string>{"DEVICE_DELETED", "DEVICE_DELETED", "STOP"});
+  CHECK(deleted == std::vector<std::string>{"/machine/peripheral/vd1"});
+  CHECK(**slot);
+}
+
+TEST_CASE("EOF with commands pending fails each of them and disconnects once", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    io.read_command();
+    io.read_command();
+  });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto a = h.send("stop");
+  auto b = h.send("cont");
+  REQUIRE(h.pump([&] { return has(a) && has(b); }));
+  h.peer.join();
+  REQUIRE_FALSE(**a);
+  CHECK((**a).error().message == "QMP command 'stop' failed: QMP peer closed the connection");
+  CHECK((**a).error().errno_value == ECONNRESET);
+  CHECK((**b).error().message == "QMP command 'cont' failed: QMP peer closed the connection");
+  CHECK(h.disconnects == 1);
+  CHECK(h.client->state() == ClientState::disconnected);
+  auto late = h.client->execute("query-status", {}, 1s, [](Result<JsonValue>) { FAIL("handler ran"); });
+  REQUIRE_FALSE(late);
+  CHECK(late.error().errno_value == ENOTCONN);
+  CHECK(late.error().message == "Cannot send QMP command 'query-status': the connection is closed");
+}
+
+TEST_CASE("garbage from the peer ends the connection with the offending bytes quoted", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    io.read_command();
+    io.send("this is \x01 not json\r\n");
+    io.wait_closed();
+  });
+  auto slot = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE(h.reason);
+  CHECK(h.reason->errno_value == EBADMSG);
+  CHECK(h.reason->message.find("QMP peer sent an invalid message (Failed to parse JSON") == 0);
+  CHECK(h.reason->message.find("'this is \\x01 not json'") != std::string::npos);
+  CHECK((**slot).error().message.find("QMP command 'query-status' failed: QMP peer sent an invalid message") == 0);
+}
+
+TEST_CASE("invalid UTF-8 in a reply is refused, not passed on", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) io.send("{\"return\": \"caf\xc3\x28\", \"id\": " + c->id.to_json() + "}\r\n");
+    io.wait_closed();
+  });
+  auto slot = h.send("qom-get");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE(h.reason);
+  CHECK(h.reason->message.find("UTF-8") != std::string::npos);
+  CHECK(h.reason->message.find("caf\\xc3(") != std::string::npos);
+}
+
+TEST_CASE("a 20 MB reply within the limit arrives intact", "[qmp]") {
+  Harness h;
+  const std::size_t size = 20u << 20;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) {
+      io.send("{\"return\": \"" + std::string(size, 'x') + "\", \"id\": " + c->id.to_json() + "}\r\n");
+    }
+  });
+  auto slot = h.send("query-qmp-schema");
+  REQUIRE(h.pump([&] { return has(slot); }, 30s));
+  h.peer.join();
+  REQUIRE(**slot);
+  CHECK((**slot)->as_string()->size() == size);
+}
+
+TEST_CASE("a 20 MB line over the limit is cut off early with a clear error", "[qmp]") {
+  ClientOptions options;
+  options.max_message_size = 1u << 20;
+  Harness h(options);
+  std::atomic<bool> peer_write_failed{false};
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    io.read_command();
+    peer_write_failed = !io.send(std::string(20u << 20, 'y'));
+  });
+  auto slot = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(slot); }, 30s));
+  h.peer.join();
+  CHECK(peer_write_failed);  // the client stopped reading long before the 20 MB were through
+  REQUIRE(h.reason);
+  CHECK(h.reason->errno_value == EMSGSIZE);
+  CHECK(h.reason->message == "QMP peer sent an invalid message: QMP message longer than the maximum of 1048576 bytes");
+  CHECK((**slot).error().errno_value == EMSGSIZE);
+}
+
+TEST_CASE("a greeting and reply written one byte at a time", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.send_split(R"({"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}})" "\r\n", 1);
+    if (auto caps = io.read_command()) io.send_split("{\"return\": {}, \"id\": " + caps->id.to_json() + "}\r\n", 1);
+    if (auto c = io.read_command()) {
+      io.send_split("{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": " + c->id.to_json() + "}\r\n", 1);
+    }
+  });
+  auto slot = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE(**slot);
+  CHECK((**slot)->get_bool("running") == true);
+}
+
+TEST_CASE("replies for unknown ids and id-less errors are reported and ignored", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) {
+      io.send(R"({"return": {}, "id": 999999})" "\r\n");
+      io.send(R"({"return": {}, "id": "not-ours"})" "\r\n");
+      io.send(R"({"error": {"class": "GenericError", "desc": "JSON parse error, stray '-s'"}})" "\r\n");
+      io.reply(*c, "1");
+    }
+  });
+  auto slot = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(slot); }));
+  h.peer.join();
+  REQUIRE(**slot);
+  CHECK((**slot)->as_int64() == 1);
+  REQUIRE(h.warnings.size() == 3);
+  CHECK(h.warnings[0] == "QMP peer sent a reply for unknown command id 999999, ignoring");
+  CHECK(h.warnings[1] == "QMP peer sent a reply for unknown command id \"not-ours\", ignoring");
+  CHECK(h.warnings[2] ==
+        "QMP peer sent an error reply 'JSON parse error, stray '-s' (GenericError)' without an id, ignoring");
+  CHECK(h.client->state() == ClientState::running);
+}
+
+TEST_CASE("a flood of 100k events neither loses events nor delays the reply behind them", "[qmp]") {
+  Harness h;
+  const int kEvents = 100000;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto c = io.read_command();
+    std::string batch;
+    for (int i = 0; i < kEvents; ++i) {
+      batch += R"({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "BALLOON_CHANGE", "data": {"actual": )" +
+               std::to_string(i) + "}}\r\n";
+      if (i == kEvents / 2 && c) batch += "{\"return\": {}, \"id\": " + c->id.to_json() + "}\r\n";
+      if (batch.size() > 65536) {
+        io.send(batch);
+        batch.clear();
+      }
+    }
+    io.send(batch);
+  });
+  std::int64_t count = 0, last = -1;
+  bool ordered = true;
+  std::int64_t events_before_reply = -1;
+  h.client->subscribe("BALLOON_CHANGE", {}, [&](const Event& e) {
+    std::int64_t actual = *e.data.get_int64("actual");
+    ordered = ordered && actual == last + 1;
+    last = actual;
+    ++count;
+  });
+  std::optional<Result<JsonValue>> reply;
+  REQUIRE(h.client->execute("balloon", R"({"value": 1})", 10s, [&](Result<JsonValue> r) {
+    events_before_reply = count;
+    reply = std::move(r);
+  }));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(h.pump([&] { return count == kEvents; }, 60s));
+  h.peer.join();
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(ordered);
+  CHECK(events_before_reply == kEvents / 2 + 1);
+  REQUIRE(reply);
+  CHECK(*reply);
+  CHECK(took < 30s);
+}
+
+TEST_CASE("a peer that never answers: the command times out and its late reply is dropped", "[qmp]") {
+  Harness h;
+  std::atomic<bool> release{false};
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto slow = io.read_command();
+    while (!release) std::this_thread::sleep_for(1ms);
+    if (slow) io.reply(*slow, "\"late\"");
+    if (auto next = io.read_command()) io.reply(*next, "\"fresh\"");
+  });
+  auto slow = h.send("query-status", {}, 200ms);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(h.pump([&] { return has(slow); }, 5s));
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 150ms);
+  CHECK(waited < 1500ms);
+  REQUIRE_FALSE(**slow);
+  CHECK((**slow).error().errno_value == ETIMEDOUT);
+  CHECK((**slow).error().message == "QMP command 'query-status' timed out after 200 ms");
+  release = true;
+  auto next = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(next); }));
+  h.peer.join();
+  REQUIRE(**next);
+  CHECK((**next)->as_string() == std::string_view("fresh"));
+  CHECK(h.warnings.empty());
+}
+
+TEST_CASE("a silent peer fails the handshake within its timeout", "[qmp]") {
+  ClientOptions options;
+  options.handshake_timeout = 300ms;
+  Harness h(options);
+  h.peer.run([&](PeerIo& io) { io.wait_closed(); });
+  auto slot = h.send("query-status");
+  REQUIRE(h.pump([&] { return h.disconnects == 1; }, 3s));
+  h.peer.join();
+  CHECK(h.reason->errno_value == ETIMEDOUT);
+  CHECK(h.reason->message ==
+        "QMP handshake did not complete within 300 ms: no greeting from QEMU (is another client connected to this monitor?)");
+  REQUIRE(has(slot));
+  CHECK((**slot).error().errno_value == ETIMEDOUT);
+}
+
+TEST_CASE("a peer that talks before greeting, or greets twice, is cut off", "[qmp]") {
+  SECTION("event first") {
+    Harness h;
+    h.peer.run([&](PeerIo& io) {
+      io.event("RESUME");
+      io.wait_closed();
+    });
+    REQUIRE(h.pump([&] { return h.disconnects == 1; }));
+    CHECK(h.reason->message.find("QMP peer did not start with a greeting: '{\"timestamp\"") == 0);
+  }
+  SECTION("two greetings") {
+    Harness h;
+    h.peer.run([&](PeerIo& io) {
+      io.handshake();
+      io.greet();
+      io.wait_closed();
+    });
+    REQUIRE(h.pump([&] { return h.disconnects == 1; }));
+    CHECK(h.reason->message == "QMP peer sent a second greeting");
+  }
+  SECTION("capabilities refused") {
+    Harness h;
+    h.peer.run([&](PeerIo& io) {
+      io.greet();
+      if (auto c = io.read_command()) io.reply_error(*c, "CommandNotFound", "Capabilities negotiation is already complete");
+      io.wait_closed();
+    });
+    REQUIRE(h.pump([&] { return h.disconnects == 1; }));
+    CHECK(h.reason->message ==
+          "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' failed: Capabilities negotiation is "
+          "already complete (CommandNotFound)");
+    CHECK_FALSE(h.ready);
+  }
+}
+
+TEST_CASE("cancel: an unsent command is never sent, a sent one's reply is dropped", "[qmp]") {
+  Harness h;
+  std::vector<std::string> seen;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    while (auto c = io.read_command(1s)) {
+      seen.push_back(c->execute);
+      io.reply(*c, "\"" + c->execute + "\"");
+    }
+  });
+  auto never = h.client->execute("stop", {}, 5s, [](Result<JsonValue>) { FAIL("cancelled handler ran"); });
+  REQUIRE(never);
+  CHECK(h.client->cancel(*never));
+  CHECK_FALSE(h.client->cancel(*never));
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto sent = h.client->execute("cont", {}, 5s, [](Result<JsonValue>) { FAIL("cancelled handler ran"); });
+  REQUIRE(sent);
+  CHECK(h.client->cancel(*sent));
+  auto after = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(after); }));
+  h.client->close();
+  h.peer.join();
+  CHECK(seen == std::vector<std::string>{"cont", "query-status"});
+  CHECK(h.warnings.empty());
+  CHECK(h.reason->errno_value == ECANCELED);
+}
+
+TEST_CASE("fds travel with their command, and only when nothing else is in flight", "[qmp]") {
+  Harness h;
+  std::vector<std::string> order;
+  std::optional<ReceivedCommand> getfd;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto first = io.read_command();
+    // The getfd must not arrive while 'first' is unanswered.
+    auto early = io.read_command(300ms);
+    if (early) order.push_back("early:" + early->execute);
+    if (first) io.reply(*first);
+    getfd = io.read_command();
+    if (getfd) io.reply(*getfd);
+  });
+  char path[] = "/tmp/vmforge-qmp-fd-XXXXXX";
+  UniqueFd file(mkstemp(path));
+  REQUIRE(file);
+  unlink(path);
+  auto first = h.send("query-status");
+  auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
+  int fds[] = {file.get()};
+  auto id = h.client->execute("getfd", R"({"fdname": "fd-tap0"})", 5s,
+                              [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds);
+  REQUIRE(id);
+  REQUIRE(h.pump([&] { return has(first) && has(slot); }));
+  h.peer.join();
+  CHECK(order.empty());
+  REQUIRE(getfd);
+  CHECK(getfd->execute == "getfd");
+  REQUIRE(getfd->fds.size() == 1);
+  struct stat a {}, b {};
+  REQUIRE(fstat(file.get(), &a) == 0);
+  REQUIRE(fstat(getfd->fds[0].get(), &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+  CHECK(a.st_dev == b.st_dev);
+}
+
+TEST_CASE("bad calls are refused before anything is sent", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) { io.handshake(); });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto not_object = h.client->execute("device_add", "[1]", 1s, [](Result<JsonValue>) {});
+  REQUIRE_FALSE(not_object);
+  CHECK(not_object.error().errno_value == EINVAL);
+  CHECK(not_object.error().message == "Arguments of QMP command 'device_add' are not a JSON object: '[1]'");
+  CHECK_FALSE(h.client->execute("device_add", "{\"id\":", 1s, [](Result<JsonValue>) {}));
+  CHECK_FALSE(h.client->execute("", {}, 1s, [](Result<JsonValue>) {}));
+  CHECK(h.client->pending() == 0);
+  h.peer.join();
+}
+
+TEST_CASE("a handler may destroy the client", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto a = io.read_command();
+    auto b = io.read_command();
+    if (a) io.reply(*a);
+    if (b) io.reply(*b);
+    io.event("STOP");
+    io.wait_closed();
+  });
+  bool first = false;
+  auto a = h.client->execute("a", {}, 5s, [&](Result<JsonValue>) {
+    first = true;
+    h.client.reset();
+  });
+  REQUIRE(a);
+  REQUIRE(h.client->execute("b", {}, 5s, [](Result<JsonValue>) { FAIL("destroyed client ran a handler"); }));
+  REQUIRE(h.pump([&] { return first; }));
+  for (int i = 0; i < 5; ++i) REQUIRE(h.loop.run_once(10ms));
+  h.peer.join();
+  CHECK(h.client == nullptr);
+  CHECK(h.disconnects == 0);
+}
