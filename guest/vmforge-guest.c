@@ -1,0 +1,686 @@
+// vmforge-guest: PID 1 of the test guest after /init; reports what the guest sees on ttyS0.
+//
+// Every change of a fact is printed as one line `vmforge-guest: <key>=<value>` (see
+// guest/README.md for the keys); a key whose thing disappeared is printed with an empty value.
+// It also onlines hot-added CPUs and memory, reads ISO 9660 seed images, and
+// powers the guest off when the ACPI power button is pressed. It wakes on kernel uevents and
+// on a 100 ms tick (balloon and link changes send no uevent), and never forks.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <linux/netlink.h>
+#include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+  kMaxFacts = 1024,
+  kMaxNames = 256,
+  kMaxInputs = 16,
+  kTickMs = 100,
+  kSeedFileMax = 4096,  // bytes of user-data/meta-data reported, before escaping
+  kLineMax = 6 * kSeedFileMax,
+};
+
+static const char kSeedRoot[] = "/run/seed";
+static const int kSyslogActionConsoleLevel = 8;  // SYSLOG_ACTION_CONSOLE_LEVEL, not in glibc's headers
+
+// ---------------------------------------------------------------------------------------------
+// Output: one write() per line so the line stays whole on the serial port.
+
+static int out_fd = 2;
+
+static void emit_line(const char* text) {
+  char line[kLineMax + 64];
+  int n = snprintf(line, sizeof line, "vmforge-guest: %s\n", text);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  ssize_t done = 0;
+  while (done < n) {
+    ssize_t w = write(out_fd, line + done, (size_t)(n - done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    done += w;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts: each scan fills `next`; publish() prints the differences against `current`.
+
+struct Fact {
+  char* key;
+  char* value;
+};
+
+struct Facts {
+  struct Fact items[kMaxFacts];
+  int count;
+};
+
+static struct Facts current, next;
+
+static void facts_clear(struct Facts* f) {
+  for (int i = 0; i < f->count; i++) {
+    free(f->items[i].key);
+    free(f->items[i].value);
+  }
+  f->count = 0;
+}
+
+static const char* facts_get(const struct Facts* f, const char* key) {
+  for (int i = 0; i < f->count; i++)
+    if (strcmp(f->items[i].key, key) == 0) return f->items[i].value;
+  return NULL;
+}
+
+static void fact(const char* key, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fact(const char* key, const char* fmt, ...) {
+  if (next.count == kMaxFacts) return;
+  char* value = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&value, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  next.items[next.count].key = strdup(key);
+  next.items[next.count].value = value;
+  next.count++;
+}
+
+static void publish(void) {
+  char line[kLineMax + 256];
+  for (int i = 0; i < next.count; i++) {
+    const char* old = facts_get(&current, next.items[i].key);
+    if (old && strcmp(old, next.items[i].value) == 0) continue;
+    if (!old && next.items[i].value[0] == '\0') continue;
+    snprintf(line, sizeof line, "%s=%s", next.items[i].key, next.items[i].value);
+    emit_line(line);
+  }
+  for (int i = 0; i < current.count; i++) {
+    if (current.items[i].value[0] == '\0' || facts_get(&next, current.items[i].key)) continue;
+    snprintf(line, sizeof line, "%s=", current.items[i].key);
+    emit_line(line);
+  }
+  facts_clear(&current);
+  current = next;
+  next.count = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small file helpers.
+
+// Reads up to size-1 bytes of `path` into buf, NUL-terminated, trailing whitespace removed.
+static bool read_text(const char* path, char* buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return false;
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\0')) n--;
+  buf[n] = '\0';
+  return true;
+}
+
+static bool write_text(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text);
+}
+
+static int compare_names(const void* a, const void* b) {
+  return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+// Entries of `dir` not starting with '.', sorted; returns the count (names are malloc'ed).
+static int list_dir(const char* dir, char** names, int max) {
+  DIR* d = opendir(dir);
+  if (!d) return 0;
+  int n = 0;
+  struct dirent* e;
+  while ((e = readdir(d)) && n < max)
+    if (e->d_name[0] != '.') names[n++] = strdup(e->d_name);
+  closedir(d);
+  qsort(names, (size_t)n, sizeof names[0], compare_names);
+  return n;
+}
+
+static void free_names(char** names, int n) {
+  for (int i = 0; i < n; i++) free(names[i]);
+}
+
+// Appends `item` to a comma-separated list held in buf.
+static void list_append(char* buf, size_t size, const char* item) {
+  size_t len = strlen(buf);
+  snprintf(buf + len, size - len, "%s%s", len ? "," : "", item);
+}
+
+// Reports `items` (malloc'ed, freed here) as a sorted comma-separated list.
+static void fact_sorted_list(const char* key, char** items, int n) {
+  qsort(items, (size_t)n, sizeof items[0], compare_names);
+  char list[4096] = "";
+  for (int i = 0; i < n; i++) list_append(list, sizeof list, items[i]);
+  free_names(items, n);
+  fact(key, "%s", list);
+}
+
+// Report values are one line of printable ASCII: '\\', control and non-ASCII bytes are escaped
+// as \\, \n, \r, \t and \xHH.
+static void escape_into(char* out, size_t size, const unsigned char* in, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 5 < size; i++) {
+    unsigned char c = in[i];
+    if (c == '\\') o += (size_t)snprintf(out + o, size - o, "\\\\");
+    else if (c == '\n') o += (size_t)snprintf(out + o, size - o, "\\n");
+    else if (c == '\r') o += (size_t)snprintf(out + o, size - o, "\\r");
+    else if (c == '\t') o += (size_t)snprintf(out + o, size - o, "\\t");
+    else if (c < 0x20 || c >= 0x7f) o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+    else out[o++] = (char)c;
+  }
+  out[o] = '\0';
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPUs and memory: online whatever was hot-added, then report.
+
+static void scan_cpus(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/devices/system/cpu", names, kMaxNames);
+  int online = 0;
+  for (int i = 0; i < n; i++) {
+    if (strncmp(names[i], "cpu", 3) != 0 || names[i][3] < '0' || names[i][3] > '9') continue;
+    char path[128], state[16];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/%s/online", names[i]);
+    if (!read_text(path, state, sizeof state)) {
+      online++;  // the boot CPU has no 'online' file
+      continue;
+    }
+    if (strcmp(state, "0") == 0 && write_text(path, "1")) strcpy(state, "1");
+    if (strcmp(state, "1") == 0) online++;
+  }
+  free_names(names, n);
+  char list[256] = "";
+  read_text("/sys/devices/system/cpu/online", list, sizeof list);
+  fact("cpus", "%d", online);
+  fact("cpus.online", "%s", list);
+}
+
+static void scan_memory(void) {
+  char* names[kMaxNames * 4];
+  int n = list_dir("/sys/devices/system/memory", names, kMaxNames * 4);
+  for (int i = 0; i < n; i++) {
+    if (strncmp(names[i], "memory", 6) != 0) continue;
+    char path[128], state[32];
+    snprintf(path, sizeof path, "/sys/devices/system/memory/%s/state", names[i]);
+    if (read_text(path, state, sizeof state) && strcmp(state, "offline") == 0)
+      write_text(path, "online");
+  }
+  free_names(names, n);
+  char buf[4096];
+  if (!read_text("/proc/meminfo", buf, sizeof buf)) return;
+  const char* total = strstr(buf, "MemTotal:");
+  if (total) fact("memtotal_kib", "%lld", atoll(total + strlen("MemTotal:")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block devices and seed images. A disk is probed for an ISO 9660 volume when it appears or its
+// size changes (a new medium); the files of an ISO 9660 disk (a seed image) are read once per
+// medium.
+
+struct Disk {
+  char dev[32];
+  long long size;
+  unsigned long pvd_hash;  // identifies the ISO 9660 medium; 0: not ISO 9660
+  char label[160];         // its volume id, escaped
+  char* mount_error;
+  char* files;      // seed: the regular files, comma-separated
+  char* user_data;  // seed: escaped content, or NULL when absent
+  char* meta_data;
+  bool seen;
+};
+
+static struct Disk disks[kMaxNames];
+static int disk_count;
+
+// Reads the ISO 9660 primary volume descriptor of `dev`: returns a hash of it (0 if there is
+// none) and sets `label` to its volume id, escaped. Opening a removable device also makes the
+// kernel re-check its medium.
+static unsigned long iso_probe(const char* dev, char* label, size_t size) {
+  label[0] = '\0';
+  char path[64];
+  snprintf(path, sizeof path, "/dev/%s", dev);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return 0;
+  unsigned char pvd[2048];
+  ssize_t n = pread(fd, pvd, sizeof pvd, 16 * 2048);
+  close(fd);
+  if (n != (ssize_t)sizeof pvd || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) return 0;
+  int len = 32;
+  while (len > 0 && (pvd[40 + len - 1] == ' ' || pvd[40 + len - 1] == '\0')) len--;
+  escape_into(label, size, pvd + 40, (size_t)len);
+  unsigned long hash = 5381;
+  for (size_t i = 0; i < sizeof pvd; i++) hash = hash * 33 + pvd[i];
+  return hash ? hash : 1;
+}
+
+// SCSI disks carry their serial in VPD page 0x80: a 4-byte header, then the serial.
+static void scsi_serial(const char* dev, char* out, size_t size) {
+  char path[128];
+  snprintf(path, sizeof path, "/sys/block/%s/device/vpd_pg80", dev);
+  unsigned char page[256];
+  out[0] = '\0';
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, page, sizeof page);
+  close(fd);
+  if (n <= 4) return;
+  size_t len = (size_t)n - 4;
+  if (page[3] < len) len = page[3];
+  const unsigned char* s = page + 4;
+  while (len > 0 && *s == ' ') s++, len--;
+  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\0')) len--;
+  escape_into(out, size, s, len);
+}
+
+// The escaped content of the first of `candidates` that exists under `dir`, or NULL.
+static char* read_seed_file(const char* dir, const char* const* candidates) {
+  for (int i = 0; candidates[i]; i++) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, candidates[i]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    unsigned char content[kSeedFileMax];
+    ssize_t n = read(fd, content, sizeof content);
+    close(fd);
+    char* escaped = malloc(kLineMax);
+    if (escaped) escape_into(escaped, kLineMax, content, n > 0 ? (size_t)n : 0);
+    return escaped;
+  }
+  return NULL;
+}
+
+// Appends the regular files below `rel` (relative to `root`, sorted per directory) to `files`.
+static void list_files(const char* root, const char* rel, char* files, size_t size) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
+  char* names[kMaxNames];
+  int n = list_dir(dir, names, kMaxNames);
+  for (int i = 0; i < n; i++) {
+    char child[512], path[1024];
+    snprintf(child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", names[i]);
+    snprintf(path, sizeof path, "%s/%s", root, child);
+    struct stat st;
+    if (lstat(path, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) list_files(root, child, files, size);
+    else list_append(files, size, child);
+  }
+  free_names(names, n);
+}
+
+// Reads the seed image on `d` through a short-lived read-only mount: a mount would lock a
+// CD-ROM's tray and stop the host from changing the medium.
+static void read_seed(struct Disk* d) {
+  char dir[128], src[64];
+  snprintf(dir, sizeof dir, "%s/%s", kSeedRoot, d->dev);
+  snprintf(src, sizeof src, "/dev/%s", d->dev);
+  mkdir(kSeedRoot, 0755);
+  mkdir(dir, 0755);
+  if (mount(src, dir, "iso9660", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) != 0) {
+    if (asprintf(&d->mount_error, "mount failed: %s", strerror(errno)) < 0) d->mount_error = NULL;
+    rmdir(dir);
+    return;
+  }
+  static char files[kLineMax];
+  files[0] = '\0';
+  list_files(dir, "", files, sizeof files);
+  d->files = strdup(files);
+  static const char* const user_data[] = {"user-data", "openstack/latest/user_data", NULL};
+  static const char* const meta_data[] = {"meta-data", "openstack/latest/meta_data.json", NULL};
+  d->user_data = read_seed_file(dir, user_data);
+  d->meta_data = read_seed_file(dir, meta_data);
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+}
+
+// Forgets what was read from the disk's previous medium.
+static void forget_medium(struct Disk* d) {
+  free(d->mount_error);
+  free(d->files);
+  free(d->user_data);
+  free(d->meta_data);
+  d->mount_error = d->files = d->user_data = d->meta_data = NULL;
+  d->label[0] = '\0';
+}
+
+static struct Disk* find_disk(const char* dev) {
+  for (int i = 0; i < disk_count; i++)
+    if (strcmp(disks[i].dev, dev) == 0) return &disks[i];
+  if (disk_count == kMaxNames) return NULL;
+  struct Disk* d = &disks[disk_count++];
+  memset(d, 0, sizeof *d);
+  snprintf(d->dev, sizeof d->dev, "%s", dev);
+  d->size = -1;
+  return d;
+}
+
+static void report_seed(const struct Disk* d) {
+  char key[96];
+  snprintf(key, sizeof key, "seed.%s", d->dev);
+  if (d->mount_error) {
+    fact(key, "label=%s error=%s", d->label, d->mount_error);
+    return;
+  }
+  fact(key, "label=%s files=%s", d->label, d->files ? d->files : "");
+  snprintf(key, sizeof key, "seed.%s.user-data", d->dev);
+  if (d->user_data) fact(key, "%s", d->user_data);
+  snprintf(key, sizeof key, "seed.%s.meta-data", d->dev);
+  if (d->meta_data) fact(key, "%s", d->meta_data);
+}
+
+static bool is_virtual(const char* dev) {
+  return strncmp(dev, "loop", 4) == 0 || strncmp(dev, "ram", 3) == 0 ||
+         strncmp(dev, "zram", 4) == 0;
+}
+
+static void scan_block(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/block", names, kMaxNames);
+  char list[4096] = "";
+  for (int i = 0; i < disk_count; i++) disks[i].seen = false;
+  for (int i = 0; i < n; i++) {
+    const char* dev = names[i];
+    if (is_virtual(dev)) continue;
+    struct Disk* d = find_disk(dev);
+    if (!d) continue;
+    d->seen = true;
+    char path[128], buf[64], serial[256] = "", ro[8] = "0", removable[8] = "0";
+    snprintf(path, sizeof path, "/sys/block/%s/removable", dev);
+    read_text(path, removable, sizeof removable);
+    // A removable device is probed on every scan (the descriptor is in the page cache until
+    // the medium changes); a fixed one when its size changes.
+    char label[sizeof d->label] = "";
+    unsigned long hash = d->pvd_hash;
+    bool is_removable = strcmp(removable, "1") == 0;
+    if (is_removable) hash = iso_probe(dev, label, sizeof label);
+    snprintf(path, sizeof path, "/sys/block/%s/size", dev);
+    if (!read_text(path, buf, sizeof buf)) continue;
+    long long size = atoll(buf) * 512;
+    if (!is_removable && size != d->size) hash = size > 0 ? iso_probe(dev, label, sizeof label) : 0;
+    if (size != d->size || hash != d->pvd_hash) {
+      forget_medium(d);
+      d->size = size;
+      d->pvd_hash = hash;
+      if (hash) {
+        snprintf(d->label, sizeof d->label, "%s", label);
+        read_seed(d);
+      }
+    }
+    snprintf(path, sizeof path, "/sys/block/%s/serial", dev);
+    if (read_text(path, buf, sizeof buf))
+      escape_into(serial, sizeof serial, (unsigned char*)buf, strlen(buf));
+    else
+      scsi_serial(dev, serial, sizeof serial);
+    snprintf(path, sizeof path, "/sys/block/%s/ro", dev);
+    read_text(path, ro, sizeof ro);
+    char key[96];
+    snprintf(key, sizeof key, "block.%s", dev);
+    if (d->pvd_hash) {
+      fact(key, "size=%lld serial=%s ro=%s fs=iso9660 label=%s", size, serial, ro, d->label);
+      report_seed(d);
+    } else {
+      fact(key, "size=%lld serial=%s ro=%s", size, serial, ro);
+    }
+    list_append(list, sizeof list, dev);
+  }
+  for (int i = disk_count - 1; i >= 0; i--) {
+    if (disks[i].seen) continue;
+    forget_medium(&disks[i]);
+    disks[i] = disks[--disk_count];
+  }
+  free_names(names, n);
+  fact("blocks", "%s", list);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network interfaces: brought up once so that the link state (carrier) is visible.
+
+static char nets_up[kMaxNames][IFNAMSIZ];
+static int nets_up_count;
+
+static void bring_up(const char* name) {
+  for (int i = 0; i < nets_up_count; i++)
+    if (strcmp(nets_up[i], name) == 0) return;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0 && nets_up_count < kMaxNames)
+      snprintf(nets_up[nets_up_count++], IFNAMSIZ, "%s", name);
+  }
+  close(s);
+}
+
+static void scan_net(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/class/net", names, kMaxNames);
+  char list[4096] = "";
+  for (int i = 0; i < n; i++) {
+    if (strcmp(names[i], "lo") == 0) continue;
+    bring_up(names[i]);
+    char path[128], mac[64] = "", carrier[8] = "";
+    snprintf(path, sizeof path, "/sys/class/net/%s/address", names[i]);
+    read_text(path, mac, sizeof mac);
+    snprintf(path, sizeof path, "/sys/class/net/%s/carrier", names[i]);
+    read_text(path, carrier, sizeof carrier);
+    char key[96];
+    snprintf(key, sizeof key, "net.%s", names[i]);
+    fact(key, "mac=%s link=%s", mac, strcmp(carrier, "1") == 0 ? "up" : "down");
+    list_append(list, sizeof list, names[i]);
+  }
+  free_names(names, n);
+  fact("nets", "%s", list);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtio ports, vsock, and the virtio device inventory.
+
+static void scan_ports(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/class/virtio-ports", names, kMaxNames);
+  char* shown[kMaxNames];
+  for (int i = 0; i < n; i++) {
+    char path[128], name[128] = "";
+    snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", names[i]);
+    read_text(path, name, sizeof name);
+    shown[i] = strdup(name[0] ? name : names[i]);
+  }
+  free_names(names, n);
+  fact_sorted_list("ports", shown, n);
+}
+
+static void scan_vsock(void) {
+  int fd = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+  unsigned int cid = VMADDR_CID_ANY;
+  if (fd >= 0) {
+    if (ioctl(fd, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid) != 0) cid = VMADDR_CID_ANY;
+    close(fd);
+  }
+  if (cid == VMADDR_CID_ANY) fact("vsock.cid", "%s", "");
+  else fact("vsock.cid", "%u", cid);
+}
+
+static const char* virtio_kind(unsigned id) {
+  switch (id) {
+    case 1: return "net";
+    case 2: return "block";
+    case 3: return "console";
+    case 4: return "rng";
+    case 5: return "balloon";
+    case 8: return "scsi";
+    case 9: return "9p";
+    case 18: return "input";
+    case 19: return "vsock";
+    case 24: return "mem";
+    case 26: return "fs";
+    case 27: return "pmem";
+    default: return NULL;
+  }
+}
+
+static void scan_virtio(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/bus/virtio/devices", names, kMaxNames);
+  char* kinds[kMaxNames];
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    char path[128], id[32];
+    snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/device", names[i]);
+    if (!read_text(path, id, sizeof id)) continue;
+    unsigned num = (unsigned)strtoul(id, NULL, 0);
+    const char* kind = virtio_kind(num);
+    char other[32];
+    snprintf(other, sizeof other, "id%u", num);
+    kinds[k++] = strdup(kind ? kind : other);
+  }
+  free_names(names, n);
+  fact_sorted_list("virtio", kinds, k);
+}
+
+static struct utsname uts;
+
+static void scan(void) {
+  fact("kernel", "%s", uts.release);
+  scan_cpus();
+  scan_memory();
+  scan_block();
+  scan_net();
+  scan_ports();
+  scan_vsock();
+  scan_virtio();
+  publish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Power button: every evdev node is watched for KEY_POWER.
+
+static struct pollfd fds[1 + kMaxInputs];
+static char input_names[kMaxInputs][32];
+static int input_count;
+
+static void open_inputs(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/dev/input", names, kMaxNames);
+  for (int i = 0; i < n && input_count < kMaxInputs; i++) {
+    if (strncmp(names[i], "event", 5) != 0) continue;
+    bool known = false;
+    for (int j = 0; j < input_count; j++) known = known || strcmp(input_names[j], names[i]) == 0;
+    if (known) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/dev/input/%s", names[i]);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    snprintf(input_names[input_count], sizeof input_names[0], "%s", names[i]);
+    fds[1 + input_count].fd = fd;
+    fds[1 + input_count].events = POLLIN;
+    input_count++;
+  }
+  free_names(names, n);
+}
+
+static bool power_pressed(int fd) {
+  struct input_event ev[16];
+  ssize_t n;
+  bool pressed = false;
+  while ((n = read(fd, ev, sizeof ev)) > 0)
+    for (size_t i = 0; i < (size_t)n / sizeof ev[0]; i++)
+      pressed = pressed || (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1);
+  return pressed;
+}
+
+static void power_off(void) {
+  emit_line("poweroff");
+  sync();
+  reboot(RB_POWER_OFF);
+  for (;;) pause();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+static int open_uevents(void) {
+  int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+  if (s < 0) return -1;
+  struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_pid = 0, .nl_groups = 1};
+  if (bind(s, (struct sockaddr*)&addr, sizeof addr) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+static void drain(int fd) {
+  char buf[8192];
+  while (recv(fd, buf, sizeof buf, 0) > 0) {
+  }
+}
+
+static bool cmdline_has(const char* word) {
+  char cmdline[4096];
+  if (!read_text("/proc/cmdline", cmdline, sizeof cmdline)) return false;
+  for (char* tok = strtok(cmdline, " "); tok; tok = strtok(NULL, " "))
+    if (strcmp(tok, word) == 0) return true;
+  return false;
+}
+
+int main(void) {
+  out_fd = open("/dev/ttyS0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (out_fd < 0) out_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (out_fd < 0) out_fd = 2;
+  // Kernel messages would break report lines in the middle; keep only emergencies.
+  if (!cmdline_has("vmforge.verbose")) klogctl(kSyslogActionConsoleLevel, NULL, 1);
+
+  fds[0].fd = open_uevents();
+  fds[0].events = POLLIN;
+  open_inputs();
+
+  uname(&uts);
+  scan();
+  struct timespec now;
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  char line[64];
+  snprintf(line, sizeof line, "uptime_ms=%lld", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+  emit_line(line);
+  emit_line("ready");
+
+  for (;;) {
+    int r = poll(fds, (nfds_t)(1 + input_count), kTickMs);
+    if (r < 0 && errno != EINTR) r = 0;
+    for (int i = 1; r > 0 && i <= input_count; i++)
+      if ((fds[i].revents & POLLIN) && power_pressed(fds[i].fd)) power_off();
+    if (r > 0 && fds[0].fd >= 0 && (fds[0].revents & POLLIN)) {
+      drain(fds[0].fd);
+      open_inputs();
+    }
+    scan();
+  }
+}
