@@ -24,6 +24,10 @@ bool Vm::same_config(const Vm& other) const { return config_tie(*this) == config
 SourceLoc origin_of(const Vm& vm, std::string_view resource) {
   auto it = vm.origins.find(std::string(resource));
   if (it != vm.origins.end()) return it->second;
+  if (auto colon = resource.find(':'); colon != std::string_view::npos) {
+    it = vm.origins.find(std::string(resource.substr(colon + 1)));
+    if (it != vm.origins.end()) return it->second;
+  }
   return SourceLoc{vm.source_path, 0, 0};
 }
 

@@ -53,7 +53,6 @@ struct MemoryBackend {
   bool shared = false;                     // share=on (required by vhost-user devices)
   bool prealloc = false;
   bool hugepages = false;                  // memfd: hugetlb=on; file: path is on hugetlbfs
-  bool readonly = false;                   // file only
   bool operator==(const MemoryBackend&) const = default;
 };
 
@@ -286,12 +285,12 @@ struct Serial {
   bool operator==(const Serial&) const = default;
 };
 
-/// `[[fs_9p]]`: virtio-9p with its -fsdev.
+/// `[[fs_9p]]`: virtio-9p with its `-fsdev local` (the handle driver was removed in QEMU 3.1,
+/// proxy is deprecated).
 struct Fs9p {
   DeviceId id;
   std::string path;                        // absolute host directory
-  std::string tag;                         // mount tag, at most 31 bytes
-  Fs9pDriver driver = Fs9pDriver::local;
+  std::string tag;                         // mount tag, at most 255 bytes
   Fs9pSecurityModel security_model = Fs9pSecurityModel::mapped_xattr;
   std::optional<Fs9pMultidev> multidev;
   bool readonly = false;
@@ -303,8 +302,8 @@ struct Fs9p {
 struct VirtioFs {
   DeviceId id;
   std::string socket;                      // absolute
-  std::string tag;
-  std::optional<std::uint32_t> queue_size;
+  std::string tag;                         // at most 36 bytes
+  std::optional<std::uint32_t> queue_size; // power of two
   Placement placement;
   bool hotplug = false;
   bool operator==(const VirtioFs&) const = default;
@@ -491,15 +490,16 @@ struct Vm {
   std::string source_path;                 // the manifest path as given
   std::string source_text;                 // the manifest bytes
   std::string source_sha256;               // hex SHA-256 of source_text
-  /// Position of each table in the manifest, keyed "machine", "disk:root", "net:eth0", ...
-  /// (same resource names as plan steps). For diagnostics from later stages.
+  /// Position of each table in the manifest, for diagnostics from later stages: single tables
+  /// by name ("machine", "memory"), devices by id ("root"; ids are unique across kinds).
   std::map<std::string, SourceLoc> origins;
 
   /// Equality of meaning: two manifests that differ only in layout/comments compare equal.
   bool same_config(const Vm& other) const;
 };
 
-/// The location recorded for `resource` ("disk:root"), or {source_path, 0, 0}.
+/// The location recorded for `resource`: "machine", "root", or a plan resource name like
+/// "disk:root" (looked up by its id). Falls back to {source_path, 0, 0}.
 SourceLoc origin_of(const Vm& vm, std::string_view resource);
 
 }  // namespace vmforge

@@ -146,10 +146,6 @@ enum class SerialFrontend { serial, virtconsole, virtserialport };
 VMFORGE_ENUM_TABLE(SerialFrontend, {{SerialFrontend::serial, "serial"}, {SerialFrontend::virtconsole, "virtconsole"},
                                     {SerialFrontend::virtserialport, "virtserialport"}});
 
-enum class Fs9pDriver { local, handle, proxy };
-VMFORGE_ENUM_TABLE(Fs9pDriver, {{Fs9pDriver::local, "local"}, {Fs9pDriver::handle, "handle"},
-                                {Fs9pDriver::proxy, "proxy"}});
-
 enum class Fs9pSecurityModel { none, passthrough, mapped_xattr, mapped_file };
 VMFORGE_ENUM_TABLE(Fs9pSecurityModel, {{Fs9pSecurityModel::none, "none"}, {Fs9pSecurityModel::passthrough, "passthrough"},
                                        {Fs9pSecurityModel::mapped_xattr, "mapped-xattr"},

@@ -1,0 +1,132 @@
+// Validation of the remaining device tables: [[vfio]], [[vsock]], [[balloon]], [[rng]],
+// [[loader]], [[intel_iommu]] and [[pvpanic]].
+#include <limits>
+
+#include "compiler/validate.hpp"
+
+namespace vmforge {
+
+namespace {
+
+constexpr std::uint64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+
+/// The second and later tables of a kind QEMU allows once are errors.
+void at_most_one(const Fields& f, std::size_t& seen, std::string_view kind) {
+  if (++seen > 1) f.error("id", fmt::format("{}: only one [[{}]] is allowed", f.owner(), kind));
+}
+
+void read_vfio(Fields& f, Vm& vm) {
+  Vfio v;
+  v.id = read_device_id(f, "vfio", vm);
+  v.kind = f.choice<VfioKind>("type").value_or(VfioKind::pci);
+  bool pci = v.kind == VfioKind::pci;
+  f.only_if(pci, "host", "type 'pci'");
+  f.only_if(pci, "vendor_id", "type 'pci'");
+  f.only_if(pci, "device_id", "type 'pci'");
+  if (pci) {
+    if (f.has("host") == f.has("sysfsdev")) {
+      f.ctx().error(f.loc(), fmt::format("{} needs exactly one of 'host' (a PCI function) and 'sysfsdev' (an mdev "
+                                         "path)",
+                                         f.owner()));
+    }
+    if (auto text = f.text("host")) {
+      auto host = HostPciAddress::parse(*text);
+      if (!host) f.error("host", fmt::format("{}: {}", f.owner(), host.error().message));
+      else v.host = *host;
+    }
+    if (auto id = f.number("vendor_id", 0, 0xffff)) v.vendor_id = static_cast<std::uint16_t>(*id);
+    if (auto id = f.number("device_id", 0, 0xffff)) v.device_id = static_cast<std::uint16_t>(*id);
+  } else {
+    f.require("sysfsdev");
+    if (!is_s390(vm.machine)) {
+      f.error("type", fmt::format("{}: type '{}' needs an s390x machine (s390-ccw-virtio)", f.owner(),
+                                  to_string(v.kind)));
+    }
+  }
+  v.sysfsdev = f.path("sysfsdev");
+  if (v.kind == VfioKind::ap) {
+    for (std::string_view key : {"pci_bus", "pci_addr", "romfile", "devno"}) f.only_if(false, key, "types 'pci' and 'ccw'");
+  } else {
+    v.placement = read_placement(f, vm, pci ? Transport::pci : Transport::ccw);
+  }
+  if (pci && !machine_has_pci(vm.machine)) {
+    f.error("id", fmt::format("{}: machine '{}' has no PCI bus", f.owner(), vm.machine.type));
+  }
+  v.hotplug = read_hotplug(f, vm, pci ? Transport::pci : Transport::ccw);
+  vm.vfios.push_back(std::move(v));
+}
+
+void read_vsock(Fields& f, Vm& vm) {
+  Vsock v;
+  v.id = read_device_id(f, "vsock", vm);
+  // 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY, which vhost refuses.
+  if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid", 3, 0xfffffffeull).value_or(3));
+  v.vhost_fd = read_fd(f, "vhost_fd");
+  v.placement = read_placement(f, vm);
+  v.hotplug = read_hotplug(f, vm, v.placement.transport);
+  vm.vsocks.push_back(std::move(v));
+}
+
+void read_rng(Fields& f, Vm& vm) {
+  Rng r;
+  r.id = read_device_id(f, "rng", vm);
+  if (auto source = f.path("source")) r.source = *source;
+  r.max_bytes = f.number("max_bytes", 1, kMaxInt64);
+  if (auto period = f.number("period_ms", 1, 0xffffffffull)) r.period_ms = static_cast<std::uint32_t>(*period);
+  r.placement = read_placement(f, vm);
+  vm.rngs.push_back(std::move(r));
+}
+
+void read_loader(Fields& f, Vm& vm) {
+  Loader l;
+  l.id = read_device_id(f, "loader", vm);
+  if (f.require("file")) l.file = f.path("file").value_or("");
+  l.addr = f.number("addr", 0, kMaxInt64);
+  if (auto cpu = f.number("cpu_num", 0, 1023)) l.cpu_num = static_cast<std::uint32_t>(*cpu);
+  l.force_raw = f.flag_or("force_raw", false);
+  vm.loaders.push_back(std::move(l));
+}
+
+}  // namespace
+
+void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  for_each_table(root, "vfio", ctx, [&](Fields& f) { read_vfio(f, vm); });
+  for_each_table(root, "vsock", ctx, [&](Fields& f) { read_vsock(f, vm); });
+  std::size_t balloons = 0;
+  for_each_table(root, "balloon", ctx, [&](Fields& f) {
+    Balloon b;
+    b.id = read_device_id(f, "balloon", vm);
+    at_most_one(f, balloons, "balloon");
+    b.deflate_on_oom = f.flag_or("deflate_on_oom", false);
+    b.free_page_reporting = f.flag_or("free_page_reporting", false);
+    b.placement = read_placement(f, vm);
+    vm.balloons.push_back(std::move(b));
+  });
+  for_each_table(root, "rng", ctx, [&](Fields& f) { read_rng(f, vm); });
+  for_each_table(root, "loader", ctx, [&](Fields& f) { read_loader(f, vm); });
+  std::size_t iommus = 0;
+  for_each_table(root, "intel_iommu", ctx, [&](Fields& f) {
+    IntelIommu i;
+    i.id = read_device_id(f, "intel_iommu", vm);
+    at_most_one(f, iommus, "intel_iommu");
+    if (vm.machine.family != MachineFamily::q35) {
+      f.error("id", fmt::format("{}: intel-iommu needs a q35 machine, not '{}'", f.owner(), vm.machine.type));
+    }
+    i.intremap = f.flag_or("intremap", false);
+    i.device_iotlb = f.flag_or("device_iotlb", false);
+    i.caching_mode = f.flag_or("caching_mode", false);
+    vm.intel_iommus.push_back(std::move(i));
+  });
+  std::size_t pvpanics = 0;
+  for_each_table(root, "pvpanic", ctx, [&](Fields& f) {
+    PvPanic p;
+    p.id = read_device_id(f, "pvpanic", vm);
+    at_most_one(f, pvpanics, "pvpanic");
+    if (vm.machine.family == MachineFamily::other) {
+      f.error("id", fmt::format("{}: the ISA pvpanic device needs an x86 machine (q35, pc or microvm)", f.owner()));
+    }
+    vm.pvpanics.push_back(std::move(p));
+  });
+}
+
+}  // namespace vmforge

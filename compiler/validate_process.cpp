@@ -1,0 +1,161 @@
+// Validation of how QEMU runs: [qemu], [knobs], [sandbox], [incoming], [[qmp_socket]],
+// [[global]] and [supervisor].
+#include "compiler/validate.hpp"
+
+namespace vmforge {
+
+namespace {
+
+// sun_path holds 108 bytes including the terminating NUL (qemu-facts §1.4).
+constexpr std::size_t kMaxSocketPath = 107;
+
+void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "qemu", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("qemu", f.loc());
+  if (auto binary = f.nonempty("binary")) {
+    // A bare name is looked up in PATH at run time; anything with a slash is a path.
+    vm.qemu.binary = binary->find('/') == std::string::npos ? *binary : f.ctx().resolve(*binary);
+  }
+  vm.qemu.pidfile = f.path("pidfile");
+  vm.qemu.logfile = f.path("logfile");
+  vm.qemu.extra_args = f.texts("extra_args");
+}
+
+void validate_knobs(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "knobs", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("knobs", f.loc());
+  Knobs& k = vm.knobs;
+  k.no_user_config = f.flag_or("no_user_config", k.no_user_config);
+  k.no_defaults = f.flag_or("no_defaults", k.no_defaults);
+  k.no_graphic = f.flag_or("no_graphic", k.no_graphic);
+  k.no_reboot = f.flag_or("no_reboot", k.no_reboot);
+  k.no_shutdown = f.flag_or("no_shutdown", k.no_shutdown);
+  k.stopped = f.flag_or("stopped", k.stopped);
+  k.mlock = f.flag_or("mlock", k.mlock);
+  k.iommu_platform = f.flag_or("iommu_platform", k.iommu_platform);
+}
+
+void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "sandbox", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("sandbox", f.loc());
+  Sandbox s;
+  auto policy = [&](std::string_view key, SandboxPolicy fallback, bool children_ok) {
+    SandboxPolicy p = f.choice<SandboxPolicy>(key).value_or(fallback);
+    if (p == SandboxPolicy::children && !children_ok) {
+      f.error(key, fmt::format("[sandbox]: '{}' can be 'allow' or 'deny'; only 'elevate_privileges' has "
+                               "'children'",
+                               key));
+    }
+    return p;
+  };
+  s.obsolete = policy("obsolete", s.obsolete, false);
+  s.elevate_privileges = policy("elevate_privileges", s.elevate_privileges, true);
+  s.spawn = policy("spawn", s.spawn, false);
+  s.resource_control = policy("resource_control", s.resource_control, false);
+  vm.sandbox = s;
+}
+
+void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "incoming", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("incoming", f.loc());
+  Incoming in;
+  if (f.require("mode")) in.kind = f.choice<IncomingKind>("mode").value_or(IncomingKind::defer);
+  f.only_if(in.kind == IncomingKind::fd, "fd", "mode 'fd'");
+  f.only_if(in.kind == IncomingKind::exec, "command", "mode 'exec'");
+  f.only_if(in.kind == IncomingKind::uri, "uri", "mode 'uri'");
+  switch (in.kind) {
+    case IncomingKind::defer:
+      break;
+    case IncomingKind::fd:
+      if (f.require("fd")) in.fd = read_fd(f, "fd").value_or(-1);
+      break;
+    case IncomingKind::exec:
+      if (f.require("command")) in.command = f.nonempty("command").value_or("");
+      break;
+    case IncomingKind::uri:
+      if (f.require("uri")) {
+        in.uri = f.nonempty("uri").value_or("");
+        std::string_view uri = in.uri;
+        bool known = uri.substr(0, 5) == "unix:" || uri.substr(0, 4) == "tcp:" || uri.substr(0, 5) == "rdma:";
+        if (!in.uri.empty() && !known) {
+          f.error("uri", fmt::format("[incoming]: 'uri' must start with 'unix:', 'tcp:' or 'rdma:' (use mode "
+                                     "'fd' or 'exec' for those), not {}",
+                                     quote_text(in.uri)));
+        }
+      }
+      break;
+  }
+  vm.incoming = std::move(in);
+}
+
+void validate_qmp_sockets(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  for_each_table(root, "qmp_socket", ctx, [&](Fields& f) {
+    QmpSocket s;
+    if (f.require("path")) s.path = read_socket_path(f, "path").value_or("");
+    vm.qmp_sockets.push_back(std::move(s));
+  });
+}
+
+void validate_globals(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  for_each_table(root, "global", ctx, [&](Fields& f) {
+    GlobalParam g;
+    for (std::string_view key : {"driver", "property"}) {
+      if (!f.require(key)) continue;
+      std::string value = f.text(key).value_or("");
+      if (!is_name_text(value, "._-")) {
+        f.error(key, fmt::format("[[global]]: '{}' must be a QEMU name (letters, digits, '.', '_', '-'), not {}",
+                                 key, quote_text(value)));
+      }
+      (key == "driver" ? g.driver : g.property) = std::move(value);
+    }
+    if (f.require("value")) g.value = f.text("value").value_or("");
+    vm.globals.push_back(std::move(g));
+  });
+}
+
+void validate_supervisor(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "supervisor", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("supervisor", f.loc());
+  if (auto timeout = f.duration("shutdown_timeout")) {
+    if (timeout->ms().count() == 0) {
+      f.error("shutdown_timeout", "[supervisor]: 'shutdown_timeout' must be longer than 0s");
+    } else {
+      vm.supervisor.shutdown_timeout = *timeout;
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<int> read_fd(const Fields& fields, std::string_view key) {
+  auto fd = fields.number(key, 3, 65535);
+  if (!fd) return std::nullopt;
+  return static_cast<int>(*fd);
+}
+
+std::optional<std::string> read_socket_path(const Fields& fields, std::string_view key) {
+  auto path = fields.path(key);
+  if (path && path->size() > kMaxSocketPath) {
+    fields.error(key, fmt::format("{}: the socket path is {} bytes; unix sockets allow at most {}", fields.owner(),
+                                  path->size(), kMaxSocketPath));
+    return std::nullopt;
+  }
+  return path;
+}
+
+void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  validate_qemu(root, ctx, vm);
+  validate_knobs(root, ctx, vm);
+  validate_sandbox(root, ctx, vm);
+  validate_incoming(root, ctx, vm);
+  validate_qmp_sockets(root, ctx, vm);
+  validate_globals(root, ctx, vm);
+  validate_supervisor(root, ctx, vm);
+}
+
+}  // namespace vmforge

@@ -1,0 +1,156 @@
+// Validation of block storage: [[iothread]], [[disk]], [[scsi_controller]], [[vhost_user]].
+#include "compiler/validate.hpp"
+
+namespace vmforge {
+
+namespace {
+
+constexpr std::size_t kMaxDiskSerial = 20;  // virtio-blk's serial field
+
+constexpr std::string_view kPlacementKeys[] = {"transport", "pci_bus", "pci_addr", "disable_modern", "romfile",
+                                               "devno"};
+
+void read_serial_number(const Fields& f, Disk& d) {
+  auto serial = f.text("serial");
+  if (!serial) return;
+  bool printable = true;
+  for (char c : *serial) printable = printable && c >= 0x20 && c <= 0x7e;
+  if (serial->empty() || serial->size() > kMaxDiskSerial || !printable) {
+    f.error("serial", fmt::format("{}: 'serial' must be 1 to {} printable ASCII characters, not {}", f.owner(),
+                                  kMaxDiskSerial, quote_text(*serial)));
+    return;
+  }
+  d.serial = *serial;
+}
+
+void check_boot_index(const Fields& f, bool hotplug) {
+  if (hotplug && f.has("boot_index")) {
+    f.error("boot_index", fmt::format("{}: QEMU ignores the boot order of hot-plugged devices; remove "
+                                      "'boot_index' or 'hotplug'",
+                                      f.owner()));
+  }
+}
+
+void read_disk(Fields& f, Vm& vm) {
+  Disk d;
+  d.id = read_device_id(f, "disk", vm);
+  if (f.require("file")) d.file = f.path("file").value_or("");
+  d.format = f.choice<DiskFormat>("format").value_or(DiskFormat::raw);
+  d.bus = f.choice<DiskBus>("bus").value_or(DiskBus::virtio);
+  d.media = f.choice<DiskMedia>("media").value_or(DiskMedia::disk);
+  bool virtio = d.bus == DiskBus::virtio;
+  bool scsi = d.bus == DiskBus::scsi;
+  if (d.media == DiskMedia::cdrom && virtio) {
+    f.error(f.has("bus") ? "bus" : "media", fmt::format("{}: a cdrom needs bus 'scsi' or 'ide'", f.owner()));
+  }
+  if (d.bus == DiskBus::ide && vm.machine.family != MachineFamily::q35 && vm.machine.family != MachineFamily::pc) {
+    f.error("bus", fmt::format("{}: bus 'ide' needs a q35 or pc machine, not '{}'", f.owner(), vm.machine.type));
+  }
+  f.only_if(scsi, "controller", "bus 'scsi'");
+  f.only_if(scsi, "lun", "bus 'scsi'");
+  f.only_if(virtio, "iothread", "bus 'virtio' (put it on the [[scsi_controller]] for scsi disks)");
+  f.only_if(virtio, "num_queues", "bus 'virtio'");
+  for (std::string_view key : kPlacementKeys) f.only_if(virtio, key, "bus 'virtio'");
+  if (scsi) {
+    d.controller = f.ref("controller", {"scsi_controller"});
+    if (auto lun = f.number("lun", 0, 255)) d.lun = static_cast<std::uint32_t>(*lun);
+  }
+  d.aio = f.choice<DiskAio>("aio").value_or(DiskAio::threads);
+  d.cache = f.choice<DiskCache>("cache").value_or(DiskCache::writeback);
+  if (d.aio == DiskAio::native && d.cache != DiskCache::none && d.cache != DiskCache::directsync) {
+    f.error("aio", fmt::format("{}: aio 'native' needs cache 'none' or 'directsync' (O_DIRECT)", f.owner()));
+  }
+  d.readonly = f.flag_or("readonly", d.media == DiskMedia::cdrom);
+  if (d.media == DiskMedia::cdrom && !d.readonly) {
+    f.error("readonly", fmt::format("{}: a cdrom is always read-only", f.owner()));
+  }
+  d.share_rw = f.flag_or("share_rw", false);
+  d.write_cache = f.flag("write_cache");
+  d.discard = f.flag_or("discard", false);
+  read_serial_number(f, d);
+  if (virtio) {
+    d.iothread = f.ref("iothread", {"iothread"});
+    if (auto queues = f.number("num_queues", 1, 256)) d.num_queues = static_cast<std::uint32_t>(*queues);
+    d.placement = read_placement(f, vm);
+  }
+  if (auto index = f.number("boot_index", 0, 65535)) d.boot_index = static_cast<std::uint32_t>(*index);
+  d.hotplug = read_hotplug(f, vm, d.placement.transport);
+  if (d.hotplug && d.bus == DiskBus::ide) {
+    f.error("hotplug", fmt::format("{}: IDE disks cannot be hot-plugged; use bus 'virtio' or 'scsi'", f.owner()));
+  }
+  check_boot_index(f, d.hotplug);
+  vm.disks.push_back(std::move(d));
+}
+
+}  // namespace
+
+void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  for_each_table(root, "iothread", ctx, [&](Fields& f) { vm.iothreads.push_back({read_device_id(f, "iothread", vm)}); });
+  for_each_table(root, "disk", ctx, [&](Fields& f) { read_disk(f, vm); });
+  for_each_table(root, "scsi_controller", ctx, [&](Fields& f) {
+    ScsiController c;
+    c.id = read_device_id(f, "scsi_controller", vm);
+    c.iothread = f.ref("iothread", {"iothread"});
+    if (auto queues = f.number("num_queues", 1, 256)) c.num_queues = static_cast<std::uint32_t>(*queues);
+    c.placement = read_placement(f, vm);
+    c.hotplug = read_hotplug(f, vm, c.placement.transport);
+    vm.scsi_controllers.push_back(std::move(c));
+  });
+  for_each_table(root, "vhost_user", ctx, [&](Fields& f) {
+    VhostUser v;
+    v.id = read_device_id(f, "vhost_user", vm);
+    if (f.require("type")) v.kind = f.choice<VhostUserKind>("type").value_or(VhostUserKind::blk);
+    v.socket = (f.require("socket") ? read_socket_path(f, "socket") : std::nullopt).value_or("");
+    if (auto queues = f.number("num_queues", 1, 256)) v.num_queues = static_cast<std::uint32_t>(*queues);
+    f.only_if(v.kind == VhostUserKind::blk, "boot_index", "type 'blk'");
+    if (auto index = f.number("boot_index", 0, 65535)) v.boot_index = static_cast<std::uint32_t>(*index);
+    v.placement = read_placement(f, vm);
+    v.hotplug = read_hotplug(f, vm, v.placement.transport);
+    check_boot_index(f, v.hotplug);
+    require_shared_memory(f, vm);
+    vm.vhost_users.push_back(std::move(v));
+  });
+}
+
+void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  // virtio-9p accepts tags up to 255 bytes; virtio-fs has a 36-byte tag field.
+  constexpr std::size_t kMax9pTag = 255;
+  constexpr std::size_t kMaxFsTag = 36;
+  auto read_tag = [](const Fields& f, std::size_t max) {
+    if (!f.require("tag")) return std::string();
+    auto tag = f.nonempty("tag");
+    if (tag && tag->size() > max) {
+      f.error("tag", fmt::format("{}: 'tag' is {} bytes; at most {} fit", f.owner(), tag->size(), max));
+    }
+    return tag.value_or("");
+  };
+  for_each_table(root, "fs_9p", ctx, [&](Fields& f) {
+    Fs9p fs;
+    fs.id = read_device_id(f, "fs_9p", vm);
+    if (f.require("path")) fs.path = f.path("path").value_or("");
+    fs.tag = read_tag(f, kMax9pTag);
+    fs.security_model = f.choice<Fs9pSecurityModel>("security_model").value_or(Fs9pSecurityModel::mapped_xattr);
+    fs.multidev = f.choice<Fs9pMultidev>("multidev");
+    fs.readonly = f.flag_or("readonly", false);
+    fs.placement = read_placement(f, vm);
+    vm.fs_9p.push_back(std::move(fs));
+  });
+  for_each_table(root, "virtio_fs", ctx, [&](Fields& f) {
+    VirtioFs fs;
+    fs.id = read_device_id(f, "virtio_fs", vm);
+    fs.socket = (f.require("socket") ? read_socket_path(f, "socket") : std::nullopt).value_or("");
+    fs.tag = read_tag(f, kMaxFsTag);
+    if (auto size = f.number("queue_size", 1, 1024)) {
+      if ((*size & (*size - 1)) != 0) {
+        f.error("queue_size", fmt::format("{}: 'queue_size' must be a power of two, not {}", f.owner(), *size));
+      }
+      fs.queue_size = static_cast<std::uint32_t>(*size);
+    }
+    fs.placement = read_placement(f, vm);
+    fs.hotplug = read_hotplug(f, vm, fs.placement.transport);
+    require_shared_memory(f, vm);
+    vm.virtio_fs.push_back(std::move(fs));
+  });
+}
+
+}  // namespace vmforge
