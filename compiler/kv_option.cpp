@@ -8,22 +8,43 @@
 namespace vmforge {
 
 KvOption::KvOption(std::string_view head) {
-  auto escaped = qemu_escape(head);
-  if (escaped) {
-    text_ = *escaped;
-  } else {
-    error_ = Error(fmt::format("'{}' {}", head, escaped.error().message));
-  }
+  item(head);
 }
 
 void KvOption::separate() {
   if (!text_.empty()) text_ += ',';
 }
 
-KvOption& KvOption::add(std::string_view key, std::string_view value) {
+void KvOption::fail(Error error) {
+  if (!error_) error_ = std::move(error);
+}
+
+bool KvOption::key_ok(std::string_view key) {
+  bool ok = !key.empty();
+  for (char c : key) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                c == '.' || c == '-');
+  }
+  if (!ok) fail(Error(fmt::format("'{}' is not a valid option name", key)));
+  return ok;
+}
+
+KvOption& KvOption::item(std::string_view value) {
   auto escaped = qemu_escape(value);
   if (!escaped) {
-    if (!error_) error_ = Error(fmt::format("value of '{}' {}", key, escaped.error().message));
+    fail(Error(fmt::format("'{}' {}", value, escaped.error().message)));
+    return *this;
+  }
+  separate();
+  text_ += *escaped;
+  return *this;
+}
+
+KvOption& KvOption::add(std::string_view key, std::string_view value) {
+  if (!key_ok(key)) return *this;
+  auto escaped = qemu_escape(value);
+  if (!escaped) {
+    fail(Error(fmt::format("value of '{}' {}", key, escaped.error().message)));
     return *this;
   }
   separate();
@@ -34,12 +55,14 @@ KvOption& KvOption::add(std::string_view key, std::string_view value) {
 }
 
 KvOption& KvOption::add(std::string_view key, std::uint64_t value) {
+  if (!key_ok(key)) return *this;
   separate();
   text_ += fmt::format("{}={}", key, value);
   return *this;
 }
 
 KvOption& KvOption::on_off(std::string_view key, bool on) {
+  if (!key_ok(key)) return *this;
   separate();
   text_ += key;
   text_ += on ? "=on" : "=off";

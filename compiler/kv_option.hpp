@@ -12,7 +12,8 @@
 
 namespace vmforge {
 
-/// Keys are vmforge's own constants and are not escaped; values always are.
+/// Values are always escaped. Keys are vmforge's constants or validated manifest names; a key
+/// outside [A-Za-z0-9_.-] is refused all the same, so no key can smuggle in an option.
 ///   KvOption("socket").add("id", id).add("path", path).on_off("server", true).str()
 class KvOption {
  public:
@@ -20,6 +21,8 @@ class KvOption {
   /// A leading positional value, e.g. the backend of -chardev ("socket") or the machine type.
   explicit KvOption(std::string_view head);
 
+  /// A bare item after the head, e.g. a CPU feature "+avx2" (escaped like a value).
+  KvOption& item(std::string_view value);
   KvOption& add(std::string_view key, std::string_view value);
   KvOption& add(std::string_view key, std::uint64_t value);
   /// key=on / key=off
@@ -31,6 +34,8 @@ class KvOption {
 
  private:
   void separate();
+  void fail(Error error);
+  bool key_ok(std::string_view key);
 
   std::string text_;
   std::optional<Error> error_;

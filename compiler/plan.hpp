@@ -23,7 +23,9 @@ inline constexpr int kQmpListenFd = 3;
 inline constexpr std::string_view kQmpChardevId = "vmforge-qmp";
 
 /// When a QMP call counts as done: its reply, or an event naming the device (unplug waits for
-/// DEVICE_DELETED with data.device == device_id, never for device_del's reply alone).
+/// DEVICE_DELETED with data.device == device_id, never for device_del's reply alone). A
+/// `device_id` starting with '/' is a QOM path matched against data.path instead: QEMU 7.2
+/// reports a CPU's removal only as DEVICE_DELETED{path: ".../<cpu id>/lapic"} (qemu-facts §4.1).
 /// (Kind is scoped: an unscoped `event` enumerator would clash with the `event` member.)
 struct Completion {
   enum class Kind { reply, event };
@@ -69,6 +71,14 @@ Result<Plan, Diagnostics> lower(const Vm& vm);
 /// them. An unknown resource, or one that cannot be hot-plugged, is an Error.
 Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource);
 Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource);
+
+/// The fd number at which `run` must pass the cloud-init seed image (opened read-only) to QEMU,
+/// when the manifest has [cloud_init]: one above every other inherited fd, so it is the same
+/// for the same manifest. The argv reads it as fd set /dev/fdset/N.
+std::optional<int> cloud_init_seed_fd(const Vm& vm);
+
+/// The QEMU id of the hot-pluggable CPU in slot `slot` (plan resource "cpu:N").
+std::string cpu_device_id(std::uint32_t slot);
 
 /// The JSON `vmforge compile` prints: {"name","qemu","argv":[...],"plan":[...],
 /// "manifest_sha256"}, one argv element and one step per line so diffs stay readable.

@@ -32,3 +32,11 @@ TEST_CASE("KvOption reports the first value it cannot escape", "[compiler]") {
   REQUIRE_FALSE(head);
   CHECK(head.error().message.rfind("'q\n35' contains a newline", 0) == 0);
 }
+
+TEST_CASE("KvOption refuses keys that are not plain names", "[compiler]") {
+  auto text = KvOption("q35").add("usb=on,x", "off").str();
+  REQUIRE_FALSE(text);
+  CHECK(text.error().message == "'usb=on,x' is not a valid option name");
+  CHECK_FALSE(KvOption().on_off("", true).str());
+  CHECK(*KvOption("qemu64").item("+avx2").item("-svm,x").str() == "qemu64,+avx2,-svm,,x");
+}

@@ -1,0 +1,133 @@
+// Lowering of character devices: virtio-serial controllers, and each [[serial]]'s chardev
+// (key=value on the command line, which has no JSON form for it; JSON over QMP) with its
+// frontend (16550 UART, virtconsole, virtserialport), plus their plug/unplug steps.
+#include "compiler/lower_families.hpp"
+
+namespace vmforge {
+namespace {
+
+std::string chardev_id(const Serial& s) { return s.id.derived("char"); }
+
+std::string_view resource_kind(const Serial& s) {
+  switch (s.frontend) {
+    case SerialFrontend::serial: return "serial:";
+    case SerialFrontend::virtconsole: return "console:";
+    case SerialFrontend::virtserialport: return "channel:";
+  }
+  return "serial:";
+}
+
+std::string resource_of(const Serial& s) { return std::string(resource_kind(s)) + s.id.str(); }
+
+KvOption chardev_option(const Serial& s) {
+  const std::string path = s.path.value_or("");
+  switch (s.backend) {
+    case CharBackend::file: return KvOption("file").add("id", chardev_id(s)).add("path", path);
+    case CharBackend::socket: {
+      KvOption opt("socket");
+      opt.add("id", chardev_id(s)).add("path", path).on_off("server", s.server);
+      if (s.server) opt.on_off("wait", false);
+      return opt;
+    }
+    case CharBackend::pty: return KvOption("pty").add("id", chardev_id(s));
+    case CharBackend::pipe: return KvOption("pipe").add("id", chardev_id(s)).add("path", path);
+    case CharBackend::tty: return KvOption("serial").add("id", chardev_id(s)).add("path", path);
+    case CharBackend::null: return KvOption("null").add("id", chardev_id(s));
+  }
+  return KvOption("null").add("id", chardev_id(s));
+}
+
+// chardev-add's ChardevBackend: {"type": ..., "data": {...}}.
+std::string chardev_add_json(const Serial& s) {
+  if (s.backend == CharBackend::socket) return socket_chardev_add_json(chardev_id(s), s.path.value_or(""), s.server);
+  return json_object([&](JsonWriter& w) {
+    w.field("id", chardev_id(s));
+    w.key("backend").begin_object();
+    const std::string path = s.path.value_or("");
+    switch (s.backend) {
+      case CharBackend::file: w.field("type", "file").key("data").begin_object().field("out", path); break;
+      case CharBackend::pipe: w.field("type", "pipe").key("data").begin_object().field("device", path); break;
+      case CharBackend::tty: w.field("type", "serial").key("data").begin_object().field("device", path); break;
+      case CharBackend::pty: w.field("type", "pty").key("data").begin_object(); break;
+      case CharBackend::null:
+      case CharBackend::socket: w.field("type", "null").key("data").begin_object(); break;
+    }
+    w.end_object().end_object();
+  });
+}
+
+std::string frontend_json(const Serial& s) {
+  return json_object([&](JsonWriter& w) {
+    switch (s.frontend) {
+      case SerialFrontend::serial: w.field("driver", "isa-serial"); break;
+      case SerialFrontend::virtconsole: w.field("driver", "virtconsole"); break;
+      case SerialFrontend::virtserialport: w.field("driver", "virtserialport"); break;
+    }
+    w.field("id", s.id.str());
+    if (s.controller) w.field("bus", s.controller->derived("0"));
+    w.field("chardev", chardev_id(s));
+    if (s.name) w.field("name", *s.name);
+  });
+}
+
+std::string controller_json(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
+  return json_object([&](JsonWriter& w) {
+    w.field("driver", virtio_driver("virtio-serial", c.placement.transport)).field("id", c.id.str());
+    write_placement(w, vm, layout, c.id, c.placement);
+    if (c.max_ports) w.field("max_ports", *c.max_ports);
+  });
+}
+
+}  // namespace
+
+std::string socket_chardev_add_json(const std::string& id, const std::string& path, bool server) {
+  return json_object([&](JsonWriter& w) {
+    w.field("id", id);
+    w.key("backend").begin_object().field("type", "socket").key("data").begin_object();
+    w.key("addr").begin_object().field("type", "unix");
+    w.key("data").begin_object().field("path", path).end_object();
+    w.end_object();
+    w.field("server", server);
+    if (server) w.field("wait", false);
+    w.end_object().end_object();
+  });
+}
+
+void lower_char(LowerContext& ctx) {
+  const Vm& vm = ctx.vm();
+  for (const auto& c : vm.virtio_serials) {
+    if (!c.hotplug) ctx.arg("-device", controller_json(vm, ctx.layout(), c));
+  }
+  for (const auto& s : vm.serials) {
+    if (s.hotplug) continue;
+    ctx.kv("-chardev", chardev_option(s), "serial:" + s.id.str());
+    ctx.arg("-device", frontend_json(s));
+  }
+}
+
+std::vector<PlanStep> virtio_serial_plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
+  return {reply_step("virtio_serial:" + c.id.str(), "device_add", controller_json(vm, layout, c),
+                     device_del_call(c.id.str()))};
+}
+
+std::vector<PlanStep> virtio_serial_unplug(const VirtioSerial& c) {
+  return {PlanStep{"virtio_serial:" + c.id.str(), device_del_call(c.id.str()), std::nullopt}};
+}
+
+std::vector<PlanStep> serial_plug(const Serial& s) {
+  const std::string resource = resource_of(s);
+  return {
+      reply_step(resource, "chardev-add", chardev_add_json(s), reply_call("chardev-remove", json_single("id", chardev_id(s)))),
+      reply_step(resource, "device_add", frontend_json(s), device_del_call(s.id.str())),
+  };
+}
+
+std::vector<PlanStep> serial_unplug(const Serial& s) {
+  const std::string resource = resource_of(s);
+  return {
+      PlanStep{resource, device_del_call(s.id.str()), std::nullopt},
+      reply_step(resource, "chardev-remove", json_single("id", chardev_id(s))),
+  };
+}
+
+}  // namespace vmforge

@@ -1,0 +1,175 @@
+// LowerContext and the placement/step helpers shared by the lowering families.
+#include "compiler/lower_context.hpp"
+
+#include <fmt/format.h>
+
+namespace vmforge {
+namespace {
+
+struct PciUse {
+  const DeviceId* id;
+  const Placement* placement;
+  bool hot;
+};
+
+// Every PCI-capable device, cold ones in argv order and hot ones in plan order (lower.cpp and
+// the family files emit them in these orders too, so slot numbers grow along the argv).
+std::vector<PciUse> pci_uses(const Vm& vm, const Placement& seed_placement, const DeviceId& seed_id) {
+  std::vector<PciUse> uses;
+  auto add = [&](const auto& list) {
+    for (const auto& d : list) uses.push_back({&d.id, &d.placement, d.hotplug});
+  };
+  auto add_cold = [&](const auto& list) {
+    for (const auto& d : list) uses.push_back({&d.id, &d.placement, false});
+  };
+  add(vm.scsi_controllers);
+  for (const auto& d : vm.disks) {
+    if (d.bus == DiskBus::virtio) uses.push_back({&d.id, &d.placement, d.hotplug});
+  }
+  add(vm.vhost_users);
+  add(vm.virtio_serials);
+  add(vm.nets);
+  add_cold(vm.fs_9p);
+  add(vm.virtio_fs);
+  for (const auto& d : vm.vfios) {
+    if (d.kind == VfioKind::pci) uses.push_back({&d.id, &d.placement, d.hotplug});
+  }
+  add(vm.vsocks);
+  add_cold(vm.balloons);
+  add_cold(vm.rngs);
+  if (vm.cloud_init) uses.push_back({&seed_id, &seed_placement, false});
+  return uses;
+}
+
+}  // namespace
+
+Result<PciLayout> layout_of(const Vm& vm) {
+  PciRequest req;
+  req.family = vm.machine.family;
+  req.spare_ports = vm.machine.hotplug_slots;
+  for (const auto& port : vm.pcie_root_ports) {
+    req.taken_chassis_slots.emplace_back(port.chassis, port.slot);
+    if (port.addr) {
+      req.fixed.push_back(*port.addr);
+    } else {
+      req.cold.push_back(port.id.str());
+    }
+  }
+  for (const auto& bridge : vm.pci_bridges) {
+    if (bridge.bus) continue;
+    if (bridge.addr) {
+      req.fixed.push_back(*bridge.addr);
+    } else {
+      req.cold.push_back(bridge.id.str());
+    }
+  }
+  if (vm.machine.vga && *vm.machine.vga != Vga::none) req.cold.push_back(std::string(kVgaId));
+  const Placement seed = seed_placement(vm);
+  const DeviceId seed_id = vm.cloud_init ? vm.cloud_init->id : DeviceId();
+  for (const PciUse& use : pci_uses(vm, seed, seed_id)) {
+    const Placement& p = *use.placement;
+    if (p.transport != Transport::pci || p.bus) continue;
+    if (p.addr) {
+      req.fixed.push_back(*p.addr);
+    } else if (use.hot) {
+      req.hot.push_back(use.id->str());
+    } else {
+      req.cold.push_back(use.id->str());
+    }
+  }
+  return layout_pci(req);
+}
+
+Placement seed_placement(const Vm& vm) {
+  Placement placement;
+  placement.transport = vm.machine.family == MachineFamily::microvm ? Transport::mmio : Transport::pci;
+  return placement;
+}
+
+void LowerContext::arg(std::string_view option, std::string value) {
+  argv_.emplace_back(option);
+  argv_.push_back(std::move(value));
+}
+
+void LowerContext::flag(std::string_view option) { argv_.emplace_back(option); }
+
+void LowerContext::kv(std::string_view option, const KvOption& value, std::string_view resource) {
+  auto text = value.str();
+  if (!text) {
+    error(resource, fmt::format("cannot pass this to QEMU's {} option: {}", option, text.error().message));
+    return;
+  }
+  arg(option, std::move(*text));
+}
+
+void LowerContext::error(std::string_view resource, std::string message) {
+  diagnostics_.error(origin_of(vm_, resource), std::move(message));
+}
+
+std::string qemu_size(ByteSize size) {
+  constexpr std::pair<std::uint64_t, char> kUnits[] = {{1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
+  const std::uint64_t bytes = size.bytes();
+  for (const auto& [unit, letter] : kUnits) {
+    if (bytes != 0 && bytes % unit == 0) return fmt::format("{}{}", bytes / unit, letter);
+  }
+  return fmt::format("{}B", bytes);
+}
+
+std::string virtio_driver(std::string_view base, Transport transport) {
+  switch (transport) {
+    case Transport::pci: return fmt::format("{}-pci", base);
+    case Transport::ccw: return fmt::format("{}-ccw", base);
+    case Transport::mmio: return fmt::format("{}-device", base);
+  }
+  return std::string(base);
+}
+
+void write_placement(JsonWriter& w, const Vm& vm, const PciLayout& layout, const DeviceId& id,
+                     const Placement& placement) {
+  switch (placement.transport) {
+    case Transport::pci: {
+      if (placement.bus) {
+        w.field("bus", placement.bus->str());
+        if (placement.addr) w.field("addr", placement.addr->to_string());
+      } else if (placement.addr) {
+        if (!layout.root_bus.empty()) w.field("bus", layout.root_bus);
+        w.field("addr", placement.addr->to_string());
+      } else if (auto cold = layout.cold.find(id.str()); cold != layout.cold.end()) {
+        w.field("bus", layout.root_bus);
+        w.field("addr", cold->second.to_string());
+      } else if (auto hot = layout.hot.find(id.str()); hot != layout.hot.end()) {
+        w.field("bus", hot->second.bus);
+        if (hot->second.addr) w.field("addr", hot->second.addr->to_string());
+      }
+      if (placement.disable_modern) w.field("disable-modern", true);
+      if (placement.romfile) w.field("romfile", *placement.romfile);
+      break;
+    }
+    case Transport::ccw:
+      if (placement.devno) w.field("devno", *placement.devno);
+      if (vm.knobs.iommu_platform) w.field("iommu_platform", true);
+      break;
+    case Transport::mmio:
+      break;
+  }
+}
+
+QmpCall reply_call(std::string command, std::string arguments) {
+  return QmpCall{std::move(command), std::move(arguments), Completion{}};
+}
+
+PlanStep reply_step(std::string resource, std::string command, std::string arguments,
+                    std::optional<QmpCall> undo) {
+  return PlanStep{std::move(resource), reply_call(std::move(command), std::move(arguments)), std::move(undo)};
+}
+
+QmpCall device_del_call(const std::string& id, std::optional<std::string> event_match) {
+  return QmpCall{"device_del", json_single("id", id),
+                 Completion{Completion::Kind::event, "DEVICE_DELETED", event_match.value_or(id), kUnplugTimeoutMs}};
+}
+
+std::string json_single(std::string_view key, std::string_view value) {
+  return json_object([&](JsonWriter& w) { w.field(key, value); });
+}
+
+}  // namespace vmforge

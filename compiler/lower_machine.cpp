@@ -1,0 +1,175 @@
+// Lowering of the machine-wide settings: name, machine type and accelerator, CPUs, memory,
+// firmware and direct kernel boot.
+#include <fmt/format.h>
+
+#include "compiler/lower_families.hpp"
+
+namespace vmforge {
+namespace {
+
+// QEMU 7.2 reports a vCPU's removal only through its lapic child (qemu-facts §4.1).
+QmpCall cpu_unplug_call(const std::string& id) {
+  return device_del_call(id, fmt::format("/machine/peripheral/{}/lapic", id));
+}
+
+constexpr std::string_view kCgFirmwareNode = "vmforge-cg-firmware";
+
+std::string pflash_node(std::size_t unit) { return fmt::format("vmforge-pflash{}", unit); }
+
+// Block nodes behind the machine's flash units, unit 0 first: SEV's OVMF, then [firmware] pflash.
+std::vector<std::string> flash_units(const Vm& vm) {
+  std::vector<std::string> nodes;
+  const auto& cg = vm.confidential_guest;
+  if (cg && cg->kind == ConfidentialKind::sev && cg->firmware) nodes.emplace_back(kCgFirmwareNode);
+  for (std::size_t unit = 0; unit < vm.firmware.pflash.size(); ++unit) nodes.push_back(pflash_node(unit));
+  return nodes;
+}
+
+bool ram_needs_backend(const MemoryBackend& b) {
+  return b.kind != MemoryBackendKind::ram || b.shared || b.prealloc || b.hugepages;
+}
+
+void lower_machine_option(LowerContext& ctx) {
+  const Vm& vm = ctx.vm();
+  KvOption machine(vm.machine.type);
+  for (const auto& [key, value] : vm.machine.options) machine.add(key, value);
+  if (ram_needs_backend(vm.memory.backend)) machine.add("memory-backend", kRamBackendId);
+  if (!vm.nvdimms.empty()) machine.on_off("nvdimm", true);
+  const auto flash = flash_units(vm);
+  for (std::size_t unit = 0; unit < flash.size(); ++unit) machine.add(fmt::format("pflash{}", unit), flash[unit]);
+  if (vm.confidential_guest) machine.add("confidential-guest-support", vm.confidential_guest->id.str());
+  ctx.kv("-machine", machine, "machine");
+  // -accel, never "-machine accel=": QEMU 7.2 refuses the two together (qemu-facts §9).
+  if (!vm.machine.accel.empty()) ctx.arg("-accel", std::string(to_string(vm.machine.accel.front())));
+}
+
+void lower_cpu(LowerContext& ctx) {
+  const Cpu& cpu = ctx.vm().cpu;
+  if (cpu.model || !cpu.features.empty()) {
+    KvOption model(cpu.model.value_or("qemu64"));
+    for (const auto& feature : cpu.features) model.item(feature);
+    ctx.kv("-cpu", model, "cpu");
+  }
+  KvOption smp;
+  smp.add("cpus", std::uint64_t{cpu.count}).add("maxcpus", std::uint64_t{cpu.max});
+  smp.add("sockets", std::uint64_t{cpu.sockets});
+  if (cpu.dies > 1) smp.add("dies", std::uint64_t{cpu.dies});
+  smp.add("cores", std::uint64_t{cpu.cores}).add("threads", std::uint64_t{cpu.threads});
+  ctx.kv("-smp", smp, "cpu");
+}
+
+void lower_ram(LowerContext& ctx) {
+  const Memory& mem = ctx.vm().memory;
+  KvOption m;
+  m.add("size", qemu_size(mem.size));
+  if (mem.slots > 0) m.add("slots", std::uint64_t{mem.slots});
+  if (mem.max) m.add("maxmem", qemu_size(*mem.max));
+  ctx.kv("-m", m, "memory");
+  if (ram_needs_backend(mem.backend)) {
+    ctx.arg("-object", json_object([&](JsonWriter& w) {
+              write_memory_backend(w, kRamBackendId, mem.size, mem.backend);
+            }));
+  }
+}
+
+void lower_firmware(LowerContext& ctx) {
+  const Vm& vm = ctx.vm();
+  if (vm.firmware.bios) ctx.arg("-bios", *vm.firmware.bios);
+  // -pflash is a -drive in disguise; a named -blockdev plus `-machine pflashN=` is the JSON form.
+  for (std::size_t unit = 0; unit < vm.firmware.pflash.size(); ++unit) {
+    ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
+              w.field("driver", "file").field("node-name", pflash_node(unit));
+              w.field("filename", vm.firmware.pflash[unit]);
+            }));
+  }
+  if (vm.kernel) {
+    // Verbatim: these options are not key=value, so commas are literal (qemu-facts §1.3).
+    ctx.arg("-kernel", vm.kernel->path);
+    if (vm.kernel->initrd) ctx.arg("-initrd", *vm.kernel->initrd);
+    if (vm.kernel->cmdline) ctx.arg("-append", *vm.kernel->cmdline);
+  }
+}
+
+void lower_confidential(LowerContext& ctx) {
+  const auto& cg = ctx.vm().confidential_guest;
+  if (!cg) return;
+  const std::string& id = cg->id.str();
+  switch (cg->kind) {
+    case ConfidentialKind::sev:
+      ctx.arg("-object", json_object([&](JsonWriter& w) {
+                w.field("qom-type", "sev-guest").field("id", id);
+                w.field("cbitpos", cg->cbitpos).field("reduced-phys-bits", cg->reduced_phys_bits);
+              }));
+      break;
+    case ConfidentialKind::tdx:
+      ctx.arg("-object", json_object([&](JsonWriter& w) {
+                w.field("qom-type", "tdx-guest").field("id", id);
+                if (cg->debug) w.field("debug", true);
+              }));
+      break;
+    case ConfidentialKind::s390_pv:
+      ctx.arg("-object", json_object([&](JsonWriter& w) { w.field("qom-type", "s390-pv-guest").field("id", id); }));
+      break;
+    case ConfidentialKind::pef:
+      ctx.arg("-object", json_object([&](JsonWriter& w) { w.field("qom-type", "pef-guest").field("id", id); }));
+      break;
+  }
+  // The firmware that goes with it: OVMF as read-only flash (SEV), TDVF through the loader
+  // (TDX), the TPM proxy (PEF).
+  if (cg->firmware && cg->kind == ConfidentialKind::sev) {
+    ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
+              w.field("driver", "file").field("node-name", kCgFirmwareNode);
+              w.field("filename", *cg->firmware).field("read-only", true);
+            }));
+  }
+  if (cg->firmware && cg->kind == ConfidentialKind::tdx) {
+    ctx.arg("-device", json_object([&](JsonWriter& w) {
+              w.field("driver", "loader").field("id", "vmforge-cg-firmware").field("file", *cg->firmware);
+            }));
+  }
+  if (cg->host_path && cg->kind == ConfidentialKind::pef) {
+    ctx.arg("-device", json_object([&](JsonWriter& w) {
+              w.field("driver", "spapr-tpm-proxy").field("id", "vmforge-cg-tpm").field("host-path", *cg->host_path);
+            }));
+  }
+}
+
+// `-cpu` model name -> the QOM type device_add wants for a hot-plugged vCPU (qemu-facts §4.1).
+std::string cpu_type(const Cpu& cpu) { return cpu.model.value_or("qemu64") + "-x86_64-cpu"; }
+
+}  // namespace
+
+std::string cpu_device_id(std::uint32_t slot) { return fmt::format("vmforge-cpu{}", slot); }
+
+std::vector<PlanStep> cpu_plug(const Vm& vm, std::uint32_t slot) {
+  const Cpu& cpu = vm.cpu;
+  // Slots are numbered like QEMU's CPU indexes: threads vary fastest, then cores, dies, sockets.
+  const std::uint32_t thread = slot % cpu.threads;
+  const std::uint32_t core = slot / cpu.threads % cpu.cores;
+  const std::uint32_t die = slot / (cpu.threads * cpu.cores) % cpu.dies;
+  const std::uint32_t socket = slot / (cpu.threads * cpu.cores * cpu.dies);
+  const std::string id = cpu_device_id(slot);
+  std::string args = json_object([&](JsonWriter& w) {
+    w.field("driver", cpu_type(cpu)).field("id", id).field("socket-id", socket);
+    if (cpu.dies > 1) w.field("die-id", die);
+    w.field("core-id", core).field("thread-id", thread);
+  });
+  return {reply_step(fmt::format("cpu:{}", slot), "device_add", std::move(args), cpu_unplug_call(id))};
+}
+
+std::vector<PlanStep> cpu_unplug(std::uint32_t slot) {
+  return {PlanStep{fmt::format("cpu:{}", slot), cpu_unplug_call(cpu_device_id(slot)), std::nullopt}};
+}
+
+void lower_machine(LowerContext& ctx) {
+  const Vm& vm = ctx.vm();
+  ctx.kv("-name", KvOption().add("guest", vm.name), "name");
+  if (vm.uuid) ctx.arg("-uuid", vm.uuid->to_string());
+  lower_machine_option(ctx);
+  lower_cpu(ctx);
+  lower_ram(ctx);
+  lower_firmware(ctx);
+  lower_confidential(ctx);
+}
+
+}  // namespace vmforge
