@@ -14,5 +14,6 @@ struct Command {
 };
 
 // One declaration per subcommand, defined in cli/cmd_<name>.cpp.
+int cmd_check(int argc, char** argv);
 
 }  // namespace vmforge::cli

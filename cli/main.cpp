@@ -11,6 +11,7 @@ using vmforge::cli::Command;
 
 constexpr Command kCommands[] = {
     {"version", [](int, char**) { fmt::print("vmforge 0.1.0\n"); return 0; }, "Print the version"},
+    {"check", vmforge::cli::cmd_check, "Validate a manifest and print every problem"},
 };
 
 void print_help() {
