@@ -42,6 +42,14 @@ struct BlockingClient::Impl {
     return true;
   }
 
+  // Runs the loop until the submitted command's handler has filled `outcome`. The client
+  // guarantees the handler runs (reply, timeout or disconnect), so no deadline is needed here.
+  Result<JsonValue> await(Result<CommandId> submitted, std::optional<Result<JsonValue>>& outcome) {
+    VMFORGE_TRY_VOID(submitted);
+    VMFORGE_TRY_VOID(run_until([&outcome] { return outcome.has_value(); }, 0));
+    return std::move(*outcome);
+  }
+
   std::optional<Event> take_match(std::string_view name, const EventFilter& filter, std::size_t from) {
     for (std::size_t i = from; i < events.size(); ++i) {
       if ((name.empty() || events[i].name == name) && (!filter || filter(events[i]))) {
@@ -107,10 +115,17 @@ Client& BlockingClient::async() { return *impl_->client; }
 Result<JsonValue> BlockingClient::execute(std::string_view command, std::string_view arguments_json,
                                           Timeout timeout, std::span<const int> fds) {
   std::optional<Result<JsonValue>> outcome;
-  VMFORGE_TRY_VOID(impl_->client->execute(command, arguments_json, timeout,
-                                          [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds));
-  VMFORGE_TRY_VOID(impl_->run_until([&outcome] { return outcome.has_value(); }, 0));
-  return std::move(*outcome);
+  auto submitted = impl_->client->execute(command, arguments_json, timeout,
+                                          [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  return impl_->await(std::move(submitted), outcome);
+}
+
+Result<JsonValue> BlockingClient::execute_until(std::string_view command, std::string_view arguments_json,
+                                                EventMatch until, Timeout timeout, std::span<const int> fds) {
+  std::optional<Result<JsonValue>> outcome;
+  auto submitted = impl_->client->execute_until(command, arguments_json, std::move(until), timeout,
+                                                [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  return impl_->await(std::move(submitted), outcome);
 }
 
 Result<Event> BlockingClient::wait_event(std::string_view name, const EventFilter& filter, Timeout timeout) {

@@ -36,6 +36,12 @@ class BlockingClient {
   Result<JsonValue> execute(std::string_view command, std::string_view arguments_json = {},
                             Timeout timeout = kDefaultTimeout, std::span<const int> fds = {});
 
+  /// Runs `command` and waits, besides its reply, for the event matching `until` (see
+  /// Client::execute_until); returns the event's data.
+  Result<JsonValue> execute_until(std::string_view command, std::string_view arguments_json,
+                                  EventMatch until, Timeout timeout = kDefaultTimeout,
+                                  std::span<const int> fds = {});
+
   /// The first event named `name` (empty: any) that passes `filter` (empty: all), whether it
   /// arrived before this call or arrives within `timeout`. It is removed from the buffer; the
   /// others stay. ETIMEDOUT when none came; the disconnect reason once the peer is gone.

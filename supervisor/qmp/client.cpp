@@ -115,6 +115,17 @@ Result<void> Client::start() {
 
 Result<CommandId> Client::execute(std::string_view command, std::string_view arguments_json,
                                   Timeout timeout, ReplyHandler handler, std::span<const int> fds) {
+  return submit(command, arguments_json, timeout, std::move(handler), fds, std::nullopt);
+}
+
+Result<CommandId> Client::execute_until(std::string_view command, std::string_view arguments_json,
+                                        EventMatch until, Timeout timeout, ReplyHandler handler,
+                                        std::span<const int> fds) {
+  return submit(command, arguments_json, timeout, std::move(handler), fds, std::move(until));
+}
+
+Result<CommandId> Client::submit(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                                 ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until) {
   if (state_ == ClientState::disconnected) {
     return unexpected(Error(fmt::format("Cannot send QMP command '{}': the connection is closed", command), ENOTCONN));
   }
@@ -131,42 +142,53 @@ Result<CommandId> Client::execute(std::string_view command, std::string_view arg
     if (!copy) return unexpected(errno_error(fmt::format("Failed to duplicate fd {} for QMP command '{}'", fd, command), errno));
     owned.push_back(std::move(copy));
   }
-  CommandId id = enqueue(command, arguments_json, timeout, std::move(handler), std::move(owned));
-  flush();
-  return id;
-}
-
-CommandId Client::enqueue(std::string_view command, std::string_view arguments_json, Timeout timeout,
-                          ReplyHandler handler, std::vector<UniqueFd> fds) {
   CommandId id = next_id_++;
   Pending& p = pending_[id];
   p.command = std::string(command);
   p.handler = std::move(handler);
   p.timeout = timeout;
+  if (until) {
+    p.until = std::move(until);
+    ++awaiting_events_;
+  }
   if (timeout.count() > 0) {
     p.deadline = sd::loop_now_usec(event_) + to_usec(timeout);
     deadlines_.emplace(p.deadline, id);
     if (armed_ == 0 || p.deadline < armed_) arm_timer();
   }
-  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(fds)});
+  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(owned)});
+  flush();
   return id;
 }
 
 bool Client::cancel(CommandId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
-  if (it->second.written) {
-    abandoned_.insert(id);
-  } else {
+  Pending& p = it->second;
+  if (!p.written) {
     std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
+  } else if (!p.replied) {
+    abandoned_.insert(id);
   }
-  forget_deadline(id, it->second);
+  forget(id, p);
   pending_.erase(it);
   return true;
 }
 
-void Client::forget_deadline(CommandId id, const Pending& p) {
+void Client::forget(CommandId id, const Pending& p) {
   if (p.deadline != 0) deadlines_.erase({p.deadline, id});
+  if (p.until) --awaiting_events_;
+}
+
+bool Client::finish(CommandId id, Result<JsonValue> outcome) {
+  auto it = pending_.find(id);
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  forget(id, p);
+  if (!p.handler) return true;
+  std::weak_ptr<char> alive = alive_;
+  p.handler(std::move(outcome));
+  return !alive.expired();
 }
 
 void Client::close() { disconnect(Error("QMP connection closed by its owner", ECANCELED)); }
@@ -283,20 +305,17 @@ Result<void> Client::on_timer(std::uint64_t) {
   std::uint64_t now = sd::loop_now_usec(event_);
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     CommandId id = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
-    auto it = pending_.find(id);
-    Pending p = std::move(it->second);
-    pending_.erase(it);
-    if (p.written) {
+    Pending& p = pending_.find(id)->second;
+    std::string why = fmt::format("QMP command '{}' timed out after {} ms", p.command, p.timeout.count());
+    if (p.replied) {
+      why = fmt::format("QMP command '{}' succeeded, but no '{}' event came within {} ms", p.command,
+                        p.until->name, p.timeout.count());
+    } else if (p.written) {
       abandoned_.insert(id);
     } else {
       std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
     }
-    if (p.handler) {
-      p.handler(unexpected(Error(
-          fmt::format("QMP command '{}' timed out after {} ms", p.command, p.timeout.count()), ETIMEDOUT)));
-      if (alive.expired()) return {};
-    }
+    if (!finish(id, unexpected(Error(std::move(why), ETIMEDOUT)))) return {};
   }
   if (handshake_deadline_ != 0 && handshake_deadline_ <= now) {
     std::string why = state_ == ClientState::awaiting_greeting
@@ -391,7 +410,7 @@ bool Client::handle_greeting(Greeting greeting) {
 bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error) {
   std::optional<std::uint64_t> number = id ? id->as_uint64() : std::nullopt;
   auto it = number ? pending_.find(*number) : pending_.end();
-  if (it == pending_.end() || !it->second.written) {
+  if (it == pending_.end() || !it->second.written || it->second.replied) {
     if (number && abandoned_.erase(*number) > 0) {
       --unanswered_;
       flush();
@@ -402,21 +421,18 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
     if (!id) return warn(fmt::format("QMP peer sent {} without an id, ignoring", what));
     return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
   }
-  Pending p = std::move(it->second);
-  pending_.erase(it);
-  forget_deadline(*number, p);
+  Pending& p = it->second;
   --unanswered_;
   flush();
-  if (!p.handler) return true;
-  std::weak_ptr<char> alive = alive_;
   if (error != nullptr) {
-    p.handler(unexpected(Error(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc,
-                                           error->error_class),
-                               EREMOTEIO)));
-  } else {
-    p.handler(std::move(*value));
+    return finish(*number, unexpected(Error(fmt::format("QMP command '{}' failed: {} ({})", p.command,
+                                                        error->desc, error->error_class),
+                                            EREMOTEIO)));
   }
-  return !alive.expired();
+  if (!p.until) return finish(*number, std::move(*value));
+  p.replied = true;
+  if (p.event_data) return finish(*number, std::move(*p.event_data));
+  return true;
 }
 
 bool Client::warn(std::string text) {
@@ -443,7 +459,24 @@ void Client::unsubscribe(SubscriptionId id) {
   if (dispatching_ == 0) std::erase_if(subscriptions_, [](const auto& s) { return s->removed; });
 }
 
+bool Client::match_awaited_events(const Event& event) {
+  std::vector<CommandId> done;
+  for (auto& [id, p] : pending_) {
+    if (!p.until || p.event_data || p.until->name != event.name) continue;
+    if (p.until->filter && !p.until->filter(event)) continue;
+    p.event_data = event.data;
+    if (p.replied) done.push_back(id);
+  }
+  for (CommandId id : done) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;  // a handler cancelled it meanwhile
+    if (!finish(id, std::move(*it->second.event_data))) return false;
+  }
+  return true;
+}
+
 bool Client::dispatch_event(const Event& event) {
+  if (awaiting_events_ > 0 && !match_awaited_events(event)) return false;
   std::weak_ptr<char> alive = alive_;
   ++dispatching_;
   // Subscriptions added by a handler join at the end and see this event too; that is harmless
@@ -473,6 +506,7 @@ bool Client::disconnect(Error reason) {
   abandoned_.clear();
   deadlines_.clear();
   unanswered_ = 0;
+  awaiting_events_ = 0;
   std::map<CommandId, Pending> failed = std::move(pending_);
   pending_.clear();
   std::weak_ptr<char> alive = alive_;

@@ -49,6 +49,12 @@ std::string_view qmp_error_class(const Error& error);
 /// "device"); events without that member never match.
 EventFilter data_equals(std::string key, std::string value);
 
+/// An event that completes a command, e.g. DEVICE_DELETED with data.device == id.
+struct EventMatch {
+  std::string name;
+  EventFilter filter;  // empty: any event named `name`
+};
+
 struct ClientOptions {
   /// Longest message accepted from the peer. QEMU 7.2's largest real reply is the 207 KB
   /// query-qmp-schema; replies of 16 MiB and more must pass.
@@ -97,6 +103,13 @@ class Client {
   /// hand its fds to another command. Fails (ENOTCONN, EINVAL) without calling `handler`.
   Result<CommandId> execute(std::string_view command, std::string_view arguments_json,
                             Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
+  /// Like execute(), but the command is complete only when, besides a successful reply, an
+  /// event matching `until` has arrived after this call (before or after the reply: QEMU may
+  /// send it first). `timeout` covers both; the handler gets the event's data. Unplugging
+  /// with device_del is the use: the device is gone on DEVICE_DELETED, not on the reply.
+  Result<CommandId> execute_until(std::string_view command, std::string_view arguments_json,
+                                  EventMatch until, Timeout timeout, ReplyHandler handler,
+                                  std::span<const int> fds = {});
   /// Forgets a command: its handler is never called. Not yet written: it is never sent.
   /// Already written: its reply is dropped when it comes. False if `id` is not pending.
   bool cancel(CommandId id);
@@ -116,6 +129,9 @@ class Client {
     std::uint64_t deadline = 0;  // CLOCK_MONOTONIC usec; 0 = none
     Timeout timeout{};
     bool written = false;
+    bool replied = false;  // only for commands that also wait for an event
+    std::optional<EventMatch> until;
+    std::optional<JsonValue> event_data;  // set once the awaited event came
   };
   struct Outgoing {
     CommandId id;
@@ -152,11 +168,13 @@ class Client {
   void arm_timer();
   void fail_later(Error reason);
 
-  CommandId enqueue(std::string_view command, std::string_view arguments_json, Timeout timeout,
-                    ReplyHandler handler, std::vector<UniqueFd> fds);
+  Result<CommandId> submit(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                           ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until);
+  bool match_awaited_events(const Event& event);
+  bool finish(CommandId id, Result<JsonValue> outcome);
   void mark_written(CommandId id);
   ssize_t send_with_fds(const Outgoing& o);
-  void forget_deadline(CommandId id, const Pending& p);
+  void forget(CommandId id, const Pending& p);
 
   sd_event* event_;
   UniqueFd fd_;
@@ -180,6 +198,7 @@ class Client {
   std::size_t out_offset_ = 0;
   std::size_t unanswered_ = 0;  // written commands whose reply has not arrived
   std::set<CommandId> abandoned_;  // written, then cancelled or timed out
+  std::size_t awaiting_events_ = 0;  // pending commands with `until`
 
   SubscriptionId next_subscription_ = 1;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;

@@ -540,3 +540,57 @@ TEST_CASE("a handler may destroy the client", "[qmp]") {
   CHECK(h.client == nullptr);
   CHECK(h.disconnects == 0);
 }
+
+TEST_CASE("execute_until completes on the matching event, before or after the reply", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto a = io.read_command();
+    auto b = io.read_command();
+    if (!a || !b) return;
+    // For 'vd1' the event comes after the reply; the path-only backend event must not count.
+    io.reply(*a);
+    io.event("DEVICE_DELETED", R"({"path": "/machine/peripheral/vd1/virtio-backend"})");
+    io.event("DEVICE_DELETED", R"({"device": "vd2", "path": "/machine/peripheral/vd2"})");
+    io.reply(*b);
+    io.event("DEVICE_DELETED", R"({"device": "vd1", "path": "/machine/peripheral/vd1"})");
+  });
+  std::vector<std::string> order;
+  auto track = [&](std::string name) {
+    return [&order, name](Result<JsonValue> r) {
+      REQUIRE(r);
+      order.push_back(name + ":" + std::string(*r->get_string("path")));
+    };
+  };
+  REQUIRE(h.client->execute_until("device_del", R"({"id": "vd1"})", {"DEVICE_DELETED", data_equals("device", "vd1")},
+                                  5s, track("vd1")));
+  REQUIRE(h.client->execute_until("device_del", R"({"id": "vd2"})", {"DEVICE_DELETED", data_equals("device", "vd2")},
+                                  5s, track("vd2")));
+  REQUIRE(h.pump([&] { return order.size() == 2; }));
+  h.peer.join();
+  CHECK(order == std::vector<std::string>{"vd2:/machine/peripheral/vd2", "vd1:/machine/peripheral/vd1"});
+  CHECK(h.client->pending() == 0);
+}
+
+TEST_CASE("execute_until: an error reply fails at once, a missing event times out clearly", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto a = io.read_command()) io.reply_error(*a, "GenericError", "Device 'nope' not found");
+    if (auto b = io.read_command()) io.reply(*b);
+    io.wait_closed();
+  });
+  auto missing = std::make_shared<std::optional<Result<JsonValue>>>();
+  auto pending = std::make_shared<std::optional<Result<JsonValue>>>();
+  REQUIRE(h.client->execute_until("device_del", R"({"id": "nope"})", {"DEVICE_DELETED", data_equals("device", "nope")},
+                                  5s, [missing](Result<JsonValue> r) { *missing = std::move(r); }));
+  REQUIRE(h.client->execute_until("device_del", R"({"id": "vd1"})", {"DEVICE_DELETED", data_equals("device", "vd1")},
+                                  300ms, [pending](Result<JsonValue> r) { *pending = std::move(r); }));
+  REQUIRE(h.pump([&] { return has(missing) && has(pending); }));
+  CHECK((**missing).error().message == "QMP command 'device_del' failed: Device 'nope' not found (GenericError)");
+  CHECK((**pending).error().errno_value == ETIMEDOUT);
+  CHECK((**pending).error().message == "QMP command 'device_del' succeeded, but no 'DEVICE_DELETED' event came within 300 ms");
+  CHECK(h.warnings.empty());
+  h.client->close();
+  h.peer.join();
+}

@@ -1,0 +1,56 @@
+// Typed QMP operations: CPU hotplug and CPU queries (query-cpus, removed in QEMU 6.0, is
+// query-cpus-fast here).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "supervisor/qmp/command.hpp"
+
+namespace vmforge::qmp {
+
+/// The topology ids of a CPU slot, as query-hotpluggable-cpus reports them.
+struct CpuProps {
+  std::optional<std::int64_t> node_id;
+  std::optional<std::int64_t> socket_id;
+  std::optional<std::int64_t> die_id;
+  std::optional<std::int64_t> cluster_id;
+  std::optional<std::int64_t> core_id;
+  std::optional<std::int64_t> thread_id;
+};
+
+/// device_add of a CPU into a free slot (ExecuteCPUDeviceAdd); ids are numbers (govmm sent
+/// strings). `driver` is the slot's `type` from query-hotpluggable-cpus.
+struct CpuDeviceAdd {
+  std::string driver;  // "qemu64-x86_64-cpu", …
+  std::string id;
+  CpuProps props;
+};
+Command device_add_cpu(const CpuDeviceAdd& cpu);
+
+struct HotpluggableCpu {
+  std::string type;
+  std::int64_t vcpus_count = 0;
+  CpuProps props;
+  std::optional<std::string> qom_path;  // set when the slot is occupied
+};
+Command query_hotpluggable_cpus();
+Result<std::vector<HotpluggableCpu>> parse_hotpluggable_cpus(const JsonValue& reply);
+Result<std::vector<HotpluggableCpu>> query_hotpluggable_cpus(BlockingClient& client,
+                                                             Timeout timeout = kDefaultTimeout);
+
+struct CpuInfoFast {
+  std::int64_t cpu_index = 0;
+  std::string qom_path;
+  std::int64_t thread_id = 0;  // the host thread
+  std::string target;          // "x86_64" (govmm's `arch` member is gone)
+  CpuProps props;
+};
+Command query_cpus_fast();
+Result<std::vector<CpuInfoFast>> parse_cpus_fast(const JsonValue& reply);
+Result<std::vector<CpuInfoFast>> query_cpus_fast(BlockingClient& client, Timeout timeout = kDefaultTimeout);
+
+}  // namespace vmforge::qmp

@@ -1,0 +1,61 @@
+// Typed QMP operations: migration set-up, start, incoming side and progress. The settings
+// govmm-era QEMU took through migrate_set_speed/_downtime are migrate-set-parameters now.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "supervisor/qmp/command.hpp"
+
+namespace vmforge::qmp {
+
+struct MigrationCapability {
+  std::string name;  // "x-ignore-shared", "events", "postcopy-ram", … (not govmm's "bypass-shared-memory")
+  bool state = true;
+};
+Command migrate_set_capabilities(const std::vector<MigrationCapability>& capabilities);
+
+struct MigrationParameters {
+  std::optional<std::uint64_t> max_bandwidth;   // bytes/s (was migrate_set_speed)
+  std::optional<std::uint64_t> downtime_limit;  // ms (was migrate_set_downtime)
+};
+Command migrate_set_parameters(const MigrationParameters& parameters);
+
+/// Starts an outgoing migration to `uri` ("unix:/path", "tcp:host:port", "exec:…", "fd:NAME");
+/// the reply comes at once, progress is in query-migrate / MIGRATION events.
+Command migrate(std::string_view uri);
+/// For QEMU started with `-incoming defer`.
+Command migrate_incoming(std::string_view uri);
+Command migrate_cancel();
+
+struct MigrationRam {
+  std::uint64_t transferred = 0;
+  std::uint64_t remaining = 0;
+  std::uint64_t total = 0;
+  std::uint64_t duplicate = 0;
+  std::uint64_t normal = 0;
+  std::uint64_t normal_bytes = 0;
+  std::uint64_t dirty_sync_count = 0;
+};
+/// query-migrate; every member is optional ({} before the first migration).
+struct MigrationInfo {
+  std::optional<std::string> status;  // "setup", "active", "completed", "failed", "cancelled", …
+  std::optional<MigrationRam> ram;
+  std::optional<std::int64_t> total_time;  // ms
+  std::optional<std::int64_t> downtime;
+  std::optional<std::int64_t> expected_downtime;
+  std::optional<std::int64_t> setup_time;
+  std::optional<std::string> error_desc;
+};
+Command query_migrate();
+Result<MigrationInfo> parse_migration(const JsonValue& reply);
+Result<MigrationInfo> query_migrate(BlockingClient& client, Timeout timeout = kDefaultTimeout);
+
+/// Turns on the 'events' capability, starts the migration and waits for its MIGRATION event
+/// to reach "completed" (or fails with the final status and QEMU's error-desc).
+Result<void> migrate_and_wait(BlockingClient& client, std::string_view uri, Timeout timeout);
+
+}  // namespace vmforge::qmp
