@@ -139,6 +139,10 @@ void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       cg.reduced_phys_bits = static_cast<std::uint32_t>(f.number("reduced_phys_bits", 1, 63).value_or(0));
     }
   }
+  if (sev && cg.firmware && !vm.firmware.pflash.empty()) {
+    f.error("firmware", "[confidential_guest]: 'firmware' is the SEV guest's pflash image, but [firmware] 'pflash' "
+                        "is set too; give the image once");
+  }
   if (tdx) {
     f.require("firmware");
     cg.debug = f.flag_or("debug", false);
