@@ -1,0 +1,429 @@
+// Classifying the differences between a desired manifest and what a VM has.
+#include "compiler/diff.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "compiler/live_steps.hpp"
+#include "compiler/model.hpp"
+#include "compiler/restart_keys.hpp"
+
+namespace vmforge {
+namespace {
+
+// Execution order of the change groups (see Diff::changes).
+enum class Phase { leak, remove, replace, update, add, restart };
+
+struct Pending {
+  Phase phase;
+  Change change;
+};
+
+// Controllers are plugged before the devices on their bus and unplugged after them.
+int rank(const Pending& p) {
+  const bool controller = p.change.resource.starts_with("scsi_controller:") || p.change.resource.starts_with("virtio_serial:");
+  if (!controller) return 1;
+  return p.phase == Phase::add ? 0 : 2;
+}
+
+std::string quoted_change(const std::string& prop, const std::string& from, const std::string& to) {
+  return fmt::format("{}: '{}' -> '{}'", prop, from, to);
+}
+
+// Properties QEMU changes on a live device of this kind without unplugging it.
+bool live_property(const Resource& want, std::string_view prop) {
+  if (want.kind == ResourceKind::net) return prop == "link";
+  if (want.kind == ResourceKind::disk) {
+    auto it = want.props.find("driver");
+    const bool cdrom = it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
+    return cdrom && (prop == "file" || prop == "format");
+  }
+  return false;
+}
+
+std::string_view remove_note(ResourceKind kind) {
+  if (kind == ResourceKind::dimm) {
+    return "the memory backend is deleted only after DEVICE_DELETED for this id (QEMU refuses while the "
+           "DIMM holds it)";
+  }
+  return "backends are removed only after DEVICE_DELETED for this id; a guest that does not release the "
+         "device within the timeout is reported and its backends are left in place";
+}
+
+// Device kinds that sit on a PCI bus of their own (q35: a root port), when their transport is PCI.
+bool needs_port(const Resource& r) {
+  auto it = r.props.find("driver");
+  const bool pci = it != r.props.end() && it->second.ends_with("-pci");
+  switch (r.kind) {
+    case ResourceKind::disk:
+    case ResourceKind::net:
+    case ResourceKind::fs:
+    case ResourceKind::vsock:
+    case ResourceKind::balloon: return pci;
+    case ResourceKind::vfio: return true;
+    default: return false;
+  }
+}
+
+// Sets the bus of the device behind `key` in `vm` to `port`, unless the manifest chose one.
+// Returns false when the manifest already places it.
+bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
+  auto pin = [&](auto& items) {
+    for (auto& item : items) {
+      if (item.id.str() != r.id) continue;
+      if (item.placement.bus) return false;
+      item.placement.bus = DeviceId(port);
+      return true;
+    }
+    return false;
+  };
+  switch (r.kind) {
+    case ResourceKind::disk: return pin(vm.disks);
+    case ResourceKind::net: return pin(vm.nets);
+    case ResourceKind::fs: return pin(vm.virtio_fs);
+    case ResourceKind::vsock: return pin(vm.vsocks);
+    case ResourceKind::vfio: return pin(vm.vfios);
+    case ResourceKind::balloon: return pin(vm.balloons);
+    default: return false;
+  }
+}
+
+// What the executor checks on the host before these steps (QEMU 7.2 aborts instead of failing).
+std::vector<std::string> host_notes(const Vm& vm, const Resource& r) {
+  std::vector<std::string> notes;
+  if (r.kind == ResourceKind::net) {
+    for (const Net& net : vm.nets) {
+      if (net.id.str() == r.id && net.vhost && net.vhost_fds.empty()) {
+        notes.emplace_back("vhost = true: the supervisor checks /dev/vhost-net first (QEMU 7.2 aborts without it)");
+      }
+    }
+  }
+  if (r.kind == ResourceKind::vsock) {
+    for (const Vsock& v : vm.vsocks) {
+      if (v.id.str() == r.id && !v.vhost_fd) {
+        notes.emplace_back("the supervisor checks /dev/vhost-vsock first");
+      }
+    }
+  }
+  return notes;
+}
+
+class Differ {
+ public:
+  Differ(const Vm& desired, const Current& current)
+      : desired_(desired), current_(current), want_(resources_of(desired)),
+        free_ports_(current.resources.facts().free_ports) {
+    if (current.applied) applied_ = resources_of(*current.applied);
+  }
+
+  Result<Diff> run();
+
+ private:
+  Result<void> diff_leaks();
+  Result<void> diff_cpus();
+  Result<void> diff_device(const std::string& key, const Resource* want, const Resource* have);
+  Result<void> add_device(const Resource& want, Phase phase, Change change);
+  Result<void> update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live);
+  Result<std::vector<PlanStep>> unplug(std::string_view key) const;
+  const Vm* owner_vm(std::string_view key) const;
+  void restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details = {});
+
+  const Vm& desired_;
+  const Current& current_;
+  ResourceSet want_;
+  ResourceSet applied_;
+  std::optional<std::vector<std::string>> free_ports_;
+  std::vector<Pending> pending_;
+};
+
+const Vm* Differ::owner_vm(std::string_view key) const {
+  if (current_.applied && applied_.find(key)) return current_.applied;
+  if (want_.find(key)) return &desired_;
+  return nullptr;
+}
+
+Result<std::vector<PlanStep>> Differ::unplug(std::string_view key) const {
+  const Vm* vm = owner_vm(key);
+  if (!vm) return unexpected(Error(fmt::format("no manifest describes '{}'", key)));
+  return unplug_steps(*vm, key);
+}
+
+void Differ::restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details) {
+  Change c;
+  c.action = Action::restart;
+  c.resource = std::move(resource);
+  c.key = std::move(key);
+  c.reason = std::move(reason);
+  c.details = std::move(details);
+  pending_.push_back({Phase::restart, std::move(c)});
+}
+
+// Backends no device uses: an interrupted apply, or a device_del made behind vmforge's back.
+// The steps that delete them are those of their device's unplug steps that name them, in that
+// order (a format node goes before its file node), under the device's resource name so they
+// run before a re-plug of the same device.
+Result<void> Differ::diff_leaks() {
+  std::map<std::string, std::set<std::string>> by_owner;
+  for (const Resource* r : current_.resources.all()) {
+    if (is_backend(r->kind)) by_owner[std::string(backend_owner(r->id))].insert(r->id);
+  }
+  for (const auto& [owner, names] : by_owner) {
+    std::string device_key;
+    for (const ResourceSet* set : {&want_, &applied_}) {
+      for (const Resource* r : set->all()) {
+        if (r->id == owner && !is_backend(r->kind)) device_key = r->key();
+      }
+    }
+    const std::string shown = fmt::format("{}", fmt::join(names, "', '"));
+    if (device_key.empty()) {
+      restart(fmt::format("backends of '{}'", owner), fmt::format("'{}'", shown),
+              "no manifest vmforge knows created them, so vmforge leaves them alone; delete them over QMP or restart");
+      continue;
+    }
+    VMFORGE_TRY(auto steps, unplug(device_key));
+    Change c;
+    c.action = Action::remove;
+    c.resource = device_key;
+    c.details.push_back(fmt::format("leaked backends '{}': no device uses them", shown));
+    for (PlanStep& step : steps) {
+      if (names.count(backend_target(step.call))) c.steps.push_back(std::move(step));
+    }
+    if (c.steps.size() != names.size()) {
+      restart(device_key, fmt::format("'{}'", shown), fmt::format("the unplug steps of '{}' do not delete all of them", device_key));
+      continue;
+    }
+    pending_.push_back({Phase::leak, std::move(c)});
+  }
+  return {};
+}
+
+Result<void> Differ::add_device(const Resource& want, Phase phase, Change change) {
+  Vm pinned = desired_;
+  if (free_ports_ && needs_port(want)) {
+    if (free_ports_->empty()) {
+      restart(want.key(), want.key(),
+              "every hotplug root port of the running VM is in use (nothing can be hot-plugged onto pcie.0); "
+              "raise [machine] hotplug_slots",
+              change.details);
+      return {};
+    }
+    const std::string port = free_ports_->front();
+    if (pin_to_port(pinned, want, port)) {
+      free_ports_->erase(free_ports_->begin());
+      change.notes.push_back(fmt::format("plugged into the free root port '{}', at address 0", port));
+    }
+  }
+  VMFORGE_TRY(auto steps, plug_steps(pinned, want.key()));
+  for (PlanStep& s : steps) change.steps.push_back(std::move(s));
+  for (std::string& note : host_notes(pinned, want)) change.notes.push_back(std::move(note));
+  pending_.push_back({phase, std::move(change)});
+  return {};
+}
+
+Result<void> Differ::update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live) {
+  Change c;
+  c.action = Action::update;
+  c.resource = want.key();
+  for (const std::string& prop : live) c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
+  if (want.kind == ResourceKind::net) {
+    c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up"));
+  } else {
+    VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
+    c.steps = std::move(steps);
+    c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
+  }
+  pending_.push_back({Phase::update, std::move(c)});
+  return {};
+}
+
+Result<void> Differ::diff_device(const std::string& key, const Resource* want, const Resource* have) {
+  const bool live_ok = current_.resources.facts().hotplug;
+  if (want && !have) {
+    if (!live_ok) {
+      restart(key, key, "this machine type cannot hot-plug anything");
+    } else if (!want->hotplugged) {
+      restart(key, key, "it has hotplug = false, so it belongs in the frozen argv");
+    } else {
+      return add_device(*want, Phase::add, Change{Action::add, key, {}, {}, {}, {}, {}});
+    }
+    return {};
+  }
+  if (have && !want) {
+    if (have->id.starts_with(DeviceId::kReservedPrefix)) {
+      // A controller vmforge synthesised for devices that are gone: harmless, left until restart.
+      return {};
+    }
+    if (!have->hotplugged || !live_ok) {
+      restart(key, key, "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
+    } else if (!owner_vm(key)) {
+      restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart");
+    } else {
+      Change c{Action::remove, key, {}, {}, {}, {std::string(remove_note(have->kind))}, {}};
+      VMFORGE_TRY(c.steps, unplug(key));
+      pending_.push_back({Phase::remove, std::move(c)});
+    }
+    return {};
+  }
+  std::vector<std::string> live;
+  std::vector<std::string> other;
+  for (const auto& [prop, value] : want->props) {
+    auto it = have->props.find(prop);
+    if (it == have->props.end() || it->second == value) continue;
+    (live_property(*want, prop) ? live : other).push_back(prop);
+  }
+  if (other.empty()) return live.empty() ? Result<void>() : update_device(*want, *have, live);
+  std::vector<std::string> details;
+  for (const std::string& prop : other) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
+  for (const std::string& prop : live) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
+  if (!(want->hotplugged && have->hotplugged && live_ok)) {
+    restart(key, fmt::format("{} {}", key, other.front()),
+            "QEMU cannot change this property of a live device, and the device is in the frozen argv", details);
+    return {};
+  }
+  Change c{Action::replace, key, details, {}, {}, {std::string(remove_note(have->kind))}, {}};
+  VMFORGE_TRY(c.steps, unplug(key));
+  return add_device(*want, Phase::replace, std::move(c));
+}
+
+Result<void> Differ::diff_cpus() {
+  const MachineFacts& facts = current_.resources.facts();
+  std::vector<std::uint32_t> present;
+  std::vector<std::uint32_t> hot;
+  for (const Resource* r : current_.resources.all()) {
+    if (r->kind != ResourceKind::cpu) continue;
+    const auto slot = static_cast<std::uint32_t>(std::stoul(r->id));
+    present.push_back(slot);
+    if (r->hotplugged) hot.push_back(slot);
+  }
+  const std::uint32_t want = desired_.cpu.count;
+  const std::string count_change = fmt::format("count: {} -> {}", present.size(), want);
+  if (present.size() < want) {
+    if (!facts.hotplug) {
+      restart("cpu", "cpu.count", "this machine type cannot hot-plug CPUs", {count_change});
+      return {};
+    }
+    std::vector<std::uint32_t> slots;
+    std::vector<std::uint32_t> skipped;
+    const std::uint32_t max = std::min(desired_.cpu.max, facts.max_cpus);
+    for (std::uint32_t s = 0; s < max && present.size() + slots.size() < want; ++s) {
+      if (std::find(present.begin(), present.end(), s) != present.end()) continue;
+      (facts.retired_cpu_slots.count(s) ? skipped : slots).push_back(s);
+    }
+    if (present.size() + slots.size() < want) {
+      restart("cpu", "cpu.count",
+              fmt::format("not enough CPU slots that were never unplugged (retired: {}); QEMU 7.2 aborts when a CPU "
+                          "is plugged into a slot again after an unplug",
+                          fmt::join(facts.retired_cpu_slots, ", ")),
+              {count_change});
+      return {};
+    }
+    // The builders number hot-pluggable slots from the running QEMU's boot CPU count.
+    Vm running_cpus = desired_;
+    running_cpus.cpu.count = facts.boot_cpus;
+    for (std::uint32_t s : slots) {
+      Change c{Action::add, fmt::format("cpu:{}", s), {count_change}, {}, {}, {}, {}};
+      if (!skipped.empty()) {
+        c.notes.push_back(fmt::format("slots {} are skipped: they were unplugged before, and QEMU 7.2 aborts when a "
+                                      "CPU slot is reused",
+                                      fmt::join(skipped, ", ")));
+      }
+      c.notes.emplace_back("the guest sees the CPU present but offline until it onlines it");
+      VMFORGE_TRY(c.steps, plug_steps(running_cpus, c.resource));
+      pending_.push_back({Phase::add, std::move(c)});
+    }
+  } else if (present.size() > want) {
+    std::sort(hot.rbegin(), hot.rend());
+    const std::size_t excess = present.size() - want;
+    if (hot.size() < excess || !facts.hotplug) {
+      restart("cpu", "cpu.count", "only CPUs added live can be unplugged; the boot CPUs are in -smp", {count_change});
+      return {};
+    }
+    Vm owner = current_.applied ? *current_.applied : desired_;
+    owner.cpu.count = facts.boot_cpus;
+    for (std::size_t i = 0; i < excess; ++i) {
+      Change c{Action::remove, fmt::format("cpu:{}", hot[i]), {count_change}, {}, {}, {}, {}};
+      c.notes.emplace_back("QEMU 7.2 sends no DEVICE_DELETED with this id for a CPU: the unplug completes on the "
+                           "one for its lapic path, and the observation after the apply confirms the CPU is gone "
+                           "(query-hotpluggable-cpus)");
+      c.notes.push_back(fmt::format("slot {} is retired until QEMU restarts: QEMU 7.2 aborts when a CPU is plugged "
+                                    "into a slot again after an unplug",
+                                    hot[i]));
+      VMFORGE_TRY(c.steps, unplug_steps(owner, c.resource));
+      pending_.push_back({Phase::remove, std::move(c)});
+    }
+  }
+  return {};
+}
+
+Result<Diff> Differ::run() {
+  if (current_.applied) {
+    for (RestartKey& k : restart_keys(*current_.applied, desired_)) {
+      restart(k.key, k.key, std::move(k.reason), {std::move(k.detail)});
+    }
+  } else if (current_.resources.facts().max_cpus != 0 && current_.resources.facts().max_cpus != desired_.cpu.max) {
+    restart("cpu", "cpu.max", "QEMU creates its CPU slots (maxcpus) at start-up",
+            {fmt::format("max: {} -> {}", current_.resources.facts().max_cpus, desired_.cpu.max)});
+  }
+  std::set<std::string> keys;
+  for (const Resource* r : want_.all()) {
+    if (r->kind != ResourceKind::cpu) keys.insert(r->key());
+  }
+  for (const Resource* r : current_.resources.all()) {
+    if (!is_backend(r->kind) && r->kind != ResourceKind::cpu) keys.insert(r->key());
+  }
+  VMFORGE_TRY_VOID(diff_leaks());
+  for (const std::string& key : keys) {
+    VMFORGE_TRY_VOID(diff_device(key, want_.find(key), current_.resources.find(key)));
+  }
+  VMFORGE_TRY_VOID(diff_cpus());
+  std::stable_sort(pending_.begin(), pending_.end(),
+                   [](const Pending& a, const Pending& b) {
+                     return std::pair(a.phase, rank(a)) < std::pair(b.phase, rank(b));
+                   });
+  Diff out;
+  for (Pending& p : pending_) out.changes.push_back(std::move(p.change));
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Action action) {
+  switch (action) {
+    case Action::add: return "add";
+    case Action::remove: return "remove";
+    case Action::update: return "update";
+    case Action::replace: return "replace";
+    case Action::restart: return "restart";
+  }
+  return "?";
+}
+
+std::string_view action_symbol(Action action) {
+  switch (action) {
+    case Action::add: return "+";
+    case Action::remove: return "-";
+    case Action::update: return "~";
+    case Action::replace: return "-/+";
+    case Action::restart: return "!";
+  }
+  return "?";
+}
+
+std::size_t Diff::count(Action action) const {
+  return static_cast<std::size_t>(
+      std::count_if(changes.begin(), changes.end(), [&](const Change& c) { return c.action == action; }));
+}
+
+std::string Diff::summary() const {
+  return fmt::format("Plan: {} to add, {} to change, {} to replace, {} to remove, {} restart required.",
+                     count(Action::add), count(Action::update), count(Action::replace), count(Action::remove),
+                     count(Action::restart));
+}
+
+Result<Diff> diff(const Vm& desired, const Current& current) { return Differ(desired, current).run(); }
+
+}  // namespace vmforge

@@ -1,0 +1,94 @@
+// Resources: the live-relevant state of a VM as a normalized set ({kind, id, properties}), the
+// same shape whether derived from a manifest (what QEMU should show) or observed from QEMU.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmforge {
+
+struct Vm;
+
+/// Device kinds use the plan's resource prefixes ("disk:ID", "net:ID", "cpu:N"...). The last
+/// four are QEMU backends that exist with no device using them (leaks of an interrupted apply,
+/// or of a change made behind vmforge's back): the diff removes them.
+enum class ResourceKind {
+  disk, net, serial, console, channel, vsock, fs, vfio, cpu, dimm, balloon, scsi_controller, virtio_serial,
+  node, chardev, netdev, object,
+};
+
+std::string_view to_string(ResourceKind kind);
+std::optional<ResourceKind> resource_kind_from_string(std::string_view text);
+/// node/chardev/netdev/object.
+bool is_backend(ResourceKind kind);
+
+struct Resource {
+  ResourceKind kind = ResourceKind::disk;
+  std::string id;
+  /// What decides whether QEMU's device is the one the manifest describes, as canonical text
+  /// ("file" -> "/var/lib/a.qcow2", "readonly" -> "true"). Only what QEMU 7.2 lets one observe;
+  /// a property missing on one side is not compared.
+  std::map<std::string, std::string> props;
+  /// Created over QMP (manifest `hotplug = true`; QEMU's `hotplugged`), so removable live. A
+  /// resource in the frozen argv needs a restart to go away.
+  bool hotplugged = false;
+
+  /// "disk:data1": the plan's resource name.
+  std::string key() const;
+  friend bool operator==(const Resource&, const Resource&) = default;
+};
+
+/// What QEMU can do live on this machine, and the facts the diff needs besides the resources.
+struct MachineFacts {
+  /// false on microvm (qemu-facts §2.3): every change is a restart.
+  bool hotplug = true;
+  /// CPU slots (plan's cpu:N numbering) unplugged since QEMU started. QEMU 7.2 aborts when a
+  /// CPU is plugged into such a slot again (qemu-facts §4.1), and QEMU keeps no trace of them,
+  /// so the supervisor records them before each CPU unplug.
+  std::set<std::uint32_t> retired_cpu_slots;
+  /// Slots of `-smp maxcpus`; cpu:N exists for N < max_cpus.
+  std::uint32_t max_cpus = 0;
+  /// Boot CPUs (`-smp cpus`): in the argv, never unplugged live.
+  std::uint32_t boot_cpus = 0;
+  /// q35: the generated pcie-root-ports with nothing plugged in, in port order. New PCI devices
+  /// are pinned to these (the manifest's own layout may name a port the running VM has filled
+  /// or does not have). Unknown (nullopt): the builders' placement is used as is.
+  std::optional<std::vector<std::string>> free_ports;
+
+  friend bool operator==(const MachineFacts&, const MachineFacts&) = default;
+};
+
+/// A set of resources keyed by Resource::key(), in key order.
+class ResourceSet {
+ public:
+  /// Replaces a resource with the same key.
+  void add(Resource resource);
+  const Resource* find(std::string_view key) const;
+  bool erase(std::string_view key);
+  std::vector<const Resource*> all() const;
+  std::size_t size() const { return by_key_.size(); }
+
+  MachineFacts& facts() { return facts_; }
+  const MachineFacts& facts() const { return facts_; }
+
+  friend bool operator==(const ResourceSet&, const ResourceSet&) = default;
+
+ private:
+  std::map<std::string, Resource, std::less<>> by_key_;
+  MachineFacts facts_;
+};
+
+/// What QEMU should show for `vm`: every device the live diff knows (argv and hotplug ones) with
+/// the properties observation can see. Backends are not listed: they belong to their device.
+ResourceSet resources_of(const Vm& vm);
+
+/// The device id a derived backend name belongs to: "data1.fmt" -> "data1". Empty for names
+/// vmforge did not derive (no '.', QEMU's "#block123", reserved "vmforge..." names).
+std::string_view backend_owner(std::string_view backend_name);
+
+}  // namespace vmforge
