@@ -14,6 +14,8 @@ struct Command {
 };
 
 // One declaration per subcommand, defined in cli/cmd_<name>.cpp.
+int cmd_plan(int argc, char** argv);
+int cmd_apply(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 
 }  // namespace vmforge::cli

@@ -1,0 +1,45 @@
+// Manifest loading and manifest-carrying control requests for `plan` and `apply`.
+#include "cli/vm_request.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "compiler/compile.hpp"
+#include "supervisor/core/control_client.hpp"
+#include "supervisor/core/state_dir.hpp"
+
+namespace vmforge::cli {
+
+std::optional<Vm> load_manifest_or_report(std::string_view path) {
+  auto source = read_manifest(path);
+  if (!source) {
+    fmt::print(stderr, "{}", source.error().render(""));
+    return std::nullopt;
+  }
+  auto vm = validate_text(source->text, source->path);
+  if (!vm) {
+    fmt::print(stderr, "{}", vm.error().render(source->text));
+    return std::nullopt;
+  }
+  return std::move(*vm);
+}
+
+Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const std::optional<std::string>& runtime_dir,
+                                const std::vector<std::pair<std::string_view, bool>>& flags,
+                                std::chrono::milliseconds timeout) {
+  VMFORGE_TRY(auto state, supervisor::resolve_state_dir(vm.name, runtime_dir));
+  VMFORGE_TRY(auto client, supervisor::ControlClient::connect(state.control_socket(), vm.name));
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(vm.source_path, ec);
+  JsonWriter w;
+  w.begin_object().field("request", request);
+  w.field("path", ec ? vm.source_path : absolute.string());
+  w.field("text", vm.source_text);
+  for (const auto& [name, value] : flags) w.field(name, value);
+  w.end_object();
+  return client.call(w.str(), timeout);
+}
+
+}  // namespace vmforge::cli
