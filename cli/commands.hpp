@@ -17,5 +17,6 @@ struct Command {
 int cmd_plan(int argc, char** argv);
 int cmd_apply(int argc, char** argv);
 int cmd_check(int argc, char** argv);
+int cmd_compile(int argc, char** argv);
 
 }  // namespace vmforge::cli

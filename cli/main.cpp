@@ -12,6 +12,7 @@ using vmforge::cli::Command;
 constexpr Command kCommands[] = {
     {"version", [](int, char**) { fmt::print("vmforge 0.1.0\n"); return 0; }, "Print the version"},
     {"check", vmforge::cli::cmd_check, "Validate a manifest and print every problem"},
+    {"compile", vmforge::cli::cmd_compile, "Print the QEMU command line and hotplug plan of a manifest"},
     {"plan", vmforge::cli::cmd_plan, "Show what applying a manifest would change"},
     {"apply", vmforge::cli::cmd_apply, "Make the running VM match a manifest, live where possible"},
 };

@@ -1,5 +1,5 @@
 // Lowering of the machine-wide settings: name, machine type and accelerator, CPUs, memory,
-// firmware and direct kernel boot.
+// firmware, direct kernel boot, and the objects devices refer to (iothreads, confidential guest).
 #include <fmt/format.h>
 
 #include "compiler/lower_families.hpp"
@@ -137,6 +137,12 @@ void lower_confidential(LowerContext& ctx) {
 // `-cpu` model name -> the QOM type device_add wants for a hot-plugged vCPU (qemu-facts §4.1).
 std::string cpu_type(const Cpu& cpu) { return cpu.model.value_or("qemu64") + "-x86_64-cpu"; }
 
+void lower_iothreads(LowerContext& ctx) {
+  for (const auto& io : ctx.vm().iothreads) {
+    ctx.arg("-object", json_object([&](JsonWriter& w) { w.field("qom-type", "iothread").field("id", io.id.str()); }));
+  }
+}
+
 }  // namespace
 
 std::string cpu_device_id(std::uint32_t slot) { return fmt::format("vmforge-cpu{}", slot); }
@@ -170,6 +176,7 @@ void lower_machine(LowerContext& ctx) {
   lower_ram(ctx);
   lower_firmware(ctx);
   lower_confidential(ctx);
+  lower_iothreads(ctx);
 }
 
 }  // namespace vmforge

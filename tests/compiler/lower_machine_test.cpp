@@ -134,3 +134,10 @@ TEST_CASE("SEV adds its object, the confidential-guest link and OVMF as read-onl
   CHECK(value_with(argv, "-blockdev", "OVMF") ==
         R"({"driver":"file","node-name":"vmforge-cg-firmware","filename":"/fw/OVMF.fd","read-only":true})");
 }
+
+TEST_CASE("iothreads are objects", "[compiler]") {
+  Vm vm = small_vm();
+  vm.iothreads = {IoThread{DeviceId("io0")}, IoThread{DeviceId("io1")}};
+  CHECK(values_of(lowered(vm).argv, "-object") ==
+        std::vector<std::string>{R"({"qom-type":"iothread","id":"io0"})", R"({"qom-type":"iothread","id":"io1"})"});
+}

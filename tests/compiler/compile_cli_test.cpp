@@ -1,0 +1,105 @@
+// `vmforge compile`: the three formats, and exit status 1 / 2 with messages on stderr.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "supervisor/launch/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vmforge;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+Run compile(std::vector<std::string> args) {
+  const char* binary = std::getenv("VMFORGE_BINARY");
+  REQUIRE(binary != nullptr);
+  args.insert(args.begin(), {binary, "compile"});
+  launch::SpawnOptions options;
+  options.argv = std::move(args);
+  options.capture_stdout = true;
+  auto child = launch::spawn(options);
+  REQUIRE(child);
+  auto status = child->wait(std::chrono::seconds(20));
+  REQUIRE(status);
+  REQUIRE_FALSE(status->signaled);
+  return Run{status->value, child->stdout_text(), child->stderr_text()};
+}
+
+std::string example(const std::string& name) {
+  const char* root = std::getenv("VMFORGE_SOURCE_DIR");
+  REQUIRE(root != nullptr);
+  return std::string(root) + "/examples/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("compile prints the plan JSON by default", "[compiler][cli]") {
+  Run run = compile({example("demo.toml")});
+  CHECK(run.status == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out.rfind("{\n  \"name\": \"demo\",\n  \"qemu\": \"qemu-system-x86_64\",\n  \"argv\": [\n", 0) == 0);
+  CHECK(run.out.find("\"manifest_sha256\": ") != std::string::npos);
+  CHECK(compile({"--format=json", example("demo.toml")}).out == run.out);
+}
+
+TEST_CASE("compile --format shell prints one quoted command line", "[compiler][cli]") {
+  Run run = compile({"--format", "shell", example("demo.toml")});
+  CHECK(run.status == 0);
+  CHECK(run.out.rfind("qemu-system-x86_64 -name guest=demo -machine q35 -accel tcg ", 0) == 0);
+  CHECK(run.out.find("-append 'console=ttyS0 panic=-1'") != std::string::npos);
+  CHECK(run.out.find("-device '{\"driver\":\"isa-serial\",\"id\":\"console\",\"chardev\":\"console.char\"}'") !=
+        std::string::npos);
+  CHECK(run.out.find('\n') == run.out.size() - 1);
+}
+
+TEST_CASE("compile --format lines prints one argument per line", "[compiler][cli]") {
+  Run run = compile({"--format", "lines", example("demo.toml")});
+  CHECK(run.status == 0);
+  CHECK(run.out.rfind("qemu-system-x86_64\n-name\nguest=demo\n-machine\nq35\n", 0) == 0);
+  CHECK(run.out.find("\n-append\nconsole=ttyS0 panic=-1\n") != std::string::npos);
+}
+
+TEST_CASE("compile warns about raw extra arguments on stderr", "[compiler][cli]") {
+  Run run = compile({"--format", "lines", example("pc-legacy.toml")});
+  CHECK(run.status == 0);
+  CHECK(run.err ==
+        "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check: -msg "
+        "timestamp=on\n");
+  CHECK(run.out.find("\n-msg\ntimestamp=on\n") != std::string::npos);
+}
+
+TEST_CASE("compile exits 1 with positioned diagnostics for a bad manifest", "[compiler][cli]") {
+  auto dir = test::TempDir::create();
+  REQUIRE(dir);
+  const std::string path = dir->file("bad.toml");
+  std::ofstream(path) << "name = \"bad\"\n[machine]\ntype = \"q35\"\nhotplug_slots = \"many\"\n";
+  Run run = compile({path});
+  CHECK(run.status == 1);
+  CHECK(run.out.empty());
+  CHECK(run.err.find(path + ":4:") != std::string::npos);
+  CHECK(run.err.find(": error: ") != std::string::npos);
+  Run missing = compile({dir->file("missing.toml")});
+  CHECK(missing.status == 1);
+  CHECK(missing.err.find("cannot read the manifest") != std::string::npos);
+}
+
+TEST_CASE("compile usage errors exit 2", "[compiler][cli]") {
+  CHECK(compile({}).status == 2);
+  Run format = compile({"--format", "xml", example("demo.toml")});
+  CHECK(format.status == 2);
+  CHECK(format.err.find("unknown format 'xml': use json, shell or lines") != std::string::npos);
+  CHECK(compile({"--frob", example("demo.toml")}).status == 2);
+  CHECK(compile({example("demo.toml"), example("demo.toml")}).status == 2);
+  Run help = compile({"--help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.rfind("Usage: vmforge compile FILE [--format json|shell|lines]\n", 0) == 0);
+}

@@ -1,0 +1,77 @@
+// Golden test: every examples/*.toml compiles to exactly tests/compiler/golden/<name>.json (the
+// `vmforge compile` JSON with the source directory written as @SRCDIR@). Run with
+// VMFORGE_UPDATE_GOLDEN=1 to rewrite the goldens after an intended change, then review the diff.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "compiler/compile.hpp"
+#include "compiler/plan.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+std::vector<fs::path> files_with_extension(const fs::path& dir, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ext) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every example compiles to its golden JSON", "[compiler][golden]") {
+  const char* source_dir = std::getenv("VMFORGE_SOURCE_DIR");
+  REQUIRE(source_dir != nullptr);
+  const fs::path root = source_dir;
+  const fs::path golden_dir = root / "tests/compiler/golden";
+  const bool update = std::getenv("VMFORGE_UPDATE_GOLDEN") != nullptr;
+  const auto examples = files_with_extension(root / "examples", ".toml");
+  REQUIRE_FALSE(examples.empty());
+
+  for (const fs::path& example : examples) {
+    INFO("example " << example.filename().string());
+    auto vm = vmforge::load_and_validate(example.string());
+    if (!vm) FAIL(vm.error().render(read_file(example)));
+    auto plan = vmforge::lower(*vm);
+    if (!plan) FAIL(plan.error().render(read_file(example)));
+    const std::string json = replace_all(vmforge::render_plan_json(*plan), root.string(), "@SRCDIR@");
+    const fs::path golden = golden_dir / (example.stem().string() + ".json");
+    if (update) {
+      fs::create_directories(golden_dir);
+      std::ofstream(golden, std::ios::binary) << json;
+      continue;
+    }
+    REQUIRE(fs::exists(golden));
+    CHECK(read_file(golden) == json);
+  }
+
+  // No golden without its example (a renamed or deleted example leaves none behind).
+  for (const fs::path& golden : files_with_extension(golden_dir, ".json")) {
+    INFO("golden " << golden.filename().string());
+    CHECK(fs::exists(root / "examples" / (golden.stem().string() + ".toml")));
+  }
+}
