@@ -15,6 +15,11 @@ constexpr Command kCommands[] = {
     {"compile", vmforge::cli::cmd_compile, "Print the QEMU command line and hotplug plan of a manifest"},
     {"plan", vmforge::cli::cmd_plan, "Show what applying a manifest would change"},
     {"apply", vmforge::cli::cmd_apply, "Make the running VM match a manifest, live where possible"},
+    {"run", vmforge::cli::cmd_run, "Run a VM under this supervisor until it stops"},
+    {"status", vmforge::cli::cmd_status, "Show the state of a running VM"},
+    {"events", vmforge::cli::cmd_events, "Follow a running VM's QMP events and state changes"},
+    {"qmp", vmforge::cli::cmd_qmp, "Send one QMP command to a running VM"},
+    {"stop", vmforge::cli::cmd_stop, "Stop a running VM gracefully"},
 };
 
 void print_help() {

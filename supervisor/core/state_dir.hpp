@@ -19,6 +19,7 @@ struct StateDir {
   std::string qemu_pidfile() const { return dir + "/qemu.pid"; }
   std::string lock_file() const { return dir + "/lock"; }
   std::string applied_manifest() const { return dir + "/manifest.toml"; }
+  std::string applied_manifest_path() const { return dir + "/manifest.path"; }
 };
 
 /// Checks a VM name as it appears in a path: [A-Za-z0-9_.-], not empty, not "." or "..".

@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "supervisor/core/pidfile.hpp"
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using vmforge::supervisor::read_file;
 using vmforge::supervisor::write_file_atomic;
@@ -25,7 +25,7 @@ int count_entries(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("write_file_atomic replaces content and leaves no temporary files", "[atomic]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/manifest.toml";
   REQUIRE(write_file_atomic(path, "name = \"a\"\n"));
   REQUIRE(write_file_atomic(path, "name = \"b\"\n", 0640));
@@ -37,7 +37,7 @@ TEST_CASE("write_file_atomic replaces content and leaves no temporary files", "[
 }
 
 TEST_CASE("a failed atomic write leaves the target alone and cleans up", "[atomic]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   // Renaming a file over a non-empty directory fails after the temporary file was written.
   std::string target = tmp.path() + "/busy";
   REQUIRE(mkdir(target.c_str(), 0700) == 0);
@@ -53,7 +53,7 @@ TEST_CASE("a failed atomic write leaves the target alone and cleans up", "[atomi
 }
 
 TEST_CASE("pidfiles round-trip and reject garbage", "[pidfile]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/qemu.pid";
   CHECK(vmforge::supervisor::read_pidfile(path).error().errno_value == ENOENT);
   REQUIRE(vmforge::supervisor::write_pidfile(path, 4242));

@@ -20,7 +20,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/sd/event_loop.hpp"
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
 using namespace vmforge::supervisor;
@@ -41,7 +41,7 @@ UniqueFd listen_at(const std::string& path) {
 // A server with an "echo" handler (answers with the request's "text") and a "later" handler
 // that answers on the next loop iteration, like a handler waiting for QMP.
 struct Fixture {
-  test::TempDir tmp;
+  test::TempDir tmp = std::move(*test::TempDir::create());
   std::string path = tmp.path() + "/control.sock";
   sd::EventLoop loop = std::move(*sd::EventLoop::create());
   std::unique_ptr<ControlServer> server;

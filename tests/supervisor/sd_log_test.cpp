@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "supervisor/core/atomic_file.hpp"
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -33,7 +33,7 @@ class StderrTo {
 }  // namespace
 
 TEST_CASE("without the journal, messages go to stderr prefixed with the VM name", "[log]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/err";
   unsetenv("JOURNAL_STREAM");
   unsetenv("VMFORGE_LOG_LEVEL");
@@ -50,7 +50,7 @@ TEST_CASE("without the journal, messages go to stderr prefixed with the VM name"
 }
 
 TEST_CASE("JOURNAL_STREAM counts only when it names our stderr", "[log]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/err";
   StderrTo redirect(path);
   struct stat st {};

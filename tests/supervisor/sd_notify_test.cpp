@@ -9,13 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include "tests/supervisor/notify_listener.hpp"
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using vmforge::sd::Notifier;
 using std::chrono::microseconds;
 
 TEST_CASE("the ready notification is sent once; the rest as asked", "[notify]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   vmforge::test::NotifyListener listener(tmp.path() + "/notify");
   Notifier n;
   n.ready("Running.");

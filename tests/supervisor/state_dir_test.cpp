@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using vmforge::supervisor::check_vm_name;
 using vmforge::supervisor::create_state_dir;
@@ -73,7 +73,7 @@ TEST_CASE("a state dir too long for socket paths is refused", "[state_dir]") {
 }
 
 TEST_CASE("create_state_dir makes parents and a private leaf", "[state_dir]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   auto state = resolve_state_dir("web", tmp.path() + "/a/b");
   REQUIRE(state);
   REQUIRE(create_state_dir(*state));

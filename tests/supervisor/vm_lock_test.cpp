@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "supervisor/core/atomic_file.hpp"
-#include "tests/supervisor/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using vmforge::supervisor::VmLock;
 
@@ -27,7 +27,7 @@ int try_lock_in_child(const std::string& path) {
 }  // namespace
 
 TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/lock";
   {
     auto lock = VmLock::acquire(path, "web");
@@ -45,7 +45,7 @@ TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
 }
 
 TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
-  vmforge::test::TempDir tmp;
+  auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/lock";
   pid_t holder = fork();
   if (holder == 0) {

@@ -1,0 +1,71 @@
+// `vmforge events NAME`: follow the QMP events and supervisor state changes of a running VM.
+#include <time.h>
+
+#include <fmt/format.h>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/vm_connect.hpp"
+
+namespace vmforge::cli {
+namespace {
+
+constexpr std::string_view kHelp =
+    "Usage: vmforge events NAME [--json] [--runtime-dir DIR]\n"
+    "\n"
+    "Follow the running VM NAME: QEMU's QMP events (RESUME, SHUTDOWN, DEVICE_DELETED, ...)\n"
+    "and the supervisor's own (STATE, STATUS, STEP of start-up and apply steps), one per\n"
+    "line, until the VM stops or you press Ctrl-C.\n"
+    "\n"
+    "Exit status: 0 the VM stopped; 1 it is not running (or the request failed); 2 usage error.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print each event as the supervisor sends it (one JSON object a line)\n";
+
+// "12:00:01.123456 qmp RESUME {}" or "supervisor STATE {"state":"running"}".
+std::string human(const JsonValue& e) {
+  std::string when;
+  if (const JsonValue* ts = e.find("timestamp")) {
+    time_t seconds = static_cast<time_t>(ts->get_int64("seconds").value_or(0));
+    tm local{};
+    localtime_r(&seconds, &local);
+    when = fmt::format("{:02}:{:02}:{:02}.{:06} ", local.tm_hour, local.tm_min, local.tm_sec,
+                       ts->get_int64("microseconds").value_or(0));
+  }
+  const JsonValue* data = e.find("data");
+  return fmt::format("{}{} {}{}", when, e.get_string("source").value_or("?"), e.get_string("event").value_or("?"),
+                     data && !data->is_null() ? " " + data->to_json() : "");
+}
+
+}  // namespace
+
+int cmd_events(int argc, char** argv) {
+  auto args = Args::parse(argc, argv, 1, {{"help"}, {"json"}, kRuntimeDirOption});
+  if (!args) return usage_error("events", args.error().message);
+  if (args->has("help")) {
+    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
+    return 0;
+  }
+  if (args->positionals().size() != 1) return usage_error("events", "expects exactly one VM NAME");
+  auto client = connect_vm(args->positionals().front(), args->value("runtime-dir"));
+  if (!client) {
+    fmt::print(stderr, "vmforge events: {}\n", client.error().message);
+    return 1;
+  }
+  if (auto subscribed = client->call(R"({"request":"events"})", std::chrono::seconds(30)); !subscribed) {
+    fmt::print(stderr, "vmforge events: {}\n", subscribed.error().message);
+    return 1;
+  }
+  for (;;) {
+    auto line = client->read_line();
+    if (!line) return line.error().errno_value == ECONNRESET ? 0 : 1;
+    if (args->has("json")) {
+      fmt::print("{}\n", *line);
+    } else if (auto event = parse_json(*line)) {
+      fmt::print("{}\n", human(*event));
+    }
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace vmforge::cli

@@ -1,0 +1,54 @@
+// `vmforge stop NAME`: stop a running VM the way SIGTERM does, and wait until it is down.
+#include <fmt/format.h>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/vm_connect.hpp"
+
+namespace vmforge::cli {
+namespace {
+
+constexpr std::string_view kHelp =
+    "Usage: vmforge stop NAME [--no-wait] [--runtime-dir DIR]\n"
+    "\n"
+    "Stop the running VM NAME: its supervisor presses the ACPI power button, waits for the\n"
+    "guest up to [supervisor] shutdown_timeout, then quits QEMU, then kills it. Waits until\n"
+    "the supervisor has exited. Asking again while it waits skips to the next step.\n"
+    "\n"
+    "Exit status: 0 stopped (or stopping, with --no-wait); 1 the VM is not running or the\n"
+    "request failed; 2 usage error.\n"
+    "\n"
+    "Options:\n"
+    "  --no-wait          return once the stop has begun\n";
+
+}  // namespace
+
+int cmd_stop(int argc, char** argv) {
+  auto args = Args::parse(argc, argv, 1, {{"help"}, {"no-wait"}, kRuntimeDirOption});
+  if (!args) return usage_error("stop", args.error().message);
+  if (args->has("help")) {
+    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
+    return 0;
+  }
+  if (args->positionals().size() != 1) return usage_error("stop", "expects exactly one VM NAME");
+  const std::string& name = args->positionals().front();
+  auto client = connect_vm(name, args->value("runtime-dir"));
+  if (!client) {
+    fmt::print(stderr, "vmforge stop: {}\n", client.error().message);
+    return 1;
+  }
+  if (auto begun = client->call(R"({"request":"stop"})", std::chrono::seconds(30)); !begun) {
+    fmt::print(stderr, "vmforge stop: {}\n", begun.error().message);
+    return 1;
+  }
+  if (args->has("no-wait")) return 0;
+  // The supervisor closes the connection when it exits, once QEMU is gone.
+  for (;;) {
+    auto line = client->read_line();
+    if (!line) break;
+  }
+  fmt::print("VM '{}' stopped.\n", name);
+  return 0;
+}
+
+}  // namespace vmforge::cli

@@ -1,0 +1,13 @@
+// connect_vm: state dir of a VM name -> its control socket.
+#include "cli/vm_connect.hpp"
+
+#include "supervisor/core/state_dir.hpp"
+
+namespace vmforge::cli {
+
+Result<supervisor::ControlClient> connect_vm(std::string_view name, const std::optional<std::string>& runtime_dir) {
+  VMFORGE_TRY(auto state, supervisor::resolve_state_dir(name, runtime_dir));
+  return supervisor::ControlClient::connect(state.control_socket(), name);
+}
+
+}  // namespace vmforge::cli

@@ -1,0 +1,24 @@
+// What the commands that find a running VM by name share: the --runtime-dir option and the
+// connection to that VM's control socket.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cli/args.hpp"
+#include "compiler/base/result.hpp"
+#include "supervisor/core/control_client.hpp"
+
+namespace vmforge::cli {
+
+inline constexpr OptionSpec kRuntimeDirOption{"runtime-dir", true};
+
+inline constexpr std::string_view kRuntimeDirHelp =
+    "  --runtime-dir DIR  root of the per-VM state directories (default: $VMFORGE_RUNTIME_DIR,\n"
+    "                     else $RUNTIME_DIRECTORY, /run/vmforge as root, $XDG_RUNTIME_DIR/vmforge)\n";
+
+/// Connects to the supervisor of VM `name` ("VM 'NAME' is not running ..." if there is none).
+Result<supervisor::ControlClient> connect_vm(std::string_view name, const std::optional<std::string>& runtime_dir);
+
+}  // namespace vmforge::cli

@@ -1,0 +1,231 @@
+// StepRunner: per-resource ordering, pipelining across resources, reply/event completion with
+// timeouts, and undo after a failure.
+#include "supervisor/core/step_runner.hpp"
+
+#include <time.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "supervisor/sd/event_loop.hpp"
+
+namespace vmforge::supervisor {
+
+// One QMP call in flight: a step or an undo.
+struct StepRunner::Call {
+  StepRunner* runner = nullptr;
+  std::size_t index = 0;
+  bool undo = false;
+  const QmpCall* qmp = nullptr;
+  qmp::CommandId command = 0;
+  qmp::SubscriptionId subscription = 0;
+  sd::EventSource timer;
+  std::uint64_t event_timeout_ms = 0;
+  bool replied = false;
+  bool event_seen = false;
+
+  bool needs_event() const { return qmp->completion.kind == Completion::Kind::event; }
+  Result<void> on_timeout(std::uint64_t) {
+    runner->call_ended(this, unexpected(Error(fmt::format("Timed out after {} ms waiting for {} of '{}'.",
+                                                          event_timeout_ms, qmp->completion.event,
+                                                          qmp->completion.device_id),
+                                              ETIMEDOUT)));
+    return {};
+  }
+};
+
+std::string_view to_string(StepPhase phase) {
+  switch (phase) {
+    case StepPhase::started: return "started";
+    case StepPhase::completed: return "completed";
+    case StepPhase::failed: return "failed";
+    case StepPhase::undo_started: return "undo-started";
+    case StepPhase::undone: return "undone";
+    case StepPhase::undo_failed: return "undo-failed";
+  }
+  return "unknown";
+}
+
+std::string StepReport::describe(std::size_t total) const {
+  if (!failure) return fmt::format("All {} steps completed.", total);
+  std::string text = fmt::format("Step {}/{} ({}: {}) failed: {}", failure->index + 1, total, failure->resource,
+                                 failure->command, failure->error.message);
+  if (!undone.empty()) text += fmt::format(" Undid {} earlier step(s).", undone.size());
+  for (const StepFailure& f : undo_failures) {
+    text += fmt::format(" Could not undo step {} ({}: {}): {}", f.index + 1, f.resource, f.command, f.error.message);
+  }
+  return text;
+}
+
+StepRunner::StepRunner(sd_event* event, qmp::Client& client, std::vector<PlanStep> steps, StepRunnerOptions options,
+                       Done done)
+    : event_(event),
+      client_(client),
+      steps_(std::move(steps)),
+      state_(steps_.size(), State::waiting),
+      options_(std::move(options)),
+      done_(std::move(done)) {}
+
+Result<std::unique_ptr<StepRunner>> StepRunner::start(sd_event* event, qmp::Client& client, std::vector<PlanStep> steps,
+                                                      StepRunnerOptions options, Done done) {
+  std::unique_ptr<StepRunner> self(
+      new StepRunner(event, client, std::move(steps), std::move(options), std::move(done)));
+  VMFORGE_TRY(self->kick_, sd::add_defer<&StepRunner::on_kick>(event, self.get(), "step-runner"));
+  VMFORGE_TRY_VOID(self->kick_.set_enabled(sd::Enabled::oneshot));
+  return self;
+}
+
+StepRunner::~StepRunner() {
+  for (auto& [ptr, call] : in_flight_) {
+    if (!call->replied) (void)client_.cancel(call->command);
+    if (call->subscription != 0) client_.unsubscribe(call->subscription);
+  }
+}
+
+Result<void> StepRunner::on_kick() {
+  if (!finished_) {
+    pump();
+    return {};
+  }
+  Done done = std::move(done_);
+  done(std::move(report_));  // may destroy this runner: nothing may follow
+  return {};
+}
+
+void StepRunner::pump() {
+  if (report_.failure) {
+    if (!in_flight_.empty()) return;
+    if (options_.undo_on_failure && !undoing_) {
+      undoing_ = true;
+      for (std::size_t index : report_.completed) {
+        if (steps_[index].undo) undo_queue_.push_back(index);
+      }
+      next_undo();
+      return;
+    }
+    finish();
+    return;
+  }
+  bool all_done = true;
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    if (state_[i] != State::completed) all_done = false;
+    if (state_[i] != State::waiting) continue;
+    bool ready = true;
+    for (std::size_t j = 0; j < i && ready; ++j) {
+      ready = steps_[j].resource != steps_[i].resource || state_[j] == State::completed;
+    }
+    if (ready) {
+      issue(i, /* undo= */ false);
+      if (report_.failure) return;  // issue() failed synchronously and already re-pumped
+    }
+  }
+  if (all_done && in_flight_.empty()) finish();
+}
+
+void StepRunner::issue(std::size_t index, bool undo) {
+  auto owned = std::make_unique<Call>();
+  Call* call = owned.get();
+  call->runner = this;
+  call->index = index;
+  call->undo = undo;
+  call->qmp = undo ? &*steps_[index].undo : &steps_[index].call;
+  in_flight_.emplace(call, std::move(owned));
+  if (!undo) state_[index] = State::running;
+  progress(index, undo ? StepPhase::undo_started : StepPhase::started);
+
+  const Completion& completion = call->qmp->completion;
+  auto reply_timeout = options_.reply_timeout;
+  if (call->needs_event()) {
+    // Subscribe before sending: QEMU may emit the event before its reply.
+    call->subscription = client_.subscribe(completion.event, qmp::data_equals("device", completion.device_id),
+                                           [this, call](const qmp::Event&) {
+                                             call->event_seen = true;
+                                             if (call->replied) call_ended(call, {});
+                                           });
+    call->event_timeout_ms = completion.timeout_ms > 0 ? completion.timeout_ms
+                                                       : static_cast<std::uint64_t>(options_.reply_timeout.count());
+    std::uint64_t deadline = sd::loop_now_usec(event_) + call->event_timeout_ms * 1000;
+    auto timer = sd::add_time<&Call::on_timeout>(event_, CLOCK_MONOTONIC, deadline, 0, call, "step-event-timeout");
+    if (!timer) {
+      call_ended(call, unexpected(std::move(timer).error()));
+      return;
+    }
+    call->timer = std::move(*timer);
+  } else if (completion.timeout_ms > 0) {
+    reply_timeout = std::chrono::milliseconds(completion.timeout_ms);
+  }
+  auto id = client_.execute(call->qmp->command, call->qmp->arguments, reply_timeout,
+                            [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); });
+  if (!id) {
+    call->replied = true;  // never sent: nothing to cancel
+    call_ended(call, unexpected(std::move(id).error()));
+    return;
+  }
+  call->command = *id;
+}
+
+void StepRunner::call_replied(Call* call, Result<JsonValue> reply) {
+  call->replied = true;
+  if (!reply) {
+    call_ended(call, unexpected(std::move(reply).error()));
+  } else if (!call->needs_event() || call->event_seen) {
+    call_ended(call, {});
+  }
+}
+
+void StepRunner::call_ended(Call* call, Result<void> outcome) {
+  auto node = in_flight_.extract(call);
+  if (node.empty()) return;  // already ended (a reply racing its timeout)
+  if (!call->replied) (void)client_.cancel(call->command);
+  if (call->subscription != 0) client_.unsubscribe(call->subscription);
+  call->timer.reset();
+
+  std::size_t index = call->index;
+  auto failure = [&] {
+    return StepFailure{index, steps_[index].resource, call->qmp->command, std::move(outcome).error()};
+  };
+  if (call->undo) {
+    if (outcome) {
+      report_.undone.push_back(index);
+    } else {
+      report_.undo_failures.push_back(failure());
+    }
+    progress(index, outcome ? StepPhase::undone : StepPhase::undo_failed);
+    next_undo();
+    return;
+  }
+  if (outcome) {
+    state_[index] = State::completed;
+    report_.completed.push_back(index);
+    progress(index, StepPhase::completed);
+  } else {
+    state_[index] = State::failed;
+    if (!report_.failure) report_.failure = failure();
+    progress(index, StepPhase::failed);
+  }
+  pump();
+}
+
+void StepRunner::next_undo() {
+  if (undo_queue_.empty()) {
+    finish();
+    return;
+  }
+  std::size_t index = undo_queue_.back();
+  undo_queue_.pop_back();
+  issue(index, /* undo= */ true);
+}
+
+void StepRunner::finish() {
+  if (finished_) return;
+  finished_ = true;
+  // Deliver from the loop, never from inside a QMP callback or start().
+  (void)kick_.set_enabled(sd::Enabled::oneshot);
+}
+
+void StepRunner::progress(std::size_t index, StepPhase phase) {
+  if (options_.on_progress) options_.on_progress(index, steps_[index], phase);
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,90 @@
+// StopEscalation: system_powerdown -> wait -> quit -> wait -> SIGKILL.
+#include "supervisor/core/stop_escalation.hpp"
+
+#include <signal.h>
+#include <time.h>
+
+#include "supervisor/sd/event_loop.hpp"
+#include "supervisor/sd/log.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+std::string seconds(std::chrono::milliseconds ms) {
+  if (ms.count() % 1000 == 0) return fmt::format("{}s", ms.count() / 1000);
+  return fmt::format("{}ms", ms.count());
+}
+
+}  // namespace
+
+Result<void> StopEscalation::request(std::string_view why) {
+  if (!active_) {
+    active_ = true;
+    sd::log_notice("{}: stopping the VM.", why);
+    return run(Step::powerdown);
+  }
+  if (step_ == Step::kill) return {};
+  sd::log_notice("{} again: not waiting any longer.", why);
+  return run(step_ == Step::powerdown ? Step::quit : Step::kill);
+}
+
+Result<void> StopEscalation::request_quit(std::string_view why) {
+  if (active_ && step_ != Step::powerdown) return {};
+  active_ = true;
+  sd::log_notice("{}: quitting QEMU.", why);
+  return run(Step::quit);
+}
+
+Result<void> StopEscalation::run(Step step) {
+  step_ = step;
+  qmp::Client* client = qmp_();
+  bool qmp_up = client != nullptr && client->state() == qmp::ClientState::running;
+  switch (step) {
+    case Step::powerdown:
+      if (qmp_up) {
+        sd::log_notice("Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
+                       seconds(shutdown_timeout_));
+        (void)client->execute("system_powerdown", "", kQuitTimeout, [](Result<JsonValue> r) {
+          if (!r) sd::log_warning("Failed to send the power button event: {}", r.error().message);
+        });
+        return arm(shutdown_timeout_);
+      }
+      [[fallthrough]];
+    case Step::quit:
+      if (qmp_up) {
+        if (step == Step::quit) sd::log_notice("Quitting QEMU; waiting up to {} for it to exit.", seconds(kQuitTimeout));
+        (void)client->execute("quit", "", kQuitTimeout, [](Result<JsonValue>) {});
+      } else {
+        sd::log_notice("QMP is not connected; sending SIGTERM to QEMU (PID {}), waiting up to {} for it to exit.",
+                       process_.pid(), seconds(kQuitTimeout));
+        VMFORGE_TRY_VOID(process_.kill(SIGTERM));
+      }
+      step_ = Step::quit;
+      return arm(kQuitTimeout);
+    case Step::kill:
+      sd::log_warning("Killing QEMU (PID {}) with SIGKILL; the guest may lose data.", process_.pid());
+      return process_.kill(SIGKILL);
+  }
+  return {};
+}
+
+Result<void> StopEscalation::on_timer(std::uint64_t) {
+  if (step_ == Step::powerdown) {
+    sd::log_warning("The guest did not power off within {}; quitting QEMU.", seconds(shutdown_timeout_));
+    return run(Step::quit);
+  }
+  sd::log_warning("QEMU did not exit within {} of being asked to quit.", seconds(kQuitTimeout));
+  return run(Step::kill);
+}
+
+Result<void> StopEscalation::arm(std::chrono::milliseconds after) {
+  std::uint64_t when = sd::loop_now_usec(event_) + static_cast<std::uint64_t>(after.count()) * 1000;
+  if (!timer_.valid()) {
+    VMFORGE_TRY(timer_, sd::add_time<&StopEscalation::on_timer>(event_, CLOCK_MONOTONIC, when, 0, this, "stop-timer"));
+    return {};
+  }
+  VMFORGE_TRY_VOID(timer_.set_time(when));
+  return timer_.set_enabled(sd::Enabled::oneshot);
+}
+
+}  // namespace vmforge::supervisor

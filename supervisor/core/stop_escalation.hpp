@@ -1,0 +1,60 @@
+// StopEscalation: how the supervisor stops QEMU, gently first. ACPI power button
+// (system_powerdown), wait for the guest up to [supervisor] shutdown_timeout, then `quit`,
+// wait kQuitTimeout, then SIGKILL. Every step is logged. The owner ends it when QEMU exits
+// (destroying it cancels the pending timer).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "compiler/base/result.hpp"
+#include "supervisor/qmp/client.hpp"
+#include "supervisor/sd/event_source.hpp"
+#include "supervisor/sd/process_watch.hpp"
+
+namespace vmforge::supervisor {
+
+class StopEscalation {
+ public:
+  enum class Step { powerdown, quit, kill };
+
+  /// How long QEMU gets to exit after `quit` before SIGKILL.
+  static constexpr std::chrono::milliseconds kQuitTimeout{10000};
+
+  /// `qmp` returns the QMP client, or nullptr while there is none (QEMU then gets SIGTERM,
+  /// its own orderly quit, instead of the power button). `process` must outlive this object.
+  StopEscalation(sd_event* event, std::function<qmp::Client*()> qmp, sd::ProcessWatch& process,
+                 std::chrono::milliseconds shutdown_timeout)
+      : event_(event), qmp_(std::move(qmp)), process_(process), shutdown_timeout_(shutdown_timeout) {}
+
+  /// Starts with the power button. Called again while running, it skips to the next step
+  /// (a second Ctrl-C or `vmforge stop` means "faster").
+  Result<void> request(std::string_view why);
+  /// Starts at `quit` (the guest cannot be asked: it never booted, or start-up failed).
+  Result<void> request_quit(std::string_view why);
+
+  bool active() const { return active_; }
+  /// True once SIGKILL was sent: the guest may have lost data.
+  bool killed() const { return step_ == Step::kill && active_; }
+  /// The longest a stop can take from now, for EXTEND_TIMEOUT_USEC=.
+  std::chrono::milliseconds worst_case() const { return shutdown_timeout_ + kQuitTimeout * 2; }
+
+ private:
+  Result<void> run(Step step);
+  Result<void> on_timer(std::uint64_t usec);
+  Result<void> arm(std::chrono::milliseconds after);
+
+  sd_event* event_;
+  std::function<qmp::Client*()> qmp_;
+  sd::ProcessWatch& process_;
+  std::chrono::milliseconds shutdown_timeout_;
+  Step step_ = Step::powerdown;
+  bool active_ = false;
+  sd::EventSource timer_;
+};
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,188 @@
+// Supervisor: start-up entry, signals, QMP events, QEMU's exit and the exit status.
+#include "supervisor/core/supervisor.hpp"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "supervisor/core/live_qemu.hpp"
+#include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/sd/log.hpp"
+#include "supervisor/sd/signal_source.hpp"
+
+namespace vmforge::supervisor {
+
+std::string_view to_string(VmState state) {
+  switch (state) {
+    case VmState::starting: return "starting";
+    case VmState::configuring: return "configuring";
+    case VmState::running: return "running";
+    case VmState::restarting: return "restarting";
+    case VmState::stopping: return "stopping";
+    case VmState::exited: return "exited";
+  }
+  return "unknown";
+}
+
+Supervisor::Supervisor(sd::EventLoop& loop, Vm vm, Plan plan, StateDir state)
+    : loop_(loop), event_(loop.get()), vm_(std::move(vm)), plan_(std::move(plan)), state_dir_(std::move(state)) {}
+
+Supervisor::~Supervisor() = default;
+
+Result<void> Supervisor::start() {
+  VMFORGE_TRY_VOID(create_state_dir(state_dir_));
+  VMFORGE_TRY(VmLock lock, VmLock::acquire(state_dir_.lock_file(), vm_.name));
+  lock_.emplace(std::move(lock));
+  VMFORGE_TRY_VOID(watch_signals());
+  VMFORGE_TRY(UniqueFd control_fd, launch::listen_unix(state_dir_.control_socket()));
+  VMFORGE_TRY(control_, ControlServer::start(event_, std::move(control_fd)));
+  add_builtin_handlers();
+  VMFORGE_TRY(std::optional<LiveQemu> live, find_live_qemu(state_dir_, vm_.name, plan_.qemu_binary));
+  if (live) return adopt_qemu(std::move(*live));
+  return spawn_qemu();
+}
+
+qmp::Client* Supervisor::qmp() {
+  return qmp_ && qmp_->state() == qmp::ClientState::running ? qmp_.get() : nullptr;
+}
+
+pid_t Supervisor::qemu_pid() const { return watch_ ? watch_->pid() : 0; }
+
+void Supervisor::publish_event(std::string_view name, std::string_view data_json) {
+  if (!control_) return;
+  JsonWriter w;
+  w.begin_object().field("event", name).field("source", "supervisor").key("data").raw(data_json).end_object();
+  control_->publish(w.str());
+}
+
+void Supervisor::set_status(std::string_view text) {
+  sd::log_info("{}", text);
+  notifier_.status(text);
+  JsonWriter w;
+  w.begin_object().field("state", to_string(state_)).field("status", text).end_object();
+  publish_event("STATUS", w.str());
+}
+
+void Supervisor::set_state(VmState state) {
+  if (state_ == state) return;
+  state_ = state;
+  JsonWriter w;
+  w.begin_object().field("state", to_string(state_)).end_object();
+  publish_event("STATE", w.str());
+}
+
+void Supervisor::request_stop(std::string_view why) {
+  if (state_ == VmState::exited) return;
+  if (!watch_) {
+    (void)loop_.exit(start_error_ ? kExitFailure : 0);
+    return;
+  }
+  if (!stop_) {
+    stop_ = std::make_unique<StopEscalation>(event_, [this] { return qmp(); }, *watch_, vm_.supervisor.shutdown_timeout.ms());
+  }
+  bool before_guest = state_ == VmState::starting || state_ == VmState::configuring;
+  set_state(VmState::stopping);
+  notifier_.stopping("Stopping.", std::chrono::duration_cast<std::chrono::microseconds>(stop_->worst_case()));
+  auto begun = before_guest ? stop_->request_quit(why) : stop_->request(why);
+  if (!begun) sd::log_error("Failed to stop QEMU: {}", begun.error().message);
+}
+
+Result<void> Supervisor::watch_signals() {
+  VMFORGE_TRY(sigterm_, sd::add_signal<&Supervisor::on_signal>(event_, SIGTERM, this, "signal-term"));
+  VMFORGE_TRY(sigint_, sd::add_signal<&Supervisor::on_signal>(event_, SIGINT, this, "signal-int"));
+  VMFORGE_TRY(sighup_, sd::add_signal<&Supervisor::on_signal>(event_, SIGHUP, this, "signal-hup"));
+  return {};
+}
+
+Result<void> Supervisor::on_signal(const signalfd_siginfo* info) {
+  int signo = static_cast<int>(info->ssi_signo);
+  if (signo == SIGHUP) {
+    if (reload_hook_) {
+      sd::log_notice("Received SIGHUP: reloading the manifest.");
+      reload_hook_(*this);
+    } else {
+      sd::log_notice("Received SIGHUP, but reloading the manifest is not available in this build, ignoring.");
+    }
+    return {};
+  }
+  request_stop(fmt::format("Received SIG{}", sigabbrev_np(signo)));
+  return {};
+}
+
+void Supervisor::on_qmp_event(const qmp::Event& event) {
+  if (event.name == "SHUTDOWN") {
+    if (auto reason = event.data.get_string("reason")) shutdown_reason_ = std::string(*reason);
+  }
+  sd::log_message(event.name == "GUEST_PANICKED" ? sd::LogLevel::err : sd::LogLevel::info,
+                  fmt::format("QMP event '{}'{}.", event.name,
+                              event.data.is_null() ? std::string() : fmt::format(": {}", event.data.to_json())),
+                  {{"QMP_EVENT", event.name}});
+  if (!control_) return;
+  JsonWriter w;
+  w.begin_object().field("event", event.name).field("source", "qmp").key("data").raw(event.data.to_json());
+  w.key("timestamp").begin_object().field("seconds", event.seconds).field("microseconds", event.microseconds).end_object();
+  w.end_object();
+  control_->publish(w.str());
+}
+
+void Supervisor::on_qmp_disconnect(const Error& reason) {
+  watchdog_.reset();
+  if (state_ == VmState::stopping || state_ == VmState::exited || state_ == VmState::restarting) return;
+  sd::log_warning("Lost the QMP connection to QEMU: {}", reason.message);
+}
+
+Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
+  watchdog_.reset();
+  boot_runner_.reset();
+  if (restart_to_ && !start_error_) {
+    VMFORGE_TRY(respawn_, sd::add_defer<&Supervisor::on_respawn>(event_, this, "qemu-respawn"));
+    return respawn_.set_enabled(sd::Enabled::oneshot);
+  }
+  int code = exit_status(how);
+  set_state(VmState::exited);
+  notifier_.status(code == 0 ? "Stopped." : "QEMU ended abnormally.");
+  cleanup_files();
+  return loop_.exit(code);
+}
+
+int Supervisor::exit_status(const sd::ProcessExit& how) {
+  std::string qemu = fmt::format("QEMU (PID {})", watch_->pid());
+  if (start_error_) return kExitFailure;  // said when it happened
+  if (stop_ && stop_->active()) {
+    if (stop_->killed()) {
+      sd::log_error("{} had to be killed; VM '{}' stopped, but the guest may have lost data.", qemu, vm_.name);
+      return kExitFailure;
+    }
+    sd::log_notice("VM '{}' stopped.", vm_.name);
+    return 0;
+  }
+  bool clean_exit = !how.status_known || (!how.killed && how.status == 0);
+  if (shutdown_reason_ == "guest-shutdown" && clean_exit) {
+    sd::log_notice("The guest powered off; VM '{}' stopped.", vm_.name);
+    return 0;
+  }
+  std::string why = shutdown_reason_.empty() ? "" : fmt::format(" (QEMU reported shutdown reason '{}')", shutdown_reason_);
+  std::string output;
+  if (process_) {
+    std::string err = process_->stderr_text(2048);
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    if (!err.empty()) output = fmt::format("; its last output: {}", err);
+  }
+  if (state_ == VmState::starting || state_ == VmState::configuring) {
+    sd::log_error("Failed to start VM '{}': {} {} during start-up{}{}", vm_.name, qemu, how.describe(), why, output);
+  } else {
+    sd::log_error("{} {} unexpectedly{}{}; VM '{}' is down.", qemu, how.describe(), why, output, vm_.name);
+  }
+  return kExitFailure;
+}
+
+void Supervisor::cleanup_files() {
+  (void)unlink(state_dir_.qemu_pidfile().c_str());
+  (void)unlink(state_dir_.qmp_socket().c_str());
+  (void)unlink(state_dir_.control_socket().c_str());
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,142 @@
+// Supervisor: one VM's life under `vmforge run`. Owns the state dir lock, the control socket,
+// QEMU (spawned or adopted), its QMP client, the watchdog and the stop escalation:
+//   compile (caller) -> lock -> adopt a live QEMU, or: listen qmp.sock -> spawn QEMU (-S, the
+//   socket as fd 3) -> QMP handshake -> boot plan steps (StepRunner) -> cont (unless the
+//   manifest says stopped) -> READY -> serve -> stop escalation -> exit status.
+// Everything runs on one sd-event loop; the exit status is the loop's exit code.
+#pragma once
+
+#include <sys/signalfd.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "compiler/base/result.hpp"
+#include "compiler/model.hpp"
+#include "compiler/plan.hpp"
+#include "supervisor/core/control_server.hpp"
+#include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/qmp_watchdog.hpp"
+#include "supervisor/core/state_dir.hpp"
+#include "supervisor/core/step_runner.hpp"
+#include "supervisor/core/stop_escalation.hpp"
+#include "supervisor/core/vm_lock.hpp"
+#include "supervisor/launch/process.hpp"
+#include "supervisor/qmp/client.hpp"
+#include "supervisor/sd/event_loop.hpp"
+#include "supervisor/sd/event_source.hpp"
+#include "supervisor/sd/notify.hpp"
+#include "supervisor/sd/process_watch.hpp"
+
+namespace vmforge::supervisor {
+
+/// The supervisor's view of the VM, as `status` and the event stream report it.
+enum class VmState { starting, configuring, running, restarting, stopping, exited };
+std::string_view to_string(VmState state);
+
+class Supervisor {
+ public:
+  /// Exit status when QEMU or the start-up failed (0 is a clean stop or guest power-off).
+  static constexpr int kExitFailure = 1;
+
+  /// `vm` and `plan` come from the compiler; `state` from resolve_state_dir(vm.name, ...).
+  /// `loop` must outlive the Supervisor; its exit code becomes the process exit status.
+  Supervisor(sd::EventLoop& loop, Vm vm, Plan plan, StateDir state);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  /// Takes the lock, opens the control socket, watches signals, and adopts or spawns QEMU.
+  /// The rest happens in the loop; an Error here means nothing was started.
+  Result<void> start();
+
+  // --- For control handlers and extensions (plan/apply) -----------------------------------
+  VmState state() const { return state_; }
+  const Vm& vm() const { return vm_; }
+  const Plan& plan() const { return plan_; }
+  const StateDir& state_dir() const { return state_dir_; }
+  ControlServer& control() { return *control_; }
+  /// The QMP client while connected and negotiated, else nullptr.
+  qmp::Client* qmp();
+  pid_t qemu_pid() const;
+  bool adopted() const { return adopted_; }
+  /// Sends `{"event":name,"source":"supervisor","data":data_json}` to event subscribers.
+  void publish_event(std::string_view name, std::string_view data_json);
+  /// STATUS= for the service manager, a log line, and a STATUS event.
+  void set_status(std::string_view text);
+  /// Begins the stop escalation (signals and `vmforge stop` end up here).
+  void request_stop(std::string_view why);
+  /// Stops QEMU gracefully and starts it again from `vm`'s argv (apply --allow-restart);
+  /// `done` runs once the new QEMU is running, or with the reason it is not.
+  void restart(Vm vm, std::function<void(Result<void>)> done);
+
+  /// Runs once QMP is up, before READY (and at every restart): extensions attach here,
+  /// e.g. the plan/apply handlers. When QEMU was adopted, `adopted()` is true and the hook
+  /// may reconcile; it calls `done` when finished (with an Error to abort the start).
+  using QmpReadyHook = std::function<void(Supervisor& self, std::function<void(Result<void>)> done)>;
+  void on_qmp_ready(QmpReadyHook hook) { qmp_ready_hook_ = std::move(hook); }
+  /// What SIGHUP (systemctl reload) does; without it SIGHUP is logged and ignored.
+  void on_reload(std::function<void(Supervisor& self)> hook) { reload_hook_ = std::move(hook); }
+
+ private:
+  // supervisor_qemu.cpp: getting QEMU up.
+  Result<void> spawn_qemu();
+  Result<void> adopt_qemu(LiveQemu live);
+  Result<void> attach_qmp(UniqueFd fd);
+  void qmp_ready();
+  void run_ready_hook();
+  void run_boot_steps();
+  void resume_and_ready();
+  void become_ready();
+  void start_failed(const Error& error);
+
+  // supervisor.cpp: running and ending.
+  Result<void> watch_signals();
+  Result<void> on_signal(const signalfd_siginfo* info);
+  void on_qmp_event(const qmp::Event& event);
+  void on_qmp_disconnect(const Error& reason);
+  Result<void> on_qemu_exit(const sd::ProcessExit& how);
+  int exit_status(const sd::ProcessExit& how);
+  void set_state(VmState state);
+  void cleanup_files();
+  void add_builtin_handlers();
+  Result<void> on_respawn();
+  void complete_restart(Result<void> outcome);
+
+  sd::EventLoop& loop_;
+  sd_event* event_;
+  Vm vm_;
+  Plan plan_;
+  StateDir state_dir_;
+  VmState state_ = VmState::starting;
+  sd::Notifier notifier_;
+
+  std::optional<VmLock> lock_;
+  std::unique_ptr<ControlServer> control_;
+  sd::EventSource sigterm_, sigint_, sighup_;
+
+  std::optional<launch::Process> process_;  // when we spawned QEMU
+  std::unique_ptr<sd::ProcessWatch> watch_;
+  std::unique_ptr<qmp::Client> qmp_;
+  std::unique_ptr<StepRunner> boot_runner_;
+  std::unique_ptr<QmpWatchdog> watchdog_;
+  std::unique_ptr<StopEscalation> stop_;
+  bool adopted_ = false;
+
+  std::optional<Error> start_error_;       // start-up failed: exit non-zero with this
+  std::string shutdown_reason_;            // from QEMU's SHUTDOWN event
+  std::optional<Vm> restart_to_;           // restart(): spawn again with this once QEMU exits
+  Plan restart_plan_;
+  sd::EventSource respawn_;
+  std::function<void(Result<void>)> restart_done_;
+
+  QmpReadyHook qmp_ready_hook_;
+  std::function<void(Supervisor&)> reload_hook_;
+};
+
+}  // namespace vmforge::supervisor

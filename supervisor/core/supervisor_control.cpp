@@ -1,0 +1,91 @@
+// The built-in control requests: status, events, qmp, stop. Their wire format is in README
+// ("Control socket"); plan/apply add theirs through Supervisor::control().add_handler().
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "supervisor/core/supervisor.hpp"
+#include "supervisor/sd/log.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+using PeerPtr = std::shared_ptr<ControlPeer>;
+
+constexpr std::chrono::milliseconds kPassThroughTimeout{60000};
+
+void send_qmp_error(const PeerPtr& peer, const ControlRequest& request, const Error& error) {
+  std::string_view qmp_class = qmp::qmp_error_class(error);
+  peer->send_error(request.id, qmp_class.empty() ? kFailed : qmp_class, error.message);
+}
+
+}  // namespace
+
+void Supervisor::add_builtin_handlers() {
+  control_->add_handler("status", [this](const PeerPtr& peer, const ControlRequest& request) {
+    auto reply = [this, peer, id = request.id](const JsonValue* qemu_status) {
+      JsonWriter w;
+      w.begin_object().field("name", vm_.name).field("state", to_string(state_));
+      if (qemu_status) w.key("qemu_status").raw(qemu_status->to_json());
+      w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid())).field("supervisor_pid", static_cast<std::int64_t>(getpid()));
+      w.field("adopted", adopted_).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
+      w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary).end_object();
+      peer->send_return(id, w.str());
+    };
+    qmp::Client* client = qmp();
+    if (client == nullptr) {
+      reply(nullptr);
+      return;
+    }
+    auto sent = client->execute("query-status", "", std::chrono::milliseconds(5000), [reply](Result<JsonValue> status) {
+      reply(status ? &*status : nullptr);
+    });
+    if (!sent) reply(nullptr);
+  });
+
+  control_->add_handler("events", [this](const PeerPtr& peer, const ControlRequest& request) {
+    peer->send_return(request.id, "{}");
+    peer->subscribe_events();
+    JsonWriter w;
+    w.begin_object().field("event", "STATE").field("source", "supervisor");
+    w.key("data").begin_object().field("state", to_string(state_)).end_object().end_object();
+    peer->send(w.str());
+  });
+
+  control_->add_handler("qmp", [this](const PeerPtr& peer, const ControlRequest& request) {
+    const JsonValue* command = request.body.find("command");
+    auto execute = command ? command->get_string("execute") : std::nullopt;
+    const JsonValue* arguments = command ? command->find("arguments") : nullptr;
+    if (!execute || (arguments && !arguments->is_object())) {
+      peer->send_error(request.id, kInvalidRequest,
+                       R"(Request 'qmp' needs "command": {"execute": NAME, "arguments": {...}}.)");
+      return;
+    }
+    if (*execute == "qmp_capabilities") {
+      peer->send_error(request.id, kInvalidRequest, "The supervisor negotiated QMP capabilities already.");
+      return;
+    }
+    qmp::Client* client = qmp();
+    if (client == nullptr) {
+      peer->send_error(request.id, kUnavailable, fmt::format("QMP is not connected (VM is {}).", to_string(state_)));
+      return;
+    }
+    auto sent = client->execute(*execute, arguments ? arguments->to_json() : "", kPassThroughTimeout,
+                                [peer, request](Result<JsonValue> reply) {
+                                  if (reply) {
+                                    peer->send_return(request.id, reply->to_json());
+                                  } else {
+                                    send_qmp_error(peer, request, reply.error());
+                                  }
+                                });
+    if (!sent) send_qmp_error(peer, request, sent.error());
+  });
+
+  control_->add_handler("stop", [this](const PeerPtr& peer, const ControlRequest& request) {
+    peer->send_return(request.id, R"({"state":"stopping"})");
+    request_stop(fmt::format("Stop requested over the control socket (uid {})", peer->uid()));
+  });
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,232 @@
+// Supervisor: getting QEMU up. Spawn (or adopt), QMP handshake, boot steps, cont, READY; and
+// restarting with a new argv.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "compiler/base/json_writer.hpp"
+#include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/pidfile.hpp"
+#include "supervisor/core/applied_manifest.hpp"
+#include "supervisor/core/supervisor.hpp"
+#include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/sd/log.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+constexpr std::chrono::milliseconds kCommandTimeout{10000};
+
+// The fds the manifest says vmforge inherits (tap fds, an incoming migration fd): QEMU's argv
+// names them by number, so they keep their numbers.
+std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
+  std::vector<launch::FdMapping> fds;
+  for (const Net& net : vm.nets) {
+    for (int fd : net.fds) fds.push_back({fd, fd});
+    for (int fd : net.vhost_fds) fds.push_back({fd, fd});
+  }
+  if (vm.incoming && vm.incoming->fd >= 0) fds.push_back({vm.incoming->fd, vm.incoming->fd});
+  return fds;
+}
+
+}  // namespace
+
+Result<void> Supervisor::spawn_qemu() {
+  set_state(VmState::starting);
+  VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state_dir_.qmp_socket()));
+  // Connecting now, before QEMU exists, is fine: the kernel queues us until QEMU accepts.
+  VMFORGE_TRY(UniqueFd qmp_fd, connect_unix(state_dir_.qmp_socket()));
+  launch::SpawnOptions options;
+  options.argv.push_back(plan_.qemu_binary);
+  options.argv.insert(options.argv.end(), plan_.argv.begin(), plan_.argv.end());
+  options.fds.push_back({listen_fd.get(), kQmpListenFd});
+  for (const launch::FdMapping& fd : inherited_fds(vm_)) options.fds.push_back(fd);
+  options.stderr_file = state_dir_.dir + "/qemu.log";
+  VMFORGE_TRY(launch::Process process, launch::spawn(options));
+  process_.emplace(std::move(process));
+  pid_t pid = process_->pid();
+  if (auto written = write_pidfile(state_dir_.qemu_pidfile(), pid); !written) {
+    sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
+  }
+  UniqueFd watch_fd(fcntl(process_->pidfd(), F_DUPFD_CLOEXEC, 3));
+  if (!watch_fd) return unexpected(Error(fmt::format("Failed to duplicate the pidfd: {}", std::strerror(errno)), errno));
+  VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
+                                              [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
+  set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
+  return attach_qmp(std::move(qmp_fd));
+}
+
+Result<void> Supervisor::adopt_qemu(LiveQemu live) {
+  adopted_ = true;
+  set_state(VmState::starting);
+  VMFORGE_TRY(watch_, sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
+                                                [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
+  set_status(fmt::format("Adopting QEMU (PID {}) left running by an earlier supervisor.", live.pid));
+  return attach_qmp(std::move(live.qmp));
+}
+
+Result<void> Supervisor::attach_qmp(UniqueFd fd) {
+  VMFORGE_TRY(qmp_, qmp::Client::attach(event_, std::move(fd)));
+  qmp_->on_ready([this] { qmp_ready(); });
+  qmp_->on_disconnect([this](const Error& reason) { on_qmp_disconnect(reason); });
+  qmp_->on_warning([](const std::string& text) { sd::log_debug("QMP: {}", text); });
+  qmp_->subscribe("", {}, [this](const qmp::Event& event) { on_qmp_event(event); });
+  return {};
+}
+
+void Supervisor::qmp_ready() {
+  if (state_ == VmState::stopping) return;
+  if (adopted_) {
+    sd::log_notice("Adopted QEMU (PID {}) of VM '{}'.", watch_->pid(), vm_.name);
+    run_ready_hook();
+    return;
+  }
+  run_boot_steps();
+}
+
+void Supervisor::run_boot_steps() {
+  set_state(VmState::configuring);
+  set_status(fmt::format("Applying {} start-up step(s).", plan_.steps.size()));
+  StepRunnerOptions options;
+  options.undo_on_failure = false;  // QEMU is quit after a failure anyway
+  options.on_progress = [this](std::size_t index, const PlanStep& step, StepPhase phase) {
+    JsonWriter w;
+    w.begin_object().field("index", static_cast<std::uint64_t>(index)).field("resource", step.resource);
+    w.field("command", step.call.command).field("phase", to_string(phase)).end_object();
+    publish_event("STEP", w.str());
+  };
+  auto runner = StepRunner::start(event_, *qmp_, plan_.steps, std::move(options), [this](StepReport report) {
+    boot_runner_.reset();
+    if (!report.ok()) {
+      start_failed(Error(report.describe(plan_.steps.size())));
+      return;
+    }
+    run_ready_hook();
+  });
+  if (!runner) {
+    start_failed(runner.error());
+    return;
+  }
+  boot_runner_ = std::move(*runner);
+}
+
+void Supervisor::run_ready_hook() {
+  if (!qmp_ready_hook_) {
+    resume_and_ready();
+    return;
+  }
+  qmp_ready_hook_(*this, [this](Result<void> outcome) {
+    if (!outcome) {
+      start_failed(outcome.error());
+      return;
+    }
+    resume_and_ready();
+  });
+}
+
+void Supervisor::resume_and_ready() {
+  if (state_ == VmState::stopping || state_ == VmState::exited) return;
+  if (vm_.knobs.stopped) {
+    become_ready();
+    return;
+  }
+  // An adopted QEMU keeps the run state it has, unless its supervisor died before `cont`.
+  auto status = qmp_->execute("query-status", "", kCommandTimeout, [this](Result<JsonValue> reply) {
+    if (!reply) {
+      start_failed(reply.error());
+      return;
+    }
+    if (adopted_ && reply->get_string("status") != "prelaunch") {
+      become_ready();
+      return;
+    }
+    auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> resumed) {
+      if (!resumed) {
+        start_failed(resumed.error());
+        return;
+      }
+      become_ready();
+    });
+    if (!cont) start_failed(cont.error());
+  });
+  if (!status) start_failed(status.error());
+}
+
+void Supervisor::become_ready() {
+  if (!adopted_) {
+    if (auto saved = save_applied_manifest(state_dir_, vm_); !saved) {
+      sd::log_warning("Failed to record the applied manifest, ignoring: {}", saved.error().message);
+    }
+  }
+  set_state(VmState::running);
+  std::string text = fmt::format("VM '{}' is running (QEMU PID {}).", vm_.name, watch_->pid());
+  sd::log_notice("{}", text);
+  notifier_.ready(text);
+  publish_event("STATUS", fmt::format(R"({{"state":"running","status":{}}})", json_quote(text)));
+  if (auto interval = sd::Notifier::watchdog_interval(); interval.count() > 0) {
+    auto watchdog = QmpWatchdog::start(event_, *qmp_, notifier_, interval);
+    if (watchdog) {
+      watchdog_ = std::move(*watchdog);
+    } else {
+      sd::log_warning("Failed to start the watchdog, ignoring: {}", watchdog.error().message);
+    }
+  }
+  if (restart_done_) complete_restart({});
+}
+
+void Supervisor::start_failed(const Error& error) {
+  if (start_error_) return;
+  start_error_ = error;
+  sd::log_error("Failed to start VM '{}': {}", vm_.name, error.message);
+  if (restart_done_) complete_restart(unexpected(error));
+  request_stop("Start-up failed");
+}
+
+void Supervisor::restart(Vm vm, std::function<void(Result<void>)> done) {
+  auto plan = lower(vm);
+  if (!plan) {
+    done(unexpected(Error(fmt::format("Failed to compile the new manifest: {}", plan.error().render(vm.source_text)))));
+    return;
+  }
+  plan->manifest_sha256 = vm.source_sha256;
+  restart_to_ = std::move(vm);
+  restart_plan_ = std::move(*plan);
+  restart_done_ = std::move(done);
+  request_stop("Restarting with the new command line");
+  set_state(VmState::restarting);
+}
+
+// The old QEMU has exited (on_qemu_exit deferred us out of its process watch's callback).
+Result<void> Supervisor::on_respawn() {
+  vm_ = std::move(*restart_to_);
+  plan_ = std::move(restart_plan_);
+  restart_to_.reset();
+  stop_.reset();
+  watchdog_.reset();
+  qmp_.reset();
+  watch_.reset();
+  process_.reset();
+  adopted_ = false;
+  shutdown_reason_.clear();
+  if (auto spawned = spawn_qemu(); !spawned) {
+    start_error_ = spawned.error();
+    sd::log_error("Failed to restart VM '{}': {}", vm_.name, spawned.error().message);
+    complete_restart(unexpected(std::move(spawned).error()));
+    cleanup_files();
+    return loop_.exit(kExitFailure);
+  }
+  return {};  // complete_restart() runs from become_ready() or start_failed()
+}
+
+void Supervisor::complete_restart(Result<void> outcome) {
+  auto done = std::move(restart_done_);
+  restart_done_ = nullptr;
+  if (done) done(std::move(outcome));
+}
+
+}  // namespace vmforge::supervisor
