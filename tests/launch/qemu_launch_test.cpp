@@ -1,0 +1,92 @@
+// The launcher with real QEMU 7.2 (TCG): QMP on an inherited listening socket (fd 3), QEMU's
+// own error text when it exits early, and all of it as an unprivileged user.
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/launch/process.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
+#include "tests/support/result_printer.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vmforge;
+using namespace std::chrono_literals;
+
+namespace {
+
+launch::SpawnOptions paused_qemu(int listen_fd) {
+  launch::SpawnOptions options;
+  options.argv = {"qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-accel", "tcg",
+                  "-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
+                  "-mon", "chardev=vmforge-qmp,mode=control"};
+  options.fds = {{listen_fd, 3}};
+  return options;
+}
+
+// QEMU paused with its monitor on our socket: query-status, then quit; QEMU exits 0.
+void run_paused_qemu() {
+  auto dir = test::TempDir::create();
+  REQUIRE(dir);
+  auto listener = launch::listen_unix(dir->file("qmp.sock"));
+  REQUIRE(listener);
+  auto qemu = launch::spawn(paused_qemu(listener->get()));
+  REQUIRE(qemu);
+  listener->reset();  // QEMU holds its own copy
+  auto qmp = qmp::BlockingClient::connect(dir->file("qmp.sock"));
+  REQUIRE(qmp);
+  auto status = qmp->execute("query-status");
+  REQUIRE(status);
+  CHECK(status->get_string("status") == "prelaunch");
+  REQUIRE(qmp->execute("quit"));
+  auto exited = qemu->wait(10s);
+  REQUIRE(exited);
+  CHECK(exited->success());
+}
+
+}  // namespace
+
+TEST_CASE("QEMU takes its QMP monitor as an inherited listening socket on fd 3", "[launch]") {
+  run_paused_qemu();
+}
+
+TEST_CASE("QEMU's stderr is in the error when it exits early", "[launch]") {
+  auto dir = test::TempDir::create();
+  REQUIRE(dir);
+  auto listener = launch::listen_unix(dir->file("qmp.sock"));
+  REQUIRE(listener);
+  auto options = paused_qemu(listener->get());
+  options.argv.insert(options.argv.end(), {"-device", "no-such-device"});
+  auto qemu = launch::spawn(options);
+  REQUIRE(qemu);
+  auto status = qemu->wait(10s);
+  REQUIRE(status);
+  CHECK(qemu->exit_error(*status).message ==
+        "'qemu-system-x86_64' exited with status 1: qemu-system-x86_64: -device no-such-device: "
+        "'no-such-device' is not a valid device model name");
+}
+
+TEST_CASE("the launcher works for an unprivileged user", "[launch]") {
+  if (geteuid() != 0) {
+    run_paused_qemu();
+    return;
+  }
+  // As root, run this binary's unprivileged half as 'nobody' (govmm's LaunchQemu fails there).
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  REQUIRE(n > 0);
+  self[n] = '\0';
+  auto out = launch::run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", self,
+                          "[.unprivileged]"},
+                         60s);
+  REQUIRE(out);
+  CHECK_THAT(*out, Catch::Contains("All tests passed"));
+}
+
+TEST_CASE("unprivileged half: QEMU with QMP on fd 3 as this user", "[.unprivileged]") {
+  REQUIRE(geteuid() != 0);
+  run_paused_qemu();
+}
