@@ -1,0 +1,88 @@
+// Acceptance 3: for every example that needs no host resource, QEMU 7.2 (TCG, paused) starts
+// with the compiled argv and has exactly the devices, block nodes, objects and chardevs the
+// plan describes; then the plan's hotplug steps apply in prelaunch and their devices are there
+// too.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "compiler/compile.hpp"
+#include "compiler/plan.hpp"
+#include "tests/integration/example_stage.hpp"
+#include "tests/integration/plan_vm.hpp"
+
+using namespace vmforge;
+using namespace vmforge::test;
+
+namespace {
+
+std::string lines(const std::vector<std::string>& mismatches) {
+  std::string out;
+  for (const auto& m : mismatches) out += m + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("QEMU accepts every host-free example and has what its plan says", "[qemu]") {
+  const auto examples = host_free_examples();
+  REQUIRE(examples.size() >= 5);
+  for (const std::string& example : examples) {
+    INFO("example " << example);
+    auto dir = TempDir::create();
+    REQUIRE(dir);
+    auto staged = stage_examples(*dir);
+    if (!staged) FAIL(staged.error().message);
+    auto vm = load_and_validate(dir->file("examples/" + example));
+    if (!vm) FAIL(render(vm.error()));
+    auto files = create_host_files(*vm);
+    if (!files) FAIL(files.error().message);
+    auto plan = lower(*vm);
+    if (!plan) FAIL(render(plan.error()));
+    std::vector<UniqueFd> keep;
+    auto fds = extra_fds(*vm, *dir, keep);
+    if (!fds) FAIL(fds.error().message);
+
+    auto qemu = start_plan(*plan, *dir, *fds);
+    if (!qemu) FAIL(qemu.error().message);
+    CHECK(lines(plan_mismatches(qemu->qmp, *plan, false)) == "");
+    auto applied = apply_steps(qemu->qmp, plan->steps);
+    if (!applied) FAIL(applied.error().message);
+    CHECK(lines(plan_mismatches(qemu->qmp, *plan, true)) == "");
+    CHECK(qemu->qmp.execute("quit"));
+    auto status = qemu->qemu.wait(std::chrono::seconds(10));
+    CHECK(status);
+  }
+}
+
+TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
+  auto dir = TempDir::create();
+  REQUIRE(dir);
+  REQUIRE(stage_examples(*dir));
+  auto vm = load_and_validate(dir->file("examples/demo.toml"));
+  REQUIRE(vm);
+  REQUIRE(create_host_files(*vm));
+  auto plan = lower(*vm);
+  REQUIRE(plan);
+  auto qemu = start_plan(*plan, *dir);
+  if (!qemu) FAIL(qemu.error().message);
+
+  Plan claimed = *plan;
+  for (auto& arg : claimed.argv) {
+    auto at = arg.find("\"mac\":\"52:54:00:12:34:56\"");
+    if (at != std::string::npos) arg.replace(at, 25, "\"mac\":\"52:54:00:12:34:57\"");
+    at = arg.find("\"addr\":\"0x01.0x0\"");
+    if (at != std::string::npos) arg.replace(at, 17, "\"addr\":\"0x09.0x0\"");
+  }
+  claimed.argv.push_back("-blockdev");
+  claimed.argv.push_back(R"({"driver":"file","node-name":"ghost.file","filename":"/ghost"})");
+  const auto found = plan_mismatches(qemu->qmp, claimed, true);
+  CHECK(lines(found) ==
+        "device 'eth0' has addr 8, not \"0x09.0x0\"\n"
+        "device 'eth0' has mac = \"52:54:00:12:34:56\", not \"52:54:00:12:34:57\"\n"
+        "device 'data' (virtio-blk-pci) is missing\n"
+        "query-pci shows no 'eth0' at 0x09.0x0 on the root bus\n"
+        "block node 'ghost.file' is missing\n"
+        "block node 'data.file' is missing\n"
+        "block node 'data.fmt' is missing\n");
+}
