@@ -150,11 +150,8 @@ Result<Event> BlockingClient::wait_event(std::string_view name, const EventFilte
                           state->closed->errno_value));
 }
 
-Result<void> BlockingClient::poll(Timeout timeout) {
-  std::uint64_t deadline = monotonic_usec() + static_cast<std::uint64_t>(timeout.count()) * 1000u;
-  VMFORGE_TRY_VOID(impl_->loop.run_once(std::chrono::microseconds(0)));
-  VMFORGE_TRY_VOID(impl_->run_until([this] { return impl_->closed.has_value(); }, deadline));
-  return {};
+Result<bool> BlockingClient::pump(const std::function<bool()>& done, Timeout timeout) {
+  return impl_->run_until(done, monotonic_usec() + static_cast<std::uint64_t>(timeout.count()) * 1000u);
 }
 
 std::vector<Event> BlockingClient::take_events() {

@@ -2,6 +2,7 @@
 // private sd_event loop until each call is answered; events are buffered, never lost.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -46,8 +47,9 @@ class BlockingClient {
   /// arrived before this call or arrives within `timeout`. It is removed from the buffer; the
   /// others stay. ETIMEDOUT when none came; the disconnect reason once the peer is gone.
   Result<Event> wait_event(std::string_view name, const EventFilter& filter, Timeout timeout);
-  /// Runs the loop for up to `timeout` (zero: only what is ready now), buffering events.
-  Result<void> poll(Timeout timeout);
+  /// Runs the loop until `done()` holds or `timeout` passes, buffering events; for
+  /// pipelined async() commands. False on timeout.
+  Result<bool> pump(const std::function<bool()>& done, Timeout timeout);
   /// Every buffered event, oldest first; the buffer is left empty.
   std::vector<Event> take_events();
 

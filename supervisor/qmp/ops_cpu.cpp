@@ -1,6 +1,8 @@
 // CPU hotplug builder and CPU query parsers.
 #include "supervisor/qmp/ops_cpu.hpp"
 
+#include <fmt/format.h>
+
 #include "supervisor/qmp/reply_reader.hpp"
 
 namespace vmforge::qmp {
@@ -26,6 +28,11 @@ Command device_add_cpu(const CpuDeviceAdd& cpu) {
       .set_if("cluster-id", cpu.props.cluster_id).set_if("core-id", cpu.props.core_id)
       .set_if("thread-id", cpu.props.thread_id);
   return {"device_add", a.take(), {}};
+}
+
+Command device_del_cpu(std::string_view id) {
+  std::string lapic = fmt::format("/machine/peripheral/{}/lapic", id);
+  return {"device_del", Arguments().set("id", id).take(), EventMatch{"DEVICE_DELETED", data_equals("path", lapic)}};
 }
 
 Command query_hotpluggable_cpus() { return {"query-hotpluggable-cpus", {}, {}}; }

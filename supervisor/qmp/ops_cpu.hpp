@@ -31,6 +31,14 @@ struct CpuDeviceAdd {
 };
 Command device_add_cpu(const CpuDeviceAdd& cpu);
 
+/// device_del of a hot-added x86 CPU, complete when QEMU deletes it. QEMU 7.2 sends no
+/// DEVICE_DELETED naming a CPU; it does send one for the CPU's local APIC child
+/// ("/machine/peripheral/<id>/lapic") once the guest has ejected the CPU. QEMU 7.2 (TCG)
+/// corrupts its heap in this unplug: the next ACPI hotplug event (re-plugging the slot, any
+/// device_add of a DIMM or PCI device, even the power button) aborts QEMU with "double free or
+/// corruption". Treat a CPU unplug as the VM's last hotplug until a restart.
+Command device_del_cpu(std::string_view id);
+
 struct HotpluggableCpu {
   std::string type;
   std::int64_t vcpus_count = 0;

@@ -8,10 +8,6 @@ Command device_del(std::string_view id) {
           EventMatch{"DEVICE_DELETED", data_equals("device", std::string(id))}};
 }
 
-Command device_del_request(std::string_view id) {
-  return {"device_del", Arguments().set("id", id).take(), {}};
-}
-
 Command device_add(std::string arguments_json) { return {"device_add", std::move(arguments_json), {}}; }
 
 Command device_add_vfio(const VfioDeviceAdd& device) {

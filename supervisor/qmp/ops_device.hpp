@@ -15,9 +15,6 @@ namespace vmforge::qmp {
 /// ".../virtio-backend" event that precedes it does not count). Under ACPI hotplug a PCI device
 /// is only released by a running guest OS: in prelaunch the event never comes.
 Command device_del(std::string_view id);
-/// device_del completing on its reply: for devices that never send DEVICE_DELETED with their
-/// id (CPUs on QEMU 7.2) and are confirmed by a query instead.
-Command device_del_request(std::string_view id);
 
 /// device_add from a ready argument object ({"driver":…,"id":…,…}).
 Command device_add(std::string arguments_json);

@@ -161,7 +161,15 @@ TEST_CASE("device builders: unplug, VFIO, vhost-user, vsock", "[qmp][ops]") {
   CHECK_FALSE(del.until->filter(backend));
   CHECK_FALSE(del.until->filter(other));
   CHECK(del.until->filter(mine));
-  CHECK_FALSE(device_del_request("cpu1").until);
+  Command cpu_del = device_del_cpu("cpu1");
+  CHECK(wire(cpu_del) == R"(device_del {"id":"cpu1"})");
+  Event ost_done{"ACPI_DEVICE_OST", json(R"({"info":{"source":3,"status":0,"slot":"1","slot-type":"CPU"}})"), 0, 0};
+  Event lapic{"DEVICE_DELETED", json(R"({"path":"/machine/peripheral/cpu1/lapic"})"), 0, 0};
+  Event other_lapic{"DEVICE_DELETED", json(R"({"path":"/machine/peripheral/cpu10/lapic"})"), 0, 0};
+  CHECK(cpu_del.until->name == "DEVICE_DELETED");
+  CHECK_FALSE(cpu_del.until->filter(ost_done));
+  CHECK_FALSE(cpu_del.until->filter(other_lapic));
+  CHECK(cpu_del.until->filter(lapic));
 
   CHECK(wire(device_add_vfio({"vfio-pci", "vfio0", "02:00.0", "", "rp0", "", ""})) ==
         R"(device_add {"driver":"vfio-pci","id":"vfio0","host":"02:00.0","bus":"rp0","romfile":""})");

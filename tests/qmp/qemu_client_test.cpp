@@ -1,0 +1,165 @@
+// The QMP client against real QEMU 7.2, paused (-S -nodefaults -display none -accel tcg): the
+// handshake with oob, replies, QMP error classes, pipelining, the 207 KB schema, events, fd
+// passing (getfd, add-fd) and quit.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/launch/process.hpp"
+#include "supervisor/qmp/operations.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using namespace vmforge;
+using namespace vmforge::qmp;
+
+namespace {
+
+struct PausedQemu {
+  test::TempDir dir;
+  launch::Process qemu;
+  std::string socket;
+};
+
+// QEMU with no guest, its monitor on a socket we create and pass as fd 3 (as the supervisor does).
+PausedQemu start_paused() {
+  auto dir = test::TempDir::create();
+  REQUIRE(dir);
+  std::string socket = dir->file("qmp.sock");
+  auto listener = launch::listen_unix(socket);
+  REQUIRE(listener);
+  launch::SpawnOptions spawn;
+  spawn.argv = {"qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-accel", "tcg",
+                "-machine", "q35", "-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
+                "-mon", "chardev=vmforge-qmp,mode=control"};
+  spawn.fds = {{listener->get(), 3}};
+  auto qemu = launch::spawn(spawn);
+  REQUIRE(qemu);
+  return PausedQemu{std::move(*dir), std::move(*qemu), socket};
+}
+
+BlockingClient connect(const PausedQemu& vm) {
+  auto client = BlockingClient::connect(vm.socket);
+  REQUIRE(client);
+  return std::move(*client);
+}
+
+}  // namespace
+
+TEST_CASE("real QEMU: handshake with oob, status, error classes, schema", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  CHECK(qmp.greeting().major == 7);
+  CHECK(qmp.greeting().minor == 2);
+  CHECK(qmp.greeting().has_capability("oob"));
+  CHECK(qmp.async().oob_enabled());
+
+  auto status = query_status(qmp);
+  REQUIRE(status);
+  CHECK(status->status == "prelaunch");
+  CHECK_FALSE(status->running);
+
+  auto missing = qmp.execute("query-cpus");  // removed in QEMU 6.0: query-cpus-fast replaces it
+  REQUIRE_FALSE(missing);
+  CHECK(qmp_error_class(missing.error()) == "CommandNotFound");
+  CHECK(missing.error().message == "QMP command 'query-cpus' failed: The command query-cpus has not been found (CommandNotFound)");
+  auto no_balloon = query_balloon(qmp);
+  REQUIRE_FALSE(no_balloon);
+  CHECK(qmp_error_class(no_balloon.error()) == "DeviceNotActive");
+
+  auto schema = query_qmp_schema(qmp);
+  REQUIRE(schema);
+  CHECK(schema->size() > 1000);
+  int commands = 0;
+  bool has_device_add = false;
+  for (const SchemaInfo& s : *schema) {
+    commands += s.meta_type == "command";
+    has_device_add = has_device_add || (s.name == "device_add" && s.raw.find("arg-type") != nullptr);
+  }
+  CHECK(commands > 200);
+  CHECK(has_device_add);
+}
+
+TEST_CASE("real QEMU: 1000 pipelined commands are all answered, in order", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  const int kCommands = 1000;
+  std::vector<int> order;
+  for (int i = 0; i < kCommands; ++i) {
+    auto id = send(qmp.async(), query_status(), 10s, [&order, i](Result<JsonValue> r) {
+      REQUIRE(r);
+      order.push_back(i);
+    });
+    REQUIRE(id);
+  }
+  auto done = qmp.pump([&] { return order.size() == kCommands; }, 30s);
+  REQUIRE(done);
+  REQUIRE(*done);
+  for (int i = 0; i < kCommands; ++i) REQUIRE(order[i] == i);
+}
+
+TEST_CASE("real QEMU: STOP and RESUME events, and completion on an event", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  REQUIRE(run_void(qmp, cont()));
+  auto resume = qmp.wait_event("RESUME", {}, 5s);
+  REQUIRE(resume);
+  CHECK(resume->data.is_null());
+  CHECK(resume->seconds > 1600000000);
+  CHECK(query_status(qmp)->running);
+  // QEMU writes STOP before the reply to 'stop': execute_until sees it either way.
+  auto stopped = qmp.execute_until("stop", {}, {"STOP", {}}, 5s);
+  REQUIRE(stopped);
+  CHECK(query_status(qmp)->status == "paused");
+}
+
+TEST_CASE("real QEMU: fds pass with getfd and add-fd", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  int pipe_fds[2];
+  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
+  UniqueFd r(pipe_fds[0]), w(pipe_fds[1]);
+  int pass[] = {w.get()};
+  REQUIRE(run_void(qmp, getfd("vmforge-pipe"), 5s, pass));
+  REQUIRE(run_void(qmp, closefd("vmforge-pipe")));
+  auto unknown = run_void(qmp, closefd("vmforge-pipe"));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("File descriptor named 'vmforge-pipe' not found") != std::string::npos);
+  // Without an fd in the message QEMU refuses getfd: proof the fd above really travelled.
+  auto without = run_void(qmp, getfd("nothing"));
+  REQUIRE_FALSE(without);
+  CHECK(without.error().message.find("No file descriptor supplied via SCM_RIGHTS") != std::string::npos);
+
+  auto added = run(qmp, add_fd(std::nullopt, "test"), 5s, pass);
+  REQUIRE(added);
+  auto info = parse_add_fd(*added);
+  REQUIRE(info);
+  CHECK(info->fd >= 0);
+  auto sets = qmp.execute("query-fdsets");
+  REQUIRE(sets);
+  CHECK(sets->to_json().find("\"opaque\":\"test\"") != std::string::npos);
+  REQUIRE(run_void(qmp, remove_fd(info->fdset_id)));
+}
+
+TEST_CASE("real QEMU: quit sends SHUTDOWN, the reply, then closes", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  REQUIRE(run_void(qmp, quit()));
+  auto shutdown = qmp.wait_event("SHUTDOWN", {}, 5s);
+  REQUIRE(shutdown);
+  CHECK(shutdown->data.get_string("reason") == std::string_view("host-qmp-quit"));
+  auto status = vm.qemu.wait(10s);
+  REQUIRE(status);
+  CHECK(status->success());
+  auto closed = qmp.pump([&] { return !qmp.connected(); }, 5s);
+  REQUIRE(closed);
+  CHECK(*closed);
+  auto after = qmp.execute("query-status", {}, 2s);
+  REQUIRE_FALSE(after);
+  CHECK(after.error().errno_value == ENOTCONN);
+}
