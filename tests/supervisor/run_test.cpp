@@ -1,0 +1,197 @@
+// Integration tests of `vmforge run` with real QEMU (TCG) and the test guest: readiness over
+// NOTIFY_SOCKET, the guest's report, every way a VM ends, one supervisor per VM, adoption.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "supervisor/core/control_client.hpp"
+#include "supervisor/core/pidfile.hpp"
+#include "supervisor/launch/process.hpp"
+#include "tests/support/guest.hpp"
+#include "tests/support/serial_report.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/supervisor/notify_listener.hpp"
+
+using namespace vmforge;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A manifest for VM `name` in `dir`. With a guest it boots the test guest with a hot-plugged
+// disk and a NIC; without, it is firmware only: nothing there answers the power button.
+std::string write_manifest(const test::TempDir& dir, const std::string& name, bool guest_os,
+                           const std::string& shutdown_timeout = "20s") {
+  std::string text = fmt::format(R"(name = "{}"
+[machine]
+type = "q35"
+accel = ["tcg"]
+hotplug_slots = 2
+[memory]
+size = "256M"
+[[serial]]
+id = "console"
+backend = "file"
+path = "{}"
+[supervisor]
+shutdown_timeout = "{}"
+)",
+                                 name, dir.file("serial.log"), shutdown_timeout);
+  if (guest_os) {
+    auto guest = test::find_guest();
+    REQUIRE(guest);
+    std::string disk = dir.file("data.img");
+    std::ofstream(disk).close();
+    REQUIRE(truncate(disk.c_str(), 8 << 20) == 0);
+    text += fmt::format(R"([kernel]
+path = "{}"
+initrd = "{}"
+cmdline = "{}"
+[[net]]
+id = "eth0"
+backend = "user"
+[[disk]]
+id = "data"
+file = "{}"
+format = "raw"
+serial = "data1"
+hotplug = true
+)",
+                        guest->kernel, guest->initrd, test::kGuestCmdline, disk);
+  }
+  std::string path = dir.file(name + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+// `vmforge run MANIFEST --runtime-dir DIR/run` with its stderr in DIR/NAME.err.
+launch::Process start_run(const test::TempDir& dir, const std::string& manifest, const std::string& tag) {
+  launch::SpawnOptions options;
+  options.argv = {std::getenv("VMFORGE_BINARY"), "run", manifest, "--runtime-dir", dir.file("run")};
+  options.stderr_file = dir.file(tag + ".err");
+  auto process = launch::spawn(options);
+  REQUIRE(process);
+  return std::move(*process);
+}
+
+Result<JsonValue> control(const test::TempDir& dir, const std::string& name, const std::string& request) {
+  VMFORGE_TRY(auto client, supervisor::ControlClient::connect(dir.file("run/" + name + "/control.sock"), name));
+  return client.call(request, 30s);
+}
+
+// Alive and not a zombie (an orphaned QEMU is reaped by whoever adopted it, maybe late).
+bool running(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string pid_field, comm, state;
+  return static_cast<bool>(stat >> pid_field >> comm >> state) && state != "Z";
+}
+
+launch::ExitStatus wait_exit(launch::Process& process, std::chrono::milliseconds timeout = 90s) {
+  auto status = process.wait(timeout);
+  REQUIRE(status);
+  return *status;
+}
+
+}  // namespace
+
+TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[run][guest]") {
+  auto dir = std::move(*test::TempDir::create());
+  test::NotifyListener notify(dir.file("notify"));
+  std::string manifest = write_manifest(dir, "t1", true);
+  auto run = start_run(dir, manifest, "t1");
+  CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't1' is running") != std::string::npos);
+
+  test::SerialReport report(dir.file("serial.log"));
+  auto seen = report.wait_for(
+      [](const test::ReportValues& v) {
+        return v.ready() && test::report_list_has(v["blocks"], "vda") && test::report_list_has(v["nets"], "eth0");
+      },
+      test::kGuestBootTimeout, "the hot-plugged disk and the NIC");
+  REQUIRE(seen);
+  CHECK(test::report_field((*seen)["block.vda"], "serial") == "data1");
+
+  auto status = control(dir, "t1", R"({"request":"status"})");
+  REQUIRE(status);
+  CHECK(status->get_string("state") == "running");
+  CHECK(status->find_path({"qemu_status", "status"})->as_string() == "running");
+
+  REQUIRE(run.signal(SIGTERM));
+  CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
+  auto exit = wait_exit(run);
+  CHECK(exit.success());
+  std::string log = run.stderr_text();
+  CHECK(log.find("Received SIGTERM: stopping the VM.") != std::string::npos);
+  CHECK(log.find("Sending ACPI power button event to the guest") != std::string::npos);
+  CHECK(log.find("VM 't1' stopped.") != std::string::npos);
+  CHECK(access(dir.file("run/t1/qemu.pid").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("a guest that ignores the power button is quit after the timeout", "[run]") {
+  auto dir = std::move(*test::TempDir::create());
+  test::NotifyListener notify(dir.file("notify"));
+  auto run = start_run(dir, write_manifest(dir, "t2", false, "1s"), "t2");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  auto stop = control(dir, "t2", R"({"request":"stop"})");
+  REQUIRE(stop);
+  CHECK(notify.wait_for("STOPPING=1", 10000).find("EXTEND_TIMEOUT_USEC=21000000") != std::string::npos);
+  auto exit = wait_exit(run, 30s);
+  CHECK(exit.success());
+  std::string log = run.stderr_text();
+  CHECK(log.find("The guest did not power off within 1s; quitting QEMU.") != std::string::npos);
+  CHECK(log.find("VM 't2' stopped.") != std::string::npos);
+}
+
+TEST_CASE("QEMU killed behind the supervisor's back ends it with a non-zero status", "[run]") {
+  auto dir = std::move(*test::TempDir::create());
+  test::NotifyListener notify(dir.file("notify"));
+  auto run = start_run(dir, write_manifest(dir, "t3", false), "t3");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  auto pid = supervisor::read_pidfile(dir.file("run/t3/qemu.pid"));
+  REQUIRE(pid);
+  REQUIRE(kill(*pid, SIGKILL) == 0);
+  auto exit = wait_exit(run, 30s);
+  CHECK_FALSE(exit.success());
+  CHECK(run.stderr_text().find(fmt::format("QEMU (PID {}) was killed by signal SIGKILL unexpectedly; VM 't3' is down.",
+                                           *pid)) != std::string::npos);
+}
+
+TEST_CASE("a second run is refused; a new run adopts the QEMU of a killed supervisor", "[run][guest]") {
+  auto dir = std::move(*test::TempDir::create());
+  test::NotifyListener notify(dir.file("notify"));
+  std::string manifest = write_manifest(dir, "t4", true);
+  auto first = start_run(dir, manifest, "first");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  pid_t qemu = *supervisor::read_pidfile(dir.file("run/t4/qemu.pid"));
+
+  auto second = start_run(dir, manifest, "second");
+  CHECK(wait_exit(second, 30s).value == 1);
+  CHECK(second.stderr_text().find(fmt::format("VM 't4' is already running under supervisor PID {}", first.pid())) !=
+        std::string::npos);
+
+  REQUIRE(first.signal(SIGKILL));
+  wait_exit(first, 30s);
+  REQUIRE(running(qemu));  // QEMU lives on without its supervisor
+
+  auto third = start_run(dir, manifest, "third");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  CHECK(third.stderr_text().find(fmt::format("Adopted QEMU (PID {}) of VM 't4'.", qemu)) != std::string::npos);
+  auto status = control(dir, "t4", R"({"request":"status"})");
+  REQUIRE(status);
+  CHECK(status->get_int64("qemu_pid") == qemu);
+  CHECK(status->get_bool("adopted") == true);
+  auto qmp = control(dir, "t4", R"({"request":"qmp","command":{"execute":"query-named-block-nodes"}})");
+  REQUIRE(qmp);
+  CHECK(qmp->to_json().find("\"node-name\":\"data.") != std::string::npos);
+
+  test::SerialReport report(dir.file("serial.log"));
+  REQUIRE(report.wait_ready(test::kGuestBootTimeout));
+  REQUIRE(third.signal(SIGTERM));
+  CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
+  CHECK(wait_exit(third).success());
+  CHECK_FALSE(running(qemu));
+}
