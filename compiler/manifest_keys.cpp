@@ -40,19 +40,49 @@ constexpr KeySpec table(std::string_view name) { return {name, KeyType::table, {
 constexpr KeySpec tables(std::string_view name) { return {name, KeyType::table_array, {}, name}; }
 
 // Keys every virtio/PCI device table accepts (Placement in the model).
-#define VMFORGE_PLACEMENT_KEYS                                                           \
-  choice<Transport>("transport"), str("pci_bus"), str("pci_addr"), boolean("disable_modern"), \
-      str("romfile"), str("devno")
+#define VMFORGE_PLACEMENT_KEYS                                                                                \
+  choice<Transport>("transport"), str("pci_bus"), str("pci_addr"), boolean("disable_modern"), str("romfile"), \
+      str("devno")
 
 constexpr KeySpec kRoot[] = {
-    str("name"), str("uuid"), table("machine"), table("cpu"), table("memory"), table("kernel"),
-    table("firmware"), table("rtc"), tables("global"), table("knobs"), table("sandbox"),
-    table("incoming"), tables("fw_cfg"), tables("qmp_socket"), table("qemu"), table("supervisor"),
-    table("confidential_guest"), table("cloud_init"), tables("iothread"), tables("disk"),
-    tables("scsi_controller"), tables("net"), tables("virtio_serial"), tables("serial"),
-    tables("fs_9p"), tables("virtio_fs"), tables("vhost_user"), tables("vfio"), tables("vsock"),
-    tables("balloon"), tables("rng"), tables("pcie_root_port"), tables("pci_bridge"),
-    tables("loader"), tables("intel_iommu"), tables("pvpanic"), tables("dimm"), tables("nvdimm"),
+    str("name"),
+    str("uuid"),
+    table("machine"),
+    table("cpu"),
+    table("memory"),
+    table("kernel"),
+    table("firmware"),
+    table("rtc"),
+    tables("global"),
+    table("knobs"),
+    table("sandbox"),
+    table("incoming"),
+    tables("fw_cfg"),
+    tables("qmp_socket"),
+    table("qemu"),
+    table("supervisor"),
+    table("confidential_guest"),
+    table("cloud_init"),
+    tables("iothread"),
+    tables("disk"),
+    tables("scsi_controller"),
+    tables("net"),
+    tables("virtio_serial"),
+    tables("serial"),
+    tables("fs_9p"),
+    tables("virtio_fs"),
+    tables("vhost_user"),
+    tables("vfio"),
+    tables("vsock"),
+    tables("balloon"),
+    tables("rng"),
+    tables("pcie_root_port"),
+    tables("pci_bridge"),
+    tables("loader"),
+    tables("intel_iommu"),
+    tables("pvpanic"),
+    tables("dimm"),
+    tables("nvdimm"),
 };
 
 constexpr KeySpec kMachine[] = {
@@ -64,13 +94,13 @@ constexpr KeySpec kMachine[] = {
 };
 
 constexpr KeySpec kCpu[] = {
-    integer("count"), integer("max"), integer("sockets"), integer("dies"), integer("cores"),
-    integer("threads"), str("model"), {"features", KeyType::string_array},
+    integer("count"), integer("max"),     integer("sockets"), integer("dies"),
+    integer("cores"), integer("threads"), str("model"),       {"features", KeyType::string_array},
 };
 
 constexpr KeySpec kMemory[] = {
-    size("size"), size("max"), integer("slots"), choice<MemoryBackendKind>("backend"), str("path"),
-    boolean("shared"), boolean("prealloc"), boolean("hugepages"),
+    size("size"), size("max"),       integer("slots"),    choice<MemoryBackendKind>("backend"),
+    str("path"),  boolean("shared"), boolean("prealloc"), boolean("hugepages"),
 };
 
 constexpr KeySpec kKernel[] = {str("path"), str("initrd"), str("cmdline")};
@@ -87,8 +117,10 @@ constexpr KeySpec kKnobs[] = {
 };
 
 constexpr KeySpec kSandbox[] = {
-    choice<SandboxPolicy>("obsolete"), choice<SandboxPolicy>("elevate_privileges"),
-    choice<SandboxPolicy>("spawn"), choice<SandboxPolicy>("resource_control"),
+    choice<SandboxPolicy>("obsolete"),
+    choice<SandboxPolicy>("elevate_privileges"),
+    choice<SandboxPolicy>("spawn"),
+    choice<SandboxPolicy>("resource_control"),
 };
 
 constexpr KeySpec kIncoming[] = {choice<IncomingKind>("mode"), integer("fd"), str("command"), str("uri")};
@@ -102,21 +134,38 @@ constexpr KeySpec kQemu[] = {str("binary"), str("pidfile"), str("logfile"), {"ex
 constexpr KeySpec kSupervisor[] = {{"shutdown_timeout", KeyType::duration}};
 
 constexpr KeySpec kConfidential[] = {
-    choice<ConfidentialKind>("type"), str("firmware"), integer("cbitpos"), integer("reduced_phys_bits"),
-    boolean("debug"), str("host_path"),
+    choice<ConfidentialKind>("type"), str("firmware"),  integer("cbitpos"),
+    integer("reduced_phys_bits"),     boolean("debug"), str("host_path"),
 };
 
 constexpr KeySpec kCloudInit[] = {
-    choice<CloudInitFormat>("format"), str("user_data"), str("meta_data"), str("network_config"),
+    choice<CloudInitFormat>("format"),
+    str("user_data"),
+    str("meta_data"),
+    str("network_config"),
 };
 
 constexpr KeySpec kIoThread[] = {str("id")};
 
 constexpr KeySpec kDisk[] = {
-    str("id"), str("file"), choice<DiskFormat>("format"), choice<DiskBus>("bus"), choice<DiskMedia>("media"),
-    str("controller"), integer("lun"), choice<DiskAio>("aio"), choice<DiskCache>("cache"),
-    boolean("readonly"), boolean("share_rw"), boolean("write_cache"), boolean("discard"), str("serial"),
-    str("iothread"), integer("num_queues"), integer("boot_index"), boolean("hotplug"),
+    str("id"),
+    str("file"),
+    choice<DiskFormat>("format"),
+    choice<DiskBus>("bus"),
+    choice<DiskMedia>("media"),
+    str("controller"),
+    integer("lun"),
+    choice<DiskAio>("aio"),
+    choice<DiskCache>("cache"),
+    boolean("readonly"),
+    boolean("share_rw"),
+    boolean("write_cache"),
+    boolean("discard"),
+    str("serial"),
+    str("iothread"),
+    integer("num_queues"),
+    integer("boot_index"),
+    boolean("hotplug"),
     VMFORGE_PLACEMENT_KEYS,
 };
 
@@ -125,22 +174,45 @@ constexpr KeySpec kScsiController[] = {
 };
 
 constexpr KeySpec kNet[] = {
-    str("id"), choice<NetBackend>("backend"), str("mac"), str("ifname"), str("script"), str("downscript"),
-    boolean("vhost"), integer("queues"), {"fds", KeyType::integer_array}, {"vhost_fds", KeyType::integer_array},
-    str("socket"), str("host"), {"hostfwd", KeyType::string_array}, {"link", KeyType::string, kLinkStates},
-    boolean("hotplug"), VMFORGE_PLACEMENT_KEYS,
+    str("id"),
+    choice<NetBackend>("backend"),
+    str("mac"),
+    str("ifname"),
+    str("script"),
+    str("downscript"),
+    boolean("vhost"),
+    integer("queues"),
+    {"fds", KeyType::integer_array},
+    {"vhost_fds", KeyType::integer_array},
+    str("socket"),
+    str("host"),
+    {"hostfwd", KeyType::string_array},
+    {"link", KeyType::string, kLinkStates},
+    boolean("hotplug"),
+    VMFORGE_PLACEMENT_KEYS,
 };
 
 constexpr KeySpec kVirtioSerial[] = {str("id"), integer("max_ports"), boolean("hotplug"), VMFORGE_PLACEMENT_KEYS};
 
 constexpr KeySpec kSerial[] = {
-    str("id"), choice<CharBackend>("backend"), str("path"), boolean("server"),
-    choice<SerialFrontend>("frontend"), str("controller"), str("name"), boolean("hotplug"),
+    str("id"),
+    choice<CharBackend>("backend"),
+    str("path"),
+    boolean("server"),
+    choice<SerialFrontend>("frontend"),
+    str("controller"),
+    str("name"),
+    boolean("hotplug"),
 };
 
 constexpr KeySpec kFs9p[] = {
-    str("id"), str("path"), str("tag"), choice<Fs9pSecurityModel>("security_model"),
-    choice<Fs9pMultidev>("multidev"), boolean("readonly"), VMFORGE_PLACEMENT_KEYS,
+    str("id"),
+    str("path"),
+    str("tag"),
+    choice<Fs9pSecurityModel>("security_model"),
+    choice<Fs9pMultidev>("multidev"),
+    boolean("readonly"),
+    VMFORGE_PLACEMENT_KEYS,
 };
 
 constexpr KeySpec kVirtioFs[] = {
@@ -148,32 +220,47 @@ constexpr KeySpec kVirtioFs[] = {
 };
 
 constexpr KeySpec kVhostUser[] = {
-    str("id"), choice<VhostUserKind>("type"), str("socket"), integer("num_queues"), integer("boot_index"),
+    str("id"),          choice<VhostUserKind>("type"), str("socket"), integer("num_queues"), integer("boot_index"),
     boolean("hotplug"), VMFORGE_PLACEMENT_KEYS,
 };
 
 constexpr KeySpec kVfio[] = {
-    str("id"), choice<VfioKind>("type"), str("host"), str("sysfsdev"), integer("vendor_id"),
-    integer("device_id"), str("pci_bus"), str("pci_addr"), str("romfile"), str("devno"), boolean("hotplug"),
+    str("id"),       choice<VfioKind>("type"), str("host"),
+    str("sysfsdev"), integer("vendor_id"),     integer("device_id"),
+    str("pci_bus"),  str("pci_addr"),          str("romfile"),
+    str("devno"),    boolean("hotplug"),
 };
 
-constexpr KeySpec kVsock[] = {str("id"), integer("cid"), integer("vhost_fd"), boolean("hotplug"), VMFORGE_PLACEMENT_KEYS};
+constexpr KeySpec kVsock[] = {str("id"), integer("cid"), integer("vhost_fd"), boolean("hotplug"),
+                              VMFORGE_PLACEMENT_KEYS};
 
 constexpr KeySpec kBalloon[] = {
-    str("id"), boolean("deflate_on_oom"), boolean("free_page_reporting"), VMFORGE_PLACEMENT_KEYS,
+    str("id"),
+    boolean("deflate_on_oom"),
+    boolean("free_page_reporting"),
+    VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kRng[] = {str("id"), str("source"), integer("max_bytes"), integer("period_ms"), VMFORGE_PLACEMENT_KEYS};
+constexpr KeySpec kRng[] = {str("id"), str("source"), integer("max_bytes"), integer("period_ms"),
+                            VMFORGE_PLACEMENT_KEYS};
 
 constexpr KeySpec kPcieRootPort[] = {
-    str("id"), integer("chassis"), integer("slot"), str("pci_addr"), boolean("multifunction"),
-    integer("bus_reserve"), size("io_reserve"), size("mem_reserve"), size("pref32_reserve"),
-    size("pref64_reserve"), str("romfile"),
+    str("id"),
+    integer("chassis"),
+    integer("slot"),
+    str("pci_addr"),
+    boolean("multifunction"),
+    integer("bus_reserve"),
+    size("io_reserve"),
+    size("mem_reserve"),
+    size("pref32_reserve"),
+    size("pref64_reserve"),
+    str("romfile"),
 };
 
 constexpr KeySpec kPciBridge[] = {
-    str("id"), choice<BridgeKind>("type"), integer("chassis"), boolean("shpc"), str("pci_bus"), str("pci_addr"),
-    size("io_reserve"), size("mem_reserve"), size("pref64_reserve"), str("romfile"),
+    str("id"),       choice<BridgeKind>("type"), integer("chassis"),  boolean("shpc"),        str("pci_bus"),
+    str("pci_addr"), size("io_reserve"),         size("mem_reserve"), size("pref64_reserve"), str("romfile"),
 };
 
 constexpr KeySpec kLoader[] = {str("id"), str("file"), integer("addr"), integer("cpu_num"), boolean("force_raw")};
@@ -183,11 +270,18 @@ constexpr KeySpec kIntelIommu[] = {str("id"), boolean("intremap"), boolean("devi
 constexpr KeySpec kPvPanic[] = {str("id")};
 
 constexpr KeySpec kDimm[] = {
-    str("id"), size("size"), choice<MemoryBackendKind>("backend"), str("path"), boolean("shared"),
-    boolean("prealloc"), boolean("hugepages"), boolean("hotplug"),
+    str("id"),
+    size("size"),
+    choice<MemoryBackendKind>("backend"),
+    str("path"),
+    boolean("shared"),
+    boolean("prealloc"),
+    boolean("hugepages"),
+    boolean("hotplug"),
 };
 
-constexpr KeySpec kNvdimm[] = {str("id"), str("path"), size("size"), boolean("shared"), boolean("pmem"), boolean("readonly")};
+constexpr KeySpec kNvdimm[] = {str("id"),         str("path"),     size("size"),
+                               boolean("shared"), boolean("pmem"), boolean("readonly")};
 
 #undef VMFORGE_PLACEMENT_KEYS
 
@@ -251,19 +345,20 @@ const TableSpec* find_table_spec(std::string_view name) {
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Optimal string alignment: Levenshtein plus swapping two neighbours, the commonest typo.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::optional<std::string_view> closest_match(std::string_view word, std::span<const std::string_view> candidates) {

@@ -45,7 +45,7 @@ std::span<const TableSpec> manifest_tables();
 /// The table named `name` ("" = top level), or nullptr.
 const TableSpec* find_table_spec(std::string_view name);
 
-/// Levenshtein distance (insert, delete, substitute), for "did you mean".
+/// Edit distance (insert, delete, substitute, swap neighbours), for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.

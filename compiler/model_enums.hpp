@@ -27,7 +27,10 @@ constexpr std::span<const EnumName<E>> enum_names() {
 }
 
 template <class E>
-constexpr std::string_view to_string(E value) requires requires { EnumTable<E>::kNames; } {
+constexpr std::string_view to_string(E value) requires requires {
+  EnumTable<E>::kNames;
+}
+{
   for (const auto& entry : EnumTable<E>::kNames) {
     if (entry.value == value) return entry.name;
   }
@@ -65,8 +68,10 @@ std::string enum_choices() {
 /// Which machine family a `[machine] type` belongs to (versioned names like "pc-q35-7.2" map to
 /// their family); decides the default transport and what can be hot-plugged.
 enum class MachineFamily { q35, pc, microvm, other };
-VMFORGE_ENUM_TABLE(MachineFamily, {{MachineFamily::q35, "q35"}, {MachineFamily::pc, "pc"},
-                                   {MachineFamily::microvm, "microvm"}, {MachineFamily::other, "other"}});
+VMFORGE_ENUM_TABLE(MachineFamily, {{MachineFamily::q35, "q35"},
+                                   {MachineFamily::pc, "pc"},
+                                   {MachineFamily::microvm, "microvm"},
+                                   {MachineFamily::other, "other"}});
 
 enum class Accel { kvm, tcg, xen };
 VMFORGE_ENUM_TABLE(Accel, {{Accel::kvm, "kvm"}, {Accel::tcg, "tcg"}, {Accel::xen, "xen"}});
@@ -76,17 +81,22 @@ enum class Transport { pci, ccw, mmio };
 VMFORGE_ENUM_TABLE(Transport, {{Transport::pci, "pci"}, {Transport::ccw, "ccw"}, {Transport::mmio, "mmio"}});
 
 enum class Vga { none, std, cirrus, vmware, qxl, virtio };
-VMFORGE_ENUM_TABLE(Vga, {{Vga::none, "none"}, {Vga::std, "std"}, {Vga::cirrus, "cirrus"},
-                         {Vga::vmware, "vmware"}, {Vga::qxl, "qxl"}, {Vga::virtio, "virtio"}});
+VMFORGE_ENUM_TABLE(Vga, {{Vga::none, "none"},
+                         {Vga::std, "std"},
+                         {Vga::cirrus, "cirrus"},
+                         {Vga::vmware, "vmware"},
+                         {Vga::qxl, "qxl"},
+                         {Vga::virtio, "virtio"}});
 
 /// Backing store of guest RAM or of a DIMM/NVDIMM.
 enum class MemoryBackendKind { ram, file, memfd };
-VMFORGE_ENUM_TABLE(MemoryBackendKind, {{MemoryBackendKind::ram, "ram"}, {MemoryBackendKind::file, "file"},
+VMFORGE_ENUM_TABLE(MemoryBackendKind, {{MemoryBackendKind::ram, "ram"},
+                                       {MemoryBackendKind::file, "file"},
                                        {MemoryBackendKind::memfd, "memfd"}});
 
 enum class RtcBase { utc, localtime, datetime };
-VMFORGE_ENUM_TABLE(RtcBase, {{RtcBase::utc, "utc"}, {RtcBase::localtime, "localtime"},
-                             {RtcBase::datetime, "datetime"}});
+VMFORGE_ENUM_TABLE(RtcBase,
+                   {{RtcBase::utc, "utc"}, {RtcBase::localtime, "localtime"}, {RtcBase::datetime, "datetime"}});
 
 enum class RtcClock { host, rt, vm };
 VMFORGE_ENUM_TABLE(RtcClock, {{RtcClock::host, "host"}, {RtcClock::rt, "rt"}, {RtcClock::vm, "vm"}});
@@ -96,20 +106,29 @@ VMFORGE_ENUM_TABLE(RtcDriftFix, {{RtcDriftFix::none, "none"}, {RtcDriftFix::slew
 
 /// `-sandbox` sub-options; `children` exists only for elevate_privileges in QEMU.
 enum class SandboxPolicy { allow, deny, children };
-VMFORGE_ENUM_TABLE(SandboxPolicy, {{SandboxPolicy::allow, "allow"}, {SandboxPolicy::deny, "deny"},
+VMFORGE_ENUM_TABLE(SandboxPolicy, {{SandboxPolicy::allow, "allow"},
+                                   {SandboxPolicy::deny, "deny"},
                                    {SandboxPolicy::children, "children"}});
 
 enum class IncomingKind { defer, fd, exec, uri };
-VMFORGE_ENUM_TABLE(IncomingKind, {{IncomingKind::defer, "defer"}, {IncomingKind::fd, "fd"},
-                                  {IncomingKind::exec, "exec"}, {IncomingKind::uri, "uri"}});
+VMFORGE_ENUM_TABLE(IncomingKind, {{IncomingKind::defer, "defer"},
+                                  {IncomingKind::fd, "fd"},
+                                  {IncomingKind::exec, "exec"},
+                                  {IncomingKind::uri, "uri"}});
 
 enum class ConfidentialKind { sev, tdx, s390_pv, pef };
-VMFORGE_ENUM_TABLE(ConfidentialKind, {{ConfidentialKind::sev, "sev"}, {ConfidentialKind::tdx, "tdx"},
-                                      {ConfidentialKind::s390_pv, "s390-pv"}, {ConfidentialKind::pef, "pef"}});
+VMFORGE_ENUM_TABLE(ConfidentialKind, {{ConfidentialKind::sev, "sev"},
+                                      {ConfidentialKind::tdx, "tdx"},
+                                      {ConfidentialKind::s390_pv, "s390-pv"},
+                                      {ConfidentialKind::pef, "pef"}});
 
 enum class DiskFormat { raw, qcow2, qed, vmdk, vdi, vhdx, vpc };
-VMFORGE_ENUM_TABLE(DiskFormat, {{DiskFormat::raw, "raw"}, {DiskFormat::qcow2, "qcow2"}, {DiskFormat::qed, "qed"},
-                                {DiskFormat::vmdk, "vmdk"}, {DiskFormat::vdi, "vdi"}, {DiskFormat::vhdx, "vhdx"},
+VMFORGE_ENUM_TABLE(DiskFormat, {{DiskFormat::raw, "raw"},
+                                {DiskFormat::qcow2, "qcow2"},
+                                {DiskFormat::qed, "qed"},
+                                {DiskFormat::vmdk, "vmdk"},
+                                {DiskFormat::vdi, "vdi"},
+                                {DiskFormat::vhdx, "vhdx"},
                                 {DiskFormat::vpc, "vpc"}});
 
 /// Which frontend a disk uses: virtio-blk, scsi-hd/scsi-cd on a [[scsi_controller]], or IDE/AHCI.
@@ -120,40 +139,50 @@ enum class DiskMedia { disk, cdrom };
 VMFORGE_ENUM_TABLE(DiskMedia, {{DiskMedia::disk, "disk"}, {DiskMedia::cdrom, "cdrom"}});
 
 enum class DiskAio { threads, native, io_uring };
-VMFORGE_ENUM_TABLE(DiskAio, {{DiskAio::threads, "threads"}, {DiskAio::native, "native"},
-                             {DiskAio::io_uring, "io_uring"}});
+VMFORGE_ENUM_TABLE(DiskAio,
+                   {{DiskAio::threads, "threads"}, {DiskAio::native, "native"}, {DiskAio::io_uring, "io_uring"}});
 
 /// The classic -drive cache modes; lowered to cache.direct / cache.no-flush / write-cache.
 enum class DiskCache { none, writeback, writethrough, directsync, unsafe };
-VMFORGE_ENUM_TABLE(DiskCache, {{DiskCache::none, "none"}, {DiskCache::writeback, "writeback"},
-                               {DiskCache::writethrough, "writethrough"}, {DiskCache::directsync, "directsync"},
+VMFORGE_ENUM_TABLE(DiskCache, {{DiskCache::none, "none"},
+                               {DiskCache::writeback, "writeback"},
+                               {DiskCache::writethrough, "writethrough"},
+                               {DiskCache::directsync, "directsync"},
                                {DiskCache::unsafe, "unsafe"}});
 
 enum class NetBackend { user, tap, macvtap, ipvtap, veth_tap, vhost_user, vfio };
-VMFORGE_ENUM_TABLE(NetBackend, {{NetBackend::user, "user"}, {NetBackend::tap, "tap"},
-                                {NetBackend::macvtap, "macvtap"}, {NetBackend::ipvtap, "ipvtap"},
-                                {NetBackend::veth_tap, "veth-tap"}, {NetBackend::vhost_user, "vhost-user"},
+VMFORGE_ENUM_TABLE(NetBackend, {{NetBackend::user, "user"},
+                                {NetBackend::tap, "tap"},
+                                {NetBackend::macvtap, "macvtap"},
+                                {NetBackend::ipvtap, "ipvtap"},
+                                {NetBackend::veth_tap, "veth-tap"},
+                                {NetBackend::vhost_user, "vhost-user"},
                                 {NetBackend::vfio, "vfio"}});
 
 enum class CharBackend { file, socket, pty, pipe, tty, null };
-VMFORGE_ENUM_TABLE(CharBackend, {{CharBackend::file, "file"}, {CharBackend::socket, "socket"},
-                                 {CharBackend::pty, "pty"}, {CharBackend::pipe, "pipe"},
-                                 {CharBackend::tty, "tty"}, {CharBackend::null, "null"}});
+VMFORGE_ENUM_TABLE(CharBackend, {{CharBackend::file, "file"},
+                                 {CharBackend::socket, "socket"},
+                                 {CharBackend::pty, "pty"},
+                                 {CharBackend::pipe, "pipe"},
+                                 {CharBackend::tty, "tty"},
+                                 {CharBackend::null, "null"}});
 
 /// What the guest sees of a [[serial]]: a legacy 16550 UART (ttyS*), a virtio console (hvc*) or
 /// a named virtio-serial port (/dev/virtio-ports/NAME).
 enum class SerialFrontend { serial, virtconsole, virtserialport };
-VMFORGE_ENUM_TABLE(SerialFrontend, {{SerialFrontend::serial, "serial"}, {SerialFrontend::virtconsole, "virtconsole"},
+VMFORGE_ENUM_TABLE(SerialFrontend, {{SerialFrontend::serial, "serial"},
+                                    {SerialFrontend::virtconsole, "virtconsole"},
                                     {SerialFrontend::virtserialport, "virtserialport"}});
 
 enum class Fs9pSecurityModel { none, passthrough, mapped_xattr, mapped_file };
-VMFORGE_ENUM_TABLE(Fs9pSecurityModel, {{Fs9pSecurityModel::none, "none"}, {Fs9pSecurityModel::passthrough, "passthrough"},
+VMFORGE_ENUM_TABLE(Fs9pSecurityModel, {{Fs9pSecurityModel::none, "none"},
+                                       {Fs9pSecurityModel::passthrough, "passthrough"},
                                        {Fs9pSecurityModel::mapped_xattr, "mapped-xattr"},
                                        {Fs9pSecurityModel::mapped_file, "mapped-file"}});
 
 enum class Fs9pMultidev { remap, warn, forbid };
-VMFORGE_ENUM_TABLE(Fs9pMultidev, {{Fs9pMultidev::remap, "remap"}, {Fs9pMultidev::warn, "warn"},
-                                  {Fs9pMultidev::forbid, "forbid"}});
+VMFORGE_ENUM_TABLE(Fs9pMultidev,
+                   {{Fs9pMultidev::remap, "remap"}, {Fs9pMultidev::warn, "warn"}, {Fs9pMultidev::forbid, "forbid"}});
 
 enum class VhostUserKind { blk, scsi };
 VMFORGE_ENUM_TABLE(VhostUserKind, {{VhostUserKind::blk, "blk"}, {VhostUserKind::scsi, "scsi"}});

@@ -31,21 +31,24 @@ void read_vfio(Fields& f, Vm& vm) {
     }
     if (auto text = f.text("host")) {
       auto host = HostPciAddress::parse(*text);
-      if (!host) f.error("host", fmt::format("{}: {}", f.owner(), host.error().message));
-      else v.host = *host;
+      if (!host)
+        f.error("host", fmt::format("{}: {}", f.owner(), host.error().message));
+      else
+        v.host = *host;
     }
     if (auto id = f.number("vendor_id", 0, 0xffff)) v.vendor_id = static_cast<std::uint16_t>(*id);
     if (auto id = f.number("device_id", 0, 0xffff)) v.device_id = static_cast<std::uint16_t>(*id);
   } else {
     f.require("sysfsdev");
     if (!is_s390(vm.machine)) {
-      f.error("type", fmt::format("{}: type '{}' needs an s390x machine (s390-ccw-virtio)", f.owner(),
-                                  to_string(v.kind)));
+      f.error("type",
+              fmt::format("{}: type '{}' needs an s390x machine (s390-ccw-virtio)", f.owner(), to_string(v.kind)));
     }
   }
   v.sysfsdev = f.path("sysfsdev");
   if (v.kind == VfioKind::ap) {
-    for (std::string_view key : {"pci_bus", "pci_addr", "romfile", "devno"}) f.only_if(false, key, "types 'pci' and 'ccw'");
+    for (std::string_view key : {"pci_bus", "pci_addr", "romfile", "devno"})
+      f.only_if(false, key, "types 'pci' and 'ccw'");
   } else {
     v.placement = read_placement(f, vm, pci ? Transport::pci : Transport::ccw);
   }
@@ -60,7 +63,8 @@ void read_vsock(Fields& f, Vm& vm) {
   Vsock v;
   v.id = read_device_id(f, "vsock", vm);
   // 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY, which vhost refuses.
-  if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid", 3, 0xfffffffeull).value_or(3));
+  // 0 marks a missing or invalid cid (already reported) for the uniqueness check.
+  if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid", 3, 0xfffffffeull).value_or(0));
   v.vhost_fd = read_fd(f, "vhost_fd");
   v.placement = read_placement(f, vm);
   v.hotplug = read_hotplug(f, vm, v.placement.transport);

@@ -72,14 +72,15 @@ void read_net(Fields& f, Vm& vm) {
   bool tap = is_tap_family(n.backend);
   bool plain_tap = n.backend == NetBackend::tap || n.backend == NetBackend::veth_tap;
   bool vhost_user = n.backend == NetBackend::vhost_user;
-  if (auto mac = f.text("mac")) {
-    auto parsed = MacAddr::parse(*mac);
-    if (!parsed) f.error("mac", fmt::format("{}: {}", f.owner(), parsed.error().message));
-    else n.mac = *parsed;
-  } else {
-    n.mac = derive_mac(vm.name, n.id.str());
-    n.mac_derived = true;
+  auto mac = f.text("mac");
+  auto parsed = mac ? MacAddr::parse(*mac) : Result<MacAddr>(derive_mac(vm.name, n.id.str()));
+  if (!parsed) {
+    f.error("mac", fmt::format("{}: {}", f.owner(), parsed.error().message));
+    // A stand-in keeps the duplicate-MAC check from reporting the broken ones against each other.
+    parsed = derive_mac(vm.name, n.id.str());
   }
+  n.mac = *parsed;
+  n.mac_derived = !mac;
   f.only_if(tap, "ifname", "the tap backends ('tap', 'macvtap', 'ipvtap', 'veth-tap')");
   f.only_if(tap, "vhost", "the tap backends ('tap', 'macvtap', 'ipvtap', 'veth-tap')");
   f.only_if(tap, "fds", "the tap backends ('tap', 'macvtap', 'ipvtap', 'veth-tap')");

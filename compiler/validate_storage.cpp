@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::size_t kMaxDiskSerial = 20;  // virtio-blk's serial field
 
-constexpr std::string_view kPlacementKeys[] = {"transport", "pci_bus", "pci_addr", "disable_modern", "romfile",
-                                               "devno"};
+constexpr std::string_view kPlacementKeys[] = {"transport",      "pci_bus", "pci_addr",
+                                               "disable_modern", "romfile", "devno"};
 
 void read_serial_number(const Fields& f, Disk& d) {
   auto serial = f.text("serial");
@@ -85,7 +85,8 @@ void read_disk(Fields& f, Vm& vm) {
 }  // namespace
 
 void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  for_each_table(root, "iothread", ctx, [&](Fields& f) { vm.iothreads.push_back({read_device_id(f, "iothread", vm)}); });
+  for_each_table(root, "iothread", ctx,
+                 [&](Fields& f) { vm.iothreads.push_back({read_device_id(f, "iothread", vm)}); });
   for_each_table(root, "disk", ctx, [&](Fields& f) { read_disk(f, vm); });
   for_each_table(root, "scsi_controller", ctx, [&](Fields& f) {
     ScsiController c;
