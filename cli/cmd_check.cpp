@@ -32,14 +32,9 @@ int cmd_check(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("check", "expects exactly one manifest FILE");
   const std::string& path = args->positionals().front();
-  auto source = read_manifest(path);
-  if (!source) {
-    fmt::print(stderr, "{}", source.error().render(""));
-    return 1;
-  }
-  auto vm = validate_text(source->text, source->path);
+  auto vm = load_and_validate_rendered(path);
   if (!vm) {
-    fmt::print(stderr, "{}", vm.error().render(source->text));
+    fmt::print(stderr, "{}", vm.error());
     return 1;
   }
   if (!args->has("quiet")) fmt::print("{}: ok ('{}')\n", path, vm->name);

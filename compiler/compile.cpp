@@ -104,4 +104,12 @@ Result<Vm, Diagnostics> load_and_validate(std::string_view path) {
   return validate_text(source.text, source.path);
 }
 
+Result<Vm, std::string> load_and_validate_rendered(std::string_view path) {
+  auto source = read_manifest(path);
+  if (!source) return unexpected(source.error().render(""));
+  auto vm = validate_text(source->text, source->path);
+  if (!vm) return unexpected(vm.error().render(source->text));
+  return std::move(vm).value();
+}
+
 }  // namespace vmforge

@@ -29,4 +29,9 @@ Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view pa
 /// diagnostics use the two steps themselves (the text is needed to render).
 Result<Vm, Diagnostics> load_and_validate(std::string_view path);
 
+/// load_and_validate() for commands that print: on failure, the diagnostics rendered with their
+/// source lines, ready for stderr. Later stages can render their own diagnostics against
+/// `Vm::source_text`.
+Result<Vm, std::string> load_and_validate_rendered(std::string_view path);
+
 }  // namespace vmforge
