@@ -178,12 +178,9 @@ Result<void> Differ::diff_leaks() {
         if (r->id == owner && !is_backend(r->kind)) device_key = r->key();
       }
     }
+    // Names with no manifest device behind them are QEMU's own ("pc.ram") or not vmforge's.
+    if (device_key.empty()) continue;
     const std::string shown = fmt::format("{}", fmt::join(names, "', '"));
-    if (device_key.empty()) {
-      restart(fmt::format("backends of '{}'", owner), fmt::format("'{}'", shown),
-              "no manifest vmforge knows created them, so vmforge leaves them alone; delete them over QMP or restart");
-      continue;
-    }
     VMFORGE_TRY(auto steps, unplug(device_key));
     Change c;
     c.action = Action::remove;

@@ -47,6 +47,8 @@ std::optional<ResourceKind> kind_of(const Device& d, const ObserveContext& conte
   if (t.starts_with("vhost-vsock-")) return ResourceKind::vsock;
   if (t == "pc-dimm") return ResourceKind::dimm;
   if (t.starts_with("virtio-balloon-")) return ResourceKind::balloon;
+  if (t.starts_with("virtio-scsi-")) return ResourceKind::scsi_controller;
+  if (t.starts_with("virtio-serial-")) return ResourceKind::virtio_serial;
   return std::nullopt;
 }
 

@@ -138,7 +138,9 @@ void StepRunner::issue(std::size_t index, bool undo) {
   auto reply_timeout = options_.reply_timeout;
   if (call->needs_event()) {
     // Subscribe before sending: QEMU may emit the event before its reply.
-    call->subscription = client_.subscribe(completion.event, qmp::data_equals("device", completion.device_id),
+    // A device id starting with '/' is a QOM path, matched against data.path (plan.hpp).
+    const char* member = completion.device_id.starts_with('/') ? "path" : "device";
+    call->subscription = client_.subscribe(completion.event, qmp::data_equals(member, completion.device_id),
                                            [this, call](const qmp::Event&) {
                                              call->event_seen = true;
                                              if (call->replied) call_ended(call, {});

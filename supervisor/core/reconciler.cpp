@@ -1,0 +1,227 @@
+// Plan and apply against the observed VM: observe, diff, run, observe again, persist.
+#include "supervisor/core/reconciler.hpp"
+
+#include <unistd.h>
+
+#include <sstream>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "supervisor/core/applied_manifest.hpp"
+#include "supervisor/core/atomic_file.hpp"
+#include "supervisor/core/observe.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+std::string retired_file(const StateDir& state) { return state.dir + "/cpu-slots-retired"; }
+
+ObserveContext context_for(const Vm& applied, const Vm& desired, std::set<std::uint32_t> retired) {
+  ObserveContext context;
+  context.hotplug = applied.machine.family == MachineFamily::q35 || applied.machine.family == MachineFamily::pc;
+  context.root_ports = applied.machine.family == MachineFamily::q35;
+  context.retired_cpu_slots = std::move(retired);
+  for (const Net& net : applied.nets) context.link_up[net.id.str()] = net.link_up;
+  for (const Vm* vm : {&applied, &desired}) {
+    for (const Net& net : vm->nets) {
+      if (net.backend == NetBackend::vfio) context.vfio_nets.insert(net.id.str());
+    }
+  }
+  return context;
+}
+
+std::string restart_message(const Diff& diff) {
+  std::string text = "A restart is required for:";
+  for (const Change& c : diff.changes) {
+    if (c.action == Action::restart) text += fmt::format(" {} ({});", c.key, c.reason);
+  }
+  text += " nothing was changed. Run 'vmforge apply --allow-restart' to stop the guest and start it with the new "
+          "command line.";
+  return text;
+}
+
+}  // namespace
+
+std::string compare_observed(const ResourceSet& before, const ResourceSet& after) {
+  std::vector<std::string> differ;
+  for (const Resource* r : before.all()) {
+    const Resource* other = after.find(r->key());
+    if (!other) {
+      differ.push_back(fmt::format("'{}' is gone", r->key()));
+    } else if (other->props != r->props) {
+      differ.push_back(fmt::format("'{}' changed", r->key()));
+    }
+  }
+  for (const Resource* r : after.all()) {
+    if (!before.find(r->key())) differ.push_back(fmt::format("'{}' is new", r->key()));
+  }
+  return fmt::format("{}", fmt::join(differ, ", "));
+}
+
+Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, pid_t qemu_pid, Hooks hooks)
+    : event_(event), client_(&client), state_(std::move(state)), applied_(std::move(applied)), qemu_pid_(qemu_pid),
+      hooks_(std::move(hooks)) {}
+
+void Reconciler::attach(qmp::Client& client, pid_t qemu_pid, Vm applied) {
+  client_ = &client;
+  qemu_pid_ = qemu_pid;
+  applied_ = std::move(applied);
+}
+
+std::set<std::uint32_t> Reconciler::retired_slots() const {
+  std::set<std::uint32_t> slots;
+  auto text = read_file(retired_file(state_));
+  if (!text) return slots;
+  // "PID slot slot ...": slots retired in another QEMU process do not count.
+  std::istringstream in(*text);
+  long pid = 0;
+  if (!(in >> pid) || pid != qemu_pid_) return slots;
+  for (std::uint32_t slot = 0; in >> slot;) slots.insert(slot);
+  return slots;
+}
+
+// Recorded before the unplug is sent: QEMU forgets the slot, and plugging it again aborts it.
+Result<void> Reconciler::retire_slots(const Diff& diff) {
+  std::set<std::uint32_t> slots = retired_slots();
+  const std::size_t known = slots.size();
+  for (const Change& c : diff.changes) {
+    if (c.action == Action::remove && c.resource.starts_with("cpu:")) slots.insert(std::stoul(c.resource.substr(4)));
+  }
+  if (slots.size() == known) return {};
+  return write_file_atomic(retired_file(state_), fmt::format("{} {}\n", qemu_pid_, fmt::join(slots, " ")));
+}
+
+Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
+  for (const Change& c : diff.changes) {
+    if (c.action != Action::add && c.action != Action::replace) continue;
+    for (const Net& net : desired.nets) {
+      if (c.resource == "net:" + net.id.str() && net.vhost && net.vhost_fds.empty() &&
+          access("/dev/vhost-net", R_OK | W_OK) != 0) {
+        return unexpected(Error(fmt::format("NIC '{}' has vhost = true but /dev/vhost-net is not usable (QEMU 7.2 "
+                                            "aborts instead of failing); load the vhost_net module or set vhost = false",
+                                            net.id.str())));
+      }
+    }
+    for (const Vsock& vsock : desired.vsocks) {
+      if (c.resource == "vsock:" + vsock.id.str() && !vsock.vhost_fd && access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
+        return unexpected(Error(fmt::format(
+            "vsock '{}' needs /dev/vhost-vsock, which is not usable; load the vhost_vsock module", vsock.id.str())));
+      }
+    }
+  }
+  return {};
+}
+
+void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
+  observe(*client_, context_for(applied_, desired, retired_slots()),
+          [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
+            if (!observed) return done(unexpected(std::move(observed).error()));
+            done(diff(desired, Current{std::move(*observed), &applied_}));
+          });
+}
+
+void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done) {
+  if (busy_) {
+    done(unexpected(Error("Another apply is in progress; try again when it has finished.", EBUSY)));
+    return;
+  }
+  busy_ = true;
+  auto finish = [this, done](Result<ApplyOutcome> outcome) {
+    busy_ = false;
+    if (outcome && hooks_.log) hooks_.log(outcome->message);
+    done(std::move(outcome));
+  };
+  auto ctx = context_for(applied_, desired, retired_slots());
+  observe(*client_, std::move(ctx), [this, desired = std::move(desired), allow_restart, finish](Result<ResourceSet> seen) mutable {
+    if (!seen) return finish(unexpected(std::move(seen).error()));
+    auto planned = diff(desired, Current{*seen, &applied_});
+    if (!planned) return finish(unexpected(std::move(planned).error()));
+    ApplyOutcome outcome;
+    outcome.diff = std::move(*planned);
+    if (outcome.diff.empty()) {
+      auto saved = save_applied_manifest(state_, desired);
+      if (!saved) return finish(unexpected(std::move(saved).error()));
+      applied_ = std::move(desired);
+      outcome.ok = true;
+      outcome.message = "No changes: the VM matches the manifest.";
+      return finish(std::move(outcome));
+    }
+    if (outcome.diff.needs_restart()) {
+      if (!allow_restart || !hooks_.restart) {
+        outcome.message = restart_message(outcome.diff);
+        return finish(std::move(outcome));
+      }
+      auto shared = std::make_shared<Vm>(std::move(desired));
+      hooks_.restart(*shared, [this, shared, outcome = std::move(outcome), finish](Result<void> restarted) mutable {
+        if (!restarted) return finish(unexpected(std::move(restarted).error()));
+        auto saved = save_applied_manifest(state_, *shared);
+        if (!saved) return finish(unexpected(std::move(saved).error()));
+        applied_ = std::move(*shared);
+        outcome.ok = outcome.restarted = true;
+        outcome.message = "Restarted the VM with the new command line.";
+        finish(std::move(outcome));
+      });
+      return;
+    }
+    if (auto host = check_host(desired, outcome.diff); !host) return finish(unexpected(std::move(host).error()));
+    if (auto retired = retire_slots(outcome.diff); !retired) return finish(unexpected(std::move(retired).error()));
+    run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
+  });
+}
+
+void Reconciler::run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before,
+                           std::function<void(Result<ApplyOutcome>)> done) {
+  std::vector<PlanStep> steps;
+  for (const Change& c : outcome.diff.changes) steps.insert(steps.end(), c.steps.begin(), c.steps.end());
+  outcome.steps = steps.size();
+  auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
+                                                                           std::move(before));
+  auto runner = StepRunner::start(event_, *client_, std::move(steps), StepRunnerOptions{},
+                                  [this, state, done](StepReport report) {
+                                    auto& [vm, result, seen] = *state;
+                                    result.report = std::move(report);
+                                    finish_apply(std::move(vm), std::move(result), std::move(seen), done);
+                                  });
+  if (!runner) return done(unexpected(std::move(runner).error()));
+  runner_ = std::move(*runner);
+}
+
+// Observes again: after a success the VM must match the manifest; after a failure it must be
+// as it was before (the undo steps ran).
+void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before,
+                              std::function<void(Result<ApplyOutcome>)> done) {
+  auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
+                                                                           std::move(before));
+  // Link states are not observable: after a success they are the new manifest's, after an
+  // undo the old one's.
+  const Vm& links = std::get<1>(*state).report->ok() ? std::get<0>(*state) : applied_;
+  observe(*client_, context_for(links, std::get<0>(*state), retired_slots()),
+          [this, state, done](Result<ResourceSet> after) {
+            auto& [vm, result, seen] = *state;
+            if (!after) return done(unexpected(std::move(after).error()));
+            const StepReport& report = *result.report;
+            if (!report.ok()) {
+              const std::string drift = compare_observed(seen, *after);
+              result.message = report.describe(result.steps) +
+                               (drift.empty() ? " Observed again: the VM is as it was before the apply."
+                                              : fmt::format(" Observed again: the VM differs from before: {}.", drift));
+              return done(std::move(result));
+            }
+            auto rest = diff(vm, Current{*after, &vm});
+            if (rest && !rest->empty()) {
+              result.message = fmt::format("All {} steps succeeded, but the VM still differs from the manifest: {}",
+                                           result.steps, rest->summary());
+              return done(std::move(result));
+            }
+            if (auto saved = save_applied_manifest(state_, vm); !saved) return done(unexpected(std::move(saved).error()));
+            applied_ = std::move(vm);
+            result.ok = true;
+            result.message = fmt::format("Applied {} change(s) in {} steps. {}", result.diff.changes.size(),
+                                         result.steps, result.diff.summary());
+            done(std::move(result));
+          });
+}
+
+}  // namespace vmforge::supervisor

@@ -1,0 +1,81 @@
+// Reconciler: makes the running VM match a manifest. Observes QEMU, diffs, runs the live steps
+// with the StepRunner (pipelined, undone on failure), observes again to prove the outcome,
+// and persists the manifest only when the apply succeeded. `plan` is the same minus the steps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "compiler/base/result.hpp"
+#include "compiler/diff.hpp"
+#include "compiler/model.hpp"
+#include "supervisor/core/state_dir.hpp"
+#include "supervisor/core/step_runner.hpp"
+#include "supervisor/qmp/client.hpp"
+
+namespace vmforge::supervisor {
+
+struct ApplyOutcome {
+  Diff diff;
+  /// Set when live steps ran.
+  std::optional<StepReport> report;
+  std::size_t steps = 0;
+  /// The VM was restarted with the new argv (--allow-restart).
+  bool restarted = false;
+  /// One paragraph for people: what was done, or what failed and what was undone.
+  std::string message;
+  bool ok = false;
+};
+
+class Reconciler {
+ public:
+  struct Hooks {
+    /// Log lines, in systemd's wording.
+    std::function<void(const std::string&)> log;
+    /// Graceful stop, then start with `desired`'s argv; calls `done` once QEMU runs again.
+    std::function<void(const Vm& desired, std::function<void(Result<void>)> done)> restart;
+  };
+
+  /// `applied` is the manifest the VM was last made from (it names what vmforge created);
+  /// `qemu_pid` keys the retired CPU slots kept in the state dir to this QEMU process.
+  Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, pid_t qemu_pid, Hooks hooks);
+
+  /// Observes and diffs; `done` gets the diff.
+  void plan(Vm desired, std::function<void(Result<Diff>)> done);
+  /// Observes, diffs and applies. A second apply while one runs fails (EBUSY). `done` gets
+  /// the outcome; an Error only when nothing could be tried (QMP down, manifest unusable).
+  void apply(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done);
+
+  /// After a restart: the new QEMU's client and PID, and the manifest it was started from.
+  void attach(qmp::Client& client, pid_t qemu_pid, Vm applied);
+
+  const Vm& applied() const { return applied_; }
+  bool busy() const { return busy_; }
+
+ private:
+  void run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
+  void finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
+  Result<void> check_host(const Vm& desired, const Diff& diff) const;
+  std::set<std::uint32_t> retired_slots() const;
+  Result<void> retire_slots(const Diff& diff);
+
+  sd_event* event_;
+  qmp::Client* client_;
+  StateDir state_;
+  Vm applied_;
+  pid_t qemu_pid_;
+  Hooks hooks_;
+  bool busy_ = false;
+  std::unique_ptr<StepRunner> runner_;
+};
+
+/// The resource sets differ in what a failed apply must leave unchanged: devices, block
+/// nodes, chardevs, netdevs and objects. Returns the keys that differ ("" when none).
+std::string compare_observed(const ResourceSet& before, const ResourceSet& after);
+
+}  // namespace vmforge::supervisor

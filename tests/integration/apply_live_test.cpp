@@ -1,0 +1,319 @@
+// Plan and apply against a running test guest under `vmforge run`: every live resource kind
+// added and removed (the guest's serial report shows it), undo of a failed apply, a change
+// made behind vmforge's back repaired, SIGKILL of the supervisor mid-apply, and 100 applies.
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "compiler/base/json_value.hpp"
+#include "supervisor/launch/process.hpp"
+#include "tests/support/disk_image.hpp"
+#include "tests/support/guest.hpp"
+#include "tests/support/serial_report.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vmforge;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Hot-added memory online_movable: the kernel can give a DIMM back only then.
+constexpr std::string_view kCmdline = "console=ttyS0 quiet panic=-1 memhp_default_state=online_movable";
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// One VM "apt" under `vmforge run`, its manifests in a temp dir.
+class LiveVm {
+ public:
+  LiveVm() : dir_(std::move(test::TempDir::create().value())), report_(dir_.file("serial.log")) {
+    auto guest = test::find_guest();
+    REQUIRE(guest);
+    guest_ = *guest;
+    REQUIRE(test::create_disk_image(dir_.file("d1.raw"), "raw", 8 << 20));
+    REQUIRE(test::create_disk_image(dir_.file("d2.qcow2"), "qcow2", 16 << 20));
+  }
+
+  const test::TempDir& dir() const { return dir_; }
+  test::SerialReport& report() { return report_; }
+
+  // The base manifest plus `extra` TOML; cpus is [cpu] count.
+  std::string manifest(std::string_view name, std::string_view extra, unsigned cpus = 1, bool link_up = true) {
+    std::string text = fmt::format(
+        "name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
+        "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n"
+        "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
+        "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
+        "[[virtio_serial]]\nid = \"vser0\"\n"
+        "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
+        cpus, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"), link_up ? "up" : "down",
+        extra);
+    const std::string path = dir_.file(std::string(name) + ".toml");
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  void start(const std::string& manifest) {
+    launch::SpawnOptions options;
+    options.argv = {binary(), "run", manifest, "--runtime-dir", dir_.file("rt")};
+    options.stderr_file = dir_.file("run.log");
+    auto process = launch::spawn(options);
+    REQUIRE(process);
+    supervisor_.emplace(std::move(*process));
+  }
+
+  void boot(const std::string& manifest) {
+    start(manifest);
+    auto ready = report_.wait_ready(test::kGuestBootTimeout);
+    if (!ready) FAIL(ready.error().message << "\n" << log());
+  }
+
+  CliResult cli(std::vector<std::string> args) {
+    launch::SpawnOptions options;
+    options.argv = {binary()};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.argv.push_back("--runtime-dir");
+    options.argv.push_back(dir_.file("rt"));
+    options.capture_stdout = true;
+    auto process = launch::spawn(options);
+    REQUIRE(process);
+    auto status = process->wait(120s);
+    REQUIRE(status);
+    return {status->signaled ? -1 : status->value, process->stdout_text(),
+            process->stderr_text()};
+  }
+
+  JsonValue qmp(std::string_view json) {
+    CliResult r = cli({"qmp", "apt", std::string(json)});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    auto value = parse_json(r.out);
+    REQUIRE(value);
+    return std::move(*value);
+  }
+
+  // Every block node name QEMU has, sorted.
+  std::string block_nodes() {
+    JsonValue nodes = qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
+    std::vector<std::string> names;
+    const JsonValue* list = nodes.find("return") ? nodes.find("return") : &nodes;
+    if (const JsonArray* items = list->as_array()) {
+      for (const JsonValue& n : *items) names.emplace_back(n.get_string("node-name").value_or(""));
+    }
+    std::sort(names.begin(), names.end());
+    return fmt::format("{}", fmt::join(names, ","));
+  }
+
+  void wait_report(std::string_view key, const std::function<bool(std::string_view)>& predicate) {
+    auto seen = report_.wait_for_key(key, predicate, test::kGuestReportTimeout);
+    if (!seen) FAIL(seen.error().message << "\n" << log());
+  }
+
+  std::string log() const {
+    std::ifstream in(dir_.file("run.log"));
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+  launch::Process& supervisor() { return *supervisor_; }
+  void forget_supervisor() { supervisor_.reset(); }
+
+  ~LiveVm() {
+    if (supervisor_) {
+      (void)supervisor_->signal(SIGTERM);
+      (void)supervisor_->wait(30s);
+    }
+  }
+
+ private:
+  static std::string binary() { return std::getenv("VMFORGE_BINARY"); }
+
+  test::TempDir dir_;
+  test::GuestImage guest_;
+  test::SerialReport report_;
+  std::optional<launch::Process> supervisor_;
+};
+
+bool has(std::string_view list, std::string_view item) { return test::report_list_has(list, item); }
+
+std::string disk(std::string_view id, std::string_view file, std::string_view extra = "") {
+  return fmt::format("[[disk]]\nid = \"{}\"\nfile = \"{}\"\nhotplug = true\n{}", id, file, extra);
+}
+
+std::string nic(std::string_view id, std::string_view mac) {
+  return fmt::format("[[net]]\nid = \"{}\"\nbackend = \"user\"\nmac = \"{}\"\nhotplug = true\n", id, mac);
+}
+
+}  // namespace
+
+TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string base = vm.manifest("base", "");
+  const std::string full = vm.manifest(
+      "full",
+      disk("data1", vm.dir().file("d1.raw"), "serial = \"D1\"\n") + nic("eth1", "52:54:00:00:00:21") +
+          "[[serial]]\nid = \"chan1\"\nbackend = \"file\"\npath = \"" + vm.dir().file("chan1.out") +
+          "\"\nfrontend = \"virtserialport\"\ncontroller = \"vser0\"\nname = \"org.vmforge.t.0\"\nhotplug = true\n"
+          "[[dimm]]\nid = \"mem1\"\nsize = \"256M\"\nhotplug = true\n",
+      2, false);
+  vm.boot(base);
+  const auto memory_before = std::stoul(vm.report().values()["memtotal_kib"]);
+
+  CliResult plan = vm.cli({"plan", full});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 2);
+  for (std::string_view expected :
+       {"+ disk:data1", "+ net:eth1", "+ channel:chan1", "+ dimm:mem1", "+ cpu:1", "~ net:eth0",
+        R"(device_add {"driver":"virtio-blk-pci","id":"data1")", R"(set_link {"name":"eth0","up":false})",
+        R"(device_add {"driver":"pc-dimm","id":"mem1")", "Plan: 5 to add, 1 to change"}) {
+    CHECK(plan.out.find(expected) != std::string::npos);
+  }
+
+  CliResult apply = vm.cli({"apply", full});
+  INFO(apply.out << apply.err << vm.log());
+  REQUIRE(apply.status == 0);
+  vm.wait_report("block.vda", [](std::string_view v) { return v.find("serial=D1") != std::string_view::npos; });
+  vm.wait_report("net.eth1", [](std::string_view v) { return v.find("52:54:00:00:00:21") != std::string_view::npos; });
+  vm.wait_report("net.eth0", [](std::string_view v) { return v.find("link=down") != std::string_view::npos; });
+  vm.wait_report("ports", [](std::string_view v) { return has(v, "org.vmforge.t.0"); });
+  vm.wait_report("cpus", [](std::string_view v) { return v == "2"; });
+  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) > memory_before + 200000; });
+  CHECK(vm.cli({"plan", full}).status == 0);
+
+  // Back down: the disk, NIC, port and DIMM go after DEVICE_DELETED; the CPU slot is retired.
+  plan = vm.cli({"plan", base});
+  CHECK(plan.out.find("- cpu:1") != std::string::npos);
+  CHECK(plan.out.find("waits for DEVICE_DELETED of 'data1'") != std::string::npos);
+  apply = vm.cli({"apply", base});
+  INFO(apply.out << apply.err);
+  REQUIRE(apply.status == 0);
+  vm.wait_report("blocks", [](std::string_view v) { return !has(v, "vda"); });
+  vm.wait_report("nets", [](std::string_view v) { return !has(v, "eth1"); });
+  vm.wait_report("net.eth0", [](std::string_view v) { return v.find("link=up") != std::string_view::npos; });
+  vm.wait_report("ports", [](std::string_view v) { return !has(v, "org.vmforge.t.0"); });
+  vm.wait_report("cpus", [](std::string_view v) { return v == "1"; });
+  CHECK(vm.block_nodes().find("data1") == std::string::npos);
+
+  // CPU up again: slot 1 was unplugged, so the plan skips it (QEMU 7.2 aborts on reuse).
+  const std::string two_cpus = vm.manifest("two", "", 2);
+  plan = vm.cli({"plan", two_cpus});
+  CHECK(plan.out.find("+ cpu:2") != std::string::npos);
+  REQUIRE(vm.cli({"apply", two_cpus}).status == 0);
+  vm.wait_report("cpus", [](std::string_view v) { return v == "2"; });
+}
+
+TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string base = vm.manifest("base", "");
+  // data1's three steps succeed; data2's file does not exist, so its blockdev-add fails.
+  const std::string bad = vm.manifest("bad", disk("data1", vm.dir().file("d1.raw")) +
+                                                 disk("data2", vm.dir().file("missing.raw")));
+  vm.boot(base);
+  const std::string nodes_before = vm.block_nodes();
+  CliResult apply = vm.cli({"apply", bad});
+  INFO(apply.out << apply.err);
+  CHECK(apply.status == 1);
+  CHECK(apply.out.find("failed") != std::string::npos);
+  CHECK(apply.out.find("the VM is as it was before the apply") != std::string::npos);
+  CHECK(vm.block_nodes() == nodes_before);
+  CHECK(vm.cli({"plan", base}).status == 0);
+}
+
+TEST_CASE("a device_del behind vmforge's back is seen by plan and repaired by apply", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string with_disk = vm.manifest("with", disk("data1", vm.dir().file("d1.raw"), "serial = \"D1\"\n"));
+  vm.boot(vm.manifest("base", ""));
+  REQUIRE(vm.cli({"apply", with_disk}).status == 0);
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "vda"); });
+
+  vm.qmp(R"({"execute":"device_del","arguments":{"id":"data1"}})");
+  vm.wait_report("blocks", [](std::string_view v) { return !has(v, "vda"); });
+  // The guest lets go before QEMU finishes the deletion: wait until QEMU has no data1.
+  CliResult plan;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    plan = vm.cli({"plan", with_disk});
+  } while (plan.status == 0 && std::chrono::steady_clock::now() < deadline);
+  INFO(plan.out);
+  CHECK(plan.status == 2);
+  CHECK(plan.out.find("leaked backends") != std::string::npos);
+  CHECK(plan.out.find("+ disk:data1") != std::string::npos);
+  REQUIRE(vm.cli({"apply", with_disk}).status == 0);
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "vda"); });
+  CHECK(vm.cli({"plan", with_disk}).status == 0);
+}
+
+TEST_CASE("a supervisor killed mid-apply is adopted and converges", "[qemu][apply]") {
+  LiveVm vm;
+  std::string disks;
+  for (int i = 0; i < 4; ++i) disks += disk(fmt::format("k{}", i), vm.dir().file("d1.raw"), "readonly = true\n");
+  const std::string target = vm.manifest("target", disks + nic("eth1", "52:54:00:00:00:31"));
+  vm.boot(vm.manifest("base", ""));
+
+  launch::SpawnOptions options;
+  options.argv = {std::getenv("VMFORGE_BINARY"), "apply", target, "--runtime-dir", vm.dir().file("rt")};
+  auto apply = launch::spawn(options);
+  REQUIRE(apply);
+  // Kill as soon as the first device shows up in the guest: the apply is under way.
+  vm.wait_report("blocks", [](std::string_view v) { return !v.empty(); });
+  REQUIRE(vm.supervisor().signal(SIGKILL));
+  REQUIRE(vm.supervisor().wait(10s));
+  vm.forget_supervisor();
+  (void)apply->wait(10s);
+
+  vm.start(target);  // adopts the live QEMU and reconciles with `target`
+  vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "vdd"); });
+  CHECK(vm.cli({"plan", target}).status == 0);
+  // Every block node belongs to a device: k0..k3, two nodes each.
+  CHECK(vm.block_nodes() == "k0.file,k0.fmt,k1.file,k1.fmt,k2.file,k2.fmt,k3.file,k3.fmt");
+}
+
+namespace {
+
+std::uint64_t private_dirty_kib(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/smaps_rollup", pid));
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key) {
+    if (key == "Private_Dirty:") {
+      in >> value;
+      return value;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("100 applies alternating two manifests: no failure, flat memory", "[qemu][apply]") {
+  LiveVm vm;
+  std::string extra;
+  for (int i = 0; i < 4; ++i) extra += disk(fmt::format("r{}", i), vm.dir().file("d1.raw"), "readonly = true\n");
+  extra += nic("eth1", "52:54:00:00:00:41") + nic("eth2", "52:54:00:00:00:42");
+  const std::string small = vm.manifest("small", "");
+  const std::string big = vm.manifest("big", extra);
+  vm.boot(small);
+  std::uint64_t after_warmup = 0;
+  for (int i = 0; i < 100; ++i) {
+    CliResult r = vm.cli({"apply", i % 2 == 0 ? big : small});
+    INFO("apply " << i << "\n" << r.out << r.err);
+    REQUIRE(r.status == 0);
+    if (i == 9) after_warmup = private_dirty_kib(vm.supervisor().pid());
+  }
+  const std::uint64_t at_end = private_dirty_kib(vm.supervisor().pid());
+  INFO("supervisor Private_Dirty after 10 applies: " << after_warmup << " KiB, after 100: " << at_end << " KiB");
+  CHECK(at_end <= after_warmup + 256);
+  // The guest is still healthy: it sees the last manifest (small: no extra disks or NICs).
+  vm.wait_report("nets", [](std::string_view v) { return v == "eth0"; });
+  CHECK(vm.cli({"plan", small}).status == 0);
+}
