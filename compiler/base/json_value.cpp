@@ -129,10 +129,14 @@ std::string JsonValue::to_json() const {
 }
 
 bool operator==(const JsonValue& a, const JsonValue& b) {
-  // Integers compare by value whichever of int64/uint64 holds them.
-  bool a_int = a.kind() == JsonValue::Kind::int64 || a.kind() == JsonValue::Kind::uint64;
-  bool b_int = b.kind() == JsonValue::Kind::int64 || b.kind() == JsonValue::Kind::uint64;
-  if (a_int && b_int) return a.as_int64() == b.as_int64() && a.as_uint64() == b.as_uint64();
+  // Numbers compare by value, whichever of int64/uint64/double holds them: 5 and 5.0 are the
+  // same JSON number (and JsonWriter writes the double 5.0 as "5").
+  if (a.is_number() && b.is_number()) {
+    if (a.kind() == JsonValue::Kind::number || b.kind() == JsonValue::Kind::number) {
+      return a.as_double() == b.as_double();
+    }
+    return a.as_int64() == b.as_int64() && a.as_uint64() == b.as_uint64();
+  }
   return a.data_ == b.data_;
 }
 

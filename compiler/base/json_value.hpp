@@ -29,13 +29,14 @@ class JsonValue {
  public:
   enum class Kind { null, boolean, int64, uint64, number, string, array, object };
 
-  JsonValue() = default;
-  explicit JsonValue(std::nullptr_t) {}
-  explicit JsonValue(bool v) : data_(v) {}
-  explicit JsonValue(std::int64_t v) : data_(v) {}
-  explicit JsonValue(std::uint64_t v) : data_(v) {}
-  explicit JsonValue(double v) : data_(v) {}
-  explicit JsonValue(std::string v) : data_(std::move(v)) {}
+  // Defined below JsonMember: the members need it complete.
+  JsonValue();
+  explicit JsonValue(std::nullptr_t);
+  explicit JsonValue(bool v);
+  explicit JsonValue(std::int64_t v);
+  explicit JsonValue(std::uint64_t v);
+  explicit JsonValue(double v);
+  explicit JsonValue(std::string v);
   explicit JsonValue(JsonArray v);
   explicit JsonValue(JsonObject v);
 
@@ -76,6 +77,7 @@ class JsonValue {
   /// Compact JSON text; parse_json(v.to_json()) == v.
   std::string to_json() const;
 
+  /// Structural equality; numbers are equal when their values are (5 == 5.0).
   friend bool operator==(const JsonValue& a, const JsonValue& b);
 
  private:
@@ -90,6 +92,14 @@ struct JsonMember {
 
   friend bool operator==(const JsonMember&, const JsonMember&) = default;
 };
+
+inline JsonValue::JsonValue() = default;
+inline JsonValue::JsonValue(std::nullptr_t) {}
+inline JsonValue::JsonValue(bool v) : data_(v) {}
+inline JsonValue::JsonValue(std::int64_t v) : data_(v) {}
+inline JsonValue::JsonValue(std::uint64_t v) : data_(v) {}
+inline JsonValue::JsonValue(double v) : data_(v) {}
+inline JsonValue::JsonValue(std::string v) : data_(std::move(v)) {}
 
 /// Parses one complete JSON text (RFC 8259, UTF-8 validated, nesting depth up to 1024).
 /// Errors (EBADMSG) name what was wrong: "Failed to parse JSON: <simdjson's reason>".

@@ -50,10 +50,17 @@ TEST_CASE("objects keep document order and to_json round-trips", "[json]") {
   CHECK(*again == *v);
 }
 
-TEST_CASE("integers compare by value across int64 and uint64", "[json]") {
+TEST_CASE("numbers compare by value across int64, uint64 and double", "[json]") {
   CHECK(JsonValue(std::int64_t{5}) == JsonValue(std::uint64_t{5}));
   CHECK_FALSE(JsonValue(std::int64_t{-1}) == JsonValue(std::uint64_t{18446744073709551615u}));
-  CHECK_FALSE(JsonValue(std::int64_t{1}) == JsonValue(1.0));
+  CHECK(JsonValue(std::int64_t{1}) == JsonValue(1.0));
+  CHECK_FALSE(JsonValue(std::int64_t{1}) == JsonValue(1.5));
+  CHECK_FALSE(JsonValue(std::int64_t{1}) == JsonValue(std::string("1")));
+  auto integral = parse_json("[5.0,-0.0]");
+  REQUIRE(integral);
+  auto again = parse_json(integral->to_json());
+  REQUIRE(again);
+  CHECK(*again == *integral);
 }
 
 TEST_CASE("parse_json rejects malformed input with a reason", "[json]") {

@@ -1,0 +1,71 @@
+// libFuzzer target: bytes a QMP peer might send -> LineBuffer -> parse_message -> the typed
+// reply parsers and event filters. Any crash, sanitizer report or broken invariant (a parsed
+// value must survive to_json() and parse_json() unchanged) is a bug.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include "supervisor/qmp/framing.hpp"
+#include "supervisor/qmp/message.hpp"
+#include "supervisor/qmp/operations.hpp"
+
+using namespace vmforge;
+using namespace vmforge::qmp;
+
+namespace {
+
+void check_round_trip(const JsonValue& value) {
+  auto again = parse_json(value.to_json());
+  if (!again || !(*again == value)) std::abort();
+}
+
+void exercise_reply(const JsonValue& value) {
+  check_round_trip(value);
+  (void)parse_status(value);
+  (void)parse_schema(value);
+  (void)parse_qom_list(value);
+  (void)parse_hotpluggable_cpus(value);
+  (void)parse_cpus_fast(value);
+  (void)parse_memory_devices(value);
+  (void)parse_memory_size_summary(value);
+  (void)parse_balloon(value);
+  (void)parse_migration(value);
+  (void)parse_add_fd(value);
+}
+
+void exercise_event(const Event& event) {
+  check_round_trip(event.data);
+  (void)device_del("vd1").until->filter(event);
+  (void)device_del_cpu("cpu1").until->filter(event);
+  (void)data_equals("status", "completed")(event);
+}
+
+void exercise(std::string_view line) {
+  (void)excerpt(line);
+  auto message = parse_message(line);
+  if (!message) return;
+  if (auto* reply = std::get_if<Reply>(&*message)) exercise_reply(reply->value);
+  if (auto* event = std::get_if<Event>(&*message)) exercise_event(*event);
+  if (auto* error = std::get_if<ErrorReply>(&*message)) (void)excerpt(error->desc);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // The first byte picks where the input is cut in two writes, so partial lines are covered.
+  std::size_t cut = size > 0 ? data[0] % (size + 1) : 0;
+  LineBuffer buffer(64 * 1024);
+  for (std::string_view chunk : {std::string_view(reinterpret_cast<const char*>(data), cut),
+                                 std::string_view(reinterpret_cast<const char*>(data) + cut, size - cut)}) {
+    auto space = buffer.prepare(chunk.size());
+    std::memcpy(space.data(), chunk.data(), chunk.size());
+    buffer.commit(chunk.size());
+    while (true) {
+      auto line = buffer.next_line();
+      if (!line || !*line) break;
+      exercise(**line);
+    }
+  }
+  return 0;
+}
