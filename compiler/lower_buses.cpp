@@ -1,5 +1,7 @@
 // Lowering of what other devices plug into: intel-iommu (before any PCI device), PCIe root
 // ports (the manifest's and the hotplug reserve), PCI bridges, and the VGA adapter.
+#include <fmt/format.h>
+
 #include "compiler/lower_families.hpp"
 
 namespace vmforge {
@@ -34,9 +36,20 @@ void write_reserves(JsonWriter& w, const std::optional<ByteSize>& io, const std:
   if (pref64) w.field("pref64-reserve", pref64->bytes());
 }
 
+// QEMU 7.2 aborts (an assertion in pci_register_bar) when a bridge gets an option ROM; only
+// "" (no ROM) is safe.
+bool bridge_rom_ok(LowerContext& ctx, const DeviceId& id, const std::optional<std::string>& romfile) {
+  if (!romfile || romfile->empty()) return true;
+  ctx.error(id.str(), fmt::format("'{}' is a PCI bridge: QEMU 7.2 aborts when a bridge or root port has an option "
+                                  "ROM; remove 'romfile' or set it to \"\"",
+                                  id.str()));
+  return false;
+}
+
 void lower_root_ports(LowerContext& ctx) {
   const PciLayout& layout = ctx.layout();
   for (const auto& p : ctx.vm().pcie_root_ports) {
+    if (!bridge_rom_ok(ctx, p.id, p.romfile)) continue;
     ctx.arg("-device", json_object([&](JsonWriter& w) {
               w.field("driver", "pcie-root-port").field("id", p.id.str());
               write_root_bus_addr(w, layout, p.id.str(), p.addr);
@@ -60,6 +73,7 @@ void lower_root_ports(LowerContext& ctx) {
 
 void lower_bridges(LowerContext& ctx) {
   for (const auto& b : ctx.vm().pci_bridges) {
+    if (!bridge_rom_ok(ctx, b.id, b.romfile)) continue;
     ctx.arg("-device", json_object([&](JsonWriter& w) {
               const bool pci = b.kind == BridgeKind::pci;
               w.field("driver", pci ? "pci-bridge" : "pcie-pci-bridge").field("id", b.id.str());

@@ -212,3 +212,26 @@ TEST_CASE("nvdimms switch the machine's nvdimm support on", "[compiler]") {
         R"({"qom-type":"memory-backend-file","id":"nv0.mem","size":67108864,"mem-path":"/pmem/nv0","share":true,"readonly":true})");
   CHECK(values_of(argv, "-device").front() == R"({"driver":"nvdimm","id":"nv0","memdev":"nv0.mem","unarmed":true})");
 }
+
+TEST_CASE("an option ROM on a bridge or root port is refused (QEMU 7.2 aborts on it)", "[compiler]") {
+  Vm vm = small_vm();
+  PcieRootPort rp;
+  rp.id = DeviceId("rp1");
+  rp.romfile = "/roms/x.rom";
+  PciBridge br;
+  br.id = DeviceId("br0");
+  br.romfile = "";
+  vm.pcie_root_ports = {rp};
+  vm.pci_bridges = {br};
+  vm.origins["rp1"] = SourceLoc{"/m/t.toml", 7, 1};
+  auto plan = lower(vm);
+  REQUIRE_FALSE(plan);
+  REQUIRE(plan.error().size() == 1);
+  CHECK(plan.error().items()[0].loc.line == 7);
+  CHECK(plan.error().items()[0].message.find("QEMU 7.2 aborts when a bridge or root port has an option ROM") !=
+        std::string::npos);
+  vm.pcie_root_ports[0].romfile = "";
+  auto fine = lower(vm);
+  REQUIRE(fine);
+  CHECK(value_with(fine->argv, "-device", "br0").find(R"("romfile":"")") != std::string::npos);
+}

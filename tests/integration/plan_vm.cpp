@@ -56,12 +56,6 @@ std::optional<int> devfn(std::string_view addr) {
   return static_cast<int>(slot * 8 + function);
 }
 
-Result<JsonValue> qom_get(qmp::BlockingClient& qmp, const std::string& path, std::string_view property) {
-  JsonWriter w;
-  w.begin_object().field("path", path).field("property", property).end_object();
-  return qmp.execute("qom-get", w.str());
-}
-
 std::map<std::string, std::string> qom_children(qmp::BlockingClient& qmp, const std::string& path, Mismatches& out) {
   std::map<std::string, std::string> children;
   JsonWriter w;
@@ -250,6 +244,12 @@ std::vector<ChardevWant> chardevs_of(const Plan& plan, bool with_steps, Mismatch
 }
 
 }  // namespace
+
+Result<JsonValue> qom_get(qmp::BlockingClient& qmp, const std::string& path, std::string_view property) {
+  JsonWriter w;
+  w.begin_object().field("path", path).field("property", property).end_object();
+  return qmp.execute("qom-get", w.str());
+}
 
 Result<PlanVm> start_plan(const Plan& plan, const TempDir& dir, std::vector<launch::FdMapping> fds) {
   const std::string socket = dir.file("qmp.sock");

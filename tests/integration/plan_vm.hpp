@@ -27,6 +27,9 @@ Result<PlanVm> start_plan(const Plan& plan, const TempDir& dir, std::vector<laun
 /// Executes `steps` in order; the first failure is returned with the step that failed.
 Result<void> apply_steps(qmp::BlockingClient& qmp, const std::vector<PlanStep>& steps);
 
+/// qom-get `property` of the object at QOM `path`.
+Result<JsonValue> qom_get(qmp::BlockingClient& qmp, const std::string& path, std::string_view property);
+
 /// "key=value,..." option text (as KvOption writes it) split back into its items: a bare item
 /// comes back with an empty key; ",," is a literal comma.
 std::vector<std::pair<std::string, std::string>> split_option(const std::string& text);
