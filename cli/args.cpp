@@ -13,6 +13,21 @@ Result<Args> Args::parse(int argc, char** argv, int first, const std::vector<Opt
   for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (options_done || arg.size() < 2 || arg.substr(0, 2) != "--") {
+      if (!options_done && arg.size() == 2 && arg[0] == '-') {
+        const OptionSpec* spec = nullptr;
+        for (const auto& s : specs) {
+          if (s.short_name != '\0' && s.short_name == arg[1]) spec = &s;
+        }
+        if (spec != nullptr && !spec->takes_value) {
+          args.flags_.insert(std::string(spec->name));
+          continue;
+        }
+        if (spec != nullptr && i + 1 < argc) {
+          args.values_[std::string(spec->name)] = argv[++i];
+          continue;
+        }
+        if (spec != nullptr) return unexpected(Error(fmt::format("option '{}' needs a value", arg)));
+      }
       if (!options_done && arg.size() > 1 && arg[0] == '-' && arg != "-") {
         return unexpected(Error(fmt::format("unknown option '{}'", arg)));
       }

@@ -16,6 +16,7 @@ namespace vmforge::cli {
 struct OptionSpec {
   std::string_view name;  // without the leading "--"
   bool takes_value = false;
+  char short_name = '\0';  // also accepted as "-X" (e.g. 'o' for "-o FILE"); '\0': none
 };
 
 class Args {

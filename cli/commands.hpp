@@ -14,14 +14,15 @@ struct Command {
 };
 
 // One declaration per subcommand, defined in cli/cmd_<name>.cpp.
-int cmd_plan(int argc, char** argv);
-int cmd_apply(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 int cmd_compile(int argc, char** argv);
+int cmd_plan(int argc, char** argv);
+int cmd_apply(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 int cmd_events(int argc, char** argv);
 int cmd_qmp(int argc, char** argv);
 int cmd_stop(int argc, char** argv);
+int cmd_cloud_init(int argc, char** argv);
 
 }  // namespace vmforge::cli

@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"events", vmforge::cli::cmd_events, "Follow a running VM's QMP events and state changes"},
     {"qmp", vmforge::cli::cmd_qmp, "Send one QMP command to a running VM"},
     {"stop", vmforge::cli::cmd_stop, "Stop a running VM gracefully"},
+    {"cloud-init", vmforge::cli::cmd_cloud_init, "Build a cloud-init seed image (NoCloud or ConfigDrive)"},
 };
 
 void print_help() {

@@ -254,6 +254,7 @@ struct Disk {
   char* files;      // seed: the regular files, comma-separated
   char* user_data;  // seed: escaped content, or NULL when absent
   char* meta_data;
+  bool media_changed;  // the kernel said so (uevent DISK_MEDIA_CHANGE=1): read it again
   bool seen;
 };
 
@@ -424,7 +425,8 @@ static void scan_block(void) {
     if (!read_text(path, buf, sizeof buf)) continue;
     long long size = atoll(buf) * 512;
     if (!is_removable && size != d->size) hash = size > 0 ? iso_probe(dev, label, sizeof label) : 0;
-    if (size != d->size || hash != d->pvd_hash) {
+    if (size != d->size || hash != d->pvd_hash || d->media_changed) {
+      d->media_changed = false;
       forget_medium(d);
       d->size = size;
       d->pvd_hash = hash;
@@ -638,9 +640,22 @@ static int open_uevents(void) {
   return s;
 }
 
-static void drain(int fd) {
+// Reads the pending uevents. A new medium of the same size and volume descriptor (seed images
+// with fixed timestamps) is only told apart by the kernel's DISK_MEDIA_CHANGE event.
+static void drain_uevents(int fd) {
   char buf[8192];
-  while (recv(fd, buf, sizeof buf, 0) > 0) {
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf - 1, 0)) > 0) {
+    buf[n] = '\0';
+    bool media_change = false;
+    const char* devname = NULL;
+    for (const char* field = buf; field < buf + n; field += strlen(field) + 1) {
+      if (strcmp(field, "DISK_MEDIA_CHANGE=1") == 0) media_change = true;
+      if (strncmp(field, "DEVNAME=", 8) == 0) devname = field + 8;
+    }
+    if (!media_change || !devname) continue;
+    for (int i = 0; i < disk_count; i++)
+      if (strcmp(disks[i].dev, devname) == 0) disks[i].media_changed = true;
   }
 }
 
@@ -678,7 +693,7 @@ int main(void) {
     for (int i = 1; r > 0 && i <= input_count; i++)
       if ((fds[i].revents & POLLIN) && power_pressed(fds[i].fd)) power_off();
     if (r > 0 && fds[0].fd >= 0 && (fds[0].revents & POLLIN)) {
-      drain(fds[0].fd);
+      drain_uevents(fds[0].fd);
       open_inputs();
     }
     scan();
