@@ -13,7 +13,7 @@
 
 namespace vmforge::supervisor {
 
-Result<ControlClient> ControlClient::connect(const std::string& path, std::string_view vm_name) {
+Result<UniqueFd> connect_unix(const std::string& path) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return unexpected(Error(fmt::format("Failed to create socket: {}", std::strerror(errno)), errno));
   sockaddr_un addr{};
@@ -23,13 +23,21 @@ Result<ControlClient> ControlClient::connect(const std::string& path, std::strin
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    int err = errno;
+    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(errno)), errno));
+  }
+  return fd;
+}
+
+Result<ControlClient> ControlClient::connect(const std::string& path, std::string_view vm_name) {
+  auto fd = connect_unix(path);
+  if (!fd) {
+    int err = fd.error().errno_value;
     if (!vm_name.empty() && (err == ENOENT || err == ECONNREFUSED)) {
       return unexpected(Error(fmt::format("VM '{}' is not running (no supervisor at '{}').", vm_name, path), err));
     }
-    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(err)), err));
+    return unexpected(std::move(fd).error());
   }
-  return ControlClient(std::move(fd));
+  return ControlClient(std::move(*fd));
 }
 
 Result<void> ControlClient::send(std::string_view line) {

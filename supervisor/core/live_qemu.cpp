@@ -1,8 +1,6 @@
 // Finding the QEMU an earlier supervisor left running.
 #include "supervisor/core/live_qemu.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "supervisor/core/control_client.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/sd/log.hpp"
 #include "supervisor/sd/process_watch.hpp"
@@ -33,21 +32,6 @@ bool runs_program(pid_t pid, std::string_view program) {
 }
 
 }  // namespace
-
-Result<UniqueFd> connect_unix(const std::string& path) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return unexpected(Error(fmt::format("Failed to create socket: {}", std::strerror(errno)), errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return unexpected(Error(fmt::format("Socket path '{}' is too long.", path), ENAMETOOLONG));
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(errno)), errno));
-  }
-  return fd;
-}
 
 Result<std::optional<LiveQemu>> find_live_qemu(const StateDir& state, std::string_view vm_name,
                                                std::string_view qemu_binary) {

@@ -26,7 +26,4 @@ struct LiveQemu {
 Result<std::optional<LiveQemu>> find_live_qemu(const StateDir& state, std::string_view vm_name,
                                                std::string_view qemu_binary);
 
-/// Connects a stream socket to the unix socket `path`.
-Result<UniqueFd> connect_unix(const std::string& path);
-
 }  // namespace vmforge::supervisor

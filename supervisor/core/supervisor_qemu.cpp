@@ -13,6 +13,7 @@
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/core/applied_manifest.hpp"
+#include "supervisor/core/control_client.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/sd/log.hpp"

@@ -131,11 +131,15 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   CHECK(access(dir.file("run/t1/qemu.pid").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("a guest that ignores the power button is quit after the timeout", "[run]") {
+TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power button is quit after the timeout", "[run]") {
   auto dir = std::move(*test::TempDir::create());
   test::NotifyListener notify(dir.file("notify"));
+  setenv("WATCHDOG_USEC", "2000000", 1);  // WatchdogSec=2s: a ping per second while QMP answers
   auto run = start_run(dir, write_manifest(dir, "t2", false, "1s"), "t2");
+  unsetenv("WATCHDOG_USEC");
   REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  CHECK(notify.wait_for("WATCHDOG=1", 5000) == "WATCHDOG=1");
+  CHECK(notify.wait_for("WATCHDOG=1", 5000) == "WATCHDOG=1");
   auto stop = control(dir, "t2", R"({"request":"stop"})");
   REQUIRE(stop);
   CHECK(notify.wait_for("STOPPING=1", 10000).find("EXTEND_TIMEOUT_USEC=21000000") != std::string::npos);

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/control_client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "tests/support/guest.hpp"
 
