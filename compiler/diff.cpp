@@ -333,25 +333,11 @@ Result<void> Differ::diff_cpus() {
       pending_.push_back({Phase::add, std::move(c)});
     }
   } else if (present.size() > want) {
-    std::sort(hot.rbegin(), hot.rend());
-    const std::size_t excess = present.size() - want;
-    if (hot.size() < excess || !facts.hotplug) {
-      restart("cpu", "cpu.count", "only CPUs added live can be unplugged; the boot CPUs are in -smp", {count_change});
-      return {};
-    }
-    Vm owner = current_.applied ? *current_.applied : desired_;
-    owner.cpu.count = facts.boot_cpus;
-    for (std::size_t i = 0; i < excess; ++i) {
-      Change c{Action::remove, fmt::format("cpu:{}", hot[i]), {count_change}, {}, {}, {}, {}};
-      c.notes.emplace_back("QEMU 7.2 sends no DEVICE_DELETED with this id for a CPU: the unplug completes on the "
-                           "one for its lapic path, and the observation after the apply confirms the CPU is gone "
-                           "(query-hotpluggable-cpus)");
-      c.notes.push_back(fmt::format("slot {} is retired until QEMU restarts: QEMU 7.2 aborts when a CPU is plugged "
-                                    "into a slot again after an unplug",
-                                    hot[i]));
-      VMFORGE_TRY(c.steps, unplug_steps(owner, c.resource));
-      pending_.push_back({Phase::remove, std::move(c)});
-    }
+    restart("cpu", "cpu.count",
+            hot.empty() ? "only CPUs added live could be unplugged; the boot CPUs are in -smp"
+                        : "QEMU 7.2 (TCG) corrupts its heap when a CPU is unplugged (it aborts with 'corrupted "
+                          "double-linked list' soon after), so vmforge never unplugs CPUs live",
+            {count_change});
   }
   return {};
 }

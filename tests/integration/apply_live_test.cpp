@@ -189,26 +189,24 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) > memory_before + 200000; });
   CHECK(vm.cli({"plan", full}).status == 0);
 
-  // Back down: the disk, NIC, port and DIMM go after DEVICE_DELETED; the CPU slot is retired.
+  // Fewer CPUs needs a restart (QEMU 7.2 aborts after a CPU unplug), so apply refuses it.
   plan = vm.cli({"plan", base});
-  CHECK(plan.out.find("- cpu:1") != std::string::npos);
+  CHECK(plan.out.find("! cpu") != std::string::npos);
+  CHECK(vm.cli({"apply", base}).status == 1);
+  // Back down, CPUs kept: the disk, NIC, port and DIMM go after DEVICE_DELETED.
+  const std::string down = vm.manifest("down", "", 2);
+  plan = vm.cli({"plan", down});
   CHECK(plan.out.find("waits for DEVICE_DELETED of 'data1'") != std::string::npos);
-  apply = vm.cli({"apply", base});
+  apply = vm.cli({"apply", down});
   INFO(apply.out << apply.err);
   REQUIRE(apply.status == 0);
   vm.wait_report("blocks", [](std::string_view v) { return !has(v, "vda"); });
   vm.wait_report("nets", [](std::string_view v) { return !has(v, "eth1"); });
   vm.wait_report("net.eth0", [](std::string_view v) { return v.find("link=up") != std::string_view::npos; });
   vm.wait_report("ports", [](std::string_view v) { return !has(v, "org.vmforge.t.0"); });
-  vm.wait_report("cpus", [](std::string_view v) { return v == "1"; });
+  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) < memory_before + 100000; });
   CHECK(vm.block_nodes().find("data1") == std::string::npos);
-
-  // CPU up again: slot 1 was unplugged, so the plan skips it (QEMU 7.2 aborts on reuse).
-  const std::string two_cpus = vm.manifest("two", "", 2);
-  plan = vm.cli({"plan", two_cpus});
-  CHECK(plan.out.find("+ cpu:2") != std::string::npos);
-  REQUIRE(vm.cli({"apply", two_cpus}).status == 0);
-  vm.wait_report("cpus", [](std::string_view v) { return v == "2"; });
+  CHECK(vm.cli({"plan", down}).status == 0);
 }
 
 TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", "[qemu][apply]") {
