@@ -1,0 +1,26 @@
+// libFuzzer target: arbitrary bytes through the manifest loader, shape check and validation,
+// then rendering of the diagnostics or a walk over the model. Must never crash, hang or leak.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "compiler/compile.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto vm = vmforge::validate_text(text, "fuzz.toml");
+  if (!vm) {
+    // Rendering indexes the source by line and column: positions must stay inside the text.
+    std::string rendered = vm.error().render(text);
+    if (rendered.empty()) __builtin_trap();
+    return 0;
+  }
+  // A valid manifest must compare equal to itself and name every device it declared.
+  if (!vm->same_config(*vm)) __builtin_trap();
+  for (const auto& disk : vm->disks) {
+    if (disk.id.str().empty()) __builtin_trap();
+  }
+  for (const auto& net : vm->nets) (void)net.mac.to_string();
+  (void)vm->memory.size.to_string();
+  return 0;
+}
