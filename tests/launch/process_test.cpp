@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -128,7 +129,7 @@ TEST_CASE("the child gets an empty signal mask, default dispositions, its own gr
   // glibc keeps its own real-time signals (32-34) out of posix_spawn's reach; 1-31 are reset.
   size_t ign = status.find("SigIgn:\t");
   REQUIRE(ign != std::string::npos);
-  unsigned long long ignored = std::stoull(status.substr(ign + 8, 16), nullptr, 16);
+  unsigned long long ignored = std::strtoull(status.c_str() + ign + 8, nullptr, 16);
   CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
   CHECK((ignored & 0x7fffffffULL) == 0);
 

@@ -1,6 +1,7 @@
 // The test guest under real QEMU (TCG): boots, reports cold-plugged devices, powers off on
 // the ACPI power button; on q35 and microvm.
 #include <chrono>
+#include <cstdlib>
 
 #include <catch2/catch.hpp>
 
@@ -47,14 +48,14 @@ TEST_CASE("the guest boots on q35 and reports its devices", "[guest]") {
   REQUIRE(v);
   CHECK((*v)["cpus"] == "2");
   CHECK((*v)["cpus.online"] == "0-1");
-  CHECK(std::stol((*v)["memtotal_kib"]) > 400 * 1024);
+  CHECK(std::strtol((*v)["memtotal_kib"].c_str(), nullptr, 10) > 400 * 1024);
   CHECK((*v)["blocks"] == "vda");
   CHECK((*v)["block.vda"] == "size=8388608 serial=root-serial ro=0");
   CHECK((*v)["nets"] == "eth0");
   CHECK((*v)["net.eth0"] == "mac=52:54:00:12:34:56 link=up");
   CHECK((*v)["virtio"] == "block,net");
   CHECK_FALSE((*v)["kernel"].empty());
-  CHECK(std::stol((*v)["uptime_ms"]) > 0);
+  CHECK(std::strtol((*v)["uptime_ms"].c_str(), nullptr, 10) > 0);
   power_down(*vm);
 }
 
