@@ -82,6 +82,19 @@ void resolve_virtio_serial(ValidateContext& ctx, Vm& vm) {
   }
 }
 
+/// IDE/AHCI has a fixed number of units: 6 AHCI ports on q35, 2 buses x 2 units on pc.
+void check_ide_units(ValidateContext& ctx, const Vm& vm) {
+  std::size_t limit = vm.machine.family == MachineFamily::q35 ? 6 : 4;
+  std::size_t used = 0;
+  for (const Disk& d : vm.disks) {
+    if (d.bus != DiskBus::ide) continue;
+    if (++used > limit) {
+      error_at(ctx, vm, d.id, fmt::format("disk '{}': machine '{}' has only {} IDE units", d.id.str(),
+                                          vm.machine.type, limit));
+    }
+  }
+}
+
 /// Each pre-opened fd can be handed to QEMU once.
 void check_fds(ValidateContext& ctx, const Vm& vm) {
   std::map<int, std::string> owners;
@@ -170,6 +183,7 @@ void validate_links(ValidateContext& ctx, Vm& vm) {
   ctx.check_refs();
   resolve_scsi_controllers(ctx, vm);
   resolve_virtio_serial(ctx, vm);
+  check_ide_units(ctx, vm);
   check_fds(ctx, vm);
   check_unique_values(ctx, vm);
   check_placements(ctx, vm);

@@ -10,7 +10,8 @@ namespace {
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 // Machine properties vmforge sets itself from other keys; giving them twice would conflict.
-constexpr std::string_view kOwnedMachineOptions[] = {"type", "accel", "memory-backend", "nvdimm"};
+constexpr std::string_view kOwnedMachineOptions[] = {"type",    "accel",   "memory-backend", "nvdimm",
+                                                     "pflash0", "pflash1", "confidential-guest-support"};
 
 void read_machine_options(const Fields& f, Vm& vm) {
   const RawValue* options = f.raw("options");
