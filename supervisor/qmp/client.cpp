@@ -164,15 +164,23 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
 bool Client::cancel(CommandId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
-  Pending& p = it->second;
+  stop_tracking(id, it->second);
+  forget(id, it->second);
+  pending_.erase(it);
+  return true;
+}
+
+void Client::stop_tracking(CommandId id, const Pending& p) {
   if (!p.written) {
     std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
   } else if (!p.replied) {
-    abandoned_.insert(id);
+    abandoned_.insert(id);  // its reply will still come: drop it then
   }
-  forget(id, p);
-  pending_.erase(it);
-  return true;
+}
+
+bool Client::give_up(CommandId id, Error reason) {
+  stop_tracking(id, pending_.find(id)->second);
+  return finish(id, unexpected(std::move(reason)));
 }
 
 void Client::forget(CommandId id, const Pending& p) {
@@ -306,16 +314,10 @@ Result<void> Client::on_timer(std::uint64_t) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     CommandId id = deadlines_.begin()->second;
     Pending& p = pending_.find(id)->second;
-    std::string why = fmt::format("QMP command '{}' timed out after {} ms", p.command, p.timeout.count());
-    if (p.replied) {
-      why = fmt::format("QMP command '{}' succeeded, but no '{}' event came within {} ms", p.command,
-                        p.until->name, p.timeout.count());
-    } else if (p.written) {
-      abandoned_.insert(id);
-    } else {
-      std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
-    }
-    if (!finish(id, unexpected(Error(std::move(why), ETIMEDOUT)))) return {};
+    std::string why = p.replied ? fmt::format("QMP command '{}' succeeded, but no '{}' event came within {} ms",
+                                              p.command, p.until->name, p.timeout.count())
+                                : fmt::format("QMP command '{}' timed out after {} ms", p.command, p.timeout.count());
+    if (!give_up(id, Error(std::move(why), ETIMEDOUT))) return {};
   }
   if (handshake_deadline_ != 0 && handshake_deadline_ <= now) {
     std::string why = state_ == ClientState::awaiting_greeting
@@ -461,16 +463,28 @@ void Client::unsubscribe(SubscriptionId id) {
 
 bool Client::match_awaited_events(const Event& event) {
   std::vector<CommandId> done;
+  std::vector<std::pair<CommandId, std::string>> failed;
   for (auto& [id, p] : pending_) {
-    if (!p.until || p.event_data || p.until->name != event.name) continue;
-    if (p.until->filter && !p.until->filter(event)) continue;
+    if (!p.until || p.event_data) continue;
+    if (p.until->failure) {
+      if (auto why = p.until->failure(event)) {
+        failed.emplace_back(id, fmt::format("QMP command '{}' failed: {}", p.command, *why));
+        continue;
+      }
+    }
+    if (p.until->name != event.name || (p.until->filter && !p.until->filter(event))) continue;
     p.event_data = event.data;
     if (p.replied) done.push_back(id);
   }
+  // Handlers run after the scan: they may change pending_.
   for (CommandId id : done) {
     auto it = pending_.find(id);
-    if (it == pending_.end()) continue;  // a handler cancelled it meanwhile
+    if (it == pending_.end()) continue;
     if (!finish(id, std::move(*it->second.event_data))) return false;
+  }
+  for (auto& [id, why] : failed) {
+    if (pending_.count(id) == 0) continue;
+    if (!give_up(id, Error(std::move(why), EIO))) return false;
   }
   return true;
 }

@@ -53,6 +53,9 @@ EventFilter data_equals(std::string key, std::string value);
 struct EventMatch {
   std::string name;
   EventFilter filter;  // empty: any event named `name`
+  /// For events meaning the awaited one will never come (the guest refused an eject): the
+  /// reason, and the command fails with it (EIO) at once instead of timing out.
+  std::function<std::optional<std::string>(const Event&)> failure = {};
 };
 
 struct ClientOptions {
@@ -172,6 +175,8 @@ class Client {
                            ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until);
   bool match_awaited_events(const Event& event);
   bool finish(CommandId id, Result<JsonValue> outcome);
+  bool give_up(CommandId id, Error reason);
+  void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);
   ssize_t send_with_fds(const Outgoing& o);
   void forget(CommandId id, const Pending& p);

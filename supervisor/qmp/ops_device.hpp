@@ -12,8 +12,10 @@
 namespace vmforge::qmp {
 
 /// device_del completing on DEVICE_DELETED whose data.device is `id` (the path-only
-/// ".../virtio-backend" event that precedes it does not count). Under ACPI hotplug a PCI device
-/// is only released by a running guest OS: in prelaunch the event never comes.
+/// ".../virtio-backend" event that precedes it does not count). Fails at once (EIO) when the
+/// guest refuses: ACPI_DEVICE_OST for the eject with a failure status (a DIMM whose memory is
+/// in use answers 130) or DEVICE_UNPLUG_GUEST_ERROR. Under ACPI hotplug a PCI device is only
+/// released by a running guest OS: in prelaunch the event never comes.
 Command device_del(std::string_view id);
 
 /// device_add from a ready argument object ({"driver":…,"id":…,…}).

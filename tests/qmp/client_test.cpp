@@ -594,3 +594,31 @@ TEST_CASE("execute_until: an error reply fails at once, a missing event times ou
   h.client->close();
   h.peer.join();
 }
+
+TEST_CASE("execute_until fails at once on its failure event, and the late reply is dropped", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto c = io.read_command();
+    if (!c) return;
+    io.event("ACPI_DEVICE_OST", R"({"info": {"device": "dimm1", "source": 3, "status": 130}})");
+    io.reply(*c);
+    if (auto next = io.read_command()) io.reply(*next, "2");
+  });
+  EventMatch until{"DEVICE_DELETED", data_equals("device", "dimm1")};
+  until.failure = [](const Event& e) -> std::optional<std::string> {
+    if (e.name == "ACPI_DEVICE_OST") return std::string("the guest refused");
+    return std::nullopt;
+  };
+  auto failed = std::make_shared<std::optional<Result<JsonValue>>>();
+  REQUIRE(h.client->execute_until("device_del", R"({"id": "dimm1"})", until, 5s,
+                                  [failed](Result<JsonValue> r) { *failed = std::move(r); }));
+  REQUIRE(h.pump([&] { return has(failed); }));
+  CHECK((**failed).error().errno_value == EIO);
+  CHECK((**failed).error().message == "QMP command 'device_del' failed: the guest refused");
+  auto next = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(next); }));
+  h.peer.join();
+  CHECK((**next)->as_int64() == 2);
+  CHECK(h.warnings.empty());
+}

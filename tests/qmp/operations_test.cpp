@@ -161,6 +161,15 @@ TEST_CASE("device builders: unplug, VFIO, vhost-user, vsock", "[qmp][ops]") {
   CHECK_FALSE(del.until->filter(backend));
   CHECK_FALSE(del.until->filter(other));
   CHECK(del.until->filter(mine));
+  Event in_progress{"ACPI_DEVICE_OST", json(R"({"info":{"device":"vd1","source":3,"status":132}})"), 0, 0};
+  Event busy{"ACPI_DEVICE_OST", json(R"({"info":{"device":"vd1","source":3,"status":130,"slot":"0","slot-type":"DIMM"}})"), 0, 0};
+  Event busy_other{"ACPI_DEVICE_OST", json(R"({"info":{"device":"vd10","source":3,"status":130}})"), 0, 0};
+  Event guest_error{"DEVICE_UNPLUG_GUEST_ERROR", json(R"({"device":"vd1","path":"/machine/peripheral/vd1"})"), 0, 0};
+  CHECK_FALSE(del.until->failure(in_progress));
+  CHECK_FALSE(del.until->failure(busy_other));
+  CHECK_FALSE(del.until->failure(mine));
+  CHECK(del.until->failure(busy) == std::string("the guest refused to release 'vd1' (ACPI _OST status 130: device busy)"));
+  CHECK(del.until->failure(guest_error) == std::string("the guest refused to release 'vd1'"));
   Command cpu_del = device_del_cpu("cpu1");
   CHECK(wire(cpu_del) == R"(device_del {"id":"cpu1"})");
   Event ost_done{"ACPI_DEVICE_OST", json(R"({"info":{"source":3,"status":0,"slot":"1","slot-type":"CPU"}})"), 0, 0};

@@ -307,9 +307,9 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
   test::GuestVmOptions options;
   options.machine = "q35,nvdimm=on";
   options.memory = "512M,slots=4,maxmem=4G";
-  // Memory the kernel onlines as 'online' (ZONE_NORMAL) cannot be ejected: the guest answers
-  // device_del of a DIMM with ACPI _OST status 130 and QEMU never deletes it. The last -append
-  // wins, so this replaces the guest's standard command line.
+  // Memory the kernel onlines as 'online' (ZONE_NORMAL) may hold unmovable pages: then the
+  // guest refuses the eject (ACPI _OST status 130, device_del fails at once). Movable memory
+  // can always go. The last -append wins, so this replaces the guest's standard command line.
   options.extra_args = {"-append", std::string(test::kGuestCmdline) + " memhp_default_state=online_movable"};
   Vm vm = boot(options);
 
