@@ -6,7 +6,8 @@ packages="meson ninja-build g++ pkg-config python3
   qemu-system-x86 qemu-utils
   busybox-static cpio kmod zstd xz-utils xorriso genisoimage gcc libc6-dev binutils
   systemd golang-go golang-github-kata-containers-govmm-dev
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev
+  hyperfine"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
