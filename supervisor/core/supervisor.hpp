@@ -92,6 +92,7 @@ class Supervisor {
   void run_ready_hook();
   void run_boot_steps();
   void resume_and_ready();
+  void resume();
   void become_ready();
   void start_failed(const Error& error);
 

@@ -136,38 +136,45 @@ void Supervisor::resume_and_ready() {
     become_ready();
     return;
   }
+  if (!adopted_) {
+    resume();
+    return;
+  }
   // An adopted QEMU keeps the run state it has, unless its supervisor died before `cont`.
   auto status = qmp_->execute("query-status", "", kCommandTimeout, [this](Result<JsonValue> reply) {
     if (!reply) {
       start_failed(reply.error());
-      return;
-    }
-    if (adopted_ && reply->get_string("status") != "prelaunch") {
+    } else if (reply->get_string("status") == "prelaunch") {
+      resume();
+    } else {
       become_ready();
-      return;
     }
-    auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> resumed) {
-      if (!resumed) {
-        start_failed(resumed.error());
-        return;
-      }
-      become_ready();
-    });
-    if (!cont) start_failed(cont.error());
   });
   if (!status) start_failed(status.error());
 }
 
+void Supervisor::resume() {
+  auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> resumed) {
+    if (!resumed) {
+      start_failed(resumed.error());
+      return;
+    }
+    become_ready();
+  });
+  if (!cont) start_failed(cont.error());
+}
+
 void Supervisor::become_ready() {
+  set_state(VmState::running);
+  std::string text = fmt::format("VM '{}' is running (QEMU PID {}).", vm_.name, watch_->pid());
+  notifier_.ready(text);
+  sd::log_notice("{}", text);
+  // After the notification: its fsyncs take longer than the rest of start-up after QEMU's.
   if (!adopted_) {
     if (auto saved = save_applied_manifest(state_dir_, vm_); !saved) {
       sd::log_warning("Failed to record the applied manifest, ignoring: {}", saved.error().message);
     }
   }
-  set_state(VmState::running);
-  std::string text = fmt::format("VM '{}' is running (QEMU PID {}).", vm_.name, watch_->pid());
-  sd::log_notice("{}", text);
-  notifier_.ready(text);
   publish_event("STATUS", fmt::format(R"({{"state":"running","status":{}}})", json_quote(text)));
   if (auto interval = sd::Notifier::watchdog_interval(); interval.count() > 0) {
     auto watchdog = QmpWatchdog::start(event_, *qmp_, notifier_, interval);

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Supervisor benchmark, side by side in one run against real QEMU 7.2 (TCG):
+
+1. Start-up: `vmforge run` until READY=1 on a NOTIFY_SOCKET, against raw QEMU with the very
+   same argv (from `vmforge compile --format json`, QMP listening socket as fd 3) until its
+   first QMP reply (qmp_capabilities). Both are spawned and timed by start_timer.c with
+   posix_spawn. Alternating rounds; medians and the ratio (target <= 1.05x).
+2. Memory of a running supervisor: Private_Dirty and Rss from /proc/PID/smaps_rollup
+   (target Private_Dirty <= 1 MiB).
+3. Idle wake-ups of a running supervisor over a window, from /proc/PID/schedstat (times it
+   was scheduled in), without a watchdog (target 0) and with WatchdogSec=10s (expected: one
+   ping per 5 s). The window opens once start-up has settled: 11 s after READY=1, past the
+   10 s time limit of the last start-up command, whose timer the QMP client lets expire."""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MANIFEST = """name = "{name}"
+[machine]
+type = "q35"
+accel = ["tcg"]
+[memory]
+size = "256M"
+[[serial]]
+id = "console"
+backend = "file"
+path = "{dir}/serial.log"
+[supervisor]
+shutdown_timeout = "1s"
+[[net]]
+id = "eth0"
+backend = "user"
+"""
+
+
+def notify_socket(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(60)
+    return sock
+
+
+def wait_ready(sock):
+    while True:
+        msg = sock.recv(4096).decode()
+        if "READY=1" in msg:
+            return
+
+
+def vmforge_run(vmforge, manifest, rundir, notify_path, extra_env=None):
+    env = dict(os.environ, NOTIFY_SOCKET=notify_path, **(extra_env or {}))
+    return subprocess.Popen([vmforge, "run", manifest, "--runtime-dir", rundir], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(proc):
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def start_timer(timer, *args):
+    out = subprocess.run([timer, *args], check=True, stdout=subprocess.PIPE, timeout=120)
+    return float(out.stdout) / 1000
+
+
+def smaps_rollup(pid):
+    fields = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1])
+    return fields
+
+
+def scheduled_count(pid):
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+            total += int(f.read().split()[2])
+    return total
+
+
+def supervisor_pid(rundir, name):
+    with open(os.path.join(rundir, name, "lock")) as f:
+        return int(f.read())
+
+
+def idle_profile(vmforge, manifest, workdir, name, window, watchdog_usec=None):
+    notify_path = os.path.join(workdir, "notify-idle")
+    if os.path.exists(notify_path):
+        os.unlink(notify_path)
+    sock = notify_socket(notify_path)
+    rundir = os.path.join(workdir, "run")
+    env = {"WATCHDOG_USEC": str(watchdog_usec)} if watchdog_usec else None
+    proc = vmforge_run(vmforge, manifest, rundir, notify_path, env)
+    wait_ready(sock)
+    pid = supervisor_pid(rundir, name)
+    time.sleep(11)
+    memory = smaps_rollup(pid)
+    before = scheduled_count(pid)
+    time.sleep(window)
+    wakeups = scheduled_count(pid) - before
+    stop(proc)
+    sock.close()
+    return memory, wakeups
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vmforge", required=True)
+    parser.add_argument("--start-timer", required=True)
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--idle-window", type=float, default=10.0)
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="vmf-bench-", dir="/tmp")
+    name = "bench"
+    manifest = os.path.join(workdir, "bench.toml")
+    with open(manifest, "w") as f:
+        f.write(MANIFEST.format(name=name, dir=workdir))
+    compiled = json.loads(subprocess.run([args.vmforge, "compile", manifest, "--format", "json"], check=True,
+                                         stdout=subprocess.PIPE).stdout)
+    qemu_argv = [compiled["qemu"]] + compiled["argv"]
+
+    raw_args = ["raw", workdir] + qemu_argv
+    run_args = ["run", workdir, args.vmforge, manifest]
+    start_timer(args.start_timer, *raw_args)  # warm the page cache for both
+    start_timer(args.start_timer, *run_args)
+    raw, run = [], []
+    for _ in range(args.rounds):
+        raw.append(start_timer(args.start_timer, *raw_args))
+        run.append(start_timer(args.start_timer, *run_args))
+    raw_ms = statistics.median(raw) * 1000
+    run_ms = statistics.median(run) * 1000
+    memory, idle = idle_profile(args.vmforge, manifest, workdir, name, args.idle_window)
+    _, idle_watchdog = idle_profile(args.vmforge, manifest, workdir, name, args.idle_window, 10_000_000)
+
+    print("supervisor benchmark (QEMU 7.2 TCG, q35, same argv; medians of %d rounds)" % args.rounds)
+    print("%-44s %12s" % ("measure", "value"))
+    print("%-44s %9.1f ms" % ("raw QEMU spawn -> first QMP reply", raw_ms))
+    print("%-44s %9.1f ms" % ("vmforge run -> READY=1", run_ms))
+    print("%-44s %10.3fx   (target <= 1.05x)" % ("ratio run/raw", run_ms / raw_ms))
+    print("%-44s %9d KiB   (target <= 1024 KiB)" % ("supervisor Private_Dirty", memory.get("Private_Dirty", -1)))
+    print("%-44s %9d KiB   (govmm's Go process 9.3 MB, libvirtd 31.5 MB)" % ("supervisor Rss", memory.get("Rss", -1)))
+    print("%-44s %9d       (target 0)" % ("idle wake-ups in %.0f s, no watchdog" % args.idle_window, idle))
+    print("%-44s %9d       (one ping per 5 s expected)" % ("idle wake-ups in %.0f s, WatchdogSec=10s" % args.idle_window,
+                                                          idle_watchdog))
+    subprocess.run(["rm", "-rf", workdir])
+
+
+if __name__ == "__main__":
+    main()
