@@ -129,7 +129,10 @@ constexpr KeySpec kFwCfg[] = {str("name"), str("file"), str("string")};
 
 constexpr KeySpec kQmpSocket[] = {str("path")};
 
-constexpr KeySpec kQemu[] = {str("binary"), str("pidfile"), str("logfile"), {"extra_args", KeyType::string_array}};
+constexpr KeySpec kQemu[] = {
+    str("binary"), str("pidfile"), str("logfile"), {"extra_args", KeyType::string_array},
+    integer("uid"), integer("gid"),  {"groups", KeyType::integer_array},
+};
 
 constexpr KeySpec kSupervisor[] = {{"shutdown_timeout", KeyType::duration}};
 

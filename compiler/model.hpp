@@ -143,6 +143,10 @@ struct Qemu {
   /// Raw arguments appended to the argv as given: the escape hatch. vmforge cannot check
   /// them; `compile`/`plan` show them loudly.
   std::vector<std::string> extra_args;
+  /// Credentials QEMU runs with (govmm's Uid/Gid/Groups); absent: the supervisor's own.
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  std::vector<std::uint32_t> groups;       // supplementary groups; needs uid/gid
   bool operator==(const Qemu&) const = default;
 };
 

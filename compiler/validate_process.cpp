@@ -20,6 +20,20 @@ void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   vm.qemu.pidfile = f.path("pidfile");
   vm.qemu.logfile = f.path("logfile");
   vm.qemu.extra_args = f.texts("extra_args");
+  // 0xffffffff is (uid_t)-1, "no change" to setresuid(): not a real id.
+  constexpr std::uint64_t kMaxId = 0xfffffffeull;
+  if (auto uid = f.number("uid", 0, kMaxId)) vm.qemu.uid = static_cast<std::uint32_t>(*uid);
+  if (auto gid = f.number("gid", 0, kMaxId)) vm.qemu.gid = static_cast<std::uint32_t>(*gid);
+  for (std::int64_t group : f.integers("groups")) {
+    if (group < 0 || static_cast<std::uint64_t>(group) > kMaxId) {
+      f.error("groups", fmt::format("[qemu]: 'groups' entries must be between 0 and {}, not {}", kMaxId, group));
+      continue;
+    }
+    vm.qemu.groups.push_back(static_cast<std::uint32_t>(group));
+  }
+  if (f.has("groups") && !(f.has("uid") && f.has("gid"))) {
+    f.error("groups", "[qemu]: 'groups' needs 'uid' and 'gid' (the supplementary groups of that user)");
+  }
 }
 
 void validate_knobs(const RawValue& root, ValidateContext& ctx, Vm& vm) {
