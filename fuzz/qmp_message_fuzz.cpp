@@ -36,7 +36,9 @@ void exercise_reply(const JsonValue& value) {
 
 void exercise_event(const Event& event) {
   check_round_trip(event.data);
-  (void)device_del("vd1").until->filter(event);
+  Command del = device_del("vd1");
+  (void)del.until->filter(event);
+  (void)del.until->failure(event);
   (void)device_del_cpu("cpu1").until->filter(event);
   (void)data_equals("status", "completed")(event);
 }

@@ -41,11 +41,8 @@ int callback_failed(sd_event_source* source, std::string_view message, int errno
   if (sd_event_source_get_description(source, &description) < 0 || description == nullptr) {
     description = "event source";
   }
-  try {
-    failures.push_back(Failure{event, Error(fmt::format("{}: {}", description, message), err)});
-  } catch (...) {
-    // Out of memory while recording: the exit code alone still says that something failed.
-  }
+  // Out of memory here ends the process (noexcept): the one catch site stays the trampoline.
+  failures.push_back(Failure{event, Error(fmt::format("{}: {}", description, message), err)});
   sd_event_exit(event, -err);
   return -err;
 }
