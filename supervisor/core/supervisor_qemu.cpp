@@ -12,6 +12,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
+#include "supervisor/core/seed_image.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/supervisor.hpp"
@@ -47,6 +48,11 @@ Result<void> Supervisor::spawn_qemu() {
   options.argv.insert(options.argv.end(), plan_.argv.begin(), plan_.argv.end());
   options.fds.push_back({listen_fd.get(), kQmpListenFd});
   for (const launch::FdMapping& fd : inherited_fds(vm_)) options.fds.push_back(fd);
+  UniqueFd seed;
+  if (vm_.cloud_init) {
+    VMFORGE_TRY(seed, build_seed(vm_, state_dir_));
+    options.fds.push_back({seed.get(), *cloud_init_seed_fd(vm_)});
+  }
   options.stderr_file = state_dir_.dir + "/qemu.log";
   VMFORGE_TRY(launch::Process process, launch::spawn(options));
   process_.emplace(std::move(process));

@@ -26,7 +26,7 @@ namespace {
 // A manifest for VM `name` in `dir`. With a guest it boots the test guest with a hot-plugged
 // disk and a NIC; without, it is firmware only: nothing there answers the power button.
 std::string write_manifest(const test::TempDir& dir, const std::string& name, bool guest_os,
-                           const std::string& shutdown_timeout = "20s") {
+                           const std::string& shutdown_timeout = "20s", const std::string& extra = "") {
   std::string text = fmt::format(R"(name = "{}"
 [machine]
 type = "q35"
@@ -65,7 +65,7 @@ hotplug = true
                         guest->kernel, guest->initrd, test::kGuestCmdline, disk);
   }
   std::string path = dir.file(name + ".toml");
-  std::ofstream(path) << text;
+  std::ofstream(path) << text << extra;
   return path;
 }
 
@@ -198,4 +198,28 @@ TEST_CASE("a second run is refused; a new run adopts the QEMU of a killed superv
   CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
   CHECK(wait_exit(third).success());
   CHECK_FALSE(running(qemu));
+}
+
+TEST_CASE("run builds the cloud-init seed and hands it to QEMU", "[run][guest]") {
+  auto dir = std::move(*test::TempDir::create());
+  test::NotifyListener notify(dir.file("notify"));
+  std::ofstream(dir.file("user-data")) << "#cloud-config\nhostname: t5\n";
+  std::ofstream(dir.file("meta-data")) << "instance-id: t5\n";
+  auto run = start_run(dir, write_manifest(dir, "t5", true, "20s", R"([cloud_init]
+user_data = "user-data"
+meta_data = "meta-data"
+)"), "t5");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  test::SerialReport report(dir.file("serial.log"));
+  auto seen = report.wait_for(
+      [](const test::ReportValues& v) {
+        for (const auto& [key, value] : v.all()) {
+          if (key.ends_with(".user-data")) return test::decode_report_value(value) == "#cloud-config\nhostname: t5\n";
+        }
+        return false;
+      },
+      test::kGuestBootTimeout, "the seed's user-data");
+  CHECK(seen);
+  REQUIRE(run.signal(SIGTERM));
+  CHECK(wait_exit(run).success());
 }
