@@ -130,7 +130,8 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
 
 void Supervisor::on_qmp_disconnect(const Error& reason) {
   watchdog_.reset();
-  if (state_ == VmState::stopping || state_ == VmState::exited || state_ == VmState::restarting) return;
+  // Before READY a lost connection is QEMU failing to start, which its exit explains.
+  if (state_ != VmState::running) return;
   sd::log_warning("Lost the QMP connection to QEMU: {}", reason.message);
 }
 

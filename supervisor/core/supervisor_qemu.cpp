@@ -194,7 +194,8 @@ void Supervisor::become_ready() {
 }
 
 void Supervisor::start_failed(const Error& error) {
-  if (start_error_) return;
+  // A stop asked for during start-up makes the steps in flight fail: that is no start failure.
+  if (start_error_ || state_ == VmState::stopping || state_ == VmState::exited) return;
   start_error_ = error;
   sd::log_error("Failed to start VM '{}': {}", vm_.name, error.message);
   if (restart_done_) complete_restart(unexpected(error));

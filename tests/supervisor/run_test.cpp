@@ -120,10 +120,37 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   CHECK(status->get_string("state") == "running");
   CHECK(status->find_path({"qemu_status", "status"})->as_string() == "running");
 
+  auto cli = launch::run({std::getenv("VMFORGE_BINARY"), "status", "t1", "--runtime-dir", dir.file("run")}, 30s);
+  REQUIRE(cli);
+  CHECK(cli->find("t1 - running\n") == 0);
+  cli = launch::run({std::getenv("VMFORGE_BINARY"), "qmp", "t1", R"({"execute":"query-status"})", "--runtime-dir",
+                     dir.file("run")},
+                    30s);
+  REQUIRE(cli);
+  CHECK(cli->find(R"("status":"running")") != std::string::npos);
+
+  launch::SpawnOptions follow;
+  follow.argv = {std::getenv("VMFORGE_BINARY"), "events", "t1", "--json", "--runtime-dir", dir.file("run")};
+  follow.capture_stdout = true;
+  auto events = launch::spawn(follow);
+  REQUIRE(events);
+  // Subscribed once it printed the current state (polled: it is another process's output).
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (events->stdout_text().find(R"("event":"STATE")") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    usleep(10000);
+  }
+  REQUIRE(events->stdout_text().find(R"({"event":"STATE","source":"supervisor","data":{"state":"running"}})") == 0);
+
   REQUIRE(run.signal(SIGTERM));
   CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
   auto exit = wait_exit(run);
   CHECK(exit.success());
+  CHECK(wait_exit(*events, 30s).success());  // the stream ends when the supervisor exits
+  std::string stream = events->stdout_text();
+  CHECK(stream.find(R"({"event":"POWERDOWN","source":"qmp")") != std::string::npos);
+  CHECK(stream.find(R"({"event":"SHUTDOWN","source":"qmp","data":{"guest":true,"reason":"guest-shutdown"})") !=
+        std::string::npos);
   std::string log = run.stderr_text();
   CHECK(log.find("Received SIGTERM: stopping the VM.") != std::string::npos);
   CHECK(log.find("Sending ACPI power button event to the guest") != std::string::npos);
@@ -222,4 +249,13 @@ meta_data = "meta-data"
   CHECK(seen);
   REQUIRE(run.signal(SIGTERM));
   CHECK(wait_exit(run).success());
+}
+
+TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") {
+  auto dir = std::move(*test::TempDir::create());
+  auto run = start_run(dir, write_manifest(dir, "t6", false, "20s", "[qemu]\nextra_args = [\"-bogus-option\"]\n"), "t6");
+  CHECK(wait_exit(run, 30s).value == 1);
+  CHECK(run.stderr_text().find("Failed to start VM 't6': QEMU (PID ") != std::string::npos);
+  CHECK(run.stderr_text().find("exited with status 1 during start-up; its last output: qemu-system-x86_64: "
+                               "-bogus-option: invalid option") != std::string::npos);
 }
