@@ -130,12 +130,11 @@ void lower_block(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> scsi_controller_plug(const Vm& vm, const PciLayout& layout, const ScsiController& c) {
-  const std::string resource = "scsi_controller:" + c.id.str();
-  return {reply_step(resource, "device_add", scsi_controller_json(vm, layout, c), device_del_call(c.id.str()))};
+  return {device_add_step("scsi_controller:" + c.id.str(), c.id.str(), scsi_controller_json(vm, layout, c))};
 }
 
 std::vector<PlanStep> scsi_controller_unplug(const ScsiController& c) {
-  return {PlanStep{"scsi_controller:" + c.id.str(), device_del_call(c.id.str()), std::nullopt}};
+  return {device_del_step("scsi_controller:" + c.id.str(), c.id.str())};
 }
 
 std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Disk& d) {
@@ -145,34 +144,27 @@ std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Dis
                  reply_call("blockdev-del", json_single("node-name", d.id.derived("file")))),
       reply_step(resource, "blockdev-add", format_node_json(d),
                  reply_call("blockdev-del", json_single("node-name", d.id.derived("fmt")))),
-      reply_step(resource, "device_add", disk_device_json(vm, layout, d), device_del_call(d.id.str())),
+      device_add_step(resource, d.id.str(), disk_device_json(vm, layout, d)),
   };
 }
 
 std::vector<PlanStep> disk_unplug(const Disk& d) {
   const std::string resource = resource_of(d);
   return {
-      PlanStep{resource, device_del_call(d.id.str()), std::nullopt},
+      device_del_step(resource, d.id.str()),
       reply_step(resource, "blockdev-del", json_single("node-name", d.id.derived("fmt"))),
       reply_step(resource, "blockdev-del", json_single("node-name", d.id.derived("file"))),
   };
 }
 
 std::vector<PlanStep> vhost_user_plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev) {
-  const std::string resource = "vhost_user:" + dev.id.str();
-  return {
-      reply_step(resource, "chardev-add", socket_chardev_add_json(vhost_user_chardev(dev), dev.socket, false),
-                 reply_call("chardev-remove", json_single("id", vhost_user_chardev(dev)))),
-      reply_step(resource, "device_add", vhost_user_json(vm, layout, dev), device_del_call(dev.id.str())),
-  };
+  return chardev_device_plug("vhost_user:" + dev.id.str(),
+                             socket_chardev_add_json(vhost_user_chardev(dev), dev.socket, false),
+                             vhost_user_chardev(dev), dev.id.str(), vhost_user_json(vm, layout, dev));
 }
 
 std::vector<PlanStep> vhost_user_unplug(const VhostUser& dev) {
-  const std::string resource = "vhost_user:" + dev.id.str();
-  return {
-      PlanStep{resource, device_del_call(dev.id.str()), std::nullopt},
-      reply_step(resource, "chardev-remove", json_single("id", vhost_user_chardev(dev))),
-  };
+  return chardev_device_unplug("vhost_user:" + dev.id.str(), vhost_user_chardev(dev), dev.id.str());
 }
 
 }  // namespace vmforge

@@ -106,28 +106,19 @@ void lower_char(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> virtio_serial_plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
-  return {reply_step("virtio_serial:" + c.id.str(), "device_add", controller_json(vm, layout, c),
-                     device_del_call(c.id.str()))};
+  return {device_add_step("virtio_serial:" + c.id.str(), c.id.str(), controller_json(vm, layout, c))};
 }
 
 std::vector<PlanStep> virtio_serial_unplug(const VirtioSerial& c) {
-  return {PlanStep{"virtio_serial:" + c.id.str(), device_del_call(c.id.str()), std::nullopt}};
+  return {device_del_step("virtio_serial:" + c.id.str(), c.id.str())};
 }
 
 std::vector<PlanStep> serial_plug(const Serial& s) {
-  const std::string resource = resource_of(s);
-  return {
-      reply_step(resource, "chardev-add", chardev_add_json(s), reply_call("chardev-remove", json_single("id", chardev_id(s)))),
-      reply_step(resource, "device_add", frontend_json(s), device_del_call(s.id.str())),
-  };
+  return chardev_device_plug(resource_of(s), chardev_add_json(s), chardev_id(s), s.id.str(), frontend_json(s));
 }
 
 std::vector<PlanStep> serial_unplug(const Serial& s) {
-  const std::string resource = resource_of(s);
-  return {
-      PlanStep{resource, device_del_call(s.id.str()), std::nullopt},
-      reply_step(resource, "chardev-remove", json_single("id", chardev_id(s))),
-  };
+  return chardev_device_unplug(resource_of(s), chardev_id(s), s.id.str());
 }
 
 }  // namespace vmforge

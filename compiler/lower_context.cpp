@@ -168,6 +168,28 @@ QmpCall device_del_call(const std::string& id, std::optional<std::string> event_
                  Completion{Completion::Kind::event, "DEVICE_DELETED", event_match.value_or(id), kUnplugTimeoutMs}};
 }
 
+PlanStep device_add_step(std::string resource, const std::string& id, std::string device_json) {
+  return reply_step(std::move(resource), "device_add", std::move(device_json), device_del_call(id));
+}
+
+PlanStep device_del_step(std::string resource, const std::string& id) {
+  return PlanStep{std::move(resource), device_del_call(id), std::nullopt};
+}
+
+std::vector<PlanStep> chardev_device_plug(const std::string& resource, std::string chardev_add_args,
+                                          const std::string& chardev, const std::string& id, std::string device_json) {
+  return {
+      reply_step(resource, "chardev-add", std::move(chardev_add_args),
+                 reply_call("chardev-remove", json_single("id", chardev))),
+      device_add_step(resource, id, std::move(device_json)),
+  };
+}
+
+std::vector<PlanStep> chardev_device_unplug(const std::string& resource, const std::string& chardev,
+                                            const std::string& id) {
+  return {device_del_step(resource, id), reply_step(resource, "chardev-remove", json_single("id", chardev))};
+}
+
 std::string json_single(std::string_view key, std::string_view value) {
   return json_object([&](JsonWriter& w) { w.field(key, value); });
 }

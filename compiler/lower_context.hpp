@@ -86,6 +86,16 @@ QmpCall reply_call(std::string command, std::string arguments);
 /// device_del `id`, complete on the DEVICE_DELETED whose data.device is `id` (or, when
 /// `event_match` is given, whose data.path is that path: see Completion).
 QmpCall device_del_call(const std::string& id, std::optional<std::string> event_match = std::nullopt);
+/// device_add of `device_json`, undone by device_del of `id`.
+PlanStep device_add_step(std::string resource, const std::string& id, std::string device_json);
+/// device_del of `id`, complete on its DEVICE_DELETED; nothing undoes it.
+PlanStep device_del_step(std::string resource, const std::string& id);
+/// A device whose backend is a chardev: chardev-add (undone by chardev-remove), device_add;
+/// and the reverse, chardev-remove only after DEVICE_DELETED.
+std::vector<PlanStep> chardev_device_plug(const std::string& resource, std::string chardev_add_args,
+                                          const std::string& chardev, const std::string& id, std::string device_json);
+std::vector<PlanStep> chardev_device_unplug(const std::string& resource, const std::string& chardev,
+                                            const std::string& id);
 /// {"<key>":"<value>"}: the arguments of the *-del/-remove commands.
 std::string json_single(std::string_view key, std::string_view value);
 

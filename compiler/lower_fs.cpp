@@ -43,20 +43,12 @@ void lower_fs(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> virtio_fs_plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
-  const std::string resource = resource_of(fs);
-  return {
-      reply_step(resource, "chardev-add", socket_chardev_add_json(chardev_id(fs), fs.socket, false),
-                 reply_call("chardev-remove", json_single("id", chardev_id(fs)))),
-      reply_step(resource, "device_add", virtio_fs_json(vm, layout, fs), device_del_call(fs.id.str())),
-  };
+  return chardev_device_plug(resource_of(fs), socket_chardev_add_json(chardev_id(fs), fs.socket, false), chardev_id(fs),
+                             fs.id.str(), virtio_fs_json(vm, layout, fs));
 }
 
 std::vector<PlanStep> virtio_fs_unplug(const VirtioFs& fs) {
-  const std::string resource = resource_of(fs);
-  return {
-      PlanStep{resource, device_del_call(fs.id.str()), std::nullopt},
-      reply_step(resource, "chardev-remove", json_single("id", chardev_id(fs))),
-  };
+  return chardev_device_unplug(resource_of(fs), chardev_id(fs), fs.id.str());
 }
 
 }  // namespace vmforge

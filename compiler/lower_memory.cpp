@@ -57,14 +57,14 @@ std::vector<PlanStep> dimm_plug(const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
       reply_step(resource, "object-add", dimm_backend_json(d), reply_call("object-del", json_single("id", d.id.derived("mem")))),
-      reply_step(resource, "device_add", dimm_device_json(d), device_del_call(d.id.str())),
+      device_add_step(resource, d.id.str(), dimm_device_json(d)),
   };
 }
 
 std::vector<PlanStep> dimm_unplug(const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
-      PlanStep{resource, device_del_call(d.id.str()), std::nullopt},
+      device_del_step(resource, d.id.str()),
       reply_step(resource, "object-del", json_single("id", d.id.derived("mem"))),
   };
 }

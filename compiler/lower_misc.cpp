@@ -127,19 +127,15 @@ void lower_misc(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> vfio_plug(const Vm& vm, const PciLayout& layout, const Vfio& v) {
-  return {reply_step("vfio:" + v.id.str(), "device_add", vfio_json(vm, layout, v), device_del_call(v.id.str()))};
+  return {device_add_step("vfio:" + v.id.str(), v.id.str(), vfio_json(vm, layout, v))};
 }
 
-std::vector<PlanStep> vfio_unplug(const Vfio& v) {
-  return {PlanStep{"vfio:" + v.id.str(), device_del_call(v.id.str()), std::nullopt}};
-}
+std::vector<PlanStep> vfio_unplug(const Vfio& v) { return {device_del_step("vfio:" + v.id.str(), v.id.str())}; }
 
 std::vector<PlanStep> vsock_plug(const Vm& vm, const PciLayout& layout, const Vsock& v) {
-  return {reply_step("vsock:" + v.id.str(), "device_add", vsock_json(vm, layout, v), device_del_call(v.id.str()))};
+  return {device_add_step("vsock:" + v.id.str(), v.id.str(), vsock_json(vm, layout, v))};
 }
 
-std::vector<PlanStep> vsock_unplug(const Vsock& v) {
-  return {PlanStep{"vsock:" + v.id.str(), device_del_call(v.id.str()), std::nullopt}};
-}
+std::vector<PlanStep> vsock_unplug(const Vsock& v) { return {device_del_step("vsock:" + v.id.str(), v.id.str())}; }
 
 }  // namespace vmforge

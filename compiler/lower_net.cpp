@@ -108,14 +108,14 @@ std::vector<PlanStep> net_plug(const Vm& vm, const PciLayout& layout, const Net&
     steps.push_back(reply_step(resource, "netdev_add", netdev_json(n),
                                reply_call("netdev_del", json_single("id", n.id.derived("net")))));
   }
-  steps.push_back(reply_step(resource, "device_add", device_json(vm, layout, n), device_del_call(n.id.str())));
+  steps.push_back(device_add_step(resource, n.id.str(), device_json(vm, layout, n)));
   for (auto& step : net_link_steps(n)) steps.push_back(std::move(step));
   return steps;
 }
 
 std::vector<PlanStep> net_unplug(const Net& n) {
   const std::string resource = resource_of(n);
-  std::vector<PlanStep> steps{PlanStep{resource, device_del_call(n.id.str()), std::nullopt}};
+  std::vector<PlanStep> steps{device_del_step(resource, n.id.str())};
   if (has_netdev(n)) steps.push_back(reply_step(resource, "netdev_del", json_single("id", n.id.derived("net"))));
   if (n.backend == NetBackend::vhost_user) {
     steps.push_back(reply_step(resource, "chardev-remove", json_single("id", chardev_id(n))));
