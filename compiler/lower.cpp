@@ -1,6 +1,7 @@
 // lower(): the frozen argv in family order plus the boot plan; plug_steps()/unplug_steps():
 // the per-resource builders shared by the boot plan and live changes.
 #include <charconv>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -66,7 +67,7 @@ Result<std::uint32_t> cpu_slot(const Vm& vm, std::string_view resource, std::str
   return slot;
 }
 
-// Finds the device `resource` names and hands it to `plug` or `unplug` (whichever `adding` picks).
+// Finds the hot-pluggable device `resource` names ("disk:ID", "cpu:N") and hands it to `fn`.
 template <class Fn>
 Result<std::vector<PlanStep>> with_device(const Vm& vm, std::string_view resource, Fn&& fn) {
   auto name = split_resource(resource);
