@@ -60,15 +60,19 @@ struct Plan {
 };
 
 /// Lowers a validated model to its frozen argv and boot-time hotplug steps. Deterministic:
-/// the same model gives the same bytes. Fails only when a value cannot be put into QEMU's
-/// syntax (validation normally rejects those first). `manifest_sha256` is left empty: the
-/// caller hashes the manifest bytes it read.
+/// the same model gives the same bytes; `manifest_sha256` is the model's `source_sha256`.
+/// Fails, with diagnostics at the manifest position, when a value cannot be put into QEMU's
+/// syntax (validation normally refuses those first), when QEMU 7.2 would abort on the
+/// configuration (an option ROM on a bridge), or when the root bus runs out of PCI slots.
 Result<Plan, Diagnostics> lower(const Vm& vm);
 
-/// The steps that add `resource` ("disk:ID", "net:ID", "serial:ID", "console:ID",
-/// "channel:ID", "vsock:ID", "fs:ID", "vfio:ID", "cpu:N", "dimm:ID", "balloon:ID") to a running
-/// VM built from `vm`, and those that remove it again. Both the boot plan and live changes use
-/// them. An unknown resource, or one that cannot be hot-plugged, is an Error.
+/// The steps that add `resource` to a running VM built from `vm`, and those that remove it
+/// again; the boot plan and live changes both use them. Resources: "disk:ID", "net:ID",
+/// "serial:ID" / "console:ID" / "channel:ID" (a [[serial]] by frontend), "vsock:ID", "fs:ID"
+/// (virtio-fs), "vfio:ID", "dimm:ID", "scsi_controller:ID", "virtio_serial:ID",
+/// "vhost_user:ID" (each with `hotplug = true` in `vm`), and "cpu:N" for count <= N < max. PCI
+/// devices go on the root port (q35) or pci.0 slot (pc) the layout of `vm` gives them, unless
+/// their placement names a bus. Anything else is an Error saying why.
 Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource);
 Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource);
 
