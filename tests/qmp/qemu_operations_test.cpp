@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -106,13 +107,15 @@ void require_qemu_refuses(const Result<void>& r, std::string_view reason) {
 bool contains(std::string_view list, std::string_view item) { return test::report_list_has(list, item); }
 
 // A tap device made the way a privileged helper would, passed to QEMU as an fd.
-UniqueFd open_tap(const char* name) {
+UniqueFd open_tap(const std::string& name) {
   UniqueFd fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   REQUIRE(fd);
   struct ifreq ifr {};
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  REQUIRE(ioctl(fd.get(), TUNSETIFF, &ifr) == 0);
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  int r = ioctl(fd.get(), TUNSETIFF, &ifr);
+  INFO("TUNSETIFF " << name << ": " << std::strerror(errno));
+  REQUIRE(r == 0);
   return fd;
 }
 
@@ -198,7 +201,9 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     auto v = vm.until("nets", [](std::string_view n) { return n == "eth0"; });
     CHECK(v["net.eth0"] == "mac=52:54:00:00:00:21 link=up");
 
-    require_ok(run_void(vm.qmp, *netdev_add({"tap", "n2.net", "vmfq2", "no", "no", 2, "", {}, {}, {}})));
+    // Tap names are host-global: make them unique to this process (other test runs may be going on).
+    std::string tap_name = fmt::format("vmf{}a", getpid());
+    require_ok(run_void(vm.qmp, *netdev_add({"tap", "n2.net", tap_name, "no", "no", 2, "", {}, {}, {}})));
     NicDeviceAdd n2 = n1;
     n2.id = "n2";
     n2.netdev = "n2.net";
@@ -207,7 +212,7 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     n2.queues = 2;
     require_ok(run_void(vm.qmp, device_add_nic(n2)));
 
-    UniqueFd tap = open_tap("vmfq3");
+    UniqueFd tap = open_tap(fmt::format("vmf{}b", getpid()));
     int fds[] = {tap.get()};
     require_ok(run_void(vm.qmp, getfd("n3.tapfd"), kDefaultTimeout, fds));
     require_ok(run_void(vm.qmp, *netdev_add({"tap", "n3.net", "", "", "", {}, "", {"n3.tapfd"}, {}, {}})));
@@ -448,7 +453,15 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   CHECK(info->status == std::string("completed"));
   REQUIRE(info->ram);
   CHECK(info->ram->transferred > 0);
-  CHECK(query_status(source.qmp)->status == "postmigrate");
+  // QEMU reports "completed" before its main loop moves the source from finish-migrate to
+  // postmigrate; there is no event for that step, so poll it with a deadline.
+  std::string source_state;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    source_state = query_status(source.qmp)->status;
+    if (source_state != "finish-migrate") break;
+  }
+  CHECK(source_state == "postmigrate");
   auto running = dst_qmp->wait_event("RESUME", {}, 30s);
   REQUIRE(running);
   CHECK(query_status(*dst_qmp)->running);
