@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,8 +28,15 @@ def start_qemu(workdir, name):
                                         **({"multifunction": True} if i % 8 == 0 else {})})]
     qemu = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(500):
-        if os.path.exists(sock):
+        # QEMU binds the socket file before it listens: wait until a connect succeeds. The
+        # probe connection ends at once; QEMU then takes the benchmark client.
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(sock)
+            probe.close()
             return qemu, sock
+        except OSError:
+            probe.close()
         if qemu.poll() is not None:
             sys.exit("run_qmp_bench: QEMU failed: %s" % qemu.stderr.read().decode(errors="replace"))
         time.sleep(0.01)

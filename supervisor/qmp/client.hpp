@@ -154,6 +154,7 @@ class Client {
 
   Result<void> on_io(int fd, std::uint32_t revents);
   Result<void> on_timer(std::uint64_t usec);
+  Result<void> on_flush();
 
   // Each returns false when the Client was destroyed by a user callback it ran.
   bool read_input();
@@ -178,6 +179,7 @@ class Client {
   bool give_up(CommandId id, Error reason);
   void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);
+  void answered();
   ssize_t send_with_fds(const Outgoing& o);
   void forget(CommandId id, const Pending& p);
 
@@ -190,6 +192,7 @@ class Client {
   LineBuffer input_;
   sd::EventSource io_;
   sd::EventSource timer_;
+  sd::EventSource flush_;    // writes commands queued in a burst once per loop iteration
   std::uint64_t armed_ = 0;  // time the timer is set to; 0 = off
   bool writing_ = false;     // EPOLLOUT requested
   std::uint64_t handshake_deadline_ = 0;
