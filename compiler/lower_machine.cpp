@@ -1,5 +1,7 @@
 // Lowering of the machine-wide settings: name, machine type and accelerator, CPUs, memory,
 // firmware, direct kernel boot, and the objects devices refer to (iothreads, confidential guest).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "compiler/lower_families.hpp"
@@ -38,6 +40,13 @@ void lower_machine_option(LowerContext& ctx) {
   const auto flash = flash_units(vm);
   for (std::size_t unit = 0; unit < flash.size(); ++unit) machine.add(fmt::format("pflash{}", unit), flash[unit]);
   if (vm.confidential_guest) machine.add("confidential-guest-support", vm.confidential_guest->id.str());
+  // Interrupt remapping needs a split irqchip under KVM (QEMU refuses it with the in-kernel
+  // one); TCG ignores the setting, so it also holds when the supervisor falls back.
+  const bool intremap = std::any_of(vm.intel_iommus.begin(), vm.intel_iommus.end(), [](const auto& i) { return i.intremap; });
+  const bool irqchip_set = std::any_of(vm.machine.options.begin(), vm.machine.options.end(), [](const auto& o) {
+    return o.first == "kernel-irqchip" || o.first == "kernel_irqchip";
+  });
+  if (intremap && !irqchip_set) machine.add("kernel-irqchip", "split");
   ctx.kv("-machine", machine, "machine");
   // -accel, never "-machine accel=": QEMU 7.2 refuses the two together (qemu-facts §9).
   if (!vm.machine.accel.empty()) ctx.arg("-accel", std::string(to_string(vm.machine.accel.front())));

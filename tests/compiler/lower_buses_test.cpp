@@ -16,6 +16,10 @@ TEST_CASE("intel-iommu comes before every PCI device", "[compiler]") {
   const auto devices = values_of(lowered(vm).argv, "-device");
   REQUIRE(devices.size() == 2);
   CHECK(devices[0] == R"({"driver":"intel-iommu","id":"iommu","intremap":"on","device-iotlb":false,"caching-mode":false})");
+  // KVM refuses interrupt remapping with the in-kernel irqchip.
+  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=split");
+  vm.machine.options = {{"kernel-irqchip", "off"}};
+  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=off");
 }
 
 TEST_CASE("manifest root ports and bridges keep their settings; devices on them have no addr", "[compiler]") {
