@@ -141,7 +141,9 @@ void write_placement(JsonWriter& w, const Vm& vm, const PciLayout& layout, const
         w.field("bus", hot->second.bus);
         if (hot->second.addr) w.field("addr", hot->second.addr->to_string());
       }
-      if (placement.disable_modern) w.field("disable-modern", true);
+      // A legacy-only device must say so: behind a PCIe port legacy mode is off by default,
+      // and QEMU refuses a device with neither mode.
+      if (placement.disable_modern) w.field("disable-modern", true).field("disable-legacy", "off");
       if (placement.romfile) w.field("romfile", *placement.romfile);
       break;
     }

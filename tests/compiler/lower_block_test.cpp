@@ -196,3 +196,15 @@ TEST_CASE("vhost-user blk gets a client chardev, hot ones over chardev-add", "[c
   CHECK(plan.steps[1].call.arguments ==
         R"({"driver":"vhost-user-scsi-pci","id":"vus1","bus":"vmforge-rp0","chardev":"vus1.char"})");
 }
+
+TEST_CASE("a legacy-only virtio device keeps legacy mode on, also behind a root port", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("old", "/old.img");
+  d.placement.disable_modern = true;
+  d.hotplug = true;
+  vm.disks = {d};
+  const Plan plan = lowered(vm);
+  REQUIRE(plan.steps.size() == 3);
+  CHECK(plan.steps[2].call.arguments ==
+        R"({"driver":"virtio-blk-pci","id":"old","bus":"vmforge-rp0","disable-modern":true,"disable-legacy":"off","drive":"old.fmt"})");
+}
