@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -69,6 +70,27 @@ hotplug = true
   return path;
 }
 
+// Alive and not a zombie (an orphaned QEMU is reaped by whoever adopted it, maybe late).
+bool running(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string pid_field, comm, state;
+  return static_cast<bool>(stat >> pid_field >> comm >> state) && state != "Z";
+}
+
+// A test's directory. When the test ends, whatever QEMU a pidfile below it still names is
+// killed: a failed test must not leave an orphaned QEMU behind (adoption makes them outlive
+// their supervisor on purpose).
+struct TestDir {
+  test::TempDir dir = std::move(*test::TempDir::create());
+  ~TestDir() {
+    std::error_code ec;
+    for (const auto& vm : std::filesystem::directory_iterator(dir.file("run"), ec)) {
+      auto pid = supervisor::read_pidfile(vm.path().string() + "/qemu.pid");
+      if (pid && running(*pid)) kill(*pid, SIGKILL);
+    }
+  }
+};
+
 // `vmforge run MANIFEST --runtime-dir DIR/run` with its stderr in DIR/NAME.err.
 launch::Process start_run(const test::TempDir& dir, const std::string& manifest, const std::string& tag) {
   launch::SpawnOptions options;
@@ -84,13 +106,6 @@ Result<JsonValue> control(const test::TempDir& dir, const std::string& name, con
   return client.call(request, 30s);
 }
 
-// Alive and not a zombie (an orphaned QEMU is reaped by whoever adopted it, maybe late).
-bool running(pid_t pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string pid_field, comm, state;
-  return static_cast<bool>(stat >> pid_field >> comm >> state) && state != "Z";
-}
-
 launch::ExitStatus wait_exit(launch::Process& process, std::chrono::milliseconds timeout = 90s) {
   auto status = process.wait(timeout);
   REQUIRE(status);
@@ -100,7 +115,8 @@ launch::ExitStatus wait_exit(launch::Process& process, std::chrono::milliseconds
 }  // namespace
 
 TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[run][guest]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
   std::string manifest = write_manifest(dir, "t1", true);
   auto run = start_run(dir, manifest, "t1");
@@ -159,7 +175,8 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
 }
 
 TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power button is quit after the timeout", "[run]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
   setenv("WATCHDOG_USEC", "2000000", 1);  // WatchdogSec=2s: a ping per second while QMP answers
   auto run = start_run(dir, write_manifest(dir, "t2", false, "1s"), "t2");
@@ -178,7 +195,8 @@ TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power butt
 }
 
 TEST_CASE("QEMU killed behind the supervisor's back ends it with a non-zero status", "[run]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
   auto run = start_run(dir, write_manifest(dir, "t3", false), "t3");
   REQUIRE(notify.wait_for("READY=1", 60000) != "");
@@ -192,7 +210,8 @@ TEST_CASE("QEMU killed behind the supervisor's back ends it with a non-zero stat
 }
 
 TEST_CASE("a second run is refused; a new run adopts the QEMU of a killed supervisor", "[run][guest]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
   std::string manifest = write_manifest(dir, "t4", true);
   auto first = start_run(dir, manifest, "first");
@@ -228,7 +247,8 @@ TEST_CASE("a second run is refused; a new run adopts the QEMU of a killed superv
 }
 
 TEST_CASE("run builds the cloud-init seed and hands it to QEMU", "[run][guest]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
   std::ofstream(dir.file("user-data")) << "#cloud-config\nhostname: t5\n";
   std::ofstream(dir.file("meta-data")) << "instance-id: t5\n";
@@ -252,7 +272,8 @@ meta_data = "meta-data"
 }
 
 TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") {
-  auto dir = std::move(*test::TempDir::create());
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
   auto run = start_run(dir, write_manifest(dir, "t6", false, "20s", "[qemu]\nextra_args = [\"-bogus-option\"]\n"), "t6");
   CHECK(wait_exit(run, 30s).value == 1);
   CHECK(run.stderr_text().find("Failed to start VM 't6': QEMU (PID ") != std::string::npos);
