@@ -4,6 +4,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
 
 namespace vmforge::cli {
@@ -19,15 +20,16 @@ void print_help() {
       "QEMU can, all or nothing (a failed step undoes the steps before it). Changes that need a\n"
       "restart are refused unless --allow-restart, which shuts the guest down gracefully and\n"
       "starts it with the new command line. 'vmforge plan FILE' shows the steps beforehand.\n\n"
-      "  --allow-restart     restart the VM when the manifest cannot be applied live\n"
-      "  --json              print the outcome as JSON\n"
-      "  --runtime-dir DIR   root of the per-VM state directories\n");
+      "  --allow-restart    restart the VM when the manifest cannot be applied live\n"
+      "  --json             print the outcome as JSON\n"
+      "{}",
+      kRuntimeDirHelp);
 }
 
 }  // namespace
 
 int cmd_apply(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"allow-restart", false}, {"json", false}, {"runtime-dir", true}, {"help", false}});
+  auto args = Args::parse(argc, argv, 1, {{"allow-restart", false}, {"json", false}, kRuntimeDirOption, {"help", false}});
   if (args && args->has("help")) {
     print_help();
     return 0;

@@ -4,6 +4,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
 #include "compiler/diff.hpp"
 #include "compiler/diff_render.hpp"
@@ -23,10 +24,11 @@ void print_help() {
       "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
       "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
       "required (with the manifest key and why).\n\n"
-      "  --from OLD.toml     compare with this manifest instead of the running VM\n"
-      "  --json              print the plan as JSON\n"
-      "  --runtime-dir DIR   root of the per-VM state directories\n\n"
-      "Exit status: 0 no changes, 2 changes, 1 error.\n");
+      "  --from OLD.toml    compare with this manifest instead of the running VM\n"
+      "  --json             print the plan as JSON\n"
+      "{}\n"
+      "Exit status: 0 no changes, 2 changes, 1 error.\n",
+      kRuntimeDirHelp);
 }
 
 int offline(const Vm& desired, const std::string& from, bool json) {
@@ -71,7 +73,7 @@ int online(const Vm& desired, const std::optional<std::string>& runtime_dir, boo
 }  // namespace
 
 int cmd_plan(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"from", true}, {"json", false}, {"runtime-dir", true}, {"help", false}});
+  auto args = Args::parse(argc, argv, 1, {{"from", true}, {"json", false}, kRuntimeDirOption, {"help", false}});
   if (args && args->has("help")) {
     print_help();
     return kNoChanges;

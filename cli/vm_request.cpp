@@ -5,10 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/compile.hpp"
-#include "supervisor/core/control_client.hpp"
-#include "supervisor/core/state_dir.hpp"
 
 namespace vmforge::cli {
 
@@ -29,8 +28,7 @@ std::optional<Vm> load_manifest_or_report(std::string_view path) {
 Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const std::optional<std::string>& runtime_dir,
                                 const std::vector<std::pair<std::string_view, bool>>& flags,
                                 std::chrono::milliseconds timeout) {
-  VMFORGE_TRY(auto state, supervisor::resolve_state_dir(vm.name, runtime_dir));
-  VMFORGE_TRY(auto client, supervisor::ControlClient::connect(state.control_socket(), vm.name));
+  VMFORGE_TRY(auto client, connect_vm(vm.name, runtime_dir));
   std::error_code ec;
   auto absolute = std::filesystem::absolute(vm.source_path, ec);
   JsonWriter w;
