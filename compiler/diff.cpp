@@ -11,12 +11,13 @@
 #include "compiler/live_steps.hpp"
 #include "compiler/model.hpp"
 #include "compiler/restart_keys.hpp"
+#include "compiler/units.hpp"
 
 namespace vmforge {
 namespace {
 
 // Execution order of the change groups (see Diff::changes).
-enum class Phase { leak, remove, replace, update, add, restart };
+enum class Phase { leak, remove, replace, update, add, balloon, restart };
 
 struct Pending {
   Phase phase;
@@ -37,6 +38,7 @@ std::string quoted_change(const std::string& prop, const std::string& from, cons
 // Properties QEMU changes on a live device of this kind without unplugging it.
 bool live_property(const Resource& want, std::string_view prop) {
   if (want.kind == ResourceKind::net) return prop == "link";
+  if (want.kind == ResourceKind::balloon) return prop == "target";
   if (want.kind == ResourceKind::disk) {
     auto it = want.props.find("driver");
     const bool cdrom = it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
@@ -128,6 +130,8 @@ class Differ {
   Result<void> diff_device(const std::string& key, const Resource* want, const Resource* have);
   Result<void> add_device(const Resource& want, Phase phase, Change change);
   Result<void> update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live);
+  Result<void> update_balloon(const Resource& want, const Resource& have, Change change);
+  Result<void> resend_balloon_target();
   Result<std::vector<PlanStep>> unplug(std::string_view key) const;
   const Vm* owner_vm(std::string_view key) const;
   void restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details = {});
@@ -228,12 +232,44 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   for (const std::string& prop : live) c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
   if (want.kind == ResourceKind::net) {
     c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up"));
+  } else if (want.kind == ResourceKind::balloon) {
+    return update_balloon(want, have, std::move(c));
   } else {
     VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
     c.steps = std::move(steps);
     c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
   }
   pending_.push_back({Phase::update, std::move(c)});
+  return {};
+}
+
+Result<void> Differ::update_balloon(const Resource& want, const Resource& have, Change c) {
+  VMFORGE_TRY(const ByteSize target, ByteSize::parse(want.props.at("target")));
+  VMFORGE_TRY(const ByteSize previous, ByteSize::parse(have.props.at("target")));
+  c.steps.push_back(balloon_step(want.id, target.bytes(), previous.bytes()));
+  c.guest_paced = true;
+  c.notes.emplace_back("the guest fills or empties its balloon at its own pace (about 1 s); until it has, "
+                       "plan shows this change again");
+  pending_.push_back({Phase::balloon, std::move(c)});
+  return {};
+}
+
+// QEMU keeps the balloon's size in pages, not the target: when DIMMs come or go, the memory
+// the guest keeps moves with them unless the target is sent again after them.
+Result<void> Differ::resend_balloon_target() {
+  const bool dimms_change = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
+    return p.change.resource.starts_with("dimm:") && p.phase != Phase::restart;
+  });
+  if (!dimms_change) return {};
+  for (const Balloon& balloon : desired_.balloons) {
+    const std::string key = fmt::format("balloon:{}", balloon.id.str());
+    const Resource* have = current_.resources.find(key);
+    const bool pending = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.change.resource == key; });
+    if (!balloon.target || !have || pending || !have->props.count("target")) continue;
+    Change c{Action::update, key, {fmt::format("target: '{}' (sent again after the DIMM change)", balloon.target->to_string())},
+             {}, {}, {}, {}};
+    VMFORGE_TRY_VOID(update_balloon(*want_.find(key), *have, std::move(c)));
+  }
   return {};
 }
 
@@ -304,30 +340,15 @@ Result<void> Differ::diff_cpus() {
       return {};
     }
     std::vector<std::uint32_t> slots;
-    std::vector<std::uint32_t> skipped;
     const std::uint32_t max = std::min(desired_.cpu.max, facts.max_cpus);
     for (std::uint32_t s = 0; s < max && present.size() + slots.size() < want; ++s) {
-      if (std::find(present.begin(), present.end(), s) != present.end()) continue;
-      (facts.retired_cpu_slots.count(s) ? skipped : slots).push_back(s);
-    }
-    if (present.size() + slots.size() < want) {
-      restart("cpu", "cpu.count",
-              fmt::format("not enough CPU slots that were never unplugged (retired: {}); QEMU 7.2 aborts when a CPU "
-                          "is plugged into a slot again after an unplug",
-                          fmt::join(facts.retired_cpu_slots, ", ")),
-              {count_change});
-      return {};
+      if (std::find(present.begin(), present.end(), s) == present.end()) slots.push_back(s);
     }
     // The builders number hot-pluggable slots from the running QEMU's boot CPU count.
     Vm running_cpus = desired_;
     running_cpus.cpu.count = facts.boot_cpus;
     for (std::uint32_t s : slots) {
       Change c{Action::add, fmt::format("cpu:{}", s), {count_change}, {}, {}, {}, {}};
-      if (!skipped.empty()) {
-        c.notes.push_back(fmt::format("slots {} are skipped: they were unplugged before, and QEMU 7.2 aborts when a "
-                                      "CPU slot is reused",
-                                      fmt::join(skipped, ", ")));
-      }
       c.notes.emplace_back("the guest sees the CPU present but offline until it onlines it");
       VMFORGE_TRY(c.steps, plug_steps(running_cpus, c.resource));
       pending_.push_back({Phase::add, std::move(c)});
@@ -363,6 +384,7 @@ Result<Diff> Differ::run() {
     VMFORGE_TRY_VOID(diff_device(key, want_.find(key), current_.resources.find(key)));
   }
   VMFORGE_TRY_VOID(diff_cpus());
+  VMFORGE_TRY_VOID(resend_balloon_target());
   std::stable_sort(pending_.begin(), pending_.end(),
                    [](const Pending& a, const Pending& b) {
                      return std::pair(a.phase, rank(a)) < std::pair(b.phase, rank(b));

@@ -33,11 +33,15 @@ struct Change {
   std::vector<std::string> notes;
   /// The exact steps, in order (empty for restart).
   std::vector<PlanStep> steps;
+  /// The steps only ask the guest (a balloon target): QEMU shows the new state once the guest
+  /// has followed, at its own pace, so observing right after the steps may still show this.
+  bool guest_paced = false;
 };
 
 struct Diff {
   /// In execution order: leaked backends first, then removals (which free PCIe root ports),
-  /// replaces, live updates, additions; restart-required changes last (they have no steps).
+  /// replaces, live updates, additions, the balloon target (relative to the RAM the DIMM
+  /// changes leave); restart-required changes last (they have no steps).
   std::vector<Change> changes;
 
   bool empty() const { return changes.empty(); }

@@ -53,11 +53,21 @@ PlanStep set_link_step(std::string_view id, bool up) {
   return PlanStep{fmt::format("net:{}", id), make(up), make(!up)};
 }
 
+PlanStep balloon_step(std::string_view id, std::uint64_t target, std::optional<std::uint64_t> previous) {
+  auto call = [](std::uint64_t bytes) {
+    return reply_call("balloon", json_object([&](JsonWriter& w) { w.field("value", bytes); }));
+  };
+  PlanStep step{fmt::format("balloon:{}", id), call(target), std::nullopt};
+  if (previous) step.undo = call(*previous);
+  return step;
+}
+
 Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& desired, std::string_view id) {
   const std::string resource = fmt::format("disk:{}", id);
   // The builders refuse argv disks (hotplug = false); only their backend steps are used here,
   // which are the same for a cdrom in the argv.
   VMFORGE_TRY(auto old_steps, unplug_steps(as_hotplug(running, id), resource));
+  VMFORGE_TRY(auto old_plug, plug_steps(as_hotplug(running, id), resource));
   VMFORGE_TRY(auto new_steps, plug_steps(as_hotplug(desired, id), resource));
   std::string top_node;
   for (const PlanStep& s : new_steps) {
@@ -74,8 +84,14 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
                    reply_call("blockdev-close-tray", id_object(id))});
   steps.push_back({resource, reply_call("blockdev-remove-medium", id_object(id)),
                    reply_call("blockdev-insert-medium", insert)});
+  // An old node comes back (as it was created) when a later step fails: the old medium returns.
   for (PlanStep& s : old_steps) {
-    if (!backend_target(s.call).empty()) steps.push_back(std::move(s));
+    const std::string node = backend_target(s.call);
+    if (node.empty()) continue;
+    for (const PlanStep& add : old_plug) {
+      if (backend_created(add.call) == node) s.undo = add.call;
+    }
+    steps.push_back(std::move(s));
   }
   for (PlanStep& s : new_steps) {
     if (!backend_created(s.call).empty()) steps.push_back(std::move(s));

@@ -1,8 +1,10 @@
 // Live-only steps: QMP calls that change a running device in place (link state, removable
-// media). Plugging and unplugging stay with plug_steps/unplug_steps;
+// media, balloon target). Plugging and unplugging stay with plug_steps/unplug_steps;
 // these reuse their backend steps wherever a backend is involved.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +26,13 @@ std::string backend_created(const QmpCall& call);
 /// `set_link` for NIC `id`; its undo sets the opposite state.
 PlanStep set_link_step(std::string_view id, bool up);
 
+/// `balloon` of balloon `id` to `target` bytes, complete on the reply (the guest follows at its
+/// own pace); its undo asks for `previous` again (no undo without one: the boot plan).
+PlanStep balloon_step(std::string_view id, std::uint64_t target, std::optional<std::uint64_t> previous);
+
 /// Swaps the medium of cdrom `id`: open the tray (forced), remove the medium, delete the old
 /// nodes (`running`'s unplug steps), add the new ones (`desired`'s plug steps), insert, close.
+/// Every step but the last has an undo, so a failure puts the old medium back.
 Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& desired, std::string_view id);
 
 }  // namespace vmforge

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/live_steps.hpp"
 #include "compiler/lower_families.hpp"
 
 namespace vmforge {
@@ -30,7 +31,8 @@ auto find_device(const List& list, std::string_view id) -> const typename List::
 }
 
 // The boot plan: every hot-pluggable device marked `hotplug = true`, parents before children
-// (controllers before the disks and ports on them), plus NICs that start with the link down.
+// (controllers before the disks and ports on them), plus NICs that start with the link down
+// and the balloon's target (QEMU takes it while paused; the guest inflates once its driver runs).
 std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   std::vector<PlanStep> steps;
   auto append = [&](std::vector<PlanStep> more) {
@@ -46,6 +48,8 @@ std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   for (const auto& v : vm.vfios) if (v.hotplug) append(vfio_plug(vm, layout, v));
   for (const auto& v : vm.vsocks) if (v.hotplug) append(vsock_plug(vm, layout, v));
   for (const auto& d : vm.dimms) if (d.hotplug) append(dimm_plug(d));
+  // Last: the target is relative to all RAM, DIMMs included.
+  for (const auto& b : vm.balloons) if (b.target) steps.push_back(balloon_step(b.id.str(), b.target->bytes(), std::nullopt));
   return steps;
 }
 

@@ -241,6 +241,7 @@ constexpr KeySpec kBalloon[] = {
     str("id"),
     boolean("deflate_on_oom"),
     boolean("free_page_reporting"),
+    size("target"),
     VMFORGE_PLACEMENT_KEYS,
 };
 

@@ -183,6 +183,9 @@ struct Balloon {
   DeviceId id;
   bool deflate_on_oom = false;
   bool free_page_reporting = false;
+  /// The memory the guest is asked to keep (QMP `balloon`; a multiple of 4 KiB, at most
+  /// [memory] size); absent: the balloon stays empty (all RAM, DIMMs included).
+  std::optional<ByteSize> target;
   Placement placement;
   bool operator==(const Balloon&) const = default;
 };

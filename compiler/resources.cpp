@@ -42,6 +42,16 @@ std::string netdev_type(NetBackend backend) {
   }
 }
 
+// What query-balloon reports as `actual` once the guest has followed the target: an empty
+// balloon leaves all RAM, memory devices included (QEMU's get_current_ram_size()).
+ByteSize balloon_target(const Vm& vm, const Balloon& balloon) {
+  if (balloon.target) return *balloon.target;
+  std::uint64_t bytes = vm.memory.size.bytes();
+  for (const Dimm& dimm : vm.dimms) bytes += dimm.size.bytes();
+  for (const Nvdimm& nvdimm : vm.nvdimms) bytes += nvdimm.size.bytes();
+  return ByteSize(bytes);
+}
+
 Resource make(ResourceKind kind, const DeviceId& id, bool hotplugged) {
   Resource r;
   r.kind = kind;
@@ -139,6 +149,7 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
   for (const Balloon& balloon : vm.balloons) {
     Resource r = make(ResourceKind::balloon, balloon.id, false);
     r.props["driver"] = virtio_driver("virtio-balloon", balloon.placement.transport);
+    r.props["target"] = balloon_target(vm, balloon).to_string();
     set.add(std::move(r));
   }
 }

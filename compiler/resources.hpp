@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,10 +46,6 @@ struct Resource {
 struct MachineFacts {
   /// false on microvm (qemu-facts §2.3): every change is a restart.
   bool hotplug = true;
-  /// CPU slots (plan's cpu:N numbering) unplugged since QEMU started. QEMU 7.2 aborts when a
-  /// CPU is plugged into such a slot again (qemu-facts §4.1), and QEMU keeps no trace of them,
-  /// so the supervisor records them before each CPU unplug.
-  std::set<std::uint32_t> retired_cpu_slots;
   /// Slots of `-smp maxcpus`; cpu:N exists for N < max_cpus.
   std::uint32_t max_cpus = 0;
   /// Boot CPUs (`-smp cpus`): in the argv, never unplugged live.

@@ -81,6 +81,23 @@ void read_rng(Fields& f, Vm& vm) {
   vm.rngs.push_back(std::move(r));
 }
 
+// The balloon works in 4 KiB pages: any other target would never be reached exactly.
+std::optional<ByteSize> read_balloon_target(const Fields& f, const Vm& vm) {
+  auto target = f.size("target");
+  if (!target) return std::nullopt;
+  if (target->bytes() == 0 || target->bytes() % 4096 != 0) {
+    f.error("target", fmt::format("{}: 'target' ({}) must be a positive multiple of 4 KiB (the balloon works in pages)",
+                                  f.owner(), target->to_string()));
+    return std::nullopt;
+  }
+  if (*target > vm.memory.size) {
+    f.error("target", fmt::format("{}: 'target' ({}) must not exceed [memory] 'size' ({})", f.owner(),
+                                  target->to_string(), vm.memory.size.to_string()));
+    return std::nullopt;
+  }
+  return target;
+}
+
 void read_loader(Fields& f, Vm& vm) {
   Loader l;
   l.id = read_device_id(f, "loader", vm);
@@ -103,6 +120,7 @@ void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     at_most_one(f, balloons, "balloon");
     b.deflate_on_oom = f.flag_or("deflate_on_oom", false);
     b.free_page_reporting = f.flag_or("free_page_reporting", false);
+    b.target = read_balloon_target(f, vm);
     b.placement = read_placement(f, vm);
     vm.balloons.push_back(std::move(b));
   });

@@ -7,12 +7,27 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/json_writer.hpp"
 #include "compiler/pci_layout.hpp"
+#include "compiler/units.hpp"
 
 namespace vmforge::supervisor {
 namespace {
 
 constexpr std::string_view kPeripheral = "/machine/peripheral/";
+
+std::string path_args(std::string_view path) {
+  JsonWriter w;
+  w.begin_object().field("path", path).end_object();
+  return w.take();
+}
+
+std::string qom_get_args(std::string_view device, std::string_view property) {
+  JsonWriter w;
+  w.begin_object().field("path", fmt::format("{}{}", kPeripheral, device)).field("property", property).end_object();
+  return w.take();
+}
+
 
 struct Device {
   std::string id;
@@ -52,16 +67,36 @@ std::optional<ResourceKind> kind_of(const Device& d, const ObserveContext& conte
   return std::nullopt;
 }
 
-// The identity properties round two reads per kind (besides `hotplugged`).
-std::vector<std::string_view> identity_properties(ResourceKind kind) {
+// The identity property round two may read per kind (besides `hotplugged`): QEMU's name and
+// the resource's.
+struct Identity {
+  std::string_view qemu;
+  std::string_view prop;
+};
+
+std::optional<Identity> identity_property(ResourceKind kind) {
   switch (kind) {
-    case ResourceKind::disk: return {"serial"};
-    case ResourceKind::channel: return {"name"};
-    case ResourceKind::fs: return {"tag"};
-    case ResourceKind::vsock: return {"guest-cid"};
-    case ResourceKind::vfio: return {"host"};
-    default: return {};
+    case ResourceKind::disk: return Identity{"serial", "serial"};
+    case ResourceKind::channel: return Identity{"name", "name"};
+    case ResourceKind::fs: return Identity{"tag", "tag"};
+    case ResourceKind::vsock: return Identity{"guest-cid", "cid"};
+    case ResourceKind::vfio: return Identity{"host", "host"};
+    default: return std::nullopt;
   }
+}
+
+// Devices that never sit on a PCIe root port (every other type, unknown ones included, may).
+bool off_root_ports(std::string_view type) {
+  return type == "pcie-root-port" || type.ends_with("-cpu") || type == "pc-dimm" || type == "nvdimm" ||
+         type == "isa-serial" || type == "virtserialport" || type == "virtconsole" || type.starts_with("scsi-") ||
+         type.starts_with("ide-");
+}
+
+// "/machine/peripheral/vmforge-rp3/vmforge-rp3" -> "vmforge-rp3".
+std::string port_of(std::string_view parent_bus) {
+  if (!parent_bus.starts_with(kPeripheral)) return {};
+  parent_bus.remove_prefix(kPeripheral.size());
+  return std::string(parent_bus.substr(0, parent_bus.find('/')));
 }
 
 // "/machine/peripheral/vd0/virtio-backend" or "cd0" -> the device id.
@@ -152,6 +187,14 @@ void add_network(const FirstReplies& first, const ObserveContext& context, std::
   }
 }
 
+void add_balloon(const FirstReplies& first, std::map<std::string, Resource>& devices) {
+  auto actual = first.balloon.get_uint64("actual");
+  if (!actual) return;
+  for (auto& [id, r] : devices) {
+    if (r.kind == ResourceKind::balloon) r.props["target"] = ByteSize(*actual).to_string();
+  }
+}
+
 void add_cpus(const FirstReplies& first, ResourceSet& set) {
   const JsonArray* cpus = first.cpus.as_array();
   if (!cpus) return;
@@ -212,17 +255,70 @@ std::vector<std::string> strings_at(const JsonValue& list, std::string_view key)
 
 }  // namespace
 
+std::vector<Query> first_queries() {
+  return {
+      {"qom-list", path_args("/machine/peripheral")},
+      {"query-block", ""},
+      {"query-named-block-nodes", R"({"flat":true})"},
+      {"query-chardev", ""},
+      {"human-monitor-command", R"({"command-line":"info network"})"},
+      {"query-hotpluggable-cpus", "", true},
+      {"query-memory-devices", "", true},
+      {"qom-list", path_args("/objects")},
+      {"query-balloon", "", true},
+  };
+}
+
+FirstReplies first_replies(std::vector<JsonValue> r) {
+  r.resize(first_queries().size());
+  FirstReplies first;
+  first.peripheral = std::move(r[0]);
+  first.block = std::move(r[1]);
+  first.nodes = std::move(r[2]);
+  first.chardevs = std::move(r[3]);
+  first.network = std::string(r[4].as_string().value_or(""));
+  first.cpus = std::move(r[5]);
+  first.memory_devices = std::move(r[6]);
+  first.objects = std::move(r[7]);
+  first.balloon = std::move(r[8]);
+  return first;
+}
+
+std::vector<Query> second_calls(const SecondQueries& queries) {
+  std::vector<Query> calls;
+  for (const PropertyQuery& q : queries) calls.push_back({"qom-get", qom_get_args(q.device, q.property), true});
+  return calls;
+}
+
+SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue> replies) {
+  replies.resize(queries.size());
+  SecondReplies second;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    if (!replies[i].is_null()) second[queries[i].device][queries[i].property] = std::move(replies[i]);
+  }
+  return second;
+}
+
+std::map<std::string, std::set<std::string>> identity_of(const ResourceSet& desired) {
+  std::map<std::string, std::set<std::string>> identity;
+  for (const Resource* r : desired.all()) {
+    for (const auto& [prop, value] : r->props) identity[r->id].insert(prop);
+  }
+  return identity;
+}
+
 SecondQueries second_queries(const FirstReplies& first, const ObserveContext& context) {
   SecondQueries out;
   for (const Device& d : children(first.peripheral)) {
-    if (d.type == "pcie-root-port" && d.id.starts_with("vmforge-rp")) {
-      out.ports.push_back(d.id);
-      continue;
-    }
+    if (context.root_ports && !context.check_only && !off_root_ports(d.type)) out.push_back({d.id, "parent_bus"});
     auto kind = kind_of(d, context);
     if (!kind || *kind == ResourceKind::dimm) continue;
-    out.properties.push_back({d.id, "hotplugged"});
-    for (std::string_view p : identity_properties(*kind)) out.properties.push_back({d.id, std::string(p)});
+    auto wanted = context.identity.find(d.id);
+    if (!context.check_only || wanted == context.identity.end()) out.push_back({d.id, "hotplugged"});
+    auto identity = identity_property(*kind);
+    if (identity && wanted != context.identity.end() && wanted->second.count(std::string(identity->prop))) {
+      out.push_back({d.id, std::string(identity->qemu)});
+    }
   }
   return out;
 }
@@ -239,12 +335,12 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
       r.id = d.id;
       r.props["driver"] = d.type;
       if (r.kind == ResourceKind::vfio) r.props.erase("driver");
-      auto props = second.properties.find(d.id);
-      if (props != second.properties.end()) {
+      auto props = second.find(d.id);
+      if (props != second.end()) {
         for (const auto& [name, value] : props->second) {
           if (name == "hotplugged") {
             r.hotplugged = value.as_bool().value_or(false);
-          } else {
+          } else if (name != "parent_bus") {
             r.props[name == "guest-cid" ? "cid" : name] = json_text(value);
           }
         }
@@ -257,6 +353,7 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
   std::vector<std::string> netdevs;
   add_network(first, context, devices, netdevs);
   add_dimms(first, devices);
+  add_balloon(first, devices);
   for (auto& [id, r] : devices) set.add(std::move(r));
   add_cpus(first, set);
 
@@ -269,12 +366,18 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
 
   MachineFacts& facts = set.facts();
   facts.hotplug = context.hotplug;
-  facts.retired_cpu_slots = context.retired_cpu_slots;
   if (context.root_ports) {
+    std::set<std::string> busy;
+    for (const auto& [device, props] : second) {
+      auto bus = props.find("parent_bus");
+      if (bus != props.end()) busy.insert(port_of(bus->second.as_string().value_or("")));
+    }
     std::vector<std::pair<unsigned long, std::string>> free;
-    const std::size_t prefix = root_port_id(0).size() - 1;
-    for (const auto& [port, busy] : second.port_busy) {
-      if (!busy) free.emplace_back(std::stoul(port.substr(prefix)), port);
+    const std::string prefix = root_port_id(0).substr(0, root_port_id(0).size() - 1);
+    for (const auto& [id, device] : all_devices) {
+      if (device.type == "pcie-root-port" && id.starts_with(prefix) && !busy.count(id)) {
+        free.emplace_back(std::stoul(id.substr(prefix.size())), id);
+      }
     }
     std::sort(free.begin(), free.end());
     facts.free_ports.emplace();

@@ -1,6 +1,6 @@
-// ObservedState: QEMU's answers to the observation queries, turned into the resource set the
-// diff compares with a manifest. Pure (observe.hpp sends the queries), so it is tested with
-// recorded replies.
+// ObservedState: the observation queries and QEMU's answers to them, turned into the resource
+// set the diff compares with a manifest. Pure (observe.hpp sends the queries), so it is tested
+// with replies recorded from QEMU 7.2.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,15 @@
 
 namespace vmforge::supervisor {
 
+/// One observation query.
+struct Query {
+  std::string command;
+  /// JSON object text, or "" for none.
+  std::string arguments;
+  /// An error reply means "nothing of that kind here" (no CPU hotplug, no balloon device).
+  bool optional = false;
+};
+
 /// Round one: independent queries, sent together.
 struct FirstReplies {
   JsonValue peripheral;      // qom-list {"path":"/machine/peripheral"}
@@ -24,7 +33,13 @@ struct FirstReplies {
   JsonValue cpus;            // query-hotpluggable-cpus (null on machines without CPU hotplug)
   JsonValue memory_devices;  // query-memory-devices
   JsonValue objects;         // qom-list {"path":"/objects"}
+  JsonValue balloon;         // query-balloon (null without a balloon device)
 };
+
+/// Round one's queries, in the order first_replies() takes their replies.
+std::vector<Query> first_queries();
+/// `replies[i]` answers first_queries()[i] (null where an optional query failed).
+FirstReplies first_replies(std::vector<JsonValue> replies);
 
 /// A qom-get round two needs: `/machine/peripheral/<device>` `property`.
 struct PropertyQuery {
@@ -32,29 +47,31 @@ struct PropertyQuery {
   std::string property;
 };
 
-/// Round two, from what round one found: the properties per device kind that decide identity
-/// (serial, port name, tag, CID, host address) and `hotplugged`, plus one qom-list per
-/// generated root port's bus (`/machine/peripheral/P/P`) to see whether it is free.
-struct SecondQueries {
-  std::vector<PropertyQuery> properties;
-  std::vector<std::string> ports;
-};
+/// Round two, from what round one found: per device of a kind the diff knows, `hotplugged`
+/// and the identity property (serial, port name, tag, CID, host address) the manifest sets;
+/// with root ports counted, `parent_bus` of every device that may sit on one (a device added
+/// without an id, behind vmforge's back, is not seen: plugging onto its port fails and is
+/// undone). See ObserveContext::check_only for what an outcome check leaves out.
+using SecondQueries = std::vector<PropertyQuery>;
 
-struct SecondReplies {
-  /// device -> property -> value, for the queries that succeeded.
-  std::map<std::string, std::map<std::string, JsonValue>> properties;
-  /// root port -> its bus has a device on it.
-  std::map<std::string, bool> port_busy;
-};
+/// Round two's answers: device -> property -> value, for the queries that succeeded.
+using SecondReplies = std::map<std::string, std::map<std::string, JsonValue>>;
 
 /// What QEMU cannot tell and the supervisor knows.
 struct ObserveContext {
   /// false on machines that cannot hot-plug (microvm).
   bool hotplug = true;
-  /// q35: live additions go to vmforge's generated pcie-root-ports (so free ones are counted).
+  /// q35: live additions go to vmforge's generated pcie-root-ports, so the free ones are
+  /// counted.
   bool root_ports = false;
-  /// CPU slots unplugged since this QEMU started (kept in the state dir, qemu-facts §4.1).
-  std::set<std::uint32_t> retired_cpu_slots;
+  /// Checking an apply's outcome: nothing is placed (free ports are not counted), and whether
+  /// a device the manifest has was hot-plugged does not matter (it decides only how a device
+  /// is removed or replaced), so it is asked only of the devices the manifest lacks.
+  bool check_only = false;
+  /// Per device id, the properties the desired manifest gives it (Resource::props keys). The
+  /// diff compares only properties both sides have, so an identity property ("serial",
+  /// "name", "tag", "cid", "host") the manifest leaves out is not asked for.
+  std::map<std::string, std::set<std::string>> identity;
   /// NIC link states. QEMU 7.2 shows them nowhere (no query, not in `info network`), so they
   /// come from the last applied manifest; set_link is idempotent, so a wrong guess costs one
   /// harmless command.
@@ -63,9 +80,17 @@ struct ObserveContext {
   std::set<std::string> vfio_nets;
 };
 
-SecondQueries second_queries(const FirstReplies& first, const ObserveContext& context);
+/// ObserveContext::identity for the resources of a desired manifest.
+std::map<std::string, std::set<std::string>> identity_of(const ResourceSet& desired);
 
-/// The resource set: devices of the kinds the diff knows, CPUs, and backends (block nodes,
+SecondQueries second_queries(const FirstReplies& first, const ObserveContext& context);
+/// Round two as QMP queries (qom-get, optional), in the order second_replies() takes their
+/// replies.
+std::vector<Query> second_calls(const SecondQueries& queries);
+SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue> replies);
+
+/// The resource set: devices of the kinds the diff knows (the balloon's `target` is what
+/// query-balloon reports as `actual`), CPUs, and backends (block nodes,
 /// chardevs, netdevs, objects) whose owning device is gone. Backends vmforge did not name
 /// (QEMU's "#block…", "compat_monitor0", reserved "vmforge…") are never listed.
 ResourceSet build_observed(const FirstReplies& first, const SecondReplies& second, const ObserveContext& context);

@@ -42,7 +42,7 @@ void install_plan_apply(Supervisor& supervisor, sd_event* event) {
   auto shared = std::make_shared<PlanApply>();
   supervisor.on_qmp_ready([shared, event](Supervisor& self, std::function<void(Result<void>)> done) {
     if (shared->reconciler) {
-      shared->reconciler->attach(*self.qmp(), self.qemu_pid(), self.vm());
+      shared->reconciler->attach(*self.qmp(), self.vm());
     } else {
       // An adopted QEMU was made from the manifest last applied to it, not from this one.
       Vm applied = self.adopted() ? load_applied_manifest(self.state_dir()).value_or(self.vm()) : self.vm();
@@ -52,7 +52,7 @@ void install_plan_apply(Supervisor& supervisor, sd_event* event) {
         self.restart(vm, std::move(restarted));
       };
       shared->reconciler = std::make_unique<Reconciler>(event, *self.qmp(), self.state_dir(), std::move(applied),
-                                                        self.qemu_pid(), std::move(hooks));
+                                                        std::move(hooks));
       add_plan_apply_handlers(self.control(), *shared->reconciler);
     }
     if (!self.adopted()) return done({});

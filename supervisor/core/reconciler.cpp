@@ -3,26 +3,25 @@
 
 #include <unistd.h>
 
-#include <sstream>
+#include <algorithm>
 #include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "supervisor/core/applied_manifest.hpp"
-#include "supervisor/core/atomic_file.hpp"
 #include "supervisor/core/observe.hpp"
 
 namespace vmforge::supervisor {
 namespace {
 
-std::string retired_file(const StateDir& state) { return state.dir + "/cpu-slots-retired"; }
-
-ObserveContext context_for(const Vm& applied, const Vm& desired, std::set<std::uint32_t> retired) {
+// `check_only`: observing to check an apply's outcome (ObserveContext::check_only).
+ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only) {
   ObserveContext context;
   context.hotplug = applied.machine.family == MachineFamily::q35 || applied.machine.family == MachineFamily::pc;
   context.root_ports = applied.machine.family == MachineFamily::q35;
-  context.retired_cpu_slots = std::move(retired);
+  context.check_only = check_only;
+  context.identity = identity_of(resources_of(desired));
   for (const Net& net : applied.nets) context.link_up[net.id.str()] = net.link_up;
   for (const Vm* vm : {&applied, &desired}) {
     for (const Net& net : vm->nets) {
@@ -60,37 +59,12 @@ std::string compare_observed(const ResourceSet& before, const ResourceSet& after
   return fmt::format("{}", fmt::join(differ, ", "));
 }
 
-Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, pid_t qemu_pid, Hooks hooks)
-    : event_(event), client_(&client), state_(std::move(state)), applied_(std::move(applied)), qemu_pid_(qemu_pid),
-      hooks_(std::move(hooks)) {}
+Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, Hooks hooks)
+    : event_(event), client_(&client), state_(std::move(state)), applied_(std::move(applied)), hooks_(std::move(hooks)) {}
 
-void Reconciler::attach(qmp::Client& client, pid_t qemu_pid, Vm applied) {
+void Reconciler::attach(qmp::Client& client, Vm applied) {
   client_ = &client;
-  qemu_pid_ = qemu_pid;
   applied_ = std::move(applied);
-}
-
-std::set<std::uint32_t> Reconciler::retired_slots() const {
-  std::set<std::uint32_t> slots;
-  auto text = read_file(retired_file(state_));
-  if (!text) return slots;
-  // "PID slot slot ...": slots retired in another QEMU process do not count.
-  std::istringstream in(*text);
-  long pid = 0;
-  if (!(in >> pid) || pid != qemu_pid_) return slots;
-  for (std::uint32_t slot = 0; in >> slot;) slots.insert(slot);
-  return slots;
-}
-
-// Recorded before the unplug is sent: QEMU forgets the slot, and plugging it again aborts it.
-Result<void> Reconciler::retire_slots(const Diff& diff) {
-  std::set<std::uint32_t> slots = retired_slots();
-  const std::size_t known = slots.size();
-  for (const Change& c : diff.changes) {
-    if (c.action == Action::remove && c.resource.starts_with("cpu:")) slots.insert(std::stoul(c.resource.substr(4)));
-  }
-  if (slots.size() == known) return {};
-  return write_file_atomic(retired_file(state_), fmt::format("{} {}\n", qemu_pid_, fmt::join(slots, " ")));
 }
 
 Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
@@ -115,7 +89,7 @@ Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
 }
 
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
-  observe(*client_, context_for(applied_, desired, retired_slots()),
+  observe(*client_, context_for(applied_, desired, false),
           [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
             if (!observed) return done(unexpected(std::move(observed).error()));
             done(diff(desired, Current{std::move(*observed), &applied_}));
@@ -133,7 +107,7 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
     if (outcome && hooks_.log) hooks_.log(outcome->message);
     done(std::move(outcome));
   };
-  auto ctx = context_for(applied_, desired, retired_slots());
+  auto ctx = context_for(applied_, desired, false);
   observe(*client_, std::move(ctx), [this, desired = std::move(desired), allow_restart, finish](Result<ResourceSet> seen) mutable {
     if (!seen) return finish(unexpected(std::move(seen).error()));
     auto planned = diff(desired, Current{*seen, &applied_});
@@ -166,7 +140,6 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
       return;
     }
     if (auto host = check_host(desired, outcome.diff); !host) return finish(unexpected(std::move(host).error()));
-    if (auto retired = retire_slots(outcome.diff); !retired) return finish(unexpected(std::move(retired).error()));
     run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
   });
 }
@@ -197,7 +170,7 @@ void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet befo
   // Link states are not observable: after a success they are the new manifest's, after an
   // undo the old one's.
   const Vm& links = std::get<1>(*state).report->ok() ? std::get<0>(*state) : applied_;
-  observe(*client_, context_for(links, std::get<0>(*state), retired_slots()),
+  observe(*client_, context_for(links, std::get<0>(*state), true),
           [this, state, done](Result<ResourceSet> after) {
             auto& [vm, result, seen] = *state;
             if (!after) return done(unexpected(std::move(after).error()));
@@ -210,7 +183,9 @@ void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet befo
               return done(std::move(result));
             }
             auto rest = diff(vm, Current{*after, &vm});
-            if (rest && !rest->empty()) {
+            const bool settling = rest && std::all_of(rest->changes.begin(), rest->changes.end(),
+                                                      [](const Change& c) { return c.guest_paced; });
+            if (rest && !settling) {
               result.message = fmt::format("All {} steps succeeded, but the VM still differs from the manifest: {}",
                                            result.steps, rest->summary());
               return done(std::move(result));
@@ -218,8 +193,9 @@ void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet befo
             if (auto saved = save_applied_manifest(state_, vm); !saved) return done(unexpected(std::move(saved).error()));
             applied_ = std::move(vm);
             result.ok = true;
-            result.message = fmt::format("Applied {} change(s) in {} steps. {}", result.diff.changes.size(),
-                                         result.steps, result.diff.summary());
+            result.message = fmt::format("Applied {} change(s) in {} steps. {}{}", result.diff.changes.size(),
+                                         result.steps, result.diff.summary(),
+                                         rest && !rest->empty() ? " The guest is still following the balloon target." : "");
             done(std::move(result));
           });
 }

@@ -3,12 +3,9 @@
 // and persists the manifest only when the apply succeeded. `plan` is the same minus the steps.
 #pragma once
 
-#include <sys/types.h>
-
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "compiler/base/result.hpp"
@@ -41,9 +38,8 @@ class Reconciler {
     std::function<void(const Vm& desired, std::function<void(Result<void>)> done)> restart;
   };
 
-  /// `applied` is the manifest the VM was last made from (it names what vmforge created);
-  /// `qemu_pid` keys the retired CPU slots kept in the state dir to this QEMU process.
-  Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, pid_t qemu_pid, Hooks hooks);
+  /// `applied` is the manifest the VM was last made from (it names what vmforge created).
+  Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, Hooks hooks);
 
   /// Observes and diffs; `done` gets the diff.
   void plan(Vm desired, std::function<void(Result<Diff>)> done);
@@ -51,8 +47,8 @@ class Reconciler {
   /// the outcome; an Error only when nothing could be tried (QMP down, manifest unusable).
   void apply(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done);
 
-  /// After a restart: the new QEMU's client and PID, and the manifest it was started from.
-  void attach(qmp::Client& client, pid_t qemu_pid, Vm applied);
+  /// After a restart: the new QEMU's client and the manifest it was started from.
+  void attach(qmp::Client& client, Vm applied);
 
   const Vm& applied() const { return applied_; }
   bool busy() const { return busy_; }
@@ -61,14 +57,11 @@ class Reconciler {
   void run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
   void finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
   Result<void> check_host(const Vm& desired, const Diff& diff) const;
-  std::set<std::uint32_t> retired_slots() const;
-  Result<void> retire_slots(const Diff& diff);
 
   sd_event* event_;
   qmp::Client* client_;
   StateDir state_;
   Vm applied_;
-  pid_t qemu_pid_;
   Hooks hooks_;
   bool busy_ = false;
   std::unique_ptr<StepRunner> runner_;

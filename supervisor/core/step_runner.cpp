@@ -113,7 +113,9 @@ void StepRunner::pump() {
     if (state_[i] != State::waiting) continue;
     bool ready = true;
     for (std::size_t j = 0; j < i && ready; ++j) {
-      ready = steps_[j].resource != steps_[i].resource || state_[j] == State::completed;
+      ready = steps_[j].resource != steps_[i].resource || state_[j] == State::completed ||
+              (state_[j] == State::running && steps_[j].call.completion.kind == Completion::Kind::reply &&
+               steps_[i].undo);
     }
     if (ready) {
       issue(i, /* undo= */ false);

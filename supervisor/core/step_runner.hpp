@@ -1,7 +1,9 @@
 // StepRunner: executes plan steps (compiler/plan.hpp) over the asynchronous QMP client. The
 // one executor for both the boot plan and live changes (`vmforge apply`):
-//   - steps of one resource run in order, each after the previous one completed; steps of
-//     different resources are pipelined (QEMU answers in order, so this only saves waiting);
+//   - steps of one resource run in order, each after the previous one completed, except that
+//     a step with an undo is sent right behind earlier ones that complete on their reply
+//     (QEMU executes in-band commands in order, so they have run when it runs; if one of them
+//     fails, this one fails too or is undone); steps of different resources are pipelined;
 //   - a step completes on its reply, or for Completion::event on its reply AND the named
 //     event for its device (e.g. DEVICE_DELETED with data.device == id), within the timeout;
 //   - on the first failure nothing new starts; once the steps in flight have settled, the

@@ -1,6 +1,7 @@
 // Plan and apply against a running test guest under `vmforge run`: every live resource kind
-// added and removed (the guest's serial report shows it), undo of a failed apply, a change
-// made behind vmforge's back repaired, SIGKILL of the supervisor mid-apply, and 100 applies.
+// added and removed (the guest's serial report shows it), balloon target and cdrom medium
+// changed in place, undo of a failed apply, a change made behind vmforge's back repaired,
+// SIGKILL of the supervisor mid-apply, and 100 applies.
 #include <signal.h>
 
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "supervisor/launch/process.hpp"
+#include "tests/cloudinit/seed_files.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest.hpp"
 #include "tests/support/serial_report.hpp"
@@ -207,6 +209,50 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) < memory_before + 100000; });
   CHECK(vm.block_nodes().find("data1") == std::string::npos);
   CHECK(vm.cli({"plan", down}).status == 0);
+}
+
+TEST_CASE("the balloon target and a cdrom medium change in place", "[qemu][apply]") {
+  LiveVm vm;
+  auto iso = [&](std::string_view name, std::string_view user_data) {
+    return test::write_seed_file(vm.dir(), std::string(name), CloudInitFormat::config_2,
+                                 cloudinit::SeedContent{std::string(user_data), "{}", std::nullopt});
+  };
+  auto with_media = [&](std::string_view name, const std::string& file, std::string_view balloon) {
+    return vm.manifest(name, fmt::format("[[scsi_controller]]\nid = \"scsi0\"\n[[disk]]\nid = \"cd0\"\nfile = \"{}\"\n"
+                                         "media = \"cdrom\"\nbus = \"scsi\"\ncontroller = \"scsi0\"\n"
+                                         "[[balloon]]\nid = \"bal0\"\n{}",
+                                         file, balloon));
+  };
+  const std::string base = with_media("base", iso("a.iso", "first medium\n"), "");
+  const std::string small = with_media("small", iso("b.iso", "second medium\n"), "target = \"256M\"\n");
+  vm.boot(base);
+  vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "first medium\\n"; });
+  const auto memory_before = std::stoul(vm.report().values()["memtotal_kib"]);
+
+  CliResult plan = vm.cli({"plan", small});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 2);
+  for (std::string_view expected : {"~ disk:cd0", "~ balloon:bal0", R"(blockdev-open-tray {"id":"cd0","force":true})",
+                                    R"(balloon {"value":268435456})", "Plan: 0 to add, 2 to change"}) {
+    CHECK(plan.out.find(expected) != std::string::npos);
+  }
+  CliResult apply = vm.cli({"apply", small});
+  INFO(apply.out << apply.err << vm.log());
+  REQUIRE(apply.status == 0);
+  vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "second medium\\n"; });
+  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) + 200000 < memory_before; });
+  // QEMU reports the balloon's new size once the guest has filled it: then nothing is left to do.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (vm.cli({"plan", small}).status != 0 && std::chrono::steady_clock::now() < deadline) {
+  }
+  CHECK(vm.cli({"plan", small}).status == 0);
+
+  // Back: the old medium, and no target (the balloon empties, the guest has all its RAM).
+  apply = vm.cli({"apply", base});
+  INFO(apply.out << apply.err);
+  REQUIRE(apply.status == 0);
+  vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "first medium\\n"; });
+  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) + 20000 > memory_before; });
 }
 
 TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", "[qemu][apply]") {

@@ -100,7 +100,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("steps run in order per resource, pipelined across resources; unplug waits for the guest",
+TEST_CASE("steps run in order per resource, pipelined; unplug waits for the guest",
           "[step_runner][guest]") {
   Rig rig;
   REQUIRE(rig.vm->report.wait_ready(test::kGuestBootTimeout));
@@ -110,9 +110,13 @@ TEST_CASE("steps run in order per resource, pipelined across resources; unplug w
   StepReport plugged = rig.run(steps, &phases);
   REQUIRE(plugged.ok());
   CHECK(plugged.completed.size() == 4);
-  // Both resources' first steps were sent before either completed.
+  // Every step was sent before any completed: across the resources, and within each one
+  // (a device_add, which has an undo, goes right behind the blockdev-add QEMU runs first).
+  REQUIRE(phases.size() == 8);
   CHECK(phases[0] == "0:blockdev-add:started");
-  CHECK(phases[1] == "2:blockdev-add:started");
+  CHECK(phases[1] == "1:device_add:started");
+  CHECK(phases[2] == "2:blockdev-add:started");
+  CHECK(phases[3] == "3:device_add:started");
   REQUIRE(rig.vm->report.wait_for([](const test::ReportValues& v) { return v["blocks"] == "vda,vdb"; }, 30s,
                                   "both disks"));
 
@@ -148,6 +152,21 @@ TEST_CASE("a failed step undoes the completed ones, newest first", "[step_runner
   CHECK(report.undone == std::vector<std::size_t>{1, 0});
   CHECK(report.undo_failures.empty());
   CHECK(report.describe(3).find("Step 3/3 (disk:dd: device_add) failed: ") == 0);
+  CHECK(rig.block_nodes() == before);
+}
+
+TEST_CASE("a step sent right behind a failing one fails with it; nothing is left", "[step_runner]") {
+  Rig rig(/* paused= */ true);
+  std::string before = rig.block_nodes();
+  std::vector<std::string> phases;
+  std::vector<PlanStep> steps = plug_disk("df", "rp1");
+  steps[0].call.arguments = R"({"driver":"no-such-driver","node-name":"df.file"})";
+  StepReport report = rig.run(steps, &phases);
+  REQUIRE_FALSE(report.ok());
+  CHECK(phases.at(1) == "1:device_add:started");
+  CHECK(report.failure->index == 0);
+  CHECK(report.completed.empty());
+  CHECK(report.undone.empty());
   CHECK(rig.block_nodes() == before);
 }
 

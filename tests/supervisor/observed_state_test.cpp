@@ -1,0 +1,254 @@
+// observed_state: the observation queries and the resource set built from QEMU 7.2's replies,
+// recorded from a real VM by observed/record.py (observed/replies.json; the VM's manifests are
+// observed/booted.toml and observed/applied.toml).
+#include <filesystem>
+#include <set>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "compiler/compile.hpp"
+#include "compiler/diff.hpp"
+#include "compiler/diff_render.hpp"
+#include "supervisor/core/observed_state.hpp"
+
+using namespace vmforge;
+using namespace vmforge::supervisor;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path data_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/supervisor/observed"; }
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Vm manifest(std::string_view name) {
+  const fs::path path = data_dir() / name;
+  auto vm = load_and_validate(path.string());
+  if (!vm) FAIL(vm.error().render(slurp(path)));
+  return std::move(*vm);
+}
+
+// The recorded replies, answered the way observe() takes them: the return value, or null for
+// a query QEMU refused (observe() sends only optional queries that may be refused).
+class Recording {
+ public:
+  Recording() {
+    auto parsed = parse_json(slurp(data_dir() / "replies.json"));
+    REQUIRE(parsed);
+    REQUIRE(parsed->as_array());
+    entries_ = std::move(*parsed->as_array());
+  }
+
+  JsonValue reply(const Query& q) const {
+    JsonValue args;
+    if (!q.arguments.empty()) {
+      auto parsed = parse_json(q.arguments);
+      REQUIRE(parsed);
+      args = std::move(*parsed);
+    }
+    for (const JsonValue& e : entries_) {
+      const JsonValue* recorded_args = e.find("arguments");
+      if (e.get_string("execute") != std::optional<std::string_view>(q.command) || !recorded_args ||
+          !(*recorded_args == args)) {
+        continue;
+      }
+      if (const JsonValue* value = e.find("return")) return *value;
+      INFO(q.command << " " << q.arguments << ": " << e.get_string("error").value_or(""));
+      CHECK(q.optional);
+      return JsonValue();
+    }
+    FAIL("not recorded (run observed/record.py again): " << q.command << " " << q.arguments);
+    return JsonValue();
+  }
+
+  std::vector<JsonValue> replies(const std::vector<Query>& queries) const {
+    std::vector<JsonValue> out;
+    for (const Query& q : queries) out.push_back(reply(q));
+    return out;
+  }
+
+  // What observe() makes of these replies.
+  ResourceSet observe(const ObserveContext& context) const {
+    FirstReplies first = first_replies(replies(first_queries()));
+    SecondQueries wanted = second_queries(first, context);
+    return build_observed(first, second_replies(wanted, replies(second_calls(wanted))), context);
+  }
+
+ private:
+  JsonArray entries_;
+};
+
+// As the supervisor observes before an apply of `desired` (applied.toml unless said otherwise).
+ObserveContext q35_context(const Vm& desired) {
+  ObserveContext context;
+  context.root_ports = true;
+  context.link_up = {{"eth0", true}, {"eth1", true}};
+  context.identity = identity_of(resources_of(desired));
+  return context;
+}
+
+ObserveContext q35_context() { return q35_context(manifest("applied.toml")); }
+
+const Resource& find(const ResourceSet& set, std::string_view key) {
+  const Resource* r = set.find(key);
+  if (!r) FAIL("no " << key);
+  return *r;
+}
+
+using Props = std::map<std::string, std::string>;
+
+}  // namespace
+
+TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][observe]") {
+  const ResourceSet set = Recording().observe(q35_context());
+
+  const Resource& data1 = find(set, "disk:data1");
+  CHECK(data1.hotplugged);
+  CHECK(data1.props == Props{{"driver", "virtio-blk-pci"}, {"file", "/tmp/vmforge-observed/d1.raw"},
+                             {"format", "raw"}, {"readonly", "false"}, {"serial", "D1"}});
+  const Resource& cd0 = find(set, "disk:cd0");
+  CHECK_FALSE(cd0.hotplugged);
+  // The manifest gives cd0 no serial: QEMU's is not asked for.
+  CHECK(cd0.props == Props{{"driver", "scsi-cd"}, {"file", "/tmp/vmforge-observed/a.iso"}, {"format", "raw"},
+                           {"readonly", "true"}});
+  CHECK(find(set, "scsi_controller:scsi0").props == Props{{"driver", "virtio-scsi-pci"}});
+
+  CHECK(find(set, "net:eth0").props ==
+        Props{{"driver", "virtio-net-pci"}, {"mac", "52:54:00:12:34:56"}, {"backend", "user"}, {"link", "up"}});
+  CHECK_FALSE(find(set, "net:eth0").hotplugged);
+  CHECK(find(set, "net:eth1").hotplugged);
+  CHECK(find(set, "net:eth1").props.at("mac") == "52:54:00:00:00:21");
+
+  const Resource& chan1 = find(set, "channel:chan1");
+  CHECK(chan1.hotplugged);
+  CHECK(chan1.props == Props{{"driver", "virtserialport"}, {"name", "org.vmforge.rec"}});
+  CHECK_FALSE(find(set, "virtio_serial:vser0").hotplugged);
+
+  const Resource& mem1 = find(set, "dimm:mem1");
+  CHECK(mem1.hotplugged);
+  CHECK(mem1.props == Props{{"driver", "pc-dimm"}, {"size", "268435456"}});
+  // query-balloon's `actual`, once the guest followed the boot plan's target.
+  CHECK(find(set, "balloon:bal0").props == Props{{"driver", "virtio-balloon-pci"}, {"target", "384M"}});
+
+  // Two boot CPUs and the one applied.toml added; QEMU lists four slots.
+  CHECK_FALSE(find(set, "cpu:0").hotplugged);
+  CHECK_FALSE(find(set, "cpu:1").hotplugged);
+  CHECK(find(set, "cpu:2").hotplugged);
+  CHECK_FALSE(set.find("cpu:3"));
+  CHECK(set.facts().max_cpus == 4);
+  CHECK(set.facts().boot_cpus == 2);
+
+  // data2 was deleted behind vmforge's back: no device, its two nodes left over. QEMU's main
+  // RAM object 'pc.ram' looks like a name vmforge derives; the diff leaves it alone, as no
+  // manifest has a device 'pc'.
+  CHECK_FALSE(set.find("disk:data2"));
+  CHECK(find(set, "node:data2.fmt").props.empty());
+  CHECK(find(set, "node:data2.file").props.empty());
+  std::vector<std::string> backends;
+  for (const Resource* r : set.all()) {
+    if (is_backend(r->kind)) backends.push_back(r->key());
+  }
+  CHECK(backends == std::vector<std::string>{"node:data2.file", "node:data2.fmt", "object:pc.ram"});
+
+  // Seven generated root ports (data1, data2, eth1 and hotplug_slots = 4): data2's is free again.
+  REQUIRE(set.facts().free_ports);
+  CHECK(*set.facts().free_ports ==
+        std::vector<std::string>{"vmforge-rp1", "vmforge-rp3", "vmforge-rp4", "vmforge-rp5", "vmforge-rp6"});
+}
+
+TEST_CASE("diffed with the manifest it was made from, only the change behind vmforge's back shows",
+          "[supervisor][observe]") {
+  const Vm applied = manifest("applied.toml");
+  const ResourceSet set = Recording().observe(q35_context());
+  auto changes = diff(applied, Current{set, &applied});
+  REQUIRE(changes);
+  INFO(render_diff_text(*changes));
+  REQUIRE(changes->changes.size() == 2);
+  const Change& leak = changes->changes[0];
+  CHECK(leak.action == Action::remove);
+  CHECK(leak.resource == "disk:data2");
+  REQUIRE(leak.steps.size() == 2);
+  CHECK(leak.steps[0].call.arguments == R"({"node-name":"data2.fmt"})");
+  CHECK(leak.steps[1].call.arguments == R"({"node-name":"data2.file"})");
+  const Change& re_add = changes->changes[1];
+  CHECK(re_add.action == Action::add);
+  CHECK(re_add.resource == "disk:data2");
+  // Onto the first free root port, not the one the manifest's own layout would pick.
+  CHECK(re_add.notes.at(0).find("free root port") != std::string::npos);
+
+  // The booted manifest has one CPU less: QEMU 7.2 cannot unplug it, so that is a restart.
+  const Vm booted = manifest("booted.toml");
+  changes = diff(booted, Current{set, &applied});
+  REQUIRE(changes);
+  CHECK(changes->needs_restart());
+  CHECK(render_diff_text(*changes).find("! cpu  (restart required: cpu.count)") != std::string::npos);
+}
+
+TEST_CASE("round two asks only what the diff compares, and where devices sit to find free ports",
+          "[supervisor][observe]") {
+  const Recording recording;
+  const FirstReplies first = first_replies(recording.replies(first_queries()));
+  auto asked = [&](const ObserveContext& context) {
+    std::set<std::string> out;
+    for (const PropertyQuery& q : second_queries(first, context)) out.insert(q.device + "." + q.property);
+    return out;
+  };
+  const std::set<std::string> before_apply = asked(q35_context());
+  // Identity properties the manifest sets (data1 has a serial, chan1 a name); cd0 has no
+  // serial in the manifest, so QEMU's is not compared and not asked for.
+  for (std::string_view expected : {"data1.hotplugged", "data1.serial", "chan1.hotplugged", "chan1.name",
+                                    "cd0.hotplugged", "eth0.hotplugged", "bal0.hotplugged"}) {
+    CHECK(before_apply.count(std::string(expected)));
+  }
+  CHECK_FALSE(before_apply.count("cd0.serial"));
+  // Where every device that may sit on a root port is; never the ports, CPUs, DIMMs, ISA,
+  // virtio-serial or SCSI devices. DIMMs answer through query-memory-devices.
+  for (std::string_view expected : {"data1.parent_bus", "eth1.parent_bus", "scsi0.parent_bus", "vser0.parent_bus"}) {
+    CHECK(before_apply.count(std::string(expected)));
+  }
+  for (const std::string& a : before_apply) {
+    CHECK_FALSE(a.starts_with("mem1."));
+    CHECK_FALSE(a.starts_with("vmforge-"));
+    CHECK_FALSE(a.starts_with("cd0.parent"));
+    CHECK_FALSE(a.starts_with("chan1.parent"));
+    CHECK_FALSE(a.starts_with("ser0.parent"));
+  }
+  // Checking an apply's outcome places nothing (no parent_bus), and asks `hotplugged` only of
+  // devices the manifest lacks: booted.toml has everything applied.toml has.
+  ObserveContext check = q35_context();
+  check.check_only = true;
+  CHECK(asked(check) == std::set<std::string>{"data1.serial", "chan1.name"});
+  // Every call is an optional qom-get (a device may lack a property).
+  for (const Query& q : second_calls(second_queries(first, q35_context()))) {
+    CHECK(q.command == "qom-get");
+    CHECK(q.optional);
+  }
+}
+
+TEST_CASE("optional replies missing: no CPUs, DIMM or balloon target are made up", "[supervisor][observe]") {
+  const Recording recording;
+  std::vector<JsonValue> replies = recording.replies(first_queries());
+  const std::vector<Query> queries = first_queries();
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    if (queries[i].optional) replies[i] = JsonValue();
+  }
+  FirstReplies first = first_replies(std::move(replies));
+  const ObserveContext context = q35_context();
+  SecondQueries wanted = second_queries(first, context);
+  const ResourceSet set = build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context);
+  CHECK_FALSE(set.find("cpu:0"));
+  CHECK(set.facts().max_cpus == 0);
+  CHECK(find(set, "balloon:bal0").props == Props{{"driver", "virtio-balloon-pci"}});
+  CHECK(find(set, "dimm:mem1").props == Props{{"driver", "pc-dimm"}});
+  // Without the context's link states, a NIC's link is not claimed either.
+  const ResourceSet no_links = recording.observe(ObserveContext{});
+  CHECK_FALSE(no_links.find("net:eth0")->props.count("link"));
+  CHECK_FALSE(no_links.facts().free_ports);
+}
