@@ -4,6 +4,8 @@
  *   minimal_qmp_client SOCKET serial N        N query-status round trips, one at a time
  *   minimal_qmp_client SOCKET pipelined N     N query-status written while replies are read
  *   minimal_qmp_client SOCKET script FILE     every line of FILE pipelined; fails on an error reply
+ *   minimal_qmp_client SOCKET serial-script FILE   every line of FILE, one at a time (each sent
+ *                                            after the previous reply); fails on an error reply
  *
  * Prints one JSON object: {"client":"minimal-c","mode":…,"n":…,"seconds":…,"p50_us":…,"p99_us":…}. */
 #define _GNU_SOURCE
@@ -68,9 +70,11 @@ static void write_all(int fd, const char *data, size_t len) {
   }
 }
 
-static void wait_replies(int fd, long want) {
+/* Reads until `want` replies came; returns how many were errors. */
+static long wait_replies(int fd, long want) {
   long errors = 0, got = 0;
   while (got < want) got += read_some(fd, &errors);
+  return errors;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -98,7 +102,7 @@ static long pipeline(int fd, const char *out, size_t out_len, long want) {
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: minimal_qmp_client SOCKET serial|pipelined N | SOCKET script FILE\n");
+    fprintf(stderr, "usage: minimal_qmp_client SOCKET serial|pipelined N | SOCKET script|serial-script FILE\n");
     return 2;
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -141,7 +145,7 @@ int main(int argc, char **argv) {
     start = now();
     errors = pipeline(fd, out, len, n);
     seconds = now() - start;
-  } else if (strcmp(mode, "script") == 0) {
+  } else if (strcmp(mode, "script") == 0 || strcmp(mode, "serial-script") == 0) {
     FILE *f = fopen(argv[3], "r");
     if (f == NULL) die(argv[3]);
     static char script[1 << 20];
@@ -149,7 +153,16 @@ int main(int argc, char **argv) {
     fclose(f);
     for (size_t i = 0; i < len; i++) n += script[i] == '\n';
     start = now();
-    errors = pipeline(fd, script, len, n);
+    if (strcmp(mode, "script") == 0) {
+      errors = pipeline(fd, script, len, n);
+    } else {
+      for (char *line = script, *end; line < script + len; line = end + 1) {
+        end = memchr(line, '\n', len - (size_t)(line - script));
+        if (end == NULL) break;
+        write_all(fd, line, (size_t)(end - line) + 1);
+        errors += wait_replies(fd, 1);
+      }
+    }
     seconds = now() - start;
   } else {
     fprintf(stderr, "minimal_qmp_client: unknown mode '%s'\n", mode);

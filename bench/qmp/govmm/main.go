@@ -2,7 +2,7 @@
 // golang-github-kata-containers-govmm-dev, built offline from /usr/share/gocode).
 //
 //	govmm_qmp_bench -socket S -mode serial|pipelined -n N
-//	govmm_qmp_bench -socket S -mode hotplug -dir D -disks 16
+//	govmm_qmp_bench -socket S -mode hotplug -dir D -disks 16 [-bus-prefix rp -bus-first 1]
 //
 // Prints one JSON object like the other clients. govmm has no command ids: it writes one
 // command, waits for its reply, then writes the next, so "pipelined" (N goroutines at once)
@@ -33,6 +33,8 @@ func main() {
 	n := flag.Int("n", 1000, "commands")
 	dir := flag.String("dir", "", "directory of d<i>.img for hotplug")
 	disks := flag.Int("disks", 16, "disks to hot-plug")
+	busPrefix := flag.String("bus-prefix", "rp", "disk i goes on root port <bus-prefix><bus-first + i>")
+	busFirst := flag.Int("bus-first", 1, "number of the first root port")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -86,7 +88,7 @@ func main() {
 			if err := q.ExecuteBlockdevAddWithDriverCache(ctx, "file", file, node, false, false, false); err != nil {
 				fail("blockdev-add", err)
 			}
-			if err := q.ExecuteDeviceAdd(ctx, node, fmt.Sprintf("d%d", i), "virtio-blk-pci", fmt.Sprintf("rp%d", i+1), "", false, false); err != nil {
+			if err := q.ExecuteDeviceAdd(ctx, node, fmt.Sprintf("d%d", i), "virtio-blk-pci", fmt.Sprintf("%s%d", *busPrefix, *busFirst+i), "", false, false); err != nil {
 				fail("device_add", err)
 			}
 		}
