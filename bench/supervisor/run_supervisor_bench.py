@@ -148,6 +148,8 @@ def main():
     print("%-44s %10.3fx   (target <= 1.05x)" % ("ratio run/raw", run_ms / raw_ms))
     print("%-44s %9d KiB   (target <= 1024 KiB)" % ("supervisor Private_Dirty", memory.get("Private_Dirty", -1)))
     print("%-44s %9d KiB   (govmm's Go process 9.3 MB, libvirtd 31.5 MB)" % ("supervisor Rss", memory.get("Rss", -1)))
+    print("%-44s %9d KiB   (a 2 MiB huge page shows in Private_Dirty)" % ("supervisor AnonHugePages",
+                                                                        memory.get("AnonHugePages", -1)))
     print("%-44s %9d       (target 0)" % ("idle wake-ups in %.0f s, no watchdog" % args.idle_window, idle))
     print("%-44s %9d       (one ping per 5 s expected)" % ("idle wake-ups in %.0f s, WatchdogSec=10s" % args.idle_window,
                                                           idle_watchdog))

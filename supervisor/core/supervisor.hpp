@@ -93,6 +93,7 @@ class Supervisor {
   void run_boot_steps();
   void resume_and_ready();
   void resume();
+  void resumed();
   void become_ready();
   void start_failed(const Error& error);
 
@@ -128,6 +129,7 @@ class Supervisor {
   std::unique_ptr<QmpWatchdog> watchdog_;
   std::unique_ptr<StopEscalation> stop_;
   bool adopted_ = false;
+  qmp::SubscriptionId resume_subscription_ = 0;
 
   std::optional<Error> start_error_;       // start-up failed: exit non-zero with this
   std::string shutdown_reason_;            // from QEMU's SHUTDOWN event

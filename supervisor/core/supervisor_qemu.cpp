@@ -160,14 +160,24 @@ void Supervisor::resume_and_ready() {
 }
 
 void Supervisor::resume() {
-  auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> resumed) {
-    if (!resumed) {
-      start_failed(resumed.error());
+  // QEMU sends RESUME before its reply to `cont`, and under TCG the running vCPU can delay
+  // that reply by milliseconds: the VM runs from the event on.
+  resume_subscription_ = qmp_->subscribe("RESUME", {}, [this](const qmp::Event&) { resumed(); });
+  auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> reply) {
+    if (!reply) {
+      start_failed(reply.error());
       return;
     }
-    become_ready();
+    resumed();
   });
   if (!cont) start_failed(cont.error());
+}
+
+void Supervisor::resumed() {
+  if (resume_subscription_ == 0) return;  // the event came first; this is cont's reply
+  qmp_->unsubscribe(resume_subscription_);
+  resume_subscription_ = 0;
+  become_ready();
 }
 
 void Supervisor::become_ready() {
@@ -227,6 +237,7 @@ Result<void> Supervisor::on_respawn() {
   watch_.reset();
   process_.reset();
   adopted_ = false;
+  resume_subscription_ = 0;
   shutdown_reason_.clear();
   if (auto spawned = spawn_qemu(); !spawned) {
     start_error_ = spawned.error();
