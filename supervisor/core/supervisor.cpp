@@ -76,6 +76,17 @@ void Supervisor::set_state(VmState state) {
 
 void Supervisor::request_stop(std::string_view why) {
   if (state_ == VmState::exited) return;
+  if (restart_to_) {  // a stop wins over a restart still waiting for the old QEMU to go
+    restart_to_.reset();
+    complete_restart(unexpected(Error("The VM was stopped while it was restarting.", ECANCELED)));
+  }
+  begin_stop(why);
+  if (stop_) {
+    notifier_.stopping("Stopping.", std::chrono::duration_cast<std::chrono::microseconds>(stop_->worst_case()));
+  }
+}
+
+void Supervisor::begin_stop(std::string_view why) {
   if (!watch_) {
     (void)loop_.exit(start_error_ ? kExitFailure : 0);
     return;
@@ -85,7 +96,6 @@ void Supervisor::request_stop(std::string_view why) {
   }
   bool before_guest = state_ == VmState::starting || state_ == VmState::configuring;
   set_state(VmState::stopping);
-  notifier_.stopping("Stopping.", std::chrono::duration_cast<std::chrono::microseconds>(stop_->worst_case()));
   auto begun = before_guest ? stop_->request_quit(why) : stop_->request(why);
   if (!begun) sd::log_error("Failed to stop QEMU: {}", begun.error().message);
 }

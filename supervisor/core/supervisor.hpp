@@ -98,6 +98,7 @@ class Supervisor {
   void start_failed(const Error& error);
 
   // supervisor.cpp: running and ending.
+  void begin_stop(std::string_view why);
   Result<void> watch_signals();
   Result<void> on_signal(const signalfd_siginfo* info);
   void on_qmp_event(const qmp::Event& event);

@@ -222,7 +222,9 @@ void Supervisor::restart(Vm vm, std::function<void(Result<void>)> done) {
   restart_to_ = std::move(vm);
   restart_plan_ = std::move(*plan);
   restart_done_ = std::move(done);
-  request_stop("Restarting with the new command line");
+  // Not request_stop(): STOPPING=1 would tell systemd the unit is going down for good.
+  set_status("Restarting QEMU with the new command line.");
+  begin_stop("Restarting with the new command line");
   set_state(VmState::restarting);
 }
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "compiler/base/json_writer.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/launch/process.hpp"
@@ -279,4 +281,38 @@ TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") 
   CHECK(run.stderr_text().find("Failed to start VM 't6': QEMU (PID ") != std::string::npos);
   CHECK(run.stderr_text().find("exited with status 1 during start-up; its last output: qemu-system-x86_64: "
                                "-bogus-option: invalid option") != std::string::npos);
+}
+
+TEST_CASE("a restart with a new argv keeps the service up: no STOPPING=1", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  test::NotifyListener notify(dir.file("notify"));
+  std::string manifest = write_manifest(dir, "t7", false, "1s");
+  auto run = start_run(dir, manifest, "t7");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  pid_t before = *supervisor::read_pidfile(dir.file("run/t7/qemu.pid"));
+
+  std::ifstream in(manifest);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("size = \"256M\""), 13, "size = \"384M\"");
+  JsonWriter request;
+  request.begin_object().field("request", "apply").field("path", manifest).field("text", text);
+  request.field("allow_restart", true).end_object();
+  auto applied = control(dir, "t7", request.str());
+  REQUIRE(applied);
+  CHECK(applied->get_bool("restarted") == true);
+
+  std::vector<std::string> messages;
+  for (std::string m = notify.receive(1000); !m.empty(); m = notify.receive(1000)) messages.push_back(m);
+  CHECK(std::find(messages.begin(), messages.end(), "STATUS=Restarting QEMU with the new command line.") !=
+        messages.end());
+  for (const std::string& m : messages) CHECK(m.find("STOPPING=1") == std::string::npos);
+  pid_t after = *supervisor::read_pidfile(dir.file("run/t7/qemu.pid"));
+  CHECK(after != before);
+  auto memory = control(dir, "t7", R"({"request":"qmp","command":{"execute":"query-memory-size-summary"}})");
+  REQUIRE(memory);
+  CHECK(memory->get_uint64("base-memory") == 384u << 20);
+  REQUIRE(run.signal(SIGTERM));
+  REQUIRE(run.signal(SIGTERM));
+  CHECK(wait_exit(run, 30s).success());
 }
