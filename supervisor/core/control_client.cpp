@@ -96,7 +96,10 @@ Result<JsonValue> reply_value(std::string_view line) {
   if (!parsed || !parsed->is_object()) {
     return unexpected(Error("The supervisor sent a malformed reply.", EBADMSG));
   }
-  if (const JsonValue* value = parsed->find("return")) return *value;
+  // Move the value out: a status or plan reply can be large, and the parsed tree dies here.
+  for (JsonMember& member : *parsed->as_object()) {
+    if (member.key == "return") return std::move(member.value);
+  }
   if (auto desc = parsed->find_path({"error", "desc"}); desc && desc->is_string()) {
     return unexpected(Error(std::string(*desc->as_string()), EREMOTEIO));
   }
