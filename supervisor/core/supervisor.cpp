@@ -180,12 +180,12 @@ int Supervisor::exit_status(const sd::ProcessExit& how) {
   if (process_) {
     std::string err = process_->stderr_text(2048);
     while (!err.empty() && err.back() == '\n') err.pop_back();
-    if (!err.empty()) output = fmt::format("; its last output: {}", err);
+    if (!err.empty()) output = fmt::format(" Its last output: {}", err);
   }
   if (state_ == VmState::starting || state_ == VmState::configuring) {
-    sd::log_error("Failed to start VM '{}': {} {} during start-up{}{}", vm_.name, qemu, how.describe(), why, output);
+    sd::log_error("Failed to start VM '{}': {} {} during start-up{}.{}", vm_.name, qemu, how.describe(), why, output);
   } else {
-    sd::log_error("{} {} unexpectedly{}{}; VM '{}' is down.", qemu, how.describe(), why, output, vm_.name);
+    sd::log_error("{} {} unexpectedly{}; VM '{}' is down.{}", qemu, how.describe(), why, vm_.name, output);
   }
   return kExitFailure;
 }

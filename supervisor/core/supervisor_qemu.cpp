@@ -164,6 +164,8 @@ void Supervisor::resume() {
   // that reply by milliseconds: the VM runs from the event on.
   resume_subscription_ = qmp_->subscribe("RESUME", {}, [this](const qmp::Event&) { resumed(); });
   auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> reply) {
+    // After RESUME the VM is running: a reply lost to QEMU dying now is told by its exit.
+    if (resume_subscription_ == 0) return;
     if (!reply) {
       start_failed(reply.error());
       return;
@@ -174,7 +176,6 @@ void Supervisor::resume() {
 }
 
 void Supervisor::resumed() {
-  if (resume_subscription_ == 0) return;  // the event came first; this is cont's reply
   qmp_->unsubscribe(resume_subscription_);
   resume_subscription_ = 0;
   become_ready();
