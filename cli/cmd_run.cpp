@@ -9,7 +9,6 @@
 #include "cli/vm_request.hpp"
 #include "compiler/plan.hpp"
 #include "supervisor/core/plan_apply.hpp"
-#include "supervisor/core/plan_apply.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
@@ -74,7 +73,6 @@ int cmd_run(int argc, char** argv) {
   }
   std::string name = vm->name;
   supervisor::Supervisor supervisor(*loop, std::move(*vm), std::move(*plan), std::move(*state));
-  supervisor::install_plan_apply(supervisor, loop->get());
   supervisor::install_plan_apply(supervisor, loop->get());
   if (auto started = supervisor.start(); !started) {
     sd::log_error("Failed to start VM '{}': {}", name, started.error().message);

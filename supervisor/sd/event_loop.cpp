@@ -1,6 +1,7 @@
 // EventLoop and the trampoline's failure record: a failed callback leaves its message here
 // for the loop's owner, because a library callback has no business logging.
 #include "supervisor/sd/event_loop.hpp"
+#include "supervisor/sd/libsystemd.hpp"
 
 #include <time.h>
 
@@ -11,7 +12,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <systemd/sd-event.h>
 
 #include "supervisor/sd/trampoline.hpp"
 
@@ -36,28 +36,30 @@ namespace detail {
 
 int callback_failed(sd_event_source* source, std::string_view message, int errno_value) noexcept {
   int err = errno_value > 0 ? errno_value : EPROTO;
-  sd_event* event = sd_event_source_get_event(source);
+  sd_event* event = libsystemd().sd_event_source_get_event(source);
   const char* description = nullptr;
-  if (sd_event_source_get_description(source, &description) < 0 || description == nullptr) {
+  if (libsystemd().sd_event_source_get_description(source, &description) < 0 || description == nullptr) {
     description = "event source";
   }
   // Out of memory here ends the process (noexcept): the one catch site stays the trampoline.
   failures.push_back(Failure{event, Error(fmt::format("{}: {}", description, message), err)});
-  sd_event_exit(event, -err);
+  libsystemd().sd_event_exit(event, -err);
   return -err;
 }
 
 }  // namespace detail
 
 Result<EventLoop> EventLoop::create() {
+  VMFORGE_TRY_VOID(load_libsystemd());
   sd_event* event = nullptr;
-  if (int r = sd_event_new(&event); r < 0) return unexpected(errno_error("Failed to create event loop", r));
+  if (int r = libsystemd().sd_event_new(&event); r < 0) return unexpected(errno_error("Failed to create event loop", r));
   return EventLoop(EventPtr(event));
 }
 
 Result<EventLoop> EventLoop::thread_default() {
+  VMFORGE_TRY_VOID(load_libsystemd());
   sd_event* event = nullptr;
-  if (int r = sd_event_default(&event); r < 0) {
+  if (int r = libsystemd().sd_event_default(&event); r < 0) {
     return unexpected(errno_error("Failed to get the default event loop", r));
   }
   return EventLoop(EventPtr(event));
@@ -75,7 +77,7 @@ Result<int> EventLoop::take_failure(int code) {
 }
 
 Result<int> EventLoop::run() {
-  int r = sd_event_loop(event_.get());
+  int r = libsystemd().sd_event_loop(event_.get());
   if (r < 0) {
     VMFORGE_TRY_VOID(take_failure(r));
     return unexpected(errno_error("Event loop failed", r));
@@ -84,18 +86,18 @@ Result<int> EventLoop::run() {
 }
 
 Result<bool> EventLoop::run_once(std::chrono::microseconds timeout) {
-  if (sd_event_get_state(event_.get()) == SD_EVENT_FINISHED) {
+  if (libsystemd().sd_event_get_state(event_.get()) == SD_EVENT_FINISHED) {
     VMFORGE_TRY_VOID(take_failure(0));
     return false;
   }
-  int r = sd_event_run(event_.get(), static_cast<std::uint64_t>(timeout.count()));
+  int r = libsystemd().sd_event_run(event_.get(), static_cast<std::uint64_t>(timeout.count()));
   if (r < 0) return unexpected(errno_error("Event loop iteration failed", r));
   VMFORGE_TRY_VOID(take_failure(0));
-  return sd_event_get_state(event_.get()) != SD_EVENT_FINISHED;
+  return libsystemd().sd_event_get_state(event_.get()) != SD_EVENT_FINISHED;
 }
 
 Result<void> EventLoop::exit(int code) {
-  if (int r = sd_event_exit(event_.get(), code); r < 0) {
+  if (int r = libsystemd().sd_event_exit(event_.get(), code); r < 0) {
     return unexpected(errno_error("Failed to stop event loop", r));
   }
   return {};
@@ -105,8 +107,8 @@ std::uint64_t EventLoop::now_usec() const { return loop_now_usec(event_.get()); 
 
 std::uint64_t loop_now_usec(sd_event* event) {
   std::uint64_t usec = 0;
-  if (sd_event_now(event, CLOCK_MONOTONIC, &usec) < 0) {
-    // Before the first iteration sd_event_now() has no timestamp yet: read the clock.
+  if (libsystemd().sd_event_now(event, CLOCK_MONOTONIC, &usec) < 0) {
+    // Before the first iteration libsystemd().sd_event_now() has no timestamp yet: read the clock.
     struct timespec ts {};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     usec = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;

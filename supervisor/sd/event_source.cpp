@@ -1,11 +1,11 @@
 // EventSource operations and the sd_event_add_* calls behind add_io/add_time/add_defer.
 #include "supervisor/sd/event_source.hpp"
+#include "supervisor/sd/libsystemd.hpp"
 
 #include <cstring>
 #include <string>
 
 #include <fmt/format.h>
-#include <systemd/sd-event.h>
 
 namespace vmforge::sd {
 namespace {
@@ -16,7 +16,7 @@ Error source_error(std::string_view what, std::string_view description, int r) {
 
 std::string_view description_of(sd_event_source* source) {
   const char* description = nullptr;
-  if (sd_event_source_get_description(source, &description) < 0 || description == nullptr) {
+  if (libsystemd().sd_event_source_get_description(source, &description) < 0 || description == nullptr) {
     return "event source";
   }
   return description;
@@ -26,7 +26,7 @@ Result<EventSource> adopt(sd_event_source* source, int r, std::string_view descr
   if (r < 0) return unexpected(source_error("add event source", description, r));
   EventSource owned{EventSourcePtr(source)};
   std::string name(description);
-  if (int d = sd_event_source_set_description(source, name.c_str()); d < 0) {
+  if (int d = libsystemd().sd_event_source_set_description(source, name.c_str()); d < 0) {
     return unexpected(source_error("describe event source", description, d));
   }
   return owned;
@@ -36,21 +36,21 @@ Result<EventSource> adopt(sd_event_source* source, int r, std::string_view descr
 
 Result<void> EventSource::set_enabled(Enabled enabled) {
   int mode = enabled == Enabled::off ? SD_EVENT_OFF : enabled == Enabled::on ? SD_EVENT_ON : SD_EVENT_ONESHOT;
-  if (int r = sd_event_source_set_enabled(source_.get(), mode); r < 0) {
+  if (int r = libsystemd().sd_event_source_set_enabled(source_.get(), mode); r < 0) {
     return unexpected(source_error("enable event source", description_of(source_.get()), r));
   }
   return {};
 }
 
 Result<void> EventSource::set_io_events(std::uint32_t events) {
-  if (int r = sd_event_source_set_io_events(source_.get(), events); r < 0) {
+  if (int r = libsystemd().sd_event_source_set_io_events(source_.get(), events); r < 0) {
     return unexpected(source_error("change events of", description_of(source_.get()), r));
   }
   return {};
 }
 
 Result<void> EventSource::set_time(std::uint64_t usec) {
-  if (int r = sd_event_source_set_time(source_.get(), usec); r < 0) {
+  if (int r = libsystemd().sd_event_source_set_time(source_.get(), usec); r < 0) {
     return unexpected(source_error("set time of", description_of(source_.get()), r));
   }
   return {};
@@ -61,7 +61,7 @@ namespace detail {
 Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback,
                            void* userdata, std::string_view description) {
   sd_event_source* source = nullptr;
-  int r = sd_event_add_io(event, &source, fd, events, callback, userdata);
+  int r = libsystemd().sd_event_add_io(event, &source, fd, events, callback, userdata);
   return adopt(source, r, description);
 }
 
@@ -69,14 +69,14 @@ Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t use
                              std::uint64_t accuracy_usec, TimeCallback callback, void* userdata,
                              std::string_view description) {
   sd_event_source* source = nullptr;
-  int r = sd_event_add_time(event, &source, clock, usec, accuracy_usec, callback, userdata);
+  int r = libsystemd().sd_event_add_time(event, &source, clock, usec, accuracy_usec, callback, userdata);
   return adopt(source, r, description);
 }
 
 Result<EventSource> add_defer(sd_event* event, DeferCallback callback, void* userdata,
                               std::string_view description) {
   sd_event_source* source = nullptr;
-  int r = sd_event_add_defer(event, &source, callback, userdata);
+  int r = libsystemd().sd_event_add_defer(event, &source, callback, userdata);
   return adopt(source, r, description);
 }
 

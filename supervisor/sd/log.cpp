@@ -1,5 +1,6 @@
-// Logging to journald (structured) or stderr; the only file that includes sd-journal.
+// Logging to journald (structured) or stderr.
 #include "supervisor/sd/log.hpp"
+#include "supervisor/sd/libsystemd.hpp"
 
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -10,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <systemd/sd-journal.h>
 
 namespace vmforge::sd {
 namespace {
@@ -38,7 +38,8 @@ bool stderr_is_journal() {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
-void send_to_journal(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+void send_to_journal(const Libsystemd* lib, LogLevel level, std::string_view message,
+                     std::initializer_list<LogField> fields) {
   std::vector<std::string> items;
   items.reserve(3 + fields.size());
   items.push_back(fmt::format("MESSAGE={}", message));
@@ -48,7 +49,7 @@ void send_to_journal(LogLevel level, std::string_view message, std::initializer_
   std::vector<iovec> iov;
   iov.reserve(items.size());
   for (std::string& item : items) iov.push_back(iovec{item.data(), item.size()});
-  (void)sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  (void)lib->sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
 void send_to_stderr(std::string_view message) {
@@ -72,8 +73,10 @@ bool log_to_journal() { return state().journal; }
 
 void log_message(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
   if (level == LogLevel::debug && !state().debug) return;
-  if (state().journal) {
-    send_to_journal(level, message, fields);
+  // Without libsystemd the journal still gets the line, through stderr.
+  auto lib = state().journal ? load_libsystemd() : Result<const Libsystemd*>(nullptr);
+  if (lib && *lib != nullptr) {
+    send_to_journal(*lib, level, message, fields);
   } else {
     send_to_stderr(message);
   }

@@ -1,16 +1,19 @@
-// sd_notify messages; the only file that includes sd-daemon.
+// sd_notify messages.
 #include "supervisor/sd/notify.hpp"
+#include "supervisor/sd/libsystemd.hpp"
 
 #include <cstdint>
 #include <string>
 
 #include <fmt/format.h>
-#include <systemd/sd-daemon.h>
 
 namespace vmforge::sd {
 namespace {
 
-void send(const std::string& message) { (void)sd_notify(/* unset_environment= */ 0, message.c_str()); }
+// Without libsystemd there is no loop either, so no service manager to tell anything.
+void send(const std::string& message) {
+  if (auto lib = load_libsystemd()) (void)(*lib)->sd_notify(/* unset_environment= */ 0, message.c_str());
+}
 
 }  // namespace
 
@@ -35,7 +38,8 @@ void Notifier::watchdog() { send("WATCHDOG=1"); }
 
 std::chrono::microseconds Notifier::watchdog_interval() {
   std::uint64_t usec = 0;
-  if (sd_watchdog_enabled(/* unset_environment= */ 0, &usec) <= 0) return std::chrono::microseconds(0);
+  auto lib = load_libsystemd();
+  if (!lib || (*lib)->sd_watchdog_enabled(/* unset_environment= */ 0, &usec) <= 0) return std::chrono::microseconds(0);
   return std::chrono::microseconds(usec);
 }
 
