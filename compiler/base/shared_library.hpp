@@ -38,4 +38,20 @@ class SharedLibrary {
   std::string package_;
 };
 
+/// Opens `soname` into a `Table` (a struct whose first member is `SharedLibrary library`, then
+/// one VMFORGE_DL_FUNCTION per function) and binds them with `bind_all(table)`, a lambda of
+/// VMFORGE_DL_BIND lines that returns Result<void>.
+template <class Table, class BindAll>
+Result<Table> open_table(const char* soname, std::string_view package, BindAll bind_all) {
+  VMFORGE_TRY(SharedLibrary library, SharedLibrary::open(soname, package));
+  Table table{std::move(library)};
+  VMFORGE_TRY_VOID(bind_all(table));
+  return table;
+}
+
 }  // namespace vmforge
+
+/// A member of a function table: a pointer named and typed like the C function `name`.
+#define VMFORGE_DL_FUNCTION(name) decltype(&::name) name = nullptr;
+/// In an open_table() lambda whose parameter is `table`: binds `table.name`.
+#define VMFORGE_DL_BIND(name) VMFORGE_TRY_VOID(table.library.bind(table.name, #name));

@@ -62,9 +62,7 @@ constexpr time_t kFileTime = 946684800;  // 2000-01-01T00:00:00Z
 // The libisofs functions we call, bound by name from libisofs.so.6.
 struct Isofs {
   SharedLibrary library;
-#define VMFORGE_ISOFS_POINTER(name) decltype(&::name) name = nullptr;
-  VMFORGE_ISOFS_FUNCTIONS(VMFORGE_ISOFS_POINTER)
-#undef VMFORGE_ISOFS_POINTER
+  VMFORGE_ISOFS_FUNCTIONS(VMFORGE_DL_FUNCTION)
 };
 
 Error iso_error(const Isofs& iso, std::string_view what, int code) {
@@ -74,11 +72,10 @@ Error iso_error(const Isofs& iso, std::string_view what, int code) {
 // libisofs keeps global state: opened and initialised once, with its own messages kept off
 // stderr (errors come back as return codes).
 Result<Isofs> open_isofs() {
-  VMFORGE_TRY(SharedLibrary library, SharedLibrary::open("libisofs.so.6", "libisofs6"));
-  Isofs iso{std::move(library)};
-#define VMFORGE_ISOFS_BIND(name) VMFORGE_TRY_VOID(iso.library.bind(iso.name, #name));
-  VMFORGE_ISOFS_FUNCTIONS(VMFORGE_ISOFS_BIND)
-#undef VMFORGE_ISOFS_BIND
+  VMFORGE_TRY(Isofs iso, open_table<Isofs>("libisofs.so.6", "libisofs6", [](Isofs& table) -> Result<void> {
+    VMFORGE_ISOFS_FUNCTIONS(VMFORGE_DL_BIND)
+    return {};
+  }));
   if (int r = iso.iso_init_with_flag(1); r < 0) return unexpected(iso_error(iso, "initialising libisofs", r));
   iso.iso_set_msgs_severities(const_cast<char*>("NEVER"), const_cast<char*>("NEVER"), const_cast<char*>("vmforge"));
   return iso;

@@ -6,17 +6,12 @@
 namespace vmforge::sd {
 namespace {
 
-Result<Libsystemd> open_libsystemd() {
-  VMFORGE_TRY(SharedLibrary library, SharedLibrary::open("libsystemd.so.0", "libsystemd0"));
-  Libsystemd lib{std::move(library)};
-#define VMFORGE_LIBSYSTEMD_BIND(name) VMFORGE_TRY_VOID(lib.library.bind(lib.name, #name));
-  VMFORGE_LIBSYSTEMD_FUNCTIONS(VMFORGE_LIBSYSTEMD_BIND)
-#undef VMFORGE_LIBSYSTEMD_BIND
-  return lib;
-}
-
 const Result<Libsystemd>& loaded() {
-  static const Result<Libsystemd> lib = open_libsystemd();
+  static const Result<Libsystemd> lib =
+      open_table<Libsystemd>("libsystemd.so.0", "libsystemd0", [](Libsystemd& table) -> Result<void> {
+        VMFORGE_LIBSYSTEMD_FUNCTIONS(VMFORGE_DL_BIND)
+        return {};
+      });
   return lib;
 }
 

@@ -44,9 +44,7 @@ namespace vmforge::sd {
 /// The libsystemd functions vmforge calls, bound by name from libsystemd.so.0.
 struct Libsystemd {
   SharedLibrary library;
-#define VMFORGE_LIBSYSTEMD_POINTER(name) decltype(&::name) name = nullptr;
-  VMFORGE_LIBSYSTEMD_FUNCTIONS(VMFORGE_LIBSYSTEMD_POINTER)
-#undef VMFORGE_LIBSYSTEMD_POINTER
+  VMFORGE_LIBSYSTEMD_FUNCTIONS(VMFORGE_DL_FUNCTION)
 };
 
 /// Opens and binds libsystemd.so.0 on the first call; later calls return the same outcome.
