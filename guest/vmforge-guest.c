@@ -2,8 +2,8 @@
 //
 // Every change of a fact is printed as one line `vmforge-guest: <key>=<value>` (see
 // guest/README.md for the keys); a key whose thing disappeared is printed with an empty value.
-// It also onlines hot-added CPUs and memory, reads ISO 9660 seed images, and
-// powers the guest off when the ACPI power button is pressed. It wakes on kernel uevents and
+// It also onlines hot-added CPUs and memory, reads ISO 9660 seed images and virtio-fs shares,
+// and powers the guest off when the ACPI power button is pressed. It wakes on kernel uevents and
 // on a 100 ms tick (balloon and link changes send no uevent), and never forks.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ enum {
 };
 
 static const char kSeedRoot[] = "/run/seed";
+static const char kShareRoot[] = "/run/virtiofs";
 static const int kSyslogActionConsoleLevel = 8;  // SYSLOG_ACTION_CONSOLE_LEVEL, not in glibc's headers
 
 // ---------------------------------------------------------------------------------------------
@@ -336,29 +338,44 @@ static void list_files(const char* root, const char* rel, char* files, size_t si
   free_names(names, n);
 }
 
+// Mounts `source` read-only at `root`/`name` (into dir) for a short look; false with *error
+// set when it cannot. unmount_briefly() undoes it.
+static bool mount_briefly(const char* source, const char* fstype, const char* root, const char* name, char* dir,
+                          size_t size, char** error) {
+  snprintf(dir, size, "%s/%s", root, name);
+  mkdir(root, 0755);
+  mkdir(dir, 0755);
+  if (mount(source, dir, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) == 0) return true;
+  if (asprintf(error, "mount failed: %s", strerror(errno)) < 0) *error = NULL;
+  rmdir(dir);
+  return false;
+}
+
+static void unmount_briefly(const char* dir) {
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+}
+
+// The regular files below `dir`, comma-separated (malloc'ed).
+static char* files_below(const char* dir) {
+  static char files[kLineMax];
+  files[0] = '\0';
+  list_files(dir, "", files, sizeof files);
+  return strdup(files);
+}
+
 // Reads the seed image on `d` through a short-lived read-only mount: a mount would lock a
 // CD-ROM's tray and stop the host from changing the medium.
 static void read_seed(struct Disk* d) {
   char dir[128], src[64];
-  snprintf(dir, sizeof dir, "%s/%s", kSeedRoot, d->dev);
   snprintf(src, sizeof src, "/dev/%s", d->dev);
-  mkdir(kSeedRoot, 0755);
-  mkdir(dir, 0755);
-  if (mount(src, dir, "iso9660", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) != 0) {
-    if (asprintf(&d->mount_error, "mount failed: %s", strerror(errno)) < 0) d->mount_error = NULL;
-    rmdir(dir);
-    return;
-  }
-  static char files[kLineMax];
-  files[0] = '\0';
-  list_files(dir, "", files, sizeof files);
-  d->files = strdup(files);
+  if (!mount_briefly(src, "iso9660", kSeedRoot, d->dev, dir, sizeof dir, &d->mount_error)) return;
+  d->files = files_below(dir);
   static const char* const user_data[] = {"user-data", "openstack/latest/user_data", NULL};
   static const char* const meta_data[] = {"meta-data", "openstack/latest/meta_data.json", NULL};
   d->user_data = read_seed_file(dir, user_data);
   d->meta_data = read_seed_file(dir, meta_data);
-  umount2(dir, MNT_DETACH);
-  rmdir(dir);
+  unmount_briefly(dir);
 }
 
 // Forgets what was read from the disk's previous medium.
@@ -569,6 +586,154 @@ static void scan_virtio(void) {
   fact_sorted_list("virtio", kinds, k);
 }
 
+// ---------------------------------------------------------------------------------------------
+// virtio-fs shares. Linux 6.1 shows a share's tag nowhere in sysfs, so it is read from the
+// device's config space through the virtio PCI configuration access capability (a window in
+// PCI config space): mapping the BAR instead is refused, virtio-pci holds it busy and Debian
+// sets CONFIG_IO_STRICT_DEVMEM. A share is read once, through a short-lived mount, when it
+// appears; a share whose daemon does not answer would stall the reporter there.
+
+enum {
+  kPciCapPointer = 0x34,
+  kPciCapVendor = 0x09,
+  kVirtioPciCapDeviceCfg = 4,
+  kVirtioPciCapPciCfg = 5,
+  kVirtioFsTagMax = 36,
+};
+
+struct Share {
+  char dev[32];  // virtioN
+  char name[kVirtioFsTagMax * 4 + 1];  // the escaped tag, or dev when it cannot be read
+  char* error;  // why it could not be read, or NULL
+  char* files;  // the regular files, comma-separated
+  char* probe;  // escaped content of `probe` at the share's root, or NULL
+  bool seen;
+};
+
+static struct Share shares[kMaxNames];
+static int share_count;
+
+static uint32_t le32(const unsigned char* p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool put_le32(int fd, uint32_t value, off_t at) {
+  unsigned char b[4] = {(unsigned char)value, (unsigned char)(value >> 8), (unsigned char)(value >> 16),
+                        (unsigned char)(value >> 24)};
+  return pwrite(fd, b, sizeof b, at) == (ssize_t)sizeof b;
+}
+
+// Reads the tag of virtio-fs device `dev` (NUL-terminated into tag[kVirtioFsTagMax + 1]):
+// false on the mmio transport (no PCI config space) or if the capabilities are not there.
+static bool read_fs_tag(const char* dev, char* tag) {
+  char path[128];
+  snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/../config", dev);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char cfg[256];
+  bool ok = pread(fd, cfg, sizeof cfg, 0) == (ssize_t)sizeof cfg;
+  int bar = -1;
+  uint32_t offset = 0;
+  int window = 0;
+  // The capability list is at most 48 entries long in 256 bytes; the bound stops a loop.
+  for (int pos = cfg[kPciCapPointer] & 0xfc, hops = 0; ok && pos && pos + 20 <= (int)sizeof cfg && hops < 48;
+       pos = cfg[pos + 1] & 0xfc, hops++) {
+    if (cfg[pos] != kPciCapVendor) continue;
+    if (cfg[pos + 3] == kVirtioPciCapDeviceCfg) {
+      bar = cfg[pos + 4];
+      offset = le32(cfg + pos + 8);
+    }
+    if (cfg[pos + 3] == kVirtioPciCapPciCfg) window = pos;
+  }
+  ok = ok && bar >= 0 && window;
+  // The window: bar at +4, offset at +8, length at +12; reading the data at +16 makes the
+  // device copy `length` bytes of that BAR there.
+  unsigned char raw[kVirtioFsTagMax];
+  unsigned char bar_byte = (unsigned char)bar;
+  for (int i = 0; ok && i < kVirtioFsTagMax; i += 4) {
+    ok = pwrite(fd, &bar_byte, 1, window + 4) == 1 && put_le32(fd, offset + (uint32_t)i, window + 8) &&
+         put_le32(fd, 4, window + 12) && pread(fd, raw + i, 4, window + 16) == 4;
+  }
+  close(fd);
+  if (!ok) return false;
+  memcpy(tag, raw, kVirtioFsTagMax);
+  tag[kVirtioFsTagMax] = '\0';
+  return tag[0] != '\0';
+}
+
+static void read_share(struct Share* s, const char* tag) {
+  char dir[128];
+  if (!mount_briefly(tag, "virtiofs", kShareRoot, s->dev, dir, sizeof dir, &s->error)) return;
+  s->files = files_below(dir);
+  static const char* const probe[] = {"probe", NULL};
+  s->probe = read_seed_file(dir, probe);
+  unmount_briefly(dir);
+}
+
+static struct Share* new_share(const char* dev) {
+  if (share_count == kMaxNames) return NULL;
+  struct Share* s = &shares[share_count++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->dev, sizeof s->dev, "%s", dev);
+  char tag[kVirtioFsTagMax + 1];
+  if (!read_fs_tag(dev, tag)) {
+    snprintf(s->name, sizeof s->name, "%s", dev);
+    s->error = strdup("cannot read the tag");
+    return s;
+  }
+  escape_into(s->name, sizeof s->name, (const unsigned char*)tag, strlen(tag));
+  read_share(s, tag);
+  return s;
+}
+
+static bool is_virtio_fs(const char* dev) {
+  char path[128], id[32];
+  snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/device", dev);
+  if (!read_text(path, id, sizeof id)) return false;
+  const char* kind = virtio_kind((unsigned)strtoul(id, NULL, 0));
+  return kind && strcmp(kind, "fs") == 0;
+}
+
+// A share can be mounted once its driver is bound: the driver registers the tag in probe.
+static bool driver_bound(const char* dev) {
+  char path[128];
+  snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/driver", dev);
+  return access(path, F_OK) == 0;
+}
+
+static void scan_shares(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/bus/virtio/devices", names, kMaxNames);
+  for (int i = 0; i < share_count; i++) shares[i].seen = false;
+  for (int i = 0; i < n; i++) {
+    if (!is_virtio_fs(names[i]) || !driver_bound(names[i])) continue;
+    struct Share* s = NULL;
+    for (int j = 0; j < share_count && !s; j++)
+      if (strcmp(shares[j].dev, names[i]) == 0) s = &shares[j];
+    if (!s) s = new_share(names[i]);
+    if (s) s->seen = true;
+  }
+  free_names(names, n);
+  for (int i = share_count - 1; i >= 0; i--) {
+    if (shares[i].seen) continue;
+    free(shares[i].error);
+    free(shares[i].files);
+    free(shares[i].probe);
+    shares[i] = shares[--share_count];
+  }
+  char* shown[kMaxNames];
+  for (int i = 0; i < share_count; i++) {
+    char key[256];
+    snprintf(key, sizeof key, "virtiofs.%s", shares[i].name);
+    if (shares[i].error) fact(key, "error=%s", shares[i].error);
+    else fact(key, "files=%s", shares[i].files ? shares[i].files : "");
+    snprintf(key, sizeof key, "virtiofs.%s.probe", shares[i].name);
+    if (shares[i].probe) fact(key, "%s", shares[i].probe);
+    shown[i] = strdup(shares[i].name);
+  }
+  fact_sorted_list("virtiofs", shown, share_count);
+}
+
 static struct utsname uts;
 
 static void scan(void) {
@@ -580,6 +745,7 @@ static void scan(void) {
   scan_ports();
   scan_vsock();
   scan_virtio();
+  scan_shares();
   publish();
 }
 

@@ -5,147 +5,22 @@
 #include <signal.h>
 
 #include <fstream>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include "compiler/base/json_value.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/cloudinit/seed_files.hpp"
-#include "tests/support/disk_image.hpp"
-#include "tests/support/guest.hpp"
-#include "tests/support/serial_report.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/integration/live_vm.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
 
+using test::CliResult;
+using test::has;
+using test::LiveVm;
+
 namespace {
-
-// Hot-added memory online_movable: the kernel can give a DIMM back only then.
-constexpr std::string_view kCmdline = "console=ttyS0 quiet panic=-1 memhp_default_state=online_movable";
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// One VM "apt" under `vmforge run`, its manifests in a temp dir.
-class LiveVm {
- public:
-  LiveVm() : dir_(std::move(test::TempDir::create().value())), report_(dir_.file("serial.log")) {
-    auto guest = test::find_guest();
-    REQUIRE(guest);
-    guest_ = *guest;
-    REQUIRE(test::create_disk_image(dir_.file("d1.raw"), "raw", 8 << 20));
-    REQUIRE(test::create_disk_image(dir_.file("d2.qcow2"), "qcow2", 16 << 20));
-  }
-
-  const test::TempDir& dir() const { return dir_; }
-  test::SerialReport& report() { return report_; }
-
-  // The base manifest plus `extra` TOML; cpus is [cpu] count.
-  std::string manifest(std::string_view name, std::string_view extra, unsigned cpus = 1, bool link_up = true) {
-    std::string text = fmt::format(
-        "name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
-        "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n"
-        "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
-        "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
-        "[[virtio_serial]]\nid = \"vser0\"\n"
-        "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
-        cpus, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"), link_up ? "up" : "down",
-        extra);
-    const std::string path = dir_.file(std::string(name) + ".toml");
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  void start(const std::string& manifest) {
-    launch::SpawnOptions options;
-    options.argv = {binary(), "run", manifest, "--runtime-dir", dir_.file("rt")};
-    options.stderr_file = dir_.file("run.log");
-    auto process = launch::spawn(options);
-    REQUIRE(process);
-    supervisor_.emplace(std::move(*process));
-  }
-
-  void boot(const std::string& manifest) {
-    start(manifest);
-    auto ready = report_.wait_ready(test::kGuestBootTimeout);
-    if (!ready) FAIL(ready.error().message << "\n" << log());
-  }
-
-  CliResult cli(std::vector<std::string> args) {
-    launch::SpawnOptions options;
-    options.argv = {binary()};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.argv.push_back("--runtime-dir");
-    options.argv.push_back(dir_.file("rt"));
-    options.capture_stdout = true;
-    auto process = launch::spawn(options);
-    REQUIRE(process);
-    auto status = process->wait(120s);
-    REQUIRE(status);
-    return {status->signaled ? -1 : status->value, process->stdout_text(),
-            process->stderr_text()};
-  }
-
-  JsonValue qmp(std::string_view json) {
-    CliResult r = cli({"qmp", "apt", std::string(json)});
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    auto value = parse_json(r.out);
-    REQUIRE(value);
-    return std::move(*value);
-  }
-
-  // Every block node name QEMU has, sorted.
-  std::string block_nodes() {
-    JsonValue nodes = qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
-    std::vector<std::string> names;
-    const JsonValue* list = nodes.find("return") ? nodes.find("return") : &nodes;
-    if (const JsonArray* items = list->as_array()) {
-      for (const JsonValue& n : *items) names.emplace_back(n.get_string("node-name").value_or(""));
-    }
-    std::sort(names.begin(), names.end());
-    return fmt::format("{}", fmt::join(names, ","));
-  }
-
-  void wait_report(std::string_view key, const std::function<bool(std::string_view)>& predicate) {
-    auto seen = report_.wait_for_key(key, predicate, test::kGuestReportTimeout);
-    if (!seen) FAIL(seen.error().message << "\n" << log());
-  }
-
-  std::string log() const {
-    std::ifstream in(dir_.file("run.log"));
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-
-  launch::Process& supervisor() { return *supervisor_; }
-  void forget_supervisor() { supervisor_.reset(); }
-
-  ~LiveVm() {
-    if (supervisor_) {
-      (void)supervisor_->signal(SIGTERM);
-      (void)supervisor_->wait(30s);
-    }
-  }
-
- private:
-  static std::string binary() { return std::getenv("VMFORGE_BINARY"); }
-
-  test::TempDir dir_;
-  test::GuestImage guest_;
-  test::SerialReport report_;
-  std::optional<launch::Process> supervisor_;
-};
-
-bool has(std::string_view list, std::string_view item) { return test::report_list_has(list, item); }
 
 std::string disk(std::string_view id, std::string_view file, std::string_view extra = "") {
   return fmt::format("[[disk]]\nid = \"{}\"\nfile = \"{}\"\nhotplug = true\n{}", id, file, extra);

@@ -1,0 +1,124 @@
+// LiveVm: the test guest under `vmforge run`, driven through the vmforge CLI.
+#include "tests/integration/live_vm.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tests/support/disk_image.hpp"
+
+namespace vmforge::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Hot-added memory online_movable: the kernel can give a DIMM back only then.
+constexpr std::string_view kCmdline = "console=ttyS0 quiet panic=-1 memhp_default_state=online_movable";
+
+std::string binary() { return std::getenv("VMFORGE_BINARY"); }
+
+}  // namespace
+
+LiveVm::LiveVm(std::string memory_options)
+    : dir_(std::move(TempDir::create().value())),
+      report_(dir_.file("serial.log")),
+      memory_options_(std::move(memory_options)) {
+  auto guest = find_guest();
+  REQUIRE(guest);
+  guest_ = *guest;
+  REQUIRE(create_disk_image(dir_.file("d1.raw"), "raw", 8 << 20));
+}
+
+LiveVm::~LiveVm() {
+  if (supervisor_) {
+    (void)supervisor_->signal(SIGTERM);
+    (void)supervisor_->wait(30s);
+  }
+}
+
+std::string LiveVm::manifest(std::string_view name, std::string_view extra, unsigned cpus, bool link_up) {
+  std::string text = fmt::format(
+      "name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
+      "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n{}"
+      "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
+      "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
+      "[[virtio_serial]]\nid = \"vser0\"\n"
+      "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
+      cpus, memory_options_, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"),
+      link_up ? "up" : "down", extra);
+  const std::string path = dir_.file(std::string(name) + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+void LiveVm::start(const std::string& manifest) {
+  launch::SpawnOptions options;
+  options.argv = {binary(), "run", manifest, "--runtime-dir", dir_.file("rt")};
+  options.stderr_file = dir_.file("run.log");
+  auto process = launch::spawn(options);
+  REQUIRE(process);
+  supervisor_.emplace(std::move(*process));
+}
+
+void LiveVm::boot(const std::string& manifest) {
+  start(manifest);
+  auto ready = report_.wait_ready(kGuestBootTimeout);
+  if (!ready) FAIL(ready.error().message << "\n" << log());
+}
+
+CliResult LiveVm::cli(std::vector<std::string> args) {
+  launch::SpawnOptions options;
+  options.argv = {binary()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.argv.push_back("--runtime-dir");
+  options.argv.push_back(dir_.file("rt"));
+  options.capture_stdout = true;
+  auto process = launch::spawn(options);
+  REQUIRE(process);
+  auto status = process->wait(120s);
+  REQUIRE(status);
+  return {status->signaled ? -1 : status->value, process->stdout_text(), process->stderr_text()};
+}
+
+JsonValue LiveVm::qmp(std::string_view json) {
+  CliResult r = cli({"qmp", "apt", std::string(json)});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto value = parse_json(r.out);
+  REQUIRE(value);
+  return std::move(*value);
+}
+
+std::string LiveVm::block_nodes() {
+  JsonValue nodes = qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
+  std::vector<std::string> names;
+  const JsonValue* list = nodes.find("return") ? nodes.find("return") : &nodes;
+  if (const JsonArray* items = list->as_array()) {
+    for (const JsonValue& n : *items) names.emplace_back(n.get_string("node-name").value_or(""));
+  }
+  std::sort(names.begin(), names.end());
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+void LiveVm::wait_report(std::string_view key, const std::function<bool(std::string_view)>& predicate) {
+  auto seen = report_.wait_for_key(key, predicate, kGuestReportTimeout);
+  if (!seen) FAIL(seen.error().message << "\n" << log());
+}
+
+std::string LiveVm::log() const {
+  std::ifstream in(dir_.file("run.log"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool has(std::string_view list, std::string_view item) { return report_list_has(list, item); }
+
+}  // namespace vmforge::test

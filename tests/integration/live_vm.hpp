@@ -1,0 +1,71 @@
+// LiveVm: one VM "apt" running the test guest under `vmforge run`, its manifests in a temp dir,
+// and the CLI and serial-report helpers the live apply tests share.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/base/json_value.hpp"
+#include "supervisor/launch/process.hpp"
+#include "tests/support/guest.hpp"
+#include "tests/support/serial_report.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace vmforge::test {
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class LiveVm {
+ public:
+  /// `memory_options`: extra [memory] keys for every manifest (e.g. a shared backend).
+  explicit LiveVm(std::string memory_options = "");
+  LiveVm(const LiveVm&) = delete;
+  LiveVm& operator=(const LiveVm&) = delete;
+  /// Stops the supervisor (SIGTERM), which powers the guest down.
+  ~LiveVm();
+
+  const TempDir& dir() const { return dir_; }
+  SerialReport& report() { return report_; }
+
+  /// Writes `dir/<name>.toml`: the base manifest plus `extra` TOML; cpus is [cpu] count.
+  std::string manifest(std::string_view name, std::string_view extra, unsigned cpus = 1, bool link_up = true);
+
+  /// Starts `vmforge run manifest`; its stderr goes to run.log.
+  void start(const std::string& manifest);
+  /// start(), then waits for the guest's `ready`.
+  void boot(const std::string& manifest);
+
+  /// Runs `vmforge <args> --runtime-dir <ours>` to completion.
+  CliResult cli(std::vector<std::string> args);
+  /// `vmforge qmp apt <json>`: QEMU's reply.
+  JsonValue qmp(std::string_view json);
+  /// Every block node name QEMU has, sorted, comma-separated.
+  std::string block_nodes();
+
+  /// Waits until the guest reports `key` with a value for which `predicate` holds.
+  void wait_report(std::string_view key, const std::function<bool(std::string_view)>& predicate);
+  /// The supervisor's stderr so far.
+  std::string log() const;
+
+  launch::Process& supervisor() { return *supervisor_; }
+  void forget_supervisor() { supervisor_.reset(); }
+
+ private:
+  TempDir dir_;
+  GuestImage guest_;
+  SerialReport report_;
+  std::string memory_options_;
+  std::optional<launch::Process> supervisor_;
+};
+
+/// True if the guest's comma-separated `list` has `item`.
+bool has(std::string_view list, std::string_view item);
+
+}  // namespace vmforge::test
