@@ -3,6 +3,9 @@
 // mounts the share and reads a file the host wrote into it.
 #include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <chrono>
 #include <fstream>
@@ -46,6 +49,22 @@ launch::Process start_virtiofsd(const test::TempDir& dir, const std::string& sha
   }
   return std::move(*daemon);
 }
+
+// C virtiofsd locks /run/virtiofsd/<socket path with '/' as '.'>.pid and leaves it behind (it
+// has chrooted by the time it exits): one file per run unless removed once the daemon is gone.
+class LockFileRemover {
+ public:
+  explicit LockFileRemover(std::string socket) {
+    std::replace(socket.begin(), socket.end(), '/', '.');
+    path_ = "/run/virtiofsd/" + socket + ".pid";
+  }
+  LockFileRemover(const LockFileRemover&) = delete;
+  LockFileRemover& operator=(const LockFileRemover&) = delete;
+  ~LockFileRemover() { (void)::unlink(path_.c_str()); }
+
+ private:
+  std::string path_;
+};
 
 // A `vmforge plan --json` reply in short: each change as "<symbol> <resource>", each step as its
 // command (with the DEVICE_DELETED wait of an unplug), in order.
@@ -105,6 +124,7 @@ TEST_CASE("a virtio-fs share on virtiofsd is added and removed live, as plan say
   const std::string with_fs = vm.manifest(
       "with-fs", fmt::format("[[virtio_fs]]\nid = \"fs0\"\nsocket = \"{}\"\ntag = \"hostshare\"\nhotplug = true\n", socket));
   vm.boot(base);
+  const LockFileRemover lock_file(socket);  // declared first: goes after the daemon
   launch::Process virtiofsd = start_virtiofsd(vm.dir(), share, socket);
 
   JsonValue plan = plan_json(vm, with_fs);
