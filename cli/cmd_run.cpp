@@ -10,7 +10,6 @@
 #include "compiler/plan.hpp"
 #include "supervisor/core/plan_apply.hpp"
 #include "supervisor/core/supervisor.hpp"
-#include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::cli {
@@ -33,11 +32,12 @@ constexpr std::string_view kHelp =
     "Options:\n";
 
 // sd-event watches QEMU through a pidfd child source, which it refuses unless SIGCHLD is
-// blocked before the loop exists.
-void block_sigchld() {
+// blocked before the loop exists; and the loop is made after QEMU is spawned, so a SIGTERM or
+// Ctrl-C in between stays pending for the loop instead of killing us and orphaning QEMU.
+void block_supervisor_signals() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
+  for (int signo : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, signo);
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -65,20 +65,15 @@ int cmd_run(int argc, char** argv) {
     sd::log_error("{}", state.error().message);
     return 1;
   }
-  block_sigchld();
-  auto loop = sd::EventLoop::thread_default();
-  if (!loop) {
-    sd::log_error("{}", loop.error().message);
-    return 1;
-  }
+  block_supervisor_signals();
   std::string name = vm->name;
-  supervisor::Supervisor supervisor(*loop, std::move(*vm), std::move(*plan), std::move(*state));
-  supervisor::install_plan_apply(supervisor, loop->get());
+  supervisor::Supervisor supervisor(std::move(*vm), std::move(*plan), std::move(*state));
+  supervisor::install_plan_apply(supervisor);
   if (auto started = supervisor.start(); !started) {
     sd::log_error("Failed to start VM '{}': {}", name, started.error().message);
     return 1;
   }
-  auto code = loop->run();
+  auto code = supervisor.run();
   if (!code) {
     sd::log_error("Supervisor of VM '{}' failed: {}", name, code.error().message);
     return 1;

@@ -38,9 +38,9 @@ void reconcile_adopted(Supervisor& self, Reconciler& reconciler, std::function<v
 
 }  // namespace
 
-void install_plan_apply(Supervisor& supervisor, sd_event* event) {
+void install_plan_apply(Supervisor& supervisor) {
   auto shared = std::make_shared<PlanApply>();
-  supervisor.on_qmp_ready([shared, event](Supervisor& self, std::function<void(Result<void>)> done) {
+  supervisor.on_qmp_ready([shared](Supervisor& self, std::function<void(Result<void>)> done) {
     if (shared->reconciler) {
       shared->reconciler->attach(*self.qmp(), self.vm());
     } else {
@@ -51,7 +51,7 @@ void install_plan_apply(Supervisor& supervisor, sd_event* event) {
       hooks.restart = [&self](const Vm& vm, std::function<void(Result<void>)> restarted) {
         self.restart(vm, std::move(restarted));
       };
-      shared->reconciler = std::make_unique<Reconciler>(event, *self.qmp(), self.state_dir(), std::move(applied),
+      shared->reconciler = std::make_unique<Reconciler>(self.event(), *self.qmp(), self.state_dir(), std::move(applied),
                                                         std::move(hooks));
       add_plan_apply_handlers(self.control(), *shared->reconciler);
     }

@@ -7,6 +7,6 @@
 namespace vmforge::supervisor {
 
 /// Installs the hooks on `supervisor` before start(). `event` is the supervisor's loop.
-void install_plan_apply(Supervisor& supervisor, sd_event* event);
+void install_plan_apply(Supervisor& supervisor);
 
 }  // namespace vmforge::supervisor

@@ -27,8 +27,8 @@ std::string_view to_string(VmState state) {
   return "unknown";
 }
 
-Supervisor::Supervisor(sd::EventLoop& loop, Vm vm, Plan plan, StateDir state)
-    : loop_(loop), event_(loop.get()), vm_(std::move(vm)), plan_(std::move(plan)), state_dir_(std::move(state)) {}
+Supervisor::Supervisor(Vm vm, Plan plan, StateDir state)
+    : vm_(std::move(vm)), plan_(std::move(plan)), state_dir_(std::move(state)) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -36,13 +36,34 @@ Result<void> Supervisor::start() {
   VMFORGE_TRY_VOID(create_state_dir(state_dir_));
   VMFORGE_TRY(VmLock lock, VmLock::acquire(state_dir_.lock_file(), vm_.name));
   lock_.emplace(std::move(lock));
+  VMFORGE_TRY(std::optional<LiveQemu> live, find_live_qemu(state_dir_, vm_.name, plan_.qemu_binary));
+  if (live) {
+    VMFORGE_TRY_VOID(serve());
+    return adopt_qemu(std::move(*live));
+  }
+  // QEMU takes ~20 ms to come up: spawn it first, and open libsystemd, the loop and the control
+  // socket while it does.
+  VMFORGE_TRY(UniqueFd qmp_fd, spawn_process());
+  auto watched = serve();
+  if (watched) watched = watch_spawned(std::move(qmp_fd));
+  if (!watched) {
+    process_.reset();  // kills and reaps it: nothing is left running
+    cleanup_files();
+  }
+  return watched;
+}
+
+Result<int> Supervisor::run() { return loop_->run(); }
+
+Result<void> Supervisor::serve() {
+  VMFORGE_TRY(sd::EventLoop loop, sd::EventLoop::thread_default());
+  loop_.emplace(std::move(loop));
+  event_ = loop_->get();
   VMFORGE_TRY_VOID(watch_signals());
   VMFORGE_TRY(UniqueFd control_fd, launch::listen_unix(state_dir_.control_socket()));
   VMFORGE_TRY(control_, ControlServer::start(event_, std::move(control_fd)));
   add_builtin_handlers();
-  VMFORGE_TRY(std::optional<LiveQemu> live, find_live_qemu(state_dir_, vm_.name, plan_.qemu_binary));
-  if (live) return adopt_qemu(std::move(*live));
-  return spawn_qemu();
+  return {};
 }
 
 qmp::Client* Supervisor::qmp() {
@@ -88,7 +109,7 @@ void Supervisor::request_stop(std::string_view why) {
 
 void Supervisor::begin_stop(std::string_view why) {
   if (!watch_) {
-    (void)loop_.exit(start_error_ ? kExitFailure : 0);
+    (void)loop_->exit(start_error_ ? kExitFailure : 0);
     return;
   }
   if (!stop_) {
@@ -156,7 +177,7 @@ Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
   set_state(VmState::exited);
   notifier_.status(code == 0 ? "Stopped." : "QEMU ended abnormally.");
   cleanup_files();
-  return loop_.exit(code);
+  return loop_->exit(code);
 }
 
 int Supervisor::exit_status(const sd::ProcessExit& how) {

@@ -1,9 +1,11 @@
 // Supervisor: one VM's life under `vmforge run`. Owns the state dir lock, the control socket,
 // QEMU (spawned or adopted), its QMP client, the watchdog and the stop escalation:
 //   compile (caller) -> lock -> adopt a live QEMU, or: listen qmp.sock -> spawn QEMU (-S, the
-//   socket as fd 3) -> QMP handshake -> boot plan steps (StepRunner) -> cont (unless the
-//   manifest says stopped) -> READY -> serve -> stop escalation -> exit status.
-// Everything runs on one sd-event loop; the exit status is the loop's exit code.
+//   socket as fd 3) -> event loop, signals, control socket -> QMP handshake -> boot plan steps
+//   (StepRunner) -> cont (unless the manifest says stopped) -> READY -> serve -> stop
+//   escalation -> exit status.
+// Everything after the spawn runs on one sd-event loop, made while QEMU starts (making it opens
+// libsystemd); the exit status is the loop's exit code.
 #pragma once
 
 #include <sys/signalfd.h>
@@ -45,21 +47,25 @@ class Supervisor {
   static constexpr int kExitFailure = 1;
 
   /// `vm` and `plan` come from the compiler; `state` from resolve_state_dir(vm.name, ...).
-  /// `loop` must outlive the Supervisor; its exit code becomes the process exit status.
-  Supervisor(sd::EventLoop& loop, Vm vm, Plan plan, StateDir state);
+  /// The caller blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP first: they are watched through the
+  /// loop, which exists only once QEMU has been spawned.
+  Supervisor(Vm vm, Plan plan, StateDir state);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
-  /// Takes the lock, opens the control socket, watches signals, and adopts or spawns QEMU.
-  /// The rest happens in the loop; an Error here means nothing was started.
+  /// Takes the lock, adopts or spawns QEMU, makes the event loop, watches signals and opens
+  /// the control socket. The rest happens in run(); an Error here means nothing is left running.
   Result<void> start();
+  /// Runs the loop until the VM is down; returns the process exit status.
+  Result<int> run();
 
   // --- For control handlers and extensions (plan/apply) -----------------------------------
   VmState state() const { return state_; }
   const Vm& vm() const { return vm_; }
   const Plan& plan() const { return plan_; }
   const StateDir& state_dir() const { return state_dir_; }
+  sd_event* event() const { return event_; }
   ControlServer& control() { return *control_; }
   /// The QMP client while connected and negotiated, else nullptr.
   qmp::Client* qmp();
@@ -86,6 +92,9 @@ class Supervisor {
  private:
   // supervisor_qemu.cpp: getting QEMU up.
   Result<void> spawn_qemu();
+  Result<UniqueFd> spawn_process();
+  Result<void> watch_spawned(UniqueFd qmp_fd);
+  Result<void> serve();
   Result<void> adopt_qemu(LiveQemu live);
   Result<void> attach_qmp(UniqueFd fd);
   void qmp_ready();
@@ -111,8 +120,8 @@ class Supervisor {
   Result<void> on_respawn();
   void complete_restart(Result<void> outcome);
 
-  sd::EventLoop& loop_;
-  sd_event* event_;
+  std::optional<sd::EventLoop> loop_;
+  sd_event* event_ = nullptr;
   Vm vm_;
   Plan plan_;
   StateDir state_dir_;

@@ -39,6 +39,12 @@ std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
 }  // namespace
 
 Result<void> Supervisor::spawn_qemu() {
+  VMFORGE_TRY(UniqueFd qmp_fd, spawn_process());
+  return watch_spawned(std::move(qmp_fd));
+}
+
+// Up to the running QEMU process and our end of its QMP socket; needs no event loop.
+Result<UniqueFd> Supervisor::spawn_process() {
   set_state(VmState::starting);
   VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state_dir_.qmp_socket()));
   // Connecting now, before QEMU exists, is fine: the kernel queues us until QEMU accepts.
@@ -60,6 +66,11 @@ Result<void> Supervisor::spawn_qemu() {
   if (auto written = write_pidfile(state_dir_.qemu_pidfile(), pid); !written) {
     sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
   }
+  return qmp_fd;
+}
+
+Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
+  pid_t pid = process_->pid();
   UniqueFd watch_fd(fcntl(process_->pidfd(), F_DUPFD_CLOEXEC, 3));
   if (!watch_fd) return unexpected(Error(fmt::format("Failed to duplicate the pidfd: {}", std::strerror(errno)), errno));
   VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
@@ -247,7 +258,7 @@ Result<void> Supervisor::on_respawn() {
     sd::log_error("Failed to restart VM '{}': {}", vm_.name, spawned.error().message);
     complete_restart(unexpected(std::move(spawned).error()));
     cleanup_files();
-    return loop_.exit(kExitFailure);
+    return loop_->exit(kExitFailure);
   }
   return {};  // complete_restart() runs from become_ready() or start_failed()
 }

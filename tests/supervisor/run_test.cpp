@@ -286,6 +286,35 @@ TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") 
                                "-bogus-option: invalid option") != std::string::npos);
 }
 
+// Whether any process runs with `needle` in its command line.
+bool any_process_with(const std::string& needle) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("qemu-system") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_CASE("a failure after QEMU was spawned leaves nothing running", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  // QEMU is spawned before the control socket is opened; a directory in its place fails that.
+  std::filesystem::create_directories(dir.file("run/t8/control.sock/blocker"));
+  std::filesystem::permissions(dir.file("run/t8"), std::filesystem::perms::owner_all);
+  auto run = start_run(dir, write_manifest(dir, "t8", false), "t8");
+  CHECK(wait_exit(run, 30s).value == 1);
+  std::string log = run.stderr_text();
+  INFO(log);
+  CHECK(log.find("Failed to start VM 't8': ") != std::string::npos);
+  CHECK(log.find("control.sock") != std::string::npos);
+  CHECK(std::filesystem::exists(dir.file("run/t8/qemu.log")));  // QEMU was started
+  CHECK_FALSE(std::filesystem::exists(dir.file("run/t8/qemu.pid")));
+  CHECK_FALSE(std::filesystem::exists(dir.file("run/t8/qmp.sock")));
+  CHECK_FALSE(any_process_with("guest=t8"));
+}
+
 TEST_CASE("a restart with a new argv keeps the service up: no STOPPING=1", "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
