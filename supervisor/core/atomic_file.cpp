@@ -1,4 +1,4 @@
-// write_file_atomic: temp file + fsync + rename + fsync of the directory.
+// write_file_atomic: temp file + fsync + rename + fsync of the directory (fsyncs when durable).
 #include "supervisor/core/atomic_file.hpp"
 
 #include <fcntl.h>
@@ -36,25 +36,27 @@ std::string directory_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-Result<void> write_and_sync(const std::string& tmp, std::string_view content, mode_t mode) {
+Result<void> write_temporary(const std::string& tmp, std::string_view content, mode_t mode, Durability durability) {
   UniqueFd fd(mkostemp(const_cast<char*>(tmp.c_str()), O_CLOEXEC));
   if (!fd) return unexpected(fail("create temporary file", tmp));
   VMFORGE_TRY_VOID(write_all(fd.get(), content, tmp));
   if (fchmod(fd.get(), mode) < 0) return unexpected(fail("set the mode of", tmp));
-  if (fsync(fd.get()) < 0) return unexpected(fail("sync", tmp));
+  if (durability == Durability::durable && fsync(fd.get()) < 0) return unexpected(fail("sync", tmp));
   return {};
 }
 
 }  // namespace
 
-Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode,
+                               Durability durability) {
   std::string tmp = path + ".XXXXXX";
-  auto written = write_and_sync(tmp, content, mode);
+  auto written = write_temporary(tmp, content, mode, durability);
   if (written && ::rename(tmp.c_str(), path.c_str()) < 0) written = unexpected(fail("rename", tmp));
   if (!written) {
     if (tmp.find("XXXXXX") == std::string::npos) (void)::unlink(tmp.c_str());
     return written;
   }
+  if (durability == Durability::visible) return {};
   std::string dir = directory_of(path);
   UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd || fsync(dir_fd.get()) < 0) return unexpected(fail("sync directory", dir));

@@ -10,8 +10,10 @@
 
 namespace vmforge::supervisor {
 
+// Not durable: it is written while QEMU starts, and a power loss makes it stale anyway (an
+// adopting supervisor checks the PID before trusting it).
 Result<void> write_pidfile(const std::string& path, pid_t pid) {
-  return write_file_atomic(path, fmt::format("{}\n", pid), 0644);
+  return write_file_atomic(path, fmt::format("{}\n", pid), 0644, Durability::visible);
 }
 
 Result<pid_t> read_pidfile(const std::string& path) {

@@ -24,7 +24,8 @@ Result<UniqueFd> build_seed(const Vm& vm, const StateDir& state) {
   }
   VMFORGE_TRY(std::string image, cloudinit::build_seed_image(ci.format, content));
   std::string path = state.dir + "/seed.iso";
-  VMFORGE_TRY_VOID(write_file_atomic(path, image, 0600));
+  // Made anew at every start, so it need not survive a power loss.
+  VMFORGE_TRY_VOID(write_file_atomic(path, image, 0600, Durability::visible));
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return unexpected(Error(fmt::format("Failed to open '{}': {}", path, std::strerror(errno)), errno));
   return fd;

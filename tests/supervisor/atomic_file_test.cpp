@@ -34,6 +34,12 @@ TEST_CASE("write_file_atomic replaces content and leaves no temporary files", "[
   REQUIRE(stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
   CHECK(count_entries(tmp.path()) == 1);
+  // Without the fsyncs the replacement is just as whole for readers.
+  REQUIRE(write_file_atomic(path, "name = \"c\"\n", 0644, vmforge::supervisor::Durability::visible));
+  CHECK(*read_file(path) == "name = \"c\"\n");
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0644);
+  CHECK(count_entries(tmp.path()) == 1);
 }
 
 TEST_CASE("a failed atomic write leaves the target alone and cleans up", "[atomic]") {
