@@ -587,6 +587,27 @@ static void scan_virtio(void) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PCI functions by vendor:device, so that a passed-through host device (vfio-pci), which has
+// no virtio kind, shows up by its IDs.
+
+static void scan_pci(void) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/bus/pci/devices", names, kMaxNames);
+  char* items[kMaxNames];
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    char path[128], vendor[16], device[16];
+    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vendor", names[i]);
+    if (!read_text(path, vendor, sizeof vendor)) continue;
+    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/device", names[i]);
+    if (!read_text(path, device, sizeof device)) continue;
+    if (asprintf(&items[k], "%04lx:%04lx@%s", strtoul(vendor, NULL, 16), strtoul(device, NULL, 16), names[i]) >= 0) k++;
+  }
+  free_names(names, n);
+  fact_sorted_list("pci", items, k);
+}
+
+// ---------------------------------------------------------------------------------------------
 // virtio-fs shares. Linux 6.1 shows a share's tag nowhere in sysfs, so it is read from the
 // device's config space through the virtio PCI configuration access capability (a window in
 // PCI config space): mapping the BAR instead is refused, virtio-pci holds it busy and Debian
@@ -745,6 +766,7 @@ static void scan(void) {
   scan_ports();
   scan_vsock();
   scan_virtio();
+  scan_pci();
   scan_shares();
   publish();
 }

@@ -87,6 +87,30 @@ CliResult LiveVm::cli(std::vector<std::string> args) {
   return {status->signaled ? -1 : status->value, process->stdout_text(), process->stderr_text()};
 }
 
+JsonValue LiveVm::plan_json(const std::string& manifest) {
+  CliResult plan = cli({"plan", manifest, "--json"});
+  INFO(plan.out << plan.err);
+  REQUIRE(plan.status == 2);
+  auto json = parse_json(plan.out);
+  REQUIRE(json);
+  return std::move(*json);
+}
+
+void LiveVm::apply(const std::string& manifest) {
+  CliResult apply = cli({"apply", manifest});
+  INFO(apply.out << apply.err << log());
+  REQUIRE(apply.status == 0);
+}
+
+void LiveVm::check_plan_adds(const std::string& manifest, std::string_view resource) {
+  CliResult text = cli({"plan", manifest});
+  INFO(text.out << text.err);
+  CHECK(text.status == 2);
+  CHECK(text.out.find(fmt::format("  + {}\n", resource)) != std::string::npos);
+  CHECK(text.out.find("Plan: 1 to add, 0 to change, 0 to replace, 0 to remove, 0 restart required.") !=
+        std::string::npos);
+}
+
 JsonValue LiveVm::qmp(std::string_view json) {
   CliResult r = cli({"qmp", "apt", std::string(json)});
   INFO(r.err);
@@ -117,6 +141,39 @@ std::string LiveVm::log() const {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::vector<std::string> plan_outline(const JsonValue& plan) {
+  std::vector<std::string> outline;
+  const JsonValue* changes = plan.find("changes");
+  REQUIRE(changes);
+  REQUIRE(changes->as_array());
+  for (const JsonValue& change : *changes->as_array()) {
+    outline.push_back(fmt::format("{} {}", change.get_string("symbol").value_or("?"),
+                                  change.get_string("resource").value_or("?")));
+    const JsonValue* steps = change.find("steps");
+    REQUIRE(steps);
+    REQUIRE(steps->as_array());
+    for (const JsonValue& step : *steps->as_array()) {
+      std::string line = fmt::format("  {}", step.get_string("command").value_or("?"));
+      if (const JsonValue* completion = step.find("completion"); completion && completion->get_string("event")) {
+        line += fmt::format(" until {} of '{}'", *completion->get_string("event"),
+                            completion->get_string("device").value_or("?"));
+      }
+      outline.push_back(std::move(line));
+    }
+  }
+  return outline;
+}
+
+JsonValue step_arguments(const JsonValue& plan, std::string_view command) {
+  for (const JsonValue& change : *plan.find("changes")->as_array()) {
+    for (const JsonValue& step : *change.find("steps")->as_array()) {
+      if (step.get_string("command") == command) return *step.find("arguments");
+    }
+  }
+  FAIL("no step '" << command << "' in the plan");
+  return JsonValue();
 }
 
 bool has(std::string_view list, std::string_view item) { return report_list_has(list, item); }

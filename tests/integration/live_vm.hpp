@@ -44,6 +44,12 @@ class LiveVm {
 
   /// Runs `vmforge <args> --runtime-dir <ours>` to completion.
   CliResult cli(std::vector<std::string> args);
+  /// `vmforge plan manifest --json`, which must have changes to show (exit status 2).
+  JsonValue plan_json(const std::string& manifest);
+  /// `vmforge apply manifest`, which must succeed (its output and the supervisor's log if not).
+  void apply(const std::string& manifest);
+  /// Checks that the text plan for `manifest` adds `resource` ("fs:fs0") and changes nothing else.
+  void check_plan_adds(const std::string& manifest, std::string_view resource);
   /// `vmforge qmp apt <json>`: QEMU's reply.
   JsonValue qmp(std::string_view json);
   /// Every block node name QEMU has, sorted, comma-separated.
@@ -64,6 +70,12 @@ class LiveVm {
   std::string memory_options_;
   std::optional<launch::Process> supervisor_;
 };
+
+/// A `vmforge plan --json` reply in short: each change as "<symbol> <resource>", each step as
+/// its command (with the DEVICE_DELETED wait of an unplug, as "until <event> of '<id>'"), in order.
+std::vector<std::string> plan_outline(const JsonValue& plan);
+/// The arguments of the first step `command` in `plan`; fails the test if there is none.
+JsonValue step_arguments(const JsonValue& plan, std::string_view command);
 
 /// True if the guest's comma-separated `list` has `item`.
 bool has(std::string_view list, std::string_view item);

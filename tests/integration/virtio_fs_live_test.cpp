@@ -66,51 +66,6 @@ class LockFileRemover {
   std::string path_;
 };
 
-// A `vmforge plan --json` reply in short: each change as "<symbol> <resource>", each step as its
-// command (with the DEVICE_DELETED wait of an unplug), in order.
-std::vector<std::string> plan_outline(const JsonValue& plan) {
-  std::vector<std::string> outline;
-  const JsonValue* changes = plan.find("changes");
-  REQUIRE(changes);
-  REQUIRE(changes->as_array());
-  for (const JsonValue& change : *changes->as_array()) {
-    outline.push_back(fmt::format("{} {}", change.get_string("symbol").value_or("?"),
-                                  change.get_string("resource").value_or("?")));
-    const JsonValue* steps = change.find("steps");
-    REQUIRE(steps);
-    REQUIRE(steps->as_array());
-    for (const JsonValue& step : *steps->as_array()) {
-      std::string line = fmt::format("  {}", step.get_string("command").value_or("?"));
-      if (const JsonValue* completion = step.find("completion"); completion && completion->get_string("event")) {
-        line += fmt::format(" until {} of '{}'", *completion->get_string("event"),
-                            completion->get_string("device").value_or("?"));
-      }
-      outline.push_back(std::move(line));
-    }
-  }
-  return outline;
-}
-
-// The arguments of the first step `command` in `plan`.
-JsonValue step_arguments(const JsonValue& plan, std::string_view command) {
-  for (const JsonValue& change : *plan.find("changes")->as_array()) {
-    for (const JsonValue& step : *change.find("steps")->as_array()) {
-      if (step.get_string("command") == command) return *step.find("arguments");
-    }
-  }
-  FAIL("no step '" << command << "' in the plan");
-  return JsonValue();
-}
-
-JsonValue plan_json(test::LiveVm& vm, const std::string& manifest) {
-  test::CliResult plan = vm.cli({"plan", manifest, "--json"});
-  INFO(plan.out << plan.err);
-  REQUIRE(plan.status == 2);
-  auto json = parse_json(plan.out);
-  REQUIRE(json);
-  return std::move(*json);
-}
-
 }  // namespace
 
 TEST_CASE("a virtio-fs share on virtiofsd is added and removed live, as plan says beforehand",
@@ -127,29 +82,24 @@ TEST_CASE("a virtio-fs share on virtiofsd is added and removed live, as plan say
   const LockFileRemover lock_file(socket);  // declared first: goes after the daemon
   launch::Process virtiofsd = start_virtiofsd(vm.dir(), share, socket);
 
-  JsonValue plan = plan_json(vm, with_fs);
-  CHECK(plan_outline(plan) == std::vector<std::string>{"+ fs:fs0", "  chardev-add", "  device_add"});
+  JsonValue plan = vm.plan_json(with_fs);
+  CHECK(test::plan_outline(plan) == std::vector<std::string>{"+ fs:fs0", "  chardev-add", "  device_add"});
   CHECK(plan.get_uint64("add") == 1u);
-  const JsonValue chardev = step_arguments(plan, "chardev-add");
+  const JsonValue chardev = test::step_arguments(plan, "chardev-add");
   CHECK(chardev.get_string("id") == "fs0.char");
   const JsonValue* socket_path = chardev.find_path({"backend", "data", "addr", "data", "path"});
   REQUIRE(socket_path);
   CHECK(socket_path->as_string() == socket);
-  const JsonValue device = step_arguments(plan, "device_add");
+  const JsonValue device = test::step_arguments(plan, "device_add");
   CHECK(device.get_string("driver") == "vhost-user-fs-pci");
   CHECK(device.get_string("id") == "fs0");
   CHECK(device.get_string("chardev") == "fs0.char");
   CHECK(device.get_string("tag") == "hostshare");
   // The text form a user reads says the same.
-  test::CliResult text = vm.cli({"plan", with_fs});
-  INFO(text.out);
-  CHECK(text.out.find("  + fs:fs0\n") != std::string::npos);
-  CHECK(text.out.find("Plan: 1 to add, 0 to change, 0 to replace, 0 to remove, 0 restart required.") !=
-        std::string::npos);
+  vm.check_plan_adds(with_fs, "fs:fs0");
 
-  test::CliResult apply = vm.cli({"apply", with_fs});
-  INFO(apply.out << apply.err << vm.log() << virtiofsd.stderr_text());
-  REQUIRE(apply.status == 0);
+  INFO(virtiofsd.stderr_text());  // why QEMU's vhost-user connection failed, if it did
+  vm.apply(with_fs);
   // The guest found the share by its tag, mounted it and read what the host wrote.
   vm.wait_report("virtiofs", [](std::string_view v) { return test::has(v, "hostshare"); });
   vm.wait_report("virtiofs.hostshare", [](std::string_view v) { return v == "files=probe"; });
@@ -157,14 +107,12 @@ TEST_CASE("a virtio-fs share on virtiofsd is added and removed live, as plan say
   vm.wait_report("virtio", [](std::string_view v) { return test::has(v, "fs"); });
   CHECK(vm.cli({"plan", with_fs}).status == 0);
 
-  plan = plan_json(vm, base);
-  CHECK(plan_outline(plan) ==
+  plan = vm.plan_json(base);
+  CHECK(test::plan_outline(plan) ==
         std::vector<std::string>{"- fs:fs0", "  device_del until DEVICE_DELETED of 'fs0'", "  chardev-remove"});
   CHECK(plan.get_uint64("remove") == 1u);
-  CHECK(step_arguments(plan, "chardev-remove").get_string("id") == "fs0.char");
-  apply = vm.cli({"apply", base});
-  INFO(apply.out << apply.err << vm.log());
-  REQUIRE(apply.status == 0);
+  CHECK(test::step_arguments(plan, "chardev-remove").get_string("id") == "fs0.char");
+  vm.apply(base);
   vm.wait_report("virtiofs", [](std::string_view v) { return v.empty(); });
   vm.wait_report("virtiofs.hostshare", [](std::string_view v) { return v.empty(); });
   vm.wait_report("virtiofs.hostshare.probe", [](std::string_view v) { return v.empty(); });
