@@ -303,14 +303,39 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
   }
   std::vector<std::string> live;
   std::vector<std::string> other;
+  std::vector<std::string> details;
   for (const auto& [prop, value] : want->props) {
     auto it = have->props.find(prop);
     if (it == have->props.end() || it->second == value) continue;
-    (live_property(*want, prop) ? live : other).push_back(prop);
+    if (live_property(*want, prop)) {
+      live.push_back(prop);
+    } else {
+      other.push_back(prop);
+      details.push_back(quoted_change(prop, it->second, value));
+    }
+  }
+  // Settings QEMU does not show are compared with the manifest the VM was made from, when one
+  // describes this device (one plugged behind vmforge's back, or by an apply cut short, has none).
+  const Resource* made = applied_.find(key);
+  const auto* had = made ? &made->settings : have->settings.empty() ? nullptr : &have->settings;
+  if (had) {
+    std::set<std::string> names;
+    for (const auto* settings : {had, &want->settings}) {
+      for (const auto& [name, value] : *settings) names.insert(name);
+    }
+    auto value_in = [](const std::map<std::string, std::string>& settings, const std::string& name) {
+      auto it = settings.find(name);
+      return it == settings.end() ? std::string("unset") : it->second;
+    };
+    for (const std::string& name : names) {
+      const std::string before = value_in(*had, name);
+      const std::string after = value_in(want->settings, name);
+      if (before == after) continue;
+      other.push_back(name);
+      details.push_back(quoted_change(name, before, after));
+    }
   }
   if (other.empty()) return live.empty() ? Result<void>() : update_device(*want, *have, live);
-  std::vector<std::string> details;
-  for (const std::string& prop : other) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
   for (const std::string& prop : live) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
   if (!(want->hotplugged && have->hotplugged && live_ok)) {
     restart(key, fmt::format("{} {}", key, other.front()),

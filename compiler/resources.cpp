@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compiler/lower_context.hpp"
 #include "compiler/model.hpp"
@@ -68,6 +69,15 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     r.props["format"] = to_string(disk.format);
     r.props["readonly"] = bool_text(disk.readonly || disk.media == DiskMedia::cdrom);
     if (disk.serial) r.props["serial"] = *disk.serial;
+    r.settings["aio"] = to_string(disk.aio);
+    r.settings["cache"] = to_string(disk.cache);
+    r.settings["share-rw"] = bool_text(disk.share_rw);
+    r.settings["discard"] = bool_text(disk.discard);
+    if (disk.write_cache) r.settings["write-cache"] = bool_text(*disk.write_cache);
+    if (disk.iothread) r.settings["iothread"] = disk.iothread->str();
+    if (disk.num_queues) r.settings["num-queues"] = std::to_string(*disk.num_queues);
+    if (disk.controller) r.settings["controller"] = disk.controller->str();
+    if (disk.lun) r.settings["lun"] = std::to_string(*disk.lun);
     set.add(std::move(r));
   }
 }
@@ -82,7 +92,15 @@ void add_nets(const Vm& vm, ResourceSet& set) {
       r.props["mac"] = net.mac.to_string();
       r.props["backend"] = netdev_type(net.backend);
       r.props["link"] = net.link_up ? "up" : "down";
+      r.settings["queues"] = std::to_string(net.queues);
+      r.settings["vhost"] = bool_text(net.vhost);
+      if (net.ifname) r.settings["ifname"] = *net.ifname;
+      if (net.script) r.settings["script"] = *net.script;
+      if (net.downscript) r.settings["downscript"] = *net.downscript;
+      if (net.socket) r.settings["socket"] = *net.socket;
+      if (!net.hostfwd.empty()) r.settings["hostfwd"] = fmt::format("{}", fmt::join(net.hostfwd, " "));
     }
+    if (net.host) r.settings["host"] = net.host->to_string();
     set.add(std::move(r));
   }
 }

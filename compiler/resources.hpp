@@ -33,6 +33,10 @@ struct Resource {
   /// ("file" -> "/var/lib/a.qcow2", "readonly" -> "true"). Only what QEMU 7.2 lets one observe;
   /// a property missing on one side is not compared.
   std::map<std::string, std::string> props;
+  /// What the manifest sets in the argv or the plug steps but QEMU 7.2 does not show back (a
+  /// disk's cache mode, aio engine, iothread...). Never observed: compared against the manifest
+  /// the VM was last made from, so that changing one is a replace or a restart, never lost.
+  std::map<std::string, std::string> settings;
   /// Created over QMP (manifest `hotplug = true`; QEMU's `hotplugged`), so removable live. A
   /// resource in the frozen argv needs a restart to go away.
   bool hotplugged = false;

@@ -68,3 +68,30 @@ TEST_CASE("a manifest diffed with itself has no changes", "[compiler][diff]") {
     CHECK(planned->empty());
   }
 }
+
+// QEMU shows no settings: against an observed set the last applied manifest speaks for them,
+// and a device that manifest does not describe is not compared on them at all.
+TEST_CASE("settings QEMU does not show come from the applied manifest", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "unobserved-settings.old.toml");
+  const Vm desired = load(golden_dir() / "unobserved-settings.new.toml");
+  const ResourceSet made = resources_of(old);
+  ResourceSet observed;
+  for (const Resource* r : made.all()) {
+    Resource seen = *r;
+    seen.settings.clear();
+    observed.add(std::move(seen));
+  }
+  auto planned = diff(desired, Current{observed, &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  std::map<std::string, Action> actions;
+  for (const Change& c : planned->changes) actions[c.resource] = c.action;
+  CHECK(actions == std::map<std::string, Action>{
+                       {"disk:data1", Action::replace}, {"net:eth1", Action::replace}, {"disk:root", Action::restart}});
+
+  Vm without_data1 = old;
+  std::erase_if(without_data1.disks, [](const Disk& d) { return d.id.str() == "data1"; });
+  auto unknown = diff(desired, Current{observed, &without_data1});
+  REQUIRE(unknown);
+  for (const Change& c : unknown->changes) CHECK(c.resource != "disk:data1");
+}
