@@ -105,29 +105,34 @@ void add_nets(const Vm& vm, ResourceSet& set) {
   }
 }
 
+// Where a port's bytes go: its chardev, which QEMU shows only as a filename string.
+void add_char_settings(const Serial& serial, Resource& r) {
+  r.settings["backend"] = std::string(to_string(serial.backend));
+  if (serial.path) r.settings["path"] = *serial.path;
+  if (serial.backend == CharBackend::socket) r.settings["server"] = bool_text(serial.server);
+  if (serial.controller) r.settings["controller"] = serial.controller->str();
+}
+
 void add_serials(const Vm& vm, ResourceSet& set) {
   for (const Serial& serial : vm.serials) {
+    Resource r;
     switch (serial.frontend) {
-      case SerialFrontend::serial: {
-        Resource r = make(ResourceKind::serial, serial.id, false);
+      case SerialFrontend::serial:
+        r = make(ResourceKind::serial, serial.id, false);
         r.props["driver"] = "isa-serial";
-        set.add(std::move(r));
         break;
-      }
-      case SerialFrontend::virtconsole: {
-        Resource r = make(ResourceKind::console, serial.id, serial.hotplug);
+      case SerialFrontend::virtconsole:
+        r = make(ResourceKind::console, serial.id, serial.hotplug);
         r.props["driver"] = "virtconsole";
-        set.add(std::move(r));
         break;
-      }
-      case SerialFrontend::virtserialport: {
-        Resource r = make(ResourceKind::channel, serial.id, serial.hotplug);
+      case SerialFrontend::virtserialport:
+        r = make(ResourceKind::channel, serial.id, serial.hotplug);
         r.props["driver"] = "virtserialport";
         if (serial.name) r.props["name"] = *serial.name;
-        set.add(std::move(r));
         break;
-      }
     }
+    add_char_settings(serial, r);
+    set.add(std::move(r));
   }
 }
 
@@ -136,6 +141,8 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
     Resource r = make(ResourceKind::fs, fs.id, fs.hotplug);
     r.props["driver"] = virtio_driver("vhost-user-fs", fs.placement.transport);
     r.props["tag"] = fs.tag;
+    r.settings["socket"] = fs.socket;
+    if (fs.queue_size) r.settings["queue-size"] = std::to_string(*fs.queue_size);
     set.add(std::move(r));
   }
   for (const Vsock& vsock : vm.vsocks) {
@@ -147,6 +154,9 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
   for (const Vfio& vfio : vm.vfios) {
     Resource r = make(ResourceKind::vfio, vfio.id, vfio.hotplug);
     if (vfio.host) r.props["host"] = vfio.host->to_string();
+    if (vfio.sysfsdev) r.settings["sysfsdev"] = *vfio.sysfsdev;
+    if (vfio.vendor_id) r.settings["vendor-id"] = fmt::format("{:#06x}", *vfio.vendor_id);
+    if (vfio.device_id) r.settings["device-id"] = fmt::format("{:#06x}", *vfio.device_id);
     set.add(std::move(r));
   }
   for (const Dimm& dimm : vm.dimms) {

@@ -87,7 +87,8 @@ TEST_CASE("settings QEMU does not show come from the applied manifest", "[compil
   std::map<std::string, Action> actions;
   for (const Change& c : planned->changes) actions[c.resource] = c.action;
   CHECK(actions == std::map<std::string, Action>{
-                       {"disk:data1", Action::replace}, {"net:eth1", Action::replace}, {"disk:root", Action::restart}});
+                       {"disk:data1", Action::replace}, {"net:eth1", Action::replace}, {"disk:root", Action::restart},
+                       {"serial:ser0", Action::restart}});
 
   Vm without_data1 = old;
   std::erase_if(without_data1.disks, [](const Disk& d) { return d.id.str() == "data1"; });
