@@ -23,11 +23,10 @@ class QmpWatchdog {
   ~QmpWatchdog();
 
  private:
-  QmpWatchdog(sd_event* event, qmp::Client& client, sd::Notifier& notifier, std::chrono::microseconds interval)
-      : event_(event), client_(client), notifier_(notifier), period_(interval / 2) {}
+  QmpWatchdog(qmp::Client& client, sd::Notifier& notifier, std::chrono::microseconds interval)
+      : client_(client), notifier_(notifier), period_(interval / 2) {}
   Result<void> on_timer(std::uint64_t usec);
 
-  sd_event* event_;
   qmp::Client& client_;
   sd::Notifier& notifier_;
   std::chrono::microseconds period_;
