@@ -211,6 +211,8 @@ bool Client::give_up(CommandId id, Error reason) {
 void Client::forget(CommandId id, const Pending& p) {
   if (p.deadline != 0) deadlines_.erase({p.deadline, id});
   if (p.until) --awaiting_events_;
+  // Nothing left to time: disarm, so an idle client never wakes for a deadline long gone.
+  if (deadlines_.empty()) arm_timer();
 }
 
 bool Client::finish(CommandId id, Result<JsonValue> outcome) {
@@ -324,8 +326,8 @@ void Client::arm_timer() {
     }
     return;
   }
-  // A timer set earlier than needed is kept: it fires, finds nothing due and re-arms. That saves
-  // re-arming on every reply.
+  // While commands are in flight, a timer set earlier than needed is kept: it fires, finds
+  // nothing due and re-arms. That saves re-arming on every reply.
   if (armed_ != 0 && armed_ <= earliest) return;
   if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
   if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());

@@ -142,6 +142,27 @@ TEST_CASE("pipelined commands are matched by id whatever the reply order", "[qmp
   CHECK(h.client->pending() == 0);
 }
 
+TEST_CASE("an idle client does not wake for the deadline of a command already answered", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    if (auto c = io.read_command()) io.reply(*c);
+    io.wait_closed();  // hold the connection open and silent until the client goes
+  });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto a = h.send("a", {}, 100ms);
+  REQUIRE(h.pump([&] { return has(a); }));
+  // A timer left armed for the answered command would end this wait after about 100 ms.
+  const auto start = std::chrono::steady_clock::now();
+  auto woke = h.loop.run_once(300ms);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE(woke);
+  CHECK(waited >= 290ms);
+  CHECK(h.disconnects == 0);
+  h.client.reset();
+  h.peer.join();
+}
+
 TEST_CASE("an error reply carries QMP's class and desc", "[qmp]") {
   Harness h;
   h.peer.run([&](PeerIo& io) {
