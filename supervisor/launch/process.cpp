@@ -1,10 +1,9 @@
-// Process: posix_spawn with file actions for the fd map, a pidfd, stderr in a file.
+// Process: a child started in its ChildSetup, owned through a pidfd, stderr in a file.
 #include "supervisor/launch/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -18,7 +17,8 @@
 
 #include <fmt/format.h>
 
-extern char** environ;
+#include "supervisor/launch/child_setup.hpp"
+#include "supervisor/launch/errno_error.hpp"
 
 namespace vmforge::launch {
 namespace {
@@ -31,26 +31,6 @@ int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid,
 int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
-
-Error errno_error(std::string what, int err = errno) {
-  return Error(fmt::format("{}: {}", what, strerrordesc_np(err)), err);
-}
-
-struct FileActions {
-  posix_spawn_file_actions_t actions;
-  FileActions() { posix_spawn_file_actions_init(&actions); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&actions); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-};
-
-struct SpawnAttr {
-  posix_spawnattr_t attr;
-  SpawnAttr() { posix_spawnattr_init(&attr); }
-  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-};
 
 Result<UniqueFd> memory_file(const char* name) {
   UniqueFd fd(memfd_create(name, MFD_CLOEXEC));
@@ -194,58 +174,16 @@ Result<Process> spawn(const SpawnOptions& options) {
   }
   if (!child_stdout) return unexpected(errno_error("Failed to set up a child's stdout"));
 
-  // Every source first moves above every target, so that no dup2 overwrites a source that a
-  // later one still needs; the child closes everything from `first_free` on.
-  int first_free = 3;
-  for (const FdMapping& m : options.fds) {
-    if (m.child_fd < 0 || m.parent_fd < 0)
-      return unexpected(Error(fmt::format("Cannot pass fd {} as fd {} to '{}'", m.parent_fd,
-                                          m.child_fd, program), EBADF));
-    first_free = std::max(first_free, m.child_fd + 1);
-  }
-  std::vector<UniqueFd> sources;
-  auto park = [&](int fd) -> Result<int> {
-    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, first_free));
-    if (!copy) return unexpected(errno_error(fmt::format("Failed to pass fd {} to '{}'", fd, program)));
-    sources.push_back(std::move(copy));
-    return sources.back().get();
-  };
-
-  FileActions fa;
-  posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
-  VMFORGE_TRY(int out_fd, park(child_stdout.get()));
-  posix_spawn_file_actions_adddup2(&fa.actions, out_fd, 1);
-  VMFORGE_TRY(int err_fd, park(process.stderr_.get()));
-  posix_spawn_file_actions_adddup2(&fa.actions, err_fd, 2);
-  for (const FdMapping& m : options.fds) {
-    VMFORGE_TRY(int source, park(m.parent_fd));
-    posix_spawn_file_actions_adddup2(&fa.actions, source, m.child_fd);
-  }
-  for (int fd = 3; fd < first_free; ++fd) {
-    bool mapped = std::any_of(options.fds.begin(), options.fds.end(),
-                              [fd](const FdMapping& m) { return m.child_fd == fd; });
-    if (!mapped) posix_spawn_file_actions_addclose(&fa.actions, fd);
-  }
-  posix_spawn_file_actions_addclosefrom_np(&fa.actions, first_free);
-
-  SpawnAttr sa;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&sa.attr, &none);
-  posix_spawnattr_setsigdefault(&sa.attr, &all);
-  posix_spawnattr_setpgroup(&sa.attr, 0);
-  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                         POSIX_SPAWN_SETPGROUP);
-
+  VMFORGE_TRY(ChildSetup setup,
+              ChildSetup::plan(program, child_stdout.get(), process.stderr_.get(), options.fds));
   std::vector<char*> argv;
   argv.reserve(options.argv.size() + 1);
   for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
-  pid_t pid = -1;
-  int err = posix_spawnp(&pid, program.c_str(), &fa.actions, &sa.attr, argv.data(), environ);
-  if (err != 0) return unexpected(errno_error(fmt::format("Failed to execute '{}'", program), err));
+  // posix_spawn cannot switch credentials; it stays the path of every other spawn (it is faster).
+  VMFORGE_TRY(pid_t pid, options.credentials ? setup.spawn_as(*options.credentials, argv.data())
+                                             : setup.spawn(argv.data()));
   process.pid_ = pid;
   process.pidfd_ = UniqueFd(pidfd_open(pid));
   if (!process.pidfd_) {

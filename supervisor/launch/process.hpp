@@ -1,4 +1,5 @@
-// Process: a child spawned with posix_spawn, owned through a pidfd, its stderr kept in a file.
+// Process: a child spawned with posix_spawn (fork when it switches credentials), owned through a
+// pidfd, its stderr kept in a file.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +20,14 @@ struct FdMapping {
   int child_fd = -1;
 };
 
+/// Who a child runs as. Switching needs CAP_SETUID and CAP_SETGID: in practice, root.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  /// The supplementary groups; empty drops them all (govmm's Credential with nil Groups).
+  std::vector<gid_t> groups;
+};
+
 struct SpawnOptions {
   /// argv[0] is the program; without a '/', it is looked up in $PATH.
   std::vector<std::string> argv;
@@ -29,6 +38,8 @@ struct SpawnOptions {
   std::optional<std::string> stderr_file;
   /// Keep stdout in a memory file (Process::stdout_text()); else it goes to /dev/null.
   bool capture_stdout = false;
+  /// Run the child as these (setgroups, setgid, setuid before the exec); else as ourselves.
+  std::optional<Credentials> credentials;
 };
 
 /// How a child ended.

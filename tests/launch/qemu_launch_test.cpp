@@ -1,16 +1,22 @@
 // The launcher with real QEMU 7.2 (TCG): QMP on an inherited listening socket (fd 3), QEMU's
-// own error text when it exits early, and all of it as an unprivileged user.
+// own error text when it exits early, QEMU switched to another user, and all of it as an
+// unprivileged user.
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
 #include "tests/support/result_printer.hpp"
+#include "tests/launch/run_self.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
@@ -27,14 +33,23 @@ launch::SpawnOptions paused_qemu(int listen_fd) {
   return options;
 }
 
-// QEMU paused with its monitor on our socket: query-status, then quit; QEMU exits 0.
-void run_paused_qemu() {
+// QEMU paused with its monitor on our socket: query-status, then quit; QEMU exits 0. The
+// socket's directory is ours alone (0700): QEMU as another user only has the fd.
+void run_paused_qemu(std::optional<launch::Credentials> credentials = std::nullopt) {
   auto dir = test::TempDir::create();
   REQUIRE(dir);
   auto listener = launch::listen_unix(dir->file("qmp.sock"));
   REQUIRE(listener);
-  auto qemu = launch::spawn(paused_qemu(listener->get()));
+  auto options = paused_qemu(listener->get());
+  options.credentials = credentials;
+  auto qemu = launch::spawn(options);
   REQUIRE(qemu);
+  if (credentials) {
+    std::ifstream file(fmt::format("/proc/{}/status", qemu->pid()));
+    std::string status((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    CHECK_THAT(status, Catch::Contains(fmt::format("\nUid:\t{0}\t{0}\t{0}\t{0}\n", credentials->uid)));
+    CHECK_THAT(status, Catch::Contains(fmt::format("\nGid:\t{0}\t{0}\t{0}\t{0}\n", credentials->gid)));
+  }
   listener->reset();  // QEMU holds its own copy
   auto qmp = qmp::BlockingClient::connect(dir->file("qmp.sock"));
   REQUIRE(qmp);
@@ -51,6 +66,10 @@ void run_paused_qemu() {
 
 TEST_CASE("QEMU takes its QMP monitor as an inherited listening socket on fd 3", "[launch]") {
   run_paused_qemu();
+}
+
+TEST_CASE("QEMU runs as the user it is asked to, its monitor on the inherited fd 3", "[launch]") {
+  run_paused_qemu(launch::Credentials{65534, 65534, {}});
 }
 
 TEST_CASE("QEMU's stderr is in the error when it exits early", "[launch]") {
@@ -75,13 +94,8 @@ TEST_CASE("the launcher works for an unprivileged user", "[launch]") {
     return;
   }
   // As root, run this binary's unprivileged half as 'nobody' (govmm's LaunchQemu fails there).
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  REQUIRE(n > 0);
-  self[n] = '\0';
-  auto out = launch::run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", self,
-                          "[.unprivileged]"},
-                         60s);
+  auto out = test::run_self({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"},
+                            "[.unprivileged]");
   REQUIRE(out);
   CHECK_THAT(*out, Catch::Contains("All tests passed"));
 }

@@ -1,0 +1,218 @@
+// ChildSetup: one description of a child's fds and signal state, rendered as posix_spawn file
+// actions and attributes, or applied by hand after fork when credentials must change first.
+#include "supervisor/launch/child_setup.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "supervisor/launch/errno_error.hpp"
+
+extern char** environ;
+
+namespace vmforge::launch {
+namespace {
+
+// Owner of a posix_spawn C object (file actions, attributes): init, then destroy.
+template <class T, int (*Init)(T*), int (*Destroy)(T*)>
+struct SpawnObject {
+  T value;
+  SpawnObject() { Init(&value); }
+  ~SpawnObject() { Destroy(&value); }
+  SpawnObject(const SpawnObject&) = delete;
+  SpawnObject& operator=(const SpawnObject&) = delete;
+};
+using FileActions = SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init,
+                                posix_spawn_file_actions_destroy>;
+using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
+
+// Blocks every signal for its lifetime: no handler of ours may run in a forked child.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_);
+  }
+  ~AllSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+// What failed in a forked child before its exec; it writes this to the report pipe.
+enum class ChildStep : int { setup, groups, gid, uid, exec };
+struct ChildFailure {
+  ChildStep step = ChildStep::setup;
+  int error = 0;
+};
+
+[[noreturn]] void report_and_exit(int report_fd, ChildStep step) noexcept {
+  ChildFailure failure{step, errno};
+  // A parent that is gone reads nothing either way.
+  (void)!write(report_fd, &failure, sizeof failure);
+  _exit(127);
+}
+
+}  // namespace
+
+Result<ChildSetup> ChildSetup::plan(const std::string& program, int stdout_fd, int stderr_fd,
+                                    const std::vector<FdMapping>& fds) {
+  ChildSetup setup;
+  setup.program_ = program;
+  // Every source first moves above every target, so that no dup2 overwrites a source that a
+  // later one still needs; the child closes everything from `close_from_` on.
+  for (const FdMapping& m : fds) {
+    if (m.child_fd < 0 || m.parent_fd < 0)
+      return unexpected(Error(fmt::format("Cannot pass fd {} as fd {} to '{}'", m.parent_fd,
+                                          m.child_fd, program), EBADF));
+    setup.close_from_ = std::max(setup.close_from_, m.child_fd + 1);
+  }
+  auto dup = [&](int fd, int target) -> Result<void> {
+    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, setup.close_from_));
+    if (!copy) return unexpected(errno_error(fmt::format("Failed to pass fd {} to '{}'", fd, program)));
+    setup.dups_.push_back({copy.get(), target});
+    setup.parked_.push_back(std::move(copy));
+    return {};
+  };
+  VMFORGE_TRY_VOID(dup(stdout_fd, 1));
+  VMFORGE_TRY_VOID(dup(stderr_fd, 2));
+  for (const FdMapping& m : fds) VMFORGE_TRY_VOID(dup(m.parent_fd, m.child_fd));
+  for (int fd = 3; fd < setup.close_from_; ++fd) {
+    bool mapped = std::any_of(fds.begin(), fds.end(), [fd](const FdMapping& m) { return m.child_fd == fd; });
+    if (!mapped) setup.closes_.push_back(fd);
+  }
+  return setup;
+}
+
+Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
+  FileActions fa;
+  posix_spawn_file_actions_addopen(&fa.value, 0, "/dev/null", O_RDONLY, 0);
+  for (const Dup& d : dups_) posix_spawn_file_actions_adddup2(&fa.value, d.source, d.target);
+  for (int fd : closes_) posix_spawn_file_actions_addclose(&fa.value, fd);
+  posix_spawn_file_actions_addclosefrom_np(&fa.value, close_from_);
+
+  SpawnAttr sa;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&sa.value, &none);
+  posix_spawnattr_setsigdefault(&sa.value, &all);
+  posix_spawnattr_setpgroup(&sa.value, 0);
+  posix_spawnattr_setflags(&sa.value, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                         POSIX_SPAWN_SETPGROUP);
+
+  pid_t pid = -1;
+  int err = posix_spawnp(&pid, argv[0], &fa.value, &sa.value, argv, environ);
+  if (err != 0) return unexpected(errno_error(fmt::format("Failed to execute '{}'", program_), err));
+  return pid;
+}
+
+// What spawn() asks of posix_spawn, done by hand, then the credentials. Only async-signal-safe
+// calls: the parent may have threads.
+void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[],
+                               int report_fd) const noexcept {
+  if (setpgid(0, 0) != 0) report_and_exit(report_fd, ChildStep::setup);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  // SIGKILL, SIGSTOP and glibc's two internal signals refuse (EINVAL): nothing sends the latter
+  // to a new process, and the exec resets them.
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &default_action, nullptr);
+
+  close(0);
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd < 0) report_and_exit(report_fd, ChildStep::setup);
+  if (null_fd != 0) {
+    if (dup2(null_fd, 0) < 0) report_and_exit(report_fd, ChildStep::setup);
+    close(null_fd);
+  }
+  for (const Dup& d : dups_) {
+    if (dup2(d.source, d.target) < 0) report_and_exit(report_fd, ChildStep::setup);
+  }
+  for (int fd : closes_) close(fd);
+  // The report pipe (CLOEXEC, at or above close_from_) stays open until the exec closes it.
+  unsigned first = static_cast<unsigned>(close_from_), report = static_cast<unsigned>(report_fd);
+  if ((report > first && close_range(first, report - 1, 0) != 0) || close_range(report + 1, ~0U, 0) != 0)
+    report_and_exit(report_fd, ChildStep::setup);
+
+  // Raw system calls: glibc's wrappers would first try to make every thread of the process
+  // switch too, which a forked child (one thread) does not need.
+  if (syscall(SYS_setgroups, credentials.groups.size(), credentials.groups.data()) != 0)
+    report_and_exit(report_fd, ChildStep::groups);
+  if (syscall(SYS_setgid, credentials.gid) != 0) report_and_exit(report_fd, ChildStep::gid);
+  if (syscall(SYS_setuid, credentials.uid) != 0) report_and_exit(report_fd, ChildStep::uid);
+
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // glibc's execvp searches PATH with stack buffers only, as posix_spawnp's child does.
+  execvp(argv[0], argv);
+  report_and_exit(report_fd, ChildStep::exec);
+}
+
+Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const argv[]) const {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0)
+    return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
+  UniqueFd report_read(ends[0]), report_low(ends[1]);
+  // Above every fd the child arranges, so that no dup2 or close of the setup touches it.
+  UniqueFd report_write(fcntl(report_low.get(), F_DUPFD_CLOEXEC, close_from_));
+  if (!report_write)
+    return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
+  report_low.reset();
+
+  pid_t pid = -1;
+  int fork_error = 0;
+  {
+    AllSignalsBlocked blocked;
+    pid = fork();
+    if (pid == 0) exec_in_child(credentials, argv, report_write.get());
+    fork_error = errno;
+  }
+  if (pid < 0) return unexpected(errno_error(fmt::format("Failed to fork to start '{}'", program_), fork_error));
+  report_write.reset();
+
+  // End of file: the exec closed the child's end. Anything else is the failure report.
+  ChildFailure failure;
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return pid;
+  int read_error = errno;
+  const bool reported = n == static_cast<ssize_t>(sizeof failure);
+  if (!reported) kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!reported)
+    return unexpected(errno_error(fmt::format("Failed to learn whether '{}' started", program_),
+                                  n < 0 ? read_error : EIO));
+
+  std::string what;
+  switch (failure.step) {
+    case ChildStep::setup: what = fmt::format("Failed to set up the fds and signals of '{}'", program_); break;
+    case ChildStep::groups:
+      what = credentials.groups.empty()
+                 ? fmt::format("Failed to drop the supplementary groups for '{}'", program_)
+                 : fmt::format("Failed to switch to supplementary groups {} for '{}'",
+                               fmt::join(credentials.groups, ", "), program_);
+      break;
+    case ChildStep::gid: what = fmt::format("Failed to switch to gid {} for '{}'", credentials.gid, program_); break;
+    case ChildStep::uid: what = fmt::format("Failed to switch to uid {} for '{}'", credentials.uid, program_); break;
+    case ChildStep::exec: what = fmt::format("Failed to execute '{}'", program_); break;
+  }
+  return unexpected(errno_error(what, failure.error));
+}
+
+}  // namespace vmforge::launch
