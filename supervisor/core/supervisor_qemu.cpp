@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,14 @@ std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
   return fds;
 }
 
+// `[qemu] uid`, `gid`, `groups`: who QEMU runs as; an id left out stays the supervisor's own.
+// Switched only when asked for, so an unprivileged supervisor keeps working without them.
+std::optional<launch::Credentials> qemu_credentials(const Vm& vm) {
+  if (!vm.qemu.uid && !vm.qemu.gid) return std::nullopt;
+  return launch::Credentials{vm.qemu.uid.value_or(geteuid()), vm.qemu.gid.value_or(getegid()),
+                             {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
+}
+
 }  // namespace
 
 Result<void> Supervisor::spawn_qemu() {
@@ -60,7 +69,17 @@ Result<UniqueFd> Supervisor::spawn_process() {
     options.fds.push_back({seed.get(), *cloud_init_seed_fd(vm_)});
   }
   options.stderr_file = state_dir_.dir + "/qemu.log";
-  VMFORGE_TRY(launch::Process process, launch::spawn(options));
+  // QEMU reaches what we made for it (QMP socket, log, seed) through these fds alone: the state
+  // directory stays ours (0700) whoever QEMU runs as.
+  options.credentials = qemu_credentials(vm_);
+  auto spawned = launch::spawn(options);
+  if (!spawned && options.credentials && spawned.error().errno_value == EPERM) {
+    return unexpected(Error(spawned.error().message +
+                                ". Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run vmforge as "
+                                "root, or remove those keys.",
+                            EPERM));
+  }
+  VMFORGE_TRY(launch::Process process, std::move(spawned));
   process_.emplace(std::move(process));
   pid_t pid = process_->pid();
   if (auto written = write_pidfile(state_dir_.qemu_pidfile(), pid); !written) {

@@ -1,6 +1,8 @@
 // Integration tests of `vmforge run` with real QEMU (TCG) and the test guest: readiness over
-// NOTIFY_SOCKET, the guest's report, every way a VM ends, one supervisor per VM, adoption.
+// NOTIFY_SOCKET, the guest's report, every way a VM ends, one supervisor per VM, adoption, QEMU
+// run as another user.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -274,6 +276,66 @@ meta_data = "meta-data"
   CHECK(seen);
   REQUIRE(run.signal(SIGTERM));
   CHECK(wait_exit(run).success());
+}
+
+TEST_CASE("QEMU runs as the [qemu] uid, gid and groups; the VM boots and stops cleanly", "[run][guest]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  // QEMU opens the manifest's own files (serial log, disk, kernel) as 'nobody'. What vmforge
+  // makes for it (QMP socket, log, seed) stays in the 0700 state directory and reaches it as fds.
+  REQUIRE(chown(dir.path().c_str(), 65534, 65534) == 0);
+  test::NotifyListener notify(dir.file("notify"));
+  std::ofstream(dir.file("user-data")) << "#cloud-config\nhostname: t9\n";
+  std::ofstream(dir.file("meta-data")) << "instance-id: t9\n";
+  std::string manifest = write_manifest(dir, "t9", true, "20s", R"([qemu]
+uid = 65534
+gid = 65534
+groups = [65534, 100]
+[cloud_init]
+user_data = "user-data"
+meta_data = "meta-data"
+)");
+  REQUIRE(chown(dir.file("data.img").c_str(), 65534, 65534) == 0);
+  auto run = start_run(dir, manifest, "t9");
+  CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't9' is running") != std::string::npos);
+  auto qemu = supervisor::read_pidfile(dir.file("run/t9/qemu.pid"));
+  REQUIRE(qemu);
+  std::ifstream in(fmt::format("/proc/{}/status", *qemu));
+  std::string status((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(status, Catch::Contains("\nUid:\t65534\t65534\t65534\t65534\n"));
+  CHECK_THAT(status, Catch::Contains("\nGid:\t65534\t65534\t65534\t65534\n"));
+  CHECK_THAT(status, Catch::Contains("\nGroups:\t100 65534 \n"));
+  struct stat state {};
+  REQUIRE(stat(dir.file("run/t9").c_str(), &state) == 0);
+  CHECK(state.st_uid == 0);
+  CHECK((state.st_mode & 0777) == 0700);
+
+  // The disk QEMU opened as 'nobody' when it was hot-plugged during start-up.
+  test::SerialReport report(dir.file("serial.log"));
+  CHECK(report.wait_for([](const test::ReportValues& v) { return v.ready() && test::report_list_has(v["blocks"], "vda"); },
+                        test::kGuestBootTimeout, "the hot-plugged disk"));
+  REQUIRE(run.signal(SIGTERM));
+  CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
+  CHECK(wait_exit(run).success());
+  CHECK(run.stderr_text().find("VM 't9' stopped.") != std::string::npos);
+}
+
+TEST_CASE("a supervisor that is not root cannot honour [qemu] uid: the start fails and says what to do", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  REQUIRE(chown(dir.path().c_str(), 65534, 65534) == 0);
+  std::string manifest = write_manifest(dir, "t10", false, "20s", "[qemu]\nuid = 65534\ngid = 65534\n");
+  launch::SpawnOptions options;
+  options.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", std::getenv("VMFORGE_BINARY"),
+                  "run", manifest, "--runtime-dir", dir.file("run")};
+  auto run = launch::spawn(options);
+  REQUIRE(run);
+  CHECK(wait_exit(*run, 30s).value == 1);
+  std::string log = run->stderr_text();
+  INFO(log);
+  CHECK(log.find("Failed to start VM 't10': Failed to drop the supplementary groups for 'qemu-system-x86_64': "
+                 "Operation not permitted. Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run "
+                 "vmforge as root, or remove those keys.") != std::string::npos);
 }
 
 TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") {
