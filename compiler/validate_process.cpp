@@ -31,6 +31,13 @@ void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     }
     vm.qemu.groups.push_back(static_cast<std::uint32_t>(group));
   }
+  // Half a switch would leave QEMU with root's group (or root's user): refuse it.
+  if (f.has("uid") && !f.has("gid")) {
+    f.error("uid", "[qemu]: 'uid' without 'gid' would leave QEMU in group 0 (root): set 'gid' too");
+  }
+  if (f.has("gid") && !f.has("uid")) {
+    f.error("gid", "[qemu]: 'gid' without 'uid' would leave QEMU running as root: set 'uid' too");
+  }
   if (f.has("groups") && !(f.has("uid") && f.has("gid"))) {
     f.error("groups", "[qemu]: 'groups' needs 'uid' and 'gid' (the supplementary groups of that user)");
   }

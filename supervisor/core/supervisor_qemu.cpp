@@ -37,12 +37,11 @@ std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
   return fds;
 }
 
-// `[qemu] uid`, `gid`, `groups`: who QEMU runs as; an id left out stays the supervisor's own.
+// `[qemu] uid`, `gid`, `groups`: who QEMU runs as (validation wants both ids or neither).
 // Switched only when asked for, so an unprivileged supervisor keeps working without them.
 std::optional<launch::Credentials> qemu_credentials(const Vm& vm) {
-  if (!vm.qemu.uid && !vm.qemu.gid) return std::nullopt;
-  return launch::Credentials{vm.qemu.uid.value_or(geteuid()), vm.qemu.gid.value_or(getegid()),
-                             {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
+  if (!vm.qemu.uid || !vm.qemu.gid) return std::nullopt;
+  return launch::Credentials{*vm.qemu.uid, *vm.qemu.gid, {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
 }
 
 }  // namespace
