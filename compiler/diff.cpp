@@ -111,6 +111,10 @@ std::vector<std::string> host_notes(const Vm& vm, const Resource& r) {
       }
     }
   }
+  const bool vfio_nic = r.kind == ResourceKind::net && r.props.count("driver") && r.props.at("driver") == "vfio-pci";
+  if (r.kind == ResourceKind::vfio || vfio_nic) {
+    notes.emplace_back("the supervisor checks first that the host function is on vfio-pci with a viable IOMMU group");
+  }
   return notes;
 }
 

@@ -11,6 +11,7 @@
 
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/observe.hpp"
+#include "supervisor/core/vfio_host.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -78,6 +79,7 @@ Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
                                             net.id.str())));
       }
     }
+    VMFORGE_TRY_VOID(check_vfio_functions(desired, c.resource));
     for (const Vsock& vsock : desired.vsocks) {
       if (c.resource == "vsock:" + vsock.id.str() && !vsock.vhost_fd && access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
         return unexpected(Error(fmt::format(

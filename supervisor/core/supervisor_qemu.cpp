@@ -17,6 +17,7 @@
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/supervisor.hpp"
+#include "supervisor/core/vfio_host.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -54,6 +55,8 @@ Result<void> Supervisor::spawn_qemu() {
 // Up to the running QEMU process and our end of its QMP socket; needs no event loop.
 Result<UniqueFd> Supervisor::spawn_process() {
   set_state(VmState::starting);
+  // QEMU's "group N is not viable" says less than the check does.
+  VMFORGE_TRY_VOID(check_vfio_functions(vm_));
   VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state_dir_.qmp_socket()));
   // Connecting now, before QEMU exists, is fine: the kernel queues us until QEMU accepts.
   VMFORGE_TRY(UniqueFd qmp_fd, connect_unix(state_dir_.qmp_socket()));

@@ -2,8 +2,6 @@
 // with `vmforge apply` and removed again; `plan` names exactly those steps beforehand, and the
 // guest's PCI listing shows the function's vendor:device appear and go. Needs a device named by
 // VMFORGE_TEST_VFIO_DEVICE: without one the test is skipped (exit 77).
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +11,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/result.hpp"
+#include "supervisor/core/vfio_host.hpp"
 #include "tests/integration/host_support.hpp"
 #include "tests/integration/live_vm.hpp"
 
@@ -29,13 +28,6 @@ struct HostFunction {
   std::string address;
   std::string ids;
 };
-
-// The name of the driver bound to the PCI function at `dir`, "" if none.
-std::string bound_driver(const fs::path& dir) {
-  std::error_code ec;
-  const fs::path driver = fs::read_symlink(dir / "driver", ec);
-  return ec ? "" : driver.filename().string();
-}
 
 // A sysfs ID file ("0x10de") as four lowercase hex digits; nullopt if unreadable.
 std::optional<std::string> read_id(const fs::path& file) {
@@ -57,37 +49,9 @@ Result<HostFunction> host_function() {
         "with 'driverctl set-override 0000:01:00.0 vfio-pci', package driverctl)",
         kDeviceVariable, kDeviceVariable)));
   }
+  // What vmforge itself checks before passing a function through; then the IDs to look for.
+  if (auto usable = supervisor::check_vfio_function(address); !usable) return unexpected(usable.error());
   const fs::path dir = fs::path("/sys/bus/pci/devices") / address;
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    return unexpected(Error(fmt::format("{}='{}' names no PCI device in /sys/bus/pci/devices: give its full "
-                                        "address with the domain, e.g. 0000:01:00.0",
-                                        kDeviceVariable, address)));
-  }
-  if (const std::string driver = bound_driver(dir); driver != "vfio-pci") {
-    return unexpected(Error(fmt::format("PCI device '{}' is bound to {}, not vfio-pci: bind it with "
-                                        "'driverctl set-override {} vfio-pci' (package driverctl)",
-                                        address, driver.empty() ? "no driver" : "'" + driver + "'", address)));
-  }
-  // QEMU takes the whole IOMMU group: it refuses a group with a member still on a host driver.
-  const fs::path group = fs::read_symlink(dir / "iommu_group", ec);
-  if (ec) return unexpected(Error(fmt::format("PCI device '{}' has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on)", address)));
-  const std::string group_node = "/dev/vfio/" + group.filename().string();
-  struct stat st {};
-  if (::stat(group_node.c_str(), &st) != 0) {
-    return unexpected(Error(fmt::format("{} is missing: load the vfio-pci module (modprobe vfio-pci)", group_node)));
-  }
-  // increment(ec), not a range-for: the iterator's operator++ throws.
-  for (fs::directory_iterator member(dir / "iommu_group" / "devices", ec), end; !ec && member != end;
-       member.increment(ec)) {
-    const std::string driver = bound_driver(member->path());
-    if (!driver.empty() && driver != "vfio-pci") {
-      return unexpected(Error(fmt::format("'{}', in the IOMMU group of '{}', is bound to '{}': bind every device "
-                                          "of group {} to vfio-pci",
-                                          member->path().filename().string(), address, driver,
-                                          group.filename().string())));
-    }
-  }
   const auto vendor = read_id(dir / "vendor");
   const auto device = read_id(dir / "device");
   if (!vendor || !device) return unexpected(Error(fmt::format("cannot read the IDs of PCI device '{}' in sysfs", address)));

@@ -359,6 +359,19 @@ bool any_process_with(const std::string& needle) {
   return false;
 }
 
+TEST_CASE("a VFIO function the host cannot pass through stops the start before QEMU runs", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  auto run = start_run(dir, write_manifest(dir, "t11", false, "20s", "[[vfio]]\nid = \"pt0\"\nhost = \"0000:ff:1f.7\"\n"),
+                       "t11");
+  CHECK(wait_exit(run, 30s).value == 1);
+  std::string log = run.stderr_text();
+  INFO(log);
+  CHECK(log.find("Failed to start VM 't11': 'vfio:pt0': PCI device '0000:ff:1f.7' does not exist on this host") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("run/t11/qemu.log")));  // QEMU was never started
+}
+
 TEST_CASE("a failure after QEMU was spawned leaves nothing running", "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
