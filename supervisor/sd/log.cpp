@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-
 namespace vmforge::sd {
 namespace {
 
@@ -73,13 +72,11 @@ bool log_to_journal() { return state().journal; }
 
 void log_message(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
   if (level == LogLevel::debug && !state().debug) return;
-  // Without libsystemd the journal still gets the line, through stderr.
-  auto lib = state().journal ? load_libsystemd() : Result<const Libsystemd*>(nullptr);
-  if (lib && *lib != nullptr) {
-    send_to_journal(*lib, level, message, fields);
-  } else {
-    send_to_stderr(message);
+  if (state().journal) {
+    if (auto lib = load_libsystemd()) return send_to_journal(*lib, level, message, fields);
+    // Without libsystemd the journal still gets the line, through stderr.
   }
+  send_to_stderr(message);
 }
 
 }  // namespace vmforge::sd

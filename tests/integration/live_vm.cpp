@@ -111,6 +111,14 @@ void LiveVm::check_plan_adds(const std::string& manifest, std::string_view resou
         std::string::npos);
 }
 
+void LiveVm::check_plan_unplugs(const std::string& manifest, std::string_view resource, std::string_view id) {
+  JsonValue plan = plan_json(manifest);
+  CHECK(plan_outline(plan) == std::vector<std::string>{fmt::format("- {}", resource),
+                                                       fmt::format("  device_del until DEVICE_DELETED of '{}'", id)});
+  CHECK(plan.get_uint64("remove") == 1u);
+  CHECK(step_arguments(plan, "device_del").get_string("id") == id);
+}
+
 JsonValue LiveVm::qmp(std::string_view json) {
   CliResult r = cli({"qmp", "apt", std::string(json)});
   INFO(r.err);

@@ -50,6 +50,9 @@ class LiveVm {
   void apply(const std::string& manifest);
   /// Checks that the text plan for `manifest` adds `resource` ("fs:fs0") and changes nothing else.
   void check_plan_adds(const std::string& manifest, std::string_view resource);
+  /// Checks that the JSON plan for `manifest` removes `resource` ("vsock:vsock0") with exactly
+  /// one device_del of `id`, waiting for its DEVICE_DELETED, and nothing else.
+  void check_plan_unplugs(const std::string& manifest, std::string_view resource, std::string_view id);
   /// `vmforge qmp apt <json>`: QEMU's reply.
   JsonValue qmp(std::string_view json);
   /// Every block node name QEMU has, sorted, comma-separated.
