@@ -339,15 +339,17 @@ static void list_files(const char* root, const char* rel, char* files, size_t si
 }
 
 // Mounts `source` read-only at `root`/`name` (into dir) for a short look; false with *error
-// set when it cannot. unmount_briefly() undoes it.
+// and errno set when it cannot. unmount_briefly() undoes it.
 static bool mount_briefly(const char* source, const char* fstype, const char* root, const char* name, char* dir,
                           size_t size, char** error) {
   snprintf(dir, size, "%s/%s", root, name);
   mkdir(root, 0755);
   mkdir(dir, 0755);
   if (mount(source, dir, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) == 0) return true;
-  if (asprintf(error, "mount failed: %s", strerror(errno)) < 0) *error = NULL;
+  int mount_errno = errno;
+  if (asprintf(error, "mount failed: %s", strerror(mount_errno)) < 0) *error = NULL;
   rmdir(dir);
+  errno = mount_errno;
   return false;
 }
 
@@ -620,6 +622,8 @@ enum {
   kVirtioPciCapDeviceCfg = 4,
   kVirtioPciCapPciCfg = 5,
   kVirtioFsTagMax = 36,
+  kShareMountAttempts = 100,
+  kShareMountRetryMs = 20,
 };
 
 struct Share {
@@ -682,9 +686,19 @@ static bool read_fs_tag(const char* dev, char* tag) {
   return tag[0] != '\0';
 }
 
+// The driver link appears in sysfs before probe runs, and virtio-fs registers the tag at the
+// end of probe: until then mounting the tag fails with EINVAL, so that error is retried.
 static void read_share(struct Share* s, const char* tag) {
   char dir[128];
-  if (!mount_briefly(tag, "virtiofs", kShareRoot, s->dev, dir, sizeof dir, &s->error)) return;
+  bool mounted = false;
+  for (int attempt = 0; !mounted && attempt < kShareMountAttempts; attempt++) {
+    free(s->error);
+    s->error = NULL;
+    mounted = mount_briefly(tag, "virtiofs", kShareRoot, s->dev, dir, sizeof dir, &s->error);
+    if (!mounted && errno != EINVAL) break;
+    if (!mounted) nanosleep(&(struct timespec){.tv_nsec = kShareMountRetryMs * 1000000L}, NULL);
+  }
+  if (!mounted) return;
   s->files = files_below(dir);
   static const char* const probe[] = {"probe", NULL};
   s->probe = read_seed_file(dir, probe);
