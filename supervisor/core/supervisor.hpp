@@ -139,6 +139,7 @@ class Supervisor {
   std::unique_ptr<QmpWatchdog> watchdog_;
   std::unique_ptr<StopEscalation> stop_;
   bool adopted_ = false;
+  bool cont_with_handshake_ = false;  // `cont` was queued behind qmp_capabilities
   qmp::SubscriptionId resume_subscription_ = 0;
 
   std::optional<Error> start_error_;       // start-up failed: exit non-zero with this

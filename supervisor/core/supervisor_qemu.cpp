@@ -97,7 +97,11 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
   VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
-  return attach_qmp(std::move(qmp_fd));
+  VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
+  // Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
+  cont_with_handshake_ = plan_.steps.empty() && !vm_.knobs.stopped && !qmp_ready_hook_;
+  if (cont_with_handshake_) resume();
+  return {};
 }
 
 Result<void> Supervisor::adopt_qemu(LiveQemu live) {
@@ -122,6 +126,11 @@ void Supervisor::qmp_ready() {
   if (state_ == VmState::stopping) return;
   if (adopted_) {
     sd::log_notice("Adopted QEMU (PID {}) of VM '{}'.", watch_->pid(), vm_.name);
+    run_ready_hook();
+    return;
+  }
+  if (cont_with_handshake_) return;  // RESUME makes it ready
+  if (plan_.steps.empty()) {
     run_ready_hook();
     return;
   }

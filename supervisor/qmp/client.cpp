@@ -2,6 +2,7 @@
 // timeouts and event dispatch. User callbacks may destroy the Client: every path that ran one
 // checks `alive_` before touching members again.
 #include "supervisor/qmp/client.hpp"
+#include "compiler/base/errno_error.hpp"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -25,10 +26,6 @@ constexpr std::uint64_t kTimerAccuracyUsec = 1000;
 constexpr std::size_t kShrinkAbove = 256 * 1024;
 
 std::uint64_t to_usec(Timeout t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
-
-Error errno_error(std::string_view what, int err) {
-  return Error(fmt::format("{}: {}", what, std::strerror(err)), err);
-}
 
 std::string command_bytes(std::string_view command, std::string_view arguments, CommandId id) {
   std::string out;
@@ -259,7 +256,9 @@ void Client::flush() {
     out_.clear();
     out_offset_ = 0;
     if (out_.capacity() > kShrinkAbove) out_.shrink_to_fit();
-    if (state_ != ClientState::running || queue_.empty()) break;
+    // Commands follow qmp_capabilities at once: QEMU runs a monitor's commands in order, so
+    // they see the negotiated mode, and a start-up saves a round trip.
+    if (state_ == ClientState::awaiting_greeting || queue_.empty()) break;
     if (queue_.front().fds.empty()) {
       while (!queue_.empty() && queue_.front().fds.empty()) {
         out_ += queue_.front().bytes;

@@ -74,8 +74,9 @@ std::string_view to_string(ClientState state);
 class Client {
  public:
   /// Takes ownership of `fd`, a connected stream socket (made non-blocking), and starts the
-  /// handshake on `event`, which must outlive the Client. Commands issued before the handshake
-  /// ends are held and sent once it succeeds.
+  /// handshake on `event`, which must outlive the Client. Commands issued before the greeting
+  /// are held and then sent right behind `qmp_capabilities`; if the negotiation fails, they
+  /// fail with it.
   static Result<std::unique_ptr<Client>> attach(sd_event* event, UniqueFd fd,
                                                 ClientOptions options = {});
 

@@ -85,12 +85,15 @@ TEST_CASE("handshake negotiates oob when offered and queued commands follow", "[
   Harness h;
   std::optional<ReceivedCommand> caps, status;
   h.peer.run([&](PeerIo& io) {
-    caps = io.handshake();
+    io.greet();
+    caps = io.read_command();
+    // The held command comes right behind qmp_capabilities, before its reply.
     status = io.read_command();
+    if (caps) io.reply(*caps);
     if (status) io.reply(*status, R"({"status": "prelaunch", "singlestep": false, "running": false})");
   });
   CHECK(h.client->state() == ClientState::awaiting_greeting);
-  auto slot = h.send("query-status");  // issued before the handshake: held, then sent
+  auto slot = h.send("query-status");  // issued before the greeting: held, then sent
   REQUIRE(h.pump([&] { return has(slot); }));
   h.peer.join();
   REQUIRE(caps);
@@ -451,11 +454,16 @@ TEST_CASE("a peer that talks before greeting, or greets twice, is cut off", "[qm
       if (auto c = io.read_command()) io.reply_error(*c, "CommandNotFound", "Capabilities negotiation is already complete");
       io.wait_closed();
     });
+    auto held = h.send("cont");
     REQUIRE(h.pump([&] { return h.disconnects == 1; }));
-    CHECK(h.reason->message ==
-          "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' failed: Capabilities negotiation is "
-          "already complete (CommandNotFound)");
+    std::string why =
+        "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' failed: Capabilities negotiation is "
+        "already complete (CommandNotFound)";
+    CHECK(h.reason->message == why);
     CHECK_FALSE(h.ready);
+    REQUIRE(has(held));
+    REQUIRE_FALSE(**held);
+    CHECK((*held)->error().message == "QMP command 'cont' failed: " + why);
   }
 }
 

@@ -198,6 +198,24 @@ TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power butt
   CHECK(log.find("VM 't2' stopped.") != std::string::npos);
 }
 
+// Without start-up steps `cont` goes out right behind qmp_capabilities; `stopped` holds it back.
+TEST_CASE("ready means running, or paused when [knobs] stopped = true", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  bool stopped = GENERATE(false, true);
+  std::string name = stopped ? "t11" : "t12";
+  test::NotifyListener notify(dir.file("notify"));
+  auto run = start_run(dir, write_manifest(dir, name, false, "1s", stopped ? "[knobs]\nstopped = true\n" : ""), name);
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  auto status = control(dir, name, R"({"request":"qmp","command":{"execute":"query-status"}})");
+  REQUIRE(status);
+  INFO(status->to_json());
+  CHECK(status->get_bool("running") == !stopped);
+  CHECK(status->get_string("status") == (stopped ? "prelaunch" : "running"));
+  REQUIRE(control(dir, name, R"({"request":"stop"})"));
+  CHECK(wait_exit(run, 30s).success());
+}
+
 TEST_CASE("QEMU killed behind the supervisor's back ends it with a non-zero status", "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
