@@ -6,6 +6,7 @@
 #include "compiler/model_enums.hpp"
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace vmforge::cli {
 
@@ -64,14 +65,14 @@ int cmd_cloud_init(int argc, char** argv) {
     return 1;
   };
   cloudinit::SeedContent content;
-  auto user_data = supervisor::read_file(*args->value("user-data"));
+  auto user_data = read_file(*args->value("user-data"));
   if (!user_data) return fail(user_data.error());
   content.user_data = std::move(*user_data);
-  auto meta_data = supervisor::read_file(*args->value("meta-data"));
+  auto meta_data = read_file(*args->value("meta-data"));
   if (!meta_data) return fail(meta_data.error());
   content.meta_data = std::move(*meta_data);
   if (auto path = args->value("network-config")) {
-    auto network = supervisor::read_file(*path);
+    auto network = read_file(*path);
     if (!network) return fail(network.error());
     content.network_config = std::move(*network);
   }

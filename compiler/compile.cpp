@@ -1,14 +1,12 @@
 // The compiler front's entry points: read, parse, shape-check and validate a manifest.
 #include "compiler/compile.hpp"
 
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "compiler/base/read_file.hpp"
 #include "compiler/manifest_loader.hpp"
 #include "compiler/manifest_shape.hpp"
 #include "compiler/sha256.hpp"
@@ -68,17 +66,14 @@ void validate_manifest(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 Result<ManifestSource, Diagnostics> read_manifest(std::string_view path) {
-  std::ifstream in{std::string(path), std::ios::binary};
-  if (!in) {
-    int err = errno;
+  auto text = read_file(std::string(path));
+  if (!text) {
     Diagnostics diags;
     diags.error(SourceLoc{std::string(path), 0, 0},
-                fmt::format("cannot read the manifest: {}", std::strerror(err != 0 ? err : ENOENT)));
+                fmt::format("cannot read the manifest: {}", std::strerror(text.error().errno_value)));
     return unexpected(std::move(diags));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ManifestSource{std::string(path), text.str()};
+  return ManifestSource{std::string(path), std::move(*text)};
 }
 
 Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path) {

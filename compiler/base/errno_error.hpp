@@ -1,19 +1,18 @@
-// errno_error: the launcher's "what failed: strerror" Error.
+// errno_error: an Error that says what failed and why, "WHAT: strerror(err)", errno kept.
 #pragma once
 
-#include <string.h>
-
 #include <cerrno>
-#include <string>
+#include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "compiler/base/error.hpp"
 
-namespace vmforge::launch {
+namespace vmforge {
 
-inline Error errno_error(const std::string& what, int err = errno) {
-  return Error(fmt::format("{}: {}", what, strerrordesc_np(err)), err);
+inline Error errno_error(std::string_view what, int err = errno) {
+  return Error(fmt::format("{}: {}", what, std::strerror(err)), err);
 }
 
-}  // namespace vmforge::launch
+}  // namespace vmforge

@@ -3,6 +3,7 @@
 
 #include "compiler/compile.hpp"
 #include "supervisor/core/atomic_file.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 

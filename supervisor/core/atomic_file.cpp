@@ -10,14 +10,14 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/unique_fd.hpp"
 
 namespace vmforge::supervisor {
 namespace {
 
 Error fail(std::string_view what, const std::string& path) {
-  int err = errno;
-  return Error(fmt::format("Failed to {} '{}': {}", what, path, std::strerror(err)), err);
+  return errno_error(fmt::format("Failed to {} '{}'", what, path));
 }
 
 Result<void> write_all(int fd, std::string_view content, const std::string& path) {
@@ -61,20 +61,6 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd || fsync(dir_fd.get()) < 0) return unexpected(fail("sync directory", dir));
   return {};
-}
-
-Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return unexpected(fail("open", path));
-  std::string content;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return unexpected(fail("read", path));
-    if (n == 0) return content;
-    content.append(buf, static_cast<size_t>(n));
-  }
 }
 
 }  // namespace vmforge::supervisor

@@ -25,7 +25,4 @@ enum class Durability {
 Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode = 0600,
                                Durability durability = Durability::durable);
 
-/// Reads a whole (small) file.
-Result<std::string> read_file(const std::string& path);
-
 }  // namespace vmforge::supervisor

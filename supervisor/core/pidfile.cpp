@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "supervisor/core/atomic_file.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 

@@ -10,6 +10,7 @@
 
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 

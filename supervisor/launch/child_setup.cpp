@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "supervisor/launch/errno_error.hpp"
+#include "compiler/base/errno_error.hpp"
 
 extern char** environ;
 

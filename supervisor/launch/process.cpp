@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 
 #include "supervisor/launch/child_setup.hpp"
-#include "supervisor/launch/errno_error.hpp"
+#include "compiler/base/errno_error.hpp"
 
 namespace vmforge::launch {
 namespace {

@@ -1,6 +1,7 @@
 // EventLoop and the trampoline's failure record: a failed callback leaves its message here
 // for the loop's owner, because a library callback has no business logging.
 #include "supervisor/sd/event_loop.hpp"
+#include "compiler/base/errno_error.hpp"
 #include "supervisor/sd/libsystemd.hpp"
 
 #include <time.h>
@@ -26,10 +27,6 @@ struct Failure {
 // One loop per thread is the norm; a BlockingClient adds a private one, so key by loop.
 thread_local std::vector<Failure> failures;
 
-Error errno_error(std::string_view what, int r) {
-  return Error(fmt::format("{}: {}", what, std::strerror(-r)), -r);
-}
-
 }  // namespace
 
 namespace detail {
@@ -52,7 +49,7 @@ int callback_failed(sd_event_source* source, std::string_view message, int errno
 Result<EventLoop> EventLoop::create() {
   VMFORGE_TRY_VOID(load_libsystemd());
   sd_event* event = nullptr;
-  if (int r = libsystemd().sd_event_new(&event); r < 0) return unexpected(errno_error("Failed to create event loop", r));
+  if (int r = libsystemd().sd_event_new(&event); r < 0) return unexpected(errno_error("Failed to create event loop", -r));
   return EventLoop(EventPtr(event));
 }
 
@@ -60,7 +57,7 @@ Result<EventLoop> EventLoop::thread_default() {
   VMFORGE_TRY_VOID(load_libsystemd());
   sd_event* event = nullptr;
   if (int r = libsystemd().sd_event_default(&event); r < 0) {
-    return unexpected(errno_error("Failed to get the default event loop", r));
+    return unexpected(errno_error("Failed to get the default event loop", -r));
   }
   return EventLoop(EventPtr(event));
 }
@@ -80,7 +77,7 @@ Result<int> EventLoop::run() {
   int r = libsystemd().sd_event_loop(event_.get());
   if (r < 0) {
     VMFORGE_TRY_VOID(take_failure(r));
-    return unexpected(errno_error("Event loop failed", r));
+    return unexpected(errno_error("Event loop failed", -r));
   }
   return r;
 }
@@ -91,14 +88,14 @@ Result<bool> EventLoop::run_once(std::chrono::microseconds timeout) {
     return false;
   }
   int r = libsystemd().sd_event_run(event_.get(), static_cast<std::uint64_t>(timeout.count()));
-  if (r < 0) return unexpected(errno_error("Event loop iteration failed", r));
+  if (r < 0) return unexpected(errno_error("Event loop iteration failed", -r));
   VMFORGE_TRY_VOID(take_failure(0));
   return libsystemd().sd_event_get_state(event_.get()) != SD_EVENT_FINISHED;
 }
 
 Result<void> EventLoop::exit(int code) {
   if (int r = libsystemd().sd_event_exit(event_.get(), code); r < 0) {
-    return unexpected(errno_error("Failed to stop event loop", r));
+    return unexpected(errno_error("Failed to stop event loop", -r));
   }
   return {};
 }

@@ -8,8 +8,9 @@
 
 #include "supervisor/core/pidfile.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "compiler/base/read_file.hpp"
 
-using vmforge::supervisor::read_file;
+using vmforge::read_file;
 using vmforge::supervisor::write_file_atomic;
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include "supervisor/core/atomic_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace {
 
@@ -45,7 +46,7 @@ TEST_CASE("without the journal, messages go to stderr prefixed with the VM name"
     vmforge::sd::log_debug("not shown");
     vmforge::sd::log_message(vmforge::sd::LogLevel::info, "QMP event 'RESUME'.", {{"QMP_EVENT", "RESUME"}});
   }
-  CHECK(*vmforge::supervisor::read_file(path) ==
+  CHECK(*vmforge::read_file(path) ==
         "web: Sending ACPI power button event to guest.\nweb: QMP event 'RESUME'.\n");
 }
 

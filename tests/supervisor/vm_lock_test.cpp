@@ -9,6 +9,7 @@
 
 #include "supervisor/core/atomic_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "compiler/base/read_file.hpp"
 
 using vmforge::supervisor::VmLock;
 
@@ -32,7 +33,7 @@ TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
   {
     auto lock = VmLock::acquire(path, "web");
     REQUIRE(lock);
-    CHECK(*vmforge::supervisor::read_file(path) == std::to_string(getpid()) + "\n");
+    CHECK(*vmforge::read_file(path) == std::to_string(getpid()) + "\n");
     auto second = VmLock::acquire(path, "web");
     REQUIRE_FALSE(second);
     CHECK(second.error().errno_value == EBUSY);

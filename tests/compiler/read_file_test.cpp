@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+
+#include "compiler/base/read_file.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using vmforge::read_file;
+
+TEST_CASE("read_file returns the whole file, also past one read's buffer", "[base]") {
+  auto dir = vmforge::test::TempDir::create();
+  REQUIRE(dir);
+  std::string content;
+  for (int i = 0; i < 2000; ++i) content += "line " + std::to_string(i) + "\n";
+  content += std::string("\0tail", 5);
+  std::string path = dir->file("big");
+  std::ofstream(path, std::ios::binary) << content;
+  auto text = read_file(path);
+  REQUIRE(text);
+  CHECK(*text == content);
+
+  std::ofstream(dir->file("empty")).close();
+  auto empty = read_file(dir->file("empty"));
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
+
+TEST_CASE("read_file says which file it could not open and keeps errno", "[base]") {
+  auto missing = read_file("/nonexistent/vm.toml");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message == "Failed to open '/nonexistent/vm.toml': No such file or directory");
+  CHECK(missing.error().errno_value == ENOENT);
+
+  auto directory = read_file("/");
+  REQUIRE_FALSE(directory);
+  CHECK(directory.error().message == "Failed to read '/': Is a directory");
+  CHECK(directory.error().errno_value == EISDIR);
+}
