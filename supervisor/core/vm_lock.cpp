@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,8 +36,12 @@ Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name
                                         vm_name, read_pid(fd.get()), vm_name),
                             EBUSY));
   }
+  // Overwritten in place, cut only when the old content was longer: truncating a file that has
+  // blocks costs a journal transaction on ext4 (0.3 ms, on the path to QEMU's spawn).
   std::string pid = fmt::format("{}\n", getpid());
-  if (ftruncate(fd.get(), 0) < 0 || pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  struct stat st;
+  if (pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()) || fstat(fd.get(), &st) < 0 ||
+      (st.st_size > static_cast<off_t>(pid.size()) && ftruncate(fd.get(), static_cast<off_t>(pid.size())) < 0)) {
     return unexpected(Error(fmt::format("Failed to write lock file '{}': {}", path, std::strerror(errno)), errno));
   }
   return VmLock(std::move(fd));

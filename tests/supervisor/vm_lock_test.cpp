@@ -45,6 +45,16 @@ TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
   CHECK(try_lock_in_child(path) == 0);
 }
 
+TEST_CASE("the lock file ends up holding exactly our PID, whatever an earlier holder left", "[lock]") {
+  auto tmp = std::move(*vmforge::test::TempDir::create());
+  std::string path = tmp.path() + "/lock";
+  std::string stale = GENERATE(std::string("123456789012\nleftover\n"), std::string("1\n"), std::string());
+  REQUIRE(vmforge::supervisor::write_file_atomic(path, stale));
+  auto lock = VmLock::acquire(path, "web");
+  REQUIRE(lock);
+  CHECK(*vmforge::read_file(path) == std::to_string(getpid()) + "\n");
+}
+
 TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
   auto tmp = std::move(*vmforge::test::TempDir::create());
   std::string path = tmp.path() + "/lock";
