@@ -3,10 +3,10 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "compiler/base/read_file.hpp"
 #include "compiler/model_enums.hpp"
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
-#include "compiler/base/read_file.hpp"
 
 namespace vmforge::cli {
 

@@ -1,9 +1,9 @@
 // Saving and loading the last applied manifest.
 #include "supervisor/core/applied_manifest.hpp"
 
+#include "compiler/base/read_file.hpp"
 #include "compiler/compile.hpp"
 #include "supervisor/core/atomic_file.hpp"
-#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 

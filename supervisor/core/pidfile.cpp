@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "supervisor/core/atomic_file.hpp"
 #include "compiler/base/read_file.hpp"
+#include "supervisor/core/atomic_file.hpp"
 
 namespace vmforge::supervisor {
 

@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/read_file.hpp"
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
-#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 

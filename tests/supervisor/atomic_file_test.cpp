@@ -6,9 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "compiler/base/read_file.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "compiler/base/read_file.hpp"
 
 using vmforge::read_file;
 using vmforge::supervisor::write_file_atomic;

@@ -7,9 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "compiler/base/read_file.hpp"
 #include "supervisor/core/atomic_file.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "compiler/base/read_file.hpp"
 
 using vmforge::supervisor::VmLock;
 
