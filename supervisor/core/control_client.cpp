@@ -3,33 +3,19 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
+
 namespace vmforge::supervisor {
 
-Result<UniqueFd> connect_unix(const std::string& path) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return unexpected(Error(fmt::format("Failed to create socket: {}", std::strerror(errno)), errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return unexpected(Error(fmt::format("Socket path '{}' is too long.", path), ENAMETOOLONG));
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(errno)), errno));
-  }
-  return fd;
-}
-
 Result<ControlClient> ControlClient::connect(const std::string& path, std::string_view vm_name) {
-  auto fd = connect_unix(path);
+  auto fd = qmp::connect_unix(path);
   if (!fd) {
     int err = fd.error().errno_value;
     if (!vm_name.empty() && (err == ENOENT || err == ECONNREFUSED)) {
@@ -46,7 +32,7 @@ Result<void> ControlClient::send(std::string_view line) {
   while (!rest.empty()) {
     ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return unexpected(Error(fmt::format("Failed to send request: {}", std::strerror(errno)), errno));
+    if (n < 0) return unexpected(errno_error("Failed to send request"));
     rest.remove_prefix(static_cast<size_t>(n));
   }
   return {};
@@ -69,12 +55,12 @@ Result<std::string> ControlClient::read_line(std::chrono::milliseconds timeout) 
     pollfd p{fd_.get(), POLLIN, 0};
     int r = poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return unexpected(Error(fmt::format("Failed to wait for the supervisor: {}", std::strerror(errno)), errno));
+    if (r < 0) return unexpected(errno_error("Failed to wait for the supervisor"));
     if (r == 0) continue;
     char buf[65536];
     ssize_t n = ::read(fd_.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return unexpected(Error(fmt::format("Failed to read from the supervisor: {}", std::strerror(errno)), errno));
+    if (n < 0) return unexpected(errno_error("Failed to read from the supervisor"));
     if (n == 0) return unexpected(Error("Connection closed.", ECONNRESET));
     buffer_.append(buf, static_cast<size_t>(n));
   }

@@ -36,9 +36,6 @@ class ControlClient {
   std::string buffer_;
 };
 
-/// Connects a stream socket to the unix socket `path` (close-on-exec, blocking).
-Result<UniqueFd> connect_unix(const std::string& path);
-
 /// The "return" value of a reply line, or its error as an Error (EREMOTEIO, message = desc).
 Result<JsonValue> reply_value(std::string_view line);
 

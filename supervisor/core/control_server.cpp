@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::supervisor {
@@ -117,7 +118,7 @@ void ControlPeer::close() {
 Result<std::unique_ptr<ControlServer>> ControlServer::start(sd_event* event, UniqueFd listen_fd) {
   int flags = fcntl(listen_fd.get(), F_GETFL);
   if (flags < 0 || fcntl(listen_fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
-    return unexpected(Error(fmt::format("Failed to make the control socket non-blocking: {}", std::strerror(errno)), errno));
+    return unexpected(errno_error("Failed to make the control socket non-blocking"));
   }
   std::unique_ptr<ControlServer> self(new ControlServer(event, std::move(listen_fd)));
   VMFORGE_TRY(self->accept_io_, sd::add_io<&ControlServer::on_accept>(event, self->listen_fd_.get(), EPOLLIN,

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "supervisor/core/control_client.hpp"
 #include "supervisor/core/pidfile.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/log.hpp"
 #include "supervisor/sd/process_watch.hpp"
 
@@ -49,7 +49,7 @@ Result<std::optional<LiveQemu>> find_live_qemu(const StateDir& state, std::strin
     (void)unlink(state.qmp_socket().c_str());
     return std::optional<LiveQemu>();
   }
-  auto qmp = connect_unix(state.qmp_socket());
+  auto qmp = qmp::connect_unix(state.qmp_socket());
   if (!qmp) {
     return unexpected(Error(fmt::format("QEMU (PID {}) of VM '{}' is still running but does not answer on '{}' ({}); "
                                         "refusing to start a second QEMU. Stop it with 'kill {}'.",

@@ -4,10 +4,10 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/read_file.hpp"
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
@@ -28,7 +28,7 @@ Result<UniqueFd> build_seed(const Vm& vm, const StateDir& state) {
   // Made anew at every start, so it need not survive a power loss.
   VMFORGE_TRY_VOID(write_file_atomic(path, image, 0600, Durability::visible));
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return unexpected(Error(fmt::format("Failed to open '{}': {}", path, std::strerror(errno)), errno));
+  if (!fd) return unexpected(errno_error(fmt::format("Failed to open '{}'", path)));
   return fd;
 }
 

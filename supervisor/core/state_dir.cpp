@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
+
 namespace vmforge::supervisor {
 namespace {
 
@@ -68,12 +70,12 @@ Result<void> create_state_dir(const StateDir& state) {
        slash = state.dir.find('/', slash + 1)) {
     std::string parent = state.dir.substr(0, slash);
     if (mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) {
-      return unexpected(Error(fmt::format("Failed to create directory '{}': {}", parent, std::strerror(errno)), errno));
+      return unexpected(errno_error(fmt::format("Failed to create directory '{}'", parent)));
     }
   }
   if (mkdir(state.dir.c_str(), 0700) < 0 && errno != EEXIST) {
     return unexpected(
-        Error(fmt::format("Failed to create state directory '{}': {}", state.dir, std::strerror(errno)), errno));
+        errno_error(fmt::format("Failed to create state directory '{}'", state.dir)));
   }
   return {};
 }

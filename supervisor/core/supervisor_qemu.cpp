@@ -5,20 +5,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/core/seed_image.hpp"
 #include "supervisor/core/applied_manifest.hpp"
-#include "supervisor/core/control_client.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/core/vfio_host.hpp"
 #include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::supervisor {
@@ -59,7 +59,7 @@ Result<UniqueFd> Supervisor::spawn_process() {
   VMFORGE_TRY_VOID(check_vfio_functions(vm_));
   VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state_dir_.qmp_socket()));
   // Connecting now, before QEMU exists, is fine: the kernel queues us until QEMU accepts.
-  VMFORGE_TRY(UniqueFd qmp_fd, connect_unix(state_dir_.qmp_socket()));
+  VMFORGE_TRY(UniqueFd qmp_fd, qmp::connect_unix(state_dir_.qmp_socket()));
   launch::SpawnOptions options;
   options.argv.push_back(plan_.qemu_binary);
   options.argv.insert(options.argv.end(), plan_.argv.begin(), plan_.argv.end());
@@ -93,7 +93,7 @@ Result<UniqueFd> Supervisor::spawn_process() {
 Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
   pid_t pid = process_->pid();
   UniqueFd watch_fd(fcntl(process_->pidfd(), F_DUPFD_CLOEXEC, 3));
-  if (!watch_fd) return unexpected(Error(fmt::format("Failed to duplicate the pidfd: {}", std::strerror(errno)), errno));
+  if (!watch_fd) return unexpected(errno_error("Failed to duplicate the pidfd"));
   VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));

@@ -8,9 +8,10 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <fmt/format.h>
+
+#include "compiler/base/errno_error.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -26,10 +27,10 @@ pid_t read_pid(int fd) {
 
 Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name) {
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) return unexpected(Error(fmt::format("Failed to open lock file '{}': {}", path, std::strerror(errno)), errno));
+  if (!fd) return unexpected(errno_error(fmt::format("Failed to open lock file '{}'", path)));
   if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
     if (errno != EWOULDBLOCK) {
-      return unexpected(Error(fmt::format("Failed to lock '{}': {}", path, std::strerror(errno)), errno));
+      return unexpected(errno_error(fmt::format("Failed to lock '{}'", path)));
     }
     return unexpected(Error(fmt::format("VM '{}' is already running under supervisor PID {}; "
                                         "stop it first with 'vmforge stop {}'.",
@@ -42,7 +43,7 @@ Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name
   struct stat st;
   if (pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()) || fstat(fd.get(), &st) < 0 ||
       (st.st_size > static_cast<off_t>(pid.size()) && ftruncate(fd.get(), static_cast<off_t>(pid.size())) < 0)) {
-    return unexpected(Error(fmt::format("Failed to write lock file '{}': {}", path, std::strerror(errno)), errno));
+    return unexpected(errno_error(fmt::format("Failed to write lock file '{}'", path)));
   }
   return VmLock(std::move(fd));
 }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "supervisor/sd/event_loop.hpp"
 
 namespace vmforge::qmp {
@@ -82,9 +83,9 @@ Result<UniqueFd> connect_unix(std::string_view path) {
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return unexpected(Error(fmt::format("Failed to create a unix socket: {}", std::strerror(errno)), errno));
+  if (!fd) return unexpected(errno_error("Failed to create a unix socket"));
   if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
-    return unexpected(Error(fmt::format("Failed to connect to '{}': {}", path, std::strerror(errno)), errno));
+    return unexpected(errno_error(fmt::format("Failed to connect to '{}'", path)));
   }
   return fd;
 }

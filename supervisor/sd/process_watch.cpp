@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "supervisor/sd/child_source.hpp"
 
 namespace vmforge::sd {
@@ -18,7 +19,7 @@ namespace vmforge::sd {
 // glibc 2.36's <sys/pidfd.h> lacks extern "C", so its functions cannot be linked from C++.
 Result<UniqueFd> open_pidfd(pid_t pid) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return unexpected(Error(fmt::format("Failed to open process {}: {}", pid, strerror(errno)), errno));
+  if (fd < 0) return unexpected(errno_error(fmt::format("Failed to open process {}", pid)));
   return UniqueFd(fd);
 }
 
@@ -44,8 +45,7 @@ Result<std::unique_ptr<ProcessWatch>> ProcessWatch::adopted(sd_event* event, pid
 Result<void> ProcessWatch::kill(int signo) {
   if (exited_) return {};
   if (syscall(SYS_pidfd_send_signal, pidfd_, signo, nullptr, 0) < 0 && errno != ESRCH) {
-    return unexpected(Error(
-        fmt::format("Failed to send SIG{} to process {}: {}", sigabbrev_np(signo), pid_, strerror(errno)), errno));
+    return unexpected(errno_error(fmt::format("Failed to send SIG{} to process {}", sigabbrev_np(signo), pid_)));
   }
   return {};
 }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "supervisor/core/control_client.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "tests/support/guest.hpp"
 
@@ -57,7 +58,7 @@ struct Rig {
     auto started = test::start_guest(dir, options);
     REQUIRE(started);
     vm.emplace(std::move(*started));
-    auto fd = connect_unix(vm->qmp_socket);
+    auto fd = qmp::connect_unix(vm->qmp_socket);
     REQUIRE(fd);
     auto attached = qmp::Client::attach(loop.get(), std::move(*fd));
     REQUIRE(attached);
