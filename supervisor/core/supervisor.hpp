@@ -100,6 +100,7 @@ class Supervisor {
   void qmp_ready();
   void run_ready_hook();
   void run_boot_steps();
+  bool cont_with_handshake() const;
   void resume_and_ready();
   void resume();
   void resumed();
@@ -139,7 +140,6 @@ class Supervisor {
   std::unique_ptr<QmpWatchdog> watchdog_;
   std::unique_ptr<StopEscalation> stop_;
   bool adopted_ = false;
-  bool cont_with_handshake_ = false;  // `cont` was queued behind qmp_capabilities
   qmp::SubscriptionId resume_subscription_ = 0;
 
   std::optional<Error> start_error_;       // start-up failed: exit non-zero with this

@@ -98,10 +98,13 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
   VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
-  // Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
-  cont_with_handshake_ = plan_.steps.empty() && !vm_.knobs.stopped && !qmp_ready_hook_;
-  if (cont_with_handshake_) resume();
+  if (cont_with_handshake()) resume();
   return {};
+}
+
+// Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
+bool Supervisor::cont_with_handshake() const {
+  return plan_.steps.empty() && !vm_.knobs.stopped && !qmp_ready_hook_;
 }
 
 Result<void> Supervisor::adopt_qemu(LiveQemu live) {
@@ -129,7 +132,7 @@ void Supervisor::qmp_ready() {
     run_ready_hook();
     return;
   }
-  if (cont_with_handshake_) return;  // RESUME makes it ready
+  if (cont_with_handshake()) return;  // RESUME makes it ready
   if (plan_.steps.empty()) {
     run_ready_hook();
     return;
