@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/live_steps.hpp"
+#include "compiler/media_steps.hpp"
 #include "compiler/model.hpp"
 #include "compiler/restart_keys.hpp"
 #include "compiler/units.hpp"

@@ -5,6 +5,7 @@
 
 #include "compiler/compile.hpp"
 #include "compiler/live_steps.hpp"
+#include "compiler/media_steps.hpp"
 
 using namespace vmforge;
 
