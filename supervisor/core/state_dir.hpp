@@ -18,6 +18,7 @@ struct StateDir {
   std::string control_socket() const { return dir + "/control.sock"; }
   std::string qemu_pidfile() const { return dir + "/qemu.pid"; }
   std::string lock_file() const { return dir + "/lock"; }
+  std::string qemu_log() const { return dir + "/qemu.log"; }
   std::string applied_manifest() const { return dir + "/manifest.toml"; }
   std::string applied_manifest_path() const { return dir + "/manifest.path"; }
 };

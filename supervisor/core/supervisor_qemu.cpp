@@ -11,13 +11,12 @@
 
 #include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
+#include "supervisor/core/qemu_spawn.hpp"
 #include "supervisor/core/seed_image.hpp"
-#include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/supervisor.hpp"
-#include "supervisor/core/vfio_host.hpp"
-#include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -25,25 +24,6 @@ namespace vmforge::supervisor {
 namespace {
 
 constexpr std::chrono::milliseconds kCommandTimeout{10000};
-
-// The fds the manifest says vmforge inherits (tap fds, an incoming migration fd): QEMU's argv
-// names them by number, so they keep their numbers.
-std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
-  std::vector<launch::FdMapping> fds;
-  for (const Net& net : vm.nets) {
-    for (int fd : net.fds) fds.push_back({fd, fd});
-    for (int fd : net.vhost_fds) fds.push_back({fd, fd});
-  }
-  if (vm.incoming && vm.incoming->fd >= 0) fds.push_back({vm.incoming->fd, vm.incoming->fd});
-  return fds;
-}
-
-// `[qemu] uid`, `gid`, `groups`: who QEMU runs as (validation wants both ids or neither).
-// Switched only when asked for, so an unprivileged supervisor keeps working without them.
-std::optional<launch::Credentials> qemu_credentials(const Vm& vm) {
-  if (!vm.qemu.uid || !vm.qemu.gid) return std::nullopt;
-  return launch::Credentials{*vm.qemu.uid, *vm.qemu.gid, {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
-}
 
 }  // namespace
 
@@ -55,36 +35,23 @@ Result<void> Supervisor::spawn_qemu() {
 // Up to the running QEMU process and our end of its QMP socket; needs no event loop.
 Result<UniqueFd> Supervisor::spawn_process() {
   set_state(VmState::starting);
-  // QEMU's "group N is not viable" says less than the check does.
-  VMFORGE_TRY_VOID(check_vfio_functions(vm_));
-  VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state_dir_.qmp_socket()));
-  // Connecting now, before QEMU exists, is fine: the kernel queues us until QEMU accepts.
-  VMFORGE_TRY(UniqueFd qmp_fd, qmp::connect_unix(state_dir_.qmp_socket()));
-  launch::SpawnOptions options;
-  options.argv.push_back(plan_.qemu_binary);
-  options.argv.insert(options.argv.end(), plan_.argv.begin(), plan_.argv.end());
-  options.fds.push_back({listen_fd.get(), kQmpListenFd});
-  for (const launch::FdMapping& fd : inherited_fds(vm_)) options.fds.push_back(fd);
   UniqueFd seed;
+  std::optional<launch::FdMapping> seed_fd;
   if (vm_.cloud_init) {
     VMFORGE_TRY(seed, build_seed(vm_, state_dir_));
-    options.fds.push_back({seed.get(), *cloud_init_seed_fd(vm_)});
+    seed_fd = launch::FdMapping{seed.get(), *cloud_init_seed_fd(vm_)};
   }
-  options.stderr_file = state_dir_.dir + "/qemu.log";
-  // QEMU reaches what we made for it (QMP socket, log, seed) through these fds alone: the state
-  // directory stays ours (0700) whoever QEMU runs as.
-  options.credentials = qemu_credentials(vm_);
-  auto spawned = launch::spawn(options);
-  if (!spawned && options.credentials && spawned.error().errno_value == EPERM) {
-    return unexpected(Error(spawned.error().message +
-                                ". Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run vmforge as "
-                                "root, or remove those keys.",
-                            EPERM));
-  }
-  VMFORGE_TRY(launch::Process process, std::move(spawned));
+  VMFORGE_TRY(launch::Process process, spawn_paused_qemu(vm_, plan_, state_dir_, seed_fd));
+  return own_process(std::move(process));
+}
+
+// Connects to QEMU's QMP socket (the kernel queues us until QEMU accepts), then keeps `process`
+// and records its PID for a supervisor that may have to adopt it. A failure drops `process`,
+// which kills QEMU.
+Result<UniqueFd> Supervisor::own_process(launch::Process process) {
+  VMFORGE_TRY(UniqueFd qmp_fd, qmp::connect_unix(state_dir_.qmp_socket()));
   process_.emplace(std::move(process));
-  pid_t pid = process_->pid();
-  if (auto written = write_pidfile(state_dir_.qemu_pidfile(), pid); !written) {
+  if (auto written = write_pidfile(state_dir_.qemu_pidfile(), process_->pid()); !written) {
     sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
   }
   return qmp_fd;

@@ -1,0 +1,58 @@
+// Spawning QEMU paused with its QMP socket; shared by the launcher and the supervisor.
+#include "supervisor/core/qemu_spawn.hpp"
+
+#include <cerrno>
+
+#include "supervisor/core/vfio_host.hpp"
+#include "supervisor/launch/listen_unix.hpp"
+
+namespace vmforge::supervisor {
+namespace {
+
+// The fds the manifest says vmforge inherits (tap fds, an incoming migration fd): QEMU's argv
+// names them by number, so they keep their numbers.
+std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
+  std::vector<launch::FdMapping> fds;
+  for (const Net& net : vm.nets) {
+    for (int fd : net.fds) fds.push_back({fd, fd});
+    for (int fd : net.vhost_fds) fds.push_back({fd, fd});
+  }
+  if (vm.incoming && vm.incoming->fd >= 0) fds.push_back({vm.incoming->fd, vm.incoming->fd});
+  return fds;
+}
+
+// `[qemu] uid`, `gid`, `groups`: who QEMU runs as (validation wants both ids or neither).
+// Switched only when asked for, so an unprivileged supervisor keeps working without them.
+std::optional<launch::Credentials> qemu_credentials(const Vm& vm) {
+  if (!vm.qemu.uid || !vm.qemu.gid) return std::nullopt;
+  return launch::Credentials{*vm.qemu.uid, *vm.qemu.gid, {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
+}
+
+}  // namespace
+
+Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const StateDir& state,
+                                          std::optional<launch::FdMapping> seed) {
+  // QEMU's "group N is not viable" says less than the check does.
+  VMFORGE_TRY_VOID(check_vfio_functions(vm));
+  VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state.qmp_socket()));
+  launch::SpawnOptions options;
+  options.argv.push_back(plan.qemu_binary);
+  options.argv.insert(options.argv.end(), plan.argv.begin(), plan.argv.end());
+  options.fds.push_back({listen_fd.get(), kQmpListenFd});
+  for (const launch::FdMapping& fd : inherited_fds(vm)) options.fds.push_back(fd);
+  if (seed) options.fds.push_back(*seed);
+  options.stderr_file = state.qemu_log();
+  // QEMU reaches what we made for it (QMP socket, log, seed) through these fds alone: the state
+  // directory stays ours (0700) whoever QEMU runs as.
+  options.credentials = qemu_credentials(vm);
+  auto spawned = launch::spawn(options);
+  if (!spawned && options.credentials && spawned.error().errno_value == EPERM) {
+    return unexpected(Error(spawned.error().message +
+                                ". Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run vmforge as "
+                                "root, or remove those keys.",
+                            EPERM));
+  }
+  return spawned;
+}
+
+}  // namespace vmforge::supervisor

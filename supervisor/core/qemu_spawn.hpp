@@ -1,0 +1,23 @@
+// Spawning a VM's QEMU paused (-S), listening for QMP on <state dir>/qmp.sock: what both the
+// static launcher (cli/launch_run.cpp) and the supervisor do, so it needs no event loop, no
+// logging and no library but base and launch.
+#pragma once
+
+#include <optional>
+
+#include "compiler/base/result.hpp"
+#include "compiler/model.hpp"
+#include "compiler/plan.hpp"
+#include "supervisor/core/state_dir.hpp"
+#include "supervisor/launch/process.hpp"
+
+namespace vmforge::supervisor {
+
+/// Checks the VFIO functions `vm` passes through, creates qmp.sock, and spawns `plan`'s argv
+/// with the socket, the fds the manifest names and the cloud-init `seed` (built by the caller),
+/// stderr in qemu.log, as [qemu] uid/gid when set. The socket file stays for the
+/// supervisor to connect to; QEMU accepts once it is up.
+Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const StateDir& state,
+                                          std::optional<launch::FdMapping> seed);
+
+}  // namespace vmforge::supervisor
