@@ -116,7 +116,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vmforge", required=True)
     parser.add_argument("--start-timer", required=True)
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--idle-window", type=float, default=10.0)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="vmf-bench-", dir="/tmp")

@@ -1,0 +1,32 @@
+#include "cli/command_list.hpp"
+
+#include <fmt/format.h>
+
+namespace vmforge::cli {
+
+std::optional<int> handle_help(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) != "--help" && std::string_view(argv[1]) != "-h") return std::nullopt;
+  fmt::print("vmforge: declarative QEMU virtual machines.\n\nUsage: vmforge COMMAND [ARGS...]\n\nCommands:\n");
+  for (const CommandSummary& c : kCommandList) fmt::print("  {:<12} {}\n", c.name, c.summary);
+  fmt::print("\nRun 'vmforge COMMAND --help' for a command's options.\n");
+  return argc < 2 ? 2 : 0;
+}
+
+bool is_command(std::string_view name) {
+  for (const CommandSummary& c : kCommandList) {
+    if (c.name == name) return true;
+  }
+  return false;
+}
+
+int unknown_command(std::string_view name) {
+  fmt::print(stderr, "vmforge: unknown command '{}'.\nTry 'vmforge --help'.\n", name);
+  return 2;
+}
+
+int cmd_version(int, char**) {
+  fmt::print("vmforge {}\n", VMFORGE_VERSION);
+  return 0;
+}
+
+}  // namespace vmforge::cli
