@@ -55,9 +55,10 @@ void spawn_and_hand_off(const Vm& vm, const Plan& plan, const std::string& path,
   std::string handoff = supervisor::format_handoff(qemu->pid(), lock->fd(), manifest->get(), cpus);
   std::string handoff_flag = "--handoff=" + handoff;
   std::string runtime_flag = runtime_dir ? "--runtime-dir=" + *runtime_dir : "";
-  std::vector<char*> argv{const_cast<char*>("run"), const_cast<char*>(path.c_str())};
+  std::vector<char*> argv{const_cast<char*>("run"), handoff_flag.data()};
   if (runtime_dir) argv.push_back(runtime_flag.data());
-  argv.push_back(handoff_flag.data());
+  // After "--", a FILE starting with '-' is still the FILE.
+  for (const char* arg : {"--", path.c_str()}) argv.push_back(const_cast<char*>(arg));
   argv.push_back(nullptr);
   (void)exec_full_program(argv.data());
   if (!cpus.empty()) (void)launch::set_cpu_list(cpus);

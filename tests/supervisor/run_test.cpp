@@ -144,8 +144,8 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't1' is running") != std::string::npos);
   // The static launcher spawned QEMU and handed over to vmforge-full in the same process, which
   // runs on all of our CPUs again.
-  CHECK(cmdline_of(run.pid()).find("/vmforge-full run " + manifest + " ") != std::string::npos);
-  CHECK(cmdline_of(run.pid()).find(" --handoff=") != std::string::npos);
+  CHECK(cmdline_of(run.pid()).find("/vmforge-full run --handoff=") != std::string::npos);
+  CHECK(cmdline_of(run.pid()).find(" -- " + manifest + " ") != std::string::npos);
   CHECK(cpus_allowed(std::to_string(run.pid())) == cpus_allowed("self"));
 
   test::SerialReport report(dir.file("serial.log"));
