@@ -46,6 +46,7 @@ void block_supervisor_signals() {
   sigemptyset(&set);
   for (int signo : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, signo);
   sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace vmforge::cli

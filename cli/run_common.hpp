@@ -21,7 +21,8 @@ std::variant<RunArgs, int> parse_run_args(int argc, char** argv, bool with_hando
 /// Blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP: sd-event refuses a pidfd child source unless
 /// SIGCHLD is blocked before the loop exists, and the loop is made after QEMU is spawned, so a
 /// SIGTERM or Ctrl-C in between stays pending for the loop instead of killing us and orphaning
-/// QEMU. The mask survives the launcher's exec into the supervisor.
+/// QEMU. The mask survives the launcher's exec into the supervisor. Ignores SIGPIPE: a log
+/// line to a closed stderr (`vmforge run ... | head`) must fail, not kill us and orphan QEMU.
 void block_supervisor_signals();
 
 }  // namespace vmforge::cli

@@ -1,6 +1,7 @@
 // Integration tests of `vmforge run` with real QEMU (TCG) and the test guest: readiness over
 // NOTIFY_SOCKET, the guest's report, every way a VM ends, one supervisor per VM, adoption, QEMU
 // run as another user.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -236,6 +237,27 @@ TEST_CASE("ready means running, or paused when [knobs] stopped = true", "[run]")
   CHECK(status->get_string("status") == (stopped ? "prelaunch" : "running"));
   REQUIRE(control(dir, name, R"({"request":"stop"})"));
   CHECK(wait_exit(run, 30s).success());
+}
+
+TEST_CASE("a closed stderr does not kill the supervisor: the VM still stops cleanly", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  test::NotifyListener notify(dir.file("notify"));
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  close(ends[0]);  // as `vmforge run ... | head` once head has exited
+  UniqueFd stderr_pipe(ends[1]);
+  launch::SpawnOptions options;
+  options.argv = {std::getenv("VMFORGE_BINARY"), "run", write_manifest(dir, "t12", false), "--runtime-dir", dir.file("run")};
+  options.fds.push_back({stderr_pipe.get(), 2});
+  auto run = launch::spawn(options);
+  REQUIRE(run);
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  pid_t qemu = *supervisor::read_pidfile(dir.file("run/t12/qemu.pid"));
+  REQUIRE(run->signal(SIGTERM));  // its log lines now fail with EPIPE
+  REQUIRE(run->signal(SIGTERM));  // no guest to wait for: quit
+  CHECK(wait_exit(*run, 30s).success());
+  CHECK_FALSE(running(qemu));
 }
 
 TEST_CASE("QEMU killed behind the supervisor's back ends it with a non-zero status", "[run]") {
