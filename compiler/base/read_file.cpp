@@ -19,10 +19,14 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Result<std::string> read_fd(int fd, std::string_view name) {
+  // A pipe (`vmforge check <(...)`) cannot seek: it is read from where it is.
+  if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE) {
+    return unexpected(errno_error(fmt::format("Failed to read {}", name)));
+  }
   std::string content;
   char buf[4096];
   for (;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(content.size()));
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return unexpected(errno_error(fmt::format("Failed to read {}", name)));
     if (n == 0) return content;

@@ -12,8 +12,8 @@ namespace vmforge {
 /// The content of `path`; on failure "Failed to open 'PATH': REASON" (or read), errno kept.
 Result<std::string> read_file(const std::string& path);
 
-/// The whole content of the open file `fd`, from offset 0 whatever its file position; `name`
-/// says what it is in the error ("Failed to read NAME: REASON").
+/// The whole content of the open file `fd`, from offset 0 whatever its file position (a pipe:
+/// what is left in it); `name` says what it is in the error ("Failed to read NAME: REASON").
 Result<std::string> read_fd(int fd, std::string_view name);
 
 }  // namespace vmforge

@@ -1,3 +1,7 @@
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -5,6 +9,7 @@
 #include <string>
 
 #include "compiler/base/read_file.hpp"
+#include "compiler/base/unique_fd.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using vmforge::read_file;
@@ -37,4 +42,22 @@ TEST_CASE("read_file says which file it could not open and keeps errno", "[base]
   REQUIRE_FALSE(directory);
   CHECK(directory.error().message == "Failed to read '/': Is a directory");
   CHECK(directory.error().errno_value == EISDIR);
+}
+
+TEST_CASE("read_file reads a pipe (a manifest from <(...)); read_fd reads from the start", "[base]") {
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  vmforge::UniqueFd reader(ends[0]), writer(ends[1]);
+  REQUIRE(write(writer.get(), "name = \"p\"\n", 11) == 11);
+  writer.reset();
+  auto piped = read_file("/dev/fd/" + std::to_string(reader.get()));
+  REQUIRE(piped);
+  CHECK(*piped == "name = \"p\"\n");
+
+  // As the launcher hands the manifest over: written, so positioned at its end.
+  vmforge::UniqueFd memory(memfd_create("manifest", MFD_CLOEXEC));
+  REQUIRE(write(memory.get(), "name = \"m\"\n", 11) == 11);
+  auto whole = vmforge::read_fd(memory.get(), "the manifest");
+  REQUIRE(whole);
+  CHECK(*whole == "name = \"m\"\n");
 }
