@@ -4,6 +4,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/manifest_report.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "compiler/compile.hpp"
+#include "cli/manifest_report.hpp"
 
 namespace vmforge::cli {
 
@@ -32,11 +32,8 @@ int cmd_check(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("check", "expects exactly one manifest FILE");
   const std::string& path = args->positionals().front();
-  auto vm = load_and_validate_rendered(path);
-  if (!vm) {
-    fmt::print(stderr, "{}", vm.error());
-    return 1;
-  }
+  auto vm = load_manifest_or_report(path);
+  if (!vm) return 1;
   if (!args->has("quiet")) fmt::print("{}: ok ('{}')\n", path, vm->name);
   return 0;
 }

@@ -3,8 +3,8 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/manifest_report.hpp"
 #include "compiler/argv_format.hpp"
-#include "compiler/compile.hpp"
 #include "compiler/plan.hpp"
 
 namespace vmforge::cli {
@@ -45,21 +45,10 @@ int cmd_compile(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("compile", "expects exactly one manifest FILE");
 
-  auto source = read_manifest(args->positionals().front());
-  if (!source) {
-    fmt::print(stderr, "{}", source.error().render(""));
-    return 1;
-  }
-  auto vm = validate_text(source->text, source->path);
-  if (!vm) {
-    fmt::print(stderr, "{}", vm.error().render(source->text));
-    return 1;
-  }
-  auto plan = lower(*vm);
-  if (!plan) {
-    fmt::print(stderr, "{}", plan.error().render(source->text));
-    return 1;
-  }
+  auto vm = load_manifest_or_report(args->positionals().front());
+  if (!vm) return 1;
+  auto plan = lower_or_report(*vm);
+  if (!plan) return 1;
   if (!vm->qemu.extra_args.empty()) {
     std::string raw;
     for (const auto& arg : vm->qemu.extra_args) raw += " " + shell_quote(arg);

@@ -10,9 +10,8 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_common.hpp"
-#include "cli/vm_request.hpp"
+#include "cli/manifest_report.hpp"
 #include "compiler/base/read_file.hpp"
-#include "compiler/compile.hpp"
 #include "compiler/plan.hpp"
 #include "supervisor/core/handoff.hpp"
 #include "supervisor/core/plan_apply.hpp"
@@ -30,12 +29,7 @@ std::optional<Vm> handed_off_manifest(const supervisor::Handoff& handoff, const 
     sd::log_error("{}", text.error().message);
     return std::nullopt;
   }
-  auto vm = validate_text(*text, path);
-  if (!vm) {
-    fmt::print(stderr, "{}", vm.error().render(*text));
-    return std::nullopt;
-  }
-  return std::move(*vm);
+  return validate_or_report(*text, path);
 }
 
 struct Prepared {
@@ -46,11 +40,8 @@ struct Prepared {
 
 // Compiles `vm` and finds its state dir; says why not.
 std::optional<Prepared> prepare(Vm vm, const std::optional<std::string>& runtime_dir) {
-  auto plan = lower(vm);
-  if (!plan) {
-    fmt::print(stderr, "{}", plan.error().render(vm.source_text));
-    return std::nullopt;
-  }
+  auto plan = lower_or_report(vm);
+  if (!plan) return std::nullopt;
   plan->manifest_sha256 = vm.source_sha256;
   sd::log_setup(vm.name);
   auto state = supervisor::resolve_state_dir(vm.name, runtime_dir);

@@ -13,9 +13,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/full_program.hpp"
+#include "cli/manifest_report.hpp"
 #include "cli/run_common.hpp"
 #include "compiler/base/errno_error.hpp"
-#include "compiler/compile.hpp"
 #include "compiler/plan.hpp"
 #include "supervisor/core/handoff.hpp"
 #include "supervisor/core/qemu_spawn.hpp"
@@ -70,16 +70,10 @@ int launch_run(int argc, char** argv) {
   auto parsed = parse_run_args(argc, argv, /* with_handoff= */ false);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
   const RunArgs& args = std::get<RunArgs>(parsed);
-  auto vm = load_and_validate_rendered(args.path);
-  if (!vm) {
-    fmt::print(stderr, "{}", vm.error());
-    return 1;
-  }
-  auto plan = lower(*vm);
-  if (!plan) {
-    fmt::print(stderr, "{}", plan.error().render(vm->source_text));
-    return 1;
-  }
+  auto vm = load_manifest_or_report(args.path);
+  if (!vm) return 1;
+  auto plan = lower_or_report(*vm);
+  if (!plan) return 1;
   spawn_and_hand_off(*vm, *plan, args.path, args.runtime_dir);
   auto error = exec_full_program(argv);
   fmt::print(stderr, "vmforge: {}.\n", error.message);

@@ -1,4 +1,4 @@
-// Manifest loading and manifest-carrying control requests for `plan` and `apply`.
+// Manifest-carrying control requests for `plan` and `apply`.
 #include "cli/vm_request.hpp"
 
 #include <filesystem>
@@ -7,23 +7,8 @@
 
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
-#include "compiler/compile.hpp"
 
 namespace vmforge::cli {
-
-std::optional<Vm> load_manifest_or_report(std::string_view path) {
-  auto source = read_manifest(path);
-  if (!source) {
-    fmt::print(stderr, "{}", source.error().render(""));
-    return std::nullopt;
-  }
-  auto vm = validate_text(source->text, source->path);
-  if (!vm) {
-    fmt::print(stderr, "{}", vm.error().render(source->text));
-    return std::nullopt;
-  }
-  return std::move(*vm);
-}
 
 Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const std::optional<std::string>& runtime_dir,
                                 const std::vector<std::pair<std::string_view, bool>>& flags,

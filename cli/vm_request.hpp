@@ -1,5 +1,4 @@
-// Helpers that `plan` and `apply` share: loading a manifest with its diagnostics printed, and
-// sending a manifest to the supervisor of the VM it names.
+// What `plan` and `apply` share: sending a manifest to the supervisor of the VM it names.
 #pragma once
 
 #include <chrono>
@@ -14,10 +13,6 @@
 #include "compiler/model.hpp"
 
 namespace vmforge::cli {
-
-/// Reads and validates `path`; on failure prints the diagnostics (with source lines) to stderr
-/// and returns nullopt.
-std::optional<Vm> load_manifest_or_report(std::string_view path);
 
 /// Sends {"request": `request`, "path": <absolute manifest path>, "text": <manifest>, plus the
 /// boolean `flags`} to the supervisor of `vm.name` (state dir from `runtime_dir` or the

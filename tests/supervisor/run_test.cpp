@@ -83,9 +83,9 @@ bool running(pid_t pid) {
   return static_cast<bool>(stat >> pid_field >> comm >> state) && state != "Z";
 }
 
-// /proc/PID/cmdline with spaces between the arguments.
-std::string cmdline_of(pid_t pid) {
-  std::string text = *read_file(fmt::format("/proc/{}/cmdline", pid));
+// /proc/PROCESS/cmdline with spaces between the arguments; "" for a process that is gone.
+std::string cmdline_of(const std::string& process) {
+  std::string text = read_file(fmt::format("/proc/{}/cmdline", process)).value_or("");
   std::replace(text.begin(), text.end(), '\0', ' ');
   return text;
 }
@@ -145,8 +145,8 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't1' is running") != std::string::npos);
   // The static launcher spawned QEMU and handed over to vmforge-full in the same process, which
   // runs on all of our CPUs again.
-  CHECK(cmdline_of(run.pid()).find("/vmforge-full run --handoff=") != std::string::npos);
-  CHECK(cmdline_of(run.pid()).find(" -- " + manifest + " ") != std::string::npos);
+  CHECK(cmdline_of(std::to_string(run.pid())).find("/vmforge-full run --handoff=") != std::string::npos);
+  CHECK(cmdline_of(std::to_string(run.pid())).find(" -- " + manifest + " ") != std::string::npos);
   CHECK(cpus_allowed(std::to_string(run.pid())) == cpus_allowed("self"));
 
   test::SerialReport report(dir.file("serial.log"));
@@ -299,7 +299,7 @@ TEST_CASE("a second run is refused; a new run adopts the QEMU of a killed superv
   auto third = start_run(dir, manifest, "third");
   REQUIRE(notify.wait_for("READY=1", 60000) != "");
   CHECK(third.stderr_text().find(fmt::format("Adopted QEMU (PID {}) of VM 't4'.", qemu)) != std::string::npos);
-  CHECK(cmdline_of(third.pid()).find("--handoff") == std::string::npos);  // adopting is vmforge-full's own run
+  CHECK(cmdline_of(std::to_string(third.pid())).find("--handoff") == std::string::npos);  // adopting is vmforge-full's own run
   auto status = control(dir, "t4", R"({"request":"status"})");
   REQUIRE(status);
   CHECK(status->get_int64("qemu_pid") == qemu);
@@ -327,7 +327,7 @@ user_data = "user-data"
 meta_data = "meta-data"
 )"), "t5");
   REQUIRE(notify.wait_for("READY=1", 60000) != "");
-  CHECK(cmdline_of(run.pid()).find("--handoff") == std::string::npos);  // the seed needs libisofs: vmforge-full
+  CHECK(cmdline_of(std::to_string(run.pid())).find("--handoff") == std::string::npos);  // the seed needs libisofs: vmforge-full
   test::SerialReport report(dir.file("serial.log"));
   auto seen = report.wait_for(
       [](const test::ReportValues& v) {
@@ -415,9 +415,7 @@ TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") 
 // Whether any process runs with `needle` in its command line.
 bool any_process_with(const std::string& needle) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    std::string cmdline = cmdline_of(entry.path().filename().string());
     if (cmdline.find(needle) != std::string::npos && cmdline.find("qemu-system") != std::string::npos) return true;
   }
   return false;

@@ -1,0 +1,36 @@
+#include "cli/manifest_report.hpp"
+
+#include <fmt/format.h>
+
+#include "compiler/compile.hpp"
+
+namespace vmforge::cli {
+
+std::optional<Vm> load_manifest_or_report(std::string_view path) {
+  auto source = read_manifest(path);
+  if (!source) {
+    fmt::print(stderr, "{}", source.error().render(""));
+    return std::nullopt;
+  }
+  return validate_or_report(source->text, source->path);
+}
+
+std::optional<Vm> validate_or_report(std::string_view text, std::string_view path) {
+  auto vm = validate_text(text, path);
+  if (!vm) {
+    fmt::print(stderr, "{}", vm.error().render(text));
+    return std::nullopt;
+  }
+  return std::move(*vm);
+}
+
+std::optional<Plan> lower_or_report(const Vm& vm) {
+  auto plan = lower(vm);
+  if (!plan) {
+    fmt::print(stderr, "{}", plan.error().render(vm.source_text));
+    return std::nullopt;
+  }
+  return std::move(*plan);
+}
+
+}  // namespace vmforge::cli

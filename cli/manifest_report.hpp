@@ -1,0 +1,22 @@
+// Compiling a manifest for a command that prints: on failure the diagnostics, with their source
+// lines, go to stderr and the caller exits 1. Used by both programs (no library but the compiler).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "compiler/model.hpp"
+#include "compiler/plan.hpp"
+
+namespace vmforge::cli {
+
+/// Reads and validates the manifest at `path`.
+std::optional<Vm> load_manifest_or_report(std::string_view path);
+
+/// Validates a manifest already read: `text`, named `path` in diagnostics.
+std::optional<Vm> validate_or_report(std::string_view text, std::string_view path);
+
+/// lower(vm), its errors shown against vm.source_text.
+std::optional<Plan> lower_or_report(const Vm& vm);
+
+}  // namespace vmforge::cli
