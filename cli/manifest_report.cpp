@@ -7,12 +7,12 @@
 namespace vmforge::cli {
 
 std::optional<Vm> load_manifest_or_report(std::string_view path) {
-  auto source = read_manifest(path);
-  if (!source) {
-    fmt::print(stderr, "{}", source.error().render(""));
+  auto vm = load_and_validate_rendered(path);
+  if (!vm) {
+    fmt::print(stderr, "{}", vm.error());
     return std::nullopt;
   }
-  return validate_or_report(source->text, source->path);
+  return std::move(*vm);
 }
 
 std::optional<Vm> validate_or_report(std::string_view text, std::string_view path) {

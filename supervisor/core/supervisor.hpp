@@ -1,9 +1,9 @@
 // Supervisor: one VM's life under `vmforge run`. Owns the state dir lock, the control socket,
 // QEMU (spawned or adopted), its QMP client, the watchdog and the stop escalation:
 //   compile (caller) -> lock -> adopt a live QEMU, or: listen qmp.sock -> spawn QEMU (-S, the
-//   socket as fd 3) [up to here the static launcher's work when it hands off] -> event loop, signals, control socket -> QMP handshake -> boot plan steps
-//   (StepRunner) -> cont (unless the manifest says stopped) -> READY -> serve -> stop
-//   escalation -> exit status.
+//   socket as fd 3) [up to here the static launcher's work when it hands off] -> event loop,
+//   signals, control socket -> QMP handshake -> boot plan steps (StepRunner) -> cont (unless
+//   the manifest says stopped) -> READY -> serve -> stop escalation -> exit status.
 // Everything after the spawn runs on one sd-event loop, made while QEMU starts (making it opens
 // libsystemd); the exit status is the loop's exit code.
 #pragma once
