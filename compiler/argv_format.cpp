@@ -1,6 +1,8 @@
 // Shell quoting and line rendering of a plan's command line.
 #include "compiler/argv_format.hpp"
 
+#include <fmt/format.h>
+
 namespace vmforge {
 namespace {
 
@@ -33,6 +35,11 @@ std::string render_shell(const Plan& plan) {
   for (const auto& arg : plan.argv) {
     out += ' ';
     out += shell_quote(arg);
+  }
+  // The files `run` opens for QEMU, as redirections onto their fd numbers.
+  for (const HostFile& f : plan.files) {
+    std::string_view op = f.file.open == FileOpen::read ? "<" : f.file.open == FileOpen::read_write ? "<>" : ">";
+    out += fmt::format(" {}{}{}", f.fd, op, shell_quote(f.file.path));
   }
   out += '\n';
   return out;

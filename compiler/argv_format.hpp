@@ -13,7 +13,8 @@ namespace vmforge {
 std::string shell_quote(std::string_view text);
 
 /// The QEMU binary and the argv as one copy-pasteable command line, ending in a newline.
-/// Pasting it needs fd 3 to be a listening socket, as `run` provides (e.g. via systemd-socket-activate).
+/// Pasting it needs fd 3 to be a listening socket, as `run` provides (e.g. via systemd-socket-activate);
+/// the files `run` opens for QEMU are redirections (`5<>disk.img`) at the end.
 std::string render_shell(const Plan& plan);
 
 /// The QEMU binary and each argument on a line of its own.

@@ -60,6 +60,7 @@ void validate_manifest(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_storage(root, ctx, vm);
   validate_shares(root, ctx, vm);
   validate_net(root, ctx, vm);
+  validate_sandbox(root, ctx, vm);
   validate_chardev(root, ctx, vm);
   validate_devices(root, ctx, vm);
   validate_links(ctx, vm);

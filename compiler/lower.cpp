@@ -125,7 +125,7 @@ Result<Plan, Diagnostics> lower(const Vm& vm) {
     diagnostics.sort();
     return unexpected(std::move(diagnostics));
   }
-  return Plan{vm.name, vm.qemu.binary, vm.source_sha256, ctx.take_argv(), boot_steps(vm, *layout)};
+  return Plan{vm.name, vm.qemu.binary, vm.source_sha256, ctx.take_argv(), boot_steps(vm, *layout), ctx.take_files()};
 }
 
 Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource) {

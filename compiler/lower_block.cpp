@@ -35,23 +35,60 @@ void write_node_common(JsonWriter& w, const Disk& d) {
   if (d.discard) w.field("discard", "unmap");
 }
 
-std::string file_node_json(const Disk& d) {
+// The files QEMU reads a disk from: the image, and the backing image the manifest names.
+// The supervisor opens them (QEMU may run as a user that cannot) and QEMU gets fd sets.
+PassedFile image_file(const Disk& d) {
+  return {d.file, d.readonly || d.media == DiskMedia::cdrom ? FileOpen::read : FileOpen::read_write};
+}
+PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read}; }
+// The fd sets of a hot disk are named by resource and path: a new medium or file never lands
+// in a set that still holds the old one (QEMU would open the first fd of the set).
+std::string image_key(const Disk& d) { return resource_of(d) + '\n' + d.file; }
+std::string backing_key(const Disk& d) { return resource_of(d) + "\nbacking\n" + d.backing->file; }
+
+// `filename` is the fd set QEMU opens: `host_path` only chooses the driver.
+std::string file_node_json(const Disk& d, std::string_view node, std::string_view host_path,
+                           std::string_view filename, bool backing) {
   return json_object([&](JsonWriter& w) {
     // The 'file' driver refuses host block devices; those need 'host_device'/'host_cdrom'.
-    const bool device_node = d.file.rfind("/dev/", 0) == 0;
+    const bool device_node = host_path.starts_with("/dev/");
     std::string_view driver = "file";
-    if (device_node) driver = d.media == DiskMedia::cdrom ? "host_cdrom" : "host_device";
-    w.field("driver", driver).field("node-name", d.id.derived("file")).field("filename", d.file);
+    if (device_node) driver = d.media == DiskMedia::cdrom && !backing ? "host_cdrom" : "host_device";
+    w.field("driver", driver).field("node-name", node).field("filename", filename);
     w.field("aio", to_string(d.aio));
-    write_node_common(w, d);
+    if (backing) {
+      w.field("read-only", true);
+    } else {
+      write_node_common(w, d);
+    }
   });
+}
+
+// A format node's backing is never what its image header says (D7): the manifest's backing
+// node, or none. Formats without a backing chain take no "backing" key.
+void write_backing(JsonWriter& w, DiskFormat format, std::optional<std::string> node) {
+  if (!has_backing_chain(format)) return;
+  if (node) {
+    w.field("backing", *node);
+  } else {
+    w.key("backing").null();
+  }
 }
 
 std::string format_node_json(const Disk& d) {
   return json_object([&](JsonWriter& w) {
     w.field("driver", to_string(d.format)).field("node-name", d.id.derived("fmt"));
     w.field("file", d.id.derived("file"));
+    write_backing(w, d.format, d.backing ? std::optional(d.id.derived("backing")) : std::nullopt);
     write_node_common(w, d);
+  });
+}
+
+std::string backing_node_json(const Disk& d) {
+  return json_object([&](JsonWriter& w) {
+    w.field("driver", to_string(d.backing->format)).field("node-name", d.id.derived("backing"));
+    w.field("file", d.id.derived("backing-file")).field("read-only", true);
+    write_backing(w, d.backing->format, std::nullopt);
   });
 }
 
@@ -117,7 +154,13 @@ void lower_block(LowerContext& ctx) {
   }
   for (const auto& d : vm.disks) {
     if (d.hotplug) continue;
-    ctx.arg("-blockdev", file_node_json(d));
+    const std::string resource = resource_of(d);
+    ctx.arg("-blockdev", file_node_json(d, d.id.derived("file"), d.file, ctx.pass_file(resource, image_file(d)), false));
+    if (d.backing) {
+      ctx.arg("-blockdev", file_node_json(d, d.id.derived("backing-file"), d.backing->file,
+                                          ctx.pass_file(resource, backing_file(d)), true));
+      ctx.arg("-blockdev", backing_node_json(d));
+    }
     ctx.arg("-blockdev", format_node_json(d));
     ctx.arg("-device", disk_device_json(vm, ctx.layout(), d));
   }
@@ -139,22 +182,39 @@ std::vector<PlanStep> scsi_controller_unplug(const ScsiController& c) {
 
 std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Disk& d) {
   const std::string resource = resource_of(d);
-  return {
-      reply_step(resource, "blockdev-add", file_node_json(d),
-                 reply_call("blockdev-del", json_single("node-name", d.id.derived("file")))),
-      reply_step(resource, "blockdev-add", format_node_json(d),
-                 reply_call("blockdev-del", json_single("node-name", d.id.derived("fmt")))),
-      device_add_step(resource, d.id.str(), disk_device_json(vm, layout, d)),
+  auto add_node = [&](std::string json, const std::string& node) {
+    return reply_step(resource, "blockdev-add", std::move(json), reply_call("blockdev-del", json_single("node-name", node)));
   };
+  std::vector<PlanStep> steps{
+      add_fd_step(resource, image_key(d), image_file(d)),
+      add_node(file_node_json(d, d.id.derived("file"), d.file, hot_fdset_path(image_key(d)), false), d.id.derived("file")),
+  };
+  if (d.backing) {
+    const std::string key = backing_key(d);
+    steps.push_back(add_fd_step(resource, key, backing_file(d)));
+    steps.push_back(add_node(file_node_json(d, d.id.derived("backing-file"), d.backing->file, hot_fdset_path(key), true),
+                             d.id.derived("backing-file")));
+    steps.push_back(add_node(backing_node_json(d), d.id.derived("backing")));
+  }
+  steps.push_back(add_node(format_node_json(d), d.id.derived("fmt")));
+  steps.push_back(device_add_step(resource, d.id.str(), disk_device_json(vm, layout, d)));
+  return steps;
 }
 
 std::vector<PlanStep> disk_unplug(const Disk& d) {
   const std::string resource = resource_of(d);
-  return {
-      device_del_step(resource, d.id.str()),
-      reply_step(resource, "blockdev-del", json_single("node-name", d.id.derived("fmt"))),
-      reply_step(resource, "blockdev-del", json_single("node-name", d.id.derived("file"))),
+  auto del_node = [&](const std::string& node) {
+    return reply_step(resource, "blockdev-del", json_single("node-name", node));
   };
+  std::vector<PlanStep> steps{device_del_step(resource, d.id.str()), del_node(d.id.derived("fmt"))};
+  if (d.backing) {
+    steps.push_back(del_node(d.id.derived("backing")));
+    steps.push_back(del_node(d.id.derived("backing-file")));
+    steps.push_back(remove_fd_step(resource, backing_key(d)));
+  }
+  steps.push_back(del_node(d.id.derived("file")));
+  steps.push_back(remove_fd_step(resource, image_key(d)));
+  return steps;
 }
 
 std::vector<PlanStep> vhost_user_plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev) {

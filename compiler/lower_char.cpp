@@ -19,10 +19,17 @@ std::string_view resource_kind(const Serial& s) {
 
 std::string resource_of(const Serial& s) { return std::string(resource_kind(s)) + s.id.str(); }
 
-KvOption chardev_option(const Serial& s) {
+// A file backend's log: created (0600) or truncated by the supervisor, which passes it to QEMU
+// (unprivileged QEMU could not create it, and a log QEMU creates is world-readable).
+PassedFile log_file(const Serial& s) { return {s.path.value_or(""), FileOpen::create}; }
+// The fd set of a hot file backend, by resource and path (lower_block.cpp says why).
+std::string log_key(const Serial& s) { return resource_of(s) + '\n' + s.path.value_or(""); }
+
+// `log` is the name QEMU opens for a file backend: an fd set.
+KvOption chardev_option(const Serial& s, const std::string& log) {
   const std::string path = s.path.value_or("");
   switch (s.backend) {
-    case CharBackend::file: return KvOption("file").add("id", chardev_id(s)).add("path", path);
+    case CharBackend::file: return KvOption("file").add("id", chardev_id(s)).add("path", log);
     case CharBackend::socket: {
       KvOption opt("socket");
       opt.add("id", chardev_id(s)).add("path", path).on_off("server", s.server);
@@ -45,7 +52,9 @@ std::string chardev_add_json(const Serial& s) {
     w.key("backend").begin_object();
     const std::string path = s.path.value_or("");
     switch (s.backend) {
-      case CharBackend::file: w.field("type", "file").key("data").begin_object().field("out", path); break;
+      case CharBackend::file:
+        w.field("type", "file").key("data").begin_object().field("out", hot_fdset_path(log_key(s)));
+        break;
       case CharBackend::pipe: w.field("type", "pipe").key("data").begin_object().field("device", path); break;
       case CharBackend::tty: w.field("type", "serial").key("data").begin_object().field("device", path); break;
       case CharBackend::pty: w.field("type", "pty").key("data").begin_object(); break;
@@ -100,7 +109,9 @@ void lower_char(LowerContext& ctx) {
   }
   for (const auto& s : vm.serials) {
     if (s.hotplug) continue;
-    ctx.kv("-chardev", chardev_option(s), "serial:" + s.id.str());
+    const std::string resource = "serial:" + s.id.str();
+    const std::string log = s.backend == CharBackend::file ? ctx.pass_file(resource, log_file(s)) : "";
+    ctx.kv("-chardev", chardev_option(s, log), resource);
     ctx.arg("-device", frontend_json(s));
   }
 }
@@ -114,11 +125,17 @@ std::vector<PlanStep> virtio_serial_unplug(const VirtioSerial& c) {
 }
 
 std::vector<PlanStep> serial_plug(const Serial& s) {
-  return chardev_device_plug(resource_of(s), chardev_add_json(s), chardev_id(s), s.id.str(), frontend_json(s));
+  const std::string resource = resource_of(s);
+  auto steps = chardev_device_plug(resource, chardev_add_json(s), chardev_id(s), s.id.str(), frontend_json(s));
+  if (s.backend == CharBackend::file) steps.insert(steps.begin(), add_fd_step(resource, log_key(s), log_file(s)));
+  return steps;
 }
 
 std::vector<PlanStep> serial_unplug(const Serial& s) {
-  return chardev_device_unplug(resource_of(s), chardev_id(s), s.id.str());
+  const std::string resource = resource_of(s);
+  auto steps = chardev_device_unplug(resource, chardev_id(s), s.id.str());
+  if (s.backend == CharBackend::file) steps.push_back(remove_fd_step(resource, log_key(s)));
+  return steps;
 }
 
 }  // namespace vmforge

@@ -106,6 +106,37 @@ void LowerContext::error(std::string_view resource, std::string message) {
   diagnostics_.error(origin_of(vm_, resource), std::move(message));
 }
 
+std::string LowerContext::pass_file(std::string_view resource, PassedFile file) {
+  const int fd = first_passed_fd(vm_) + static_cast<int>(files_.size());
+  const auto n = static_cast<std::uint64_t>(fd);
+  kv("-add-fd", KvOption().add("fd", n).add("set", n).add("opaque", file.path), resource);
+  files_.push_back(HostFile{fd, std::move(file)});
+  return fmt::format("/dev/fdset/{}", fd);
+}
+
+std::int64_t hot_fdset_id(std::string_view key) {
+  // FNV-1a, kept to 30 bits above 2^30: QEMU parses "/dev/fdset/N" as an int, and the small
+  // sets of Plan::files stay clear.
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : key) hash = (hash ^ c) * 0x100000001b3ull;
+  return static_cast<std::int64_t>((1ull << 30) | (hash & ((1ull << 30) - 1)));
+}
+
+std::string hot_fdset_path(std::string_view key) { return fmt::format("/dev/fdset/{}", hot_fdset_id(key)); }
+
+PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFile file) {
+  const std::int64_t id = hot_fdset_id(key);
+  std::string args = json_object([&](JsonWriter& w) { w.field("fdset-id", id).field("opaque", file.path); });
+  PlanStep step = reply_step(resource, "add-fd", std::move(args),
+                             reply_call("remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", id); })));
+  step.call.file = std::move(file);
+  return step;
+}
+
+PlanStep remove_fd_step(const std::string& resource, std::string_view key) {
+  return reply_step(resource, "remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", hot_fdset_id(key)); }));
+}
+
 std::string qemu_size(ByteSize size) {
   constexpr std::pair<std::uint64_t, char> kUnits[] = {{1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
   const std::uint64_t bytes = size.bytes();

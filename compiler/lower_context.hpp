@@ -46,14 +46,19 @@ class LowerContext {
   /// error at the manifest position of `resource` ("machine", "disk:root").
   void kv(std::string_view option, const KvOption& value, std::string_view resource);
   void error(std::string_view resource, std::string message);
+  /// Has `run` open `file` and pass it as the next fd N (`-add-fd fd=N,set=N`, the path as
+  /// its opaque, which observation reads back); returns the name QEMU opens, "/dev/fdset/N".
+  std::string pass_file(std::string_view resource, PassedFile file);
 
   std::vector<std::string> take_argv() { return std::move(argv_); }
+  std::vector<HostFile> take_files() { return std::move(files_); }
   Diagnostics take_diagnostics() { return std::move(diagnostics_); }
 
  private:
   const Vm& vm_;
   PciLayout layout_;
   std::vector<std::string> argv_;
+  std::vector<HostFile> files_;
   Diagnostics diagnostics_;
 };
 
@@ -78,6 +83,16 @@ std::string json_object(Fill&& fill) {
   w.end_object();
   return w.take();
 }
+
+/// The fd set a hot-plugged resource's file goes in: fixed by the resource's name, so that
+/// plug and unplug agree whatever else the running VM has, and far above Plan::files' sets.
+std::int64_t hot_fdset_id(std::string_view key);
+/// `add-fd` of `file` into hot_fdset_id(resource), undone by `remove-fd` of the set; and that
+/// remove-fd alone (after the last user of the set is gone). QEMU opens "/dev/fdset/N".
+/// `key` names the set (a resource may have several files); steps belong to `resource`.
+PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFile file);
+PlanStep remove_fd_step(const std::string& resource, std::string_view key);
+std::string hot_fdset_path(std::string_view key);
 
 /// A plan step whose completion is QMP's reply.
 PlanStep reply_step(std::string resource, std::string command, std::string arguments,

@@ -27,6 +27,23 @@ std::vector<std::string> flash_units(const Vm& vm) {
   return nodes;
 }
 
+// A flash image as a file node (the supervisor opens the file) under a raw format node named
+// `node`, the one the machine's pflashN points at: never a bare file node, whose format QEMU
+// would probe (A6).
+void add_flash_image(LowerContext& ctx, std::string_view resource, std::string_view node, PassedFile file) {
+  const bool read_only = file.open == FileOpen::read;
+  const std::string file_node = fmt::format("{}.file", node);
+  const std::string filename = ctx.pass_file(resource, std::move(file));
+  ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
+            w.field("driver", "file").field("node-name", file_node).field("filename", filename);
+            if (read_only) w.field("read-only", true);
+          }));
+  ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
+            w.field("driver", "raw").field("node-name", node).field("file", file_node);
+            if (read_only) w.field("read-only", true);
+          }));
+}
+
 bool ram_needs_backend(const MemoryBackend& b) {
   return b.kind != MemoryBackendKind::ram || b.shared || b.prealloc || b.hugepages;
 }
@@ -86,10 +103,7 @@ void lower_firmware(LowerContext& ctx) {
   if (vm.firmware.bios) ctx.arg("-bios", *vm.firmware.bios);
   // -pflash is a -drive in disguise; a named -blockdev plus `-machine pflashN=` is the JSON form.
   for (std::size_t unit = 0; unit < vm.firmware.pflash.size(); ++unit) {
-    ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
-              w.field("driver", "file").field("node-name", pflash_node(unit));
-              w.field("filename", vm.firmware.pflash[unit]);
-            }));
+    add_flash_image(ctx, "firmware", pflash_node(unit), {vm.firmware.pflash[unit], FileOpen::read_write});
   }
   if (vm.kernel) {
     // Verbatim: these options are not key=value, so commas are literal (qemu-facts §1.3).
@@ -126,10 +140,7 @@ void lower_confidential(LowerContext& ctx) {
   // The firmware that goes with it: OVMF as read-only flash (SEV), TDVF through the loader
   // (TDX), the TPM proxy (PEF).
   if (cg->firmware && cg->kind == ConfidentialKind::sev) {
-    ctx.arg("-blockdev", json_object([&](JsonWriter& w) {
-              w.field("driver", "file").field("node-name", kCgFirmwareNode);
-              w.field("filename", *cg->firmware).field("read-only", true);
-            }));
+    add_flash_image(ctx, "confidential_guest", kCgFirmwareNode, {*cg->firmware, FileOpen::read});
   }
   if (cg->firmware && cg->kind == ConfidentialKind::tdx) {
     ctx.arg("-device", json_object([&](JsonWriter& w) {

@@ -101,8 +101,9 @@ void lower_platform(LowerContext& ctx) {
 
 }  // namespace
 
-std::optional<int> cloud_init_seed_fd(const Vm& vm) {
-  if (!vm.cloud_init) return std::nullopt;
+namespace {
+
+int highest_inherited_fd(const Vm& vm) {
   int highest = kQmpListenFd;
   for (const auto& n : vm.nets) {
     for (int fd : n.fds) highest = std::max(highest, fd);
@@ -110,8 +111,17 @@ std::optional<int> cloud_init_seed_fd(const Vm& vm) {
   }
   for (const auto& v : vm.vsocks) highest = std::max(highest, v.vhost_fd.value_or(0));
   if (vm.incoming && vm.incoming->kind == IncomingKind::fd) highest = std::max(highest, vm.incoming->fd);
-  return highest + 1;
+  return highest;
 }
+
+}  // namespace
+
+std::optional<int> cloud_init_seed_fd(const Vm& vm) {
+  if (!vm.cloud_init) return std::nullopt;
+  return highest_inherited_fd(vm) + 1;
+}
+
+int first_passed_fd(const Vm& vm) { return highest_inherited_fd(vm) + (vm.cloud_init ? 2 : 1); }
 
 void lower_misc(LowerContext& ctx) {
   const Vm& vm = ctx.vm();

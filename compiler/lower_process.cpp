@@ -61,8 +61,8 @@ void lower_rtc_and_globals(LowerContext& ctx) {
 
 void lower_sandbox_and_incoming(LowerContext& ctx) {
   const Vm& vm = ctx.vm();
-  if (vm.sandbox) {
-    const Sandbox& s = *vm.sandbox;
+  if (vm.sandbox.enabled) {
+    const Sandbox& s = vm.sandbox;
     KvOption sandbox("on");
     sandbox.add("obsolete", to_string(s.obsolete)).add("elevateprivileges", to_string(s.elevate_privileges));
     sandbox.add("spawn", to_string(s.spawn)).add("resourcecontrol", to_string(s.resource_control));

@@ -117,6 +117,7 @@ constexpr KeySpec kKnobs[] = {
 };
 
 constexpr KeySpec kSandbox[] = {
+    boolean("enabled"),
     choice<SandboxPolicy>("obsolete"),
     choice<SandboxPolicy>("elevate_privileges"),
     choice<SandboxPolicy>("spawn"),
@@ -131,7 +132,7 @@ constexpr KeySpec kQmpSocket[] = {str("path")};
 
 constexpr KeySpec kQemu[] = {
     str("binary"), str("pidfile"), str("logfile"), {"extra_args", KeyType::string_array},
-    integer("uid"), integer("gid"),  {"groups", KeyType::integer_array},
+    str("user"), integer("uid"), integer("gid"),  {"groups", KeyType::integer_array},
 };
 
 constexpr KeySpec kSupervisor[] = {{"shutdown_timeout", KeyType::duration}};
@@ -154,6 +155,7 @@ constexpr KeySpec kDisk[] = {
     str("id"),
     str("file"),
     choice<DiskFormat>("format"),
+    {"backing", KeyType::table, {}, "disk.backing"},
     choice<DiskBus>("bus"),
     choice<DiskMedia>("media"),
     str("controller"),
@@ -171,6 +173,8 @@ constexpr KeySpec kDisk[] = {
     boolean("hotplug"),
     VMFORGE_PLACEMENT_KEYS,
 };
+
+constexpr KeySpec kDiskBacking[] = {str("file"), choice<DiskFormat>("format")};
 
 constexpr KeySpec kScsiController[] = {
     str("id"), str("iothread"), integer("num_queues"), boolean("hotplug"), VMFORGE_PLACEMENT_KEYS,
@@ -310,6 +314,7 @@ constexpr TableSpec kTables[] = {
     {"cloud_init", "[cloud_init]", kCloudInit},
     {"iothread", "[[iothread]]", kIoThread},
     {"disk", "[[disk]]", kDisk},
+    {"disk.backing", "[[disk]] backing", kDiskBacking},
     {"scsi_controller", "[[scsi_controller]]", kScsiController},
     {"net", "[[net]]", kNet},
     {"virtio_serial", "[[virtio_serial]]", kVirtioSerial},

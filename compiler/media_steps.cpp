@@ -78,8 +78,10 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
     }
     steps.push_back(std::move(s));
   }
+  // The new medium's fd set comes with it; the old one's set stays (a cdrom from the argv has
+  // its own, which no step can name): one fd per swap.
   for (PlanStep& s : new_steps) {
-    if (!backend_created(s.call).empty()) steps.push_back(std::move(s));
+    if (!backend_created(s.call).empty() || s.call.file) steps.push_back(std::move(s));
   }
   steps.push_back({resource, reply_call("blockdev-insert-medium", insert),
                    reply_call("blockdev-remove-medium", id_object(id))});

@@ -105,6 +105,7 @@ struct Knobs {
 
 /// `[sandbox]`: present means `-sandbox on,...`.
 struct Sandbox {
+  bool enabled = true;                     // [sandbox] enabled = false: no -sandbox at all
   SandboxPolicy obsolete = SandboxPolicy::deny;
   SandboxPolicy elevate_privileges = SandboxPolicy::deny;
   SandboxPolicy spawn = SandboxPolicy::deny;
@@ -136,6 +137,10 @@ struct QmpSocket {
 };
 
 /// `[qemu]`: the binary and process-level outputs.
+/// The system user QEMU runs as when a root supervisor is not told otherwise (created by the
+/// sysusers.d file vmforge installs).
+inline constexpr std::string_view kDefaultQemuUser = "vmforge-qemu";
+
 struct Qemu {
   std::string binary = "qemu-system-x86_64";  // a name looked up in PATH, or an absolute path
   std::optional<std::string> pidfile;      // absolute
@@ -143,7 +148,11 @@ struct Qemu {
   /// Raw arguments appended to the argv as given: the escape hatch. vmforge cannot check
   /// them; `compile`/`plan` show them loudly.
   std::vector<std::string> extra_args;
-  /// Credentials QEMU runs with (govmm's Uid/Gid/Groups); absent: the supervisor's own.
+  /// Who QEMU runs as, by name, resolved at start (its groups from the user database);
+  /// "root" keeps QEMU root with its capabilities. Absent with uid/gid absent: kDefaultQemuUser
+  /// when the supervisor is root, else the supervisor's own user.
+  std::optional<std::string> user;
+  /// Credentials QEMU runs with (govmm's Uid/Gid/Groups), instead of `user`.
   std::optional<std::uint32_t> uid;
   std::optional<std::uint32_t> gid;
   std::vector<std::uint32_t> groups;       // supplementary groups; needs uid/gid
@@ -196,7 +205,7 @@ struct Vm {
   std::optional<Rtc> rtc;
   std::vector<GlobalParam> globals;
   Knobs knobs;
-  std::optional<Sandbox> sandbox;
+  Sandbox sandbox;                         // on unless [sandbox] enabled = false
   std::optional<Incoming> incoming;
   std::vector<FwCfg> fw_cfg;
   std::vector<QmpSocket> qmp_sockets;

@@ -41,10 +41,19 @@ struct IoThread {
 };
 
 /// `[[disk]]`.
+/// `backing = {file, format}` of a [[disk]]: the image below a copy-on-write one, opened
+/// read-only as nodes of its own. Image headers never choose it (D7).
+struct DiskBacking {
+  std::string file;                        // absolute
+  DiskFormat format = DiskFormat::raw;
+  bool operator==(const DiskBacking&) const = default;
+};
+
 struct Disk {
   DeviceId id;
   std::string file;                        // absolute (need not exist at compile time)
   DiskFormat format = DiskFormat::raw;
+  std::optional<DiskBacking> backing;      // absent: "backing": null for formats that have one
   DiskBus bus = DiskBus::virtio;
   DiskMedia media = DiskMedia::disk;
   std::optional<DeviceId> controller;      // bus == scsi: a [[scsi_controller]] id (resolved)

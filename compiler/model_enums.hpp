@@ -131,6 +131,11 @@ VMFORGE_ENUM_TABLE(DiskFormat, {{DiskFormat::raw, "raw"},
                                 {DiskFormat::vhdx, "vhdx"},
                                 {DiskFormat::vpc, "vpc"}});
 
+/// Formats whose images can name a backing image (QEMU's generic copy-on-write formats).
+inline bool has_backing_chain(DiskFormat f) {
+  return f == DiskFormat::qcow2 || f == DiskFormat::qed || f == DiskFormat::vmdk;
+}
+
 /// Which frontend a disk uses: virtio-blk, scsi-hd/scsi-cd on a [[scsi_controller]], or IDE/AHCI.
 enum class DiskBus { virtio, scsi, ide };
 VMFORGE_ENUM_TABLE(DiskBus, {{DiskBus::virtio, "virtio"}, {DiskBus::scsi, "scsi"}, {DiskBus::ide, "ide"}});

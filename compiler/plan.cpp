@@ -19,14 +19,28 @@ void write_completion(JsonWriter& w, const Completion& completion) {
   w.end_object();
 }
 
+void write_file(JsonWriter& w, const PassedFile& file) {
+  w.begin_object().field("path", file.path).field("open", to_string(file.open)).end_object();
+}
+
 void write_call_members(JsonWriter& w, const QmpCall& call) {
   w.field("command", call.command);
   w.key("arguments").raw(call.arguments);
   w.key("completion");
   write_completion(w, call.completion);
+  if (call.file) write_file(w.key("file"), *call.file);
 }
 
 }  // namespace
+
+std::string_view to_string(FileOpen open) {
+  switch (open) {
+    case FileOpen::read: return "read";
+    case FileOpen::read_write: return "read-write";
+    case FileOpen::create: return "create";
+  }
+  return "read";
+}
 
 std::string render_step_json(const PlanStep& step) {
   JsonWriter w;
@@ -55,6 +69,16 @@ std::string render_plan_json(const Plan& plan) {
     out += json_quote(plan.argv[i]);
   }
   out += plan.argv.empty() ? "],\n" : "\n  ],\n";
+  // The files `run` opens and passes at these fd numbers, before QEMU starts.
+  out += "  \"files\": [";
+  for (std::size_t i = 0; i < plan.files.size(); ++i) {
+    out += i == 0 ? "\n    " : ",\n    ";
+    JsonWriter w;
+    w.begin_object().field("fd", plan.files[i].fd).key("file");
+    write_file(w, plan.files[i].file);
+    out += w.end_object().take();
+  }
+  out += plan.files.empty() ? "],\n" : "\n  ],\n";
   out += "  \"plan\": [";
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     out += i == 0 ? "\n    " : ",\n    ";

@@ -35,10 +35,31 @@ struct Completion {
   std::uint32_t timeout_ms = 0;
 };
 
+/// How the supervisor opens a file it hands to QEMU, which may not be allowed to open it
+/// itself (it runs as an unprivileged user). QEMU reads it as "/dev/fdset/N".
+enum class FileOpen { read, read_write, create };  // create: write-only, made 0600 or truncated
+
+struct PassedFile {
+  std::string path;
+  FileOpen open = FileOpen::read;
+  bool operator==(const PassedFile&) const = default;
+};
+
+/// "read", "read-write", "create".
+std::string_view to_string(FileOpen open);
+
 struct QmpCall {
   std::string command;
   std::string arguments;  // JSON object text, e.g. {"id":"data1"}
   Completion completion;
+  /// Opened by the supervisor when the call is sent, and sent with it (SCM_RIGHTS): add-fd.
+  std::optional<PassedFile> file = std::nullopt;
+};
+
+/// A file `run` opens before QEMU starts and passes as fd `fd`: the argv's `-add-fd fd=N,set=N`.
+struct HostFile {
+  int fd = -1;
+  PassedFile file;
 };
 
 /// One step of a plan. `resource` names what it belongs to ("disk:data1"); `undo` reverts the
@@ -57,6 +78,8 @@ struct Plan {
   std::string manifest_sha256;
   std::vector<std::string> argv;
   std::vector<PlanStep> steps;
+  /// Opened by `run` (as the supervisor's user) and inherited by QEMU at their numbers.
+  std::vector<HostFile> files;
 };
 
 /// Lowers a validated model to its frozen argv and boot-time hotplug steps. Deterministic:
@@ -80,6 +103,9 @@ Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resour
 /// when the manifest has [cloud_init]: one above every other inherited fd, so it is the same
 /// for the same manifest. The argv reads it as fd set /dev/fdset/N.
 std::optional<int> cloud_init_seed_fd(const Vm& vm);
+
+/// The first fd number of Plan::files: above the cloud-init seed and every other inherited fd.
+int first_passed_fd(const Vm& vm);
 
 /// The QEMU id of the hot-pluggable CPU in slot `slot` (plan resource "cpu:N").
 std::string cpu_device_id(std::uint32_t slot);

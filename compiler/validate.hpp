@@ -17,7 +17,9 @@ void validate_machine(const RawValue& root, ValidateContext& ctx, Vm& vm);      
 void validate_cpu(const RawValue& root, ValidateContext& ctx, Vm& vm);          // validate_machine.cpp
 void validate_memory(const RawValue& root, ValidateContext& ctx, Vm& vm);       // validate_memory.cpp
 void validate_boot(const RawValue& root, ValidateContext& ctx, Vm& vm);         // validate_boot.cpp
-void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_process.cpp
+void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm);
+/// [sandbox]; after [[net]] and [incoming], whose programs decide whether QEMU may spawn.
+void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_process.cpp
 void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_storage.cpp
 void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm);       // validate_shares.cpp
 void validate_net(const RawValue& root, ValidateContext& ctx, Vm& vm);          // validate_net.cpp

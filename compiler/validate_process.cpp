@@ -20,6 +20,12 @@ void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   vm.qemu.pidfile = f.path("pidfile");
   vm.qemu.logfile = f.path("logfile");
   vm.qemu.extra_args = f.texts("extra_args");
+  if (auto user = f.nonempty("user")) {
+    vm.qemu.user = *user;
+    for (std::string_view key : {"uid", "gid", "groups"}) {
+      if (f.has(key)) f.error(key, fmt::format("[qemu]: '{}' and 'user' both say who QEMU runs as: keep one", key));
+    }
+  }
   // 0xffffffff is (uid_t)-1, "no change" to setresuid(): not a real id.
   constexpr std::uint64_t kMaxId = 0xfffffffeull;
   if (auto uid = f.number("uid", 0, kMaxId)) vm.qemu.uid = static_cast<std::uint32_t>(*uid);
@@ -56,27 +62,6 @@ void validate_knobs(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   k.stopped = f.flag_or("stopped", k.stopped);
   k.mlock = f.flag_or("mlock", k.mlock);
   k.iommu_platform = f.flag_or("iommu_platform", k.iommu_platform);
-}
-
-void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  Fields f = single_table(root, "sandbox", ctx);
-  if (!f.present()) return;
-  vm.origins.emplace("sandbox", f.loc());
-  Sandbox s;
-  auto policy = [&](std::string_view key, SandboxPolicy fallback, bool children_ok) {
-    SandboxPolicy p = f.choice<SandboxPolicy>(key).value_or(fallback);
-    if (p == SandboxPolicy::children && !children_ok) {
-      f.error(key, fmt::format("[sandbox]: '{}' can be 'allow' or 'deny'; only 'elevate_privileges' has "
-                               "'children'",
-                               key));
-    }
-    return p;
-  };
-  s.obsolete = policy("obsolete", s.obsolete, false);
-  s.elevate_privileges = policy("elevate_privileges", s.elevate_privileges, true);
-  s.spawn = policy("spawn", s.spawn, false);
-  s.resource_control = policy("resource_control", s.resource_control, false);
-  vm.sandbox = s;
 }
 
 void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
@@ -151,7 +136,47 @@ void validate_supervisor(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   }
 }
 
+// Whether QEMU must start programs: tap scripts, `[incoming] mode = "exec"`.
+bool spawns_programs(const Vm& vm) {
+  for (const Net& n : vm.nets) {
+    if (n.script || n.downscript) return true;
+  }
+  return vm.incoming && vm.incoming->kind == IncomingKind::exec;
+}
+
 }  // namespace
+
+// On by default, as libvirt does; `spawn` is allowed by default only when QEMU has programs
+// to start, and a manifest that denies it then is refused (QEMU would fail at the script).
+void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "sandbox", ctx);
+  Sandbox s;
+  if (spawns_programs(vm)) s.spawn = SandboxPolicy::allow;
+  if (!f.present()) {
+    vm.sandbox = s;
+    return;
+  }
+  vm.origins.emplace("sandbox", f.loc());
+  s.enabled = f.flag_or("enabled", true);
+  auto policy = [&](std::string_view key, SandboxPolicy fallback, bool children_ok) {
+    SandboxPolicy p = f.choice<SandboxPolicy>(key).value_or(fallback);
+    if (p == SandboxPolicy::children && !children_ok) {
+      f.error(key, fmt::format("[sandbox]: '{}' can be 'allow' or 'deny'; only 'elevate_privileges' has "
+                               "'children'",
+                               key));
+    }
+    return p;
+  };
+  s.obsolete = policy("obsolete", s.obsolete, false);
+  s.elevate_privileges = policy("elevate_privileges", s.elevate_privileges, true);
+  s.spawn = policy("spawn", s.spawn, false);
+  s.resource_control = policy("resource_control", s.resource_control, false);
+  if (s.enabled && s.spawn == SandboxPolicy::deny && spawns_programs(vm)) {
+    f.error("spawn", "[sandbox]: 'spawn' = 'deny' stops QEMU from running the tap scripts or the "
+                     "[incoming] command this manifest names: allow it or remove them");
+  }
+  vm.sandbox = s;
+}
 
 std::optional<int> read_fd(const Fields& fields, std::string_view key) {
   auto fd = fields.number(key, 3, 65535);
@@ -172,7 +197,6 @@ std::optional<std::string> read_socket_path(const Fields& fields, std::string_vi
 void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_qemu(root, ctx, vm);
   validate_knobs(root, ctx, vm);
-  validate_sandbox(root, ctx, vm);
   validate_incoming(root, ctx, vm);
   validate_qmp_sockets(root, ctx, vm);
   validate_globals(root, ctx, vm);

@@ -31,11 +31,25 @@ void check_boot_index(const Fields& f, bool hotplug) {
   }
 }
 
+// `backing = {file, format}`: only formats that have a backing image take one.
+void read_backing(const Fields& f, Disk& d) {
+  if (!f.has("backing")) return;
+  if (!has_backing_chain(d.format)) {
+    f.error("backing", fmt::format("{}: format '{}' has no backing image; 'backing' needs qcow2, qed or vmdk",
+                                   f.owner(), to_string(d.format)));
+    return;
+  }
+  Fields b(f.raw("backing"), f.owner() + " backing", f.ctx(), f.loc("backing"));
+  if (!b.require("file")) return;
+  d.backing = DiskBacking{b.path("file").value_or(""), b.choice<DiskFormat>("format").value_or(DiskFormat::raw)};
+}
+
 void read_disk(Fields& f, Vm& vm) {
   Disk d;
   d.id = read_device_id(f, "disk", vm);
   if (f.require("file")) d.file = f.path("file").value_or("");
   d.format = f.choice<DiskFormat>("format").value_or(DiskFormat::raw);
+  read_backing(f, d);
   d.bus = f.choice<DiskBus>("bus").value_or(DiskBus::virtio);
   d.media = f.choice<DiskMedia>("media").value_or(DiskMedia::disk);
   bool virtio = d.bus == DiskBus::virtio;

@@ -12,7 +12,17 @@ missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# QEMU's user (supervisor/vmforge.sysusers.conf): vmforge run as root runs QEMU as it.
+# systemd-sysusers works without systemd as PID 1.
+add_qemu_user() {
+  if [ "$(id -u)" -eq 0 ] && ! getent passwd vmforge-qemu >/dev/null; then
+    systemd-sysusers "$(cd "$(dirname "$0")/.." && pwd)/supervisor/vmforge.sysusers.conf"
+  fi
+}
+if [ -z "$missing" ]; then
+  add_qemu_user
+  exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "vmforge: missing Debian packages:$missing; run this script as root (or with sudo) to install them." >&2
   exit 1
@@ -21,3 +31,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
+add_qemu_user

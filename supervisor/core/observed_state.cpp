@@ -116,6 +116,29 @@ std::string json_text(const JsonValue& v) {
   return v.to_json();
 }
 
+// The file a manifest named for a disk. A format node with options of its own ("backing":
+// null) shows as "json:{…,"file":{…,"filename":F}}", and a file QEMU got through an fd set as
+// "/dev/fdset/N", whose opaque is the path (vmforge sets it).
+std::string manifest_file(std::string file, const JsonValue& fdsets) {
+  if (file.starts_with("json:")) {
+    auto tree = parse_json(std::string_view(file).substr(5));
+    const JsonValue* inner = tree ? tree->find("file") : nullptr;
+    if (auto name = inner ? inner->get_string("filename") : std::nullopt) file = std::string(*name);
+  }
+  constexpr std::string_view kFdset = "/dev/fdset/";
+  if (!file.starts_with(kFdset)) return file;
+  const std::string_view set = std::string_view(file).substr(kFdset.size());
+  if (const JsonArray* sets = fdsets.as_array()) {
+    for (const JsonValue& s : *sets) {
+      const JsonValue* id = s.find("fdset-id");
+      const JsonArray* fds = s.find("fds") ? s.find("fds")->as_array() : nullptr;
+      if (!id || id->to_json() != set || !fds || fds->empty()) continue;
+      if (auto opaque = fds->front().get_string("opaque")) return std::string(*opaque);
+    }
+  }
+  return file;
+}
+
 void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& devices) {
   const JsonArray* block = first.block.as_array();
   if (!block) return;
@@ -126,7 +149,7 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     auto it = devices.find(qdev_id(*qdev));
     if (it == devices.end() || it->second.kind != ResourceKind::disk) continue;
     auto& props = it->second.props;
-    if (auto file = inserted->get_string("file")) props["file"] = std::string(*file);
+    if (auto file = inserted->get_string("file")) props["file"] = manifest_file(std::string(*file), first.fdsets);
     if (auto drv = inserted->get_string("drv")) props["format"] = std::string(*drv);
     if (auto ro = inserted->get_bool("ro")) props["readonly"] = *ro ? "true" : "false";
   }
@@ -266,6 +289,7 @@ std::vector<Query> first_queries() {
       {"query-memory-devices", "", true},
       {"qom-list", path_args("/objects")},
       {"query-balloon", "", true},
+      {"query-fdsets", "", true},
   };
 }
 
@@ -281,6 +305,7 @@ FirstReplies first_replies(std::vector<JsonValue> r) {
   first.memory_devices = std::move(r[6]);
   first.objects = std::move(r[7]);
   first.balloon = std::move(r[8]);
+  first.fdsets = std::move(r[9]);
   return first;
 }
 

@@ -34,6 +34,7 @@ struct FirstReplies {
   JsonValue memory_devices;  // query-memory-devices
   JsonValue objects;         // qom-list {"path":"/objects"}
   JsonValue balloon;         // query-balloon (null without a balloon device)
+  JsonValue fdsets;          // query-fdsets
 };
 
 /// Round one's queries, in the order first_replies() takes their replies.

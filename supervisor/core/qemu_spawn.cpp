@@ -1,8 +1,11 @@
 // Spawning QEMU paused with its QMP socket; shared by the launcher and the supervisor.
 #include "supervisor/core/qemu_spawn.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 
+#include "supervisor/core/qemu_access.hpp"
 #include "supervisor/core/vfio_host.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 
@@ -21,35 +24,35 @@ std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
   return fds;
 }
 
-// `[qemu] uid`, `gid`, `groups`: who QEMU runs as (validation wants both ids or neither).
-// Switched only when asked for, so an unprivileged supervisor keeps working without them.
-std::optional<launch::Credentials> qemu_credentials(const Vm& vm) {
-  if (!vm.qemu.uid || !vm.qemu.gid) return std::nullopt;
-  return launch::Credentials{*vm.qemu.uid, *vm.qemu.gid, {vm.qemu.groups.begin(), vm.qemu.groups.end()}};
-}
-
 }  // namespace
 
 Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const StateDir& state,
                                           std::optional<launch::FdMapping> seed) {
   // QEMU's "group N is not viable" says less than the check does.
   VMFORGE_TRY_VOID(check_vfio_functions(vm));
-  VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state.qmp_socket()));
   launch::SpawnOptions options;
+  VMFORGE_TRY(options.credentials, qemu_credentials(vm, geteuid()));
+  // Opened here, as the supervisor's user: QEMU's may not be allowed to.
+  std::vector<UniqueFd> files;
+  for (const HostFile& f : plan.files) {
+    VMFORGE_TRY(UniqueFd fd, open_for_qemu(f.file));
+    files.push_back(std::move(fd));
+  }
+  VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state.qmp_socket()));
   options.argv.push_back(plan.qemu_binary);
   options.argv.insert(options.argv.end(), plan.argv.begin(), plan.argv.end());
   options.fds.push_back({listen_fd.get(), kQmpListenFd});
   for (const launch::FdMapping& fd : inherited_fds(vm)) options.fds.push_back(fd);
   if (seed) options.fds.push_back(*seed);
+  for (std::size_t i = 0; i < files.size(); ++i) options.fds.push_back({files[i].get(), plan.files[i].fd});
   options.stderr_file = state.qemu_log();
   // QEMU reaches what we made for it (QMP socket, log, seed) through these fds alone: the state
   // directory stays ours (0700) whoever QEMU runs as.
-  options.credentials = qemu_credentials(vm);
   auto spawned = launch::spawn(options);
   if (!spawned && options.credentials && spawned.error().errno_value == EPERM) {
     return unexpected(Error(spawned.error().message +
-                                ". Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run vmforge as "
-                                "root, or remove those keys.",
+                                ". Switching QEMU to another user ([qemu] 'user', or 'uid' and 'gid') needs root: "
+                                "run vmforge as root, or remove those keys.",
                             EPERM));
   }
   return spawned;

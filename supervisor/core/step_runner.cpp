@@ -5,9 +5,11 @@
 #include <time.h>
 
 #include <cerrno>
+#include <span>
 
 #include <fmt/format.h>
 
+#include "supervisor/core/qemu_access.hpp"
 #include "supervisor/sd/event_loop.hpp"
 
 namespace vmforge::supervisor {
@@ -136,6 +138,20 @@ void StepRunner::issue(std::size_t index, bool undo) {
   if (!undo) state_[index] = State::running;
   progress(index, undo ? StepPhase::undo_started : StepPhase::started);
 
+  // A file for QEMU (add-fd) is opened here, by the supervisor, and sent with the command.
+  UniqueFd file;
+  if (call->qmp->file) {
+    auto opened = open_for_qemu(*call->qmp->file);
+    if (!opened) {
+      call->replied = true;  // never sent: nothing to cancel
+      call_ended(call, unexpected(std::move(opened).error()));
+      return;
+    }
+    file = std::move(*opened);
+  }
+  const int file_fd = file.get();
+  const auto fds = file ? std::span<const int>(&file_fd, 1) : std::span<const int>();
+
   const Completion& completion = call->qmp->completion;
   auto reply_timeout = options_.reply_timeout;
   if (call->needs_event()) {
@@ -160,7 +176,7 @@ void StepRunner::issue(std::size_t index, bool undo) {
     reply_timeout = std::chrono::milliseconds(completion.timeout_ms);
   }
   auto id = client_.execute(call->qmp->command, call->qmp->arguments, reply_timeout,
-                            [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); });
+                            [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); }, fds);
   if (!id) {
     call->replied = true;  // never sent: nothing to cancel
     call_ended(call, unexpected(std::move(id).error()));

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,7 +54,7 @@ class AllSignalsBlocked {
 };
 
 // What failed in a forked child before its exec; it writes this to the report pipe.
-enum class ChildStep : int { setup, groups, gid, uid, exec };
+enum class ChildStep : int { setup, groups, gid, bounding_set, no_new_privs, uid, exec };
 struct ChildFailure {
   ChildStep step = ChildStep::setup;
   int error = 0;
@@ -151,7 +153,19 @@ void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[
   if (syscall(SYS_setgroups, credentials.groups.size(), credentials.groups.data()) != 0)
     report_and_exit(report_fd, ChildStep::groups);
   if (syscall(SYS_setgid, credentials.gid) != 0) report_and_exit(report_fd, ChildStep::gid);
+  // setuid() to another user empties the permitted, effective and ambient sets; the bounding
+  // set stays unless emptied here (needs CAP_SETPCAP), and no_new_privs keeps an exec of a
+  // set-uid program from gaining anything back.
+  if (credentials.uid != 0) {
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+        report_and_exit(report_fd, ChildStep::bounding_set);
+    }
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report_and_exit(report_fd, ChildStep::no_new_privs);
   if (syscall(SYS_setuid, credentials.uid) != 0) report_and_exit(report_fd, ChildStep::uid);
+  // What QEMU creates itself (a -pidfile, sockets) is its user's alone.
+  umask(0077);
 
   sigset_t none;
   sigemptyset(&none);
@@ -209,6 +223,10 @@ Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const a
                                fmt::join(credentials.groups, ", "), program_);
       break;
     case ChildStep::gid: what = fmt::format("Failed to switch to gid {} for '{}'", credentials.gid, program_); break;
+    case ChildStep::bounding_set:
+      what = fmt::format("Failed to empty the capability bounding set of '{}' (vmforge needs CAP_SETPCAP)", program_);
+      break;
+    case ChildStep::no_new_privs: what = fmt::format("Failed to set no_new_privs for '{}'", program_); break;
     case ChildStep::uid: what = fmt::format("Failed to switch to uid {} for '{}'", credentials.uid, program_); break;
     case ChildStep::exec: what = fmt::format("Failed to execute '{}'", program_); break;
   }

@@ -24,8 +24,9 @@ class ChildSetup {
 
   /// Starts `argv` (argv[0] looked up in $PATH) in this state with posix_spawnp.
   Result<pid_t> spawn(char* const argv[]) const;
-  /// The same after fork, then setgroups, setgid, setuid and execvp. A failure of any step
-  /// before the exec comes back as the error, with the child reaped.
+  /// The same after fork, then setgroups, setgid, (for a uid other than 0) an empty capability
+  /// bounding set, no_new_privs, setuid, umask 0077 and execvp. A failure of any step before the
+  /// exec comes back as the error, with the child reaped.
   Result<pid_t> spawn_as(const Credentials& credentials, char* const argv[]) const;
 
  private:

@@ -19,7 +19,7 @@ TEST_CASE("a step renders resource, call, completion and undo", "[compiler]") {
 }
 
 TEST_CASE("a plan renders as the compile JSON document", "[compiler]") {
-  Plan plan{"web", "qemu-system-x86_64", "ab12", {"-S", "-name", "we\"b"}, {}};
+  Plan plan{"web", "qemu-system-x86_64", "ab12", {"-S", "-name", "we\"b"}, {}, {}};
   plan.steps.push_back({"net:eth1", {"netdev_add", R"({"type":"user","id":"eth1.net"})", {}}, std::nullopt});
   CHECK(render_plan_json(plan) ==
         "{\n"

@@ -55,6 +55,10 @@ Result<void> stage_examples(const TempDir& dir) {
 
 Result<void> create_host_files(const Vm& vm) {
   for (const auto& d : vm.disks) {
+    if (d.backing && !fs::exists(d.backing->file)) {
+      VMFORGE_TRY_VOID(make_parent(d.backing->file));
+      VMFORGE_TRY_VOID(create_disk_image(d.backing->file, std::string(to_string(d.backing->format)), 64ull << 20));
+    }
     if (fs::exists(d.file)) continue;
     VMFORGE_TRY_VOID(make_parent(d.file));
     VMFORGE_TRY_VOID(create_disk_image(d.file, std::string(to_string(d.format)), 64ull << 20));

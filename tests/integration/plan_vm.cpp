@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/qemu_access.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 
 namespace vmforge::test {
@@ -259,6 +260,12 @@ Result<PlanVm> start_plan(const Plan& plan, const TempDir& dir, std::vector<laun
   options.argv.insert(options.argv.end(), plan.argv.begin(), plan.argv.end());
   options.fds = std::move(fds);
   options.fds.push_back({listener.get(), kQmpListenFd});
+  std::vector<UniqueFd> files;
+  for (const HostFile& f : plan.files) {
+    VMFORGE_TRY(UniqueFd fd, supervisor::open_for_qemu(f.file));
+    options.fds.push_back({fd.get(), f.fd});
+    files.push_back(std::move(fd));
+  }
   VMFORGE_TRY(launch::Process qemu, launch::spawn(options));
   // Only QEMU holds the listening socket now: if it dies, connecting fails instead of hanging.
   listener = UniqueFd();
@@ -274,8 +281,14 @@ Result<PlanVm> start_plan(const Plan& plan, const TempDir& dir, std::vector<laun
 Result<void> apply_steps(qmp::BlockingClient& qmp, const std::vector<PlanStep>& steps) {
   for (const auto& step : steps) {
     const Completion& done = step.call.completion;
+    UniqueFd file;
+    if (step.call.file) {
+      VMFORGE_TRY(file, supervisor::open_for_qemu(*step.call.file));
+    }
+    const int fd = file.get();
+    const std::span<const int> fds = file ? std::span<const int>(&fd, 1) : std::span<const int>();
     Result<JsonValue> reply = done.kind == Completion::Kind::reply
-                                  ? qmp.execute(step.call.command, step.call.arguments)
+                                  ? qmp.execute(step.call.command, step.call.arguments, qmp::kDefaultTimeout, fds)
                                   : qmp.execute_until(step.call.command, step.call.arguments,
                                                       qmp::EventMatch{done.event, qmp::data_equals("device", done.device_id)},
                                                       std::chrono::milliseconds(done.timeout_ms));

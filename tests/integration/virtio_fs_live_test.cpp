@@ -29,11 +29,17 @@ constexpr const char* kSharedMemory = "backend = \"memfd\"\nshared = true\n";
 
 // virtiofsd serving `share` on `socket`, once its socket is there. sandbox=chroot: the default
 // (namespace) needs new mount, pid and net namespaces, which containers often refuse; chroot
-// needs only CAP_SYS_CHROOT, and the test needs no isolation from its own temp dir.
+// needs only CAP_SYS_CHROOT, and the test needs no isolation from its own temp dir. As root,
+// QEMU runs as vmforge-qemu (README, Running VMs): the socket (0770) is in that group and the
+// directory lets others through (0711), as a host would set it up.
 launch::Process start_virtiofsd(const test::TempDir& dir, const std::string& share, const std::string& socket) {
   launch::SpawnOptions options;
   options.argv = {kVirtiofsd, "--socket-path=" + socket, "-o", "source=" + share, "-o", "cache=none",
                   "-o", "sandbox=chroot"};
+  if (geteuid() == 0) {
+    options.argv.push_back("--socket-group=vmforge-qemu");
+    REQUIRE(::chmod(dir.path().c_str(), 0711) == 0);
+  }
   options.stderr_file = dir.file("virtiofsd.log");
   auto daemon = launch::spawn(options);
   REQUIRE(daemon);

@@ -158,6 +158,26 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   REQUIRE(seen);
   CHECK(test::report_field((*seen)["block.vda"], "serial") == "data1");
 
+  // Confined by default (README, Running VMs): run as root, QEMU is vmforge-qemu with no
+  // capabilities, no_new_privs and its seccomp filter; it reached the disk and the serial log
+  // in this 0700 root directory through fds, and the log is private.
+  auto qemu = supervisor::read_pidfile(dir.file("run/t1/qemu.pid"));
+  REQUIRE(qemu);
+  const std::string qemu_status = read_file(fmt::format("/proc/{}/status", *qemu)).value_or("");
+  if (geteuid() == 0) {
+    CHECK_THAT(qemu_status, !Catch::Contains("\nUid:\t0\t"));
+    CHECK_THAT(qemu_status, Catch::Contains("\nCapPrm:\t0000000000000000\n"));
+    CHECK_THAT(qemu_status, Catch::Contains("\nCapEff:\t0000000000000000\n"));
+    CHECK_THAT(qemu_status, Catch::Contains("\nCapBnd:\t0000000000000000\n"));
+    CHECK_THAT(qemu_status, Catch::Contains("\nCapAmb:\t0000000000000000\n"));
+  }
+  CHECK_THAT(qemu_status, Catch::Contains("\nNoNewPrivs:\t1\n"));
+  CHECK_THAT(qemu_status, Catch::Contains("\nSeccomp:\t2\n"));
+  struct stat log_stat {};
+  REQUIRE(stat(dir.file("serial.log").c_str(), &log_stat) == 0);
+  CHECK((log_stat.st_mode & 0777) == 0600);
+  CHECK(log_stat.st_uid == geteuid());
+
   auto status = control(dir, "t1", R"({"request":"status"})");
   REQUIRE(status);
   CHECK(status->get_string("state") == "running");
@@ -384,6 +404,56 @@ meta_data = "meta-data"
   CHECK(run.stderr_text().find("VM 't9' stopped.") != std::string::npos);
 }
 
+TEST_CASE("a qcow2's header never chooses a host file; a backing the manifest names is used", "[run][guest]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  // A host file the guest must not see unless the manifest says so: an ISO 9660 image, whose
+  // label the guest reports (guest/README.md).
+  REQUIRE(::mkdir(dir.file("iso").c_str(), 0700) == 0);
+  std::ofstream(dir.file("iso/secret")) << "host only\n";
+  const std::string host_file = dir.file("host.iso");
+  REQUIRE(launch::run({"genisoimage", "-quiet", "-V", "HOSTFILE", "-o", host_file, dir.file("iso")}, 30s));
+  // evil.qcow2 names host.iso as its backing file in its header; chosen.qcow2 names nothing.
+  const std::string evil = dir.file("evil.qcow2"), chosen = dir.file("chosen.qcow2");
+  REQUIRE(launch::run({"qemu-img", "create", "-q", "-f", "qcow2", "-b", host_file, "-F", "raw", evil}, 30s));
+  REQUIRE(launch::run({"qemu-img", "create", "-q", "-f", "qcow2", chosen, "4M"}, 30s));
+  test::NotifyListener notify(dir.file("notify"));
+  std::string manifest = write_manifest(dir, "t11", true, "20s", fmt::format(R"([[disk]]
+id = "evil"
+file = "{}"
+format = "qcow2"
+serial = "evil"
+[[disk]]
+id = "chosen"
+file = "{}"
+format = "qcow2"
+serial = "chosen"
+backing = {{ file = "{}", format = "raw" }}
+hotplug = true
+)", evil, chosen, host_file));
+  auto run = start_run(dir, manifest, "t11");
+  INFO(run.stderr_text());
+  CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't11' is running") != std::string::npos);
+  test::SerialReport report(dir.file("serial.log"));
+  auto seen = report.wait_for(
+      [](const test::ReportValues& v) {
+        return v.ready() && test::report_list_has(v["blocks"], "vdb") && test::report_list_has(v["blocks"], "vdc");
+      },
+      test::kGuestBootTimeout, "both qcow2 disks");
+  REQUIRE(seen);
+  std::string evil_seen, chosen_seen;
+  for (const char* dev : {"block.vda", "block.vdb", "block.vdc"}) {
+    const std::string line((*seen)[dev]);
+    if (test::report_field(line, "serial") == "evil") evil_seen = line;
+    if (test::report_field(line, "serial") == "chosen") chosen_seen = line;
+  }
+  CHECK(evil_seen.find("serial=evil") != std::string::npos);
+  CHECK(evil_seen.find("HOSTFILE") == std::string::npos);  // QEMU did not follow the header
+  CHECK(chosen_seen.find("label=HOSTFILE") != std::string::npos);  // the manifest's backing, hot-plugged
+  REQUIRE(run.signal(SIGTERM));
+  CHECK(wait_exit(run).success());
+}
+
 TEST_CASE("a supervisor that is not root cannot honour [qemu] uid: the start fails and says what to do", "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
@@ -398,8 +468,8 @@ TEST_CASE("a supervisor that is not root cannot honour [qemu] uid: the start fai
   std::string log = run->stderr_text();
   INFO(log);
   CHECK(log.find("Failed to start VM 't10': Failed to drop the supplementary groups for 'qemu-system-x86_64': "
-                 "Operation not permitted. Switching QEMU to [qemu] 'uid', 'gid' and 'groups' needs root: run "
-                 "vmforge as root, or remove those keys.") != std::string::npos);
+                 "Operation not permitted. Switching QEMU to another user ([qemu] 'user', or 'uid' and 'gid') needs "
+                 "root: run vmforge as root, or remove those keys.") != std::string::npos);
 }
 
 TEST_CASE("a QEMU that refuses to start is reported in its own words", "[run]") {
