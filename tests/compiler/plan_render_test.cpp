@@ -21,6 +21,7 @@ TEST_CASE("a step renders resource, call, completion and undo", "[compiler]") {
 TEST_CASE("a plan renders as the compile JSON document", "[compiler]") {
   Plan plan{"web", "qemu-system-x86_64", "ab12", {"-S", "-name", "we\"b"}, {}, {}};
   plan.steps.push_back({"net:eth1", {"netdev_add", R"({"type":"user","id":"eth1.net"})", {}}, std::nullopt});
+  plan.files.push_back({4, {"/srv/a b.img", FileOpen::read_write}});
   CHECK(render_plan_json(plan) ==
         "{\n"
         "  \"name\": \"web\",\n"
@@ -30,6 +31,9 @@ TEST_CASE("a plan renders as the compile JSON document", "[compiler]") {
         "    \"-name\",\n"
         "    \"we\\\"b\"\n"
         "  ],\n"
+        "  \"files\": [\n"
+        "    {\"fd\":4,\"file\":{\"path\":\"/srv/a b.img\",\"open\":\"read-write\"}}\n"
+        "  ],\n"
         "  \"plan\": [\n"
         "    {\"resource\":\"net:eth1\",\"command\":\"netdev_add\",\"arguments\":{\"type\":\"user\",\"id\":\"eth1.net\"},"
         "\"completion\":{\"kind\":\"reply\"},\"undo\":null}\n"
@@ -38,5 +42,6 @@ TEST_CASE("a plan renders as the compile JSON document", "[compiler]") {
         "}\n");
   plan.argv.clear();
   plan.steps.clear();
-  CHECK(render_plan_json(plan).find("\"argv\": [],\n  \"plan\": [],\n") != std::string::npos);
+  plan.files.clear();
+  CHECK(render_plan_json(plan).find("\"argv\": [],\n  \"files\": [],\n  \"plan\": [],\n") != std::string::npos);
 }
