@@ -28,8 +28,8 @@ TEST_CASE("a cold disk is a file node, a format node and a device on pcie.0", "[
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-blockdev") ==
         std::vector<std::string>{
-            R"({"driver":"file","node-name":"root.file","filename":"/var/lib/a,b.qcow2","aio":"threads"})",
-            R"({"driver":"qcow2","node-name":"root.fmt","file":"root.file"})"});
+            R"({"driver":"file","node-name":"root.file","filename":"/dev/fdset/4","aio":"threads"})",
+            R"({"driver":"qcow2","node-name":"root.fmt","file":"root.file","backing":null})"});
   CHECK(values_of(argv, "-device") ==
         std::vector<std::string>{R"({"driver":"virtio-blk-pci","id":"root","bus":"pcie.0","addr":"0x01.0x0",)"
                                  R"("drive":"root.fmt","serial":"S,1","bootindex":1})"});

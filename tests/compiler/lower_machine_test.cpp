@@ -106,8 +106,10 @@ TEST_CASE("pflash units are named blockdevs behind -machine pflashN", "[compiler
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-machine").front() == "q35,pflash0=vmforge-pflash0,pflash1=vmforge-pflash1");
   CHECK(values_of(argv, "-blockdev") ==
-        std::vector<std::string>{R"({"driver":"file","node-name":"vmforge-pflash0","filename":"/fw/CODE,1.fd"})",
-                                 R"({"driver":"file","node-name":"vmforge-pflash1","filename":"/fw/VARS.fd"})"});
+        std::vector<std::string>{R"({"driver":"file","node-name":"vmforge-pflash0.file","filename":"/dev/fdset/4"})",
+                                 R"({"driver":"raw","node-name":"vmforge-pflash0","file":"vmforge-pflash0.file"})",
+                                 R"({"driver":"file","node-name":"vmforge-pflash1.file","filename":"/dev/fdset/5"})",
+                                 R"({"driver":"raw","node-name":"vmforge-pflash1","file":"vmforge-pflash1.file"})"});
 }
 
 TEST_CASE("-kernel, -initrd and -append are verbatim", "[compiler]") {
