@@ -45,7 +45,7 @@ TEST_CASE("cache modes become cache.direct/no-flush and write-cache", "[compiler
   vm.disks = {d};
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-blockdev")[0] ==
-        R"({"driver":"file","node-name":"d.file","filename":"/d.img","aio":"native",)"
+        R"({"driver":"file","node-name":"d.file","filename":"/dev/fdset/4","aio":"native",)"
         R"("cache":{"direct":true,"no-flush":false},"read-only":true,"discard":"unmap"})");
   CHECK(value_with(argv, "-device", "virtio-blk").find(R"("write-cache":"off")") != std::string::npos);
   vm.disks[0].cache = DiskCache::unsafe;

@@ -133,8 +133,9 @@ TEST_CASE("SEV adds its object, the confidential-guest link and OVMF as read-onl
         "q35,pflash0=vmforge-cg-firmware,confidential-guest-support=vmforge-cg");
   CHECK(value_with(argv, "-object", "sev-guest") ==
         R"({"qom-type":"sev-guest","id":"vmforge-cg","cbitpos":47,"reduced-phys-bits":1})");
-  CHECK(value_with(argv, "-blockdev", "OVMF") ==
-        R"({"driver":"file","node-name":"vmforge-cg-firmware","filename":"/fw/OVMF.fd","read-only":true})");
+  CHECK(value_with(argv, "-add-fd", "OVMF") == "fd=4,set=4,opaque=/fw/OVMF.fd");
+  CHECK(value_with(argv, "-blockdev", "vmforge-cg-firmware\"") ==
+        R"({"driver":"raw","node-name":"vmforge-cg-firmware","file":"vmforge-cg-firmware.file","read-only":true})");
 }
 
 TEST_CASE("iothreads are objects", "[compiler]") {
