@@ -14,8 +14,9 @@ build=$1
 scratch=$(mktemp -d /tmp/vmforge-systemd-XXXXXX)
 trap 'sandbox_stop; rm -rf "$scratch"' EXIT
 trap 'exit 1' INT TERM HUP
-# Where the VM's files are inside: not under /tmp, which the unit may make private.
-vmdir=/srv/vmforge-systemd-test
+# Where the VM's files are inside: the place for images, which a confined unit leaves writable
+# (not /tmp, which it may make private).
+vmdir=/var/lib/vmforge
 sandbox_boot unit "$scratch:$vmdir"
 
 inside() { sandbox_run "$@"; }
