@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/argv_format.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/observe.hpp"
 #include "supervisor/core/vfio_host.hpp"
@@ -32,13 +33,15 @@ ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only
   return context;
 }
 
-std::string restart_message(const Diff& diff) {
+std::string restart_message(const Diff& diff, const std::string& manifest_path) {
   std::string text = "A restart is required for:";
   for (const Change& c : diff.changes) {
     if (c.action == Action::restart) text += fmt::format(" {} ({});", c.key, c.reason);
   }
-  text += " nothing was changed. Run 'vmforge apply --allow-restart' to stop the guest and start it with the new "
-          "command line.";
+  // The whole command, FILE quoted for a shell, so that it can be copied as it is.
+  text += fmt::format(" nothing was changed. To stop the guest and start it with the new command line, run: "
+                      "vmforge apply --allow-restart {}",
+                      shell_quote(manifest_path));
   return text;
 }
 
@@ -126,7 +129,7 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
     }
     if (outcome.diff.needs_restart()) {
       if (!allow_restart || !hooks_.restart) {
-        outcome.message = restart_message(outcome.diff);
+        outcome.message = restart_message(outcome.diff, desired.source_path);
         return finish(std::move(outcome));
       }
       auto shared = std::make_shared<Vm>(std::move(desired));

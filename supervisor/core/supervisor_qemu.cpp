@@ -99,6 +99,14 @@ void Supervisor::qmp_ready() {
     run_ready_hook();
     return;
   }
+  if (vm_.machine.accel.size() > 1) {
+    // QEMU tries the -accel entries in order and says only on stderr that it fell back.
+    (void)qmp_->execute("query-kvm", "", kCommandTimeout, [](Result<JsonValue> reply) {
+      if (reply) sd::log_info("QEMU runs {}.", reply->get_bool("enabled").value_or(false)
+                                                   ? "with KVM"
+                                                   : "without KVM: it took the next accelerator of [machine] accel");
+    });
+  }
   if (cont_with_handshake()) return;  // RESUME makes it ready
   if (plan_.steps.empty()) {
     run_ready_hook();

@@ -69,7 +69,10 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   // Fewer CPUs needs a restart (QEMU 7.2 aborts after a CPU unplug), so apply refuses it.
   plan = vm.cli({"plan", base});
   CHECK(plan.out.find("! cpu") != std::string::npos);
-  CHECK(vm.cli({"apply", base}).status == 1);
+  const auto refused = vm.cli({"apply", base});
+  CHECK(refused.status == 1);
+  // The hint is the whole command to run, FILE included.
+  CHECK((refused.out + refused.err).find("run: vmforge apply --allow-restart " + base + "\n") != std::string::npos);
   // Back down, CPUs kept: the disk, NIC, port and DIMM go after DEVICE_DELETED.
   const std::string down = vm.manifest("down", "", 2);
   plan = vm.cli({"plan", down});

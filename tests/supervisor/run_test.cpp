@@ -485,3 +485,24 @@ TEST_CASE("a restart with a new argv keeps the service up: no STOPPING=1", "[run
   REQUIRE(run.signal(SIGTERM));
   CHECK(wait_exit(run, 30s).success());
 }
+
+// The README's promise: the first accelerator that works is used. This QEMU has no Xen, so it
+// falls back to the next -accel entry on its own; the supervisor says which one it got.
+TEST_CASE("accel = [\"xen\", \"tcg\"] comes up on tcg, and the log says QEMU runs without KVM", "[run]") {
+  TestDir guard;
+  const test::TempDir& dir = guard.dir;
+  const std::string path = write_manifest(dir, "t20", false, "1s");
+  std::string text = read_file(path).value_or("");
+  const std::string tcg_only = "accel = [\"tcg\"]";
+  REQUIRE(text.find(tcg_only) != std::string::npos);
+  text.replace(text.find(tcg_only), tcg_only.size(), "accel = [\"xen\", \"tcg\"]");
+  std::ofstream(path) << text;
+  test::NotifyListener notify(dir.file("notify"));
+  auto run = start_run(dir, path, "t20");
+  REQUIRE(notify.wait_for("READY=1", 60000) != "");
+  REQUIRE(control(dir, "t20", R"({"request":"stop"})"));
+  CHECK(wait_exit(run, 30s).success());
+  const std::string log = run.stderr_text();
+  INFO(log);
+  CHECK(log.find("QEMU runs without KVM: it took the next accelerator of [machine] accel.") != std::string::npos);
+}
