@@ -615,12 +615,12 @@ TEST_CASE("reloads during an apply are coalesced: the file's last content wins",
   REQUIRE(run.signal(SIGHUP));
 
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (count_of(run.stderr_text(), "t16: Reload of '") < 2 && std::chrono::steady_clock::now() < deadline) {
-    usleep(20000);
-  }
+  // Each reload's outcome: "Reload of 'FILE': Applied ..." (the diff is logged before, alike).
+  const std::string outcome = fmt::format("t16: Reload of '{}': Applied ", manifest);
+  while (count_of(run.stderr_text(), outcome) < 2 && std::chrono::steady_clock::now() < deadline) usleep(20000);
   std::string log = run.stderr_text();
   INFO(log);
-  REQUIRE(count_of(log, "t16: Reload of '") == 2);
+  REQUIRE(count_of(log, outcome) == 2);
   CHECK(log.find("Another apply is in progress") == std::string::npos);
   auto devices = control(dir, "t16", R"({"request":"qmp","command":{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}})");
   REQUIRE(devices);
