@@ -209,6 +209,7 @@ void Reconciler::run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before,
   outcome.steps = steps.size();
   auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
                                                                            std::move(before));
+  options.on_progress = hooks_.progress;
   auto runner = StepRunner::start(event_, *client_, std::move(steps), std::move(options),
                                   [this, state, done](StepReport report) {
                                     auto& [vm, result, seen] = *state;
