@@ -18,7 +18,6 @@ constexpr std::pair<std::string_view, std::string_view> kOwnedMachineOptions[] =
     {"pflash0", "[firmware] pflash"},
     {"pflash1", "[firmware] pflash"},
     {"confidential-guest-support", "[confidential_guest]"},
-    {"graphics", "[knobs] no_graphic"},
 };
 
 void read_machine_options(const Fields& f, Vm& vm) {

@@ -117,7 +117,7 @@ TEST_CASE("check and compile refuse every bad manifest alike", "[compiler]") {
     CHECK(checked.err == compiled.err);
     ++count;
   }
-  CHECK(count >= 160);
+  CHECK(count >= 85);
 }
 
 TEST_CASE("check refuses 10,000 hot-plug disks as compile does", "[compiler]") {
