@@ -12,7 +12,8 @@ namespace {
 constexpr std::string_view kHelp =
     "Usage: vmforge check FILE\n"
     "\n"
-    "Validate the manifest FILE without running anything. Prints every problem as\n"
+    "Validate the manifest FILE without running anything: it is compiled as 'vmforge\n"
+    "compile' does, so whatever compile refuses, check refuses. Prints every problem as\n"
     "FILE:LINE:COLUMN: error: MESSAGE with the source line, sorted by position.\n"
     "\n"
     "Exit status: 0 the manifest is valid, 1 it has errors, 2 usage error.\n"
@@ -32,9 +33,9 @@ int cmd_check(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("check", "expects exactly one manifest FILE");
   const std::string& path = args->positionals().front();
-  auto vm = load_manifest_or_report(path);
-  if (!vm) return 1;
-  if (!args->has("quiet")) fmt::print("{}: ok ('{}')\n", path, vm->name);
+  auto compiled = compile_or_report(path);
+  if (!compiled) return 1;
+  if (!args->has("quiet")) fmt::print("{}: ok ('{}')\n", path, compiled->vm.name);
   return 0;
 }
 

@@ -45,22 +45,21 @@ int cmd_compile(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("compile", "expects exactly one manifest FILE");
 
-  auto vm = load_manifest_or_report(args->positionals().front());
-  if (!vm) return 1;
-  auto plan = lower_or_report(*vm);
-  if (!plan) return 1;
-  if (!vm->qemu.extra_args.empty()) {
+  auto compiled = compile_or_report(args->positionals().front());
+  if (!compiled) return 1;
+  const Plan& plan = compiled->plan;
+  if (!compiled->vm.qemu.extra_args.empty()) {
     std::string raw;
-    for (const auto& arg : vm->qemu.extra_args) raw += " " + shell_quote(arg);
+    for (const auto& arg : compiled->vm.qemu.extra_args) raw += " " + shell_quote(arg);
     fmt::print(stderr, "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check:{}\n",
                raw);
   }
   if (format == "shell") {
-    fmt::print("{}", render_shell(*plan));
+    fmt::print("{}", render_shell(plan));
   } else if (format == "lines") {
-    fmt::print("{}", render_lines(*plan));
+    fmt::print("{}", render_lines(plan));
   } else {
-    fmt::print("{}", render_plan_json(*plan));
+    fmt::print("{}", render_plan_json(plan));
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "cli/manifest_report.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
+#include "compiler/compile.hpp"
 #include "compiler/diff.hpp"
 #include "compiler/diff_render.hpp"
 
@@ -25,7 +26,8 @@ void print_help() {
       "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
       "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
       "required (with the manifest key and why).\n\n"
-      "  --from OLD.toml    compare with this manifest instead of the running VM\n"
+      "  --from OLD.toml    compare with this manifest instead of the running VM; its relative\n"
+      "                     paths are read as FILE's (so OLD.toml may be <(git show HEAD:vm.toml))\n"
       "  --json             print the plan as JSON\n"
       "{}\n"
       "Exit status: 0 no changes, 2 changes, 1 error.\n",
@@ -33,7 +35,13 @@ void print_help() {
 }
 
 int offline(const Vm& desired, const std::string& from, bool json) {
-  auto old = load_manifest_or_report(from);
+  auto source = read_manifest(from);
+  if (!source) {
+    fmt::print(stderr, "{}", source.error().render(""));
+    return kFailed;
+  }
+  // `--from <(git show HEAD:vm.toml)`: the old manifest's files are where the new one's are.
+  auto old = validate_or_report(source->text, from, desired.source_path);
   if (!old) return kFailed;
   Current current{resources_of(*old), &*old};
   auto planned = diff(desired, current);

@@ -12,6 +12,7 @@
 #include "cli/run_common.hpp"
 #include "cli/manifest_report.hpp"
 #include "compiler/base/read_file.hpp"
+#include "compiler/compile.hpp"
 #include "compiler/plan.hpp"
 #include "supervisor/core/handoff.hpp"
 #include "supervisor/core/plan_apply.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 // The manifest as the launcher compiled it: the exact text QEMU's argv came from.
 std::optional<Vm> handed_off_manifest(const supervisor::Handoff& handoff, const std::string& path) {
-  auto text = read_fd(handoff.manifest.get(), "the manifest handed over by the launcher");
+  auto text = read_fd(handoff.manifest.get(), "the manifest handed over by the launcher", kMaxManifestBytes);
   if (!text) {
     sd::log_error("{}", text.error().message);
     return std::nullopt;

@@ -1,9 +1,12 @@
 // `vmforge status NAME`: what the supervisor of a running VM says about it.
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/vm_connect.hpp"
+#include "compiler/base/json_writer.hpp"
 
 namespace vmforge::cli {
 namespace {
@@ -11,27 +14,44 @@ namespace {
 constexpr std::string_view kHelp =
     "Usage: vmforge status NAME [--json] [--runtime-dir DIR]\n"
     "\n"
-    "Show the state of the running VM NAME: the supervisor's state, QEMU's run state, PIDs,\n"
-    "the manifest it runs and its state directory.\n"
+    "Show the state of the VM NAME: QEMU's run state as the headline (running, paused,\n"
+    "internal-error, guest-panicked, ...; the supervisor's state while it starts or stops), PIDs,\n"
+    "the manifest applied last and the state directory.\n"
     "\n"
-    "Exit status: 0 the VM runs under a supervisor; 1 it does not (or the request failed);\n"
-    "2 usage error.\n"
+    "Exit status: 0 the VM runs and is healthy; 3 its supervisor runs, but the VM is not up\n"
+    "and healthy (starting, stopping, internal-error, guest-panicked, io-error, shutdown,\n"
+    "watchdog); 1 no supervisor runs it (or the request failed); 2 usage error.\n"
     "\n"
     "Options:\n"
-    "  --json             print the supervisor's reply as JSON\n";
+    "  --json             print the supervisor's reply as JSON (for a VM without a supervisor:\n"
+    "                     {\"name\",\"state\":\"stopped\"|\"unknown\",\"run_state\",\"healthy\":false,\"error\"})\n";
+
+constexpr int kExitUnhealthy = 3;
 
 std::string text(const JsonValue& v, std::string_view key) { return std::string(v.get_string(key).value_or("-")); }
 
 void print_human(const JsonValue& s) {
-  const JsonValue* qemu_status = s.find("qemu_status");
-  std::string run_state = qemu_status ? std::string(qemu_status->get_string("status").value_or("unknown")) : "no QMP";
   std::string sha = text(s, "manifest_sha256");
-  fmt::print("{} - {}\n", text(s, "name"), text(s, "state"));
-  fmt::print("       QEMU: PID {} ({}){}\n", s.get_int64("qemu_pid").value_or(0), run_state,
+  fmt::print("{} - {}\n", text(s, "name"), text(s, "run_state"));
+  fmt::print("       QEMU: PID {}{}\n", s.get_int64("qemu_pid").value_or(0),
              s.get_bool("adopted").value_or(false) ? ", adopted" : "");
-  fmt::print(" Supervisor: PID {}\n", s.get_int64("supervisor_pid").value_or(0));
+  fmt::print(" Supervisor: PID {} ({})\n", s.get_int64("supervisor_pid").value_or(0), text(s, "state"));
   fmt::print("   Manifest: {} (sha256 {})\n", text(s, "manifest"), sha.substr(0, 12));
   fmt::print("  State dir: {}\n", text(s, "state_dir"));
+}
+
+// No supervisor answered: the reason on stderr, and with --json an answer on stdout too.
+int report_down(std::string_view name, bool json, const Error& error) {
+  fmt::print(stderr, "vmforge status: {}\n", error.message);
+  if (json) {
+    bool stopped = error.errno_value == ENOENT || error.errno_value == ECONNREFUSED;
+    JsonWriter w;
+    w.begin_object().field("name", name).field("state", stopped ? "stopped" : "unknown");
+    w.field("run_state", stopped ? "stopped" : "unknown").field("healthy", false).field("error", error.message);
+    w.end_object();
+    fmt::print("{}\n", w.str());
+  }
+  return 1;
 }
 
 }  // namespace
@@ -44,22 +64,18 @@ int cmd_status(int argc, char** argv) {
     return 0;
   }
   if (args->positionals().size() != 1) return usage_error("status", "expects exactly one VM NAME");
-  auto client = connect_vm(args->positionals().front(), args->value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge status: {}\n", client.error().message);
-    return 1;
-  }
+  const std::string& name = args->positionals().front();
+  const bool json = args->has("json");
+  auto client = connect_vm(name, args->value("runtime-dir"));
+  if (!client) return report_down(name, json, client.error());
   auto status = client->call(R"({"request":"status"})", std::chrono::seconds(30));
-  if (!status) {
-    fmt::print(stderr, "vmforge status: {}\n", status.error().message);
-    return 1;
-  }
-  if (args->has("json")) {
+  if (!status) return report_down(name, json, status.error());
+  if (json) {
     fmt::print("{}\n", status->to_json());
   } else {
     print_human(*status);
   }
-  return 0;
+  return status->get_bool("healthy").value_or(false) ? 0 : kExitUnhealthy;
 }
 
 }  // namespace vmforge::cli

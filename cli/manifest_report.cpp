@@ -15,8 +15,8 @@ std::optional<Vm> load_manifest_or_report(std::string_view path) {
   return std::move(*vm);
 }
 
-std::optional<Vm> validate_or_report(std::string_view text, std::string_view path) {
-  auto vm = validate_text(text, path);
+std::optional<Vm> validate_or_report(std::string_view text, std::string_view path, std::string_view paths_from) {
+  auto vm = validate_text(text, path, paths_from);
   if (!vm) {
     fmt::print(stderr, "{}", vm.error().render(text));
     return std::nullopt;
@@ -31,6 +31,14 @@ std::optional<Plan> lower_or_report(const Vm& vm) {
     return std::nullopt;
   }
   return std::move(*plan);
+}
+
+std::optional<Compiled> compile_or_report(std::string_view path) {
+  auto vm = load_manifest_or_report(path);
+  if (!vm) return std::nullopt;
+  auto plan = lower_or_report(*vm);
+  if (!plan) return std::nullopt;
+  return Compiled{std::move(*vm), std::move(*plan)};
 }
 
 }  // namespace vmforge::cli

@@ -13,10 +13,20 @@ namespace vmforge::cli {
 /// Reads and validates the manifest at `path`.
 std::optional<Vm> load_manifest_or_report(std::string_view path);
 
-/// Validates a manifest already read: `text`, named `path` in diagnostics.
-std::optional<Vm> validate_or_report(std::string_view text, std::string_view path);
+/// Validates a manifest already read: `text`, named `path` in diagnostics; relative paths as
+/// validate_text() resolves them.
+std::optional<Vm> validate_or_report(std::string_view text, std::string_view path, std::string_view paths_from = {});
 
 /// lower(vm), its errors shown against vm.source_text.
 std::optional<Plan> lower_or_report(const Vm& vm);
+
+struct Compiled {
+  Vm vm;
+  Plan plan;
+};
+
+/// load_manifest_or_report() + lower_or_report(): what `compile` prints and `check` judges, so
+/// that whatever compile refuses, check refuses.
+std::optional<Compiled> compile_or_report(std::string_view path);
 
 }  // namespace vmforge::cli

@@ -1,7 +1,6 @@
 // The compiler front's entry points: read, parse, shape-check and validate a manifest.
 #include "compiler/compile.hpp"
 
-#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -67,22 +66,21 @@ void validate_manifest(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 Result<ManifestSource, Diagnostics> read_manifest(std::string_view path) {
-  auto text = read_file(std::string(path));
+  auto text = read_file(std::string(path), kMaxManifestBytes);
   if (!text) {
     Diagnostics diags;
-    diags.error(SourceLoc{std::string(path), 0, 0},
-                fmt::format("cannot read the manifest: {}", std::strerror(text.error().errno_value)));
+    diags.error(SourceLoc{std::string(path), 0, 0}, text.error().message);
     return unexpected(std::move(diags));
   }
   return ManifestSource{std::string(path), std::move(*text)};
 }
 
-Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path) {
+Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path, std::string_view paths_from) {
   auto raw = load_manifest(text, path);
   if (!raw) return unexpected(std::move(raw).error());
   Diagnostics diags;
   check_shape(*raw, diags);
-  ValidateContext ctx(diags, base_directory(path));
+  ValidateContext ctx(diags, base_directory(paths_from.empty() ? path : paths_from));
   Vm vm;
   validate_manifest(*raw, ctx, vm);
   if (diags.has_errors()) {

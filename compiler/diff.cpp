@@ -2,6 +2,7 @@
 #include "compiler/diff.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -17,8 +18,26 @@
 namespace vmforge {
 namespace {
 
-// Execution order of the change groups (see Diff::changes).
-enum class Phase { leak, remove, replace, update, add, balloon, restart };
+// Execution order of the change groups (see Diff::changes). A removal whose device sits on a
+// counted free root port frees nothing an addition uses, so it waits for the additions
+// (`remove`); any other may free what an addition needs (a pc slot, a DIMM slot, a SCSI unit),
+// so it goes first (`remove_early`), re-plugged by its undo if the apply fails.
+enum class Phase { leak, remove_early, update, add, balloon, replace, remove, restart };
+
+// Changes of one group pipeline; a group starts once the one before it completed.
+int group(Phase phase) {
+  switch (phase) {
+    case Phase::leak: return 0;
+    case Phase::remove_early: return 1;
+    case Phase::update:
+    case Phase::add:
+    case Phase::balloon: return 2;
+    case Phase::replace:
+    case Phase::remove: return 3;
+    case Phase::restart: return 4;
+  }
+  return 4;
+}
 
 struct Pending {
   Phase phase;
@@ -30,6 +49,17 @@ int rank(const Pending& p) {
   const bool controller = p.change.resource.starts_with("scsi_controller:") || p.change.resource.starts_with("virtio_serial:");
   if (!controller) return 1;
   return p.phase == Phase::add ? 0 : 2;
+}
+
+// The manifest table a device of this kind comes from.
+std::string_view manifest_table(ResourceKind kind) {
+  switch (kind) {
+    case ResourceKind::serial:
+    case ResourceKind::console:
+    case ResourceKind::channel: return "serial";
+    case ResourceKind::fs: return "virtio_fs";
+    default: return to_string(kind);
+  }
 }
 
 std::string quoted_change(const std::string& prop, const std::string& from, const std::string& to) {
@@ -138,6 +168,7 @@ class Differ {
   Result<void> update_balloon(const Resource& want, const Resource& have, Change change);
   Result<void> resend_balloon_target();
   Result<std::vector<PlanStep>> unplug(std::string_view key) const;
+  void add_replug_undo(std::string_view key, std::vector<PlanStep>& steps) const;
   const Vm* owner_vm(std::string_view key) const;
   void restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details = {});
 
@@ -158,7 +189,27 @@ const Vm* Differ::owner_vm(std::string_view key) const {
 Result<std::vector<PlanStep>> Differ::unplug(std::string_view key) const {
   const Vm* vm = owner_vm(key);
   if (!vm) return unexpected(Error(fmt::format("no manifest describes '{}'", key)));
-  return unplug_steps(*vm, key);
+  VMFORGE_TRY(auto steps, unplug_steps(*vm, key));
+  if (vm == current_.applied) add_replug_undo(key, steps);
+  return steps;
+}
+
+// The undo of each unplug step is the plug step it reverses (plug steps are undone by the
+// unplug calls, in reverse), built from the applied manifest with the device on the root port
+// it was seen on: the undo of a whole removal plugs the device back as it was.
+void Differ::add_replug_undo(std::string_view key, std::vector<PlanStep>& steps) const {
+  const Resource* made = applied_.find(key);
+  if (!made) return;
+  Vm pinned = *current_.applied;
+  const auto& ports = current_.resources.facts().device_ports;
+  if (auto port = ports.find(made->id); port != ports.end()) pin_to_port(pinned, *made, port->second);
+  auto plug = plug_steps(pinned, key);
+  if (!plug) return;
+  for (PlanStep& step : steps) {
+    for (const PlanStep& p : *plug) {
+      if (p.undo && p.undo->command == step.call.command && p.undo->arguments == step.call.arguments) step.undo = p.call;
+    }
+  }
 }
 
 void Differ::restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details) {
@@ -252,9 +303,8 @@ Result<void> Differ::update_balloon(const Resource& want, const Resource& have, 
   VMFORGE_TRY(const ByteSize target, ByteSize::parse(want.props.at("target")));
   VMFORGE_TRY(const ByteSize previous, ByteSize::parse(have.props.at("target")));
   c.steps.push_back(balloon_step(want.id, target.bytes(), previous.bytes()));
-  c.guest_paced = true;
-  c.notes.emplace_back("the guest fills or empties its balloon at its own pace (about 1 s); until it has, "
-                       "plan shows this change again");
+  c.notes.emplace_back("the guest fills or empties its balloon at its own pace (about 1 s; never without a "
+                       "balloon driver): plan compares with the target last asked for, as QEMU shows no target");
   pending_.push_back({Phase::balloon, std::move(c)});
   return {};
 }
@@ -284,7 +334,12 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
     if (!live_ok) {
       restart(key, key, "this machine type cannot hot-plug anything");
     } else if (!want->hotplugged) {
-      restart(key, key, "it has hotplug = false, so it belongs in the frozen argv");
+      std::string reason = "it has hotplug = false, so it belongs in the frozen argv";
+      // A controller vmforge synthesises has no table to add the key to.
+      if (!want->id.starts_with(DeviceId::kReservedPrefix)) {
+        reason += fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", manifest_table(want->kind), want->id);
+      }
+      restart(key, key, std::move(reason));
     } else {
       return add_device(*want, Phase::add, Change{Action::add, key, {}, {}, {}, {}, {}});
     }
@@ -302,7 +357,8 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
     } else {
       Change c{Action::remove, key, {}, {}, {}, {std::string(remove_note(have->kind))}, {}};
       VMFORGE_TRY(c.steps, unplug(key));
-      pending_.push_back({Phase::remove, std::move(c)});
+      const bool frees_nothing_needed = free_ports_ && needs_port(*have);
+      pending_.push_back({frees_nothing_needed ? Phase::remove : Phase::remove_early, std::move(c)});
     }
     return {};
   }
@@ -358,7 +414,11 @@ Result<void> Differ::diff_cpus() {
   std::vector<std::uint32_t> hot;
   for (const Resource* r : current_.resources.all()) {
     if (r->kind != ResourceKind::cpu) continue;
-    const auto slot = static_cast<std::uint32_t>(std::stoul(r->id));
+    std::uint32_t slot = 0;
+    const auto [end, ec] = std::from_chars(r->id.data(), r->id.data() + r->id.size(), slot);
+    if (ec != std::errc() || end != r->id.data() + r->id.size()) {
+      return unexpected(Error(fmt::format("the VM has a CPU '{}' that is not a slot number", r->id)));
+    }
     present.push_back(slot);
     if (r->hotplugged) hot.push_back(slot);
   }
@@ -420,6 +480,12 @@ Result<Diff> Differ::run() {
                      return std::pair(a.phase, rank(a)) < std::pair(b.phase, rank(b));
                    });
   Diff out;
+  std::optional<int> last_group;
+  for (Pending& p : pending_) {
+    if (p.change.steps.empty()) continue;
+    p.change.waits_for_earlier = last_group && *last_group != group(Phase::leak) && *last_group != group(p.phase);
+    last_group = group(p.phase);
+  }
   for (Pending& p : pending_) out.changes.push_back(std::move(p.change));
   return out;
 }

@@ -33,15 +33,19 @@ struct Change {
   std::vector<std::string> notes;
   /// The exact steps, in order (empty for restart).
   std::vector<PlanStep> steps;
-  /// The steps only ask the guest (a balloon target): QEMU shows the new state once the guest
-  /// has followed, at its own pace, so observing right after the steps may still show this.
-  bool guest_paced = false;
+  /// Its steps start only once every earlier change's steps completed: the first change of a
+  /// group that may need what the group before frees, or that removes what the group before
+  /// must have succeeded without (see Diff::changes).
+  bool waits_for_earlier = false;
 };
 
 struct Diff {
-  /// In execution order: leaked backends first, then removals (which free PCIe root ports),
-  /// replaces, live updates, additions, the balloon target (relative to the RAM the DIMM
-  /// changes leave); restart-required changes last (they have no steps).
+  /// In execution order: leaked backends first; then the removals that may free what an
+  /// addition needs (a pc slot, a DIMM slot, a SCSI unit); live updates, additions and the
+  /// balloon target (relative to the RAM the DIMM changes leave); then, once all those
+  /// completed, replaces and the removals of devices on root ports (additions use free ports),
+  /// so that a failed addition removes nothing; restart-required changes last (no steps).
+  /// A removal's steps are undone by plugging the device back from the applied manifest.
   std::vector<Change> changes;
 
   bool empty() const { return changes.empty(); }

@@ -113,6 +113,7 @@ std::string disk_device_json(const Vm& vm, const PciLayout& layout, const Disk& 
     if (d.bus == DiskBus::virtio) {
       if (d.iothread) w.field("iothread", d.iothread->str());
       if (d.num_queues) w.field("num-queues", *d.num_queues);
+      if (d.config_wce) w.field("config-wce", *d.config_wce);
     }
     if (d.serial) w.field("serial", *d.serial);
     const bool write_cache = d.write_cache.value_or(cache_flags(d.cache).write_cache);

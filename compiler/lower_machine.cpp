@@ -53,20 +53,26 @@ void lower_machine_option(LowerContext& ctx) {
   KvOption machine(vm.machine.type);
   for (const auto& [key, value] : vm.machine.options) machine.add(key, value);
   if (ram_needs_backend(vm.memory.backend)) machine.add("memory-backend", kRamBackendId);
-  if (!vm.nvdimms.empty()) machine.on_off("nvdimm", true);
+  if (vm.machine.nvdimm || !vm.nvdimms.empty()) machine.on_off("nvdimm", true);
   const auto flash = flash_units(vm);
   for (std::size_t unit = 0; unit < flash.size(); ++unit) machine.add(fmt::format("pflash{}", unit), flash[unit]);
   if (vm.confidential_guest) machine.add("confidential-guest-support", vm.confidential_guest->id.str());
   // Interrupt remapping needs a split irqchip under KVM (QEMU refuses it with the in-kernel
   // one); TCG ignores the setting, so it also holds when the supervisor falls back.
   const bool intremap = std::any_of(vm.intel_iommus.begin(), vm.intel_iommus.end(), [](const auto& i) { return i.intremap; });
-  const bool irqchip_set = std::any_of(vm.machine.options.begin(), vm.machine.options.end(), [](const auto& o) {
-    return o.first == "kernel-irqchip" || o.first == "kernel_irqchip";
-  });
-  if (intremap && !irqchip_set) machine.add("kernel-irqchip", "split");
+  const auto option_set = [&](std::string_view a, std::string_view b) {
+    return std::any_of(vm.machine.options.begin(), vm.machine.options.end(),
+                       [&](const auto& o) { return o.first == a || o.first == b; });
+  };
+  if (intremap && !option_set("kernel-irqchip", "kernel_irqchip")) machine.add("kernel-irqchip", "split");
+  // What -nographic sets besides -display none (unless [machine.options] says): firmware that
+  // draws (SeaBIOS menus, OpenBIOS) is told there is no screen.
+  if (vm.knobs.no_graphic && !option_set("graphics", "graphics")) machine.on_off("graphics", false);
   ctx.kv("-machine", machine, "machine");
-  // -accel, never "-machine accel=": QEMU 7.2 refuses the two together (qemu-facts §9).
-  if (!vm.machine.accel.empty()) ctx.arg("-accel", std::string(to_string(vm.machine.accel.front())));
+  // -accel, never "-machine accel=": QEMU 7.2 refuses the two together (qemu-facts §9). Every
+  // entry in order: QEMU tries them so and takes the first that initialises ("falling back to
+  // tcg" on stderr).
+  for (Accel accel : vm.machine.accel) ctx.arg("-accel", std::string(to_string(accel)));
 }
 
 void lower_cpu(LowerContext& ctx) {

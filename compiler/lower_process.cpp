@@ -35,10 +35,11 @@ void lower_monitors(LowerContext& ctx) {
   const auto& sockets = ctx.vm().qmp_sockets;
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const std::string id = fmt::format("{}{}", kQmpChardevId, i + 1);
-    add_monitor(ctx,
-                KvOption("socket").add("id", id).add("path", sockets[i].path).on_off("server", true)
-                    .on_off("wait", false),
-                id, fmt::format("qmp_socket:{}", i));
+    KvOption socket("socket");
+    socket.add("id", id).add("path", sockets[i].path).on_off("server", sockets[i].server);
+    // A client socket is connected at start (QEMU fails if nothing listens); 'wait' is a server option.
+    if (sockets[i].server) socket.on_off("wait", false);
+    add_monitor(ctx, socket, id, fmt::format("qmp_socket:{}", i));
   }
 }
 

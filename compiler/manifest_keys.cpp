@@ -91,6 +91,7 @@ constexpr KeySpec kMachine[] = {
     {"options", KeyType::free_table, {}, "machine.options"},
     integer("hotplug_slots"),
     choice<Vga>("vga"),
+    boolean("nvdimm"),
 };
 
 constexpr KeySpec kCpu[] = {
@@ -128,7 +129,7 @@ constexpr KeySpec kIncoming[] = {choice<IncomingKind>("mode"), integer("fd"), st
 
 constexpr KeySpec kFwCfg[] = {str("name"), str("file"), str("string")};
 
-constexpr KeySpec kQmpSocket[] = {str("path")};
+constexpr KeySpec kQmpSocket[] = {str("path"), boolean("server")};
 
 constexpr KeySpec kQemu[] = {
     str("binary"), str("pidfile"), str("logfile"), {"extra_args", KeyType::string_array},
@@ -169,6 +170,7 @@ constexpr KeySpec kDisk[] = {
     str("serial"),
     str("iothread"),
     integer("num_queues"),
+    boolean("config_wce"),
     integer("boot_index"),
     boolean("hotplug"),
     VMFORGE_PLACEMENT_KEYS,

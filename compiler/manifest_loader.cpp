@@ -6,7 +6,11 @@
 #include <sstream>
 #include <tuple>
 
+#include <fmt/format.h>
+
 #include <toml++/toml.h>
+
+#include "compiler/manifest_depth.hpp"
 
 namespace vmforge {
 
@@ -86,6 +90,16 @@ RawValue convert(const toml::node& node, std::string_view path) {
 }  // namespace
 
 Result<RawValue, Diagnostics> load_manifest(std::string_view text, std::string_view path) {
+  // Before toml++: it recurses once per level of nesting itself (see manifest_depth.hpp), and
+  // so does convert() below.
+  if (auto deep = find_too_deep(text, kMaxManifestDepth)) {
+    Diagnostics diags;
+    diags.error(SourceLoc{std::string(path), deep->line, deep->column},
+                fmt::format("the manifest nests tables, arrays or dotted keys more than {} levels deep here; "
+                            "vmforge reads no deeper (a manifest needs about 5)",
+                            kMaxManifestDepth));
+    return unexpected(std::move(diags));
+  }
   try {
     toml::table table = toml::parse(text, path);
     return convert_table(table, path);

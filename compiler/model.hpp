@@ -31,6 +31,7 @@ struct Machine {
   /// q35: pcie-root-ports reserved for devices added live (0 on other families).
   std::uint32_t hotplug_slots = 0;
   std::optional<Vga> vga;                  // absent: no VGA device (-vga is not emitted)
+  bool nvdimm = false;                     // NVDIMM support (ACPI NFIT) also without an [[nvdimm]]
   bool operator==(const Machine&) const = default;
 };
 
@@ -132,7 +133,8 @@ struct FwCfg {
 
 /// `[[qmp_socket]]`: an extra QMP monitor for other tools (the supervisor has its own).
 struct QmpSocket {
-  std::string path;                        // absolute; server=on,wait=off
+  std::string path;                        // absolute
+  bool server = true;                      // listen (wait=off); false: QEMU connects to `path`
   bool operator==(const QmpSocket&) const = default;
 };
 

@@ -67,6 +67,7 @@ struct Disk {
   std::optional<std::string> serial;       // printable ASCII, at most 20 characters
   std::optional<DeviceId> iothread;        // virtio only; an [[iothread]] id
   std::optional<std::uint32_t> num_queues; // virtio only
+  std::optional<bool> config_wce;          // virtio only: the guest may toggle the write cache
   std::optional<std::uint32_t> boot_index; // never together with hotplug
   Placement placement;                     // virtio only (scsi/ide disks sit on their bus)
   bool hotplug = false;

@@ -76,6 +76,7 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     if (disk.write_cache) r.settings["write-cache"] = bool_text(*disk.write_cache);
     if (disk.iothread) r.settings["iothread"] = disk.iothread->str();
     if (disk.num_queues) r.settings["num-queues"] = std::to_string(*disk.num_queues);
+    if (disk.config_wce) r.settings["config-wce"] = bool_text(*disk.config_wce);
     if (disk.controller) r.settings["controller"] = disk.controller->str();
     if (disk.lun) r.settings["lun"] = std::to_string(*disk.lun);
     set.add(std::move(r));

@@ -58,6 +58,9 @@ struct MachineFacts {
   /// are pinned to these (the manifest's own layout may name a port the running VM has filled
   /// or does not have). Unknown (nullopt): the builders' placement is used as is.
   std::optional<std::vector<std::string>> free_ports;
+  /// q35: device id -> the generated root port it sits on (where an undone removal plugs it
+  /// back). Empty when not observed.
+  std::map<std::string, std::string> device_ports;
 
   friend bool operator==(const MachineFacts&, const MachineFacts&) = default;
 };

@@ -52,7 +52,12 @@ bool read_hotplug(const Fields& fields, const Vm& vm, Transport transport);
 /// vhost-user back ends map guest memory: it must be shared and fd-backed.
 void require_shared_memory(const Fields& fields, const Vm& vm);
 
-/// Checks a pre-opened file descriptor number given in `key` (>= 3).
+/// The one rule for a file descriptor a manifest hands QEMU, `fd` given in `key`: 4 to 65535
+/// (0-2 are stdio, 3 is the QMP socket vmforge itself passes). Reports and returns nullopt
+/// otherwise.
+std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::int64_t fd);
+
+/// Checks a pre-opened file descriptor number given in `key` (checked_fd()).
 std::optional<int> read_fd(const Fields& fields, std::string_view key);
 
 /// A unix socket path (absolute after resolution) that fits sun_path.

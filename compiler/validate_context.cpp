@@ -121,6 +121,12 @@ std::optional<ByteSize> Fields::size(std::string_view key) const {
   return *parsed;
 }
 
+std::string Fields::size_unit_hint(std::string_view key) const {
+  const RawValue* value = raw(key);
+  if (!value || value->kind != RawValue::Kind::integer || value->integer <= 0 || value->integer >= (1 << 20)) return "";
+  return fmt::format("; an integer is a number of bytes: did you mean \"{}M\"?", value->integer);
+}
+
 std::optional<Duration> Fields::duration(std::string_view key) const {
   auto value = text(key);
   if (!value) return std::nullopt;

@@ -94,6 +94,9 @@ class Fields {
   /// An integer within [min, max]; outside is an error naming the range.
   std::optional<std::uint64_t> number(std::string_view key, std::uint64_t min, std::uint64_t max) const;
   std::optional<ByteSize> size(std::string_view key) const;
+  /// For an error about a memory size: when `key` is an integer under 1 MiB, most likely MiB
+  /// meant as bytes, "; an integer is a number of bytes: did you mean \"1024M\"?"; else "".
+  std::string size_unit_hint(std::string_view key) const;
   std::optional<Duration> duration(std::string_view key) const;
   /// A non-empty path, made absolute against the manifest's directory.
   std::optional<std::string> path(std::string_view key) const;

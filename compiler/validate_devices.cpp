@@ -86,8 +86,8 @@ std::optional<ByteSize> read_balloon_target(const Fields& f, const Vm& vm) {
   auto target = f.size("target");
   if (!target) return std::nullopt;
   if (target->bytes() == 0 || target->bytes() % 4096 != 0) {
-    f.error("target", fmt::format("{}: 'target' ({}) must be a positive multiple of 4 KiB (the balloon works in pages)",
-                                  f.owner(), target->to_string()));
+    f.error("target", fmt::format("{}: 'target' ({}) must be a positive multiple of 4 KiB (the balloon works in pages){}",
+                                  f.owner(), target->to_string(), f.size_unit_hint("target")));
     return std::nullopt;
   }
   if (*target > vm.memory.size) {

@@ -9,9 +9,16 @@ namespace {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
-// Machine properties vmforge sets itself from other keys; giving them twice would conflict.
-constexpr std::string_view kOwnedMachineOptions[] = {"type",    "accel",   "memory-backend", "nvdimm",
-                                                     "pflash0", "pflash1", "confidential-guest-support"};
+// Machine properties vmforge sets itself from other keys (named), giving them twice would conflict.
+constexpr std::pair<std::string_view, std::string_view> kOwnedMachineOptions[] = {
+    {"type", "[machine] type"},
+    {"accel", "[machine] accel"},
+    {"memory-backend", "[memory]"},
+    {"nvdimm", "[machine] nvdimm = true"},
+    {"pflash0", "[firmware] pflash"},
+    {"pflash1", "[firmware] pflash"},
+    {"confidential-guest-support", "[confidential_guest]"},
+};
 
 void read_machine_options(const Fields& f, Vm& vm) {
   const RawValue* options = f.raw("options");
@@ -24,11 +31,12 @@ void read_machine_options(const Fields& f, Vm& vm) {
                                                quote_text(entry.key)));
       continue;
     }
-    if (std::find(std::begin(kOwnedMachineOptions), std::end(kOwnedMachineOptions), entry.key) !=
-        std::end(kOwnedMachineOptions)) {
+    const auto owned = std::find_if(std::begin(kOwnedMachineOptions), std::end(kOwnedMachineOptions),
+                                    [&](const auto& o) { return o.first == entry.key; });
+    if (owned != std::end(kOwnedMachineOptions)) {
       f.ctx().error(entry.key_loc, fmt::format("[machine.options]: '{}' is set by vmforge from other keys; "
-                                               "remove it here",
-                                               entry.key));
+                                               "remove it here and use {}",
+                                               entry.key, owned->second));
       continue;
     }
     std::string text;
@@ -104,6 +112,7 @@ void validate_machine(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       m.family = machine_family(*type);
     }
   }
+  m.nvdimm = f.flag_or("nvdimm", m.nvdimm);
   if (f.has("accel")) {
     std::vector<Accel> accel;
     for (const std::string& name : f.texts("accel")) {

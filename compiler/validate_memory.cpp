@@ -6,6 +6,8 @@ namespace vmforge {
 namespace {
 
 constexpr std::uint64_t kMiB = 1ull << 20;
+// An NVDIMM maps its backing file page by page: 4 KiB multiples work (govmm's 64 KiB ones).
+constexpr std::uint64_t kPage = 4096;
 constexpr std::string_view kHugetlbfs = "/dev/hugepages";
 
 /// The backend keys shared by [memory] and [[dimm]].
@@ -37,13 +39,15 @@ MemoryBackend read_backend(const Fields& f) {
   return b;
 }
 
-/// Sizes of guest memory must be whole MiB (page and DIMM alignment without surprises).
-std::optional<ByteSize> read_mem_size(const Fields& f, std::string_view key) {
+/// Sizes of guest memory must be whole MiB (page and DIMM alignment without surprises), or
+/// whole `unit`s where smaller ones work.
+std::optional<ByteSize> read_mem_size(const Fields& f, std::string_view key, std::uint64_t unit = kMiB) {
   auto size = f.size(key);
   if (!size) return std::nullopt;
-  if (size->bytes() == 0 || size->bytes() % kMiB != 0) {
-    f.error(key, fmt::format("{}: '{}' must be a positive whole number of MiB, not {}", f.owner(), key,
-                             size->to_string()));
+  if (size->bytes() == 0 || size->bytes() % unit != 0) {
+    f.error(key, fmt::format("{}: '{}' must be a positive whole number of {}, not {}{}", f.owner(), key,
+                             unit == kMiB ? "MiB" : fmt::format("{} KiB", unit >> 10), size->to_string(),
+                             f.size_unit_hint(key)));
     return std::nullopt;
   }
   return size;
@@ -121,7 +125,7 @@ void validate_memory(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     Nvdimm nv;
     nv.id = read_device_id(n, "nvdimm", vm);
     if (n.require("path")) nv.path = n.path("path").value_or("");
-    auto size = read_mem_size(n, "size");
+    auto size = read_mem_size(n, "size", kPage);
     if (n.require("size") && size) nv.size = *size;
     nv.shared = n.flag_or("shared", true);
     nv.pmem = n.flag_or("pmem", false);

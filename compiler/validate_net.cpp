@@ -1,6 +1,13 @@
 // Validation of [[net]]: backends, MAC, tap options, multiqueue, pre-opened fds, vhost-user, VFIO.
 #include "compiler/validate.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+
 namespace vmforge {
 
 namespace {
@@ -30,13 +37,8 @@ MacAddr derive_mac(std::string_view vm_name, std::string_view id) {
 
 std::vector<int> read_fd_list(const Fields& f, std::string_view key) {
   std::vector<int> fds;
-  for (std::int64_t fd : f.integers(key)) {
-    if (fd < 3 || fd > 65535) {
-      f.error(key, fmt::format("{}: '{}' entries must be file descriptors from 3 to 65535 (0-2 are stdio), not {}",
-                               f.owner(), key, fd));
-      continue;
-    }
-    fds.push_back(static_cast<int>(fd));
+  for (std::int64_t raw : f.integers(key)) {
+    if (auto fd = checked_fd(f, key, raw)) fds.push_back(*fd);
   }
   return fds;
 }
@@ -52,13 +54,47 @@ void read_ifname(const Fields& f, Net& n) {
   n.ifname = *ifname;
 }
 
+/// The text of `rule` up to `sep` (consumed), as QEMU's get_str_sep() cuts it; nullopt without one.
+std::optional<std::string> cut_at(std::string_view& rule, char sep) {
+  const std::size_t at = rule.find(sep);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string field(rule.substr(0, at));
+  rule.remove_prefix(at + 1);
+  return field;
+}
+
+/// A port as QEMU reads it: strtol() base 0 over the whole field, within [min, 65535].
+bool port_ok(const std::string& field, long min) {
+  char* end = nullptr;
+  errno = 0;
+  const long port = std::strtol(field.c_str(), &end, 0);
+  return errno == 0 && *end == '\0' && port >= min && port <= 65535;
+}
+
+bool address_ok(const std::string& field) {
+  in_addr addr{};
+  return field.empty() || inet_aton(field.c_str(), &addr) != 0;
+}
+
+/// [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport, checked as QEMU 7.2's slirp_hostfwd()
+/// parses it at start (hostport 0 means any; guestport 1-65535; addresses as inet_aton reads).
+bool hostfwd_ok(std::string_view rule) {
+  auto proto = cut_at(rule, ':');
+  if (!proto || (!proto->empty() && *proto != "tcp" && *proto != "udp")) return false;
+  auto host_addr = cut_at(rule, ':');
+  if (!host_addr || !address_ok(*host_addr)) return false;
+  auto host_port = cut_at(rule, '-');
+  if (!host_port || !port_ok(*host_port, 0)) return false;
+  auto guest_addr = cut_at(rule, ':');
+  return guest_addr && address_ok(*guest_addr) && port_ok(std::string(rule), 1);
+}
+
 void read_hostfwd(const Fields& f, Net& n) {
   for (const std::string& rule : f.texts("hostfwd")) {
-    std::string_view r = rule;
-    bool proto = r.substr(0, 4) == "tcp:" || r.substr(0, 4) == "udp:";
-    if (!proto || r.find('-') == std::string_view::npos) {
-      f.error("hostfwd", fmt::format("{}: 'hostfwd' rule {} must look like 'tcp:127.0.0.1:2222-:22'", f.owner(),
-                                     quote_text(rule)));
+    if (!hostfwd_ok(rule)) {
+      f.error("hostfwd", fmt::format("{}: 'hostfwd' rule {} is not [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport "
+                                     "with IPv4 addresses and ports up to 65535, e.g. 'tcp:127.0.0.1:2222-:22'",
+                                     f.owner(), quote_text(rule)));
       continue;
     }
     n.hostfwd.push_back(rule);

@@ -102,6 +102,7 @@ void validate_qmp_sockets(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   for_each_table(root, "qmp_socket", ctx, [&](Fields& f) {
     QmpSocket s;
     if (f.require("path")) s.path = read_socket_path(f, "path").value_or("");
+    s.server = f.flag_or("server", s.server);
     vm.qmp_sockets.push_back(std::move(s));
   });
 }
@@ -178,10 +179,22 @@ void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   vm.sandbox = s;
 }
 
+std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::int64_t fd) {
+  constexpr std::int64_t kFirst = 4;
+  constexpr std::int64_t kLast = 65535;
+  if (fd < kFirst || fd > kLast) {
+    fields.error(key, fmt::format("{}: '{}' must name file descriptors from {} to {}, not {} (0-2 are stdio, 3 is "
+                                  "the QMP socket vmforge passes QEMU)",
+                                  fields.owner(), key, kFirst, kLast, fd));
+    return std::nullopt;
+  }
+  return static_cast<int>(fd);
+}
+
 std::optional<int> read_fd(const Fields& fields, std::string_view key) {
-  auto fd = fields.number(key, 3, 65535);
+  auto fd = fields.integer(key);
   if (!fd) return std::nullopt;
-  return static_cast<int>(*fd);
+  return checked_fd(fields, key, *fd);
 }
 
 std::optional<std::string> read_socket_path(const Fields& fields, std::string_view key) {

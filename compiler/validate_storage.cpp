@@ -64,6 +64,7 @@ void read_disk(Fields& f, Vm& vm) {
   f.only_if(scsi, "lun", "bus 'scsi'");
   f.only_if(virtio, "iothread", "bus 'virtio' (put it on the [[scsi_controller]] for scsi disks)");
   f.only_if(virtio, "num_queues", "bus 'virtio'");
+  f.only_if(virtio, "config_wce", "bus 'virtio'");
   for (std::string_view key : kPlacementKeys) f.only_if(virtio, key, "bus 'virtio'");
   if (scsi) {
     d.controller = f.ref("controller", {"scsi_controller"});
@@ -85,6 +86,7 @@ void read_disk(Fields& f, Vm& vm) {
   if (virtio) {
     d.iothread = f.ref("iothread", {"iothread"});
     if (auto queues = f.number("num_queues", 1, 256)) d.num_queues = static_cast<std::uint32_t>(*queues);
+    d.config_wce = f.flag("config_wce");
     d.placement = read_placement(f, vm);
   }
   if (auto index = f.number("boot_index", 0, 65535)) d.boot_index = static_cast<std::uint32_t>(*index);

@@ -1,10 +1,12 @@
-// libFuzzer target: arbitrary bytes through the manifest loader, shape check and validation,
-// then rendering of the diagnostics or a walk over the model. Must never crash, hang or leak.
+// libFuzzer target: arbitrary bytes through the manifest loader, shape check, validation and
+// lowering (what `check` runs), then rendering of the diagnostics or a walk over the model and
+// plan. Must never crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "compiler/compile.hpp"
+#include "compiler/plan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -22,5 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const auto& net : vm->nets) (void)net.mac.to_string();
   (void)vm->memory.size.to_string();
+  auto plan = vmforge::lower(*vm);
+  if (!plan && plan.error().render(vm->source_text).empty()) __builtin_trap();
   return 0;
 }

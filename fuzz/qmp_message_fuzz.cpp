@@ -60,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   LineBuffer buffer(64 * 1024);
   for (std::string_view chunk : {std::string_view(reinterpret_cast<const char*>(data), cut),
                                  std::string_view(reinterpret_cast<const char*>(data) + cut, size - cut)}) {
+    // memcpy with a null pointer is undefined even for 0 bytes, and an empty span's data() may be null.
+    if (chunk.empty()) continue;
     auto space = buffer.prepare(chunk.size());
     std::memcpy(space.data(), chunk.data(), chunk.size());
     buffer.commit(chunk.size());

@@ -2,6 +2,7 @@
 # Configures (once) and builds vmforge into ./build, and the tiny test guest into ./build/guest.
 set -eu
 cd "$(dirname "$0")/.."
-[ -f build/build.ninja ] || meson setup build
+# -Werror for development and CI only: people who build vmforge get warnings, not failures.
+[ -f build/build.ninja ] || meson setup build -Dwerror=true
 ninja -C build
 guest/build.sh build/guest

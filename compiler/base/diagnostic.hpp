@@ -40,7 +40,8 @@ class Diagnostics {
   /// Stable sort by (path, line, column); notes stay behind the diagnostic they follow.
   void sort();
 
-  /// `path:line:col: error: message`, then the source line and a caret under the column.
+  /// `path:line:col: error: message`, then the source line (a long one cut around the column)
+  /// and a caret under the column; past the first 50 errors and warnings, only their count.
   /// `source` is the text of the file the diagnostics point into (may be empty).
   std::string render(std::string_view source) const;
 

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::supervisor {
@@ -31,11 +32,17 @@ void ControlPeer::send(std::string_view line) {
 }
 
 void ControlPeer::send_return(const std::optional<JsonValue>& id, std::string_view return_json) {
+  answered();
   send(control_return(id, return_json));
 }
 
 void ControlPeer::send_error(const std::optional<JsonValue>& id, std::string_view error_class, std::string_view desc) {
+  answered();
   send(control_error(id, error_class, desc));
+}
+
+void ControlPeer::answered() {
+  if (unanswered_ > 0) --unanswered_;
 }
 
 Result<void> ControlPeer::start(sd_event* event) {
@@ -80,7 +87,8 @@ void ControlPeer::handle_input() {
     if (closed()) return;
   }
   if (input_done_) {
-    if (output_.empty() && !subscribed_) {
+    // A client that shut down its writing side (`nc -N`) still gets the replies in flight.
+    if (finished()) {
       close();
     } else {
       (void)io_.set_io_events(output_.empty() ? 0u : std::uint32_t{EPOLLOUT});
@@ -100,7 +108,7 @@ void ControlPeer::flush() {
     output_.erase(0, static_cast<size_t>(n));
   }
   std::uint32_t events = (input_done_ ? 0u : std::uint32_t{EPOLLIN}) | (output_.empty() ? 0u : std::uint32_t{EPOLLOUT});
-  if (input_done_ && output_.empty() && !subscribed_) {
+  if (finished()) {
     close();
     return;
   }
@@ -123,6 +131,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(sd_event* event, Uni
   std::unique_ptr<ControlServer> self(new ControlServer(event, std::move(listen_fd)));
   VMFORGE_TRY(self->accept_io_, sd::add_io<&ControlServer::on_accept>(event, self->listen_fd_.get(), EPOLLIN,
                                                                      self.get(), "control-listen"));
+  VMFORGE_TRY(self->accept_pause_, sd::add_time<&ControlServer::on_resume_accept>(event, CLOCK_MONOTONIC, 0, 10000,
+                                                                                 self.get(), "control-accept-pause"));
+  VMFORGE_TRY_VOID(self->accept_pause_.set_enabled(sd::Enabled::off));
   return self;
 }
 
@@ -145,15 +156,56 @@ Result<void> ControlServer::on_accept(int fd, std::uint32_t) {
     if (!client) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EAGAIN) return {};
-      // Out of fds or memory: skip this round rather than stop the VM's supervisor.
-      sd::log_warning("Failed to accept a control connection, ignoring: {}", std::strerror(errno));
+      // Out of fds or memory: the connection stays queued and epoll would report it again at
+      // once, so stop listening until a client leaves or kAcceptPause passes.
+      pause_accepting(errno);
       return {};
     }
     accept_one(std::move(client));
   }
 }
 
+void ControlServer::pause_accepting(int error) {
+  static sd::LogRateLimit limit(std::chrono::seconds(10), 5);
+  sd::log_limited(limit, sd::LogLevel::warning,
+                  fmt::format("Failed to accept a control connection: {}; pausing new connections for up to {} ms.",
+                              std::strerror(error), kAcceptPause.count()));
+  std::uint64_t until = sd::loop_now_usec(event_) + static_cast<std::uint64_t>(kAcceptPause.count()) * 1000u;
+  // The timer exists since start(): making one now would need the fd we lack.
+  if (!accept_io_.set_enabled(sd::Enabled::off)) return;
+  paused_ = true;
+  if (!accept_pause_.set_time(until) || !accept_pause_.set_enabled(sd::Enabled::oneshot)) resume_accepting();
+}
+
+Result<void> ControlServer::on_resume_accept(std::uint64_t) {
+  resume_accepting();
+  return {};
+}
+
+void ControlServer::resume_accepting() {
+  if (!paused_) return;
+  paused_ = false;
+  (void)accept_pause_.set_enabled(sd::Enabled::off);
+  (void)accept_io_.set_enabled(sd::Enabled::on);
+}
+
+void ControlServer::forget(ControlPeer* peer) {
+  peers_.erase(peer);
+  resume_accepting();  // its fd is free again
+}
+
 void ControlServer::accept_one(UniqueFd fd) {
+  if (peers_.size() >= kMaxClients) {
+    static sd::LogRateLimit limit(std::chrono::seconds(10), 5);
+    sd::log_limited(limit, sd::LogLevel::warning,
+                    fmt::format("Refusing a control connection: {} clients are connected already.", kMaxClients));
+    std::string line =
+        control_error(std::nullopt, kUnavailable,
+                      fmt::format("Too many control clients ({}) are connected; try again later.", kMaxClients)) +
+        "\n";
+    (void)!::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return;
+  }
   ucred cred{};
   socklen_t len = sizeof cred;
   if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -178,6 +230,7 @@ void ControlServer::accept_one(UniqueFd fd) {
 }
 
 void ControlServer::dispatch(const std::shared_ptr<ControlPeer>& peer, std::string_view line) {
+  ++peer->unanswered_;  // every request gets one reply, error or return
   auto request = parse_control_request(line);
   if (!request) {
     peer->send_error(std::nullopt, kInvalidRequest, request.error().message);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,6 +51,8 @@ class ControlPeer : public std::enable_shared_from_this<ControlPeer> {
   void handle_input();
   void flush();
   void close();
+  void answered();
+  bool finished() const { return input_done_ && output_.empty() && !subscribed_ && unanswered_ == 0; }
 
   ControlServer* server_;
   UniqueFd fd_;
@@ -59,6 +62,7 @@ class ControlPeer : public std::enable_shared_from_this<ControlPeer> {
   sd::EventSource io_;
   bool subscribed_ = false;
   bool input_done_ = false;
+  std::size_t unanswered_ = 0;  // requests dispatched whose reply is not sent yet
 
   static constexpr std::size_t kMaxRequest = 1 << 20;
 };
@@ -80,18 +84,28 @@ class ControlServer {
 
   /// Output a slow subscriber may have queued before it is dropped.
   static constexpr std::size_t kMaxQueuedOutput = 4 << 20;
+  /// Clients served at once; more are told so and disconnected (each costs an fd).
+  static constexpr std::size_t kMaxClients = 128;
+  /// How long accepting pauses when the process is out of fds (or memory), unless a client
+  /// leaves first.
+  static constexpr std::chrono::milliseconds kAcceptPause{1000};
 
  private:
   friend class ControlPeer;
   ControlServer(sd_event* event, UniqueFd fd) : event_(event), listen_fd_(std::move(fd)) {}
   Result<void> on_accept(int fd, std::uint32_t revents);
+  Result<void> on_resume_accept(std::uint64_t usec);
+  void pause_accepting(int error);
+  void resume_accepting();
   void accept_one(UniqueFd fd);
   void dispatch(const std::shared_ptr<ControlPeer>& peer, std::string_view line);
-  void forget(ControlPeer* peer) { peers_.erase(peer); }
+  void forget(ControlPeer* peer);
 
   sd_event* event_;
   UniqueFd listen_fd_;
   sd::EventSource accept_io_;
+  sd::EventSource accept_pause_;  // ends a pause of accepting
+  bool paused_ = false;
   std::map<std::string, ControlHandler, std::less<>> handlers_;
   std::map<ControlPeer*, std::shared_ptr<ControlPeer>> peers_;
 };

@@ -2,6 +2,7 @@
 #include "supervisor/core/observed_state.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <string_view>
 
@@ -210,11 +211,18 @@ void add_network(const FirstReplies& first, const ObserveContext& context, std::
   }
 }
 
-void add_balloon(const FirstReplies& first, std::map<std::string, Resource>& devices) {
+// The target vmforge last asked for where it knows one (QEMU shows only how far the guest
+// followed, and a guest without a balloon driver never does), else query-balloon's `actual`.
+void add_balloon(const FirstReplies& first, const ObserveContext& context, std::map<std::string, Resource>& devices) {
   auto actual = first.balloon.get_uint64("actual");
-  if (!actual) return;
   for (auto& [id, r] : devices) {
-    if (r.kind == ResourceKind::balloon) r.props["target"] = ByteSize(*actual).to_string();
+    if (r.kind != ResourceKind::balloon) continue;
+    auto asked = context.balloon_targets.find(id);
+    if (asked != context.balloon_targets.end()) {
+      r.props["target"] = ByteSize(asked->second).to_string();
+    } else if (actual) {
+      r.props["target"] = ByteSize(*actual).to_string();
+    }
   }
 }
 
@@ -264,6 +272,19 @@ void add_leaks(ResourceKind kind, const std::vector<std::string>& names, const s
     r.id = name;
     set.add(std::move(r));
   }
+}
+
+// "vmforge-rp12" -> 12; nullopt for any other name (a port vmforge did not generate, or a
+// number that does not fit).
+std::optional<unsigned long> root_port_number(std::string_view id) {
+  const std::string first = root_port_id(0);
+  const std::string_view prefix = std::string_view(first).substr(0, first.size() - 1);
+  if (!id.starts_with(prefix) || id.size() == prefix.size()) return std::nullopt;
+  id.remove_prefix(prefix.size());
+  unsigned long n = 0;
+  const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+  if (ec != std::errc() || end != id.data() + id.size()) return std::nullopt;
+  return n;
 }
 
 std::vector<std::string> strings_at(const JsonValue& list, std::string_view key) {
@@ -378,7 +399,7 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
   std::vector<std::string> netdevs;
   add_network(first, context, devices, netdevs);
   add_dimms(first, devices);
-  add_balloon(first, devices);
+  add_balloon(first, context, devices);
   for (auto& [id, r] : devices) set.add(std::move(r));
   add_cpus(first, set);
 
@@ -395,14 +416,15 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
     std::set<std::string> busy;
     for (const auto& [device, props] : second) {
       auto bus = props.find("parent_bus");
-      if (bus != props.end()) busy.insert(port_of(bus->second.as_string().value_or("")));
+      if (bus == props.end()) continue;
+      const std::string port = port_of(bus->second.as_string().value_or(""));
+      busy.insert(port);
+      if (!port.empty()) facts.device_ports[device] = port;
     }
     std::vector<std::pair<unsigned long, std::string>> free;
-    const std::string prefix = root_port_id(0).substr(0, root_port_id(0).size() - 1);
     for (const auto& [id, device] : all_devices) {
-      if (device.type == "pcie-root-port" && id.starts_with(prefix) && !busy.count(id)) {
-        free.emplace_back(std::stoul(id.substr(prefix.size())), id);
-      }
+      auto number = root_port_number(id);
+      if (device.type == "pcie-root-port" && number && !busy.count(id)) free.emplace_back(*number, id);
     }
     std::sort(free.begin(), free.end());
     facts.free_ports.emplace();

@@ -79,6 +79,10 @@ struct ObserveContext {
   std::map<std::string, bool> link_up;
   /// Ids of NICs with backend "vfio" (their device is a vfio-pci, like a [[vfio]]).
   std::set<std::string> vfio_nets;
+  /// Balloon id -> the target (bytes) vmforge last asked QEMU for. QEMU 7.2 shows no target,
+  /// only `actual`, which a guest without a balloon driver never moves: compared with
+  /// `actual`, a plan would never settle.
+  std::map<std::string, std::uint64_t> balloon_targets;
 };
 
 /// ObserveContext::identity for the resources of a desired manifest.
@@ -90,8 +94,8 @@ SecondQueries second_queries(const FirstReplies& first, const ObserveContext& co
 std::vector<Query> second_calls(const SecondQueries& queries);
 SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue> replies);
 
-/// The resource set: devices of the kinds the diff knows (the balloon's `target` is what
-/// query-balloon reports as `actual`), CPUs, and backends (block nodes,
+/// The resource set: devices of the kinds the diff knows (the balloon's `target` is the one
+/// in the context, else what query-balloon reports as `actual`), CPUs, and backends (block nodes,
 /// chardevs, netdevs, objects) whose owning device is gone. Backends vmforge did not name
 /// (QEMU's "#block…", "compat_monitor0", reserved "vmforge…") are never listed.
 ResourceSet build_observed(const FirstReplies& first, const SecondReplies& second, const ObserveContext& context);

@@ -41,7 +41,7 @@ void write_diff(JsonWriter& w, const Diff& diff) {
 
 }  // namespace
 
-void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler) {
+void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler, ApplyFunction apply) {
   server.add_handler("plan", [&reconciler](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
     auto vm = request_manifest(peer, request, reconciler);
     if (!vm) return;
@@ -54,11 +54,12 @@ void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler) {
       peer->send_return(id, w.str());
     });
   });
-  server.add_handler("apply", [&reconciler](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
+  server.add_handler("apply", [&reconciler, apply](const std::shared_ptr<ControlPeer>& peer,
+                                                   const ControlRequest& request) {
     auto vm = request_manifest(peer, request, reconciler);
     if (!vm) return;
     const bool allow_restart = request.body.get_bool("allow_restart").value_or(false);
-    reconciler.apply(std::move(*vm), allow_restart, [peer, id = request.id](Result<ApplyOutcome> outcome) {
+    apply(std::move(*vm), allow_restart, [peer, id = request.id](Result<ApplyOutcome> outcome) {
       if (!outcome) return peer->send_error(id, kFailed, outcome.error().message);
       JsonWriter w;
       w.begin_object();

@@ -7,12 +7,18 @@
 // manifest gets an error reply whose desc holds the rendered diagnostics.
 #pragma once
 
+#include <functional>
+
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/reconciler.hpp"
 
 namespace vmforge::supervisor {
 
-/// Registers both handlers; `reconciler` must outlive `server`'s use of them.
-void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler);
+/// Runs an apply (Reconciler::apply plus what its owner does around it).
+using ApplyFunction = std::function<void(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done)>;
+
+/// Registers both handlers; `reconciler` must outlive `server`'s use of them. `apply` runs
+/// the applies.
+void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler, ApplyFunction apply);
 
 }  // namespace vmforge::supervisor

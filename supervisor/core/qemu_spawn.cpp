@@ -1,9 +1,12 @@
 // Spawning QEMU paused with its QMP socket; shared by the launcher and the supervisor.
 #include "supervisor/core/qemu_spawn.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include <fmt/format.h>
 
 #include "supervisor/core/qemu_access.hpp"
 #include "supervisor/core/vfio_host.hpp"
@@ -21,7 +24,26 @@ std::vector<launch::FdMapping> inherited_fds(const Vm& vm) {
     for (int fd : net.vhost_fds) fds.push_back({fd, fd});
   }
   if (vm.incoming && vm.incoming->fd >= 0) fds.push_back({vm.incoming->fd, vm.incoming->fd});
+  for (const Vsock& vsock : vm.vsocks) {
+    if (vsock.vhost_fd) fds.push_back({*vsock.vhost_fd, *vsock.vhost_fd});
+  }
   return fds;
+}
+
+// An fd the manifest names must be one vmforge inherited: not open means nobody passed it,
+// and close-on-exec means it is one of vmforge's own (every fd it opens is; an inherited one
+// survived an exec, so is not): QEMU would get vmforge's log or lock in its place.
+Result<void> check_inherited_fds(const std::vector<launch::FdMapping>& fds) {
+  for (const launch::FdMapping& fd : fds) {
+    int flags = fcntl(fd.parent_fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) continue;
+    return unexpected(Error(fmt::format("The manifest passes fd {} to QEMU, but vmforge did not inherit an open fd {}: "
+                                        "start vmforge with it open (e.g. 'vmforge run FILE {}<>/dev/net/tun' in a "
+                                        "shell), or remove it from the manifest.",
+                                        fd.parent_fd, fd.parent_fd, fd.parent_fd),
+                            EBADF));
+  }
+  return {};
 }
 
 }  // namespace
@@ -30,6 +52,8 @@ Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const 
                                           std::optional<launch::FdMapping> seed) {
   // QEMU's "group N is not viable" says less than the check does.
   VMFORGE_TRY_VOID(check_vfio_functions(vm));
+  std::vector<launch::FdMapping> inherited = inherited_fds(vm);
+  VMFORGE_TRY_VOID(check_inherited_fds(inherited));
   launch::SpawnOptions options;
   VMFORGE_TRY(options.credentials, qemu_credentials(vm, geteuid()));
   // Opened here, as the supervisor's user: QEMU's may not be allowed to.
@@ -42,7 +66,7 @@ Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const 
   options.argv.push_back(plan.qemu_binary);
   options.argv.insert(options.argv.end(), plan.argv.begin(), plan.argv.end());
   options.fds.push_back({listen_fd.get(), kQmpListenFd});
-  for (const launch::FdMapping& fd : inherited_fds(vm)) options.fds.push_back(fd);
+  options.fds.insert(options.fds.end(), inherited.begin(), inherited.end());
   if (seed) options.fds.push_back(*seed);
   for (std::size_t i = 0; i < files.size(); ++i) options.fds.push_back({files[i].get(), plan.files[i].fd});
   options.stderr_file = state.qemu_log();

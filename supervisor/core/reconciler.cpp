@@ -3,12 +3,15 @@
 
 #include <unistd.h>
 
-#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/argv_format.hpp"
+#include "compiler/units.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/observe.hpp"
 #include "supervisor/core/vfio_host.hpp"
@@ -24,6 +27,12 @@ ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only
   context.check_only = check_only;
   context.identity = identity_of(resources_of(desired));
   for (const Net& net : applied.nets) context.link_up[net.id.str()] = net.link_up;
+  const ResourceSet asked = resources_of(applied);
+  for (const Resource* r : asked.all()) {
+    auto target = r->props.find("target");
+    if (r->kind != ResourceKind::balloon || target == r->props.end()) continue;
+    if (auto bytes = ByteSize::parse(target->second)) context.balloon_targets[r->id] = bytes->bytes();
+  }
   for (const Vm* vm : {&applied, &desired}) {
     for (const Net& net : vm->nets) {
       if (net.backend == NetBackend::vfio) context.vfio_nets.insert(net.id.str());
@@ -32,13 +41,41 @@ ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only
   return context;
 }
 
-std::string restart_message(const Diff& diff) {
+// What to do when the guest did not release a device in time (its unplug timed out).
+std::string unplug_hint(const StepFailure& f) {
+  if (f.command != "device_del" || f.error.errno_value != ETIMEDOUT) return {};
+  return fmt::format(" The guest did not release '{}': is it running an OS with ACPI/PCIe hotplug, and not "
+                     "paused? The device and its backends were left in place; run 'vmforge plan' again once the "
+                     "guest has released it, or restart the VM with 'vmforge apply --allow-restart FILE'.",
+                     f.resource);
+}
+
+// The first change that unplugs a device (waits for the guest to release it), or null.
+const Change* first_unplug(const Diff& diff) {
+  for (const Change& c : diff.changes) {
+    for (const PlanStep& step : c.steps) {
+      if (step.call.command == "device_del") return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::string paused_message(const std::string& name, const std::string& status, const std::string& resource) {
+  return fmt::format("The VM is not running (QEMU status '{}'): a stopped guest cannot release devices, so the "
+                     "unplug of '{}' would time out. Nothing was changed. Resume the guest (vmforge qmp {} "
+                     "'{{\"execute\":\"cont\"}}') and apply again.",
+                     status, resource, name);
+}
+
+std::string restart_message(const Diff& diff, const std::string& manifest_path) {
   std::string text = "A restart is required for:";
   for (const Change& c : diff.changes) {
     if (c.action == Action::restart) text += fmt::format(" {} ({});", c.key, c.reason);
   }
-  text += " nothing was changed. Run 'vmforge apply --allow-restart' to stop the guest and start it with the new "
-          "command line.";
+  // The whole command, FILE quoted for a shell, so that it can be copied as it is.
+  text += fmt::format(" nothing was changed. To stop the guest and start it with the new command line, run: "
+                      "vmforge apply --allow-restart {}",
+                      shell_quote(manifest_path));
   return text;
 }
 
@@ -126,7 +163,7 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
     }
     if (outcome.diff.needs_restart()) {
       if (!allow_restart || !hooks_.restart) {
-        outcome.message = restart_message(outcome.diff);
+        outcome.message = restart_message(outcome.diff, desired.source_path);
         return finish(std::move(outcome));
       }
       auto shared = std::make_shared<Vm>(std::move(desired));
@@ -142,18 +179,38 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
       return;
     }
     if (auto host = check_host(desired, outcome.diff); !host) return finish(unexpected(std::move(host).error()));
-    run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
+    const Change* unplug = first_unplug(outcome.diff);
+    if (!unplug) return run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
+    // A paused guest cannot release a device: the unplug would only wait for its timeout.
+    auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
+                                                                             std::move(*seen));
+    auto sent = client_->execute("query-status", "", std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
+      auto& [vm, result, before] = *state;
+      if (!status) return finish(unexpected(std::move(status).error()));
+      if (status->get_bool("running") == std::optional<bool>(false)) {
+        result.message = paused_message(vm.name, std::string(status->get_string("status").value_or("paused")),
+                                        first_unplug(result.diff)->resource);
+        return finish(std::move(result));
+      }
+      run_steps(std::move(vm), std::move(result), std::move(before), finish);
+    });
+    if (!sent) finish(unexpected(std::move(sent).error()));
   });
 }
 
 void Reconciler::run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before,
                            std::function<void(Result<ApplyOutcome>)> done) {
   std::vector<PlanStep> steps;
-  for (const Change& c : outcome.diff.changes) steps.insert(steps.end(), c.steps.begin(), c.steps.end());
+  StepRunnerOptions options;
+  for (const Change& c : outcome.diff.changes) {
+    if (c.waits_for_earlier) options.barriers.push_back(steps.size());
+    steps.insert(steps.end(), c.steps.begin(), c.steps.end());
+  }
   outcome.steps = steps.size();
   auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
                                                                            std::move(before));
-  auto runner = StepRunner::start(event_, *client_, std::move(steps), StepRunnerOptions{},
+  options.on_progress = hooks_.progress;
+  auto runner = StepRunner::start(event_, *client_, std::move(steps), std::move(options),
                                   [this, state, done](StepReport report) {
                                     auto& [vm, result, seen] = *state;
                                     result.report = std::move(report);
@@ -179,15 +236,14 @@ void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet befo
             const StepReport& report = *result.report;
             if (!report.ok()) {
               const std::string drift = compare_observed(seen, *after);
-              result.message = report.describe(result.steps) +
-                               (drift.empty() ? " Observed again: the VM is as it was before the apply."
-                                              : fmt::format(" Observed again: the VM differs from before: {}.", drift));
+              result.message = report.describe(result.steps) + unplug_hint(*report.failure);
+              for (const StepFailure& f : report.undo_failures) result.message += unplug_hint(f);
+              result.message += drift.empty() ? " Observed again: the VM is as it was before the apply."
+                                              : fmt::format(" Observed again: the VM differs from before: {}.", drift);
               return done(std::move(result));
             }
             auto rest = diff(vm, Current{*after, &vm});
-            const bool settling = rest && std::all_of(rest->changes.begin(), rest->changes.end(),
-                                                      [](const Change& c) { return c.guest_paced; });
-            if (rest && !settling) {
+            if (rest && !rest->empty()) {
               result.message = fmt::format("All {} steps succeeded, but the VM still differs from the manifest: {}",
                                            result.steps, rest->summary());
               return done(std::move(result));
@@ -195,9 +251,8 @@ void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet befo
             if (auto saved = save_applied_manifest(state_, vm); !saved) return done(unexpected(std::move(saved).error()));
             applied_ = std::move(vm);
             result.ok = true;
-            result.message = fmt::format("Applied {} change(s) in {} steps. {}{}", result.diff.changes.size(),
-                                         result.steps, result.diff.summary(),
-                                         rest && !rest->empty() ? " The guest is still following the balloon target." : "");
+            result.message = fmt::format("Applied {} change(s) in {} steps. {}", result.diff.changes.size(),
+                                         result.steps, result.diff.summary());
             done(std::move(result));
           });
 }

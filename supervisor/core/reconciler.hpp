@@ -36,6 +36,8 @@ class Reconciler {
     std::function<void(const std::string&)> log;
     /// Graceful stop, then start with `desired`'s argv; calls `done` once QEMU runs again.
     std::function<void(const Vm& desired, std::function<void(Result<void>)> done)> restart;
+    /// Told about each live step as it starts and ends (the supervisor's STEP events).
+    std::function<void(std::size_t index, const PlanStep& step, StepPhase phase)> progress;
   };
 
   /// `applied` is the manifest the VM was last made from (it names what vmforge created).

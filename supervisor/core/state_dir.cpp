@@ -22,10 +22,25 @@ std::optional<std::string> env(const char* name) {
   return std::string(value);
 }
 
+// systemd's RuntimeDirectory=vmforge/%i: the unit instance names the directory, and clients
+// find a VM by its manifest's name (ROOT/NAME), so the two must agree.
+Result<std::string> unit_runtime_dir(std::string_view name, std::string dir) {
+  std::string_view instance = std::string_view(dir).substr(dir.rfind('/') + 1);
+  if (instance != name) {
+    return unexpected(Error(
+        fmt::format("The manifest names VM '{}', but systemd runs it in '{}', the runtime directory "
+                    "of instance '{}': 'vmforge status {}' would not find it. A VM's name must be its "
+                    "unit's instance: set name = \"{}\" in the manifest, or start vmforge@{}.service.",
+                    name, dir, instance, name, instance, name),
+        EINVAL));
+  }
+  return dir;
+}
+
 Result<std::string> choose_dir(std::string_view name, const std::optional<std::string>& runtime_root) {
   if (runtime_root) return fmt::format("{}/{}", *runtime_root, name);
   if (auto root = env("VMFORGE_RUNTIME_DIR")) return fmt::format("{}/{}", *root, name);
-  if (auto dirs = env("RUNTIME_DIRECTORY")) return dirs->substr(0, dirs->find(':'));
+  if (auto dirs = env("RUNTIME_DIRECTORY")) return unit_runtime_dir(name, dirs->substr(0, dirs->find(':')));
   if (geteuid() == 0) return fmt::format("/run/vmforge/{}", name);
   if (auto xdg = env("XDG_RUNTIME_DIR")) return fmt::format("{}/vmforge/{}", *xdg, name);
   return unexpected(Error(

@@ -28,7 +28,8 @@ Result<void> check_vm_name(std::string_view name);
 
 /// Resolves the state directory of VM `name`, first match wins:
 ///   `runtime_root` (from --runtime-dir), then $VMFORGE_RUNTIME_DIR: ROOT/NAME;
-///   $RUNTIME_DIRECTORY (set by systemd's RuntimeDirectory=; its first entry);
+///   $RUNTIME_DIRECTORY (set by systemd's RuntimeDirectory=; its first entry), which must end
+///   in `name` (the unit instance of vmforge@NAME.service);
 ///   /run/vmforge/NAME when running as root; $XDG_RUNTIME_DIR/vmforge/NAME otherwise.
 /// Fails when none applies or when the socket paths would not fit in sockaddr_un.
 Result<StateDir> resolve_state_dir(std::string_view name, const std::optional<std::string>& runtime_root);

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <span>
 
@@ -56,6 +57,12 @@ std::string StepReport::describe(std::size_t total) const {
   if (!undone.empty()) text += fmt::format(" Undid {} earlier step(s).", undone.size());
   for (const StepFailure& f : undo_failures) {
     text += fmt::format(" Could not undo step {} ({}: {}): {}", f.index + 1, f.resource, f.command, f.error.message);
+  }
+  std::set<std::string> shown;
+  for (const Kept& k : kept) {
+    if (!shown.insert(k.resource).second) continue;
+    text += fmt::format(" Left the rest of '{}' in place: its backends stay while its device may still use them.",
+                        k.resource);
   }
   return text;
 }
@@ -114,6 +121,11 @@ void StepRunner::pump() {
     if (state_[i] != State::completed) all_done = false;
     if (state_[i] != State::waiting) continue;
     bool ready = true;
+    std::size_t barrier = 0;
+    for (std::size_t b : options_.barriers) {
+      if (b <= i) barrier = std::max(barrier, b);
+    }
+    for (std::size_t j = 0; j < barrier && ready; ++j) ready = state_[j] == State::completed;
     for (std::size_t j = 0; j < i && ready; ++j) {
       ready = steps_[j].resource != steps_[i].resource || state_[j] == State::completed ||
               (state_[j] == State::running && steps_[j].call.completion.kind == Completion::Kind::reply &&
@@ -209,6 +221,7 @@ void StepRunner::call_ended(Call* call, Result<void> outcome) {
     if (outcome) {
       report_.undone.push_back(index);
     } else {
+      undo_failed_.insert(steps_[index].resource);
       report_.undo_failures.push_back(failure());
     }
     progress(index, outcome ? StepPhase::undone : StepPhase::undo_failed);
@@ -228,13 +241,16 @@ void StepRunner::call_ended(Call* call, Result<void> outcome) {
 }
 
 void StepRunner::next_undo() {
-  if (undo_queue_.empty()) {
-    finish();
-    return;
+  while (!undo_queue_.empty()) {
+    std::size_t index = undo_queue_.back();
+    undo_queue_.pop_back();
+    if (!undo_failed_.count(steps_[index].resource)) {
+      issue(index, /* undo= */ true);
+      return;
+    }
+    report_.kept.push_back({index, steps_[index].resource});
   }
-  std::size_t index = undo_queue_.back();
-  undo_queue_.pop_back();
-  issue(index, /* undo= */ true);
+  finish();
 }
 
 void StepRunner::finish() {

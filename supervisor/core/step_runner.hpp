@@ -6,8 +6,11 @@
 //     fails, this one fails too or is undone); steps of different resources are pipelined;
 //   - a step completes on its reply, or for Completion::event on its reply AND the named
 //     event for its device (e.g. DEVICE_DELETED with data.device == id), within the timeout;
+//   - a step at or after a barrier starts only once every step before the barrier completed;
 //   - on the first failure nothing new starts; once the steps in flight have settled, the
-//     undo calls of the completed steps run one at a time, newest first (unless disabled).
+//     undo calls of the completed steps run one at a time, newest first (unless disabled);
+//     once an undo of a resource fails, its older undos are not tried (a backend is deleted
+//     only after its device is gone, in undo as in apply).
 #pragma once
 
 #include <chrono>
@@ -16,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +44,12 @@ struct StepReport {
   std::optional<StepFailure> failure;  // the first failure; later ones only add to `settled`
   std::vector<std::size_t> undone;     // steps whose undo succeeded, in undo order
   std::vector<StepFailure> undo_failures;
+  /// Steps whose undo was not tried because a newer undo of the same resource failed.
+  struct Kept {
+    std::size_t index = 0;
+    std::string resource;
+  };
+  std::vector<Kept> kept;
 
   bool ok() const { return !failure; }
   /// "Step 3/5 (disk:data1: device_add) failed: …", plus what was undone and what not.
@@ -53,6 +63,9 @@ struct StepRunnerOptions {
   /// Run the undo calls after a failure. The boot plan turns this off: QEMU is quit anyway,
   /// and an unplug in a paused machine would only wait for its timeout.
   bool undo_on_failure = true;
+  /// Step indices before which every earlier step must have completed (additions before
+  /// removals: nothing is removed until every addition succeeded).
+  std::vector<std::size_t> barriers;
   /// Time limit for a reply when the step's completion has none.
   std::chrono::milliseconds reply_timeout{30000};
   /// Told about each call as it starts and ends (event streams, logs).
@@ -96,6 +109,7 @@ class StepRunner {
   StepReport report_;
   std::map<Call*, std::unique_ptr<Call>> in_flight_;
   std::vector<std::size_t> undo_queue_;  // step indices, next last
+  std::set<std::string> undo_failed_;    // resources with a failed undo
   bool undoing_ = false;
   bool finished_ = false;
   sd::EventSource kick_;  // defers the first pump and the final `done` to the loop

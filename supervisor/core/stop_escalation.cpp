@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "supervisor/core/run_state.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -42,12 +43,14 @@ Result<void> StopEscalation::run(Step step) {
   switch (step) {
     case Step::powerdown:
       if (qmp_up) {
-        sd::log_notice("Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
-                       seconds(shutdown_timeout_));
-        (void)client->execute("system_powerdown", "", kQuitTimeout, [](Result<JsonValue> r) {
-          if (!r) sd::log_warning("Failed to send the power button event: {}", r.error().message);
+        // A guest that is paused or crashed cannot react to the button: asked first, so that
+        // its stop does not wait the whole shutdown_timeout for nothing.
+        std::weak_ptr<char> alive = alive_;
+        auto asked = client->execute("query-status", "", kStatusTimeout, [this, alive](Result<JsonValue> status) {
+          if (alive.expired() || step_ != Step::powerdown) return;  // asked again meanwhile
+          if (auto r = press_button(status); !r) sd::log_error("Failed to stop QEMU: {}", r.error().message);
         });
-        return arm(shutdown_timeout_);
+        if (asked) return {};
       }
       [[fallthrough]];
     case Step::quit:
@@ -66,6 +69,21 @@ Result<void> StopEscalation::run(Step step) {
       return process_.kill(SIGKILL);
   }
   return {};
+}
+
+Result<void> StopEscalation::press_button(const Result<JsonValue>& status) {
+  qmp::Client* client = qmp_();
+  std::string run_state = status ? std::string(status->get_string("status").value_or("unknown")) : "unknown";
+  if (client == nullptr || !run_state_can_power_off(run_state)) {
+    sd::log_notice("QEMU's run state is '{}': the guest cannot react to the power button; quitting QEMU.", run_state);
+    return run(Step::quit);
+  }
+  sd::log_notice("Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
+                 seconds(shutdown_timeout_));
+  (void)client->execute("system_powerdown", "", kQuitTimeout, [](Result<JsonValue> r) {
+    if (!r) sd::log_warning("Failed to send the power button event: {}", r.error().message);
+  });
+  return arm(shutdown_timeout_);
 }
 
 Result<void> StopEscalation::on_timer(std::uint64_t) {

@@ -1,7 +1,8 @@
 // StopEscalation: how the supervisor stops QEMU, gently first. ACPI power button
 // (system_powerdown), wait for the guest up to [supervisor] shutdown_timeout, then `quit`,
 // wait kQuitTimeout, then SIGKILL. Every step is logged. The owner ends it when QEMU exits
-// (destroying it cancels the pending timer).
+// (destroying it cancels the pending timer). A guest whose run state cannot react to the button
+// (paused, crashed) goes straight to `quit`.
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,8 @@ class StopEscalation {
 
   /// How long QEMU gets to exit after `quit` before SIGKILL.
   static constexpr std::chrono::milliseconds kQuitTimeout{10000};
+  /// How long the run state may take to come before the power button (no answer: `quit`).
+  static constexpr std::chrono::milliseconds kStatusTimeout{5000};
 
   /// `qmp` returns the QMP client, or nullptr while there is none (QEMU then gets SIGTERM,
   /// its own orderly quit, instead of the power button). `process` must outlive this object.
@@ -45,6 +48,7 @@ class StopEscalation {
 
  private:
   Result<void> run(Step step);
+  Result<void> press_button(const Result<JsonValue>& status);
   Result<void> on_timer(std::uint64_t usec);
   Result<void> arm(std::chrono::milliseconds after);
 
@@ -55,6 +59,7 @@ class StopEscalation {
   Step step_ = Step::powerdown;
   bool active_ = false;
   sd::EventSource timer_;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // for QMP replies after our end
 };
 
 }  // namespace vmforge::supervisor

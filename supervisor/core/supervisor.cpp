@@ -98,6 +98,13 @@ void Supervisor::publish_event(std::string_view name, std::string_view data_json
   control_->publish(w.str());
 }
 
+void Supervisor::publish_step(std::size_t index, const PlanStep& step, StepPhase phase) {
+  JsonWriter w;
+  w.begin_object().field("index", static_cast<std::uint64_t>(index)).field("resource", step.resource);
+  w.field("command", step.call.command).field("phase", to_string(phase)).end_object();
+  publish_event("STEP", w.str());
+}
+
 void Supervisor::set_status(std::string_view text) {
   sd::log_info("{}", text);
   notifier_.status(text);
@@ -166,10 +173,17 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
   if (event.name == "SHUTDOWN") {
     if (auto reason = event.data.get_string("reason")) shutdown_reason_ = std::string(*reason);
   }
-  sd::log_message(event.name == "GUEST_PANICKED" ? sd::LogLevel::err : sd::LogLevel::info,
-                  fmt::format("QMP event '{}'{}.", event.name,
-                              event.data.is_null() ? std::string() : fmt::format(": {}", event.data.to_json())),
-                  {{"QMP_EVENT", event.name}});
+  // A guest can make QEMU send events without bound (100k take 100k lines): they are logged
+  // within a rate limit, except the two that say how the VM ended.
+  static sd::LogRateLimit limit(std::chrono::seconds(10), 200);
+  bool fatal = event.name == "GUEST_PANICKED";
+  std::string text = fmt::format("QMP event '{}'{}.", event.name,
+                                 event.data.is_null() ? std::string() : fmt::format(": {}", event.data.to_json()));
+  if (fatal || event.name == "SHUTDOWN") {
+    sd::log_message(fatal ? sd::LogLevel::err : sd::LogLevel::info, text, {{"QMP_EVENT", event.name}});
+  } else {
+    sd::log_limited(limit, sd::LogLevel::info, text, {{"QMP_EVENT", event.name}});
+  }
   if (!control_) return;
   JsonWriter w;
   w.begin_object().field("event", event.name).field("source", "qmp").key("data").raw(event.data.to_json());
@@ -180,7 +194,11 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
 
 void Supervisor::on_qmp_disconnect(const Error& reason) {
   watchdog_.reset();
-  // Before READY a lost connection is QEMU failing to start, which its exit explains.
+  start_check_.reset();
+  if (state_ == VmState::starting || state_ == VmState::configuring) {
+    lost_at_start(reason);
+    return;
+  }
   if (state_ != VmState::running) return;
   sd::log_warning("Lost the QMP connection to QEMU: {}", reason.message);
 }
@@ -188,6 +206,9 @@ void Supervisor::on_qmp_disconnect(const Error& reason) {
 Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
   watchdog_.reset();
   boot_runner_.reset();
+  start_check_.reset();
+  lost_before_ready_.reset();
+  lost_reason_.reset();
   if (restart_to_ && !start_error_) {
     VMFORGE_TRY(respawn_, sd::add_defer<&Supervisor::on_respawn>(event_, this, "qemu-respawn"));
     return respawn_.set_enabled(sd::Enabled::oneshot);
@@ -216,12 +237,7 @@ int Supervisor::exit_status(const sd::ProcessExit& how) {
     return 0;
   }
   std::string why = shutdown_reason_.empty() ? "" : fmt::format(" (QEMU reported shutdown reason '{}')", shutdown_reason_);
-  std::string output;
-  if (process_) {
-    std::string err = process_->stderr_text(2048);
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    if (!err.empty()) output = fmt::format(" Its last output: {}", err);
-  }
+  std::string output = qemu_output();
   if (state_ == VmState::starting || state_ == VmState::configuring) {
     sd::log_error("Failed to start VM '{}': {} {} during start-up{}.{}", vm_.name, qemu, how.describe(), why, output);
   } else {

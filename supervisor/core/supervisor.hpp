@@ -76,6 +76,11 @@ class Supervisor {
   bool adopted() const { return adopted_; }
   /// Sends `{"event":name,"source":"supervisor","data":data_json}` to event subscribers.
   void publish_event(std::string_view name, std::string_view data_json);
+  /// A STEP event: step `index` of a start-up plan or an apply starts or ends.
+  void publish_step(std::size_t index, const PlanStep& step, StepPhase phase);
+  /// The manifest an apply or reload made the VM match: what `status` reports and a restart
+  /// or stop goes by from now on.
+  void set_applied(const Vm& vm) { vm_ = vm; }
   /// STATUS= for the service manager, a log line, and a STATUS event.
   void set_status(std::string_view text);
   /// Begins the stop escalation (signals and `vmforge stop` end up here).
@@ -111,6 +116,12 @@ class Supervisor {
   void resumed();
   void become_ready();
   void start_failed(const Error& error);
+  void fail_start(const Error& error);
+  Result<void> watch_start_progress();
+  Result<void> on_start_check(std::uint64_t usec);
+  void lost_at_start(const Error& reason);
+  Result<void> on_lost_before_ready(std::uint64_t usec);
+  std::string qemu_output() const;
 
   // supervisor.cpp: running and ending.
   void begin_stop(std::string_view why);
@@ -146,6 +157,10 @@ class Supervisor {
   std::unique_ptr<StopEscalation> stop_;
   bool adopted_ = false;
   qmp::SubscriptionId resume_subscription_ = 0;
+  sd::EventSource start_check_;            // QEMU's progress until its QMP greeting
+  std::uint64_t qemu_cpu_ticks_ = 0;       // its CPU time at the last check
+  sd::EventSource lost_before_ready_;      // QMP ended before READY: fail unless QEMU exits first
+  std::optional<Error> lost_reason_;
 
   std::optional<Error> start_error_;       // start-up failed: exit non-zero with this
   std::string shutdown_reason_;            // from QEMU's SHUTDOWN event

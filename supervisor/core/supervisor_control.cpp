@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -20,6 +21,16 @@ void send_qmp_error(const PeerPtr& peer, const ControlRequest& request, const Er
   peer->send_error(request.id, qmp_class.empty() ? kFailed : qmp_class, error.message);
 }
 
+// The headline of `status`: QEMU's run state once the VM is up, else the supervisor's state.
+std::string status_run_state(VmState state, const JsonValue* qemu_status) {
+  if (state == VmState::running && qemu_status) return std::string(qemu_status->get_string("status").value_or("unknown"));
+  return std::string(to_string(state));
+}
+
+bool status_healthy(VmState state, const JsonValue* qemu_status) {
+  return state == VmState::running && qemu_status && !run_state_unhealthy(status_run_state(state, qemu_status));
+}
+
 }  // namespace
 
 void Supervisor::add_builtin_handlers() {
@@ -27,6 +38,7 @@ void Supervisor::add_builtin_handlers() {
     auto reply = [this, peer, id = request.id](const JsonValue* qemu_status) {
       JsonWriter w;
       w.begin_object().field("name", vm_.name).field("state", to_string(state_));
+      w.field("run_state", status_run_state(state_, qemu_status)).field("healthy", status_healthy(state_, qemu_status));
       if (qemu_status) w.key("qemu_status").raw(qemu_status->to_json());
       w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid())).field("supervisor_pid", static_cast<std::int64_t>(getpid()));
       w.field("adopted", adopted_).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);

@@ -14,6 +14,7 @@
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
+#include "supervisor/core/process_progress.hpp"
 #include "supervisor/core/qemu_spawn.hpp"
 #include "supervisor/core/seed_image.hpp"
 #include "supervisor/core/supervisor.hpp"
@@ -24,6 +25,21 @@ namespace vmforge::supervisor {
 namespace {
 
 constexpr std::chrono::milliseconds kCommandTimeout{10000};
+// Until QEMU greets on QMP it may be slow (preallocating RAM) or stuck (waiting for a peer on
+// a chardev with wait=on): a QEMU that made no progress over this long is stuck.
+constexpr std::chrono::seconds kStartStallLimit{10};
+// QEMU closes its QMP socket just before the kernel reports its exit: a lost connection
+// waits this long for that exit, which explains it better.
+constexpr std::chrono::milliseconds kExitGrace{1000};
+
+std::uint64_t usec(std::chrono::milliseconds t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
+
+// " Its last output: ..." from QEMU's stderr, or "" when it wrote nothing.
+std::string last_output(const launch::Process& process) {
+  std::string err = process.stderr_text(2048);
+  while (!err.empty() && err.back() == '\n') err.pop_back();
+  return err.empty() ? std::string() : fmt::format(" Its last output: {}", err);
+}
 
 }  // namespace
 
@@ -49,7 +65,17 @@ Result<UniqueFd> Supervisor::spawn_process() {
 // and records its PID for a supervisor that may have to adopt it. A failure drops `process`,
 // which kills QEMU.
 Result<UniqueFd> Supervisor::own_process(launch::Process process) {
-  VMFORGE_TRY(UniqueFd qmp_fd, qmp::connect_unix(state_dir_.qmp_socket()));
+  auto connected = qmp::connect_unix(state_dir_.qmp_socket());
+  if (!connected) {
+    // Only QEMU holds the listening socket: a refusal means it closed it, i.e. it is exiting
+    // (a bad option). How it exited, and what it said, is the cause worth reporting.
+    if (auto status = process.wait(StopEscalation::kQuitTimeout); status) {
+      return unexpected(
+          Error(fmt::format("QEMU (PID {}) {} during start-up.{}", process.pid(), status->describe(), last_output(process))));
+    }
+    return unexpected(std::move(connected).error());
+  }
+  UniqueFd qmp_fd = std::move(*connected);
   process_.emplace(std::move(process));
   if (auto written = write_pidfile(state_dir_.qemu_pidfile(), process_->pid()); !written) {
     sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
@@ -65,14 +91,67 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
   VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
+  VMFORGE_TRY_VOID(watch_start_progress());
   if (cont_with_handshake()) resume();
   return {};
 }
 
 // Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
-bool Supervisor::cont_with_handshake() const {
-  return plan_.steps.empty() && !vm_.knobs.stopped && !qmp_ready_hook_;
+// The ready hook needs QEMU paused only to reconcile an adopted QEMU; for a QEMU we spawned it
+// just attaches (plan/apply handlers), which it does once the handshake is done.
+bool Supervisor::cont_with_handshake() const { return plan_.steps.empty() && !vm_.knobs.stopped && !adopted_; }
+
+// A QEMU we spawned has no greeting deadline: every kStartStallLimit, one that made no
+// progress (no CPU used, not running, not in I/O) is taken as stuck and the start fails.
+Result<void> Supervisor::watch_start_progress() {
+  qemu_cpu_ticks_ = 0;
+  VMFORGE_TRY(start_check_, sd::add_time<&Supervisor::on_start_check>(
+                                event_, CLOCK_MONOTONIC, sd::loop_now_usec(event_) + usec(kStartStallLimit), 100000,
+                                this, "qemu-start-check"));
+  return {};
 }
+
+Result<void> Supervisor::on_start_check(std::uint64_t now) {
+  if (!qmp_ || qmp_->state() != qmp::ClientState::awaiting_greeting || state_ == VmState::stopping) {
+    start_check_.reset();
+    return {};
+  }
+  auto progress = read_process_progress(watch_->pid());
+  if (progress && !made_progress(*progress, qemu_cpu_ticks_)) {
+    start_check_.reset();
+    start_failed(Error(fmt::format("QEMU (PID {}) has not greeted on its QMP socket and made no progress for {}s: it "
+                                   "is waiting for something (a socket chardev with 'wait=on'?).{}",
+                                   watch_->pid(), kStartStallLimit.count(), qemu_output())));
+    return {};
+  }
+  if (progress) qemu_cpu_ticks_ = progress->cpu_ticks;
+  VMFORGE_TRY_VOID(start_check_.set_time(now + usec(kStartStallLimit)));
+  return start_check_.set_enabled(sd::Enabled::oneshot);
+}
+
+// The QMP connection ended before READY: unless QEMU's exit explains it within kExitGrace,
+// the start fails with the connection's reason and QEMU is stopped.
+void Supervisor::lost_at_start(const Error& reason) {
+  lost_reason_ = reason;
+  auto timer = sd::add_time<&Supervisor::on_lost_before_ready>(event_, CLOCK_MONOTONIC,
+                                                               sd::loop_now_usec(event_) + usec(kExitGrace), 10000,
+                                                               this, "qmp-lost-at-start");
+  if (!timer) return fail_start(reason);
+  lost_before_ready_ = std::move(*timer);
+}
+
+Result<void> Supervisor::on_lost_before_ready(std::uint64_t) {
+  lost_before_ready_.reset();
+  if (!lost_reason_) return {};
+  Error reason = std::move(*lost_reason_);
+  lost_reason_.reset();
+  fail_start(Error(fmt::format("Lost the QMP connection to QEMU (PID {}) before the VM was ready: {}.{}", qemu_pid(),
+                                 reason.message, qemu_output())));
+  return {};
+}
+
+// Empty for an adopted QEMU: its stderr went to an earlier supervisor's log.
+std::string Supervisor::qemu_output() const { return process_ ? last_output(*process_) : std::string(); }
 
 Result<void> Supervisor::adopt_qemu(LiveQemu live) {
   adopted_ = true;
@@ -84,7 +163,10 @@ Result<void> Supervisor::adopt_qemu(LiveQemu live) {
 }
 
 Result<void> Supervisor::attach_qmp(UniqueFd fd) {
-  VMFORGE_TRY(qmp_, qmp::Client::attach(event_, std::move(fd)));
+  qmp::ClientOptions options;
+  // A QEMU we spawned may take long to greet (watch_start_progress); an adopted one is up.
+  if (!adopted_) options.handshake_timeout = qmp::Timeout::zero();
+  VMFORGE_TRY(qmp_, qmp::Client::attach(event_, std::move(fd), options));
   qmp_->on_ready([this] { qmp_ready(); });
   qmp_->on_disconnect([this](const Error& reason) { on_qmp_disconnect(reason); });
   qmp_->on_warning([](const std::string& text) { sd::log_debug("QMP: {}", text); });
@@ -99,7 +181,23 @@ void Supervisor::qmp_ready() {
     run_ready_hook();
     return;
   }
-  if (cont_with_handshake()) return;  // RESUME makes it ready
+  if (vm_.machine.accel.size() > 1) {
+    // QEMU tries the -accel entries in order and says only on stderr that it fell back.
+    (void)qmp_->execute("query-kvm", "", kCommandTimeout, [](Result<JsonValue> reply) {
+      if (reply) sd::log_info("QEMU runs {}.", reply->get_bool("enabled").value_or(false)
+                                                   ? "with KVM"
+                                                   : "without KVM: it took the next accelerator of [machine] accel");
+    });
+  }
+  if (cont_with_handshake()) {
+    // `cont` is on its way and RESUME makes the VM ready; the hook only attaches meanwhile.
+    if (qmp_ready_hook_) {
+      qmp_ready_hook_(*this, [this](Result<void> outcome) {
+        if (!outcome) start_failed(outcome.error());
+      });
+    }
+    return;
+  }
   if (plan_.steps.empty()) {
     run_ready_hook();
     return;
@@ -113,10 +211,7 @@ void Supervisor::run_boot_steps() {
   StepRunnerOptions options;
   options.undo_on_failure = false;  // QEMU is quit after a failure anyway
   options.on_progress = [this](std::size_t index, const PlanStep& step, StepPhase phase) {
-    JsonWriter w;
-    w.begin_object().field("index", static_cast<std::uint64_t>(index)).field("resource", step.resource);
-    w.field("command", step.call.command).field("phase", to_string(phase)).end_object();
-    publish_event("STEP", w.str());
+    publish_step(index, step, phase);
   };
   auto runner = StepRunner::start(event_, *qmp_, plan_.steps, std::move(options), [this](StepReport report) {
     boot_runner_.reset();
@@ -216,6 +311,13 @@ void Supervisor::become_ready() {
 }
 
 void Supervisor::start_failed(const Error& error) {
+  // Commands fail with a lost connection just before on_qmp_disconnect() runs: that path
+  // reports it, with QEMU's exit status if it died.
+  if (qmp_ && qmp_->state() == qmp::ClientState::disconnected) return;
+  fail_start(error);
+}
+
+void Supervisor::fail_start(const Error& error) {
   // A stop asked for during start-up makes the steps in flight fail: that is no start failure.
   if (start_error_ || state_ == VmState::stopping || state_ == VmState::exited) return;
   start_error_ = error;

@@ -154,11 +154,9 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
     p.until = std::move(until);
     ++awaiting_events_;
   }
-  if (timeout.count() > 0) {
-    p.deadline = sd::loop_now_usec(event_) + to_usec(timeout);
-    deadlines_.emplace(p.deadline, id);
-    if (armed_ == 0 || p.deadline < armed_) arm_timer();
-  }
+  // Held for the handshake, its time starts with the negotiation's end: a peer slow to greet
+  // (guarded by the handshake deadline, or by the owner) is not a slow reply.
+  if (state_ == ClientState::running) start_deadline(id, p);
   queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(owned)});
   // A lone command goes out at once (round trip latency); one of a burst waits for the end of
   // this loop iteration, so the burst leaves in one write instead of one per command (each
@@ -170,6 +168,13 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
     fail_later(r.error());
   }
   return id;
+}
+
+void Client::start_deadline(CommandId id, Pending& p) {
+  if (p.timeout.count() <= 0) return;
+  p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+  deadlines_.emplace(p.deadline, id);
+  if (armed_ == 0 || p.deadline < armed_) arm_timer();
 }
 
 void Client::answered() {
@@ -416,6 +421,12 @@ bool Client::handle_greeting(Greeting greeting) {
   CommandId id = next_id_++;
   Pending& p = pending_[id];
   p.command = "qmp_capabilities";
+  if (options_.capabilities_timeout.count() > 0) {
+    p.timeout = options_.capabilities_timeout;
+    p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+    deadlines_.insert({p.deadline, id});
+    arm_timer();
+  }
   p.handler = [this, oob](Result<JsonValue> r) {
     if (!r) {
       disconnect(Error(fmt::format("QMP capabilities negotiation failed: {}", r.error().message),
@@ -425,6 +436,7 @@ bool Client::handle_greeting(Greeting greeting) {
     state_ = ClientState::running;
     oob_enabled_ = oob;
     handshake_deadline_ = 0;
+    for (auto& [held, pending] : pending_) start_deadline(held, pending);
     arm_timer();
     flush();
     if (auto ready = on_ready_) ready();

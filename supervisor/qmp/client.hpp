@@ -62,8 +62,12 @@ struct ClientOptions {
   /// Longest message accepted from the peer. QEMU 7.2's largest real reply is the 207 KB
   /// query-qmp-schema; replies of 16 MiB and more must pass.
   std::size_t max_message_size = 32u << 20;
-  /// Time allowed from attach() to the end of the capabilities negotiation.
+  /// Time allowed from attach() to the end of the capabilities negotiation; zero for none
+  /// (an owner that can tell a slow peer from a dead one watches the greeting itself).
   Timeout handshake_timeout = std::chrono::seconds(10);
+  /// Time allowed for the reply to `qmp_capabilities` once the greeting came: a peer that
+  /// greeted is up, and one that then goes silent is not merely slow.
+  Timeout capabilities_timeout = std::chrono::seconds(10);
   /// Negotiate the 'oob' capability when QEMU offers it.
   bool enable_oob = true;
 };
@@ -74,9 +78,9 @@ std::string_view to_string(ClientState state);
 class Client {
  public:
   /// Takes ownership of `fd`, a connected stream socket (made non-blocking), and starts the
-  /// handshake on `event`, which must outlive the Client. Commands issued before the greeting
-  /// are held and then sent right behind `qmp_capabilities`; if the negotiation fails, they
-  /// fail with it.
+  /// handshake on `event`, which must outlive the Client. Commands issued before the
+  /// negotiation ended are held and then sent right behind `qmp_capabilities` (their timeouts
+  /// start then); if the negotiation fails, they fail with it.
   static Result<std::unique_ptr<Client>> attach(sd_event* event, UniqueFd fd,
                                                 ClientOptions options = {});
 
@@ -177,6 +181,7 @@ class Client {
                            ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until);
   bool match_awaited_events(const Event& event);
   bool finish(CommandId id, Result<JsonValue> outcome);
+  void start_deadline(CommandId id, Pending& p);
   bool give_up(CommandId id, Error reason);
   void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);

@@ -30,14 +30,13 @@ ReplyReader::ReplyReader(std::string_view command, const JsonValue& object, std:
 const JsonValue* ReplyReader::get(std::string_view key, bool required, std::string_view type) {
   if (*error_) return nullptr;
   const JsonValue* v = object_.find(key);
-  if (v == nullptr && required) *error_ = unexpected_reply(command_, "lacks '" + std::string(key) + "'");
+  if (v == nullptr && required) *error_ = unexpected_reply(command_, fmt::format("lacks '{}'", key));
   if (v != nullptr && v->is_null()) return nullptr;
   if (v == nullptr) return nullptr;
   bool typed = (type == "string" && v->is_string()) || (type == "integer" && (v->as_int64() || v->as_uint64())) ||
                (type == "boolean" && v->is_bool()) || (type == "object" && v->is_object());
   if (!typed) {
-    *error_ = unexpected_reply(command_, "'" + std::string(key) + "' is not " +
-                                            (type == "integer" ? "an " : "a ") + std::string(type));
+    *error_ = unexpected_reply(command_, fmt::format("'{}' is not {} {}", key, type == "integer" ? "an" : "a", type));
     return nullptr;
   }
   return v;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -77,6 +78,33 @@ void log_message(LogLevel level, std::string_view message, std::initializer_list
     // Without libsystemd the journal still gets the line, through stderr.
   }
   send_to_stderr(message);
+}
+
+bool LogRateLimit::admit(std::uint64_t now_usec, std::uint64_t& suppressed) {
+  suppressed = 0;
+  if (!started_ || now_usec - begin_ >= interval_usec_) {
+    started_ = true;
+    begin_ = now_usec;
+    count_ = 0;
+    suppressed = suppressed_;
+    suppressed_ = 0;
+  }
+  if (count_ < burst_) {
+    ++count_;
+    return true;
+  }
+  ++suppressed_;
+  return false;
+}
+
+void log_limited(LogRateLimit& limit, LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+  std::uint64_t suppressed = 0;
+  bool admitted = limit.admit(now, suppressed);
+  if (suppressed > 0) log_message(LogLevel::warning, fmt::format("Suppressed {} similar log messages.", suppressed));
+  if (admitted) log_message(level, message, fields);
 }
 
 }  // namespace vmforge::sd

@@ -2,6 +2,8 @@
 // (systemd sets JOURNAL_STREAM), else one line per message on stderr. systemd's wording.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string_view>
 
@@ -29,6 +31,28 @@ bool log_to_journal();
 
 /// Writes one message. Never fails: a logging failure is not worth stopping a VM for.
 void log_message(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+
+/// At most `burst` messages per `interval` (systemd's log_ratelimit): for a message that can
+/// repeat without bound (a failing accept(), a flood of QMP events). One per call site.
+class LogRateLimit {
+ public:
+  LogRateLimit(std::chrono::milliseconds interval, unsigned burst) : interval_usec_(interval.count() * 1000), burst_(burst) {}
+  /// Whether a message at `now_usec` (CLOCK_MONOTONIC) may be written. When it opens a new
+  /// interval, `suppressed` gets the number refused in the one before (else 0).
+  bool admit(std::uint64_t now_usec, std::uint64_t& suppressed);
+
+ private:
+  std::uint64_t interval_usec_;
+  unsigned burst_;
+  std::uint64_t begin_ = 0;
+  bool started_ = false;
+  unsigned count_ = 0;
+  std::uint64_t suppressed_ = 0;
+};
+
+/// log_message() within `limit`; the first message after suppressed ones says how many were.
+void log_limited(LogRateLimit& limit, LogLevel level, std::string_view message,
+                 std::initializer_list<LogField> fields = {});
 
 template <class... Args>
 void log_info(fmt::format_string<Args...> format, Args&&... args) {

@@ -30,3 +30,32 @@ TEST_CASE("A whole-file diagnostic has no position", "[compiler]") {
   d.error({"vm.toml", 0, 0}, "cannot read file: No such file or directory");
   CHECK(d.render("") == "vm.toml: error: cannot read file: No such file or directory\n");
 }
+
+TEST_CASE("A long source line is quoted cut around the column", "[compiler]") {
+  Diagnostics d;
+  const std::string line = "x = \"" + std::string(1000, 'a') + "b" + std::string(1000, 'c') + "\"";
+  d.error({"vm.toml", 1, 1006}, "here");
+  const std::string rendered = d.render(line + "\n");
+  const std::string window = std::string(60, 'a') + "b" + std::string(59, 'c');
+  CHECK(rendered == "vm.toml:1:1006: error: here\n    ..." + window + "...\n    " + std::string(63, ' ') + "^\n");
+
+  Diagnostics start;
+  start.error({"vm.toml", 1, 2}, "near the start");
+  CHECK(start.render(line).find("    x = \"" + std::string(115, 'a') + "...\n     ^\n") != std::string::npos);
+}
+
+TEST_CASE("Rendering stops after 50 problems with a count", "[compiler]") {
+  Diagnostics d;
+  std::string source;
+  for (int i = 1; i <= 40000; ++i) {
+    source += "k" + std::to_string(i) + " = 1\n";
+    d.error({"vm.toml", static_cast<std::uint32_t>(i), 1}, "unknown key");
+    d.note({"vm.toml", static_cast<std::uint32_t>(i), 1}, "a note");
+  }
+  const std::string rendered = d.render(source);
+  CHECK(rendered.find("vm.toml:50:1: note: a note\n") != std::string::npos);
+  CHECK(rendered.find("vm.toml:51:1") == std::string::npos);
+  CHECK(rendered.size() < 10000);
+  CHECK(rendered.ends_with("vm.toml:50:1: note: a note\n    k50 = 1\n    ^\n"
+                           "... and 39950 more problems (only the first 50 are shown)\n"));
+}

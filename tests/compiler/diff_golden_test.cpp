@@ -96,3 +96,68 @@ TEST_CASE("settings QEMU does not show come from the applied manifest", "[compil
   REQUIRE(unknown);
   for (const Change& c : unknown->changes) CHECK(c.resource != "disk:data1");
 }
+
+// D3: a failed apply must not lose what it removed. Additions run first; the removal of a
+// device on a root port waits for them, and each of its steps is undone by the plug step it
+// reverses (from the applied manifest), so an undone removal plugs the device back.
+TEST_CASE("removals wait for the additions and are undone by plugging back", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "add-nic-remove-nic.old.toml");
+  const Vm desired = load(golden_dir() / "add-nic-remove-nic.new.toml");
+  auto planned = diff(desired, Current{resources_of(old), &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  REQUIRE(planned->changes.size() == 2);
+  const Change& add = planned->changes[0];
+  const Change& remove = planned->changes[1];
+  CHECK(add.resource == "net:eth2");
+  CHECK_FALSE(add.waits_for_earlier);
+  CHECK(remove.resource == "net:eth1");
+  CHECK(remove.waits_for_earlier);
+  REQUIRE(remove.steps.size() == 2);
+  REQUIRE(remove.steps[0].undo);
+  CHECK(remove.steps[0].undo->command == "device_add");
+  CHECK(remove.steps[0].undo->arguments.find(R"("id":"eth1")") != std::string::npos);
+  REQUIRE(remove.steps[1].undo);
+  CHECK(remove.steps[1].undo->command == "netdev_add");
+  CHECK(remove.steps[1].undo->arguments.find(R"("id":"eth1.net")") != std::string::npos);
+
+  // Seen on a root port (observed), the device is plugged back onto that port.
+  ResourceSet observed = resources_of(old);
+  observed.facts().device_ports["eth1"] = "vmforge-rp3";
+  planned = diff(desired, Current{observed, &old});
+  REQUIRE(planned);
+  CHECK(planned->changes.at(1).steps.at(0).undo->arguments.find(R"("bus":"vmforge-rp3")") != std::string::npos);
+}
+
+// A removal that may free what an addition needs (here a DIMM slot) goes first, still undone
+// by plugging back; the additions wait for it.
+TEST_CASE("a removal that may free a slot goes before the additions, which wait for it", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "dimm-add-remove.old.toml");
+  const Vm desired = load(golden_dir() / "dimm-add-remove.new.toml");
+  auto planned = diff(desired, Current{resources_of(old), &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  REQUIRE(planned->changes.size() >= 2);
+  CHECK(planned->changes[0].action == Action::remove);
+  CHECK_FALSE(planned->changes[0].waits_for_earlier);
+  CHECK(planned->changes[0].steps.at(0).undo->command == "device_add");
+  CHECK(planned->changes[1].action == Action::add);
+  CHECK(planned->changes[1].waits_for_earlier);
+}
+
+// The diff is pure but its input may come from QEMU: an id that is not a number is an error.
+TEST_CASE("a CPU id that is not a slot number is an error, not a crash", "[compiler][diff]") {
+  const Vm vm = load(golden_dir() / "cpu-up.old.toml");
+  for (std::string_view odd : {"x", "", "1x", "-1", "99999999999999999999"}) {
+    ResourceSet have = resources_of(vm);
+    Resource cpu;
+    cpu.kind = ResourceKind::cpu;
+    cpu.id = std::string(odd);
+    have.add(cpu);
+    const Current current{have, &vm};
+    REQUIRE_NOTHROW(diff(vm, current));
+    auto planned = diff(vm, current);
+    REQUIRE_FALSE(planned);
+    CHECK(planned.error().message.find("is not a slot number") != std::string::npos);
+  }
+}

@@ -17,9 +17,9 @@ TEST_CASE("intel-iommu comes before every PCI device", "[compiler]") {
   REQUIRE(devices.size() == 2);
   CHECK(devices[0] == R"({"driver":"intel-iommu","id":"iommu","intremap":"on","device-iotlb":false,"caching-mode":false})");
   // KVM refuses interrupt remapping with the in-kernel irqchip.
-  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=split");
+  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=split,graphics=off");
   vm.machine.options = {{"kernel-irqchip", "off"}};
-  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=off");
+  CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=off,graphics=off");
 }
 
 TEST_CASE("manifest root ports and bridges keep their settings; devices on them have no addr", "[compiler]") {

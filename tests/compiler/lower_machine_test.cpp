@@ -6,13 +6,17 @@
 using namespace vmforge;
 using namespace vmforge::test;
 
-TEST_CASE("the machine takes its options escaped and the first accelerator", "[compiler]") {
+TEST_CASE("the machine takes its options escaped, graphics=off, and every accelerator in order", "[compiler]") {
   Vm vm = small_vm();
-  vm.machine.accel = {Accel::kvm, Accel::tcg};
+  vm.machine.accel = {Accel::xen, Accel::kvm, Accel::tcg};
   vm.machine.options = {{"hpet", "off"}, {"x-oem-id", "a,b"}};
   const auto argv = lowered(vm).argv;
-  CHECK(values_of(argv, "-machine") == std::vector<std::string>{"q35,hpet=off,x-oem-id=a,,b"});
-  CHECK(values_of(argv, "-accel") == std::vector<std::string>{"kvm"});
+  // -nographic's machine half; QEMU falls back along the -accel options by itself.
+  CHECK(values_of(argv, "-machine") == std::vector<std::string>{"q35,hpet=off,x-oem-id=a,,b,graphics=off"});
+  CHECK(values_of(argv, "-accel") == std::vector<std::string>{"xen", "kvm", "tcg"});
+  vm.knobs.no_graphic = false;
+  vm.machine.nvdimm = true;
+  CHECK(values_of(lowered(vm).argv, "-machine") == std::vector<std::string>{"q35,hpet=off,x-oem-id=a,,b,nvdimm=on"});
   CHECK(values_of(argv, "-name") == std::vector<std::string>{"guest=t"});
 }
 
@@ -89,7 +93,7 @@ TEST_CASE("plain RAM is -m alone; a special backend is an object the machine lin
   CHECK(values_of(argv, "-object") ==
         std::vector<std::string>{R"({"qom-type":"memory-backend-file","id":"vmforge-ram","size":2147483648,)"
                                  R"("mem-path":"/dev/hugepages/vm","share":true,"prealloc":true})"});
-  CHECK(values_of(argv, "-machine").front() == "q35,memory-backend=vmforge-ram");
+  CHECK(values_of(argv, "-machine").front() == "q35,memory-backend=vmforge-ram,graphics=off");
 }
 
 TEST_CASE("sizes keep a unit so -m never reads bytes as MiB", "[compiler]") {
@@ -104,7 +108,7 @@ TEST_CASE("pflash units are named blockdevs behind -machine pflashN", "[compiler
   Vm vm = small_vm();
   vm.firmware.pflash = {"/fw/CODE,1.fd", "/fw/VARS.fd"};
   const auto argv = lowered(vm).argv;
-  CHECK(values_of(argv, "-machine").front() == "q35,pflash0=vmforge-pflash0,pflash1=vmforge-pflash1");
+  CHECK(values_of(argv, "-machine").front() == "q35,pflash0=vmforge-pflash0,pflash1=vmforge-pflash1,graphics=off");
   CHECK(values_of(argv, "-blockdev") ==
         std::vector<std::string>{R"({"driver":"file","node-name":"vmforge-pflash0.file","filename":"/dev/fdset/4"})",
                                  R"({"driver":"raw","node-name":"vmforge-pflash0","file":"vmforge-pflash0.file"})",
@@ -130,7 +134,7 @@ TEST_CASE("SEV adds its object, the confidential-guest link and OVMF as read-onl
   vm.confidential_guest = cg;
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-machine").front() ==
-        "q35,pflash0=vmforge-cg-firmware,confidential-guest-support=vmforge-cg");
+        "q35,pflash0=vmforge-cg-firmware,confidential-guest-support=vmforge-cg,graphics=off");
   CHECK(value_with(argv, "-object", "sev-guest") ==
         R"({"qom-type":"sev-guest","id":"vmforge-cg","cbitpos":47,"reduced-phys-bits":1})");
   CHECK(value_with(argv, "-add-fd", "OVMF") == "fd=4,set=4,opaque=/fw/OVMF.fd");

@@ -42,7 +42,7 @@ TEST_CASE("nvdimms switch the machine's nvdimm support on", "[compiler]") {
   nv.readonly = true;
   vm.nvdimms = {nv};
   const auto argv = lowered(vm).argv;
-  CHECK(values_of(argv, "-machine").front() == "q35,nvdimm=on");
+  CHECK(values_of(argv, "-machine").front() == "q35,nvdimm=on,graphics=off");
   CHECK(values_of(argv, "-object").front() ==
         R"({"qom-type":"memory-backend-file","id":"nv0.mem","size":67108864,"mem-path":"/pmem/nv0","share":true,"readonly":true})");
   CHECK(values_of(argv, "-device").front() == R"({"driver":"nvdimm","id":"nv0","memdev":"nv0.mem","unarmed":true})");

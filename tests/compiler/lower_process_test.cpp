@@ -51,6 +51,9 @@ TEST_CASE("extra QMP sockets get their own monitors with escaped paths", "[compi
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-chardev")[1] == "socket,id=vmforge-qmp1,path=/run/a,,b.sock,server=on,wait=off");
   CHECK(values_of(argv, "-mon")[1] == "chardev=vmforge-qmp1,mode=control");
+  // server = false: QEMU connects out (Proxmox's qmeventd listens); 'wait' is for servers only.
+  vm.qmp_sockets = {QmpSocket{"/run/qmeventd.sock", false}};
+  CHECK(values_of(lowered(vm).argv, "-chardev")[1] == "socket,id=vmforge-qmp1,path=/run/qmeventd.sock,server=off");
 }
 
 TEST_CASE("rtc, globals, sandbox, fw_cfg, pid and log files", "[compiler]") {

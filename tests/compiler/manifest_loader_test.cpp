@@ -48,3 +48,29 @@ TEST_CASE("hostile bytes do not escape the loader", "[compiler]") {
   CHECK_FALSE(load_manifest("\xff\xfe = 1", "x.toml").has_value());
   CHECK_FALSE(load_manifest(std::string(300, '['), "x.toml").has_value());
 }
+
+TEST_CASE("nesting deeper than the limit is refused before toml++ recurses through it", "[compiler]") {
+  // 150,000 header parts crashed toml++ itself (its parser and destructors recurse per level).
+  std::string parts = "a";
+  for (int i = 1; i < 150000; ++i) parts += ".a";
+  for (const std::string& text : {"[" + parts + "]\n", parts + " = 1\n", "x = " + std::string(300, '[') + "\n",
+                                  "x = {" + parts + " = 1}\n"}) {
+    auto raw = load_manifest(text, "deep.toml");
+    REQUIRE_FALSE(raw.has_value());
+    CHECK(raw.error().items()[0].message.find("more than 64 levels deep") != std::string::npos);
+  }
+  auto header = load_manifest("[" + parts + "]\n", "deep.toml");
+  CHECK(header.error().items()[0].loc == SourceLoc{"deep.toml", 1, 130});
+}
+
+TEST_CASE("the depth bound counts keys, not dots inside strings, comments or values", "[compiler]") {
+  std::string dots(5000, '.');
+  std::string text = "name = \"" + dots + "\"\n# [" + dots + "]\nlit = '" + dots + "'\nml = \"\"\"\n[a" + dots +
+                     "b]\n\"\"\"\"\nfloats = [1.5, 2.5, 3.5]\nwhen = 1979-05-27T07:32:00.999\n";
+  std::string key = "k0";
+  for (int i = 1; i < 62; ++i) key += ".k" + std::to_string(i);
+  text += "[" + key + "]\nv = 1\n";  // 62 header parts + a key: 63 levels, under the limit
+  auto raw = load_manifest(text, "ok.toml");
+  if (!raw) FAIL(raw.error().render(text));
+  CHECK(raw->find("ml")->value.text == "[a" + dots + "b]\n\"");
+}

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -60,4 +61,43 @@ TEST_CASE("read_file reads a pipe (a manifest from <(...)); read_fd reads from t
   auto whole = vmforge::read_fd(memory.get(), "the manifest");
   REQUIRE(whole);
   CHECK(*whole == "name = \"m\"\n");
+}
+
+TEST_CASE("read_file refuses devices and named FIFOs without blocking, and says why", "[base]") {
+  auto zero = read_file("/dev/zero");
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().message == "Failed to read '/dev/zero': it is a character device, not a regular file or a pipe");
+
+  // Before the fix open() waited for a writer forever.
+  auto dir = vmforge::test::TempDir::create();
+  REQUIRE(dir);
+  const std::string fifo = dir->file("fifo");
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  auto named = read_file(fifo);
+  REQUIRE_FALSE(named);
+  CHECK(named.error().message == "Failed to read '" + fifo + "': it is a named FIFO, not a regular file or a pipe");
+}
+
+TEST_CASE("read_file refuses a file or a pipe above the limit", "[base]") {
+  auto dir = vmforge::test::TempDir::create();
+  REQUIRE(dir);
+  const std::string big = dir->file("big");
+  std::ofstream(big, std::ios::binary) << std::string((1 << 20) + 1, 'x');
+  auto refused = read_file(big, 1 << 20);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message ==
+        "Failed to read '" + big + "': it is larger than 1 MiB, the most vmforge reads from such a file");
+  CHECK(refused.error().errno_value == EFBIG);
+  CHECK(read_file(big, 2 << 20));
+
+  // A pipe has no size to look at first: it is cut off while read.
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  vmforge::UniqueFd reader(ends[0]), writer(ends[1]);
+  const std::string chunk(8192, 'y');
+  REQUIRE(write(writer.get(), chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size()));
+  writer.reset();
+  auto piped = vmforge::read_fd(reader.get(), "the pipe", 4096);
+  REQUIRE_FALSE(piped);
+  CHECK(piped.error().errno_value == EFBIG);
 }

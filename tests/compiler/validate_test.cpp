@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "compiler/compile.hpp"
+#include "compiler/plan.hpp"
 
 using namespace vmforge;
 
@@ -143,5 +144,43 @@ TEST_CASE("load_and_validate reports an unreadable file", "[compiler]") {
   auto vm = load_and_validate("/nonexistent/vmforge/vm.toml");
   REQUIRE_FALSE(vm.has_value());
   CHECK(vm.error().render("") ==
-        "/nonexistent/vmforge/vm.toml: error: cannot read the manifest: No such file or directory\n");
+        "/nonexistent/vmforge/vm.toml: error: Failed to open '/nonexistent/vmforge/vm.toml': No such file or directory\n");
+}
+
+TEST_CASE("the keys govmm can say: machine nvdimm, 4 KiB NVDIMM sizes, client QMP sockets, config_wce",
+          "[compiler]") {
+  Vm vm = valid("name = \"g\"\n[machine]\nnvdimm = true\n[memory]\nslots = 1\nmax = \"1G\"\n"
+                "[[nvdimm]]\nid = \"nv\"\npath = \"nv.img\"\nsize = \"64K\"\n"
+                "[[qmp_socket]]\npath = \"/run/qmeventd.sock\"\nserver = false\n"
+                "[[disk]]\nid = \"d\"\nfile = \"d.img\"\nconfig_wce = false\n");
+  CHECK(vm.machine.nvdimm);
+  REQUIRE(vm.nvdimms.size() == 1);
+  CHECK(vm.nvdimms[0].size.bytes() == 64 << 10);
+  REQUIRE(vm.qmp_sockets.size() == 1);
+  CHECK_FALSE(vm.qmp_sockets[0].server);
+  REQUIRE(vm.disks.size() == 1);
+  CHECK(vm.disks[0].config_wce == false);
+  auto plan = lower(vm);
+  REQUIRE(plan);
+  std::string argv;
+  for (const auto& arg : plan->argv) argv += arg + "\n";
+  CHECK(argv.find("\"config-wce\":false") != std::string::npos);
+  CHECK(argv.find("path=/run/qmeventd.sock,server=off\n") != std::string::npos);
+  CHECK(valid("name = \"g\"\n").qmp_sockets.empty());
+  CHECK_FALSE(valid("name = \"g\"\n").machine.nvdimm);
+}
+
+TEST_CASE("hostfwd rules are checked as QEMU 7.2 parses them", "[compiler]") {
+  for (const char* rule : {"tcp::2222-:22", ":127.1:0x10-:22", "udp:0.0.0.0:0-10.0.2.15:53", "tcp:: 2222-: 22"}) {
+    INFO(rule);
+    Vm vm = valid(std::string("name = \"f\"\n[[net]]\nid = \"n\"\nhostfwd = [\"") + rule + "\"]\n");
+    CHECK(vm.nets.at(0).hostfwd == std::vector<std::string>{rule});
+  }
+  CHECK(errors("name = \"f\"\n[[net]]\nid = \"n\"\nhostfwd = [\"tcp::2222-:0\"]\n").find("'tcp::2222-:0' is not "
+                                                                                     "[tcp|udp]:") != std::string::npos);
+}
+
+TEST_CASE("an integer memory size under 1 MiB gets a hint that integers are bytes", "[compiler]") {
+  CHECK(errors("name = \"s\"\n[memory]\nsize = 1024\n").find("did you mean \"1024M\"?") != std::string::npos);
+  CHECK(errors("name = \"s\"\n[memory]\nsize = \"1K\"\n").find("did you mean") == std::string::npos);
 }

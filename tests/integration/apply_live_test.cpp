@@ -30,6 +30,20 @@ std::string nic(std::string_view id, std::string_view mac) {
   return fmt::format("[[net]]\nid = \"{}\"\nbackend = \"user\"\nmac = \"{}\"\nhotplug = true\n", id, mac);
 }
 
+// Applies `bad`, which must fail and leave the VM as manifest `before` describes it: the
+// output says so after observing again, QEMU keeps the same block nodes, plan shows nothing.
+// Returns the output.
+std::string apply_fails_as_it_was(LiveVm& vm, const std::string& bad, const std::string& before) {
+  const std::string nodes_before = vm.block_nodes();
+  CliResult apply = vm.cli({"apply", bad});
+  INFO(apply.out << apply.err << vm.log());
+  CHECK(apply.status == 1);
+  CHECK(apply.out.find("the VM is as it was before the apply") != std::string::npos);
+  CHECK(vm.block_nodes() == nodes_before);
+  CHECK(vm.cli({"plan", before}).status == 0);
+  return apply.out;
+}
+
 }  // namespace
 
 TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qemu][apply]") {
@@ -69,7 +83,10 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   // Fewer CPUs needs a restart (QEMU 7.2 aborts after a CPU unplug), so apply refuses it.
   plan = vm.cli({"plan", base});
   CHECK(plan.out.find("! cpu") != std::string::npos);
-  CHECK(vm.cli({"apply", base}).status == 1);
+  const auto refused = vm.cli({"apply", base});
+  CHECK(refused.status == 1);
+  // The hint is the whole command to run, FILE included.
+  CHECK((refused.out + refused.err).find("run: vmforge apply --allow-restart " + base + "\n") != std::string::npos);
   // Back down, CPUs kept: the disk, NIC, port and DIMM go after DEVICE_DELETED.
   const std::string down = vm.manifest("down", "", 2);
   plan = vm.cli({"plan", down});
@@ -137,14 +154,70 @@ TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", 
   const std::string bad = vm.manifest("bad", disk("data1", vm.dir().file("d1.raw")) +
                                                  disk("data2", vm.dir().file("missing.raw")));
   vm.boot(base);
-  const std::string nodes_before = vm.block_nodes();
-  CliResult apply = vm.cli({"apply", bad});
+  CHECK(apply_fails_as_it_was(vm, bad, base).find("failed") != std::string::npos);
+}
+
+// D3: an apply that drops disk data1 and NIC eth1 and adds a disk whose file does not exist
+// removed both before failing. Additions now run first, so the guest never loses them.
+TEST_CASE("a failed addition removes nothing: the guest keeps its disk and NIC", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string with = vm.manifest("with", disk("data1", vm.dir().file("d1.raw"), "serial = \"D1\"\n") +
+                                                   nic("eth1", "52:54:00:00:00:21"));
+  const std::string bad = vm.manifest("bad", disk("x1", vm.dir().file("missing.raw")));
+  vm.boot(vm.manifest("base", ""));
+  vm.apply(with);
+  vm.wait_report("block.vda", [](std::string_view v) { return v.find("serial=D1") != std::string_view::npos; });
+  vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
+
+  CHECK(apply_fails_as_it_was(vm, bad, with).find("(disk:x1: blockdev-add) failed") != std::string::npos);
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "vda"); });
+  vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
+}
+
+// A removal that goes before the additions (a SCSI disk frees a unit an addition might use) is
+// undone by plugging the disk back when an addition fails: the guest sees it again.
+TEST_CASE("a removal undone after a failed addition plugs the device back", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string scsi = "[[scsi_controller]]\nid = \"scsi0\"\n";
+  const std::string with =
+      vm.manifest("with", scsi + disk("s1", vm.dir().file("d1.raw"), "bus = \"scsi\"\ncontroller = \"scsi0\"\n"));
+  const std::string bad = vm.manifest("bad", scsi + disk("x1", vm.dir().file("missing.raw")));
+  vm.boot(vm.manifest("base", scsi));
+  vm.apply(with);
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "sda"); });
+
+  CliResult plan = vm.cli({"plan", bad});
+  INFO(plan.out);
+  CHECK(plan.out.find("- disk:s1") < plan.out.find("+ disk:x1"));
+  CHECK(apply_fails_as_it_was(vm, bad, with).find("Undid 3 earlier step(s)") != std::string::npos);
+  vm.wait_report("blocks", [](std::string_view v) { return has(v, "sda"); });
+}
+
+// D4: a stopped guest cannot release a device, so an unplug could only time out (and its undo
+// too): such an apply is refused up front, with what to do.
+TEST_CASE("an apply that unplugs is refused while the VM is stopped", "[qemu][apply]") {
+  LiveVm vm;
+  const std::string with = vm.manifest("with", disk("data1", vm.dir().file("d1.raw")));
+  const std::string other = vm.manifest("other", nic("eth1", "52:54:00:00:00:21"));
+  vm.boot(vm.manifest("base", ""));
+  vm.apply(with);
+  vm.qmp(R"({"execute":"stop"})");
+  CliResult apply = vm.cli({"apply", other});
   INFO(apply.out << apply.err);
   CHECK(apply.status == 1);
-  CHECK(apply.out.find("failed") != std::string::npos);
-  CHECK(apply.out.find("the VM is as it was before the apply") != std::string::npos);
-  CHECK(vm.block_nodes() == nodes_before);
-  CHECK(vm.cli({"plan", base}).status == 0);
+  CHECK(apply.out.find("QEMU status 'paused'") != std::string::npos);
+  CHECK(apply.out.find("unplug of 'disk:data1'") != std::string::npos);
+  CHECK(apply.out.find(R"(vmforge qmp apt '{"execute":"cont"}')") != std::string::npos);
+  vm.qmp(R"({"execute":"cont"})");
+  CHECK(vm.cli({"plan", with}).status == 0);
+  // Additions alone do not need the guest: they are applied while it is stopped.
+  vm.qmp(R"({"execute":"stop"})");
+  const std::string more = vm.manifest("more", disk("data1", vm.dir().file("d1.raw")) + nic("eth1", "52:54:00:00:00:21"));
+  apply = vm.cli({"apply", more});
+  INFO(apply.out << apply.err);
+  CHECK(apply.status == 0);
+  vm.qmp(R"({"execute":"cont"})");
+  vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
 }
 
 TEST_CASE("a device_del behind vmforge's back is seen by plan and repaired by apply", "[qemu][apply]") {

@@ -427,6 +427,44 @@ TEST_CASE("a silent peer fails the handshake within its timeout", "[qmp]") {
   CHECK((**slot).error().errno_value == ETIMEDOUT);
 }
 
+// QEMU preallocating RAM greets late: a command held for the handshake is not timed out by
+// the wait for the greeting (under `vmforge run`, `cont` is one).
+TEST_CASE("a held command's timeout starts when the negotiation ends", "[qmp]") {
+  ClientOptions options;
+  options.handshake_timeout = 0ms;
+  Harness h(options);
+  h.peer.run([&](PeerIo& io) {
+    usleep(600000);
+    io.handshake();
+    auto cont = io.read_command();
+    if (cont) io.reply(*cont);
+    io.wait_closed();
+  });
+  auto slot = h.send("cont", {}, 300ms);
+  REQUIRE(h.pump([&] { return has(slot); }, 5s));
+  CHECK(**slot);
+  h.client.reset();
+  h.peer.join();
+}
+
+// Without a handshake deadline (the supervisor watches a slow QEMU's greeting itself), a peer
+// that greeted and then went silent still fails within the capabilities timeout.
+TEST_CASE("a peer that greets and then goes silent fails the negotiation within its timeout", "[qmp]") {
+  ClientOptions options;
+  options.handshake_timeout = 0ms;
+  options.capabilities_timeout = 300ms;
+  Harness h(options);
+  h.peer.run([&](PeerIo& io) {
+    io.greet();
+    io.wait_closed();
+  });
+  REQUIRE(h.pump([&] { return h.disconnects == 1; }, 3s));
+  h.peer.join();
+  CHECK_FALSE(h.ready);
+  CHECK(h.reason->errno_value == ETIMEDOUT);
+  CHECK(h.reason->message == "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' timed out after 300 ms");
+}
+
 TEST_CASE("a peer that talks before greeting, or greets twice, is cut off", "[qmp]") {
   SECTION("event first") {
     Harness h;

@@ -2,11 +2,13 @@
 // recorded from a real VM by observed/record.py (observed/replies.json; the VM's manifests are
 // observed/booted.toml and observed/applied.toml).
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "compiler/compile.hpp"
 #include "compiler/diff.hpp"
@@ -251,4 +253,41 @@ TEST_CASE("optional replies missing: no CPUs, DIMM or balloon target are made up
   const ResourceSet no_links = recording.observe(ObserveContext{});
   CHECK_FALSE(no_links.find("net:eth0")->props.count("link"));
   CHECK_FALSE(no_links.facts().free_ports);
+}
+
+// Bytes from QEMU must never crash the supervisor: root ports whose names only look like
+// vmforge's (no number, not a number, a number no integer holds) are not counted as free.
+TEST_CASE("odd replies: root port names that are not vmforge's numbers are not free ports", "[supervisor][observe]") {
+  const Recording recording;
+  FirstReplies first = first_replies(recording.replies(first_queries()));
+  std::string peripheral = first.peripheral.to_json();
+  REQUIRE(peripheral.ends_with("]"));
+  peripheral.pop_back();
+  for (std::string_view odd : {"vmforge-rp", "vmforge-rpx", "vmforge-rp7x", "vmforge-rp-1",
+                               "vmforge-rp99999999999999999999999999"}) {
+    peripheral += fmt::format(R"(,{{"name":"{}","type":"child<pcie-root-port>"}})", odd);
+  }
+  auto parsed = parse_json(peripheral + "]");
+  REQUIRE(parsed);
+  first.peripheral = std::move(*parsed);
+  const ObserveContext context = q35_context();
+  SecondQueries wanted = second_queries(first, context);
+  std::optional<ResourceSet> set;
+  REQUIRE_NOTHROW(set.emplace(build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context)));
+  REQUIRE(set->facts().free_ports);
+  CHECK(*set->facts().free_ports ==
+        std::vector<std::string>{"vmforge-rp1", "vmforge-rp3", "vmforge-rp4", "vmforge-rp5", "vmforge-rp6"});
+  // Where each device sits, for an undone removal to plug it back there.
+  CHECK(set->facts().device_ports.at("data1") == "vmforge-rp0");
+}
+
+// A guest without a balloon driver never moves `actual`: compared with it, plan would show
+// the target change forever. The target vmforge asked for is what the diff compares.
+TEST_CASE("the balloon's target is the one vmforge asked for, not what the guest reached", "[supervisor][observe]") {
+  const Recording recording;
+  ObserveContext context = q35_context();
+  context.balloon_targets["bal0"] = 256ull << 20;
+  CHECK(recording.observe(context).find("balloon:bal0")->props.at("target") == "256M");
+  // Without one (nothing known), QEMU's `actual`.
+  CHECK(recording.observe(q35_context()).find("balloon:bal0")->props.at("target") == "384M");
 }

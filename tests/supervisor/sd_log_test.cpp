@@ -65,3 +65,36 @@ TEST_CASE("JOURNAL_STREAM counts only when it names our stderr", "[log]") {
   unsetenv("JOURNAL_STREAM");
   vmforge::sd::log_setup("");
 }
+
+TEST_CASE("the rate limit lets a burst through per interval and counts the rest", "[log]") {
+  vmforge::sd::LogRateLimit limit(std::chrono::seconds(10), 3);
+  std::uint64_t suppressed = 99;
+  const std::uint64_t t0 = 1'000'000;
+  for (int i = 0; i < 3; ++i) {
+    CHECK(limit.admit(t0 + i, suppressed));
+    CHECK(suppressed == 0);
+  }
+  for (int i = 0; i < 1000; ++i) CHECK_FALSE(limit.admit(t0 + 100 + i, suppressed));
+  CHECK(limit.admit(t0 + 10'000'000, suppressed));  // the next interval says how many were lost
+  CHECK(suppressed == 1000);
+  CHECK(limit.admit(t0 + 10'000'001, suppressed));
+  CHECK(suppressed == 0);
+}
+
+TEST_CASE("a flood through log_limited writes the burst, then one line for the suppressed", "[log]") {
+  auto tmp = std::move(*vmforge::test::TempDir::create());
+  std::string path = tmp.path() + "/err";
+  unsetenv("JOURNAL_STREAM");
+  {
+    StderrTo redirect(path);
+    vmforge::sd::log_setup("web");
+    vmforge::sd::LogRateLimit limit(std::chrono::milliseconds(200), 2);
+    for (int i = 0; i < 100000; ++i) vmforge::sd::log_limited(limit, vmforge::sd::LogLevel::info, "QMP event 'RTC_CHANGE'.");
+    usleep(250000);
+    vmforge::sd::log_limited(limit, vmforge::sd::LogLevel::info, "QMP event 'RESUME'.");
+  }
+  vmforge::sd::log_setup("");
+  CHECK(*vmforge::read_file(path) ==
+        "web: QMP event 'RTC_CHANGE'.\nweb: QMP event 'RTC_CHANGE'.\nweb: Suppressed 99998 similar log messages.\n"
+        "web: QMP event 'RESUME'.\n");
+}

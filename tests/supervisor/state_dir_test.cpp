@@ -65,6 +65,20 @@ TEST_CASE("the state dir follows --runtime-dir, then the environment", "[state_d
   }
 }
 
+TEST_CASE("under vmforge@NAME.service the manifest's name must be the unit instance", "[state_dir]") {
+  CleanEnv env;
+  setenv("RUNTIME_DIRECTORY", "/run/vmforge/web", 1);
+  auto r = resolve_state_dir("demo", std::nullopt);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().errno_value == EINVAL);
+  CHECK(r.error().message ==
+        "The manifest names VM 'demo', but systemd runs it in '/run/vmforge/web', the runtime directory of "
+        "instance 'web': 'vmforge status demo' would not find it. A VM's name must be its unit's instance: "
+        "set name = \"web\" in the manifest, or start vmforge@demo.service.");
+  // --runtime-dir and VMFORGE_RUNTIME_DIR name the root, not the VM's own directory.
+  CHECK(resolve_state_dir("demo", std::string("/tmp/r"))->dir == "/tmp/r/demo");
+}
+
 TEST_CASE("a state dir too long for socket paths is refused", "[state_dir]") {
   CleanEnv env;
   auto r = resolve_state_dir("web", std::string(100, 'x'));

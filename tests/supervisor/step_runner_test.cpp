@@ -80,6 +80,15 @@ struct Rig {
     return std::move(*report);
   }
 
+  // `info network`: every NIC and netdev QEMU has.
+  std::string network() {
+    std::optional<std::string> text;
+    (void)client->execute("human-monitor-command", R"({"command-line":"info network"})", 10s,
+                          [&](Result<JsonValue> r) { text = r ? std::string(r->as_string().value_or("")) : ""; });
+    run_until([&] { return text.has_value(); });
+    return text.value_or("");
+  }
+
   std::string block_nodes() {
     std::optional<std::string> nodes;
     (void)client->execute("query-named-block-nodes", "", 10s, [&](Result<JsonValue> r) {
@@ -109,6 +118,7 @@ TEST_CASE("steps run in order per resource, pipelined; unplug waits for the gues
   for (PlanStep& s : plug_disk("db", "rp2")) steps.push_back(std::move(s));
   std::vector<std::string> phases;
   StepReport plugged = rig.run(steps, &phases);
+  INFO(plugged.describe(4));
   REQUIRE(plugged.ok());
   CHECK(plugged.completed.size() == 4);
   // Every step was sent before any completed: across the resources, and within each one
@@ -185,4 +195,49 @@ TEST_CASE("without undo, a failure stops the plan and leaves the rest alone", "[
   CHECK(report.completed == std::vector<std::size_t>{0});
   CHECK(report.undone.empty());
   CHECK(rig.block_nodes().find("de.file") != std::string::npos);
+}
+
+// D4: the undo of a NIC's device_add times out (the guest is paused), so its netdev_del is not
+// sent: QEMU would take the backend from under a device that is still plugged.
+TEST_CASE("an undo that fails keeps the older undos of its resource", "[step_runner]") {
+  Rig rig(/* paused= */ true);
+  QmpCall unplug = call("device_del", R"({"id":"dn"})");
+  unplug.completion = Completion{Completion::Kind::event, "DEVICE_DELETED", "dn", 1};
+  std::vector<PlanStep> steps;
+  steps.push_back(step("net:dn", "netdev_add", R"({"type":"user","id":"dn.net"})", call("netdev_del", R"({"id":"dn.net"})")));
+  steps.push_back(step("net:dn", "device_add", R"({"driver":"virtio-net-pci","id":"dn","netdev":"dn.net","bus":"rp1"})",
+                       unplug));
+  steps.push_back(step("net:dn", "device_add", R"({"driver":"no-such-device","id":"dx"})"));
+  StepReport report = rig.run(steps);
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.failure->index == 2);
+  CHECK(report.undone.empty());
+  REQUIRE(report.undo_failures.size() == 1);
+  CHECK(report.undo_failures[0].command == "device_del");
+  REQUIRE(report.kept.size() == 1);
+  CHECK(report.kept[0].index == 0);
+  CHECK(report.describe(3).find("Left the rest of 'net:dn' in place") != std::string::npos);
+  const std::string network = rig.network();
+  INFO(network);
+  CHECK(network.find("dn.net") != std::string::npos);
+}
+
+TEST_CASE("a step after a barrier waits for every step before it", "[step_runner]") {
+  Rig rig(/* paused= */ true);
+  std::string before = rig.block_nodes();
+  std::vector<std::string> phases;
+  std::vector<PlanStep> steps;
+  steps.push_back(step("disk:ba", "blockdev-add", R"({"driver":"null-co","node-name":"ba.file"})",
+                       call("blockdev-del", R"({"node-name":"ba.file"})")));
+  steps.push_back(step("disk:bb", "blockdev-add", R"({"driver":"no-such-driver","node-name":"bb.file"})"));
+  steps.push_back(step("disk:bc", "blockdev-add", R"({"driver":"null-co","node-name":"bc.file"})",
+                       call("blockdev-del", R"({"node-name":"bc.file"})")));
+  StepRunnerOptions options;
+  options.barriers = {2};
+  StepReport report = rig.run(steps, &phases, std::move(options));
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.failure->index == 1);
+  for (const std::string& p : phases) CHECK_FALSE(p.starts_with("2:"));
+  CHECK(report.undone == std::vector<std::size_t>{0});
+  CHECK(rig.block_nodes() == before);
 }
