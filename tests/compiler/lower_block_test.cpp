@@ -2,6 +2,7 @@
 // cache modes, bus kinds, root ports for hot disks, and the plug/unplug step order.
 #include <catch2/catch.hpp>
 
+#include "compiler/lower_context.hpp"
 #include "tests/compiler/lower_test_support.hpp"
 
 using namespace vmforge;
@@ -101,24 +102,30 @@ TEST_CASE("a hot disk is left out of the argv and plugged onto its own root port
   CHECK(devices[0] ==
         R"({"driver":"pcie-root-port","id":"vmforge-rp0","bus":"pcie.0","addr":"0x02.0x0","multifunction":true,"chassis":1,"slot":1})");
   CHECK(devices[2] == R"({"driver":"pcie-root-port","id":"vmforge-rp2","bus":"pcie.0","addr":"0x02.0x2","chassis":1,"slot":3})");
-  REQUIRE(plan.steps.size() == 3);
+  // The image goes to QEMU as an fd set (add-fd carries the fd the supervisor opened).
+  const std::string fdset = hot_fdset_path("disk:data1\n/data1.raw");
+  REQUIRE(plan.steps.size() == 4);
   CHECK(plan.steps[0].resource == "disk:data1");
-  CHECK(plan.steps[0].call.command == "blockdev-add");
-  CHECK(plan.steps[0].call.arguments ==
-        R"({"driver":"file","node-name":"data1.file","filename":"/data1.raw","aio":"threads"})");
-  CHECK(plan.steps[0].undo->command == "blockdev-del");
-  CHECK(plan.steps[0].undo->arguments == R"({"node-name":"data1.file"})");
-  CHECK(plan.steps[1].undo->arguments == R"({"node-name":"data1.fmt"})");
-  CHECK(plan.steps[2].call.command == "device_add");
-  CHECK(plan.steps[2].call.arguments ==
+  CHECK(plan.steps[0].call.command == "add-fd");
+  REQUIRE(plan.steps[0].call.file);
+  CHECK(plan.steps[0].call.file->path == "/data1.raw");
+  CHECK(plan.steps[0].undo->command == "remove-fd");
+  CHECK(plan.steps[1].call.command == "blockdev-add");
+  CHECK(plan.steps[1].call.arguments ==
+        R"({"driver":"file","node-name":"data1.file","filename":")" + fdset + R"(","aio":"threads"})");
+  CHECK(plan.steps[1].undo->command == "blockdev-del");
+  CHECK(plan.steps[1].undo->arguments == R"({"node-name":"data1.file"})");
+  CHECK(plan.steps[2].undo->arguments == R"({"node-name":"data1.fmt"})");
+  CHECK(plan.steps[3].call.command == "device_add");
+  CHECK(plan.steps[3].call.arguments ==
         R"({"driver":"virtio-blk-pci","id":"data1","bus":"vmforge-rp0","drive":"data1.fmt","share-rw":true})");
-  CHECK(plan.steps[2].undo->command == "device_del");
-  CHECK(plan.steps[2].undo->completion.event == "DEVICE_DELETED");
+  CHECK(plan.steps[3].undo->command == "device_del");
+  CHECK(plan.steps[3].undo->completion.event == "DEVICE_DELETED");
 
   auto same = plug_steps(vm, "disk:data1");
   REQUIRE(same);
-  REQUIRE(same->size() == 3);
-  CHECK(render_step_json((*same)[2]) == render_step_json(plan.steps[2]));
+  REQUIRE(same->size() == 4);
+  CHECK(render_step_json((*same)[3]) == render_step_json(plan.steps[3]));
 }
 
 TEST_CASE("unplugging a disk waits for DEVICE_DELETED, then removes format and file nodes", "[compiler]") {
@@ -128,7 +135,7 @@ TEST_CASE("unplugging a disk waits for DEVICE_DELETED, then removes format and f
   vm.disks = {hot};
   auto steps = unplug_steps(vm, "disk:data1");
   REQUIRE(steps);
-  REQUIRE(steps->size() == 3);
+  REQUIRE(steps->size() == 4);
   CHECK((*steps)[0].call.command == "device_del");
   CHECK((*steps)[0].call.completion.kind == Completion::Kind::event);
   CHECK((*steps)[0].call.completion.device_id == "data1");
@@ -136,6 +143,7 @@ TEST_CASE("unplugging a disk waits for DEVICE_DELETED, then removes format and f
   CHECK((*steps)[1].call.arguments == R"({"node-name":"data1.fmt"})");
   CHECK((*steps)[2].call.arguments == R"({"node-name":"data1.file"})");
   CHECK_FALSE((*steps)[2].undo);
+  CHECK((*steps)[3].call.command == "remove-fd");
 }
 
 TEST_CASE("cold or unknown disks have no plug steps", "[compiler]") {
@@ -159,7 +167,7 @@ TEST_CASE("pc hot-plugs disks onto pci.0 at a fixed slot", "[compiler]") {
   vm.disks = {disk("root", "/root.raw"), hot};
   const Plan plan = lowered(vm);
   CHECK(value_with(plan.argv, "-device", "root").find(R"("bus":"pci.0","addr":"0x02.0x0")") != std::string::npos);
-  CHECK(plan.steps[2].call.arguments.find(R"("bus":"pci.0","addr":"0x03.0x0")") != std::string::npos);
+  CHECK(plan.steps[3].call.arguments.find(R"("bus":"pci.0","addr":"0x03.0x0")") != std::string::npos);
 }
 
 TEST_CASE("microvm disks are virtio-mmio devices without a PCI address", "[compiler]") {
@@ -204,7 +212,7 @@ TEST_CASE("a legacy-only virtio device keeps legacy mode on, also behind a root 
   d.hotplug = true;
   vm.disks = {d};
   const Plan plan = lowered(vm);
-  REQUIRE(plan.steps.size() == 3);
-  CHECK(plan.steps[2].call.arguments ==
+  REQUIRE(plan.steps.size() == 4);
+  CHECK(plan.steps[3].call.arguments ==
         R"({"driver":"virtio-blk-pci","id":"old","bus":"vmforge-rp0","disable-modern":true,"disable-legacy":"off","drive":"old.fmt"})");
 }

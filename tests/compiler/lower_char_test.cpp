@@ -2,6 +2,7 @@
 // frontends, and chardev-add + device_add for hot ports.
 #include <catch2/catch.hpp>
 
+#include "compiler/lower_context.hpp"
 #include "tests/compiler/lower_test_support.hpp"
 
 using namespace vmforge;
@@ -78,18 +79,24 @@ TEST_CASE("a hot port is chardev-add then device_add; unplug reverses after DEVI
   port.hotplug = true;
   vm.serials = {port};
   const Plan plan = lowered(vm);
-  REQUIRE(plan.steps.size() == 2);
+  // The log is created by the supervisor (0600) and reaches QEMU as an fd set.
+  REQUIRE(plan.steps.size() == 3);
   CHECK(plan.steps[0].resource == "channel:ch1");
-  CHECK(plan.steps[0].call.arguments == R"({"id":"ch1.char","backend":{"type":"file","data":{"out":"/log/ch1.log"}}})");
-  CHECK(plan.steps[0].undo->command == "chardev-remove");
-  CHECK(plan.steps[1].call.arguments ==
+  CHECK(plan.steps[0].call.command == "add-fd");
+  REQUIRE(plan.steps[0].call.file);
+  CHECK(plan.steps[0].call.file->path == "/log/ch1.log");
+  CHECK(plan.steps[1].call.arguments == R"({"id":"ch1.char","backend":{"type":"file","data":{"out":")" +
+                                            hot_fdset_path("channel:ch1\n/log/ch1.log") + R"("}}})");
+  CHECK(plan.steps[1].undo->command == "chardev-remove");
+  CHECK(plan.steps[2].call.arguments ==
         R"({"driver":"virtserialport","id":"ch1","bus":"vser0.0","chardev":"ch1.char","name":"org.test.1"})");
   auto unplug = unplug_steps(vm, "channel:ch1");
   REQUIRE(unplug);
-  REQUIRE(unplug->size() == 2);
+  REQUIRE(unplug->size() == 3);
   CHECK((*unplug)[0].call.command == "device_del");
   CHECK((*unplug)[1].call.command == "chardev-remove");
   CHECK((*unplug)[1].call.arguments == R"({"id":"ch1.char"})");
+  CHECK((*unplug)[2].call.command == "remove-fd");
 }
 
 TEST_CASE("chardev-add backends for every kind", "[compiler]") {
