@@ -54,7 +54,7 @@ TEST_CASE("compile prints the plan JSON by default", "[compiler][cli]") {
 TEST_CASE("compile --format shell prints one quoted command line", "[compiler][cli]") {
   Run run = compile({"--format", "shell", example("demo.toml")});
   CHECK(run.status == 0);
-  CHECK(run.out.rfind("qemu-system-x86_64 -name guest=demo -machine q35 -accel tcg ", 0) == 0);
+  CHECK(run.out.rfind("qemu-system-x86_64 -name guest=demo -machine q35,graphics=off -accel tcg ", 0) == 0);
   CHECK(run.out.find("-append 'console=ttyS0 panic=-1'") != std::string::npos);
   CHECK(run.out.find("-device '{\"driver\":\"isa-serial\",\"id\":\"console\",\"chardev\":\"console.char\"}'") !=
         std::string::npos);
@@ -64,7 +64,7 @@ TEST_CASE("compile --format shell prints one quoted command line", "[compiler][c
 TEST_CASE("compile --format lines prints one argument per line", "[compiler][cli]") {
   Run run = compile({"--format", "lines", example("demo.toml")});
   CHECK(run.status == 0);
-  CHECK(run.out.rfind("qemu-system-x86_64\n-name\nguest=demo\n-machine\nq35\n", 0) == 0);
+  CHECK(run.out.rfind("qemu-system-x86_64\n-name\nguest=demo\n-machine\nq35,graphics=off\n", 0) == 0);
   CHECK(run.out.find("\n-append\nconsole=ttyS0 panic=-1\n") != std::string::npos);
 }
 
