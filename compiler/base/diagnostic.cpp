@@ -105,7 +105,7 @@ std::string quote_line(std::string_view text, std::uint32_t column) {
   std::string out = fmt::format("    {}{}{}\n", head, text.substr(from, to - from), to < text.size() ? "..." : "");
   if (column > 0) {
     // Keep tabs so the caret lines up under the same column in a terminal.
-    std::string pad(head);
+    std::string pad(head.size(), ' ');
     for (std::size_t i = from; i < caret && i < to; ++i) pad += text[i] == '\t' ? '\t' : ' ';
     out += fmt::format("    {}^\n", pad);
   }
