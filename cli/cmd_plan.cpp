@@ -4,6 +4,8 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/host_manifests.hpp"
+#include "cli/host_plan.hpp"
 #include "cli/manifest_report.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
@@ -14,20 +16,20 @@
 namespace vmforge::cli {
 namespace {
 
-constexpr int kNoChanges = 0;
-constexpr int kFailed = 1;
-constexpr int kChanges = 2;
-constexpr auto kPlanTimeout = std::chrono::seconds(30);
-
 void print_help() {
   fmt::print(
-      "Usage: vmforge plan FILE [--from OLD.toml] [--json] [--runtime-dir DIR]\n\n"
+      "Usage: vmforge plan FILE [--from OLD.toml] [--json] [--runtime-dir DIR]\n"
+      "       vmforge plan DIR [--prune] [--json] [--runtime-dir DIR]\n\n"
       "Shows what 'vmforge apply FILE' would change: against the running VM named in FILE, or,\n"
       "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
       "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
       "required (with the manifest key and why).\n\n"
+      "Given a directory DIR of NAME.toml manifests, all are checked first (nothing else happens\n"
+      "if one has errors); then per VM: '+ start' when no supervisor runs it, else its plan as\n"
+      "above, and with --prune '- stop' for each running VM without a manifest in DIR.\n\n"
       "  --from OLD.toml    compare with this manifest instead of the running VM; its relative\n"
       "                     paths are read as FILE's (so OLD.toml may be <(git show HEAD:vm.toml))\n"
+      "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
       "  --json             print the plan as JSON\n"
       "{}\n"
       "Exit status: 0 no changes, 2 changes, 1 error.\n",
@@ -59,36 +61,37 @@ int offline(const Vm& desired, const std::string& from, bool json) {
 }
 
 int online(const Vm& desired, const std::optional<std::string>& runtime_dir, bool json) {
-  auto reply = send_manifest(desired, "plan", runtime_dir, {}, kPlanTimeout);
-  if (!reply) {
-    fmt::print(stderr, "vmforge plan: {}\n", reply.error().message);
-    return kFailed;
-  }
-  const JsonValue* diff_json = reply->find("diff");
-  auto text = reply->get_string("text");
-  auto changes = reply->get_uint64("changes");
-  if (!diff_json || !text || !changes) {
-    fmt::print(stderr, "vmforge plan: the supervisor's reply lacks 'diff', 'text' or 'changes'.\n");
+  auto plan = request_plan(desired, runtime_dir, kPlanTimeout);
+  if (!plan) {
+    fmt::print(stderr, "vmforge plan: {}\n", plan.error().message);
     return kFailed;
   }
   if (json) {
-    fmt::print("{}\n", diff_json->to_json());
+    fmt::print("{}\n", plan->diff.to_json());
   } else {
-    fmt::print("Comparing '{}' with the running VM '{}'.\n\n{}", desired.source_path, desired.name, *text);
+    fmt::print("Comparing '{}' with the running VM '{}'.\n\n{}", desired.source_path, desired.name, plan->text);
   }
-  return *changes == 0 ? kNoChanges : kChanges;
+  return plan->changes == 0 ? kNoChanges : kChanges;
 }
 
 }  // namespace
 
 int cmd_plan(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"from", true}, {"json", false}, kRuntimeDirOption, {"help", false}});
+  auto args = Args::parse(argc, argv, 1,
+                          {{"from", true}, {"json", false}, {"prune", false}, kRuntimeDirOption, {"help", false}});
   if (args && args->has("help")) {
     print_help();
     return kNoChanges;
   }
   if (!args || args->positionals().size() != 1) {
     usage_error("plan", args ? "expects exactly one manifest FILE" : args.error().message);
+    return kFailed;
+  }
+  if (is_directory(args->positionals()[0]) && !args->has("from")) {
+    return host_plan({args->positionals()[0], args->has("prune"), args->has("json"), args->value("runtime-dir")});
+  }
+  if (args->has("prune")) {
+    usage_error("plan", "'--prune' needs a manifest directory DIR");
     return kFailed;
   }
   auto desired = load_manifest_or_report(args->positionals()[0]);

@@ -14,7 +14,7 @@ constexpr Command kCommands[] = {
     {"apply", vmforge::cli::cmd_apply},         {"run", vmforge::cli::cmd_run},
     {"status", vmforge::cli::cmd_status},       {"events", vmforge::cli::cmd_events},
     {"qmp", vmforge::cli::cmd_qmp},             {"stop", vmforge::cli::cmd_stop},
-    {"cloud-init", vmforge::cli::cmd_cloud_init},
+    {"cloud-init", vmforge::cli::cmd_cloud_init}, {"list", vmforge::cli::cmd_list},
 };
 
 }  // namespace

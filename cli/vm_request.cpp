@@ -1,6 +1,7 @@
 // Manifest-carrying control requests for `plan` and `apply`.
 #include "cli/vm_request.hpp"
 
+#include <cerrno>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -23,6 +24,18 @@ Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const st
   for (const auto& [name, value] : flags) w.field(name, value);
   w.end_object();
   return client.call(w.str(), timeout);
+}
+
+Result<VmPlan> request_plan(const Vm& vm, const std::optional<std::string>& runtime_dir,
+                            std::chrono::milliseconds timeout) {
+  VMFORGE_TRY(JsonValue reply, send_manifest(vm, "plan", runtime_dir, {}, timeout));
+  const JsonValue* diff_json = reply.find("diff");
+  auto text = reply.get_string("text");
+  auto changes = reply.get_uint64("changes");
+  if (!diff_json || !text || !changes) {
+    return unexpected(Error("The supervisor's reply lacks 'diff', 'text' or 'changes'.", EBADMSG));
+  }
+  return VmPlan{*diff_json, std::string(*text), *changes};
 }
 
 }  // namespace vmforge::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,5 +21,22 @@ namespace vmforge::cli {
 Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const std::optional<std::string>& runtime_dir,
                                 const std::vector<std::pair<std::string_view, bool>>& flags,
                                 std::chrono::milliseconds timeout);
+
+// `plan`'s exit status (FILE and DIR alike), and how long a supervisor may take to plan.
+inline constexpr int kNoChanges = 0;
+inline constexpr int kFailed = 1;
+inline constexpr int kChanges = 2;
+inline constexpr auto kPlanTimeout = std::chrono::seconds(30);
+
+/// A running VM's plan for a manifest, as its supervisor computed it.
+struct VmPlan {
+  JsonValue diff;        // render_diff_json's object
+  std::string text;      // render_diff_text's
+  std::uint64_t changes = 0;
+};
+
+/// The "plan" request for `vm` (send_manifest), its reply checked.
+Result<VmPlan> request_plan(const Vm& vm, const std::optional<std::string>& runtime_dir,
+                            std::chrono::milliseconds timeout);
 
 }  // namespace vmforge::cli

@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -24,6 +26,11 @@ Result<ControlClient> ControlClient::connect(const std::string& path, std::strin
     return unexpected(std::move(fd).error());
   }
   return ControlClient(std::move(*fd));
+}
+
+Result<ControlClient> ControlClient::connect_nowait(const std::string& path) {
+  VMFORGE_TRY(UniqueFd fd, qmp::connect_unix(path, true));
+  return ControlClient(std::move(fd));
 }
 
 Result<void> ControlClient::send(std::string_view line) {
@@ -46,16 +53,18 @@ Result<std::string> ControlClient::read_line(std::chrono::milliseconds timeout) 
       buffer_.erase(0, nl + 1);
       return line;
     }
+    // Past the deadline, what has already arrived is still read (`list` reads its replies
+    // one after the other against one deadline).
     int wait_ms = -1;
     if (timeout.count() > 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return unexpected(Error("Timed out waiting for the supervisor.", ETIMEDOUT));
-      wait_ms = static_cast<int>(left.count());
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::max<std::int64_t>(left.count(), 0));
     }
     pollfd p{fd_.get(), POLLIN, 0};
     int r = poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return unexpected(errno_error("Failed to wait for the supervisor"));
+    if (r == 0 && wait_ms == 0) return unexpected(Error("Timed out waiting for the supervisor.", ETIMEDOUT));
     if (r == 0) continue;
     char buf[65536];
     ssize_t n = ::read(fd_.get(), buf, sizeof buf);

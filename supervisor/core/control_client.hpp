@@ -17,6 +17,9 @@ class ControlClient {
   /// Connects to `path`. ENOENT/ECONNREFUSED mean no supervisor serves it; the message says
   /// "VM 'NAME' is not running." when `vm_name` is given.
   static Result<ControlClient> connect(const std::string& path, std::string_view vm_name = {});
+  /// Like connect(), but never waits for a supervisor too busy or hung to accept: EAGAIN then.
+  /// The socket stays non-blocking (read_line() polls; a request line fits the socket buffer).
+  static Result<ControlClient> connect_nowait(const std::string& path);
 
   /// Sends one request line (a newline is added).
   Result<void> send(std::string_view line);

@@ -37,19 +37,34 @@ Result<std::string> unit_runtime_dir(std::string_view name, std::string dir) {
   return dir;
 }
 
+// The first entry of $RUNTIME_DIRECTORY, when systemd set it.
+std::optional<std::string> unit_dir() {
+  auto dirs = env("RUNTIME_DIRECTORY");
+  if (!dirs) return std::nullopt;
+  return dirs->substr(0, dirs->find(':'));
+}
+
 Result<std::string> choose_dir(std::string_view name, const std::optional<std::string>& runtime_root) {
-  if (runtime_root) return fmt::format("{}/{}", *runtime_root, name);
-  if (auto root = env("VMFORGE_RUNTIME_DIR")) return fmt::format("{}/{}", *root, name);
-  if (auto dirs = env("RUNTIME_DIRECTORY")) return unit_runtime_dir(name, dirs->substr(0, dirs->find(':')));
-  if (geteuid() == 0) return fmt::format("/run/vmforge/{}", name);
-  if (auto xdg = env("XDG_RUNTIME_DIR")) return fmt::format("{}/vmforge/{}", *xdg, name);
+  if (!runtime_root && !env("VMFORGE_RUNTIME_DIR")) {
+    if (auto dir = unit_dir()) return unit_runtime_dir(name, *dir);
+  }
+  VMFORGE_TRY(std::string root, resolve_runtime_root(runtime_root));
+  return fmt::format("{}/{}", root, name);
+}
+
+}  // namespace
+
+Result<std::string> resolve_runtime_root(const std::optional<std::string>& runtime_root) {
+  if (runtime_root) return *runtime_root;
+  if (auto root = env("VMFORGE_RUNTIME_DIR")) return *root;
+  if (auto dir = unit_dir()) return dir->substr(0, dir->rfind('/'));
+  if (geteuid() == 0) return std::string("/run/vmforge");
+  if (auto xdg = env("XDG_RUNTIME_DIR")) return fmt::format("{}/vmforge", *xdg);
   return unexpected(Error(
       "Cannot find a runtime directory: XDG_RUNTIME_DIR is not set. Set it, or pass "
       "'--runtime-dir DIR' (or VMFORGE_RUNTIME_DIR).",
       ENOENT));
 }
-
-}  // namespace
 
 Result<void> check_vm_name(std::string_view name) {
   bool valid = !name.empty() && name != "." && name != "..";

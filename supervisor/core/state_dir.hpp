@@ -26,11 +26,14 @@ struct StateDir {
 /// Checks a VM name as it appears in a path: [A-Za-z0-9_.-], not empty, not "." or "..".
 Result<void> check_vm_name(std::string_view name);
 
-/// Resolves the state directory of VM `name`, first match wins:
-///   `runtime_root` (from --runtime-dir), then $VMFORGE_RUNTIME_DIR: ROOT/NAME;
-///   $RUNTIME_DIRECTORY (set by systemd's RuntimeDirectory=; its first entry), which must end
-///   in `name` (the unit instance of vmforge@NAME.service);
-///   /run/vmforge/NAME when running as root; $XDG_RUNTIME_DIR/vmforge/NAME otherwise.
+/// The root holding every VM's state directory, first match wins: `runtime_root` (from
+/// --runtime-dir), $VMFORGE_RUNTIME_DIR, the parent of $RUNTIME_DIRECTORY (systemd's
+/// RuntimeDirectory=vmforge/%i), /run/vmforge as root, $XDG_RUNTIME_DIR/vmforge otherwise.
+Result<std::string> resolve_runtime_root(const std::optional<std::string>& runtime_root);
+
+/// Resolves the state directory of VM `name`: ROOT/NAME, ROOT from resolve_runtime_root(); when
+/// $RUNTIME_DIRECTORY decides (no --runtime-dir, no $VMFORGE_RUNTIME_DIR), that directory itself,
+/// which must end in `name` (the unit instance of vmforge@NAME.service).
 /// Fails when none applies or when the socket paths would not fit in sockaddr_un.
 Result<StateDir> resolve_state_dir(std::string_view name, const std::optional<std::string>& runtime_root);
 

@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "compiler/base/read_file.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -23,7 +26,43 @@ pid_t read_pid(int fd) {
   return static_cast<pid_t>(std::strtol(buf, nullptr, 10));
 }
 
+// Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF") is an
+// flock held (not waited for: "1: -> FLOCK ...") by `pid` on inode `ino`. The device is not
+// compared: on overlayfs stat() and /proc/locks may name different ones.
+bool holds_flock(std::string_view line, pid_t pid, ino_t ino) {
+  std::string_view fields[6];
+  size_t count = 0;
+  while (count < 6 && !line.empty()) {
+    size_t start = line.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    line.remove_prefix(start);
+    size_t end = std::min(line.find(' '), line.size());
+    fields[count++] = line.substr(0, end);
+    line.remove_prefix(end);
+  }
+  if (count < 6 || fields[1] != "FLOCK" || fields[4] != std::to_string(pid)) return false;
+  size_t colon = fields[5].rfind(':');
+  return colon != std::string_view::npos && fields[5].substr(colon + 1) == std::to_string(ino);
+}
+
 }  // namespace
+
+std::optional<pid_t> lock_holder(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st {};
+  if (!fd || fstat(fd.get(), &st) < 0) return std::nullopt;
+  pid_t pid = read_pid(fd.get());
+  if (pid <= 0) return std::nullopt;
+  auto locks = read_file("/proc/locks");
+  if (!locks) return std::nullopt;
+  std::string_view rest = *locks;
+  while (!rest.empty()) {
+    size_t nl = std::min(rest.find('\n'), rest.size());
+    if (holds_flock(rest.substr(0, nl), pid, st.st_ino)) return pid;
+    rest.remove_prefix(std::min(nl + 1, rest.size()));
+  }
+  return std::nullopt;
+}
 
 Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name) {
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));

@@ -2,6 +2,9 @@
 // lifetime; the kernel drops it when the process dies, so a crash never leaves it stale.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "compiler/base/result.hpp"
@@ -27,5 +30,10 @@ class VmLock {
   explicit VmLock(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
 };
+
+/// The PID of the supervisor that holds the lock at `path`, or nullopt when none does: the PID
+/// written in the file, if /proc/locks shows that process holding an flock on the file's inode.
+/// Never takes the lock itself, which would make a `vmforge run` starting meanwhile fail.
+std::optional<pid_t> lock_holder(const std::string& path);
 
 }  // namespace vmforge::supervisor

@@ -73,7 +73,7 @@ BlockingClient::BlockingClient(BlockingClient&&) noexcept = default;
 BlockingClient& BlockingClient::operator=(BlockingClient&&) noexcept = default;
 BlockingClient::~BlockingClient() = default;
 
-Result<UniqueFd> connect_unix(std::string_view path) {
+Result<UniqueFd> connect_unix(std::string_view path, bool nonblocking) {
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
@@ -82,7 +82,7 @@ Result<UniqueFd> connect_unix(std::string_view path) {
                             ENAMETOOLONG));
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0));
   if (!fd) return unexpected(errno_error("Failed to create a unix socket"));
   if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
     return unexpected(errno_error(fmt::format("Failed to connect to '{}'", path)));

@@ -64,7 +64,8 @@ class BlockingClient {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A connected, blocking AF_UNIX stream socket to `path` (CLOEXEC).
-Result<UniqueFd> connect_unix(std::string_view path);
+/// A connected, blocking AF_UNIX stream socket to `path` (CLOEXEC). With `nonblocking` the
+/// socket is O_NONBLOCK and the connect never waits: EAGAIN when the listener's queue is full.
+Result<UniqueFd> connect_unix(std::string_view path, bool nonblocking = false);
 
 }  // namespace vmforge::qmp

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
 
 #include "compiler/base/result.hpp"
 #include "compiler/base/shared_library.hpp"
@@ -39,6 +40,8 @@ namespace vmforge::sd {
   X(sd_event_source_set_child_pidfd_own)   \
   X(sd_journal_sendv)                      \
   X(sd_notify)                             \
+  X(sd_pid_get_unit)                       \
+  X(sd_pid_get_user_unit)                  \
   X(sd_watchdog_enabled)
 
 /// The libsystemd functions vmforge calls, bound by name from libsystemd.so.0.

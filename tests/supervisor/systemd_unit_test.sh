@@ -1,9 +1,9 @@
 #!/bin/sh
 # vmforge@.service under real systemd, booted in a sandbox (tests/support/systemd-sandbox.sh):
 # vmforge installed there by `meson install`, the test guest run through the unit. Checks that
-# start is ready only once QEMU runs the guest, reload hot-plugs a disk, a frozen QEMU trips the
-# watchdog and is restarted, stop powers the guest off, the journal has VM=, and a manifest
-# whose name is not the unit instance is refused.
+# start is ready only once QEMU runs the guest, `vmforge list` shows the VM, reload
+# hot-plugs a disk, a frozen QEMU trips the watchdog and is restarted, stop powers the guest off,
+# the journal has VM=, and a manifest whose name is not the unit instance is refused.
 # The unit gets a drop-in: WatchdogSec=5s (30 s in the unit; the test would take too long) and
 # LimitCORE=0 (the watchdog's SIGABRT would dump core).
 # Usage: systemd_unit_test.sh BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
@@ -93,6 +93,18 @@ inside systemctl enable --now vmforge@demo || fail "systemctl enable --now vmfor
 [ "$(prop vmforge@demo UnitFileState)" = enabled ] || fail "vmforge@demo is not enabled"
 inside vmforge status demo | grep -q '(running)' || fail "'enable --now' returned before QEMU ran the guest"
 wait_for 60 "the guest to boot (serial report 'ready')" serial_has 'vmforge-guest: ready'
+
+echo "# vmforge list --json shows demo running"
+inside vmforge list --json >"$scratch/list.json" || fail "vmforge list --json failed"
+python3 - "$scratch/list.json" "$confdir/vmforge/demo.toml" <<'EOF' || fail "vmforge list --json: $(cat "$scratch/list.json")"
+import json, sys
+vms = {vm["name"]: vm for vm in json.load(open(sys.argv[1]))}
+demo = vms["demo"]
+assert demo["state"] == "running", demo
+assert demo["manifest"] == sys.argv[2] and demo["state_dir"] == "/run/vmforge/demo", demo
+assert demo["qemu_pid"] and demo["uptime_sec"] is not None, demo
+EOF
+inside vmforge list
 
 echo "# reload after a manifest change hot-plugs a disk"
 truncate -s 1M "$scratch/data.raw"
