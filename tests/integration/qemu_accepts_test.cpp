@@ -127,7 +127,7 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
       if (!removed) FAIL(removed.error().message);
       auto plug = plug_steps(*vm, resource);
       REQUIRE(plug);
-      Plan only{plan->name, plan->qemu_binary, "", {}, *plug};
+      Plan only{plan->name, plan->qemu_binary, "", {}, *plug, {}};
       // Every device, node and chardev of the resource is gone...
       const auto missing = plan_mismatches(qemu->qmp, only, true);
       CHECK(missing.size() >= plug->size());
