@@ -50,7 +50,10 @@ int cmd_compile(int argc, char** argv) {
   const Plan& plan = compiled->plan;
   if (!compiled->vm.qemu.extra_args.empty()) {
     std::string raw;
-    for (const auto& arg : compiled->vm.qemu.extra_args) raw += " " + shell_quote(arg);
+    for (const auto& arg : compiled->vm.qemu.extra_args) {
+      raw += ' ';
+      raw += shell_quote(arg);
+    }
     fmt::print(stderr, "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check:{}\n",
                raw);
   }

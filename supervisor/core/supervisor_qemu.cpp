@@ -175,6 +175,7 @@ Result<void> Supervisor::attach_qmp(UniqueFd fd) {
 }
 
 void Supervisor::qmp_ready() {
+  start_check_.reset();  // QEMU greeted: the stall check is done, and must not wake an idle VM later
   if (state_ == VmState::stopping) return;
   if (adopted_) {
     sd::log_notice("Adopted QEMU (PID {}) of VM '{}'.", watch_->pid(), vm_.name);

@@ -29,18 +29,28 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-Run check(const std::string& args) {
+Run run_vmforge(const std::string& command, const std::string& args) {
   const char* binary = std::getenv("VMFORGE_BINARY");
   REQUIRE(binary != nullptr);
   char dir[] = "/tmp/vmforge-check-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   std::string out = std::string(dir) + "/out";
   std::string err = std::string(dir) + "/err";
-  int raw = std::system((std::string(binary) + " check " + args + " >" + out + " 2>" + err).c_str());
+  // bash, not sh: the plan test hands a manifest over as <(...).
+  std::string line = std::string(binary) + " " + command + " " + args + " >" + out + " 2>" + err;
+  int raw = std::system(("bash -c '" + line + "'").c_str());
   Run run{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
   std::system((std::string("rm -rf ") + dir).c_str());
   return run;
 }
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  std::string path = "/tmp/vmforge-check-" + std::to_string(getpid()) + "-" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+Run check(const std::string& args) { return run_vmforge("check", args); }
 
 std::string source(const std::string& relative) {
   const char* root = std::getenv("VMFORGE_SOURCE_DIR");
@@ -76,31 +86,6 @@ TEST_CASE("vmforge check exits 2 on usage errors and 0 on --help", "[compiler]")
   CHECK(help.status == 0);
   CHECK(help.out.find("Usage: vmforge check FILE") == 0);
 }
-
-namespace {
-
-Run run_vmforge(const std::string& command, const std::string& args) {
-  const char* binary = std::getenv("VMFORGE_BINARY");
-  REQUIRE(binary != nullptr);
-  char dir[] = "/tmp/vmforge-check-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  std::string out = std::string(dir) + "/out";
-  std::string err = std::string(dir) + "/err";
-  // bash, not sh: the plan test hands a manifest over as <(...).
-  std::string line = std::string(binary) + " " + command + " " + args + " >" + out + " 2>" + err;
-  int raw = std::system(("bash -c '" + line + "'").c_str());
-  Run run{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-  std::system((std::string("rm -rf ") + dir).c_str());
-  return run;
-}
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  std::string path = "/tmp/vmforge-check-" + std::to_string(getpid()) + "-" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-}  // namespace
 
 // Whatever compile refuses, check refuses, with the same words: every bad manifest, including
 // those only lowering refuses (a full root bus, an option ROM on a bridge).

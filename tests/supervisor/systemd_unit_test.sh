@@ -17,7 +17,16 @@ trap 'exit 1' INT TERM HUP
 # Where the VM's files are inside: the place for images, which a confined unit leaves writable
 # (not /tmp, which it may make private).
 vmdir=/var/lib/vmforge
-sandbox_boot unit "$scratch:$vmdir"
+# The source and build trees at their own paths: the sandbox's /tmp is a fresh tmpfs, so a
+# checkout under /tmp (as a CI clone may be) would otherwise vanish inside.
+src=$(cd "$VMFORGE_SOURCE_DIR" && pwd -P)
+build=$(cd "$build" && pwd -P)
+case "$build/" in
+  "$src"/*) trees="$src:$src" ;;
+  *) trees="$src:$src $build:$build" ;;
+esac
+# shellcheck disable=SC2086
+sandbox_boot unit "$scratch:$vmdir" $trees
 
 inside() { sandbox_run "$@"; }
 
