@@ -1,6 +1,8 @@
 // `vmforge events NAME`: follow the QMP events and supervisor state changes of a running VM.
 #include <time.h>
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "cli/args.hpp"
@@ -32,9 +34,9 @@ std::string human(const JsonValue& e) {
     when = fmt::format("{:02}:{:02}:{:02}.{:06} ", local.tm_hour, local.tm_min, local.tm_sec,
                        ts->get_int64("microseconds").value_or(0));
   }
-  const JsonValue* data = e.find("data");
-  return fmt::format("{}{} {}{}", when, e.get_string("source").value_or("?"), e.get_string("event").value_or("?"),
-                     data && !data->is_null() ? " " + data->to_json() : "");
+  std::string line = fmt::format("{}{} {}", when, e.get_string("source").value_or("?"), e.get_string("event").value_or("?"));
+  if (const JsonValue* data = e.find("data"); data && !data->is_null()) fmt::format_to(std::back_inserter(line), " {}", data->to_json());
+  return line;
 }
 
 }  // namespace
