@@ -12,6 +12,17 @@ bool is_shell_safe(char c) {
          c == '+' || c == '@' || c == '%';
 }
 
+// The shell's way to open a file as FileOpen says.
+std::string_view redirection(FileOpen open) {
+  switch (open) {
+    case FileOpen::read: return "<";
+    case FileOpen::read_write: return "<>";
+    case FileOpen::create: return ">";
+    case FileOpen::append: return ">>";
+  }
+  return "<";
+}
+
 }  // namespace
 
 std::string shell_quote(std::string_view text) {
@@ -30,6 +41,7 @@ std::string shell_quote(std::string_view text) {
   return out;
 }
 
+
 std::string render_shell(const Plan& plan) {
   std::string out = shell_quote(plan.qemu_binary);
   for (const auto& arg : plan.argv) {
@@ -38,8 +50,7 @@ std::string render_shell(const Plan& plan) {
   }
   // The files `run` opens for QEMU, as redirections onto their fd numbers.
   for (const HostFile& f : plan.files) {
-    std::string_view op = f.file.open == FileOpen::read ? "<" : f.file.open == FileOpen::read_write ? "<>" : ">";
-    out += fmt::format(" {}{}{}", f.fd, op, shell_quote(f.file.path));
+    out += fmt::format(" {}{}{}", f.fd, redirection(f.file.open), shell_quote(f.file.path));
   }
   out += '\n';
   return out;

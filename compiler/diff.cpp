@@ -196,7 +196,8 @@ Result<std::vector<PlanStep>> Differ::unplug(std::string_view key) const {
 
 // The undo of each unplug step is the plug step it reverses (plug steps are undone by the
 // unplug calls, in reverse), built from the applied manifest with the device on the root port
-// it was seen on: the undo of a whole removal plugs the device back as it was.
+// it was seen on: the undo of a whole removal plugs the device back as it was. A step with an
+// undo of its own keeps it (a log's fd set comes back appending, not truncating).
 void Differ::add_replug_undo(std::string_view key, std::vector<PlanStep>& steps) const {
   const Resource* made = applied_.find(key);
   if (!made) return;
@@ -207,7 +208,9 @@ void Differ::add_replug_undo(std::string_view key, std::vector<PlanStep>& steps)
   if (!plug) return;
   for (PlanStep& step : steps) {
     for (const PlanStep& p : *plug) {
-      if (p.undo && p.undo->command == step.call.command && p.undo->arguments == step.call.arguments) step.undo = p.call;
+      if (!step.undo && p.undo && p.undo->command == step.call.command && p.undo->arguments == step.call.arguments) {
+        step.undo = p.call;
+      }
     }
   }
 }

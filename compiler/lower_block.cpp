@@ -211,10 +211,10 @@ std::vector<PlanStep> disk_unplug(const Disk& d) {
   if (d.backing) {
     steps.push_back(del_node(d.id.derived("backing")));
     steps.push_back(del_node(d.id.derived("backing-file")));
-    steps.push_back(remove_fd_step(resource, backing_key(d)));
+    steps.push_back(remove_fd_step(resource, backing_key(d), backing_file(d)));
   }
   steps.push_back(del_node(d.id.derived("file")));
-  steps.push_back(remove_fd_step(resource, image_key(d)));
+  steps.push_back(remove_fd_step(resource, image_key(d), image_file(d)));
   return steps;
 }
 

@@ -22,6 +22,8 @@ std::string resource_of(const Serial& s) { return std::string(resource_kind(s)) 
 // A file backend's log: created (0600) or truncated by the supervisor, which passes it to QEMU
 // (unprivileged QEMU could not create it, and a log QEMU creates is world-readable).
 PassedFile log_file(const Serial& s) { return {s.path.value_or(""), FileOpen::create}; }
+// The same log reopened when an undo plugs the backend back: what the guest wrote stays.
+PassedFile log_reopened(const Serial& s) { return {s.path.value_or(""), FileOpen::append}; }
 // The fd set of a hot file backend, by resource and path (lower_block.cpp says why).
 std::string log_key(const Serial& s) { return resource_of(s) + '\n' + s.path.value_or(""); }
 
@@ -134,7 +136,7 @@ std::vector<PlanStep> serial_plug(const Serial& s) {
 std::vector<PlanStep> serial_unplug(const Serial& s) {
   const std::string resource = resource_of(s);
   auto steps = chardev_device_unplug(resource, chardev_id(s), s.id.str());
-  if (s.backend == CharBackend::file) steps.push_back(remove_fd_step(resource, log_key(s)));
+  if (s.backend == CharBackend::file) steps.push_back(remove_fd_step(resource, log_key(s), log_reopened(s)));
   return steps;
 }
 

@@ -124,17 +124,28 @@ std::int64_t hot_fdset_id(std::string_view key) {
 
 std::string hot_fdset_path(std::string_view key) { return fmt::format("/dev/fdset/{}", hot_fdset_id(key)); }
 
-PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFile file) {
-  const std::int64_t id = hot_fdset_id(key);
-  std::string args = json_object([&](JsonWriter& w) { w.field("fdset-id", id).field("opaque", file.path); });
-  PlanStep step = reply_step(resource, "add-fd", std::move(args),
-                             reply_call("remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", id); })));
-  step.call.file = std::move(file);
-  return step;
+namespace {
+
+QmpCall add_fd_call(std::string_view key, PassedFile file) {
+  QmpCall call = reply_call("add-fd", json_object([&](JsonWriter& w) {
+                              w.field("fdset-id", hot_fdset_id(key)).field("opaque", file.path);
+                            }));
+  call.file = std::move(file);
+  return call;
 }
 
-PlanStep remove_fd_step(const std::string& resource, std::string_view key) {
-  return reply_step(resource, "remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", hot_fdset_id(key)); }));
+QmpCall remove_fd_call(std::string_view key) {
+  return reply_call("remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", hot_fdset_id(key)); }));
+}
+
+}  // namespace
+
+PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFile file) {
+  return {resource, add_fd_call(key, std::move(file)), remove_fd_call(key)};
+}
+
+PlanStep remove_fd_step(const std::string& resource, std::string_view key, PassedFile reopen) {
+  return {resource, remove_fd_call(key), add_fd_call(key, std::move(reopen))};
 }
 
 std::string qemu_size(ByteSize size) {

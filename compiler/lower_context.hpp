@@ -87,11 +87,12 @@ std::string json_object(Fill&& fill) {
 /// The fd set a hot-plugged resource's file goes in: fixed by the resource's name, so that
 /// plug and unplug agree whatever else the running VM has, and far above Plan::files' sets.
 std::int64_t hot_fdset_id(std::string_view key);
-/// `add-fd` of `file` into hot_fdset_id(resource), undone by `remove-fd` of the set; and that
-/// remove-fd alone (after the last user of the set is gone). QEMU opens "/dev/fdset/N".
+/// `add-fd` of `file` into hot_fdset_id(key), undone by `remove-fd` of the set; and that
+/// remove-fd (after the last user of the set is gone), undone by adding `reopen` back, so that
+/// the backends an undo re-creates find their file. QEMU opens "/dev/fdset/N".
 /// `key` names the set (a resource may have several files); steps belong to `resource`.
 PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFile file);
-PlanStep remove_fd_step(const std::string& resource, std::string_view key);
+PlanStep remove_fd_step(const std::string& resource, std::string_view key, PassedFile reopen);
 std::string hot_fdset_path(std::string_view key);
 
 /// A plan step whose completion is QMP's reply.

@@ -2,6 +2,8 @@
 // the backends such steps create or delete (read back from the steps' arguments).
 #include "compiler/media_steps.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "compiler/base/json_value.hpp"
@@ -64,7 +66,19 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
   const std::string tray = json_object([&](JsonWriter& w) { w.field("id", id).field("force", true); });
   const std::string insert = json_object([&](JsonWriter& w) { w.field("id", id).field("node-name", top_node); });
 
-  std::vector<PlanStep> steps;
+  // The old medium's files, put in their own fd sets first: an undo re-creates its nodes from
+  // those sets, which a cdrom from the argv (its medium in a set of Plan::files) never had. The
+  // sets stay when the swap is undone (the nodes use them, observation reads their paths) and
+  // go once the new medium is in.
+  std::vector<PlanStep> reopen_old;
+  std::vector<PlanStep> close_old;
+  for (const PlanStep& s : old_plug) {
+    if (!s.call.file || !s.undo) continue;
+    reopen_old.push_back({resource, s.call, std::nullopt});
+    close_old.push_back({resource, *s.undo, s.call});
+  }
+
+  std::vector<PlanStep> steps = std::move(reopen_old);
   steps.push_back({resource, reply_call("blockdev-open-tray", tray),
                    reply_call("blockdev-close-tray", id_object(id))});
   steps.push_back({resource, reply_call("blockdev-remove-medium", id_object(id)),
@@ -78,14 +92,18 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
     }
     steps.push_back(std::move(s));
   }
-  // The new medium's fd set comes with it; the old one's set stays (a cdrom from the argv has
-  // its own, which no step can name): one fd per swap.
+  std::set<std::string> new_sets;
   for (PlanStep& s : new_steps) {
+    if (s.call.file && s.undo) new_sets.insert(s.undo->arguments);
     if (!backend_created(s.call).empty() || s.call.file) steps.push_back(std::move(s));
   }
   steps.push_back({resource, reply_call("blockdev-insert-medium", insert),
                    reply_call("blockdev-remove-medium", id_object(id))});
   steps.push_back({resource, reply_call("blockdev-close-tray", id_object(id)), std::nullopt});
+  // A path both media have shares one set, which the new medium now uses.
+  for (PlanStep& s : close_old) {
+    if (!new_sets.count(s.call.arguments)) steps.push_back(std::move(s));
+  }
   return steps;
 }
 

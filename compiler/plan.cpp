@@ -38,6 +38,7 @@ std::string_view to_string(FileOpen open) {
     case FileOpen::read: return "read";
     case FileOpen::read_write: return "read-write";
     case FileOpen::create: return "create";
+    case FileOpen::append: return "append";
   }
   return "read";
 }

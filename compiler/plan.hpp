@@ -37,7 +37,8 @@ struct Completion {
 
 /// How the supervisor opens a file it hands to QEMU, which may not be allowed to open it
 /// itself (it runs as an unprivileged user). QEMU reads it as "/dev/fdset/N".
-enum class FileOpen { read, read_write, create };  // create: write-only, made 0600 or truncated
+/// create: write-only, made 0600 or truncated; append: write-only, made 0600 or appended to.
+enum class FileOpen { read, read_write, create, append };
 
 struct PassedFile {
   std::string path;
@@ -45,7 +46,7 @@ struct PassedFile {
   bool operator==(const PassedFile&) const = default;
 };
 
-/// "read", "read-write", "create".
+/// "read", "read-write", "create", "append".
 std::string_view to_string(FileOpen open);
 
 struct QmpCall {

@@ -119,6 +119,11 @@ TEST_CASE("the balloon target and a cdrom medium change in place", "[qemu][apply
   const std::string small = with_media("small", iso("b.iso", "second medium\n"), "target = \"256M\"\n");
   vm.boot(base);
   vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "first medium\\n"; });
+  // A new medium that cannot be opened: the old one (from the argv, in a boot-time fd set) was
+  // already taken out, and comes back from a set of its own.
+  const std::string gone = with_media("gone", vm.dir().file("missing.iso"), "");
+  CHECK(apply_fails_as_it_was(vm, gone, base).find("(disk:cd0: add-fd) failed") != std::string::npos);
+  vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "first medium\\n"; });
   const auto memory_before = std::stoul(vm.report().values()["memtotal_kib"]);
 
   CliResult plan = vm.cli({"plan", small});
@@ -169,7 +174,7 @@ TEST_CASE("a failed addition removes nothing: the guest keeps its disk and NIC",
   vm.wait_report("block.vda", [](std::string_view v) { return v.find("serial=D1") != std::string_view::npos; });
   vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
 
-  CHECK(apply_fails_as_it_was(vm, bad, with).find("(disk:x1: blockdev-add) failed") != std::string::npos);
+  CHECK(apply_fails_as_it_was(vm, bad, with).find("(disk:x1: add-fd) failed") != std::string::npos);
   vm.wait_report("blocks", [](std::string_view v) { return has(v, "vda"); });
   vm.wait_report("nets", [](std::string_view v) { return has(v, "eth1"); });
 }
@@ -189,7 +194,7 @@ TEST_CASE("a removal undone after a failed addition plugs the device back", "[qe
   CliResult plan = vm.cli({"plan", bad});
   INFO(plan.out);
   CHECK(plan.out.find("- disk:s1") < plan.out.find("+ disk:x1"));
-  CHECK(apply_fails_as_it_was(vm, bad, with).find("Undid 3 earlier step(s)") != std::string::npos);
+  CHECK(apply_fails_as_it_was(vm, bad, with).find("Undid 4 earlier step(s)") != std::string::npos);
   vm.wait_report("blocks", [](std::string_view v) { return has(v, "sda"); });
 }
 
