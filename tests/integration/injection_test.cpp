@@ -131,14 +131,32 @@ Check qom(std::string path, std::string property, bool want_path) {
   return [=](Probe& p) { return expect_qom(p, path, property, want_path ? p.path : p.value); };
 }
 
+// The file QEMU holds for "/dev/fdset/N": its fds in that set, read back from /proc (the fd is
+// what QEMU reads, whatever the opaque says).
+std::string fdset_file(Probe& p, std::string_view name) {
+  auto sets = p.vm.qmp.execute("query-fdsets");
+  if (!sets || !sets->as_array()) return "query-fdsets failed";
+  for (const auto& set : *sets->as_array()) {
+    const JsonValue* fds = set.find("fds");
+    if (fmt::format("/dev/fdset/{}", set.get_int64("fdset-id").value_or(-1)) != name || !fds || !fds->as_array()) continue;
+    for (const auto& fd : *fds->as_array()) {
+      std::error_code ec;
+      auto target = fs::read_symlink(fmt::format("/proc/{}/fd/{}", p.vm.qemu.pid(), fd.get_int64("fd").value_or(-1)), ec);
+      if (!ec) return target.string();
+    }
+  }
+  return fmt::format("no fd set behind '{}'", name);
+}
+
 Check node_file(std::string node) {
   return [=](Probe& p) -> std::string {
     auto nodes = p.vm.qmp.execute("query-named-block-nodes", R"({"flat":true})");
     if (nodes && nodes->as_array()) {
       for (const auto& n : *nodes->as_array()) {
-        if (n.get_string("node-name") == node) {
-          return n.get_string("file") == p.path ? "" : fmt::format("node '{}' reads '{}'", node, n.get_string("file").value_or(""));
-        }
+        if (n.get_string("node-name") != node) continue;
+        const std::string file(n.get_string("file").value_or(""));
+        const std::string held = file.starts_with("/dev/fdset/") ? fdset_file(p, file) : file;
+        return held == p.path ? "" : fmt::format("node '{}' reads '{}' ('{}')", node, file, held);
       }
     }
     return fmt::format("no block node '{}'", node);

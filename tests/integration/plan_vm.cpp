@@ -190,7 +190,48 @@ struct ChardevWant {
   std::string path;
 };
 
-void check_chardevs(qmp::BlockingClient& qmp, const std::vector<ChardevWant>& wanted, Mismatches& out) {
+// The files the plan passes to QEMU: fd set id -> host path (Plan::files at their fd numbers,
+// and with_steps the add-fd steps' sets).
+std::map<std::int64_t, std::string> passed_files(const Plan& plan, bool with_steps) {
+  std::map<std::int64_t, std::string> sets;
+  for (const HostFile& f : plan.files) sets[f.fd] = f.file.path;
+  if (with_steps) {
+    for (const auto& step : plan.steps) {
+      if (step.call.command != "add-fd" || !step.call.file) continue;
+      auto args = parse_json(step.call.arguments);
+      if (!args) continue;
+      if (auto id = args->get_int64("fdset-id")) sets[*id] = step.call.file->path;
+    }
+  }
+  return sets;
+}
+
+// The host path behind "/dev/fdset/N" as the plan passes it; other names as they are.
+std::string host_path(const std::string& name, const std::map<std::int64_t, std::string>& passed) {
+  constexpr std::string_view kFdset = "/dev/fdset/";
+  if (!name.starts_with(kFdset)) return name;
+  for (const auto& [id, path] : passed) {
+    if (name.substr(kFdset.size()) == std::to_string(id)) return path;
+  }
+  return name;
+}
+
+// Each passed file is in its fd set, named by its path (the opaque observation reads).
+void check_fdsets(qmp::BlockingClient& qmp, const std::map<std::int64_t, std::string>& passed, Mismatches& out) {
+  auto sets = qmp.execute("query-fdsets");
+  for (const auto& [id, path] : passed) {
+    bool found = false;
+    for (const auto& set : sets && sets->as_array() ? *sets->as_array() : JsonArray()) {
+      const JsonValue* fds = set.find("fds");
+      if (set.get_int64("fdset-id") != id || !fds || !fds->as_array()) continue;
+      for (const auto& fd : *fds->as_array()) found = found || fd.get_string("opaque") == path;
+    }
+    if (!found) out.push_back(fmt::format("fd set {} for '{}' is missing", id, path));
+  }
+}
+
+void check_chardevs(qmp::BlockingClient& qmp, const std::vector<ChardevWant>& wanted,
+                    const std::map<std::int64_t, std::string>& passed, Mismatches& out) {
   auto list = qmp.execute("query-chardev");
   std::map<std::string, std::string> filenames;
   if (list && list->as_array()) {
@@ -204,8 +245,8 @@ void check_chardevs(qmp::BlockingClient& qmp, const std::vector<ChardevWant>& wa
       out.push_back(fmt::format("chardev '{}' is missing", want.id));
     } else if (want.backend == "socket" && !want.path.empty() && it->second.find("unix:" + want.path) == std::string::npos) {
       out.push_back(fmt::format("chardev '{}' is '{}', not a socket at '{}'", want.id, it->second, want.path));
-    } else if (want.backend == "file" && !std::filesystem::exists(want.path)) {
-      out.push_back(fmt::format("chardev '{}' did not create '{}'", want.id, want.path));
+    } else if (want.backend == "file" && !std::filesystem::exists(host_path(want.path, passed))) {
+      out.push_back(fmt::format("chardev '{}' did not create '{}'", want.id, host_path(want.path, passed)));
     } else if (want.backend == "pty" && it->second.rfind("pty:", 0) != 0) {
       out.push_back(fmt::format("chardev '{}' is '{}', not a pty", want.id, it->second));
     }
@@ -332,7 +373,9 @@ std::vector<std::string> plan_mismatches(qmp::BlockingClient& qmp, const Plan& p
   check_root_bus(qmp, devices, out);
   check_block_nodes(qmp, json_values(plan, "-blockdev", "blockdev-add", with_steps, out), out);
   check_objects(qmp, json_values(plan, "-object", "object-add", with_steps, out), out);
-  check_chardevs(qmp, chardevs_of(plan, with_steps, out), out);
+  const auto passed = passed_files(plan, with_steps);
+  check_chardevs(qmp, chardevs_of(plan, with_steps, out), passed, out);
+  check_fdsets(qmp, passed, out);
   return out;
 }
 

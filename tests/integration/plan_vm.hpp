@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, std::string>> split_option(const std::string&
 /// `bus` via parent_bus, `addr` via query-pci and qom-get), each -blockdev/blockdev-add as a
 /// named node (query-named-block-nodes), each -object/object-add under /objects with its
 /// properties, each -chardev/chardev-add as a chardev (query-chardev; file backends by the
-/// file QEMU created). `with_steps`: include what the plan's steps add.
+/// file created for QEMU), each file passed (Plan::files, add-fd) in its fd set with its path
+/// (query-fdsets). `with_steps`: include what the plan's steps add.
 std::vector<std::string> plan_mismatches(qmp::BlockingClient& qmp, const Plan& plan, bool with_steps);
 
 }  // namespace vmforge::test

@@ -2,6 +2,8 @@
 // with the compiled argv and has exactly the devices, block nodes, objects and chardevs the
 // plan describes; then the plan's hotplug steps apply in prelaunch and their devices are there
 // too.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -77,6 +79,12 @@ TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
   claimed.argv.push_back("-blockdev");
   claimed.argv.push_back(R"({"driver":"file","node-name":"ghost.file","filename":"/ghost"})");
   const auto found = plan_mismatches(qemu->qmp, claimed, true);
+  // The hot disk's file was never added either (its steps did not run).
+  std::int64_t data_set = -1;
+  for (const PlanStep& step : plan->steps) {
+    auto args = parse_json(step.call.arguments);
+    if (step.call.command == "add-fd" && args) data_set = args->get_int64("fdset-id").value_or(-1);
+  }
   CHECK(lines(found) ==
         "device 'eth0' has addr 8, not \"0x09.0x0\"\n"
         "device 'eth0' has mac = \"52:54:00:12:34:56\", not \"52:54:00:12:34:57\"\n"
@@ -84,7 +92,8 @@ TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
         "query-pci shows no 'eth0' at 0x09.0x0 on the root bus\n"
         "block node 'ghost.file' is missing\n"
         "block node 'data.file' is missing\n"
-        "block node 'data.fmt' is missing\n");
+        "block node 'data.fmt' is missing\n" +
+            fmt::format("fd set {} for '{}' is missing\n", data_set, dir->file("build/demo/data.img")));
 }
 
 // Devices on a SCSI or virtio-serial bus leave at once even in prelaunch (PCI ones wait for a
@@ -129,8 +138,12 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
       REQUIRE(plug);
       Plan only{plan->name, plan->qemu_binary, "", {}, *plug, {}};
       // Every device, node and chardev of the resource is gone...
+      // (QEMU 7.2 closes a removed fd set only once the VM runs: in prelaunch it still shows.)
       const auto missing = plan_mismatches(qemu->qmp, only, true);
-      CHECK(missing.size() >= plug->size());
+      INFO(lines(missing));
+      CHECK(missing.size() >= static_cast<std::size_t>(std::count_if(plug->begin(), plug->end(), [](const PlanStep& s) {
+              return s.call.command != "add-fd";
+            })));
       for (const auto& line : missing) CHECK(line.find("missing") != std::string::npos);
       // ...and comes back with the same values.
       auto replugged = apply_steps(qemu->qmp, *plug);

@@ -33,6 +33,7 @@ FIRST = [
     ("query-memory-devices", None),
     ("qom-list", {"path": "/objects"}),
     ("query-balloon", None),
+    ("query-fdsets", None),
 ]
 # Every property round two may read of a device.
 PROPERTIES = ["hotplugged", "parent_bus", "serial", "name", "tag", "guest-cid", "host"]
