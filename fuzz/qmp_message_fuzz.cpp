@@ -1,11 +1,14 @@
 // libFuzzer target: bytes a QMP peer might send -> LineBuffer -> parse_message -> the typed
-// reply parsers and event filters. Any crash, sanitizer report or broken invariant (a parsed
-// value must survive to_json() and parse_json() unchanged) is a bug.
+// reply parsers and event filters, and the supervisor's observation of a running VM (a reply
+// that is an array is taken as the answers to round one's queries). Any crash, sanitizer report
+// or broken invariant (a parsed value must survive to_json() and parse_json() unchanged) is a
+// bug.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 
+#include "supervisor/core/observed_state.hpp"
 #include "supervisor/qmp/framing.hpp"
 #include "supervisor/qmp/message.hpp"
 #include "supervisor/qmp/operations.hpp"
@@ -32,6 +35,29 @@ void exercise_reply(const JsonValue& value) {
   (void)parse_balloon(value);
   (void)parse_migration(value);
   (void)parse_add_fd(value);
+  exercise_observation(value);
+}
+
+// Round one's replies are the array's elements (null where it is short), round two's the same
+// elements in turn; observed with and without hotplug and root ports.
+void exercise_observation(const JsonValue& value) {
+  const JsonArray* elements = value.as_array();
+  if (!elements || elements->empty()) return;
+  std::vector<JsonValue> replies(supervisor::first_queries().size());
+  for (std::size_t i = 0; i < replies.size() && i < elements->size(); ++i) replies[i] = (*elements)[i];
+  const supervisor::FirstReplies first = supervisor::first_replies(std::move(replies));
+  for (bool hotplug : {false, true}) {
+    supervisor::ObserveContext context;
+    context.hotplug = hotplug;
+    context.root_ports = hotplug;
+    context.balloon_targets["bal0"] = 1 << 20;
+    const supervisor::SecondQueries queries = supervisor::second_queries(first, context);
+    std::vector<JsonValue> answers;
+    for (std::size_t i = 0; i < queries.size(); ++i) answers.push_back((*elements)[i % elements->size()]);
+    (void)supervisor::second_calls(queries);
+    const supervisor::SecondReplies second = supervisor::second_replies(queries, std::move(answers));
+    (void)supervisor::build_observed(first, second, context);
+  }
 }
 
 void exercise_event(const Event& event) {
