@@ -27,9 +27,10 @@ inline constexpr CommandSummary kCommandList[] = {
     {"cloud-init", "Build a cloud-init seed image (NoCloud or ConfigDrive)"},
 };
 
-/// When main's `argv` asks for help (--help, -h) or names no command: prints the help and
-/// returns the exit status (0, or 2 for no command). nullopt when it names a command.
-std::optional<int> handle_help(int argc, char** argv);
+/// When main's `argv` asks for help (--help, -h) or the version (--version), or names no
+/// command: prints it and returns the exit status (0, or 2 for no command). nullopt when it
+/// names a command; `help CMD` is rewritten in place to `CMD --help` for the caller to run.
+std::optional<int> handle_help(int& argc, char** argv);
 
 bool is_command(std::string_view name);
 

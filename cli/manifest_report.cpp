@@ -41,4 +41,12 @@ std::optional<Compiled> compile_or_report(std::string_view path) {
   return Compiled{std::move(*vm), std::move(*plan)};
 }
 
+CompileOutcome compile_diagnostics(std::string_view path) {
+  auto vm = load_and_validate(path);
+  if (!vm) return {std::nullopt, std::move(vm).error()};
+  auto plan = lower(*vm);
+  if (!plan) return {std::nullopt, std::move(plan).error()};
+  return {vm->name, {}};
+}
+
 }  // namespace vmforge::cli

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "compiler/base/diagnostic.hpp"
 #include "compiler/model.hpp"
 #include "compiler/plan.hpp"
 
@@ -28,5 +30,13 @@ struct Compiled {
 /// load_manifest_or_report() + lower_or_report(): what `compile` prints and `check` judges, so
 /// that whatever compile refuses, check refuses.
 std::optional<Compiled> compile_or_report(std::string_view path);
+
+/// The same stages as compile_or_report(), the diagnostics kept as data (`check --json`):
+/// the VM's name when it compiled, else the diagnostics of the stage that refused it.
+struct CompileOutcome {
+  std::optional<std::string> name;
+  Diagnostics diagnostics;
+};
+CompileOutcome compile_diagnostics(std::string_view path);
 
 }  // namespace vmforge::cli

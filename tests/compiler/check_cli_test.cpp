@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/json_value.hpp"
+
 namespace {
 
 struct Run {
@@ -87,6 +89,41 @@ TEST_CASE("vmforge check exits 2 on usage errors and 0 on --help", "[compiler]")
   CHECK(help.out.find("Usage: vmforge check FILE") == 0);
 }
 
+TEST_CASE("check --json gives the outcome and every diagnostic as data", "[compiler]") {
+  Run good = check("--json " + source("examples/demo.toml"));
+  CHECK(good.status == 0);
+  auto ok = vmforge::parse_json(good.out);
+  REQUIRE(ok);
+  CHECK(ok->get_bool("valid") == true);
+  CHECK(ok->get_string("name") == "demo");
+  CHECK(ok->find("diagnostics")->as_array()->empty());
+
+  const std::string bad_path = source("tests/compiler/bad/unknown-key.toml");
+  Run bad = check("--json " + bad_path);
+  CHECK(bad.status == 1);
+  CHECK(bad.err.empty());
+  auto refused = vmforge::parse_json(bad.out);
+  REQUIRE(refused);
+  CHECK(refused->get_bool("valid") == false);
+  CHECK_FALSE(refused->find("name"));
+  const vmforge::JsonArray& diagnostics = *refused->find("diagnostics")->as_array();
+  REQUIRE(diagnostics.size() == 1);
+  const vmforge::JsonValue& d = diagnostics.front();
+  // The same place and words as the text form.
+  CHECK_THAT(check(bad_path).err,
+             Catch::StartsWith(fmt::format("{}:{}:{}: {}: {}", *d.get_string("file"), *d.get_int64("line"),
+                                           *d.get_int64("column"), *d.get_string("severity"), *d.get_string("message"))));
+}
+
+TEST_CASE("vmforge help COMMAND is COMMAND --help; --version prints the version", "[compiler]") {
+  CHECK(run_vmforge("help", "check").out == check("--help").out);
+  CHECK(run_vmforge("help", "").out.find("Usage: vmforge COMMAND") != std::string::npos);
+  Run version = run_vmforge("--version", "");
+  CHECK(version.status == 0);
+  CHECK(version.out == run_vmforge("version", "").out);
+  CHECK(version.out.find("vmforge ") == 0);
+}
+
 // Whatever compile refuses, check refuses, with the same words: every bad manifest, including
 // those only lowering refuses (a full root bus, an option ROM on a bridge).
 TEST_CASE("check and compile refuse every bad manifest alike", "[compiler]") {
@@ -97,7 +134,10 @@ TEST_CASE("check and compile refuse every bad manifest alike", "[compiler]") {
     INFO(entry.path().string());
     Run checked = check(entry.path().string());
     Run compiled = run_vmforge("compile", entry.path().string());
+    Run as_data = check("--json " + entry.path().string());
     CHECK(checked.status == 1);
+    CHECK(as_data.status == 1);
+    CHECK(as_data.out.find("\"valid\":false") != std::string::npos);
     CHECK(compiled.status == 1);
     CHECK(checked.err == compiled.err);
     ++count;
