@@ -23,6 +23,7 @@
 #include "compiler/plan.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/qemu_log_follower.hpp"
 #include "supervisor/core/qmp_watchdog.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/step_runner.hpp"
@@ -32,6 +33,7 @@
 #include "supervisor/qmp/client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
+#include "supervisor/sd/log.hpp"
 #include "supervisor/sd/notify.hpp"
 #include "supervisor/sd/process_watch.hpp"
 
@@ -118,6 +120,7 @@ class Supervisor {
   void start_failed(const Error& error);
   void fail_start(const Error& error);
   Result<void> watch_start_progress();
+  void follow_qemu_output(off_t from);
   Result<void> on_start_check(std::uint64_t usec);
   void lost_at_start(const Error& reason);
   Result<void> on_lost_before_ready(std::uint64_t usec);
@@ -158,6 +161,8 @@ class Supervisor {
   bool adopted_ = false;
   qmp::SubscriptionId resume_subscription_ = 0;
   sd::EventSource start_check_;            // QEMU's progress until its QMP greeting
+  std::unique_ptr<QemuLogFollower> qemu_output_;  // qemu.log's new lines to the journal
+  sd::LogRateLimit qemu_output_limit_{std::chrono::seconds(10), 200};
   std::uint64_t qemu_cpu_ticks_ = 0;       // its CPU time at the last check
   sd::EventSource lost_before_ready_;      // QMP ended before READY: fail unless QEMU exits first
   std::optional<Error> lost_reason_;

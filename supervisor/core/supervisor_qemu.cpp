@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
@@ -90,6 +91,7 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
   VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
+  follow_qemu_output(0);
   VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
   VMFORGE_TRY_VOID(watch_start_progress());
   if (cont_with_handshake()) resume();
@@ -159,7 +161,25 @@ Result<void> Supervisor::adopt_qemu(LiveQemu live) {
   VMFORGE_TRY(watch_, sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
                                                 [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Adopting QEMU (PID {}) left running by an earlier supervisor.", live.pid));
+  struct stat log {};
+  follow_qemu_output(stat(state_dir_.qemu_log().c_str(), &log) == 0 ? log.st_size : 0);
   return attach_qmp(std::move(live.qmp));
+}
+
+// QEMU writes its stderr to qemu.log itself; under systemd each new line goes to the journal
+// too, under QEMU's name. Not worth failing a start for: without it, qemu.log still has all.
+void Supervisor::follow_qemu_output(off_t from) {
+  qemu_output_.reset();
+  if (!sd::log_to_journal()) return;
+  const std::string identifier = std::filesystem::path(plan_.qemu_binary).filename().string();
+  auto follower = QemuLogFollower::start(event_, state_dir_.qemu_log(), from, [this, identifier](std::string_view line) {
+    sd::log_limited(qemu_output_limit_, sd::LogLevel::warning, line, {{"SYSLOG_IDENTIFIER", identifier}});
+  });
+  if (!follower) {
+    sd::log_warning("QEMU's output stays in '{}' only: {}", state_dir_.qemu_log(), follower.error().message);
+    return;
+  }
+  qemu_output_ = std::move(*follower);
 }
 
 Result<void> Supervisor::attach_qmp(UniqueFd fd) {

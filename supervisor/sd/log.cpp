@@ -41,9 +41,12 @@ bool stderr_is_journal() {
 void send_to_journal(const Libsystemd* lib, LogLevel level, std::string_view message,
                      std::initializer_list<LogField> fields) {
   std::vector<std::string> items;
-  items.reserve(3 + fields.size());
+  items.reserve(4 + fields.size());
   items.push_back(fmt::format("MESSAGE={}", message));
   items.push_back(fmt::format("PRIORITY={}", static_cast<int>(level)));
+  bool named = false;
+  for (const LogField& f : fields) named = named || f.name == "SYSLOG_IDENTIFIER";
+  if (!named) items.emplace_back("SYSLOG_IDENTIFIER=vmforge");
   if (!state().vm_name.empty()) items.push_back(fmt::format("VM={}", state().vm_name));
   for (const LogField& f : fields) items.push_back(fmt::format("{}={}", f.name, f.value));
   std::vector<iovec> iov;

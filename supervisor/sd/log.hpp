@@ -15,7 +15,8 @@ namespace vmforge::sd {
 enum class LogLevel { err = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
 /// One extra journal field, e.g. {"QMP_EVENT", "SHUTDOWN"}. `name` must be upper case
-/// [A-Z0-9_]; fields are dropped on the stderr path.
+/// [A-Z0-9_]; fields are dropped on the stderr path. Every message has SYSLOG_IDENTIFIER=vmforge
+/// unless it gives its own.
 struct LogField {
   std::string_view name;
   std::string_view value;
