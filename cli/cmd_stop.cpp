@@ -3,6 +3,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "cli/vm_connect.hpp"
 
 namespace vmforge::cli {
@@ -13,7 +14,8 @@ constexpr std::string_view kHelp =
     "\n"
     "Stop the running VM NAME: its supervisor presses the ACPI power button, waits for the\n"
     "guest up to [supervisor] shutdown_timeout, then quits QEMU, then kills it. Waits until\n"
-    "the supervisor has exited. Asking again while it waits skips to the next step.\n"
+    "the supervisor has exited, showing each step on stderr as it begins. Asking again while\n"
+    "it waits skips to the next step.\n"
     "\n"
     "Exit status: 0 stopped (or stopping, with --no-wait); 1 the VM is not running or the\n"
     "request failed; 2 usage error.\n"
@@ -37,15 +39,15 @@ int cmd_stop(int argc, char** argv) {
     fmt::print(stderr, "vmforge stop: {}\n", client.error().message);
     return 1;
   }
-  if (auto begun = client->call(R"({"request":"stop"})", std::chrono::seconds(30)); !begun) {
-    fmt::print(stderr, "vmforge stop: {}\n", begun.error().message);
-    return 1;
-  }
-  if (args->has("no-wait")) return 0;
-  // The supervisor closes the connection when it exits, once QEMU is gone.
-  for (;;) {
-    auto line = client->read_line();
-    if (!line) break;
+  {
+    Progress progress;
+    if (auto begun = call_with_progress(*client, R"({"request":"stop"})", std::chrono::seconds(30), progress); !begun) {
+      fmt::print(stderr, "vmforge stop: {}\n", begun.error().message);
+      return 1;
+    }
+    if (args->has("no-wait")) return 0;
+    // The supervisor closes the connection when it exits, once QEMU is gone.
+    show_until_closed(*client, progress);
   }
   fmt::print("VM '{}' stopped.\n", name);
   return 0;

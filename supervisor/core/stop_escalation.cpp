@@ -21,18 +21,18 @@ std::string seconds(std::chrono::milliseconds ms) {
 Result<void> StopEscalation::request(std::string_view why) {
   if (!active_) {
     active_ = true;
-    sd::log_notice("{}: stopping the VM.", why);
+    say(sd::LogLevel::notice, "{}: stopping the VM.", why);
     return run(Step::powerdown);
   }
   if (step_ == Step::kill) return {};
-  sd::log_notice("{} again: not waiting any longer.", why);
+  say(sd::LogLevel::notice, "{} again: not waiting any longer.", why);
   return run(step_ == Step::powerdown ? Step::quit : Step::kill);
 }
 
 Result<void> StopEscalation::request_quit(std::string_view why) {
   if (active_ && step_ != Step::powerdown) return {};
   active_ = true;
-  sd::log_notice("{}: quitting QEMU.", why);
+  say(sd::LogLevel::notice, "{}: quitting QEMU.", why);
   return run(Step::quit);
 }
 
@@ -55,17 +55,20 @@ Result<void> StopEscalation::run(Step step) {
       [[fallthrough]];
     case Step::quit:
       if (qmp_up) {
-        if (step == Step::quit) sd::log_notice("Quitting QEMU; waiting up to {} for it to exit.", seconds(kQuitTimeout));
+        if (step == Step::quit) {
+          say(sd::LogLevel::notice, "Quitting QEMU; waiting up to {} for it to exit.", seconds(kQuitTimeout));
+        }
         (void)client->execute("quit", "", kQuitTimeout, [](Result<JsonValue>) {});
       } else {
-        sd::log_notice("QMP is not connected; sending SIGTERM to QEMU (PID {}), waiting up to {} for it to exit.",
-                       process_.pid(), seconds(kQuitTimeout));
+        say(sd::LogLevel::notice,
+            "QMP is not connected; sending SIGTERM to QEMU (PID {}), waiting up to {} for it to exit.", process_.pid(),
+            seconds(kQuitTimeout));
         VMFORGE_TRY_VOID(process_.kill(SIGTERM));
       }
       step_ = Step::quit;
       return arm(kQuitTimeout);
     case Step::kill:
-      sd::log_warning("Killing QEMU (PID {}) with SIGKILL; the guest may lose data.", process_.pid());
+      say(sd::LogLevel::warning, "Killing QEMU (PID {}) with SIGKILL; the guest may lose data.", process_.pid());
       return process_.kill(SIGKILL);
   }
   return {};
@@ -75,11 +78,12 @@ Result<void> StopEscalation::press_button(const Result<JsonValue>& status) {
   qmp::Client* client = qmp_();
   std::string run_state = status ? std::string(status->get_string("status").value_or("unknown")) : "unknown";
   if (client == nullptr || !run_state_can_power_off(run_state)) {
-    sd::log_notice("QEMU's run state is '{}': the guest cannot react to the power button; quitting QEMU.", run_state);
+    say(sd::LogLevel::notice, "QEMU's run state is '{}': the guest cannot react to the power button; quitting QEMU.",
+        run_state);
     return run(Step::quit);
   }
-  sd::log_notice("Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
-                 seconds(shutdown_timeout_));
+  say(sd::LogLevel::notice, "Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
+      seconds(shutdown_timeout_));
   (void)client->execute("system_powerdown", "", kQuitTimeout, [](Result<JsonValue> r) {
     if (!r) sd::log_warning("Failed to send the power button event: {}", r.error().message);
   });
@@ -88,10 +92,10 @@ Result<void> StopEscalation::press_button(const Result<JsonValue>& status) {
 
 Result<void> StopEscalation::on_timer(std::uint64_t) {
   if (step_ == Step::powerdown) {
-    sd::log_warning("The guest did not power off within {}; quitting QEMU.", seconds(shutdown_timeout_));
+    say(sd::LogLevel::warning, "The guest did not power off within {}; quitting QEMU.", seconds(shutdown_timeout_));
     return run(Step::quit);
   }
-  sd::log_warning("QEMU did not exit within {} of being asked to quit.", seconds(kQuitTimeout));
+  say(sd::LogLevel::warning, "QEMU did not exit within {} of being asked to quit.", seconds(kQuitTimeout));
   return run(Step::kill);
 }
 

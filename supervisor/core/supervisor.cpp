@@ -105,8 +105,10 @@ void Supervisor::publish_step(std::size_t index, const PlanStep& step, StepPhase
   publish_event("STEP", w.str());
 }
 
-void Supervisor::set_status(std::string_view text) {
-  sd::log_info("{}", text);
+void Supervisor::set_status(std::string_view text) { announce(sd::LogLevel::info, text); }
+
+void Supervisor::announce(sd::LogLevel level, std::string_view text) {
+  sd::log_message(level, text);
   notifier_.status(text);
   JsonWriter w;
   w.begin_object().field("state", to_string(state_)).field("status", text).end_object();
@@ -139,7 +141,9 @@ void Supervisor::begin_stop(std::string_view why) {
     return;
   }
   if (!stop_) {
-    stop_ = std::make_unique<StopEscalation>(event_, [this] { return qmp(); }, *watch_, vm_.supervisor.shutdown_timeout.ms());
+    stop_ = std::make_unique<StopEscalation>(
+        event_, [this] { return qmp(); }, *watch_, vm_.supervisor.shutdown_timeout.ms(),
+        [this](sd::LogLevel level, std::string_view text) { announce(level, text); });
   }
   bool before_guest = state_ == VmState::starting || state_ == VmState::configuring;
   set_state(VmState::stopping);

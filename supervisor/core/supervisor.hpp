@@ -85,6 +85,9 @@ class Supervisor {
   void set_applied(const Vm& vm) { vm_ = vm; }
   /// STATUS= for the service manager, a log line, and a STATUS event.
   void set_status(std::string_view text);
+  /// Logs `text` at `level`, and makes it the unit's STATUS= and a STATUS event (what `vmforge
+  /// stop` and `apply` show while they wait).
+  void announce(sd::LogLevel level, std::string_view text);
   /// Begins the stop escalation (signals and `vmforge stop` end up here).
   void request_stop(std::string_view why);
   /// Stops QEMU gracefully and starts it again from `vm`'s argv (apply --allow-restart);

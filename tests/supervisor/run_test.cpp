@@ -742,11 +742,19 @@ TEST_CASE("reloads during an apply are coalesced: the file's last content wins",
   REQUIRE(paused);
   CHECK(paused->find("t16 - paused\n") == 0);
   auto begun = std::chrono::steady_clock::now();
-  auto stop = launch::run({std::getenv("VMFORGE_BINARY"), "stop", "t16", "--runtime-dir", dir.file("run")}, 60s);
+  launch::SpawnOptions stop_command;
+  stop_command.argv = {std::getenv("VMFORGE_BINARY"), "stop", "t16", "--runtime-dir", dir.file("run")};
+  stop_command.capture_stdout = true;
+  auto stop = launch::spawn(stop_command);
   REQUIRE(stop);
+  CHECK(wait_exit(*stop, 60s).success());
   CHECK(std::chrono::steady_clock::now() - begun < 30s);  // not the 60s shutdown_timeout
   CHECK(wait_exit(run, 30s).success());
-  CHECK(run.stderr_text().find("QEMU's run state is 'paused': the guest cannot react to the power button; quitting QEMU.") !=
-        std::string::npos);
+  const std::string quitting = "QEMU's run state is 'paused': the guest cannot react to the power button; quitting QEMU.";
+  CHECK(run.stderr_text().find(quitting) != std::string::npos);
+  // `vmforge stop` showed each step as it began (stderr is not a terminal: plain lines).
+  CHECK(stop->stderr_text().find("Stop requested over the control socket") != std::string::npos);
+  CHECK(stop->stderr_text().find(quitting + "\nQuitting QEMU") != std::string::npos);
+  CHECK(stop->stdout_text() == "VM 't16' stopped.\n");
   wait_exit(events, 30s);
 }
