@@ -32,6 +32,7 @@
 #include "supervisor/qmp/client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
+#include "supervisor/sd/machined.hpp"
 #include "supervisor/sd/notify.hpp"
 #include "supervisor/sd/process_watch.hpp"
 
@@ -115,6 +116,7 @@ class Supervisor {
   void resume();
   void resumed();
   void become_ready();
+  void register_machine();
   void start_failed(const Error& error);
   void fail_start(const Error& error);
   Result<void> watch_start_progress();
@@ -155,6 +157,7 @@ class Supervisor {
   std::unique_ptr<StepRunner> boot_runner_;
   std::unique_ptr<QmpWatchdog> watchdog_;
   std::unique_ptr<StopEscalation> stop_;
+  std::optional<sd::MachineRegistration> machine_;  // while QEMU runs, when machined is there
   bool adopted_ = false;
   qmp::SubscriptionId resume_subscription_ = 0;
   sd::EventSource start_check_;            // QEMU's progress until its QMP greeting

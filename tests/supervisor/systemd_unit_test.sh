@@ -1,7 +1,7 @@
 #!/bin/sh
 # vmforge@.service under real systemd, booted in a sandbox (tests/support/systemd-sandbox.sh):
 # vmforge installed there by `meson install`, the test guest run through the unit. Checks that
-# start is ready only once QEMU runs the guest, `vmforge list` shows the VM, reload
+# start is ready only once QEMU runs the guest, `vmforge list` and machinectl show the VM, reload
 # hot-plugs a disk, a frozen QEMU trips the watchdog and is restarted, stop powers the guest off,
 # the journal has VM=, and a manifest whose name is not the unit instance is refused.
 # The unit gets the test drop-in of vmforge-sandbox.sh (WatchdogSec=5s).
@@ -36,6 +36,9 @@ assert demo["manifest"] == sys.argv[2] and demo["state_dir"] == "/run/vmforge/de
 assert demo["qemu_pid"] and demo["uptime_sec"] is not None, demo
 EOF
 inside vmforge list
+
+echo "# machinectl list shows demo (registered with systemd-machined)"
+inside machinectl list --no-legend --no-pager | grep -q "^demo *vm *vmforge" || fail "machinectl list does not show demo"
 
 echo "# reload after a manifest change hot-plugs a disk"
 truncate -s 1M "$scratch/data.raw"
