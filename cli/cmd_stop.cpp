@@ -32,21 +32,11 @@ int cmd_stop(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("stop", "expects exactly one VM NAME");
   const std::string& name = args->positionals().front();
-  auto client = connect_vm(name, args->value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge stop: {}\n", client.error().message);
-    return 1;
-  }
-  if (auto begun = client->call(R"({"request":"stop"})", std::chrono::seconds(30)); !begun) {
-    fmt::print(stderr, "vmforge stop: {}\n", begun.error().message);
+  if (auto stopped = stop_vm(name, args->value("runtime-dir"), !args->has("no-wait")); !stopped) {
+    fmt::print(stderr, "vmforge stop: {}\n", stopped.error().message);
     return 1;
   }
   if (args->has("no-wait")) return 0;
-  // The supervisor closes the connection when it exits, once QEMU is gone.
-  for (;;) {
-    auto line = client->read_line();
-    if (!line) break;
-  }
   fmt::print("VM '{}' stopped.\n", name);
   return 0;
 }

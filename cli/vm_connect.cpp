@@ -10,4 +10,12 @@ Result<supervisor::ControlClient> connect_vm(std::string_view name, const std::o
   return supervisor::ControlClient::connect(state.control_socket(), name);
 }
 
+Result<void> stop_vm(std::string_view name, const std::optional<std::string>& runtime_dir, bool wait) {
+  VMFORGE_TRY(auto client, connect_vm(name, runtime_dir));
+  VMFORGE_TRY_VOID(client.call(R"({"request":"stop"})", std::chrono::seconds(30)));
+  while (wait && client.read_line()) {
+  }
+  return {};
+}
+
 }  // namespace vmforge::cli
