@@ -139,6 +139,13 @@ inside systemctl is-active -q vmforge@gamma && fail "vmforge@gamma is still acti
 [ "$(inside systemctl show -P Result by-hand)" = success ] || fail "solo's supervisor did not stop cleanly"
 serial_has gamma 'vmforge-guest: poweroff' || fail "gamma's guest was not powered off"
 expect 0 "plan DIR --prune after convergence" vmforge plan "$dir" --prune
+inside vmforge apply "$dir" --prune --json >"$scratch/apply.json" 2>/dev/null || fail "apply DIR --json after convergence failed"
+python3 - "$scratch/apply.json" <<'PY' || fail "apply DIR --json: $(cat "$scratch/apply.json")"
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert [(vm["name"], vm["outcome"]) for vm in out["vms"]] == [("alpha", "unchanged"), ("beta", "unchanged")], out
+assert out["unchanged"] == 2 and out["failed"] == 0 and out["prune"] is True, out
+PY
 machines >"$scratch/machines" 2>&1 || true
 grep -q "^gamma " "$scratch/machines" && fail "machinectl still lists the stopped gamma"
 echo "all systemd host checks passed"
