@@ -3,7 +3,8 @@
 # (tests/support/vmforge-sandbox.sh): a directory of three manifests outside the unit's own
 # directory is applied (three units started, each active with its guest running, the units
 # running DIR's manifests through their drop-ins, `autostart` enabling one), a change to one
-# is applied live (a disk the guest reports), a bad manifest in DIR stops everything before
+# is applied live (a disk the guest reports), a VM that fails to start is reported with where to
+# look while another starts (exit 1), a bad manifest in DIR stops everything before
 # any change (file:line:col), a deleted manifest's VM is stopped by --prune (so is a VM run by
 # another unit, through its control socket), `plan DIR` exits
 # 2 before and 0 after each convergence, machinectl lists the VMs while they run. Before the
@@ -12,7 +13,7 @@
 set -eu
 . "$VMFORGE_SOURCE_DIR/tests/support/vmforge-sandbox.sh"
 vms="alpha beta gamma"
-fail_units="vmforge@alpha vmforge@beta vmforge@gamma vmforge@delta by-hand systemd-machined"
+fail_units="vmforge@alpha vmforge@beta vmforge@gamma vmforge@delta vmforge@epsilon vmforge@broken by-hand systemd-machined"
 
 # write NAME [EXTRA]: VM NAME's manifest in DIR ($host outside, $dir inside).
 write() { manifest "$@" >"$host/$1.toml"; }
@@ -106,6 +107,20 @@ expect 0 "apply DIR with beta changed" vmforge apply "$dir"
 echo "$out" | grep -q "^~ beta: applied" || fail "apply DIR does not report beta's change"
 wait_for 60 "beta's guest to report the hot-plugged disk" serial_has beta 'vmforge-guest: block.vda=.*serial=HOSTAPPLY'
 
+echo "# a VM that fails to start does not stop the others; apply DIR says where to look, exits 1"
+write epsilon
+manifest broken | sed "s|^path = \"$VMFORGE_GUEST_DIR/vmlinuz\"|path = \"$vmdir/no-such-kernel\"|" >"$host/broken.toml"
+# The start job fails at once instead of after Restart=on-failure's attempts.
+inside mkdir -p /run/systemd/system/vmforge@broken.service.d
+printf '[Service]\nRestart=no\n' >"$scratch/no-restart.conf"
+inside cp "$vmdir/no-restart.conf" /run/systemd/system/vmforge@broken.service.d/
+expect 1 "apply DIR with a VM that cannot start" vmforge apply "$dir"
+echo "$out" | grep -q "^+ epsilon: started (vmforge@epsilon.service)" || fail "epsilon was not started beside broken"
+echo "$out" | grep -q "^x broken: failed to start vmforge@broken.service: job result 'failed', service result 'exit-code'; see 'systemctl status vmforge@broken.service' and 'journalctl -u vmforge@broken.service'." ||
+  fail "apply DIR does not report broken's failure with its results and where to look"
+echo "$out" | grep -q "1 started, 0 changed, 0 stopped, 3 unchanged, 1 failed" || fail "apply DIR's summary does not count the failure"
+inside rm "$dir/broken.toml" "$dir/epsilon.toml"
+
 echo "# a bad manifest in DIR: nothing is done, the error has file:line:col"
 truncate -s 1M "$scratch/gamma-data.raw"
 write gamma "[[disk]]
@@ -135,6 +150,7 @@ expect 2 "plan DIR --prune with gamma deleted" vmforge plan "$dir" --prune
 expect 0 "apply DIR --prune" vmforge apply "$dir" --prune
 echo "$out" | grep -q "^- gamma: stopped (vmforge@gamma.service)" || fail "apply DIR --prune does not report gamma stopped"
 echo "$out" | grep -q "^- solo: stopped$" || fail "apply DIR --prune does not report solo stopped"
+echo "$out" | grep -q "^- epsilon: stopped (vmforge@epsilon.service)" || fail "apply DIR --prune does not report epsilon stopped"
 inside systemctl is-active -q vmforge@gamma && fail "vmforge@gamma is still active after --prune"
 [ "$(inside systemctl show -P Result by-hand)" = success ] || fail "solo's supervisor did not stop cleanly"
 serial_has gamma 'vmforge-guest: poweroff' || fail "gamma's guest was not powered off"
