@@ -34,6 +34,7 @@ demo = vms["demo"]
 assert demo["state"] == "running", demo
 assert demo["manifest"] == sys.argv[2] and demo["state_dir"] == "/run/vmforge/demo", demo
 assert demo["qemu_pid"] and demo["uptime_sec"] is not None, demo
+assert demo["unit"] == "vmforge@demo.service" and demo["unit_manager"] == "system", demo
 EOF
 inside vmforge list
 
