@@ -7,6 +7,7 @@
 #include "cli/host_manifests.hpp"
 #include "cli/host_plan.hpp"
 #include "cli/manifest_report.hpp"
+#include "cli/unit_manifest.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
 #include "compiler/compile.hpp"
@@ -19,21 +20,22 @@ namespace {
 void print_help() {
   fmt::print(
       "Usage: vmforge plan FILE [--from OLD.toml] [--json] [--runtime-dir DIR]\n"
-      "       vmforge plan DIR [--prune] [--json] [--runtime-dir DIR]\n\n"
+      "       vmforge plan [DIR] [--prune] [--json] [--runtime-dir DIR]\n\n"
       "Shows what 'vmforge apply FILE' would change: against the running VM named in FILE, or,\n"
       "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
       "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
       "required (with the manifest key and why).\n\n"
-      "Given a directory DIR of NAME.toml manifests, all are checked first (nothing else happens\n"
-      "if one has errors); then per VM: '+ start' when no supervisor runs it, else its plan as\n"
-      "above, and with --prune '- stop' for each running VM without a manifest in DIR.\n\n"
+      "Given a directory DIR of NAME.toml manifests (default: {}),\n"
+      "all are checked first (nothing else happens if one has errors); then per VM: '+ start'\n"
+      "when no supervisor runs it, else its plan as above, and with --prune '- stop' for each\n"
+      "running VM without a manifest in DIR.\n\n"
       "  --from OLD.toml    compare with this manifest instead of the running VM; its relative\n"
       "                     paths are read as FILE's (so OLD.toml may be <(git show HEAD:vm.toml))\n"
       "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
       "  --json             print the plan as JSON\n"
       "{}\n"
       "Exit status: 0 no changes, 2 changes, 1 error.\n",
-      kRuntimeDirHelp);
+      kUnitManifestDir, kRuntimeDirHelp);
 }
 
 int offline(const Vm& desired, const std::string& from, bool json) {
@@ -83,18 +85,19 @@ int cmd_plan(int argc, char** argv) {
     print_help();
     return kNoChanges;
   }
-  if (!args || args->positionals().size() != 1) {
-    usage_error("plan", args ? "expects exactly one manifest FILE" : args.error().message);
+  if (!args || args->positionals().size() > 1 || (args->positionals().empty() && args->has("from"))) {
+    usage_error("plan", args ? "expects one manifest FILE or directory DIR" : args.error().message);
     return kFailed;
   }
-  if (is_directory(args->positionals()[0]) && !args->has("from")) {
-    return host_plan({args->positionals()[0], args->has("prune"), args->has("json"), args->value("runtime-dir")});
+  const std::string target = args->positionals().empty() ? kUnitManifestDir : args->positionals()[0];
+  if (is_directory(target) && !args->has("from")) {
+    return host_plan({target, args->has("prune"), args->has("json"), args->value("runtime-dir")});
   }
   if (args->has("prune")) {
     usage_error("plan", "'--prune' needs a manifest directory DIR");
     return kFailed;
   }
-  auto desired = load_manifest_or_report(args->positionals()[0]);
+  auto desired = load_manifest_or_report(target);
   if (!desired) return kFailed;
   const bool json = args->has("json");
   if (auto from = args->value("from")) return offline(*desired, *from, json);

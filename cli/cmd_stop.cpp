@@ -3,7 +3,6 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/progress.hpp"
 #include "cli/vm_connect.hpp"
 
 namespace vmforge::cli {
@@ -34,21 +33,11 @@ int cmd_stop(int argc, char** argv) {
   }
   if (args->positionals().size() != 1) return usage_error("stop", "expects exactly one VM NAME");
   const std::string& name = args->positionals().front();
-  auto client = connect_vm(name, args->value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge stop: {}\n", client.error().message);
+  if (auto stopped = stop_vm(name, args->value("runtime-dir"), !args->has("no-wait")); !stopped) {
+    fmt::print(stderr, "vmforge stop: {}\n", stopped.error().message);
     return 1;
   }
-  {
-    Progress progress;
-    if (auto begun = call_with_progress(*client, R"({"request":"stop"})", std::chrono::seconds(30), progress); !begun) {
-      fmt::print(stderr, "vmforge stop: {}\n", begun.error().message);
-      return 1;
-    }
-    if (args->has("no-wait")) return 0;
-    // The supervisor closes the connection when it exits, once QEMU is gone.
-    show_until_closed(*client, progress);
-  }
+  if (args->has("no-wait")) return 0;
   fmt::print("VM '{}' stopped.\n", name);
   return 0;
 }

@@ -21,4 +21,9 @@ inline constexpr std::string_view kRuntimeDirHelp =
 /// Connects to the supervisor of VM `name` ("VM 'NAME' is not running ..." if there is none).
 Result<supervisor::ControlClient> connect_vm(std::string_view name, const std::optional<std::string>& runtime_dir);
 
+/// Asks VM `name`'s supervisor to stop (the `stop` request) and, with `wait`, returns once it
+/// has exited (it closes the connection then, once QEMU is gone). Each step of the stop is
+/// shown on stderr as it begins (cli/progress.hpp).
+Result<void> stop_vm(std::string_view name, const std::optional<std::string>& runtime_dir, bool wait);
+
 }  // namespace vmforge::cli

@@ -27,6 +27,9 @@ inline constexpr int kNoChanges = 0;
 inline constexpr int kFailed = 1;
 inline constexpr int kChanges = 2;
 inline constexpr auto kPlanTimeout = std::chrono::seconds(30);
+/// How long an apply may take: unplugs wait for the guest (10 s each at most), and a restart
+/// for a graceful shutdown.
+inline constexpr auto kApplyTimeout = std::chrono::minutes(10);
 
 /// A running VM's plan for a manifest, as its supervisor computed it.
 struct VmPlan {

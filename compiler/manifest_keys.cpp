@@ -136,7 +136,7 @@ constexpr KeySpec kQemu[] = {
     str("user"), integer("uid"), integer("gid"),  {"groups", KeyType::integer_array},
 };
 
-constexpr KeySpec kSupervisor[] = {{"shutdown_timeout", KeyType::duration}};
+constexpr KeySpec kSupervisor[] = {{"shutdown_timeout", KeyType::duration}, boolean("autostart")};
 
 constexpr KeySpec kConfidential[] = {
     choice<ConfidentialKind>("type"), str("firmware"),  integer("cbitpos"),

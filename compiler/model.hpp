@@ -165,6 +165,9 @@ struct Qemu {
 struct Supervisor {
   /// After system_powerdown, how long to wait for the guest before `quit`, then SIGKILL.
   Duration shutdown_timeout{std::chrono::seconds(30)};
+  /// Whether vmforge@NAME.service starts at boot: `apply DIR` enables or disables the unit;
+  /// unset leaves it as it is.
+  std::optional<bool> autostart;
   bool operator==(const Supervisor&) const = default;
 };
 

@@ -135,6 +135,7 @@ void validate_supervisor(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       vm.supervisor.shutdown_timeout = *timeout;
     }
   }
+  vm.supervisor.autostart = f.flag("autostart");
 }
 
 // Whether QEMU must start programs: tap scripts, `[incoming] mode = "exec"`.

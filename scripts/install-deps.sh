@@ -5,7 +5,7 @@ packages="meson ninja-build g++ pkg-config python3
   libtomlplusplus-dev libsimdjson-dev libsystemd-dev libfmt-dev catch2 libisofs-dev
   qemu-system-x86 qemu-utils
   busybox-static cpio kmod zstd xz-utils xorriso genisoimage gcc libc6-dev binutils
-  systemd golang-go golang-github-kata-containers-govmm-dev
+  systemd systemd-container golang-go golang-github-kata-containers-govmm-dev
   clang libclang-rt-14-dev
   hyperfine"
 missing=""

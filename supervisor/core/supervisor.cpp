@@ -208,6 +208,7 @@ void Supervisor::on_qmp_disconnect(const Error& reason) {
 }
 
 Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
+  machine_.reset();
   watchdog_.reset();
   boot_runner_.reset();
   start_check_.reset();

@@ -34,6 +34,7 @@
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
 #include "supervisor/sd/log.hpp"
+#include "supervisor/sd/machined.hpp"
 #include "supervisor/sd/notify.hpp"
 #include "supervisor/sd/process_watch.hpp"
 
@@ -120,6 +121,7 @@ class Supervisor {
   void resume();
   void resumed();
   void become_ready();
+  void register_machine();
   void start_failed(const Error& error);
   void fail_start(const Error& error);
   Result<void> watch_start_progress();
@@ -161,6 +163,7 @@ class Supervisor {
   std::unique_ptr<StepRunner> boot_runner_;
   std::unique_ptr<QmpWatchdog> watchdog_;
   std::unique_ptr<StopEscalation> stop_;
+  std::optional<sd::MachineRegistration> machine_;  // while QEMU runs, when machined is there
   bool adopted_ = false;
   qmp::SubscriptionId resume_subscription_ = 0;
   sd::EventSource start_check_;            // QEMU's progress until its QMP greeting

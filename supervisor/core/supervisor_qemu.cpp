@@ -319,6 +319,7 @@ void Supervisor::become_ready() {
       sd::log_warning("Failed to record the applied manifest, ignoring: {}", saved.error().message);
     }
   }
+  register_machine();
   publish_event("STATUS", fmt::format(R"({{"state":"running","status":{}}})", json_quote(text)));
   if (auto interval = sd::Notifier::watchdog_interval(); interval.count() > 0) {
     auto watchdog = QmpWatchdog::start(event_, *qmp_, notifier_, interval);
@@ -361,6 +362,18 @@ void Supervisor::restart(Vm vm, std::function<void(Result<void>)> done) {
   set_status("Restarting QEMU with the new command line.");
   begin_stop("Restarting with the new command line");
   set_state(VmState::restarting);
+}
+
+// `machinectl list` shows the VM. Only as root (machined would ask polkit otherwise), and
+// machined's absence is no error: many hosts have none.
+void Supervisor::register_machine() {
+  if (geteuid() != 0) return;
+  auto machine = sd::MachineRegistration::register_vm(vm_.name, watch_->pid());
+  if (!machine) {
+    sd::log_debug("Not registered with systemd-machined: {}", machine.error().message);
+    return;
+  }
+  machine_.emplace(std::move(*machine));
 }
 
 // The old QEMU has exited (on_qemu_exit deferred us out of its process watch's callback).

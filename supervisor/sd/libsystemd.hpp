@@ -1,11 +1,12 @@
-// libsystemd, opened with dlopen() when the first event loop is made or the journal or the
-// notify socket is first written, not at exec: compile, check and plan never load it and the
+// libsystemd, opened with dlopen() when the first event loop is made, the journal or the
+// notify socket is first written, or a bus is first used, not at exec: compile, check and plan never load it and the
 // seven libraries it depends on, and `run` loads it while QEMU starts. The only file that
 // includes systemd's headers; the files of supervisor/sd/ call libsystemd through it.
 #pragma once
 
 // Every message would carry CODE_FILE=log.cpp: the location says nothing.
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
@@ -42,7 +43,25 @@ namespace vmforge::sd {
   X(sd_notify)                             \
   X(sd_pid_get_unit)                       \
   X(sd_pid_get_user_unit)                  \
-  X(sd_watchdog_enabled)
+  X(sd_watchdog_enabled)                   \
+  X(sd_bus_new)                            \
+  X(sd_bus_set_address)                    \
+  X(sd_bus_start)                          \
+  X(sd_bus_open_system)                    \
+  X(sd_bus_open_user)                      \
+  X(sd_bus_flush_close_unref)              \
+  X(sd_bus_call_method)                    \
+  X(sd_bus_get_property_string)            \
+  X(sd_bus_match_signal)                   \
+  X(sd_bus_slot_unref)                     \
+  X(sd_bus_process)                        \
+  X(sd_bus_wait)                           \
+  X(sd_bus_message_read)                   \
+  X(sd_bus_message_enter_container)        \
+  X(sd_bus_message_exit_container)         \
+  X(sd_bus_message_unref)                  \
+  X(sd_bus_error_free)                     \
+  X(sd_bus_error_has_name)
 
 /// The libsystemd functions vmforge calls, bound by name from libsystemd.so.0.
 struct Libsystemd {

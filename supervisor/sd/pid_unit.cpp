@@ -20,10 +20,14 @@ std::optional<std::string> take(int r, char* unit) {
 std::optional<PidUnit> unit_of_pid(pid_t pid) {
   auto lib = load_libsystemd();
   if (!lib) return std::nullopt;
+  // The call first, then `unit`: as two arguments of take() the order would be unspecified,
+  // and GCC read `unit` (still null) before the call set it.
   char* unit = nullptr;
-  if (auto name = take((*lib)->sd_pid_get_user_unit(pid, &unit), unit)) return PidUnit{std::move(*name), true};
+  int r = (*lib)->sd_pid_get_user_unit(pid, &unit);
+  if (auto name = take(r, unit)) return PidUnit{std::move(*name), true};
   unit = nullptr;
-  if (auto name = take((*lib)->sd_pid_get_unit(pid, &unit), unit)) return PidUnit{std::move(*name), false};
+  r = (*lib)->sd_pid_get_unit(pid, &unit);
+  if (auto name = take(r, unit)) return PidUnit{std::move(*name), false};
   return std::nullopt;
 }
 

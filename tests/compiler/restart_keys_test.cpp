@@ -68,6 +68,7 @@ TEST_CASE("what the live diff handles or nothing needs is not a restart key", "[
   CHECK(keys(kBase, replaced("count = 1", "count = 2")).empty());
   CHECK(keys(kBase, replaced("hotplug_slots = 2", "hotplug_slots = 4")).empty());
   CHECK(keys(kBase, with("[supervisor]\nshutdown_timeout = \"5s\"\n")).empty());
+  CHECK(keys(kBase, with("[supervisor]\nautostart = true\n")).empty());
   // Devices with a live path: disks, NICs, DIMMs, the balloon target.
   CHECK(keys(kBase, with("[[disk]]\nid = \"d1\"\nfile = \"/srv/d1.raw\"\nhotplug = true\n")).empty());
   CHECK(keys(kBase, with("[[dimm]]\nid = \"m1\"\nsize = \"256M\"\nhotplug = true\n")).empty());

@@ -34,6 +34,8 @@ TEST_CASE("a minimal manifest gets vmforge's defaults", "[compiler]") {
   CHECK(vm.memory.size.bytes() == 512ull << 20);
   CHECK(vm.knobs.no_defaults);
   CHECK(vm.supervisor.shutdown_timeout.ms().count() == 30'000);
+  CHECK_FALSE(vm.supervisor.autostart.has_value());  // apply DIR leaves the unit's enablement alone
+  CHECK(valid("name = \"web\"\n[supervisor]\nautostart = false\n").supervisor.autostart == false);
   CHECK(vm.source_text == "name = \"web\"\n");
   CHECK(vm.source_sha256.size() == 64);
   CHECK(vm.source_path == "/srv/vms/test.toml");

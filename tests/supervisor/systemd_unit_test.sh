@@ -1,95 +1,17 @@
 #!/bin/sh
 # vmforge@.service under real systemd, booted in a sandbox (tests/support/systemd-sandbox.sh):
 # vmforge installed there by `meson install`, the test guest run through the unit. Checks that
-# start is ready only once QEMU runs the guest, `vmforge list` shows the VM, reload
+# start is ready only once QEMU runs the guest, `vmforge list` and machinectl show the VM, reload
 # hot-plugs a disk, a frozen QEMU trips the watchdog and is restarted, stop powers the guest off,
 # the journal has VM=, and a manifest whose name is not the unit instance is refused.
-# The unit gets a drop-in: WatchdogSec=5s (30 s in the unit; the test would take too long) and
-# LimitCORE=0 (the watchdog's SIGABRT would dump core).
+# The unit gets the test drop-in of vmforge-sandbox.sh (WatchdogSec=5s).
 # Usage: systemd_unit_test.sh BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
 set -eu
-build=$1
-. "$VMFORGE_SOURCE_DIR/tests/support/systemd-sandbox.sh"
+. "$VMFORGE_SOURCE_DIR/tests/support/vmforge-sandbox.sh"
+vmforge_sandbox unit "$1"
+fail_units="vmforge@demo vmforge@web"
 
-scratch=$(mktemp -d /tmp/vmforge-systemd-XXXXXX)
-trap 'sandbox_stop; rm -rf "$scratch"' EXIT
-trap 'exit 1' INT TERM HUP
-# Where the VM's files are inside: the place for images, which a confined unit leaves writable
-# (not /tmp, which it may make private).
-vmdir=/var/lib/vmforge
-# The source and build trees at their own paths: the sandbox's /tmp is a fresh tmpfs, so a
-# checkout under /tmp (as a CI clone may be) would otherwise vanish inside.
-src=$(cd "$VMFORGE_SOURCE_DIR" && pwd -P)
-build=$(cd "$build" && pwd -P)
-case "$build/" in
-  "$src"/*) trees="$src:$src" ;;
-  *) trees="$src:$src $build:$build" ;;
-esac
-# shellcheck disable=SC2086
-sandbox_boot unit "$scratch:$vmdir" $trees
-
-inside() { sandbox_run "$@"; }
-
-fail() {
-  echo "FAIL: $*" >&2
-  for unit in vmforge@demo vmforge@web; do
-    inside systemctl --no-pager status "$unit" >&2 || true
-    inside journalctl --no-pager -u "$unit" >&2 || true
-  done
-  echo "--- guest serial log:" >&2
-  cat "$scratch/serial.log" >&2 2>/dev/null || true
-  exit 1
-}
-
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
-wait_for() {
-  deadline=$(($(date +%s) + $1))
-  what=$2
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
-    sleep 0.2
-  done
-}
-
-serial_has() { grep -q "$1" "$scratch/serial.log"; }
 prop() { inside systemctl show -P "$2" "$1"; }
-
-inside meson install -C "$build" --no-rebuild --quiet >/dev/null || fail "meson install failed inside the sandbox"
-confdir=$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json, os, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print(os.path.join(o["prefix"], o["sysconfdir"]))')
-inside mkdir -p "$confdir/vmforge" /etc/systemd/system/vmforge@.service.d
-cat >"$scratch/test.conf" <<EOF
-[Service]
-WatchdogSec=5s
-LimitCORE=0
-EOF
-inside cp "$vmdir/test.conf" /etc/systemd/system/vmforge@.service.d/test.conf
-inside systemctl daemon-reload
-
-# manifest NAME [EXTRA]: the test guest, its serial log in the scratch directory.
-manifest() {
-  cat <<EOF
-name = "$1"
-[machine]
-type = "q35"
-accel = ["tcg"]
-hotplug_slots = 1
-[memory]
-size = "256M"
-[kernel]
-path = "$VMFORGE_GUEST_DIR/vmlinuz"
-initrd = "$VMFORGE_GUEST_DIR/initrd.img"
-cmdline = "console=ttyS0 quiet panic=-1"
-[[serial]]
-id = "console"
-backend = "file"
-path = "$vmdir/serial.log"
-[supervisor]
-shutdown_timeout = "30s"
-${2:-}
-EOF
-}
 install_manifest() {
   cat >"$scratch/$1.toml"
   inside cp "$vmdir/$1.toml" "$confdir/vmforge/$1.toml"
@@ -101,7 +23,7 @@ inside systemctl enable --now vmforge@demo || fail "systemctl enable --now vmfor
 [ "$(prop vmforge@demo ActiveState)" = active ] || fail "vmforge@demo is not active after 'enable --now' returned"
 [ "$(prop vmforge@demo UnitFileState)" = enabled ] || fail "vmforge@demo is not enabled"
 inside vmforge status demo | grep -q '(running)' || fail "'enable --now' returned before QEMU ran the guest"
-wait_for 60 "the guest to boot (serial report 'ready')" serial_has 'vmforge-guest: ready'
+wait_for 60 "the guest to boot (serial report 'ready')" serial_has demo 'vmforge-guest: ready'
 
 echo "# vmforge list --json shows demo running"
 inside vmforge list --json >"$scratch/list.json" || fail "vmforge list --json failed"
@@ -112,8 +34,12 @@ demo = vms["demo"]
 assert demo["state"] == "running", demo
 assert demo["manifest"] == sys.argv[2] and demo["state_dir"] == "/run/vmforge/demo", demo
 assert demo["qemu_pid"] and demo["uptime_sec"] is not None, demo
+assert demo["unit"] == "vmforge@demo.service" and demo["unit_manager"] == "system", demo
 EOF
 inside vmforge list
+
+echo "# machinectl list shows demo (registered with systemd-machined)"
+inside machinectl list --no-legend --no-pager | grep -q "^demo *vm *vmforge" || fail "machinectl list does not show demo"
 
 echo "# reload after a manifest change hot-plugs a disk"
 truncate -s 1M "$scratch/data.raw"
@@ -124,13 +50,13 @@ format = \"raw\"
 serial = \"RELOADED\"
 hotplug = true" | install_manifest demo
 inside systemctl reload vmforge@demo || fail "systemctl reload vmforge@demo failed"
-wait_for 60 "the guest to report the hot-plugged disk" serial_has 'vmforge-guest: block.vda=.*serial=RELOADED'
+wait_for 60 "the guest to report the hot-plugged disk" serial_has demo 'vmforge-guest: block.vda=.*serial=RELOADED'
 
 echo "# a QEMU frozen with SIGSTOP trips the watchdog; Restart=on-failure starts it again"
 qemu_pid=$(inside cat /run/vmforge/demo/qemu.pid)
 inside kill -STOP "$qemu_pid"
 # The frozen QEMU writes no more; what the serial log gets from now on is the next boot's.
-: >"$scratch/serial.log"
+: >"$scratch/demo.serial.log"
 restarted_once() { [ "$(prop vmforge@demo NRestarts)" = 1 ]; }
 demo_active() { inside systemctl is-active -q vmforge@demo; }
 wait_for 60 "the watchdog to restart vmforge@demo" restarted_once
@@ -138,13 +64,13 @@ wait_for 60 "vmforge@demo to be active again after the watchdog" demo_active
 inside journalctl --no-pager -u vmforge@demo | grep -q 'Watchdog timeout' ||
   fail "the journal does not show systemd's watchdog timeout"
 [ "$(inside cat /run/vmforge/demo/qemu.pid)" != "$qemu_pid" ] || fail "the restarted unit still has the frozen QEMU"
-wait_for 60 "the restarted guest to boot with its disk" serial_has 'vmforge-guest: block.vda=.*serial=RELOADED'
+wait_for 60 "the restarted guest to boot with its disk" serial_has demo 'vmforge-guest: block.vda=.*serial=RELOADED'
 
 echo "# stop powers the guest off and exits 0"
 inside systemctl stop vmforge@demo || fail "systemctl stop vmforge@demo failed"
 [ "$(prop vmforge@demo Result)" = success ] || fail "vmforge@demo's result after stop is not 'success'"
 [ "$(prop vmforge@demo ExecMainStatus)" = 0 ] || fail "the supervisor did not exit 0 on stop"
-serial_has 'vmforge-guest: poweroff' || fail "the guest's serial log does not show the power-down"
+serial_has demo 'vmforge-guest: poweroff' || fail "the guest's serial log does not show the power-down"
 
 echo "# the journal has VM=demo"
 inside journalctl --no-pager -u vmforge@demo -o json | grep -q '"VM":"demo"' ||

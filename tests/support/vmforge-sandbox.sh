@@ -1,0 +1,95 @@
+# vmforge installed in a systemd sandbox (systemd-sandbox.sh), for the `systemd` suite's tests;
+# sourced by a test script (POSIX sh) with VMFORGE_SOURCE_DIR and VMFORGE_GUEST_DIR set.
+#
+#   vmforge_sandbox NAME BUILD_DIR  boots the sandbox with a scratch directory ($scratch) seen
+#                                   inside at $vmdir, installs vmforge there (`meson install`),
+#                                   sets $confdir (sysconfdir) and gives vmforge@.service a
+#                                   drop-in: WatchdogSec=5s (30 s in the unit: too long for a
+#                                   test) and LimitCORE=0 (the watchdog's SIGABRT would dump core)
+#   inside CMD...                   runs CMD in the sandbox
+#   fail MESSAGE                    prints MESSAGE, the status and journal of each unit in
+#                                   $fail_units and the guests' serial logs, and exits 1
+#   wait_for SECONDS WHAT CMD...    polls CMD until it succeeds, else fails
+#   manifest NAME [EXTRA]           prints a manifest for the test guest, its serial log
+#                                   $vmdir/NAME.serial.log ($scratch/NAME.serial.log outside)
+#   serial_has NAME PATTERN         whether VM NAME's serial log has a line matching PATTERN
+. "$VMFORGE_SOURCE_DIR/tests/support/systemd-sandbox.sh"
+
+# Where the VMs' files are inside: the place for images, which a confined unit leaves writable
+# (not /tmp, which it may make private).
+vmdir=/var/lib/vmforge
+fail_units=
+
+vmforge_sandbox() {
+  scratch=$(mktemp -d "/tmp/vmforge-$1-XXXXXX")
+  trap 'sandbox_stop; rm -rf "$scratch"' EXIT
+  trap 'exit 1' INT TERM HUP
+  # The source and build trees at their own paths: the sandbox's /tmp is a fresh tmpfs, so a
+  # checkout under /tmp (as a CI clone may be) would otherwise vanish inside.
+  src=$(cd "$VMFORGE_SOURCE_DIR" && pwd -P)
+  build=$(cd "$2" && pwd -P)
+  case "$build/" in
+    "$src"/*) trees="$src:$src" ;;
+    *) trees="$src:$src $build:$build" ;;
+  esac
+  # shellcheck disable=SC2086
+  sandbox_boot "$1" "$scratch:$vmdir" $trees
+  inside meson install -C "$build" --no-rebuild --quiet >/dev/null || fail "meson install failed inside the sandbox"
+  confdir=$(meson introspect "$build" --buildoptions |
+    python3 -c 'import json, os, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print(os.path.join(o["prefix"], o["sysconfdir"]))')
+  inside mkdir -p "$confdir/vmforge" /etc/systemd/system/vmforge@.service.d
+  printf '[Service]\nWatchdogSec=5s\nLimitCORE=0\n' >"$scratch/test.conf"
+  inside cp "$vmdir/test.conf" /etc/systemd/system/vmforge@.service.d/test.conf
+  inside systemctl daemon-reload
+}
+
+inside() { sandbox_run "$@"; }
+
+fail() {
+  echo "FAIL: $*" >&2
+  for unit in $fail_units; do
+    inside systemctl --no-pager status "$unit" >&2 || true
+    inside journalctl --no-pager -u "$unit" >&2 || true
+  done
+  for log in "$scratch"/*.serial.log; do
+    [ -e "$log" ] || continue
+    echo "--- guest serial log $log:" >&2
+    cat "$log" >&2
+  done
+  exit 1
+}
+
+wait_for() {
+  deadline=$(($(date +%s) + $1))
+  what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
+    sleep 0.2
+  done
+}
+
+manifest() {
+  cat <<EOF2
+name = "$1"
+[machine]
+type = "q35"
+accel = ["tcg"]
+hotplug_slots = 1
+[memory]
+size = "256M"
+[kernel]
+path = "$VMFORGE_GUEST_DIR/vmlinuz"
+initrd = "$VMFORGE_GUEST_DIR/initrd.img"
+cmdline = "console=ttyS0 quiet panic=-1"
+[[serial]]
+id = "console"
+backend = "file"
+path = "$vmdir/$1.serial.log"
+[supervisor]
+shutdown_timeout = "30s"
+${2:-}
+EOF2
+}
+
+serial_has() { grep -q "$2" "$scratch/$1.serial.log"; }
