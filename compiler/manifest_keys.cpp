@@ -258,7 +258,7 @@ constexpr KeySpec kIncoming[] = {
 };
 
 constexpr KeySpec kFwCfg[] = {
-    str("name", "Item name, starting with 'opt/' (at most 55 bytes)."),
+    str("name", "Item name, starting with 'opt/' (at most 55 bytes).").bytes(0, 55),  // QEMU's FW_CFG_MAX_FILE_PATH - 1
     str("file", "Contents from a file (exclusive with string)."),
     str("string", "Contents as a string (exclusive with file)."),
 };
@@ -329,7 +329,7 @@ constexpr KeySpec kDisk[] = {
     boolean("share_rw", "Allow other writers (share-rw=on).").defaults_to(from(Disk{}.share_rw)),
     boolean("write_cache", "Guest-visible write cache; default follows cache."),
     boolean("discard", "Pass discards to the image (discard=unmap).").defaults_to(from(Disk{}.discard)),
-    str("serial", "Serial number, 1-20 printable ASCII characters."),
+    str("serial", "Serial number, 1-20 printable ASCII characters.").bytes(1, 20),  // virtio-blk's serial field
     str("iothread", "bus 'virtio': [[iothread]] id."),
     integer("num_queues", "bus 'virtio': request queues.").in(1, 256),
     boolean("config_wce",
@@ -357,7 +357,7 @@ constexpr KeySpec kNet[] = {
     str("id", kIdText),
     choice<NetBackend>("backend", "Host side of the NIC.").defaults_to(from(Net{}.backend)),
     str("mac", "MAC address; default: a stable one derived from the VM name and id (52:54:00:...)."),
-    str("ifname", "tap family: host interface name (at most 15 characters)."),
+    str("ifname", "tap family: host interface name (at most 15 characters).").bytes(1, 15),  // IFNAMSIZ - 1
     str("script", "tap/veth-tap: interface up script (default: none)."),
     str("downscript", "tap/veth-tap: interface down script (default: none)."),
     boolean("vhost", "tap family: vhost-net acceleration.").defaults_to(from(Net{}.vhost)),
@@ -387,7 +387,7 @@ constexpr KeySpec kSerial[] = {
     choice<SerialFrontend>("frontend", "Guest side: a legacy UART (ttyS*), a virtio console (hvc*) or a named port.")
         .defaults_to(from(Serial{}.frontend)),
     str("controller", "virtconsole/virtserialport: [[virtio_serial]] id (default: the only one)."),
-    str("name", "virtserialport: port name, e.g. 'org.qemu.guest_agent.0'."),
+    str("name", "virtserialport: port name, e.g. 'org.qemu.guest_agent.0'.").bytes(1, 127),
     boolean("hotplug",
             "true: not in the QEMU command line; added over QMP after start-up and removable live. "
             "virtconsole/virtserialport only.")
@@ -397,7 +397,7 @@ constexpr KeySpec kSerial[] = {
 constexpr KeySpec kFs9p[] = {
     str("id", kIdText),
     str("path", "Host directory to share."),
-    str("tag", "Mount tag (at most 255 bytes)."),
+    str("tag", "Mount tag (at most 255 bytes).").bytes(1, 255),
     choice<Fs9pSecurityModel>("security_model", "How guest ownership/permissions are stored.")
         .defaults_to(from(Fs9p{}.security_model)),
     choice<Fs9pMultidev>("multidev", "Handling of several host devices under path."),
@@ -408,7 +408,7 @@ constexpr KeySpec kFs9p[] = {
 constexpr KeySpec kVirtioFs[] = {
     str("id", kIdText),
     str("socket", "virtiofsd's socket."),
-    str("tag", "Mount tag (at most 36 bytes)."),
+    str("tag", "Mount tag (at most 36 bytes).").bytes(1, 36),  // virtio-fs's tag field
     integer("queue_size", "Queue size, a power of two.").in(1, 1024),
     boolean("hotplug", kHotplugText).defaults_to(from(VirtioFs{}.hotplug)),
     VMFORGE_PLACEMENT_KEYS,

@@ -57,6 +57,8 @@ struct KeySpec {
   std::optional<KeyRange> range = {};
   /// string_array / integer_array: how many items it may have; absent: any number.
   std::optional<KeyRange> count = {};
+  /// string: how many bytes it may have; absent: any number.
+  std::optional<KeyRange> length = {};
   KeyDefault fallback = {};
 
   constexpr KeySpec in(std::int64_t min, std::int64_t max) const {
@@ -68,6 +70,11 @@ struct KeySpec {
   constexpr KeySpec items(std::int64_t min, std::int64_t max = KeyRange{}.max) const {
     KeySpec spec = *this;
     spec.count = KeyRange{min, max};
+    return spec;
+  }
+  constexpr KeySpec bytes(std::int64_t min, std::int64_t max) const {
+    KeySpec spec = *this;
+    spec.length = KeyRange{min, max};
     return spec;
   }
   constexpr KeySpec defaults_to(KeyDefault value) const {

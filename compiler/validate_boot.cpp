@@ -79,8 +79,7 @@ void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 void validate_fw_cfg(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  // QEMU's fw_cfg file names are at most 55 bytes, and names outside opt/ are QEMU's own.
-  constexpr std::size_t kMaxName = 55;
+  // Names outside opt/ are QEMU's own.
   std::set<std::string> names;
   for_each_table(root, "fw_cfg", ctx, [&](Fields& f) {
     FwCfg entry;
@@ -91,8 +90,8 @@ void validate_fw_cfg(const RawValue& root, ValidateContext& ctx, Vm& vm) {
         f.error("name", fmt::format("{}: the name must start with 'opt/' (e.g. 'opt/com.example/blob'); other "
                                     "names belong to QEMU",
                                     f.owner()));
-      } else if (entry.name.size() > kMaxName) {
-        f.error("name", fmt::format("{}: the name is longer than {} bytes", f.owner(), kMaxName));
+      } else if (static_cast<std::int64_t>(entry.name.size()) > f.length("name").max) {
+        f.error("name", fmt::format("{}: the name is longer than {} bytes", f.owner(), f.length("name").max));
       } else if (!names.insert(entry.name).second) {
         f.error("name", fmt::format("{}: duplicate fw_cfg name", f.owner()));
       }

@@ -5,8 +5,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxPortName = 127;
-
 bool needs_path(CharBackend b) {
   return b == CharBackend::file || b == CharBackend::pipe || b == CharBackend::socket || b == CharBackend::tty;
 }
@@ -27,10 +25,11 @@ void read_serial(Fields& f, Vm& vm) {
   s.server = f.flag_or_default("server");
   if (virtio) s.controller = f.ref("controller", {"virtio_serial"});
   if (auto name = f.nonempty("name")) {
-    if (name->size() > kMaxPortName || !is_name_text(*name, "._-")) {
+    const auto max = static_cast<std::size_t>(f.length("name").max);
+    if (name->size() > max || !is_name_text(*name, "._-")) {
       f.error("name", fmt::format("{}: port 'name' must be at most {} letters, digits, '.', '_' or '-' (like "
                                   "'org.qemu.guest_agent.0'), not {}",
-                                  f.owner(), kMaxPortName, quote_text(*name)));
+                                  f.owner(), max, quote_text(*name)));
     } else {
       s.name = *name;
     }

@@ -137,17 +137,18 @@ std::optional<std::int64_t> Fields::integer(std::string_view key) const {
   return value->integer;
 }
 
-KeyRange Fields::range(std::string_view key) const {
+KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> KeySpec::*which,
+                        std::string_view what) const {
   const KeySpec& key_spec = spec(key);
-  if (!key_spec.range) bug(fmt::format("{} '{}' has no range in the key table", spec_.display, key));
-  return key_spec.range.value_or(KeyRange{});
+  if (!(key_spec.*which)) bug(fmt::format("{} '{}' has no {} in the key table", spec_.display, key, what));
+  return (key_spec.*which).value_or(KeyRange{});
 }
 
-KeyRange Fields::item_count(std::string_view key) const {
-  const KeySpec& key_spec = spec(key);
-  if (!key_spec.count) bug(fmt::format("{} '{}' has no item count in the key table", spec_.display, key));
-  return key_spec.count.value_or(KeyRange{});
-}
+KeyRange Fields::range(std::string_view key) const { return limits(key, &KeySpec::range, "range"); }
+
+KeyRange Fields::item_count(std::string_view key) const { return limits(key, &KeySpec::count, "item count"); }
+
+KeyRange Fields::length(std::string_view key) const { return limits(key, &KeySpec::length, "length"); }
 
 std::optional<std::uint64_t> Fields::number(std::string_view key) const {
   auto value = integer(key);

@@ -105,6 +105,8 @@ class Fields {
   KeyRange range(std::string_view key) const;
   /// How many items the array `key` may have.
   KeyRange item_count(std::string_view key) const;
+  /// How many bytes the string `key` may have.
+  KeyRange length(std::string_view key) const;
   std::optional<ByteSize> size(std::string_view key) const;
   /// For an error about a memory size: when `key` is an integer under 1 MiB, most likely MiB
   /// meant as bytes, "; an integer is a number of bytes: did you mean \"1024M\"?"; else "".
@@ -137,6 +139,8 @@ class Fields {
   const KeySpec& spec(std::string_view key) const;
   /// The key table's default for `key`, which must be of `kind`.
   const KeyDefault& fallback(std::string_view key, KeyDefault::Kind kind) const;
+  /// The range, item count or length (`which`) of `key`.
+  KeyRange limits(std::string_view key, std::optional<KeyRange> KeySpec::*which, std::string_view what) const;
   /// Reports a validator that disagrees with the key table.
   void bug(std::string_view problem) const;
 

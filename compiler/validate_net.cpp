@@ -12,8 +12,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxIfname = 15;  // IFNAMSIZ - 1
-
 bool is_tap_family(NetBackend b) {
   return b == NetBackend::tap || b == NetBackend::macvtap || b == NetBackend::ipvtap || b == NetBackend::veth_tap;
 }
@@ -46,9 +44,10 @@ std::vector<int> read_fd_list(const Fields& f, std::string_view key) {
 void read_ifname(const Fields& f, Net& n) {
   auto ifname = f.nonempty("ifname");
   if (!ifname) return;
-  if (ifname->size() > kMaxIfname || !is_name_text(*ifname, "._-")) {
+  const auto max = static_cast<std::size_t>(f.length("ifname").max);
+  if (ifname->size() > max || !is_name_text(*ifname, "._-")) {
     f.error("ifname", fmt::format("{}: 'ifname' must be at most {} letters, digits, '.', '_' or '-', not {}",
-                                  f.owner(), kMaxIfname, quote_text(*ifname)));
+                                  f.owner(), max, quote_text(*ifname)));
     return;
   }
   n.ifname = *ifname;

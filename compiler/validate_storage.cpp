@@ -5,8 +5,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxDiskSerial = 20;  // virtio-blk's serial field
-
 constexpr std::string_view kPlacementKeys[] = {"transport",      "pci_bus", "pci_addr",
                                                "disable_modern", "romfile", "devno"};
 
@@ -15,9 +13,11 @@ void read_serial_number(const Fields& f, Disk& d) {
   if (!serial) return;
   bool printable = true;
   for (char c : *serial) printable = printable && c >= 0x20 && c <= 0x7e;
-  if (serial->empty() || serial->size() > kMaxDiskSerial || !printable) {
-    f.error("serial", fmt::format("{}: 'serial' must be 1 to {} printable ASCII characters, not {}", f.owner(),
-                                  kMaxDiskSerial, quote_text(*serial)));
+  const KeyRange chars = f.length("serial");
+  const auto size = static_cast<std::int64_t>(serial->size());
+  if (size < chars.min || size > chars.max || !printable) {
+    f.error("serial", fmt::format("{}: 'serial' must be {} to {} printable ASCII characters, not {}", f.owner(),
+                                  chars.min, chars.max, quote_text(*serial)));
     return;
   }
   d.serial = *serial;
@@ -130,12 +130,10 @@ void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  // virtio-9p accepts tags up to 255 bytes; virtio-fs has a 36-byte tag field.
-  constexpr std::size_t kMax9pTag = 255;
-  constexpr std::size_t kMaxFsTag = 36;
-  auto read_tag = [](const Fields& f, std::size_t max) {
+  auto read_tag = [](const Fields& f) {
     if (!f.require("tag")) return std::string();
     auto tag = f.nonempty("tag");
+    const auto max = static_cast<std::size_t>(f.length("tag").max);
     if (tag && tag->size() > max) {
       f.error("tag", fmt::format("{}: 'tag' is {} bytes; at most {} fit", f.owner(), tag->size(), max));
     }
@@ -145,7 +143,7 @@ void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     Fs9p fs;
     fs.id = read_device_id(f, "fs_9p", vm);
     if (f.require("path")) fs.path = f.path("path").value_or("");
-    fs.tag = read_tag(f, kMax9pTag);
+    fs.tag = read_tag(f);
     fs.security_model = f.choice_or_default<Fs9pSecurityModel>("security_model");
     fs.multidev = f.choice<Fs9pMultidev>("multidev");
     fs.readonly = f.flag_or_default("readonly");
@@ -156,7 +154,7 @@ void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     VirtioFs fs;
     fs.id = read_device_id(f, "virtio_fs", vm);
     fs.socket = (f.require("socket") ? read_socket_path(f, "socket") : std::nullopt).value_or("");
-    fs.tag = read_tag(f, kMaxFsTag);
+    fs.tag = read_tag(f);
     if (auto size = f.number("queue_size")) {
       if ((*size & (*size - 1)) != 0) {
         f.error("queue_size", fmt::format("{}: 'queue_size' must be a power of two, not {}", f.owner(), *size));

@@ -105,6 +105,14 @@ class Drift {
     CHECK(node.get_int64("maxItems") == max);
   }
 
+  /// The schema's minLength/maxLength of a string against the key table's length.
+  static void length(const JsonValue& node, const std::optional<KeyRange>& length) {
+    auto min = length && length->min > 0 ? std::optional<std::int64_t>(length->min) : std::nullopt;
+    auto max = length && length->max != KeyRange{}.max ? std::optional<std::int64_t>(length->max) : std::nullopt;
+    CHECK(node.get_int64("minLength") == min);
+    CHECK(node.get_int64("maxLength") == max);
+  }
+
   /// The schema's "default" against the key table's, in the key's own terms (sizes in bytes,
   /// durations in milliseconds).
   static void fallback(const JsonValue& node, const KeySpec& spec) {
@@ -162,6 +170,8 @@ class Drift {
     bool array = spec.type == KeyType::string_array || spec.type == KeyType::integer_array;
     if (array) count(node, spec.count);
     else CHECK_FALSE(spec.count.has_value());
+    if (spec.type == KeyType::string) length(node, spec.length);
+    else CHECK_FALSE(spec.length.has_value());
     std::vector<std::string_view> choices(spec.choices.begin(), spec.choices.end());
     auto type = node.get_string("type");
     switch (spec.type) {
