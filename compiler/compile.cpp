@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kMaxName = 64;
 
 void validate_identity(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  Fields f(&root, "the manifest", ctx, SourceLoc{root.loc.path, 0, 0});
+  Fields f(&root, "", "the manifest", ctx, SourceLoc{root.loc.path, 0, 0});
   if (!f.has("name")) {
     ctx.error(SourceLoc{root.loc.path, 0, 0}, "the manifest has no 'name' (e.g. name = \"web\"; it names the "
                                               "state directory and the systemd unit instance)");

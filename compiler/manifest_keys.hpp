@@ -1,7 +1,10 @@
-// The manifest's key table: which keys each table accepts, with their value types and allowed
-// values. Used by the shape check (unknown keys, types, enum values) and by the schema test.
+// The manifest's key table: which keys each table accepts, with their value types, allowed
+// values, ranges, defaults and descriptions. Used by the shape check (unknown keys, types, enum
+// values), by the validators (ranges, defaults) and by the schema drift test.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,13 +25,63 @@ enum class KeyType {
   free_table,     // a table of user-chosen keys with string/integer/boolean values
 };
 
+/// The integers an integer key accepts (integer_array: each item), both ends included.
+struct KeyRange {
+  std::int64_t min = 0;
+  /// The largest TOML integer: no upper limit.
+  std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  bool operator==(const KeyRange&) const = default;
+};
+
+/// What an absent key means when that is one fixed value (the schema's "default"). Keys whose
+/// absence depends on other keys, or that are required, have none.
+struct KeyDefault {
+  enum class Kind { none, boolean, integer, text, texts };
+  Kind kind = Kind::none;
+  bool boolean = false;
+  std::int64_t integer = 0;                   // integer; size: bytes; duration: milliseconds
+  std::string_view text = {};                 // string, enum name
+  std::span<const std::string_view> texts = {};  // string_array
+};
+
 struct KeySpec {
   std::string_view name;
   KeyType type = KeyType::string;
   /// string / string_array: the accepted values (empty: any string).
   std::span<const std::string_view> choices = {};
-  /// table / table_array: the TableSpec name of the contents.
+  /// table / table_array / free_table: the TableSpec name of the contents.
   std::string_view table = {};
+  /// One line for editors (the schema's "description").
+  std::string_view description = {};
+  /// integer / integer_array: the accepted values; absent: any integer.
+  std::optional<KeyRange> range = {};
+  /// string_array / integer_array: how many items it may have; absent: any number.
+  std::optional<KeyRange> count = {};
+  /// string: how many bytes it may have; absent: any number.
+  std::optional<KeyRange> length = {};
+  KeyDefault fallback = {};
+
+  constexpr KeySpec in(std::int64_t min, std::int64_t max) const {
+    KeySpec spec = *this;
+    spec.range = KeyRange{min, max};
+    return spec;
+  }
+  constexpr KeySpec at_least(std::int64_t min) const { return in(min, KeyRange{}.max); }
+  constexpr KeySpec items(std::int64_t min, std::int64_t max = KeyRange{}.max) const {
+    KeySpec spec = *this;
+    spec.count = KeyRange{min, max};
+    return spec;
+  }
+  constexpr KeySpec bytes(std::int64_t min, std::int64_t max) const {
+    KeySpec spec = *this;
+    spec.length = KeyRange{min, max};
+    return spec;
+  }
+  constexpr KeySpec defaults_to(KeyDefault value) const {
+    KeySpec spec = *this;
+    spec.fallback = value;
+    return spec;
+  }
 };
 
 struct TableSpec {

@@ -2,6 +2,7 @@
 // reference checked and every path absolute. Value types only; no toml++ past the loader.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,11 +21,15 @@ namespace vmforge {
 // Machine-wide settings
 // ---------------------------------------------------------------------------------------------
 
+// What an absent [machine] type or accel means (the key table gives them to the validators).
+inline constexpr std::string_view kDefaultMachineType = "q35";
+inline constexpr std::array kDefaultAccel{Accel::kvm, Accel::tcg};
+
 /// `[machine]`.
 struct Machine {
-  std::string type = "q35";                // QEMU machine name as written ("q35", "pc-q35-7.2")
+  std::string type{kDefaultMachineType};   // QEMU machine name as written ("q35", "pc-q35-7.2")
   MachineFamily family = MachineFamily::q35;  // derived from `type`
-  std::vector<Accel> accel{Accel::kvm, Accel::tcg};  // first that works on the host
+  std::vector<Accel> accel{kDefaultAccel.begin(), kDefaultAccel.end()};  // first that works on the host
   /// `[machine.options]`: extra -machine properties, sorted by key; booleans are "on"/"off",
   /// integers decimal. Values are raw user strings (the lowering escapes them).
   std::vector<std::pair<std::string, std::string>> options;
@@ -117,7 +122,7 @@ struct Sandbox {
 /// `[incoming]`: start as a migration target (implies -S).
 struct Incoming {
   IncomingKind kind = IncomingKind::defer;
-  int fd = -1;                             // kind == fd: an fd vmforge inherits (>= 3)
+  int fd = -1;                             // kind == fd: an fd vmforge inherits (>= 4)
   std::string command;                     // kind == exec: shell command
   std::string uri;                         // kind == uri: "unix:/path", "tcp:host:port", ...
   bool operator==(const Incoming&) const = default;
@@ -142,9 +147,10 @@ struct QmpSocket {
 /// The system user QEMU runs as when a root supervisor is not told otherwise (created by the
 /// sysusers.d file vmforge installs).
 inline constexpr std::string_view kDefaultQemuUser = "vmforge-qemu";
+inline constexpr std::string_view kDefaultQemuBinary = "qemu-system-x86_64";
 
 struct Qemu {
-  std::string binary = "qemu-system-x86_64";  // a name looked up in PATH, or an absolute path
+  std::string binary{kDefaultQemuBinary};  // a name looked up in PATH, or an absolute path
   std::optional<std::string> pidfile;      // absolute
   std::optional<std::string> logfile;      // absolute; QEMU's -D debug log
   /// Raw arguments appended to the argv as given: the escape hatch. vmforge cannot check

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/model_enums.hpp"
@@ -95,7 +96,7 @@ struct Net {
   std::optional<std::string> downscript;   // tap: absolute; absent means downscript=no
   bool vhost = false;                      // tap family only
   std::uint32_t queues = 1;                // > 1: multiqueue
-  std::vector<int> fds;                    // pre-opened tap fds vmforge inherits (>= 3)
+  std::vector<int> fds;                    // pre-opened tap fds vmforge inherits (>= 4)
   std::vector<int> vhost_fds;              // pre-opened vhost-net fds (need vhost)
   std::optional<std::string> socket;       // vhost-user: socket path (absolute)
   std::optional<HostPciAddress> host;      // vfio: host PCI function
@@ -182,7 +183,7 @@ struct Vfio {
 struct Vsock {
   DeviceId id;
   std::uint32_t cid = 3;                   // 3 .. 2^32-2
-  std::optional<int> vhost_fd;             // pre-opened /dev/vhost-vsock fd (>= 3)
+  std::optional<int> vhost_fd;             // pre-opened /dev/vhost-vsock fd (>= 4)
   Placement placement;
   bool hotplug = false;
   bool operator==(const Vsock&) const = default;
@@ -200,10 +201,13 @@ struct Balloon {
   bool operator==(const Balloon&) const = default;
 };
 
+// What an absent [[rng]] source means.
+inline constexpr std::string_view kDefaultRngSource = "/dev/urandom";
+
 /// `[[rng]]`: virtio-rng fed by rng-random.
 struct Rng {
   DeviceId id;
-  std::string source = "/dev/urandom";     // absolute
+  std::string source{kDefaultRngSource};   // absolute
   std::optional<std::uint64_t> max_bytes;  // per period
   std::optional<std::uint32_t> period_ms;
   Placement placement;

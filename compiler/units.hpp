@@ -26,6 +26,8 @@ class DeviceId {
   DeviceId() = default;
   /// Trusts `text` (used for ids the compiler synthesises); user input goes through parse().
   explicit DeviceId(std::string text) : text_(std::move(text)) {}
+  /// For the model's constant ids, so a model struct can be built at compile time.
+  constexpr explicit DeviceId(const char* text) : text_(text) {}
 
   /// Checks charset, length and the reserved prefix; the error message is a full sentence
   /// fragment like "id 'a.b' may only contain letters, digits, '_' and '-'".

@@ -36,7 +36,8 @@ bool machine_has_pci(const Machine& machine);
 
 /// Reads the keys shared by virtio/PCI device tables (transport, pci_bus, pci_addr,
 /// disable_modern, romfile, devno) and checks them against the machine. `fixed` is the
-/// transport of device kinds that decide it themselves (VFIO).
+/// transport of device kinds that decide it themselves (VFIO), whose tables have neither
+/// 'transport' nor 'disable_modern'.
 Placement read_placement(const Fields& fields, const Vm& vm, std::optional<Transport> fixed = std::nullopt);
 
 /// The transport virtio devices use when the manifest does not say: mmio on microvm, ccw on
@@ -52,13 +53,17 @@ bool read_hotplug(const Fields& fields, const Vm& vm, Transport transport);
 /// vhost-user back ends map guest memory: it must be shared and fd-backed.
 void require_shared_memory(const Fields& fields, const Vm& vm);
 
-/// The one rule for a file descriptor a manifest hands QEMU, `fd` given in `key`: 4 to 65535
-/// (0-2 are stdio, 3 is the QMP socket vmforge itself passes). Reports and returns nullopt
-/// otherwise.
+/// The one rule for a file descriptor a manifest hands QEMU, `fd` given in `key`: within the
+/// key's range (4 to 65535: 0-2 are stdio, 3 is the QMP socket vmforge itself passes). Reports
+/// and returns nullopt otherwise.
 std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::int64_t fd);
 
 /// Checks a pre-opened file descriptor number given in `key` (checked_fd()).
 std::optional<int> read_fd(const Fields& fields, std::string_view key);
+
+/// The cid of a [[vsock]] whose 'cid' is missing or invalid (already reported), which the
+/// uniqueness check skips; 0-2 are the hypervisor, local and host, never a guest's.
+inline constexpr std::uint32_t kNoCid = 0;
 
 /// A unix socket path (absolute after resolution) that fits sun_path.
 std::optional<std::string> read_socket_path(const Fields& fields, std::string_view key);

@@ -49,9 +49,10 @@ void validate_firmware(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     }
     vm.firmware.pflash.push_back(f.ctx().resolve(file));
   }
-  if (vm.firmware.pflash.size() > 2) {
-    f.error("pflash", fmt::format("[firmware]: at most 2 'pflash' images (code and variables), not {}",
-                                  vm.firmware.pflash.size()));
+  const KeyRange images = f.item_count("pflash");
+  if (static_cast<std::int64_t>(vm.firmware.pflash.size()) > images.max) {
+    f.error("pflash", fmt::format("[firmware]: at most {} 'pflash' images (code and variables), not {}",
+                                  images.max, vm.firmware.pflash.size()));
   }
 }
 
@@ -72,14 +73,13 @@ void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm) {
                                   quote_text(*base)));
     }
   }
-  rtc.clock = f.choice<RtcClock>("clock").value_or(RtcClock::host);
-  rtc.driftfix = f.choice<RtcDriftFix>("driftfix").value_or(RtcDriftFix::none);
+  rtc.clock = f.choice_or_default<RtcClock>("clock");
+  rtc.driftfix = f.choice_or_default<RtcDriftFix>("driftfix");
   vm.rtc = std::move(rtc);
 }
 
 void validate_fw_cfg(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  // QEMU's fw_cfg file names are at most 55 bytes, and names outside opt/ are QEMU's own.
-  constexpr std::size_t kMaxName = 55;
+  // Names outside opt/ are QEMU's own.
   std::set<std::string> names;
   for_each_table(root, "fw_cfg", ctx, [&](Fields& f) {
     FwCfg entry;
@@ -90,8 +90,8 @@ void validate_fw_cfg(const RawValue& root, ValidateContext& ctx, Vm& vm) {
         f.error("name", fmt::format("{}: the name must start with 'opt/' (e.g. 'opt/com.example/blob'); other "
                                     "names belong to QEMU",
                                     f.owner()));
-      } else if (entry.name.size() > kMaxName) {
-        f.error("name", fmt::format("{}: the name is longer than {} bytes", f.owner(), kMaxName));
+      } else if (static_cast<std::int64_t>(entry.name.size()) > f.length("name").max) {
+        f.error("name", fmt::format("{}: the name is longer than {} bytes", f.owner(), f.length("name").max));
       } else if (!names.insert(entry.name).second) {
         f.error("name", fmt::format("{}: duplicate fw_cfg name", f.owner()));
       }
@@ -111,7 +111,7 @@ void validate_cloud_init(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   if (!f.present()) return;
   vm.origins.emplace("cloud_init", f.loc());
   CloudInit ci;
-  ci.format = f.choice<CloudInitFormat>("format").value_or(CloudInitFormat::nocloud);
+  ci.format = f.choice_or_default<CloudInitFormat>("format");
   if (f.require("user_data")) ci.user_data = f.path("user_data").value_or("");
   if (f.require("meta_data")) ci.meta_data = f.path("meta_data").value_or("");
   ci.network_config = f.path("network_config");
@@ -123,7 +123,7 @@ void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   if (!f.present()) return;
   vm.origins.emplace("confidential_guest", f.loc());
   ConfidentialGuest cg;
-  if (f.require("type")) cg.kind = f.choice<ConfidentialKind>("type").value_or(ConfidentialKind::sev);
+  if (f.require("type")) cg.kind = f.choice<ConfidentialKind>("type").value_or(cg.kind);
   bool sev = cg.kind == ConfidentialKind::sev;
   bool tdx = cg.kind == ConfidentialKind::tdx;
   bool pef = cg.kind == ConfidentialKind::pef;
@@ -134,9 +134,9 @@ void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   f.only_if(tdx, "debug", "type 'tdx'");
   f.only_if(pef, "host_path", "type 'pef'");
   if (sev) {
-    if (f.require("cbitpos")) cg.cbitpos = static_cast<std::uint32_t>(f.number("cbitpos", 1, 63).value_or(0));
+    if (f.require("cbitpos")) cg.cbitpos = static_cast<std::uint32_t>(f.number("cbitpos").value_or(cg.cbitpos));
     if (f.require("reduced_phys_bits")) {
-      cg.reduced_phys_bits = static_cast<std::uint32_t>(f.number("reduced_phys_bits", 1, 63).value_or(0));
+      cg.reduced_phys_bits = static_cast<std::uint32_t>(f.number("reduced_phys_bits").value_or(cg.reduced_phys_bits));
     }
   }
   if (sev && cg.firmware && !vm.firmware.pflash.empty()) {
@@ -145,7 +145,7 @@ void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   }
   if (tdx) {
     f.require("firmware");
-    cg.debug = f.flag_or("debug", false);
+    cg.debug = f.flag_or_default("debug");
   }
   if (pef) cg.host_path = f.path("host_path");
   bool x86 = vm.machine.family == MachineFamily::q35 || vm.machine.family == MachineFamily::pc;

@@ -5,8 +5,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxPortName = 127;
-
 bool needs_path(CharBackend b) {
   return b == CharBackend::file || b == CharBackend::pipe || b == CharBackend::socket || b == CharBackend::tty;
 }
@@ -14,8 +12,8 @@ bool needs_path(CharBackend b) {
 void read_serial(Fields& f, Vm& vm) {
   Serial s;
   s.id = read_device_id(f, "serial", vm);
-  s.backend = f.choice<CharBackend>("backend").value_or(CharBackend::pty);
-  s.frontend = f.choice<SerialFrontend>("frontend").value_or(SerialFrontend::serial);
+  s.backend = f.choice_or_default<CharBackend>("backend");
+  s.frontend = f.choice_or_default<SerialFrontend>("frontend");
   bool virtio = s.frontend != SerialFrontend::serial;
   f.only_if(needs_path(s.backend), "path", "backends 'file', 'pipe', 'socket' and 'tty'");
   f.only_if(s.backend == CharBackend::socket, "server", "backend 'socket'");
@@ -24,18 +22,19 @@ void read_serial(Fields& f, Vm& vm) {
   if (needs_path(s.backend) && f.require("path")) {
     s.path = s.backend == CharBackend::socket ? read_socket_path(f, "path") : f.path("path");
   }
-  s.server = f.flag_or("server", true);
+  s.server = f.flag_or_default("server");
   if (virtio) s.controller = f.ref("controller", {"virtio_serial"});
   if (auto name = f.nonempty("name")) {
-    if (name->size() > kMaxPortName || !is_name_text(*name, "._-")) {
+    const auto max = static_cast<std::size_t>(f.length("name").max);
+    if (name->size() > max || !is_name_text(*name, "._-")) {
       f.error("name", fmt::format("{}: port 'name' must be at most {} letters, digits, '.', '_' or '-' (like "
                                   "'org.qemu.guest_agent.0'), not {}",
-                                  f.owner(), kMaxPortName, quote_text(*name)));
+                                  f.owner(), max, quote_text(*name)));
     } else {
       s.name = *name;
     }
   }
-  if (!virtio && f.flag_or("hotplug", false)) {
+  if (!virtio && f.flag_or_default("hotplug")) {
     f.error("hotplug", fmt::format("{}: a legacy serial port cannot be hot-plugged; use frontend 'virtconsole' or "
                                    "'virtserialport'",
                                    f.owner()));
@@ -51,7 +50,7 @@ void validate_chardev(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   for_each_table(root, "virtio_serial", ctx, [&](Fields& f) {
     VirtioSerial c;
     c.id = read_device_id(f, "virtio_serial", vm);
-    if (auto ports = f.number("max_ports", 1, 511)) c.max_ports = static_cast<std::uint32_t>(*ports);
+    if (auto ports = f.number("max_ports")) c.max_ports = static_cast<std::uint32_t>(*ports);
     c.placement = read_placement(f, vm);
     c.hotplug = read_hotplug(f, vm, c.placement.transport);
     vm.virtio_serials.push_back(std::move(c));

@@ -50,7 +50,44 @@ void ValidateContext::check_refs() {
   }
 }
 
+namespace {
+
+/// The TableSpec of a table the validators read; every one of them is in the key table.
+const TableSpec& table_spec(std::string_view name) {
+  static constexpr TableSpec kNone{};
+  const TableSpec* spec = find_table_spec(name);
+  return spec ? *spec : kNone;
+}
+
+}  // namespace
+
+Fields::Fields(const RawValue* table, std::string_view spec, std::string owner, ValidateContext& ctx,
+               SourceLoc fallback)
+    : table_(table), spec_(table_spec(spec)), owner_(std::move(owner)), ctx_(ctx), fallback_(std::move(fallback)) {
+  if (spec_.name != spec) bug(fmt::format("the key table has no table '{}'", spec));
+}
+
+const KeySpec& Fields::spec(std::string_view key) const {
+  static constexpr KeySpec kUnknown{};
+  if (const KeySpec* spec = spec_.find(key)) return *spec;
+  bug(fmt::format("{} has no key '{}' in the key table", spec_.display, key));
+  return kUnknown;
+}
+
+const KeyDefault& Fields::fallback(std::string_view key, KeyDefault::Kind kind) const {
+  const KeySpec& key_spec = spec(key);
+  if (key_spec.fallback.kind != kind) bug(fmt::format("{} '{}' has no default of the type read", spec_.display, key));
+  return key_spec.fallback;
+}
+
+void Fields::bug(std::string_view problem) const {
+  ctx_.error(loc(), fmt::format("vmforge bug: a validator and compiler/manifest_keys.cpp disagree: {}; please "
+                                "report this",
+                                problem));
+}
+
 const RawValue* Fields::raw(std::string_view key) const {
+  spec(key);
   if (!table_) return nullptr;
   const RawEntry* entry = table_->find(key);
   return entry ? &entry->value : nullptr;
@@ -80,10 +117,18 @@ std::optional<std::string> Fields::text(std::string_view key) const {
   return value->text;
 }
 
+std::string Fields::text_or_default(std::string_view key) const {
+  return text(key).value_or(std::string(fallback(key, KeyDefault::Kind::text).text));
+}
+
 std::optional<bool> Fields::flag(std::string_view key) const {
   const RawValue* value = raw(key);
   if (!value || value->kind != RawValue::Kind::boolean) return std::nullopt;
   return value->boolean;
+}
+
+bool Fields::flag_or_default(std::string_view key) const {
+  return flag(key).value_or(fallback(key, KeyDefault::Kind::boolean).boolean);
 }
 
 std::optional<std::int64_t> Fields::integer(std::string_view key) const {
@@ -92,14 +137,32 @@ std::optional<std::int64_t> Fields::integer(std::string_view key) const {
   return value->integer;
 }
 
-std::optional<std::uint64_t> Fields::number(std::string_view key, std::uint64_t min, std::uint64_t max) const {
+KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> KeySpec::*which,
+                        std::string_view what) const {
+  const KeySpec& key_spec = spec(key);
+  if (!(key_spec.*which)) bug(fmt::format("{} '{}' has no {} in the key table", spec_.display, key, what));
+  return (key_spec.*which).value_or(KeyRange{});
+}
+
+KeyRange Fields::range(std::string_view key) const { return limits(key, &KeySpec::range, "range"); }
+
+KeyRange Fields::item_count(std::string_view key) const { return limits(key, &KeySpec::count, "item count"); }
+
+KeyRange Fields::length(std::string_view key) const { return limits(key, &KeySpec::length, "length"); }
+
+std::optional<std::uint64_t> Fields::number(std::string_view key) const {
   auto value = integer(key);
   if (!value) return std::nullopt;
-  if (*value < 0 || static_cast<std::uint64_t>(*value) < min || static_cast<std::uint64_t>(*value) > max) {
-    error(key, fmt::format("{}: '{}' must be between {} and {}, not {}", owner_, key, min, max, *value));
+  KeyRange limits = range(key);
+  if (*value < limits.min || *value > limits.max) {
+    error(key, fmt::format("{}: '{}' must be between {} and {}, not {}", owner_, key, limits.min, limits.max, *value));
     return std::nullopt;
   }
   return static_cast<std::uint64_t>(*value);
+}
+
+std::uint64_t Fields::default_number(std::string_view key) const {
+  return static_cast<std::uint64_t>(fallback(key, KeyDefault::Kind::integer).integer);
 }
 
 std::optional<ByteSize> Fields::size(std::string_view key) const {
@@ -193,7 +256,7 @@ void for_each_table(const RawValue& root, std::string_view key, ValidateContext&
   if (!entry || entry->value.kind != RawValue::Kind::array) return;
   for (const RawValue& item : entry->value.items) {
     if (item.kind != RawValue::Kind::table) continue;
-    Fields fields(&item, fmt::format("[[{}]]", key), ctx);
+    Fields fields(&item, key, fmt::format("[[{}]]", key), ctx);
     fn(fields);
   }
 }
@@ -201,7 +264,7 @@ void for_each_table(const RawValue& root, std::string_view key, ValidateContext&
 Fields single_table(const RawValue& root, std::string_view key, ValidateContext& ctx) {
   const RawEntry* entry = root.find(key);
   const RawValue* table = entry && entry->value.kind == RawValue::Kind::table ? &entry->value : nullptr;
-  return Fields(table, fmt::format("[{}]", key), ctx, SourceLoc{root.loc.path, 0, 0});
+  return Fields(table, key, fmt::format("[{}]", key), ctx, SourceLoc{root.loc.path, 0, 0});
 }
 
 DeviceId read_device_id(Fields& fields, std::string_view kind, Vm& vm) {

@@ -16,6 +16,7 @@
 
 #include "compiler/base/diagnostic.hpp"
 #include "compiler/diag_quote.hpp"
+#include "compiler/manifest_keys.hpp"
 #include "compiler/model.hpp"
 #include "compiler/raw_manifest.hpp"
 
@@ -60,13 +61,15 @@ class ValidateContext {
   std::vector<PendingRef> refs_;
 };
 
-/// Read access to one table of the manifest. `table` may be null (the table is absent): every
-/// key then reads as absent. Values of the wrong type read as absent too: the shape check has
-/// reported them already.
+/// Read access to one table of the manifest, described by its TableSpec. `table` may be null
+/// (the table is absent): every key then reads as absent. Values of the wrong type read as
+/// absent too: the shape check has reported them already. Ranges and defaults come from the key
+/// table; asking for a key the TableSpec does not list is a vmforge bug, reported as an error.
 class Fields {
  public:
-  Fields(const RawValue* table, std::string owner, ValidateContext& ctx, SourceLoc fallback = {})
-      : table_(table), owner_(std::move(owner)), ctx_(ctx), fallback_(std::move(fallback)) {}
+  /// `spec` names the table in the key table: "" (the top level), "disk", "disk.backing".
+  Fields(const RawValue* table, std::string_view spec, std::string owner, ValidateContext& ctx,
+         SourceLoc fallback = {});
 
   bool present() const { return table_ != nullptr; }
   bool has(std::string_view key) const { return raw(key) != nullptr; }
@@ -88,11 +91,22 @@ class Fields {
   void only_if(bool applies, std::string_view key, std::string_view where) const;
 
   std::optional<std::string> text(std::string_view key) const;
+  std::string text_or_default(std::string_view key) const;
   std::optional<bool> flag(std::string_view key) const;
   bool flag_or(std::string_view key, bool fallback) const { return flag(key).value_or(fallback); }
+  bool flag_or_default(std::string_view key) const;
   std::optional<std::int64_t> integer(std::string_view key) const;
-  /// An integer within [min, max]; outside is an error naming the range.
-  std::optional<std::uint64_t> number(std::string_view key, std::uint64_t min, std::uint64_t max) const;
+  /// An integer within the key's range; outside is an error naming the range.
+  std::optional<std::uint64_t> number(std::string_view key) const;
+  std::uint64_t number_or_default(std::string_view key) const { return number(key).value_or(default_number(key)); }
+  /// The key table's default of an integer key.
+  std::uint64_t default_number(std::string_view key) const;
+  /// The key's range (an integer_array's: each item's).
+  KeyRange range(std::string_view key) const;
+  /// How many items the array `key` may have.
+  KeyRange item_count(std::string_view key) const;
+  /// How many bytes the string `key` may have.
+  KeyRange length(std::string_view key) const;
   std::optional<ByteSize> size(std::string_view key) const;
   /// For an error about a memory size: when `key` is an integer under 1 MiB, most likely MiB
   /// meant as bytes, "; an integer is a number of bytes: did you mean \"1024M\"?"; else "".
@@ -114,8 +128,24 @@ class Fields {
     return enum_from_string<E>(*value);  // the shape check has rejected unknown names
   }
 
+  template <class E>
+  E choice_or_default(std::string_view key) const {
+    if (auto value = choice<E>(key)) return *value;
+    return enum_from_string<E>(fallback(key, KeyDefault::Kind::text).text).value_or(E{});
+  }
+
  private:
+  /// The key table's entry for `key`.
+  const KeySpec& spec(std::string_view key) const;
+  /// The key table's default for `key`, which must be of `kind`.
+  const KeyDefault& fallback(std::string_view key, KeyDefault::Kind kind) const;
+  /// The range, item count or length (`which`) of `key`.
+  KeyRange limits(std::string_view key, std::optional<KeyRange> KeySpec::*which, std::string_view what) const;
+  /// Reports a validator that disagrees with the key table.
+  void bug(std::string_view problem) const;
+
   const RawValue* table_;
+  const TableSpec& spec_;
   std::string owner_;
   ValidateContext& ctx_;
   SourceLoc fallback_;

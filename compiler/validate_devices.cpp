@@ -1,14 +1,10 @@
 // Validation of the remaining device tables: [[vfio]], [[vsock]], [[balloon]], [[rng]],
 // [[loader]], [[intel_iommu]] and [[pvpanic]].
-#include <limits>
-
 #include "compiler/validate.hpp"
 
 namespace vmforge {
 
 namespace {
-
-constexpr std::uint64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
 /// The second and later tables of a kind QEMU allows once are errors.
 void at_most_one(const Fields& f, std::size_t& seen, std::string_view kind) {
@@ -18,7 +14,7 @@ void at_most_one(const Fields& f, std::size_t& seen, std::string_view kind) {
 void read_vfio(Fields& f, Vm& vm) {
   Vfio v;
   v.id = read_device_id(f, "vfio", vm);
-  v.kind = f.choice<VfioKind>("type").value_or(VfioKind::pci);
+  v.kind = f.choice_or_default<VfioKind>("type");
   bool pci = v.kind == VfioKind::pci;
   f.only_if(pci, "host", "type 'pci'");
   f.only_if(pci, "vendor_id", "type 'pci'");
@@ -36,8 +32,8 @@ void read_vfio(Fields& f, Vm& vm) {
       else
         v.host = *host;
     }
-    if (auto id = f.number("vendor_id", 0, 0xffff)) v.vendor_id = static_cast<std::uint16_t>(*id);
-    if (auto id = f.number("device_id", 0, 0xffff)) v.device_id = static_cast<std::uint16_t>(*id);
+    if (auto id = f.number("vendor_id")) v.vendor_id = static_cast<std::uint16_t>(*id);
+    if (auto id = f.number("device_id")) v.device_id = static_cast<std::uint16_t>(*id);
   } else {
     f.require("sysfsdev");
     if (!is_s390(vm.machine)) {
@@ -62,9 +58,7 @@ void read_vfio(Fields& f, Vm& vm) {
 void read_vsock(Fields& f, Vm& vm) {
   Vsock v;
   v.id = read_device_id(f, "vsock", vm);
-  // 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY, which vhost refuses.
-  // 0 marks a missing or invalid cid (already reported) for the uniqueness check.
-  if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid", 3, 0xfffffffeull).value_or(0));
+  if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid").value_or(kNoCid));
   v.vhost_fd = read_fd(f, "vhost_fd");
   v.placement = read_placement(f, vm);
   v.hotplug = read_hotplug(f, vm, v.placement.transport);
@@ -75,8 +69,8 @@ void read_rng(Fields& f, Vm& vm) {
   Rng r;
   r.id = read_device_id(f, "rng", vm);
   if (auto source = f.path("source")) r.source = *source;
-  r.max_bytes = f.number("max_bytes", 1, kMaxInt64);
-  if (auto period = f.number("period_ms", 1, 0xffffffffull)) r.period_ms = static_cast<std::uint32_t>(*period);
+  r.max_bytes = f.number("max_bytes");
+  if (auto period = f.number("period_ms")) r.period_ms = static_cast<std::uint32_t>(*period);
   r.placement = read_placement(f, vm);
   vm.rngs.push_back(std::move(r));
 }
@@ -102,9 +96,9 @@ void read_loader(Fields& f, Vm& vm) {
   Loader l;
   l.id = read_device_id(f, "loader", vm);
   if (f.require("file")) l.file = f.path("file").value_or("");
-  l.addr = f.number("addr", 0, kMaxInt64);
-  if (auto cpu = f.number("cpu_num", 0, 1023)) l.cpu_num = static_cast<std::uint32_t>(*cpu);
-  l.force_raw = f.flag_or("force_raw", false);
+  l.addr = f.number("addr");
+  if (auto cpu = f.number("cpu_num")) l.cpu_num = static_cast<std::uint32_t>(*cpu);
+  l.force_raw = f.flag_or_default("force_raw");
   vm.loaders.push_back(std::move(l));
 }
 
@@ -118,8 +112,8 @@ void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     Balloon b;
     b.id = read_device_id(f, "balloon", vm);
     at_most_one(f, balloons, "balloon");
-    b.deflate_on_oom = f.flag_or("deflate_on_oom", false);
-    b.free_page_reporting = f.flag_or("free_page_reporting", false);
+    b.deflate_on_oom = f.flag_or_default("deflate_on_oom");
+    b.free_page_reporting = f.flag_or_default("free_page_reporting");
     b.target = read_balloon_target(f, vm);
     b.placement = read_placement(f, vm);
     vm.balloons.push_back(std::move(b));
@@ -134,9 +128,9 @@ void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     if (vm.machine.family != MachineFamily::q35) {
       f.error("id", fmt::format("{}: intel-iommu needs a q35 machine, not '{}'", f.owner(), vm.machine.type));
     }
-    i.intremap = f.flag_or("intremap", false);
-    i.device_iotlb = f.flag_or("device_iotlb", false);
-    i.caching_mode = f.flag_or("caching_mode", false);
+    i.intremap = f.flag_or_default("intremap");
+    i.device_iotlb = f.flag_or_default("device_iotlb");
+    i.caching_mode = f.flag_or_default("caching_mode");
     vm.intel_iommus.push_back(std::move(i));
   });
   std::size_t pvpanics = 0;

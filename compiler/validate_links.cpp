@@ -127,7 +127,7 @@ void check_unique_values(ValidateContext& ctx, const Vm& vm) {
   }
   std::map<std::uint32_t, DeviceId> cids;
   for (const Vsock& v : vm.vsocks) {
-    if (v.cid == 0) continue;
+    if (v.cid == kNoCid) continue;
     auto [it, inserted] = cids.emplace(v.cid, v.id);
     if (!inserted) {
       error_at(ctx, vm, v.id, fmt::format("vsock '{}': cid {} is also used by vsock '{}'", v.id.str(), v.cid,

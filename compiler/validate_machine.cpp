@@ -50,13 +50,10 @@ void read_machine_options(const Fields& f, Vm& vm) {
 }
 
 void read_topology(const Fields& f, Cpu& cpu) {
-  constexpr std::uint64_t kMaxCpus = 1024;
-  auto sockets = f.number("sockets", 1, kMaxCpus);
-  auto dies = f.number("dies", 1, kMaxCpus);
-  auto cores = f.number("cores", 1, kMaxCpus);
-  auto threads = f.number("threads", 1, kMaxCpus);
-  cpu.dies = static_cast<std::uint32_t>(dies.value_or(1));
-  cpu.threads = static_cast<std::uint32_t>(threads.value_or(1));
+  auto sockets = f.number("sockets");
+  cpu.dies = static_cast<std::uint32_t>(f.number_or_default("dies"));
+  auto cores = f.number("cores");
+  cpu.threads = static_cast<std::uint32_t>(f.number_or_default("threads"));
   std::uint64_t fixed = std::uint64_t{cpu.dies} * cpu.threads;
   if (sockets && cores) {
     cpu.sockets = static_cast<std::uint32_t>(*sockets);
@@ -112,7 +109,7 @@ void validate_machine(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       m.family = machine_family(*type);
     }
   }
-  m.nvdimm = f.flag_or("nvdimm", m.nvdimm);
+  m.nvdimm = f.flag_or_default("nvdimm");
   if (f.has("accel")) {
     std::vector<Accel> accel;
     for (const std::string& name : f.texts("accel")) {
@@ -125,13 +122,14 @@ void validate_machine(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       accel.push_back(*value);
     }
     const RawValue* list = f.raw("accel");
-    if (list->kind == RawValue::Kind::array && list->items.empty()) {
+    if (list->kind == RawValue::Kind::array &&
+        static_cast<std::int64_t>(list->items.size()) < f.item_count("accel").min) {
       f.error("accel", "[machine]: 'accel' must name at least one accelerator, e.g. [\"kvm\", \"tcg\"]");
     }
     if (!accel.empty()) m.accel = std::move(accel);
   }
   read_machine_options(f, vm);
-  if (auto slots = f.number("hotplug_slots", 0, 128)) {
+  if (auto slots = f.number("hotplug_slots")) {
     m.hotplug_slots = static_cast<std::uint32_t>(*slots);
     if (*slots > 0 && m.family != MachineFamily::q35) {
       f.error("hotplug_slots", fmt::format("[machine]: 'hotplug_slots' only applies to q35 (pcie-root-ports); "
@@ -145,12 +143,11 @@ void validate_machine(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 void validate_cpu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  constexpr std::uint64_t kMaxCpus = 1024;
   Fields f = single_table(root, "cpu", ctx);
   if (f.present()) vm.origins.emplace("cpu", f.loc());
   Cpu& cpu = vm.cpu;
-  cpu.count = static_cast<std::uint32_t>(f.number("count", 1, kMaxCpus).value_or(1));
-  cpu.max = static_cast<std::uint32_t>(f.number("max", 1, kMaxCpus).value_or(cpu.count));
+  cpu.count = static_cast<std::uint32_t>(f.number_or_default("count"));
+  cpu.max = static_cast<std::uint32_t>(f.number("max").value_or(cpu.count));
   if (cpu.max < cpu.count) {
     f.error("max", fmt::format("[cpu]: 'max' ({}) must not be less than 'count' ({})", cpu.max, cpu.count));
     cpu.max = cpu.count;

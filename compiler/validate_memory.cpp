@@ -14,9 +14,9 @@ constexpr std::string_view kHugetlbfs = "/dev/hugepages";
 MemoryBackend read_backend(const Fields& f) {
   MemoryBackend b;
   b.path = f.path("path");
-  b.shared = f.flag_or("shared", false);
-  b.prealloc = f.flag_or("prealloc", false);
-  b.hugepages = f.flag_or("hugepages", false);
+  b.shared = f.flag_or_default("shared");
+  b.prealloc = f.flag_or_default("prealloc");
+  b.hugepages = f.flag_or_default("hugepages");
   if (auto kind = f.choice<MemoryBackendKind>("backend")) {
     b.kind = *kind;
   } else if (b.path || b.hugepages) {
@@ -94,7 +94,7 @@ void validate_memory(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   Memory& mem = vm.memory;
   if (auto size = read_mem_size(f, "size")) mem.size = *size;
   mem.max = read_mem_size(f, "max");
-  mem.slots = static_cast<std::uint32_t>(f.number("slots", 0, 256).value_or(0));
+  mem.slots = static_cast<std::uint32_t>(f.number_or_default("slots"));
   mem.backend = read_backend(f);
   if (mem.max && *mem.max < mem.size) {
     f.error("max", fmt::format("[memory]: 'max' ({}) must not be less than 'size' ({})", mem.max->to_string(),
@@ -127,9 +127,9 @@ void validate_memory(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     if (n.require("path")) nv.path = n.path("path").value_or("");
     auto size = read_mem_size(n, "size", kPage);
     if (n.require("size") && size) nv.size = *size;
-    nv.shared = n.flag_or("shared", true);
-    nv.pmem = n.flag_or("pmem", false);
-    nv.readonly = n.flag_or("readonly", false);
+    nv.shared = n.flag_or_default("shared");
+    nv.pmem = n.flag_or_default("pmem");
+    nv.readonly = n.flag_or_default("readonly");
     take_slot(n, vm, size, budget);
     vm.nvdimms.push_back(std::move(nv));
   });

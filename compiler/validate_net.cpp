@@ -12,8 +12,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxIfname = 15;  // IFNAMSIZ - 1
-
 bool is_tap_family(NetBackend b) {
   return b == NetBackend::tap || b == NetBackend::macvtap || b == NetBackend::ipvtap || b == NetBackend::veth_tap;
 }
@@ -46,9 +44,10 @@ std::vector<int> read_fd_list(const Fields& f, std::string_view key) {
 void read_ifname(const Fields& f, Net& n) {
   auto ifname = f.nonempty("ifname");
   if (!ifname) return;
-  if (ifname->size() > kMaxIfname || !is_name_text(*ifname, "._-")) {
+  const auto max = static_cast<std::size_t>(f.length("ifname").max);
+  if (ifname->size() > max || !is_name_text(*ifname, "._-")) {
     f.error("ifname", fmt::format("{}: 'ifname' must be at most {} letters, digits, '.', '_' or '-', not {}",
-                                  f.owner(), kMaxIfname, quote_text(*ifname)));
+                                  f.owner(), max, quote_text(*ifname)));
     return;
   }
   n.ifname = *ifname;
@@ -104,7 +103,7 @@ void read_hostfwd(const Fields& f, Net& n) {
 void read_net(Fields& f, Vm& vm) {
   Net n;
   n.id = read_device_id(f, "net", vm);
-  n.backend = f.choice<NetBackend>("backend").value_or(NetBackend::user);
+  n.backend = f.choice_or_default<NetBackend>("backend");
   bool tap = is_tap_family(n.backend);
   bool plain_tap = n.backend == NetBackend::tap || n.backend == NetBackend::veth_tap;
   bool vhost_user = n.backend == NetBackend::vhost_user;
@@ -127,7 +126,7 @@ void read_net(Fields& f, Vm& vm) {
   f.only_if(n.backend == NetBackend::vfio, "host", "backend 'vfio'");
   f.only_if(n.backend == NetBackend::user, "hostfwd", "backend 'user'");
   read_ifname(f, n);
-  n.vhost = f.flag_or("vhost", false);
+  n.vhost = f.flag_or_default("vhost");
   n.fds = read_fd_list(f, "fds");
   n.vhost_fds = read_fd_list(f, "vhost_fds");
   if (f.has("vhost_fds") && !n.vhost) {
@@ -140,8 +139,9 @@ void read_net(Fields& f, Vm& vm) {
   }
   n.script = f.path("script");
   n.downscript = f.path("downscript");
-  auto queues = f.number("queues", 1, 256);
-  n.queues = static_cast<std::uint32_t>(queues.value_or(n.fds.empty() ? 1 : n.fds.size()));
+  // Pre-opened tap fds decide the queue count when 'queues' does not.
+  auto queues = f.number("queues");
+  n.queues = static_cast<std::uint32_t>(queues.value_or(n.fds.empty() ? f.default_number("queues") : n.fds.size()));
   if (!n.fds.empty() && n.fds.size() != n.queues) {
     f.error("fds", fmt::format("{}: 'fds' has {} entries but 'queues' is {}; give one tap fd per queue", f.owner(),
                                n.fds.size(), n.queues));
@@ -167,7 +167,7 @@ void read_net(Fields& f, Vm& vm) {
     }
   }
   read_hostfwd(f, n);
-  n.link_up = f.text("link").value_or("up") == "up";
+  n.link_up = f.text_or_default("link") == "up";
   n.placement = read_placement(f, vm);
   if (n.backend == NetBackend::vfio && n.placement.transport != Transport::pci) {
     f.error("backend", fmt::format("{}: backend 'vfio' needs the 'pci' transport", f.owner()));

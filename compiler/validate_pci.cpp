@@ -51,8 +51,8 @@ void validate_root_ports(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       f.error("id", fmt::format("{}: pcie-root-port needs a PCI Express machine (q35), not '{}'", f.owner(),
                                 vm.machine.type));
     }
-    port.chassis = static_cast<std::uint8_t>(f.number("chassis", 0, 255).value_or(0));
-    port.slot = static_cast<std::uint16_t>(f.number("slot", 0, 65535).value_or(0));
+    port.chassis = static_cast<std::uint8_t>(f.number_or_default("chassis"));
+    port.slot = static_cast<std::uint16_t>(f.number_or_default("slot"));
     if (!taken.emplace(port.chassis, port.slot).second) {
       f.error(f.has("slot") ? "slot" : "id",
               fmt::format("{}: another root port already uses chassis {} slot {}; each (chassis, slot) pair must be "
@@ -60,8 +60,8 @@ void validate_root_ports(const RawValue& root, ValidateContext& ctx, Vm& vm) {
                           f.owner(), port.chassis, port.slot));
     }
     port.addr = read_pci_addr(f);
-    port.multifunction = f.flag_or("multifunction", false);
-    if (auto reserve = f.number("bus_reserve", 0, 255)) port.bus_reserve = static_cast<std::uint32_t>(*reserve);
+    port.multifunction = f.flag_or_default("multifunction");
+    if (auto reserve = f.number("bus_reserve")) port.bus_reserve = static_cast<std::uint32_t>(*reserve);
     port.io_reserve = read_reserve(f, "io_reserve");
     port.mem_reserve = read_reserve(f, "mem_reserve");
     port.pref32_reserve = read_reserve(f, "pref32_reserve");
@@ -79,7 +79,7 @@ void validate_bridges(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   for_each_table(root, "pci_bridge", ctx, [&](Fields& f) {
     PciBridge bridge;
     bridge.id = read_device_id(f, "pci_bridge", vm);
-    bridge.kind = f.choice<BridgeKind>("type").value_or(BridgeKind::pci);
+    bridge.kind = f.choice_or_default<BridgeKind>("type");
     bool pci = bridge.kind == BridgeKind::pci;
     f.only_if(pci, "chassis", "type 'pci'");
     f.only_if(pci, "shpc", "type 'pci'");
@@ -89,14 +89,14 @@ void validate_bridges(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       f.error("type", fmt::format("{}: a pcie-pci bridge needs a PCI Express machine (q35)", f.owner()));
     }
     if (pci && f.require("chassis")) {
-      if (auto chassis = f.number("chassis", 1, 255)) {
+      if (auto chassis = f.number("chassis")) {
         bridge.chassis = static_cast<std::uint8_t>(*chassis);
         if (!chassis_taken.insert(*chassis).second) {
           f.error("chassis", fmt::format("{}: another pci bridge already uses chassis {}", f.owner(), *chassis));
         }
       }
     }
-    bridge.shpc = f.flag_or("shpc", false);
+    bridge.shpc = f.flag_or_default("shpc");
     bridge.bus = f.ref("pci_bus", {"pcie_root_port", "pci_bridge"});
     bridge.addr = read_pci_addr(f);
     bridge.io_reserve = read_reserve(f, "io_reserve");
@@ -122,7 +122,9 @@ Placement read_placement(const Fields& f, const Vm& vm, std::optional<Transport>
   Placement p;
   p.transport = fixed ? *fixed : f.choice<Transport>("transport").value_or(default_transport(vm.machine));
   const Machine& m = vm.machine;
-  if (f.has("transport")) {
+  // A device that fixes its transport (VFIO) is no virtio device: no 'transport', no 'disable_modern'.
+  const bool virtio = !fixed;
+  if (virtio && f.has("transport")) {
     if (p.transport == Transport::mmio && m.family != MachineFamily::microvm && m.family != MachineFamily::other) {
       f.error("transport", fmt::format("{}: transport 'mmio' needs a virtio-mmio machine such as microvm, not '{}'",
                                        f.owner(), m.type));
@@ -137,13 +139,13 @@ Placement read_placement(const Fields& f, const Vm& vm, std::optional<Transport>
   bool pci = p.transport == Transport::pci;
   f.only_if(pci, "pci_bus", "the 'pci' transport");
   f.only_if(pci, "pci_addr", "the 'pci' transport");
-  f.only_if(pci, "disable_modern", "the 'pci' transport");
+  if (virtio) f.only_if(pci, "disable_modern", "the 'pci' transport");
   f.only_if(pci, "romfile", "the 'pci' transport");
   f.only_if(p.transport == Transport::ccw, "devno", "the 'ccw' transport");
   if (pci) {
     p.bus = f.ref("pci_bus", {"pcie_root_port", "pci_bridge"});
     p.addr = read_pci_addr(f);
-    p.disable_modern = f.flag_or("disable_modern", false);
+    if (virtio) p.disable_modern = f.flag_or_default("disable_modern");
     p.romfile = f.text("romfile");
   }
   if (auto devno = f.text("devno"); devno && p.transport == Transport::ccw) {
@@ -157,7 +159,7 @@ Placement read_placement(const Fields& f, const Vm& vm, std::optional<Transport>
 }
 
 bool read_hotplug(const Fields& f, const Vm& vm, Transport transport) {
-  bool hotplug = f.flag_or("hotplug", false);
+  bool hotplug = f.flag_or_default("hotplug");
   if (!hotplug) return false;
   if (vm.machine.family == MachineFamily::microvm) {
     f.error("hotplug", fmt::format("{}: hot-plug is not possible on microvm; every device must be in the command "

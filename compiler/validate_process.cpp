@@ -1,5 +1,7 @@
 // Validation of how QEMU runs: [qemu], [knobs], [sandbox], [incoming], [[qmp_socket]],
 // [[global]] and [supervisor].
+#include <utility>
+
 #include "compiler/validate.hpp"
 
 namespace vmforge {
@@ -26,13 +28,13 @@ void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       if (f.has(key)) f.error(key, fmt::format("[qemu]: '{}' and 'user' both say who QEMU runs as: keep one", key));
     }
   }
-  // 0xffffffff is (uid_t)-1, "no change" to setresuid(): not a real id.
-  constexpr std::uint64_t kMaxId = 0xfffffffeull;
-  if (auto uid = f.number("uid", 0, kMaxId)) vm.qemu.uid = static_cast<std::uint32_t>(*uid);
-  if (auto gid = f.number("gid", 0, kMaxId)) vm.qemu.gid = static_cast<std::uint32_t>(*gid);
+  if (auto uid = f.number("uid")) vm.qemu.uid = static_cast<std::uint32_t>(*uid);
+  if (auto gid = f.number("gid")) vm.qemu.gid = static_cast<std::uint32_t>(*gid);
+  const KeyRange groups = f.range("groups");
   for (std::int64_t group : f.integers("groups")) {
-    if (group < 0 || static_cast<std::uint64_t>(group) > kMaxId) {
-      f.error("groups", fmt::format("[qemu]: 'groups' entries must be between 0 and {}, not {}", kMaxId, group));
+    if (group < groups.min || group > groups.max) {
+      f.error("groups", fmt::format("[qemu]: 'groups' entries must be between {} and {}, not {}", groups.min,
+                                    groups.max, group));
       continue;
     }
     vm.qemu.groups.push_back(static_cast<std::uint32_t>(group));
@@ -53,15 +55,14 @@ void validate_knobs(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   Fields f = single_table(root, "knobs", ctx);
   if (!f.present()) return;
   vm.origins.emplace("knobs", f.loc());
-  Knobs& k = vm.knobs;
-  k.no_user_config = f.flag_or("no_user_config", k.no_user_config);
-  k.no_defaults = f.flag_or("no_defaults", k.no_defaults);
-  k.no_graphic = f.flag_or("no_graphic", k.no_graphic);
-  k.no_reboot = f.flag_or("no_reboot", k.no_reboot);
-  k.no_shutdown = f.flag_or("no_shutdown", k.no_shutdown);
-  k.stopped = f.flag_or("stopped", k.stopped);
-  k.mlock = f.flag_or("mlock", k.mlock);
-  k.iommu_platform = f.flag_or("iommu_platform", k.iommu_platform);
+  // Each [knobs] key sets the Knobs member of the same name.
+  constexpr std::pair<std::string_view, bool Knobs::*> kKnobs[] = {
+      {"no_user_config", &Knobs::no_user_config}, {"no_defaults", &Knobs::no_defaults},
+      {"no_graphic", &Knobs::no_graphic},         {"no_reboot", &Knobs::no_reboot},
+      {"no_shutdown", &Knobs::no_shutdown},       {"stopped", &Knobs::stopped},
+      {"mlock", &Knobs::mlock},                   {"iommu_platform", &Knobs::iommu_platform},
+  };
+  for (const auto& [key, member] : kKnobs) vm.knobs.*member = f.flag_or_default(key);
 }
 
 void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
@@ -69,7 +70,7 @@ void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   if (!f.present()) return;
   vm.origins.emplace("incoming", f.loc());
   Incoming in;
-  if (f.require("mode")) in.kind = f.choice<IncomingKind>("mode").value_or(IncomingKind::defer);
+  if (f.require("mode")) in.kind = f.choice<IncomingKind>("mode").value_or(in.kind);
   f.only_if(in.kind == IncomingKind::fd, "fd", "mode 'fd'");
   f.only_if(in.kind == IncomingKind::exec, "command", "mode 'exec'");
   f.only_if(in.kind == IncomingKind::uri, "uri", "mode 'uri'");
@@ -77,7 +78,7 @@ void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     case IncomingKind::defer:
       break;
     case IncomingKind::fd:
-      if (f.require("fd")) in.fd = read_fd(f, "fd").value_or(-1);
+      if (f.require("fd")) in.fd = read_fd(f, "fd").value_or(in.fd);
       break;
     case IncomingKind::exec:
       if (f.require("command")) in.command = f.nonempty("command").value_or("");
@@ -102,7 +103,7 @@ void validate_qmp_sockets(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   for_each_table(root, "qmp_socket", ctx, [&](Fields& f) {
     QmpSocket s;
     if (f.require("path")) s.path = read_socket_path(f, "path").value_or("");
-    s.server = f.flag_or("server", s.server);
+    s.server = f.flag_or_default("server");
     vm.qmp_sockets.push_back(std::move(s));
   });
 }
@@ -159,7 +160,7 @@ void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     return;
   }
   vm.origins.emplace("sandbox", f.loc());
-  s.enabled = f.flag_or("enabled", true);
+  s.enabled = f.flag_or_default("enabled");
   auto policy = [&](std::string_view key, SandboxPolicy fallback, bool children_ok) {
     SandboxPolicy p = f.choice<SandboxPolicy>(key).value_or(fallback);
     if (p == SandboxPolicy::children && !children_ok) {
@@ -181,12 +182,11 @@ void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::int64_t fd) {
-  constexpr std::int64_t kFirst = 4;
-  constexpr std::int64_t kLast = 65535;
-  if (fd < kFirst || fd > kLast) {
+  const KeyRange fds = fields.range(key);
+  if (fd < fds.min || fd > fds.max) {
     fields.error(key, fmt::format("{}: '{}' must name file descriptors from {} to {}, not {} (0-2 are stdio, 3 is "
                                   "the QMP socket vmforge passes QEMU)",
-                                  fields.owner(), key, kFirst, kLast, fd));
+                                  fields.owner(), key, fds.min, fds.max, fd));
     return std::nullopt;
   }
   return static_cast<int>(fd);

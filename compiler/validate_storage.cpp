@@ -5,8 +5,6 @@ namespace vmforge {
 
 namespace {
 
-constexpr std::size_t kMaxDiskSerial = 20;  // virtio-blk's serial field
-
 constexpr std::string_view kPlacementKeys[] = {"transport",      "pci_bus", "pci_addr",
                                                "disable_modern", "romfile", "devno"};
 
@@ -15,9 +13,11 @@ void read_serial_number(const Fields& f, Disk& d) {
   if (!serial) return;
   bool printable = true;
   for (char c : *serial) printable = printable && c >= 0x20 && c <= 0x7e;
-  if (serial->empty() || serial->size() > kMaxDiskSerial || !printable) {
-    f.error("serial", fmt::format("{}: 'serial' must be 1 to {} printable ASCII characters, not {}", f.owner(),
-                                  kMaxDiskSerial, quote_text(*serial)));
+  const KeyRange chars = f.length("serial");
+  const auto size = static_cast<std::int64_t>(serial->size());
+  if (size < chars.min || size > chars.max || !printable) {
+    f.error("serial", fmt::format("{}: 'serial' must be {} to {} printable ASCII characters, not {}", f.owner(),
+                                  chars.min, chars.max, quote_text(*serial)));
     return;
   }
   d.serial = *serial;
@@ -39,19 +39,19 @@ void read_backing(const Fields& f, Disk& d) {
                                    f.owner(), to_string(d.format)));
     return;
   }
-  Fields b(f.raw("backing"), f.owner() + " backing", f.ctx(), f.loc("backing"));
+  Fields b(f.raw("backing"), "disk.backing", f.owner() + " backing", f.ctx(), f.loc("backing"));
   if (!b.require("file")) return;
-  d.backing = DiskBacking{b.path("file").value_or(""), b.choice<DiskFormat>("format").value_or(DiskFormat::raw)};
+  d.backing = DiskBacking{b.path("file").value_or(""), b.choice_or_default<DiskFormat>("format")};
 }
 
 void read_disk(Fields& f, Vm& vm) {
   Disk d;
   d.id = read_device_id(f, "disk", vm);
   if (f.require("file")) d.file = f.path("file").value_or("");
-  d.format = f.choice<DiskFormat>("format").value_or(DiskFormat::raw);
+  d.format = f.choice_or_default<DiskFormat>("format");
   read_backing(f, d);
-  d.bus = f.choice<DiskBus>("bus").value_or(DiskBus::virtio);
-  d.media = f.choice<DiskMedia>("media").value_or(DiskMedia::disk);
+  d.bus = f.choice_or_default<DiskBus>("bus");
+  d.media = f.choice_or_default<DiskMedia>("media");
   bool virtio = d.bus == DiskBus::virtio;
   bool scsi = d.bus == DiskBus::scsi;
   if (d.media == DiskMedia::cdrom && virtio) {
@@ -68,10 +68,10 @@ void read_disk(Fields& f, Vm& vm) {
   for (std::string_view key : kPlacementKeys) f.only_if(virtio, key, "bus 'virtio'");
   if (scsi) {
     d.controller = f.ref("controller", {"scsi_controller"});
-    if (auto lun = f.number("lun", 0, 255)) d.lun = static_cast<std::uint32_t>(*lun);
+    if (auto lun = f.number("lun")) d.lun = static_cast<std::uint32_t>(*lun);
   }
-  d.aio = f.choice<DiskAio>("aio").value_or(DiskAio::threads);
-  d.cache = f.choice<DiskCache>("cache").value_or(DiskCache::writeback);
+  d.aio = f.choice_or_default<DiskAio>("aio");
+  d.cache = f.choice_or_default<DiskCache>("cache");
   if (d.aio == DiskAio::native && d.cache != DiskCache::none && d.cache != DiskCache::directsync) {
     f.error("aio", fmt::format("{}: aio 'native' needs cache 'none' or 'directsync' (O_DIRECT)", f.owner()));
   }
@@ -79,17 +79,17 @@ void read_disk(Fields& f, Vm& vm) {
   if (d.media == DiskMedia::cdrom && !d.readonly) {
     f.error("readonly", fmt::format("{}: a cdrom is always read-only", f.owner()));
   }
-  d.share_rw = f.flag_or("share_rw", false);
+  d.share_rw = f.flag_or_default("share_rw");
   d.write_cache = f.flag("write_cache");
-  d.discard = f.flag_or("discard", false);
+  d.discard = f.flag_or_default("discard");
   read_serial_number(f, d);
   if (virtio) {
     d.iothread = f.ref("iothread", {"iothread"});
-    if (auto queues = f.number("num_queues", 1, 256)) d.num_queues = static_cast<std::uint32_t>(*queues);
+    if (auto queues = f.number("num_queues")) d.num_queues = static_cast<std::uint32_t>(*queues);
     d.config_wce = f.flag("config_wce");
     d.placement = read_placement(f, vm);
   }
-  if (auto index = f.number("boot_index", 0, 65535)) d.boot_index = static_cast<std::uint32_t>(*index);
+  if (auto index = f.number("boot_index")) d.boot_index = static_cast<std::uint32_t>(*index);
   d.hotplug = read_hotplug(f, vm, d.placement.transport);
   if (d.hotplug && d.bus == DiskBus::ide) {
     f.error("hotplug", fmt::format("{}: IDE disks cannot be hot-plugged; use bus 'virtio' or 'scsi'", f.owner()));
@@ -108,7 +108,7 @@ void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     ScsiController c;
     c.id = read_device_id(f, "scsi_controller", vm);
     c.iothread = f.ref("iothread", {"iothread"});
-    if (auto queues = f.number("num_queues", 1, 256)) c.num_queues = static_cast<std::uint32_t>(*queues);
+    if (auto queues = f.number("num_queues")) c.num_queues = static_cast<std::uint32_t>(*queues);
     c.placement = read_placement(f, vm);
     c.hotplug = read_hotplug(f, vm, c.placement.transport);
     vm.scsi_controllers.push_back(std::move(c));
@@ -116,11 +116,11 @@ void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   for_each_table(root, "vhost_user", ctx, [&](Fields& f) {
     VhostUser v;
     v.id = read_device_id(f, "vhost_user", vm);
-    if (f.require("type")) v.kind = f.choice<VhostUserKind>("type").value_or(VhostUserKind::blk);
+    if (f.require("type")) v.kind = f.choice<VhostUserKind>("type").value_or(v.kind);
     v.socket = (f.require("socket") ? read_socket_path(f, "socket") : std::nullopt).value_or("");
-    if (auto queues = f.number("num_queues", 1, 256)) v.num_queues = static_cast<std::uint32_t>(*queues);
+    if (auto queues = f.number("num_queues")) v.num_queues = static_cast<std::uint32_t>(*queues);
     f.only_if(v.kind == VhostUserKind::blk, "boot_index", "type 'blk'");
-    if (auto index = f.number("boot_index", 0, 65535)) v.boot_index = static_cast<std::uint32_t>(*index);
+    if (auto index = f.number("boot_index")) v.boot_index = static_cast<std::uint32_t>(*index);
     v.placement = read_placement(f, vm);
     v.hotplug = read_hotplug(f, vm, v.placement.transport);
     check_boot_index(f, v.hotplug);
@@ -130,12 +130,10 @@ void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm) {
 }
 
 void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
-  // virtio-9p accepts tags up to 255 bytes; virtio-fs has a 36-byte tag field.
-  constexpr std::size_t kMax9pTag = 255;
-  constexpr std::size_t kMaxFsTag = 36;
-  auto read_tag = [](const Fields& f, std::size_t max) {
+  auto read_tag = [](const Fields& f) {
     if (!f.require("tag")) return std::string();
     auto tag = f.nonempty("tag");
+    const auto max = static_cast<std::size_t>(f.length("tag").max);
     if (tag && tag->size() > max) {
       f.error("tag", fmt::format("{}: 'tag' is {} bytes; at most {} fit", f.owner(), tag->size(), max));
     }
@@ -145,10 +143,10 @@ void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     Fs9p fs;
     fs.id = read_device_id(f, "fs_9p", vm);
     if (f.require("path")) fs.path = f.path("path").value_or("");
-    fs.tag = read_tag(f, kMax9pTag);
-    fs.security_model = f.choice<Fs9pSecurityModel>("security_model").value_or(Fs9pSecurityModel::mapped_xattr);
+    fs.tag = read_tag(f);
+    fs.security_model = f.choice_or_default<Fs9pSecurityModel>("security_model");
     fs.multidev = f.choice<Fs9pMultidev>("multidev");
-    fs.readonly = f.flag_or("readonly", false);
+    fs.readonly = f.flag_or_default("readonly");
     fs.placement = read_placement(f, vm);
     vm.fs_9p.push_back(std::move(fs));
   });
@@ -156,8 +154,8 @@ void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     VirtioFs fs;
     fs.id = read_device_id(f, "virtio_fs", vm);
     fs.socket = (f.require("socket") ? read_socket_path(f, "socket") : std::nullopt).value_or("");
-    fs.tag = read_tag(f, kMaxFsTag);
-    if (auto size = f.number("queue_size", 1, 1024)) {
+    fs.tag = read_tag(f);
+    if (auto size = f.number("queue_size")) {
       if ((*size & (*size - 1)) != 0) {
         f.error("queue_size", fmt::format("{}: 'queue_size' must be a power of two, not {}", f.owner(), *size));
       }

@@ -1,4 +1,5 @@
 // The key table: consistent with itself, and its "did you mean" suggestions.
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -51,6 +52,41 @@ TEST_CASE("every sub-table key points at a table spec and every spec is reachabl
     }
   }
   for (const TableSpec& table : manifest_tables()) CHECK(reachable.count(table.name) == 1);
+}
+
+TEST_CASE("every range and default fits its key", "[compiler]") {
+  for (const TableSpec& table : manifest_tables()) {
+    for (const KeySpec& key : table.keys) {
+      INFO(table.display << " " << key.name);
+      CHECK_FALSE(key.description.empty());
+      bool integral = key.type == KeyType::integer || key.type == KeyType::integer_array;
+      if (key.range) CHECK((integral && key.range->min <= key.range->max));
+      const KeyDefault& d = key.fallback;
+      switch (d.kind) {
+        case KeyDefault::Kind::none:
+          break;
+        case KeyDefault::Kind::boolean:
+          CHECK(key.type == KeyType::boolean);
+          break;
+        case KeyDefault::Kind::integer:
+          CHECK((key.type == KeyType::integer || key.type == KeyType::size || key.type == KeyType::duration));
+          if (key.range) CHECK((d.integer >= key.range->min && d.integer <= key.range->max));
+          break;
+        case KeyDefault::Kind::text:
+          CHECK(key.type == KeyType::string);
+          if (!key.choices.empty()) {
+            CHECK(std::find(key.choices.begin(), key.choices.end(), d.text) != key.choices.end());
+          }
+          break;
+        case KeyDefault::Kind::texts:
+          CHECK(key.type == KeyType::string_array);
+          for (std::string_view text : d.texts) {
+            CHECK(std::find(key.choices.begin(), key.choices.end(), text) != key.choices.end());
+          }
+          break;
+      }
+    }
+  }
 }
 
 TEST_CASE("the settled DESIGN.md keys are in the table", "[compiler]") {

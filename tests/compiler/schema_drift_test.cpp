@@ -1,5 +1,6 @@
 // schema/vmforge.schema.json and the loader's key table (manifest_keys.cpp) describe the same
-// manifest: the same tables, keys, value types and enum values, table by table.
+// manifest: the same tables, keys, value types, enum values, ranges, defaults and descriptions,
+// table by table.
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -11,6 +12,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/manifest_keys.hpp"
+#include "compiler/units.hpp"
 
 using namespace vmforge;
 
@@ -82,10 +84,94 @@ class Drift {
     return out;
   }
 
+  /// The schema's minimum/maximum of `node` against the key table's range; a range without
+  /// an upper end is the largest TOML integer, which the schema leaves unsaid.
+  static void range(const JsonValue& node, const std::optional<KeyRange>& range) {
+    if (!range) {
+      CHECK(node.find("minimum") == nullptr);
+      CHECK(node.find("maximum") == nullptr);
+      return;
+    }
+    CHECK(node.get_int64("minimum") == std::optional<std::int64_t>(range->min));
+    if (range->max == KeyRange{}.max) CHECK(node.find("maximum") == nullptr);
+    else CHECK(node.get_int64("maximum") == std::optional<std::int64_t>(range->max));
+  }
+
+  /// The schema's minItems/maxItems of an array against the key table's item count.
+  static void count(const JsonValue& node, const std::optional<KeyRange>& count) {
+    auto min = count && count->min > 0 ? std::optional<std::int64_t>(count->min) : std::nullopt;
+    auto max = count && count->max != KeyRange{}.max ? std::optional<std::int64_t>(count->max) : std::nullopt;
+    CHECK(node.get_int64("minItems") == min);
+    CHECK(node.get_int64("maxItems") == max);
+  }
+
+  /// The schema's minLength/maxLength of a string against the key table's length.
+  static void length(const JsonValue& node, const std::optional<KeyRange>& length) {
+    auto min = length && length->min > 0 ? std::optional<std::int64_t>(length->min) : std::nullopt;
+    auto max = length && length->max != KeyRange{}.max ? std::optional<std::int64_t>(length->max) : std::nullopt;
+    CHECK(node.get_int64("minLength") == min);
+    CHECK(node.get_int64("maxLength") == max);
+  }
+
+  /// The schema's "default" against the key table's, in the key's own terms (sizes in bytes,
+  /// durations in milliseconds).
+  static void fallback(const JsonValue& node, const KeySpec& spec) {
+    const JsonValue* value = node.find("default");
+    const KeyDefault& d = spec.fallback;
+    switch (d.kind) {
+      case KeyDefault::Kind::none:
+        CHECK(value == nullptr);
+        return;
+      case KeyDefault::Kind::boolean:
+        REQUIRE(value != nullptr);
+        CHECK(value->as_bool() == std::optional<bool>(d.boolean));
+        return;
+      case KeyDefault::Kind::integer:
+        REQUIRE(value != nullptr);
+        CHECK(in_key_units(*value, spec.type) == std::optional<std::int64_t>(d.integer));
+        return;
+      case KeyDefault::Kind::text:
+        REQUIRE(value != nullptr);
+        CHECK(value->as_string() == std::optional<std::string_view>(d.text));
+        return;
+      case KeyDefault::Kind::texts: {
+        REQUIRE(value != nullptr);
+        REQUIRE(value->is_array());
+        std::vector<std::string_view> texts;
+        for (const JsonValue& item : *value->as_array()) texts.push_back(item.as_string().value_or("?"));
+        CHECK(texts == std::vector<std::string_view>(d.texts.begin(), d.texts.end()));
+        return;
+      }
+    }
+  }
+
+  static std::optional<std::int64_t> in_key_units(const JsonValue& value, KeyType type) {
+    auto text = value.as_string();
+    if (type == KeyType::size && text) {
+      auto size = ByteSize::parse(*text);
+      return size ? std::optional<std::int64_t>(static_cast<std::int64_t>(size->bytes())) : std::nullopt;
+    }
+    if (type == KeyType::duration && text) {
+      auto duration = Duration::parse(*text);
+      return duration ? std::optional<std::int64_t>(duration->ms().count()) : std::nullopt;
+    }
+    return value.as_int64();
+  }
+
   void key(const JsonValue& raw, const KeySpec& spec) {
     INFO("key '" << spec.name << "'");
-    CHECK_FALSE(raw.get_string("description").value_or("").empty());
+    CHECK_FALSE(spec.description.empty());
+    CHECK(raw.get_string("description") == std::optional<std::string_view>(spec.description));
+    fallback(raw, spec);
     const JsonValue& node = resolve(raw);
+    if (spec.type == KeyType::integer) range(node, spec.range);
+    else if (spec.type == KeyType::integer_array && node.find("items")) range(*node.find("items"), spec.range);
+    else CHECK_FALSE(spec.range.has_value());
+    bool array = spec.type == KeyType::string_array || spec.type == KeyType::integer_array;
+    if (array) count(node, spec.count);
+    else CHECK_FALSE(spec.count.has_value());
+    if (spec.type == KeyType::string) length(node, spec.length);
+    else CHECK_FALSE(spec.length.has_value());
     std::vector<std::string_view> choices(spec.choices.begin(), spec.choices.end());
     auto type = node.get_string("type");
     switch (spec.type) {
