@@ -65,7 +65,7 @@ void read_vsock(Fields& f, Vm& vm) {
   // 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY, which vhost refuses.
   // 0 marks a missing or invalid cid (already reported) for the uniqueness check.
   if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid", 3, 0xfffffffeull).value_or(0));
-  v.vhost_fd = read_fd(f, "vhost_fd");
+  v.vhost_fd = read_fd_number(f, "vhost_fd");
   v.placement = read_placement(f, vm);
   v.hotplug = read_hotplug(f, vm, v.placement.transport);
   vm.vsocks.push_back(std::move(v));
