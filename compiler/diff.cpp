@@ -357,7 +357,8 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
       return {};
     }
     if (!have->hotplugged || !live_ok) {
-      restart(key, manifest_place(*have), "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
+      restart(key, manifest_place(*have),
+              "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
     } else if (!owner_vm(key)) {
       restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart");
     } else {
