@@ -62,6 +62,9 @@ std::string_view manifest_table(ResourceKind kind) {
   }
 }
 
+// Where a device is in the manifest, as `check` names it: "disk 'root'".
+std::string manifest_place(const Resource& r) { return fmt::format("{} '{}'", manifest_table(r.kind), r.id); }
+
 std::string quoted_change(const std::string& prop, const std::string& from, const std::string& to) {
   return fmt::format("{}: '{}' -> '{}'", prop, from, to);
 }
@@ -265,7 +268,7 @@ Result<void> Differ::add_device(const Resource& want, Phase phase, Change change
   Vm pinned = desired_;
   if (free_ports_ && needs_port(want)) {
     if (free_ports_->empty()) {
-      restart(want.key(), want.key(),
+      restart(want.key(), manifest_place(want),
               "every hotplug root port of the running VM is in use (nothing can be hot-plugged onto pcie.0); "
               "raise [machine] hotplug_slots",
               change.details);
@@ -335,14 +338,14 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
   const bool live_ok = current_.resources.facts().hotplug;
   if (want && !have) {
     if (!live_ok) {
-      restart(key, key, "this machine type cannot hot-plug anything");
+      restart(key, manifest_place(*want), "this machine type cannot hot-plug anything");
     } else if (!want->hotplugged) {
       std::string reason = "it has hotplug = false, so it belongs in the frozen argv";
       // A controller vmforge synthesises has no table to add the key to.
       if (!want->id.starts_with(DeviceId::kReservedPrefix)) {
         reason += fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", manifest_table(want->kind), want->id);
       }
-      restart(key, key, std::move(reason));
+      restart(key, manifest_place(*want), std::move(reason));
     } else {
       return add_device(*want, Phase::add, Change{Action::add, key, {}, {}, {}, {}, {}});
     }
@@ -354,7 +357,8 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
       return {};
     }
     if (!have->hotplugged || !live_ok) {
-      restart(key, key, "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
+      restart(key, manifest_place(*have),
+              "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
     } else if (!owner_vm(key)) {
       restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart");
     } else {
@@ -402,7 +406,7 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
   if (other.empty()) return live.empty() ? Result<void>() : update_device(*want, *have, live);
   for (const std::string& prop : live) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
   if (!(want->hotplugged && have->hotplugged && live_ok)) {
-    restart(key, fmt::format("{} {}", key, other.front()),
+    restart(key, fmt::format("{} '{}'", manifest_place(*want), other.front()),
             "QEMU cannot change this property of a live device, and the device is in the frozen argv", details);
     return {};
   }
@@ -429,7 +433,7 @@ Result<void> Differ::diff_cpus() {
   const std::string count_change = fmt::format("count: {} -> {}", present.size(), want);
   if (present.size() < want) {
     if (!facts.hotplug) {
-      restart("cpu", "cpu.count", "this machine type cannot hot-plug CPUs", {count_change});
+      restart("cpu", "[cpu] 'count'", "this machine type cannot hot-plug CPUs", {count_change});
       return {};
     }
     std::vector<std::uint32_t> slots;
@@ -447,7 +451,7 @@ Result<void> Differ::diff_cpus() {
       pending_.push_back({Phase::add, std::move(c)});
     }
   } else if (present.size() > want) {
-    restart("cpu", "cpu.count",
+    restart("cpu", "[cpu] 'count'",
             hot.empty() ? "only CPUs added live could be unplugged; the boot CPUs are in -smp"
                         : "QEMU 7.2 (TCG) corrupts its heap when a CPU is unplugged (it aborts with 'corrupted "
                           "double-linked list' soon after), so vmforge never unplugs CPUs live",
@@ -462,7 +466,7 @@ Result<Diff> Differ::run() {
       restart(k.key, k.key, std::move(k.reason), {std::move(k.detail)});
     }
   } else if (current_.resources.facts().max_cpus != 0 && current_.resources.facts().max_cpus != desired_.cpu.max) {
-    restart("cpu", "cpu.max", "QEMU creates its CPU slots (maxcpus) at start-up",
+    restart("cpu", "[cpu] 'max'", "QEMU creates its CPU slots (maxcpus) at start-up",
             {fmt::format("max: {} -> {}", current_.resources.facts().max_cpus, desired_.cpu.max)});
   }
   std::set<std::string> keys;

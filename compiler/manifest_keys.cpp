@@ -288,7 +288,7 @@ constexpr KeySpec kQemu[] = {
 
 constexpr KeySpec kSupervisor[] = {
     duration("shutdown_timeout", "After system_powerdown, how long to wait before quit, then SIGKILL.")
-        .defaults_to(from(Supervisor{}.shutdown_timeout)),
+        .defaults_to(from(SupervisorSettings{}.shutdown_timeout)),
     boolean("autostart",
             "Start the VM at boot: 'vmforge apply DIR' enables vmforge@NAME.service when true, disables it when "
             "false; unset leaves it as it is."),

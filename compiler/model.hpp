@@ -168,13 +168,13 @@ struct Qemu {
 };
 
 /// `[supervisor]`.
-struct Supervisor {
+struct SupervisorSettings {
   /// After system_powerdown, how long to wait for the guest before `quit`, then SIGKILL.
   Duration shutdown_timeout{std::chrono::seconds(30)};
   /// Whether vmforge@NAME.service starts at boot: `apply DIR` enables or disables the unit;
   /// unset leaves it as it is.
   std::optional<bool> autostart;
-  bool operator==(const Supervisor&) const = default;
+  bool operator==(const SupervisorSettings&) const = default;
 };
 
 /// `[confidential_guest]`: SEV/TDX/s390 PV/PEF object (govmm Object types).
@@ -221,7 +221,7 @@ struct Vm {
   std::vector<FwCfg> fw_cfg;
   std::vector<QmpSocket> qmp_sockets;
   Qemu qemu;
-  Supervisor supervisor;
+  SupervisorSettings supervisor;
   std::optional<ConfidentialGuest> confidential_guest;
   std::optional<CloudInit> cloud_init;
 

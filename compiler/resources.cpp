@@ -71,12 +71,12 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     if (disk.serial) r.props["serial"] = *disk.serial;
     r.settings["aio"] = to_string(disk.aio);
     r.settings["cache"] = to_string(disk.cache);
-    r.settings["share-rw"] = bool_text(disk.share_rw);
+    r.settings["share_rw"] = bool_text(disk.share_rw);
     r.settings["discard"] = bool_text(disk.discard);
-    if (disk.write_cache) r.settings["write-cache"] = bool_text(*disk.write_cache);
+    if (disk.write_cache) r.settings["write_cache"] = bool_text(*disk.write_cache);
     if (disk.iothread) r.settings["iothread"] = disk.iothread->str();
-    if (disk.num_queues) r.settings["num-queues"] = std::to_string(*disk.num_queues);
-    if (disk.config_wce) r.settings["config-wce"] = bool_text(*disk.config_wce);
+    if (disk.num_queues) r.settings["num_queues"] = std::to_string(*disk.num_queues);
+    if (disk.config_wce) r.settings["config_wce"] = bool_text(*disk.config_wce);
     if (disk.controller) r.settings["controller"] = disk.controller->str();
     if (disk.lun) r.settings["lun"] = std::to_string(*disk.lun);
     set.add(std::move(r));
@@ -143,7 +143,7 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
     r.props["driver"] = virtio_driver("vhost-user-fs", fs.placement.transport);
     r.props["tag"] = fs.tag;
     r.settings["socket"] = fs.socket;
-    if (fs.queue_size) r.settings["queue-size"] = std::to_string(*fs.queue_size);
+    if (fs.queue_size) r.settings["queue_size"] = std::to_string(*fs.queue_size);
     set.add(std::move(r));
   }
   for (const Vsock& vsock : vm.vsocks) {
@@ -156,8 +156,8 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
     Resource r = make(ResourceKind::vfio, vfio.id, vfio.hotplug);
     if (vfio.host) r.props["host"] = vfio.host->to_string();
     if (vfio.sysfsdev) r.settings["sysfsdev"] = *vfio.sysfsdev;
-    if (vfio.vendor_id) r.settings["vendor-id"] = fmt::format("{:#06x}", *vfio.vendor_id);
-    if (vfio.device_id) r.settings["device-id"] = fmt::format("{:#06x}", *vfio.device_id);
+    if (vfio.vendor_id) r.settings["vendor_id"] = fmt::format("{:#06x}", *vfio.vendor_id);
+    if (vfio.device_id) r.settings["device_id"] = fmt::format("{:#06x}", *vfio.device_id);
     set.add(std::move(r));
   }
   for (const Dimm& dimm : vm.dimms) {

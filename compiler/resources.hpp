@@ -36,6 +36,7 @@ struct Resource {
   /// What the manifest sets in the argv or the plug steps but QEMU 7.2 does not show back (a
   /// disk's cache mode, aio engine, iothread...). Never observed: compared against the manifest
   /// the VM was last made from, so that changing one is a replace or a restart, never lost.
+  /// Named by their manifest key (`share_rw`), as `plan` shows them.
   std::map<std::string, std::string> settings;
   /// Created over QMP (manifest `hotplug = true`; QEMU's `hotplugged`), so removable live. A
   /// resource in the frozen argv needs a restart to go away.

@@ -61,7 +61,7 @@ void compare_machine(std::vector<RestartKey>& out, const Vm& a, const Vm& b) {
   Machine mb = b.machine;
   ma.hotplug_slots = mb.hotplug_slots;
   if (ma.type != mb.type) {
-    out.push_back({"machine.type", "the machine type is fixed when QEMU starts",
+    out.push_back({"[machine] 'type'", "the machine type is fixed when QEMU starts",
                    fmt::format("'{}' -> '{}'", a.machine.type, b.machine.type)});
     ma.type = mb.type;
     ma.family = mb.family;
@@ -71,7 +71,7 @@ void compare_machine(std::vector<RestartKey>& out, const Vm& a, const Vm& b) {
 
 void compare_cpu(std::vector<RestartKey>& out, const Vm& a, const Vm& b) {
   if (a.cpu.max != b.cpu.max) {
-    out.push_back({"cpu.max", "QEMU creates its CPU slots (maxcpus) at start-up",
+    out.push_back({"[cpu] 'max'", "QEMU creates its CPU slots (maxcpus) at start-up",
                    fmt::format("{} -> {}", a.cpu.max, b.cpu.max)});
   }
   Cpu ca = a.cpu;
@@ -85,17 +85,17 @@ void compare_cpu(std::vector<RestartKey>& out, const Vm& a, const Vm& b) {
     ca.cores = cb.cores;
     ca.threads = cb.threads;
   }
-  compare_whole(out, ca == cb, "[cpu] model/topology", "the CPU model and topology are fixed at start-up");
+  compare_whole(out, ca == cb, "[cpu]", "the CPU model and topology are fixed at start-up");
 }
 
 void compare_memory(std::vector<RestartKey>& out, const Vm& a, const Vm& b) {
   if (a.memory.size != b.memory.size) {
-    out.push_back({"memory.size", "boot RAM is fixed at start-up; add a [[dimm]] with hotplug = true instead",
+    out.push_back({"[memory] 'size'", "boot RAM is fixed at start-up; add a [[dimm]] with hotplug = true instead",
                    fmt::format("{} -> {}", a.memory.size.to_string(), b.memory.size.to_string())});
   }
   Memory ma = a.memory;
   ma.size = b.memory.size;
-  compare_whole(out, ma == b.memory, "[memory] max/slots/backend", "QEMU reserves hotplug memory at start-up");
+  compare_whole(out, ma == b.memory, "[memory]", "QEMU reserves hotplug memory at start-up");
 }
 
 }  // namespace

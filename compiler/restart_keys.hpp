@@ -10,7 +10,7 @@ namespace vmforge {
 struct Vm;
 
 struct RestartKey {
-  /// The manifest key, as people write it: "cpu.max", "rng 'rng0'", "[machine]".
+  /// The manifest key, as `check` names it: "[cpu] 'max'", "rng 'rng0'", "[machine]".
   std::string key;
   /// Why QEMU cannot change it live.
   std::string reason;

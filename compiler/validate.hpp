@@ -21,7 +21,7 @@ void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm);
 /// [sandbox]; after [[net]] and [incoming], whose programs decide whether QEMU may spawn.
 void validate_sandbox(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_process.cpp
 void validate_storage(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_storage.cpp
-void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm);       // validate_shares.cpp
+void validate_shares(const RawValue& root, ValidateContext& ctx, Vm& vm);       // validate_storage.cpp
 void validate_net(const RawValue& root, ValidateContext& ctx, Vm& vm);          // validate_net.cpp
 void validate_chardev(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_chardev.cpp
 void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm);      // validate_devices.cpp
@@ -59,7 +59,7 @@ void require_shared_memory(const Fields& fields, const Vm& vm);
 std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::int64_t fd);
 
 /// Checks a pre-opened file descriptor number given in `key` (checked_fd()).
-std::optional<int> read_fd(const Fields& fields, std::string_view key);
+std::optional<int> read_fd_number(const Fields& fields, std::string_view key);
 
 /// The cid of a [[vsock]] whose 'cid' is missing or invalid (already reported), which the
 /// uniqueness check skips; 0-2 are the hypervisor, local and host, never a guest's.

@@ -59,7 +59,7 @@ void read_vsock(Fields& f, Vm& vm) {
   Vsock v;
   v.id = read_device_id(f, "vsock", vm);
   if (f.require("cid")) v.cid = static_cast<std::uint32_t>(f.number("cid").value_or(kNoCid));
-  v.vhost_fd = read_fd(f, "vhost_fd");
+  v.vhost_fd = read_fd_number(f, "vhost_fd");
   v.placement = read_placement(f, vm);
   v.hotplug = read_hotplug(f, vm, v.placement.transport);
   vm.vsocks.push_back(std::move(v));

@@ -78,7 +78,7 @@ void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     case IncomingKind::defer:
       break;
     case IncomingKind::fd:
-      if (f.require("fd")) in.fd = read_fd(f, "fd").value_or(in.fd);
+      if (f.require("fd")) in.fd = read_fd_number(f, "fd").value_or(in.fd);
       break;
     case IncomingKind::exec:
       if (f.require("command")) in.command = f.nonempty("command").value_or("");
@@ -192,7 +192,7 @@ std::optional<int> checked_fd(const Fields& fields, std::string_view key, std::i
   return static_cast<int>(fd);
 }
 
-std::optional<int> read_fd(const Fields& fields, std::string_view key) {
+std::optional<int> read_fd_number(const Fields& fields, std::string_view key) {
   auto fd = fields.integer(key);
   if (!fd) return std::nullopt;
   return checked_fd(fields, key, *fd);

@@ -1,6 +1,7 @@
 // Golden diffs: for each tests/compiler/diff/NAME.old.toml + NAME.new.toml, the plan text
 // `vmforge plan NAME.new.toml --from NAME.old.toml` prints is NAME.plan, byte for byte.
 // VMFORGE_UPDATE_GOLDEN=1 rewrites the .plan files (review the change before committing).
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "compiler/compile.hpp"
 #include "compiler/diff.hpp"
 #include "compiler/diff_render.hpp"
+#include "compiler/manifest_keys.hpp"
 
 namespace fs = std::filesystem;
 using namespace vmforge;
@@ -95,6 +97,27 @@ TEST_CASE("settings QEMU does not show come from the applied manifest", "[compil
   auto unknown = diff(desired, Current{observed, &without_data1});
   REQUIRE(unknown);
   for (const Change& c : unknown->changes) CHECK(c.resource != "disk:data1");
+}
+
+// `plan` shows a changed setting by its name: the manifest's spelling (`share_rw`), not QEMU's.
+TEST_CASE("settings are named by manifest keys", "[compiler][diff]") {
+  const fs::path source(std::getenv("VMFORGE_SOURCE_DIR"));
+  std::size_t seen = 0;
+  for (const fs::path& dir : {source / "examples", golden_dir()}) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".toml") continue;
+      const ResourceSet resources = resources_of(load(entry.path()));
+      for (const Resource* r : resources.all()) {
+        for (const auto& [name, value] : r->settings) {
+          INFO(entry.path().filename().string() << ": " << r->key() << " setting '" << name << "'");
+          CHECK(std::any_of(manifest_tables().begin(), manifest_tables().end(),
+                            [&](const TableSpec& table) { return table.find(name) != nullptr; }));
+          ++seen;
+        }
+      }
+    }
+  }
+  CHECK(seen > 0);
 }
 
 // D3: a failed apply must not lose what it removed. Additions run first; the removal of a

@@ -40,21 +40,21 @@ TEST_CASE("the same manifest needs no restart", "[compiler][diff]") {
   CHECK(keys(kBase, kBase).empty());
 }
 
-TEST_CASE("machine type, cpu.max and boot memory name their key, reason and values", "[compiler][diff]") {
+TEST_CASE("machine type, CPU max and boot memory name their key as check does, reason and values", "[compiler][diff]") {
   auto k = keys(kBase, replaced("type = \"q35\"\nhotplug_slots = 2", "type = \"pc\""));
   REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "machine.type");
+  CHECK(k[0].key == "[machine] 'type'");
   CHECK(k[0].detail == "'q35' -> 'pc'");
   CHECK(k[0].reason == "the machine type is fixed when QEMU starts");
 
   k = keys(kBase, replaced("max = 2", "max = 4"));
   REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "cpu.max");
+  CHECK(k[0].key == "[cpu] 'max'");
   CHECK(k[0].detail == "2 -> 4");
 
   k = keys(kBase, replaced("size = \"512M\"", "size = \"768M\""));
   REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "memory.size");
+  CHECK(k[0].key == "[memory] 'size'");
   CHECK(k[0].detail == "512M -> 768M");
 
   k = keys(kBase, replaced("console=ttyS0", "console=ttyS0 quiet"));

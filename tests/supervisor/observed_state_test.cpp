@@ -190,7 +190,7 @@ TEST_CASE("diffed with the manifest it was made from, only the change behind vmf
   changes = diff(booted, Current{set, &applied});
   REQUIRE(changes);
   CHECK(changes->needs_restart());
-  CHECK(render_diff_text(*changes).find("! cpu  (restart required: cpu.count)") != std::string::npos);
+  CHECK(render_diff_text(*changes).find("! cpu  (restart required: [cpu] 'count')") != std::string::npos);
 }
 
 TEST_CASE("round two asks only what the diff compares, and where devices sit to find free ports",
