@@ -34,8 +34,11 @@ std::string netdev_type(NetBackend backend) {
     case NetBackend::macvtap:
     case NetBackend::ipvtap:
     case NetBackend::veth_tap: return "tap";
-    default: return std::string(to_string(backend));
+    case NetBackend::user:
+    case NetBackend::vhost_user:
+    case NetBackend::vfio: return std::string(to_string(backend));
   }
+  return {};
 }
 
 // What query-balloon reports as `actual` once the guest has followed the target: an empty
