@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/kind_devices.hpp"
 #include "compiler/live_steps.hpp"
 #include "compiler/media_steps.hpp"
 #include "compiler/model.hpp"
@@ -46,24 +47,16 @@ struct Pending {
 
 // Controllers are plugged before the devices on their bus and unplugged after them.
 int rank(const Pending& p) {
-  const bool controller = p.change.resource.starts_with("scsi_controller:") || p.change.resource.starts_with("virtio_serial:");
-  if (!controller) return 1;
+  const auto& device = p.change.device;
+  if (!device || !facts(device->kind).controller) return 1;
   return p.phase == Phase::add ? 0 : 2;
 }
 
-// The manifest table a device of this kind comes from.
-std::string_view manifest_table(ResourceKind kind) {
-  switch (kind) {
-    case ResourceKind::serial:
-    case ResourceKind::console:
-    case ResourceKind::channel: return "serial";
-    case ResourceKind::fs: return "virtio_fs";
-    default: return to_string(kind);
-  }
-}
-
 // Where a device is in the manifest, as `check` names it: "disk 'root'".
-std::string manifest_place(const Resource& r) { return fmt::format("{} '{}'", manifest_table(r.kind), r.id); }
+std::string manifest_place(const Resource& r) {
+  const std::string_view table = facts(r.kind).table;
+  return fmt::format("{} '{}'", table.empty() ? facts(r.kind).name : table, r.id);
+}
 
 std::string quoted_change(const std::string& prop, const std::string& from, const std::string& to) {
   return fmt::format("{}: '{}' -> '{}'", prop, from, to);
@@ -71,14 +64,12 @@ std::string quoted_change(const std::string& prop, const std::string& from, cons
 
 // Properties QEMU changes on a live device of this kind without unplugging it.
 bool live_property(const Resource& want, std::string_view prop) {
-  if (want.kind == ResourceKind::net) return prop == "link";
-  if (want.kind == ResourceKind::balloon) return prop == "target";
-  if (want.kind == ResourceKind::disk) {
-    auto it = want.props.find("driver");
-    const bool cdrom = it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
-    return cdrom && (prop == "file" || prop == "format");
-  }
-  return false;
+  const auto live = facts(want.kind).live_props;
+  if (std::find(live.begin(), live.end(), prop) == live.end()) return false;
+  if (want.kind != ResourceKind::disk) return true;
+  // A disk's medium changes live only in a drive with a tray.
+  auto it = want.props.find("driver");
+  return it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
 }
 
 std::string_view remove_note(ResourceKind kind) {
@@ -90,42 +81,35 @@ std::string_view remove_note(ResourceKind kind) {
          "device within the timeout is reported and its backends are left in place";
 }
 
-// Device kinds that sit on a PCI bus of their own (q35: a root port), when their transport is PCI.
+// Devices that sit on a PCI bus of their own (q35: a root port).
 bool needs_port(const Resource& r) {
   auto it = r.props.find("driver");
   const bool pci = it != r.props.end() && it->second.ends_with("-pci");
-  switch (r.kind) {
-    case ResourceKind::disk:
-    case ResourceKind::net:
-    case ResourceKind::fs:
-    case ResourceKind::vsock:
-    case ResourceKind::balloon: return pci;
-    case ResourceKind::vfio: return true;
-    default: return false;
+  switch (facts(r.kind).port) {
+    case PortUse::never: return false;
+    case PortUse::if_pci: return pci;
+    case PortUse::always: return true;
   }
+  return false;
 }
 
-// Sets the bus of the device behind `key` in `vm` to `port`, unless the manifest chose one.
-// Returns false when the manifest already places it.
+// Sets the bus of the device behind `r` in `vm` to `port`, unless the manifest chose one.
+// Returns false when the manifest already places it, or its kind never sits on a port.
 bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
-  auto pin = [&](auto& items) {
-    for (auto& item : items) {
-      if (item.id.str() != r.id) continue;
-      if (item.placement.bus) return false;
-      item.placement.bus = DeviceId(port);
-      return true;
+  if (facts(r.kind).port == PortUse::never) return false;
+  return with_devices(vm, r.kind, [&](auto& items) {
+    if constexpr (!requires { items.front().placement.bus; }) {
+      return false;
+    } else {
+      for (auto& item : items) {
+        if (item.id.str() != r.id) continue;
+        if (item.placement.bus) return false;
+        item.placement.bus = DeviceId(port);
+        return true;
+      }
+      return false;
     }
-    return false;
-  };
-  switch (r.kind) {
-    case ResourceKind::disk: return pin(vm.disks);
-    case ResourceKind::net: return pin(vm.nets);
-    case ResourceKind::fs: return pin(vm.virtio_fs);
-    case ResourceKind::vsock: return pin(vm.vsocks);
-    case ResourceKind::vfio: return pin(vm.vfios);
-    case ResourceKind::balloon: return pin(vm.balloons);
-    default: return false;
-  }
+  });
 }
 
 // What the executor checks on the host before these steps (QEMU 7.2 aborts instead of failing).
@@ -170,10 +154,12 @@ class Differ {
   Result<void> update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live);
   Result<void> update_balloon(const Resource& want, const Resource& have, Change change);
   Result<void> resend_balloon_target();
-  Result<std::vector<PlanStep>> unplug(std::string_view key) const;
-  void add_replug_undo(std::string_view key, std::vector<PlanStep>& steps) const;
+  Result<std::vector<PlanStep>> unplug(const ResourceKey& device) const;
+  void add_replug_undo(const ResourceKey& device, std::vector<PlanStep>& steps) const;
   const Vm* owner_vm(std::string_view key) const;
-  void restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details = {});
+  void restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details = {},
+               std::optional<ResourceKey> device = std::nullopt);
+  void push(Phase phase, Change change, std::optional<ResourceKey> device);
 
   const Vm& desired_;
   const Current& current_;
@@ -189,11 +175,11 @@ const Vm* Differ::owner_vm(std::string_view key) const {
   return nullptr;
 }
 
-Result<std::vector<PlanStep>> Differ::unplug(std::string_view key) const {
-  const Vm* vm = owner_vm(key);
-  if (!vm) return unexpected(Error(fmt::format("no manifest describes '{}'", key)));
-  VMFORGE_TRY(auto steps, unplug_steps(*vm, key));
-  if (vm == current_.applied) add_replug_undo(key, steps);
+Result<std::vector<PlanStep>> Differ::unplug(const ResourceKey& device) const {
+  const Vm* vm = owner_vm(device.str());
+  if (!vm) return unexpected(Error(fmt::format("no manifest describes '{}'", device.str())));
+  VMFORGE_TRY(auto steps, unplug_steps(*vm, device));
+  if (vm == current_.applied) add_replug_undo(device, steps);
   return steps;
 }
 
@@ -201,13 +187,13 @@ Result<std::vector<PlanStep>> Differ::unplug(std::string_view key) const {
 // unplug calls, in reverse), built from the applied manifest with the device on the root port
 // it was seen on: the undo of a whole removal plugs the device back as it was. A step with an
 // undo of its own keeps it (a log's fd set comes back appending, not truncating).
-void Differ::add_replug_undo(std::string_view key, std::vector<PlanStep>& steps) const {
-  const Resource* made = applied_.find(key);
+void Differ::add_replug_undo(const ResourceKey& device, std::vector<PlanStep>& steps) const {
+  const Resource* made = applied_.find(device.str());
   if (!made) return;
   Vm pinned = *current_.applied;
   const auto& ports = current_.resources.facts().device_ports;
   if (auto port = ports.find(made->id); port != ports.end()) pin_to_port(pinned, *made, port->second);
-  auto plug = plug_steps(pinned, key);
+  auto plug = plug_steps(pinned, device);
   if (!plug) return;
   for (PlanStep& step : steps) {
     for (const PlanStep& p : *plug) {
@@ -218,14 +204,20 @@ void Differ::add_replug_undo(std::string_view key, std::vector<PlanStep>& steps)
   }
 }
 
-void Differ::restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details) {
+void Differ::push(Phase phase, Change change, std::optional<ResourceKey> device) {
+  change.device = std::move(device);
+  pending_.push_back({phase, std::move(change)});
+}
+
+void Differ::restart(std::string resource, std::string key, std::string reason, std::vector<std::string> details,
+                     std::optional<ResourceKey> device) {
   Change c;
   c.action = Action::restart;
   c.resource = std::move(resource);
   c.key = std::move(key);
   c.reason = std::move(reason);
   c.details = std::move(details);
-  pending_.push_back({Phase::restart, std::move(c)});
+  push(Phase::restart, std::move(c), std::move(device));
 }
 
 // Backends no device uses: an interrupted apply, or a device_del made behind vmforge's back.
@@ -238,16 +230,17 @@ Result<void> Differ::diff_leaks() {
     if (is_backend(r->kind)) by_owner[std::string(backend_owner(r->id))].insert(r->id);
   }
   for (const auto& [owner, names] : by_owner) {
-    std::string device_key;
+    std::optional<ResourceKey> device;
     for (const ResourceSet* set : {&want_, &applied_}) {
       for (const Resource* r : set->all()) {
-        if (r->id == owner && !is_backend(r->kind)) device_key = r->key();
+        if (r->id == owner && !is_backend(r->kind)) device = r->ref();
       }
     }
     // Names with no manifest device behind them are QEMU's own ("pc.ram") or not vmforge's.
-    if (device_key.empty()) continue;
+    if (!device) continue;
+    const std::string device_key = device->str();
     const std::string shown = fmt::format("{}", fmt::join(names, "', '"));
-    VMFORGE_TRY(auto steps, unplug(device_key));
+    VMFORGE_TRY(auto steps, unplug(*device));
     Change c;
     c.action = Action::remove;
     c.resource = device_key;
@@ -256,10 +249,11 @@ Result<void> Differ::diff_leaks() {
       if (names.count(backend_target(step.call))) c.steps.push_back(std::move(step));
     }
     if (c.steps.size() != names.size()) {
-      restart(device_key, fmt::format("'{}'", shown), fmt::format("the unplug steps of '{}' do not delete all of them", device_key));
+      restart(device_key, fmt::format("'{}'", shown), fmt::format("the unplug steps of '{}' do not delete all of them", device_key),
+              {}, device);
       continue;
     }
-    pending_.push_back({Phase::leak, std::move(c)});
+    push(Phase::leak, std::move(c), device);
   }
   return {};
 }
@@ -271,7 +265,7 @@ Result<void> Differ::add_device(const Resource& want, Phase phase, Change change
       restart(want.key(), manifest_place(want),
               "every hotplug root port of the running VM is in use (nothing can be hot-plugged onto pcie.0); "
               "raise [machine] hotplug_slots",
-              change.details);
+              change.details, want.ref());
       return {};
     }
     const std::string port = free_ports_->front();
@@ -280,10 +274,10 @@ Result<void> Differ::add_device(const Resource& want, Phase phase, Change change
       change.notes.push_back(fmt::format("plugged into the free root port '{}', at address 0", port));
     }
   }
-  VMFORGE_TRY(auto steps, plug_steps(pinned, want.key()));
+  VMFORGE_TRY(auto steps, plug_steps(pinned, want.ref()));
   for (PlanStep& s : steps) change.steps.push_back(std::move(s));
   for (std::string& note : host_notes(pinned, want)) change.notes.push_back(std::move(note));
-  pending_.push_back({phase, std::move(change)});
+  push(phase, std::move(change), want.ref());
   return {};
 }
 
@@ -292,16 +286,34 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   c.action = Action::update;
   c.resource = want.key();
   for (const std::string& prop : live) c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
-  if (want.kind == ResourceKind::net) {
-    c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up"));
-  } else if (want.kind == ResourceKind::balloon) {
-    return update_balloon(want, have, std::move(c));
-  } else {
-    VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
-    c.steps = std::move(steps);
-    c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
+  switch (want.kind) {
+    case ResourceKind::net: c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up")); break;
+    case ResourceKind::balloon: return update_balloon(want, have, std::move(c));
+    case ResourceKind::disk: {
+      VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
+      c.steps = std::move(steps);
+      c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
+      break;
+    }
+    // No live properties (the kind table).
+    case ResourceKind::serial:
+    case ResourceKind::console:
+    case ResourceKind::channel:
+    case ResourceKind::vsock:
+    case ResourceKind::fs:
+    case ResourceKind::vfio:
+    case ResourceKind::cpu:
+    case ResourceKind::dimm:
+    case ResourceKind::scsi_controller:
+    case ResourceKind::virtio_serial:
+    case ResourceKind::vhost_user:
+    case ResourceKind::node:
+    case ResourceKind::chardev:
+    case ResourceKind::netdev:
+    case ResourceKind::object:
+      return unexpected(Error(fmt::format("'{}' has no property QEMU changes live", want.key())));
   }
-  pending_.push_back({Phase::update, std::move(c)});
+  push(Phase::update, std::move(c), want.ref());
   return {};
 }
 
@@ -311,7 +323,7 @@ Result<void> Differ::update_balloon(const Resource& want, const Resource& have, 
   c.steps.push_back(balloon_step(want.id, target.bytes(), previous.bytes()));
   c.notes.emplace_back("the guest fills or empties its balloon at its own pace (about 1 s; never without a "
                        "balloon driver): plan compares with the target last asked for, as QEMU shows no target");
-  pending_.push_back({Phase::balloon, std::move(c)});
+  push(Phase::balloon, std::move(c), want.ref());
   return {};
 }
 
@@ -319,13 +331,14 @@ Result<void> Differ::update_balloon(const Resource& want, const Resource& have, 
 // the guest keeps moves with them unless the target is sent again after them.
 Result<void> Differ::resend_balloon_target() {
   const bool dimms_change = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) {
-    return p.change.resource.starts_with("dimm:") && p.phase != Phase::restart;
+    return p.change.device && p.change.device->kind == ResourceKind::dimm && p.phase != Phase::restart;
   });
   if (!dimms_change) return {};
   for (const Balloon& balloon : desired_.balloons) {
-    const std::string key = fmt::format("balloon:{}", balloon.id.str());
+    const ResourceKey device{ResourceKind::balloon, balloon.id.str()};
+    const std::string key = device.str();
     const Resource* have = current_.resources.find(key);
-    const bool pending = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.change.resource == key; });
+    const bool pending = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.change.device == device; });
     if (!balloon.target || !have || pending || !have->props.count("target")) continue;
     Change c{Action::update, key, {fmt::format("target: '{}' (sent again after the DIMM change)", balloon.target->to_string())},
              {}, {}, {}, {}};
@@ -336,16 +349,17 @@ Result<void> Differ::resend_balloon_target() {
 
 Result<void> Differ::diff_device(const std::string& key, const Resource* want, const Resource* have) {
   const bool live_ok = current_.resources.facts().hotplug;
+  const ResourceKey device = (want ? want : have)->ref();
   if (want && !have) {
     if (!live_ok) {
-      restart(key, manifest_place(*want), "this machine type cannot hot-plug anything");
+      restart(key, manifest_place(*want), "this machine type cannot hot-plug anything", {}, device);
     } else if (!want->hotplugged) {
       std::string reason = "it has hotplug = false, so it belongs in the frozen argv";
       // A controller vmforge synthesises has no table to add the key to.
       if (!want->id.starts_with(DeviceId::kReservedPrefix)) {
-        reason += fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", manifest_table(want->kind), want->id);
+        reason += fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", facts(want->kind).table, want->id);
       }
-      restart(key, manifest_place(*want), std::move(reason));
+      restart(key, manifest_place(*want), std::move(reason), {}, device);
     } else {
       return add_device(*want, Phase::add, Change{Action::add, key, {}, {}, {}, {}, {}});
     }
@@ -358,14 +372,15 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
     }
     if (!have->hotplugged || !live_ok) {
       restart(key, manifest_place(*have),
-              "it is in the running QEMU's command line (not hot-plugged): only a restart removes it");
+              "it is in the running QEMU's command line (not hot-plugged): only a restart removes it", {}, device);
     } else if (!owner_vm(key)) {
-      restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart");
+      restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart",
+              {}, device);
     } else {
       Change c{Action::remove, key, {}, {}, {}, {std::string(remove_note(have->kind))}, {}};
-      VMFORGE_TRY(c.steps, unplug(key));
+      VMFORGE_TRY(c.steps, unplug(device));
       const bool frees_nothing_needed = free_ports_ && needs_port(*have);
-      pending_.push_back({frees_nothing_needed ? Phase::remove : Phase::remove_early, std::move(c)});
+      push(frees_nothing_needed ? Phase::remove : Phase::remove_early, std::move(c), device);
     }
     return {};
   }
@@ -407,11 +422,11 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
   for (const std::string& prop : live) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
   if (!(want->hotplugged && have->hotplugged && live_ok)) {
     restart(key, fmt::format("{} '{}'", manifest_place(*want), other.front()),
-            "QEMU cannot change this property of a live device, and the device is in the frozen argv", details);
+            "QEMU cannot change this property of a live device, and the device is in the frozen argv", details, device);
     return {};
   }
   Change c{Action::replace, key, details, {}, {}, {std::string(remove_note(have->kind))}, {}};
-  VMFORGE_TRY(c.steps, unplug(key));
+  VMFORGE_TRY(c.steps, unplug(device));
   return add_device(*want, Phase::replace, std::move(c));
 }
 
@@ -445,10 +460,11 @@ Result<void> Differ::diff_cpus() {
     Vm running_cpus = desired_;
     running_cpus.cpu.count = facts.boot_cpus;
     for (std::uint32_t s : slots) {
-      Change c{Action::add, fmt::format("cpu:{}", s), {count_change}, {}, {}, {}, {}};
+      const ResourceKey cpu{ResourceKind::cpu, fmt::format("{}", s)};
+      Change c{Action::add, cpu.str(), {count_change}, {}, {}, {}, {}};
       c.notes.emplace_back("the guest sees the CPU present but offline until it onlines it");
-      VMFORGE_TRY(c.steps, plug_steps(running_cpus, c.resource));
-      pending_.push_back({Phase::add, std::move(c)});
+      VMFORGE_TRY(c.steps, plug_steps(running_cpus, cpu));
+      push(Phase::add, std::move(c), cpu);
     }
   } else if (present.size() > want) {
     restart("cpu", "[cpu] 'count'",

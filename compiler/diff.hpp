@@ -2,6 +2,7 @@
 // observed from QEMU), classified per resource into live steps, replace, or restart required.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ struct Change {
   std::vector<std::string> notes;
   /// The exact steps, in order (empty for restart).
   std::vector<PlanStep> steps;
+  /// The device `resource` names; none for a manifest key ("cpu.max", "[machine]").
+  std::optional<ResourceKey> device = std::nullopt;
   /// Its steps start only once every earlier change's steps completed: the first change of a
   /// group that may need what the group before frees, or that removes what the group before
   /// must have succeeded without (see Diff::changes).

@@ -11,17 +11,6 @@
 namespace vmforge {
 namespace {
 
-struct ResourceName {
-  std::string_view kind;
-  std::string_view id;
-};
-
-std::optional<ResourceName> split_resource(std::string_view resource) {
-  auto colon = resource.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == resource.size()) return std::nullopt;
-  return ResourceName{resource.substr(0, colon), resource.substr(colon + 1)};
-}
-
 template <class List>
 auto find_device(const List& list, std::string_view id) -> const typename List::value_type* {
   for (const auto& d : list) {
@@ -38,16 +27,21 @@ std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   auto append = [&](std::vector<PlanStep> more) {
     for (auto& s : more) steps.push_back(std::move(s));
   };
-  for (const auto& c : vm.scsi_controllers) if (c.hotplug) append(scsi_controller_plug(vm, layout, c));
-  for (const auto& d : vm.disks) if (d.hotplug) append(disk_plug(vm, layout, d));
-  for (const auto& d : vm.vhost_users) if (d.hotplug) append(vhost_user_plug(vm, layout, d));
-  for (const auto& c : vm.virtio_serials) if (c.hotplug) append(virtio_serial_plug(vm, layout, c));
-  for (const auto& s : vm.serials) if (s.hotplug) append(serial_plug(s));
-  for (const auto& n : vm.nets) append(n.hotplug ? net_plug(vm, layout, n) : net_link_steps(n));
-  for (const auto& f : vm.virtio_fs) if (f.hotplug) append(virtio_fs_plug(vm, layout, f));
-  for (const auto& v : vm.vfios) if (v.hotplug) append(vfio_plug(vm, layout, v));
-  for (const auto& v : vm.vsocks) if (v.hotplug) append(vsock_plug(vm, layout, v));
-  for (const auto& d : vm.dimms) if (d.hotplug) append(dimm_plug(d));
+  auto plug_hot = [&](const auto& devices) {
+    for (const auto& d : devices) {
+      if (d.hotplug) append(plug(vm, layout, d));
+    }
+  };
+  plug_hot(vm.scsi_controllers);
+  plug_hot(vm.disks);
+  plug_hot(vm.vhost_users);
+  plug_hot(vm.virtio_serials);
+  plug_hot(vm.serials);
+  for (const auto& n : vm.nets) append(n.hotplug ? plug(vm, layout, n) : net_link_steps(n));
+  plug_hot(vm.virtio_fs);
+  plug_hot(vm.vfios);
+  plug_hot(vm.vsocks);
+  plug_hot(vm.dimms);
   // Last: the target is relative to all RAM, DIMMs included.
   for (const auto& b : vm.balloons) if (b.target) steps.push_back(balloon_step(b.id.str(), b.target->bytes(), std::nullopt));
   return steps;
@@ -57,47 +51,58 @@ Error not_found(std::string_view resource) {
   return Error(fmt::format("'{}' is not a hot-pluggable device of this manifest", resource));
 }
 
-Error not_hotplug(std::string_view resource) {
+Error not_found(const ResourceKey& key) { return not_found(key.str()); }
+
+Error not_hotplug(const ResourceKey& key) {
   return Error(fmt::format("'{}' has hotplug = false: it is part of the QEMU command line, so adding or "
                            "removing it needs a restart",
-                           resource));
+                           key.str()));
 }
 
-Result<std::uint32_t> cpu_slot(const Vm& vm, std::string_view resource, std::string_view id) {
+// A CPU slot, as plug/unplug builders take it.
+struct CpuSlot {
+  std::uint32_t slot;
+};
+
+Result<CpuSlot> cpu_slot(const Vm& vm, const ResourceKey& key) {
   std::uint32_t slot = 0;
+  const std::string_view id = key.id;
   auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), slot);
-  if (ec != std::errc() || end != id.data() + id.size() || slot >= vm.cpu.max) return unexpected(not_found(resource));
-  if (slot < vm.cpu.count) return unexpected(not_hotplug(resource));
-  return slot;
+  if (ec != std::errc() || end != id.data() + id.size() || slot >= vm.cpu.max) return unexpected(not_found(key));
+  if (slot < vm.cpu.count) return unexpected(not_hotplug(key));
+  return CpuSlot{slot};
 }
 
-// Finds the hot-pluggable device `resource` names ("disk:ID", "cpu:N") and hands it to `fn`.
+// A list of devices with plug and unplug builders (lower_families.hpp): the hot-pluggable kinds.
+template <class List>
+concept Pluggable = requires(const Vm& vm, const PciLayout& layout, const List& devices) {
+  plug(vm, layout, devices.front());
+  unplug(devices.front());
+};
+
+// Finds the hot-pluggable device `key` names and hands it (or its CPU slot) to `fn`.
 template <class Fn>
-Result<std::vector<PlanStep>> with_device(const Vm& vm, std::string_view resource, Fn&& fn) {
-  auto name = split_resource(resource);
-  if (!name) return unexpected(not_found(resource));
-  auto dispatch = [&](const auto* device) -> Result<std::vector<PlanStep>> {
-    if (device == nullptr) return unexpected(not_found(resource));
-    if (!device->hotplug) return unexpected(not_hotplug(resource));
-    return fn(*device);
-  };
-  const std::string_view kind = name->kind;
-  const std::string_view id = name->id;
-  if (kind == "disk") return dispatch(find_device(vm.disks, id));
-  if (kind == "net") return dispatch(find_device(vm.nets, id));
-  if (kind == "serial" || kind == "console" || kind == "channel") return dispatch(find_device(vm.serials, id));
-  if (kind == "vsock") return dispatch(find_device(vm.vsocks, id));
-  if (kind == "fs") return dispatch(find_device(vm.virtio_fs, id));
-  if (kind == "vfio") return dispatch(find_device(vm.vfios, id));
-  if (kind == "dimm") return dispatch(find_device(vm.dimms, id));
-  if (kind == "scsi_controller") return dispatch(find_device(vm.scsi_controllers, id));
-  if (kind == "virtio_serial") return dispatch(find_device(vm.virtio_serials, id));
-  if (kind == "vhost_user") return dispatch(find_device(vm.vhost_users, id));
-  if (kind == "cpu") {
-    VMFORGE_TRY(const std::uint32_t slot, cpu_slot(vm, resource, id));
+Result<std::vector<PlanStep>> with_device(const Vm& vm, const ResourceKey& key, Fn&& fn) {
+  if (key.kind == ResourceKind::cpu) {
+    VMFORGE_TRY(const CpuSlot slot, cpu_slot(vm, key));
     return fn(slot);
   }
-  return unexpected(not_found(resource));
+  return with_devices(vm, key.kind, [&](const auto& devices) -> Result<std::vector<PlanStep>> {
+    if constexpr (!Pluggable<std::decay_t<decltype(devices)>>) {
+      return unexpected(not_found(key));
+    } else {
+      const auto* device = find_device(devices, key.id);
+      if (device == nullptr) return unexpected(not_found(key));
+      if (!device->hotplug) return unexpected(not_hotplug(key));
+      return fn(*device);
+    }
+  });
+}
+
+Result<ResourceKey> parse_key(std::string_view resource) {
+  auto key = ResourceKey::parse(resource);
+  if (!key) return unexpected(not_found(resource));
+  return std::move(*key);
 }
 
 }  // namespace
@@ -128,39 +133,29 @@ Result<Plan, Diagnostics> lower(const Vm& vm) {
   return Plan{vm.name, vm.qemu.binary, vm.source_sha256, ctx.take_argv(), boot_steps(vm, *layout), ctx.take_files()};
 }
 
-Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource) {
+Result<std::vector<PlanStep>> plug_steps(const Vm& vm, const ResourceKey& key) {
   VMFORGE_TRY(const PciLayout layout, layout_of(vm));
-  return with_device(vm, resource, [&](const auto& device) -> std::vector<PlanStep> {
-    using T = std::decay_t<decltype(device)>;
-    if constexpr (std::is_same_v<T, Disk>) return disk_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, Net>) return net_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, Serial>) return serial_plug(device);
-    else if constexpr (std::is_same_v<T, Vsock>) return vsock_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, VirtioFs>) return virtio_fs_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, Vfio>) return vfio_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, Dimm>) return dimm_plug(device);
-    else if constexpr (std::is_same_v<T, ScsiController>) return scsi_controller_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, VirtioSerial>) return virtio_serial_plug(vm, layout, device);
-    else if constexpr (std::is_same_v<T, VhostUser>) return vhost_user_plug(vm, layout, device);
-    else return cpu_plug(vm, device);
+  return with_device(vm, key, [&](const auto& device) -> std::vector<PlanStep> {
+    if constexpr (std::is_same_v<std::decay_t<decltype(device)>, CpuSlot>) return cpu_plug(vm, device.slot);
+    else return plug(vm, layout, device);
   });
 }
 
-Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource) {
-  return with_device(vm, resource, [&](const auto& device) -> std::vector<PlanStep> {
-    using T = std::decay_t<decltype(device)>;
-    if constexpr (std::is_same_v<T, Disk>) return disk_unplug(device);
-    else if constexpr (std::is_same_v<T, Net>) return net_unplug(device);
-    else if constexpr (std::is_same_v<T, Serial>) return serial_unplug(device);
-    else if constexpr (std::is_same_v<T, Vsock>) return vsock_unplug(device);
-    else if constexpr (std::is_same_v<T, VirtioFs>) return virtio_fs_unplug(device);
-    else if constexpr (std::is_same_v<T, Vfio>) return vfio_unplug(device);
-    else if constexpr (std::is_same_v<T, Dimm>) return dimm_unplug(device);
-    else if constexpr (std::is_same_v<T, ScsiController>) return scsi_controller_unplug(device);
-    else if constexpr (std::is_same_v<T, VirtioSerial>) return virtio_serial_unplug(device);
-    else if constexpr (std::is_same_v<T, VhostUser>) return vhost_user_unplug(device);
-    else return cpu_unplug(device);
+Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, const ResourceKey& key) {
+  return with_device(vm, key, [&](const auto& device) -> std::vector<PlanStep> {
+    if constexpr (std::is_same_v<std::decay_t<decltype(device)>, CpuSlot>) return cpu_unplug(device.slot);
+    else return unplug(device);
   });
+}
+
+Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource) {
+  VMFORGE_TRY(const ResourceKey key, parse_key(resource));
+  return plug_steps(vm, key);
+}
+
+Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource) {
+  VMFORGE_TRY(const ResourceKey key, parse_key(resource));
+  return unplug_steps(vm, key);
 }
 
 }  // namespace vmforge

@@ -24,7 +24,8 @@ CacheFlags cache_flags(DiskCache cache) {
   return {};
 }
 
-std::string resource_of(const Disk& d) { return "disk:" + d.id.str(); }
+std::string resource_of(const Disk& d) { return resource_name(ResourceKind::disk, d.id); }
+std::string resource_of(const VhostUser& v) { return resource_name(ResourceKind::vhost_user, v.id); }
 
 void write_node_common(JsonWriter& w, const Disk& d) {
   const CacheFlags cache = cache_flags(d.cache);
@@ -168,20 +169,20 @@ void lower_block(LowerContext& ctx) {
   for (const auto& dev : vm.vhost_users) {
     if (dev.hotplug) continue;
     ctx.kv("-chardev", KvOption("socket").add("id", vhost_user_chardev(dev)).add("path", dev.socket),
-           "vhost_user:" + dev.id.str());
+           resource_of(dev));
     ctx.arg("-device", vhost_user_json(vm, ctx.layout(), dev));
   }
 }
 
-std::vector<PlanStep> scsi_controller_plug(const Vm& vm, const PciLayout& layout, const ScsiController& c) {
-  return {device_add_step("scsi_controller:" + c.id.str(), c.id.str(), scsi_controller_json(vm, layout, c))};
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const ScsiController& c) {
+  return {device_add_step(resource_name(ResourceKind::scsi_controller, c.id), c.id.str(), scsi_controller_json(vm, layout, c))};
 }
 
-std::vector<PlanStep> scsi_controller_unplug(const ScsiController& c) {
-  return {device_del_step("scsi_controller:" + c.id.str(), c.id.str())};
+std::vector<PlanStep> unplug(const ScsiController& c) {
+  return {device_del_step(resource_name(ResourceKind::scsi_controller, c.id), c.id.str())};
 }
 
-std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Disk& d) {
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d) {
   const std::string resource = resource_of(d);
   auto add_node = [&](std::string json, const std::string& node) {
     return reply_step(resource, "blockdev-add", std::move(json), reply_call("blockdev-del", json_single("node-name", node)));
@@ -202,7 +203,7 @@ std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Dis
   return steps;
 }
 
-std::vector<PlanStep> disk_unplug(const Disk& d) {
+std::vector<PlanStep> unplug(const Disk& d) {
   const std::string resource = resource_of(d);
   auto del_node = [&](const std::string& node) {
     return reply_step(resource, "blockdev-del", json_single("node-name", node));
@@ -218,14 +219,14 @@ std::vector<PlanStep> disk_unplug(const Disk& d) {
   return steps;
 }
 
-std::vector<PlanStep> vhost_user_plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev) {
-  return chardev_device_plug("vhost_user:" + dev.id.str(),
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev) {
+  return chardev_device_plug(resource_of(dev),
                              socket_chardev_add_json(vhost_user_chardev(dev), dev.socket, false),
                              vhost_user_chardev(dev), dev.id.str(), vhost_user_json(vm, layout, dev));
 }
 
-std::vector<PlanStep> vhost_user_unplug(const VhostUser& dev) {
-  return chardev_device_unplug("vhost_user:" + dev.id.str(), vhost_user_chardev(dev), dev.id.str());
+std::vector<PlanStep> unplug(const VhostUser& dev) {
+  return chardev_device_unplug(resource_of(dev), vhost_user_chardev(dev), dev.id.str());
 }
 
 }  // namespace vmforge

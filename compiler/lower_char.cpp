@@ -8,16 +8,7 @@ namespace {
 
 std::string chardev_id(const Serial& s) { return s.id.derived("char"); }
 
-std::string_view resource_kind(const Serial& s) {
-  switch (s.frontend) {
-    case SerialFrontend::serial: return "serial:";
-    case SerialFrontend::virtconsole: return "console:";
-    case SerialFrontend::virtserialport: return "channel:";
-  }
-  return "serial:";
-}
-
-std::string resource_of(const Serial& s) { return std::string(resource_kind(s)) + s.id.str(); }
+std::string resource_of(const Serial& s) { return resource_name(kind_of(s), s.id); }
 
 // A file backend's log: created (0600) or truncated by the supervisor, which passes it to QEMU
 // (unprivileged QEMU could not create it, and a log QEMU creates is world-readable).
@@ -111,29 +102,29 @@ void lower_char(LowerContext& ctx) {
   }
   for (const auto& s : vm.serials) {
     if (s.hotplug) continue;
-    const std::string resource = "serial:" + s.id.str();
+    const std::string resource = resource_name(ResourceKind::serial, s.id);
     const std::string log = s.backend == CharBackend::file ? ctx.pass_file(resource, log_file(s)) : "";
     ctx.kv("-chardev", chardev_option(s, log), resource);
     ctx.arg("-device", frontend_json(s));
   }
 }
 
-std::vector<PlanStep> virtio_serial_plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
-  return {device_add_step("virtio_serial:" + c.id.str(), c.id.str(), controller_json(vm, layout, c))};
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
+  return {device_add_step(resource_name(ResourceKind::virtio_serial, c.id), c.id.str(), controller_json(vm, layout, c))};
 }
 
-std::vector<PlanStep> virtio_serial_unplug(const VirtioSerial& c) {
-  return {device_del_step("virtio_serial:" + c.id.str(), c.id.str())};
+std::vector<PlanStep> unplug(const VirtioSerial& c) {
+  return {device_del_step(resource_name(ResourceKind::virtio_serial, c.id), c.id.str())};
 }
 
-std::vector<PlanStep> serial_plug(const Serial& s) {
+std::vector<PlanStep> plug(const Vm&, const PciLayout&, const Serial& s) {
   const std::string resource = resource_of(s);
   auto steps = chardev_device_plug(resource, chardev_add_json(s), chardev_id(s), s.id.str(), frontend_json(s));
   if (s.backend == CharBackend::file) steps.insert(steps.begin(), add_fd_step(resource, log_key(s), log_file(s)));
   return steps;
 }
 
-std::vector<PlanStep> serial_unplug(const Serial& s) {
+std::vector<PlanStep> unplug(const Serial& s) {
   const std::string resource = resource_of(s);
   auto steps = chardev_device_unplug(resource, chardev_id(s), s.id.str());
   if (s.backend == CharBackend::file) steps.push_back(remove_fd_step(resource, log_key(s), log_reopened(s)));

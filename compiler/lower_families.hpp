@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "compiler/kind_devices.hpp"
 #include "compiler/lower_context.hpp"
 
 namespace vmforge {
@@ -27,28 +28,28 @@ void write_memory_backend(JsonWriter& w, std::string_view id, ByteSize size, con
 std::string socket_chardev_add_json(const std::string& id, const std::string& path, bool server);
 
 // plug/unplug steps of one device (the device is hot-pluggable; lower.cpp checked it)
-std::vector<PlanStep> scsi_controller_plug(const Vm& vm, const PciLayout& layout, const ScsiController& c);
-std::vector<PlanStep> scsi_controller_unplug(const ScsiController& c);
-std::vector<PlanStep> disk_plug(const Vm& vm, const PciLayout& layout, const Disk& disk);
-std::vector<PlanStep> disk_unplug(const Disk& disk);
-std::vector<PlanStep> vhost_user_plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev);
-std::vector<PlanStep> vhost_user_unplug(const VhostUser& dev);
-std::vector<PlanStep> virtio_serial_plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c);
-std::vector<PlanStep> virtio_serial_unplug(const VirtioSerial& c);
-std::vector<PlanStep> serial_plug(const Serial& serial);
-std::vector<PlanStep> serial_unplug(const Serial& serial);
-std::vector<PlanStep> net_plug(const Vm& vm, const PciLayout& layout, const Net& net);
-std::vector<PlanStep> net_unplug(const Net& net);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const ScsiController& c);
+std::vector<PlanStep> unplug(const ScsiController& c);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& disk);
+std::vector<PlanStep> unplug(const Disk& disk);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VhostUser& dev);
+std::vector<PlanStep> unplug(const VhostUser& dev);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c);
+std::vector<PlanStep> unplug(const VirtioSerial& c);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Serial& serial);
+std::vector<PlanStep> unplug(const Serial& serial);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Net& net);
+std::vector<PlanStep> unplug(const Net& net);
 /// set_link steps for a NIC that starts with its link down (cold ones too: part of the boot plan).
 std::vector<PlanStep> net_link_steps(const Net& net);
-std::vector<PlanStep> virtio_fs_plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs);
-std::vector<PlanStep> virtio_fs_unplug(const VirtioFs& fs);
-std::vector<PlanStep> vfio_plug(const Vm& vm, const PciLayout& layout, const Vfio& vfio);
-std::vector<PlanStep> vfio_unplug(const Vfio& vfio);
-std::vector<PlanStep> vsock_plug(const Vm& vm, const PciLayout& layout, const Vsock& vsock);
-std::vector<PlanStep> vsock_unplug(const Vsock& vsock);
-std::vector<PlanStep> dimm_plug(const Dimm& dimm);
-std::vector<PlanStep> dimm_unplug(const Dimm& dimm);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs);
+std::vector<PlanStep> unplug(const VirtioFs& fs);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vfio& vfio);
+std::vector<PlanStep> unplug(const Vfio& vfio);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vsock& vsock);
+std::vector<PlanStep> unplug(const Vsock& vsock);
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Dimm& dimm);
+std::vector<PlanStep> unplug(const Dimm& dimm);
 std::vector<PlanStep> cpu_plug(const Vm& vm, std::uint32_t slot);
 std::vector<PlanStep> cpu_unplug(std::uint32_t slot);
 

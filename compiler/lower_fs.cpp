@@ -5,7 +5,7 @@
 namespace vmforge {
 namespace {
 
-std::string resource_of(const VirtioFs& fs) { return "fs:" + fs.id.str(); }
+std::string resource_of(const VirtioFs& fs) { return resource_name(ResourceKind::fs, fs.id); }
 
 std::string chardev_id(const VirtioFs& fs) { return fs.id.derived("char"); }
 
@@ -42,12 +42,12 @@ void lower_fs(LowerContext& ctx) {
   }
 }
 
-std::vector<PlanStep> virtio_fs_plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
   return chardev_device_plug(resource_of(fs), socket_chardev_add_json(chardev_id(fs), fs.socket, false), chardev_id(fs),
                              fs.id.str(), virtio_fs_json(vm, layout, fs));
 }
 
-std::vector<PlanStep> virtio_fs_unplug(const VirtioFs& fs) {
+std::vector<PlanStep> unplug(const VirtioFs& fs) {
   return chardev_device_unplug(resource_of(fs), chardev_id(fs), fs.id.str());
 }
 

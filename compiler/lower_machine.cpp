@@ -169,6 +169,8 @@ void lower_iothreads(LowerContext& ctx) {
   }
 }
 
+std::string cpu_resource(std::uint32_t slot) { return ResourceKey{ResourceKind::cpu, fmt::format("{}", slot)}.str(); }
+
 }  // namespace
 
 std::string cpu_device_id(std::uint32_t slot) { return fmt::format("vmforge-cpu{}", slot); }
@@ -186,11 +188,11 @@ std::vector<PlanStep> cpu_plug(const Vm& vm, std::uint32_t slot) {
     if (cpu.dies > 1) w.field("die-id", die);
     w.field("core-id", core).field("thread-id", thread);
   });
-  return {reply_step(fmt::format("cpu:{}", slot), "device_add", std::move(args), cpu_unplug_call(id))};
+  return {reply_step(cpu_resource(slot), "device_add", std::move(args), cpu_unplug_call(id))};
 }
 
 std::vector<PlanStep> cpu_unplug(std::uint32_t slot) {
-  return {PlanStep{fmt::format("cpu:{}", slot), cpu_unplug_call(cpu_device_id(slot)), std::nullopt}};
+  return {PlanStep{cpu_resource(slot), cpu_unplug_call(cpu_device_id(slot)), std::nullopt}};
 }
 
 void lower_machine(LowerContext& ctx) {

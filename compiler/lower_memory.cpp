@@ -5,7 +5,7 @@
 namespace vmforge {
 namespace {
 
-std::string resource_of(const Dimm& d) { return "dimm:" + d.id.str(); }
+std::string resource_of(const Dimm& d) { return resource_name(ResourceKind::dimm, d.id); }
 
 std::string dimm_backend_json(const Dimm& d) {
   return json_object([&](JsonWriter& w) { write_memory_backend(w, d.id.derived("mem"), d.size, d.backend); });
@@ -53,7 +53,7 @@ void lower_memory(LowerContext& ctx) {
   }
 }
 
-std::vector<PlanStep> dimm_plug(const Dimm& d) {
+std::vector<PlanStep> plug(const Vm&, const PciLayout&, const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
       reply_step(resource, "object-add", dimm_backend_json(d), reply_call("object-del", json_single("id", d.id.derived("mem")))),
@@ -61,7 +61,7 @@ std::vector<PlanStep> dimm_plug(const Dimm& d) {
   };
 }
 
-std::vector<PlanStep> dimm_unplug(const Dimm& d) {
+std::vector<PlanStep> unplug(const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
       device_del_step(resource, d.id.str()),

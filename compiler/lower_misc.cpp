@@ -136,16 +136,16 @@ void lower_misc(LowerContext& ctx) {
   lower_platform(ctx);
 }
 
-std::vector<PlanStep> vfio_plug(const Vm& vm, const PciLayout& layout, const Vfio& v) {
-  return {device_add_step("vfio:" + v.id.str(), v.id.str(), vfio_json(vm, layout, v))};
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vfio& v) {
+  return {device_add_step(resource_name(ResourceKind::vfio, v.id), v.id.str(), vfio_json(vm, layout, v))};
 }
 
-std::vector<PlanStep> vfio_unplug(const Vfio& v) { return {device_del_step("vfio:" + v.id.str(), v.id.str())}; }
+std::vector<PlanStep> unplug(const Vfio& v) { return {device_del_step(resource_name(ResourceKind::vfio, v.id), v.id.str())}; }
 
-std::vector<PlanStep> vsock_plug(const Vm& vm, const PciLayout& layout, const Vsock& v) {
-  return {device_add_step("vsock:" + v.id.str(), v.id.str(), vsock_json(vm, layout, v))};
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vsock& v) {
+  return {device_add_step(resource_name(ResourceKind::vsock, v.id), v.id.str(), vsock_json(vm, layout, v))};
 }
 
-std::vector<PlanStep> vsock_unplug(const Vsock& v) { return {device_del_step("vsock:" + v.id.str(), v.id.str())}; }
+std::vector<PlanStep> unplug(const Vsock& v) { return {device_del_step(resource_name(ResourceKind::vsock, v.id), v.id.str())}; }
 
 }  // namespace vmforge

@@ -8,7 +8,7 @@
 namespace vmforge {
 namespace {
 
-std::string resource_of(const Net& n) { return "net:" + n.id.str(); }
+std::string resource_of(const Net& n) { return resource_name(ResourceKind::net, n.id); }
 
 bool has_netdev(const Net& n) { return n.backend != NetBackend::vfio; }
 
@@ -97,7 +97,7 @@ void lower_net(LowerContext& ctx) {
   }
 }
 
-std::vector<PlanStep> net_plug(const Vm& vm, const PciLayout& layout, const Net& n) {
+std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Net& n) {
   const std::string resource = resource_of(n);
   std::vector<PlanStep> steps;
   if (n.backend == NetBackend::vhost_user) {
@@ -113,7 +113,7 @@ std::vector<PlanStep> net_plug(const Vm& vm, const PciLayout& layout, const Net&
   return steps;
 }
 
-std::vector<PlanStep> net_unplug(const Net& n) {
+std::vector<PlanStep> unplug(const Net& n) {
   const std::string resource = resource_of(n);
   std::vector<PlanStep> steps{device_del_step(resource, n.id.str())};
   if (has_netdev(n)) steps.push_back(reply_step(resource, "netdev_del", json_single("id", n.id.derived("net"))));

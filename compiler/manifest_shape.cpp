@@ -90,7 +90,10 @@ void check_free_table(const RawValue& table, const TableSpec& spec, Diagnostics&
       case RawValue::Kind::integer:
       case RawValue::Kind::boolean:
         break;
-      default:
+      case RawValue::Kind::floating:
+      case RawValue::Kind::datetime:
+      case RawValue::Kind::array:
+      case RawValue::Kind::table:
         diags.error(value.loc, fmt::format("{} in {} must be a string, an integer or a boolean, not {}",
                                            quote_text(entry.key), spec.display, describe(value.kind)));
     }

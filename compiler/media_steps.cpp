@@ -50,12 +50,13 @@ std::string backend_created(const QmpCall& call) {
 }
 
 Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& desired, std::string_view id) {
-  const std::string resource = fmt::format("disk:{}", id);
+  const ResourceKey disk{ResourceKind::disk, std::string(id)};
+  const std::string resource = disk.str();
   // The builders refuse argv disks (hotplug = false); only their backend steps are used here,
   // which are the same for a cdrom in the argv.
-  VMFORGE_TRY(auto old_steps, unplug_steps(as_hotplug(running, id), resource));
-  VMFORGE_TRY(auto old_plug, plug_steps(as_hotplug(running, id), resource));
-  VMFORGE_TRY(auto new_steps, plug_steps(as_hotplug(desired, id), resource));
+  VMFORGE_TRY(auto old_steps, unplug_steps(as_hotplug(running, id), disk));
+  VMFORGE_TRY(auto old_plug, plug_steps(as_hotplug(running, id), disk));
+  VMFORGE_TRY(auto new_steps, plug_steps(as_hotplug(desired, id), disk));
   std::string top_node;
   for (const PlanStep& s : new_steps) {
     if (s.call.command == "device_add") top_node = string_arg(s.call, "drive");

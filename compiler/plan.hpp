@@ -10,6 +10,7 @@
 
 #include "compiler/base/diagnostic.hpp"
 #include "compiler/base/result.hpp"
+#include "compiler/resource_kind.hpp"
 
 namespace vmforge {
 
@@ -97,6 +98,9 @@ Result<Plan, Diagnostics> lower(const Vm& vm);
 /// "vhost_user:ID" (each with `hotplug = true` in `vm`), and "cpu:N" for count <= N < max. PCI
 /// devices go on the root port (q35) or pci.0 slot (pc) the layout of `vm` gives them, unless
 /// their placement names a bus. Anything else is an Error saying why.
+Result<std::vector<PlanStep>> plug_steps(const Vm& vm, const ResourceKey& resource);
+Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, const ResourceKey& resource);
+/// The same for a resource named as text ("disk:data1").
 Result<std::vector<PlanStep>> plug_steps(const Vm& vm, std::string_view resource);
 Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resource);
 

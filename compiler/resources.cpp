@@ -2,22 +2,17 @@
 // properties observation can compare.
 #include "compiler/resources.hpp"
 
-#include <array>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/kind_devices.hpp"
 #include "compiler/lower_context.hpp"
 #include "compiler/model.hpp"
 
 namespace vmforge {
 namespace {
-
-constexpr std::array<std::string_view, 17> kKindNames = {
-    "disk", "net",  "serial",  "console",         "channel",       "vsock", "fs",      "vfio",   "cpu",
-    "dimm", "balloon", "scsi_controller", "virtio_serial", "node", "chardev", "netdev", "object",
-};
 
 std::string_view bool_text(bool b) { return b ? "true" : "false"; }
 
@@ -39,8 +34,11 @@ std::string netdev_type(NetBackend backend) {
     case NetBackend::macvtap:
     case NetBackend::ipvtap:
     case NetBackend::veth_tap: return "tap";
-    default: return std::string(to_string(backend));
+    case NetBackend::user:
+    case NetBackend::vhost_user:
+    case NetBackend::vfio: return std::string(to_string(backend));
   }
+  return {};
 }
 
 // What query-balloon reports as `actual` once the guest has followed the target: an empty
@@ -116,18 +114,11 @@ void add_char_settings(const Serial& serial, Resource& r) {
 
 void add_serials(const Vm& vm, ResourceSet& set) {
   for (const Serial& serial : vm.serials) {
-    Resource r;
+    Resource r = make(kind_of(serial), serial.id, serial.hotplug);
     switch (serial.frontend) {
-      case SerialFrontend::serial:
-        r = make(ResourceKind::serial, serial.id, false);
-        r.props["driver"] = "isa-serial";
-        break;
-      case SerialFrontend::virtconsole:
-        r = make(ResourceKind::console, serial.id, serial.hotplug);
-        r.props["driver"] = "virtconsole";
-        break;
+      case SerialFrontend::serial: r.props["driver"] = "isa-serial"; break;
+      case SerialFrontend::virtconsole: r.props["driver"] = "virtconsole"; break;
       case SerialFrontend::virtserialport:
-        r = make(ResourceKind::channel, serial.id, serial.hotplug);
         r.props["driver"] = "virtserialport";
         if (serial.name) r.props["name"] = *serial.name;
         break;
@@ -184,22 +175,6 @@ void add_other_devices(const Vm& vm, ResourceSet& set) {
 }
 
 }  // namespace
-
-std::string_view to_string(ResourceKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
-
-std::optional<ResourceKind> resource_kind_from_string(std::string_view text) {
-  for (std::size_t i = 0; i < kKindNames.size(); ++i) {
-    if (kKindNames[i] == text) return static_cast<ResourceKind>(i);
-  }
-  return std::nullopt;
-}
-
-bool is_backend(ResourceKind kind) {
-  return kind == ResourceKind::node || kind == ResourceKind::chardev || kind == ResourceKind::netdev ||
-         kind == ResourceKind::object;
-}
-
-std::string Resource::key() const { return fmt::format("{}:{}", to_string(kind), id); }
 
 void ResourceSet::add(Resource resource) {
   std::string key = resource.key();

@@ -9,22 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/resource_kind.hpp"
+
 namespace vmforge {
 
 struct Vm;
-
-/// Device kinds use the plan's resource prefixes ("disk:ID", "net:ID", "cpu:N"...). The last
-/// four are QEMU backends that exist with no device using them (leaks of an interrupted apply,
-/// or of a change made behind vmforge's back): the diff removes them.
-enum class ResourceKind {
-  disk, net, serial, console, channel, vsock, fs, vfio, cpu, dimm, balloon, scsi_controller, virtio_serial,
-  node, chardev, netdev, object,
-};
-
-std::string_view to_string(ResourceKind kind);
-std::optional<ResourceKind> resource_kind_from_string(std::string_view text);
-/// node/chardev/netdev/object.
-bool is_backend(ResourceKind kind);
 
 struct Resource {
   ResourceKind kind = ResourceKind::disk;
@@ -42,8 +31,9 @@ struct Resource {
   /// resource in the frozen argv needs a restart to go away.
   bool hotplugged = false;
 
+  ResourceKey ref() const { return {kind, id}; }
   /// "disk:data1": the plan's resource name.
-  std::string key() const;
+  std::string key() const { return ref().str(); }
   friend bool operator==(const Resource&, const Resource&) = default;
 };
 

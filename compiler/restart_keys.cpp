@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "compiler/model.hpp"
+#include "compiler/resource_kind.hpp"
 
 namespace vmforge {
 namespace {
@@ -122,11 +123,14 @@ std::vector<RestartKey> restart_keys(const Vm& a, const Vm& b) {
                 "the seed image is built when the VM starts and read by the guest at boot");
   constexpr std::string_view kNoHotplug = "vmforge does not hot-plug this kind of device";
   compare_by_id(out, "iothread", a.iothreads, b.iothreads, kArgvReason);
-  compare_by_id(out, "scsi_controller", cold(a.scsi_controllers), cold(b.scsi_controllers), kArgvReason, true);
-  compare_by_id(out, "virtio_serial", cold(a.virtio_serials), cold(b.virtio_serials), kArgvReason, true);
-  compare_by_id(out, "balloon", without_target(a.balloons), without_target(b.balloons), kArgvReason, true);
+  compare_by_id(out, facts(ResourceKind::scsi_controller).table, cold(a.scsi_controllers), cold(b.scsi_controllers),
+                kArgvReason, true);
+  compare_by_id(out, facts(ResourceKind::virtio_serial).table, cold(a.virtio_serials), cold(b.virtio_serials),
+                kArgvReason, true);
+  compare_by_id(out, facts(ResourceKind::balloon).table, without_target(a.balloons), without_target(b.balloons),
+                kArgvReason, true);
   compare_by_id(out, "fs_9p", a.fs_9p, b.fs_9p, "QEMU has no QMP command to add a 9p filesystem (no fsdev_add)");
-  compare_by_id(out, "vhost_user", a.vhost_users, b.vhost_users, kNoHotplug);
+  compare_by_id(out, facts(ResourceKind::vhost_user).table, a.vhost_users, b.vhost_users, kNoHotplug);
   compare_by_id(out, "rng", a.rngs, b.rngs, kNoHotplug);
   compare_by_id(out, "pcie_root_port", a.pcie_root_ports, b.pcie_root_ports,
                 "nothing can be hot-plugged onto pcie.0, root ports included");

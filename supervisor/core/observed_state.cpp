@@ -49,41 +49,11 @@ std::vector<Device> children(const JsonValue& list) {
   return out;
 }
 
+// The kind table's QEMU types; a passed-through function is a NIC when the manifest says so.
 std::optional<ResourceKind> kind_of(const Device& d, const ObserveContext& context) {
-  const std::string_view t = d.type;
-  if (t.starts_with("virtio-blk-") || t == "scsi-hd" || t == "scsi-cd" || t == "ide-hd" || t == "ide-cd") {
-    return ResourceKind::disk;
-  }
-  if (t.starts_with("virtio-net-")) return ResourceKind::net;
-  if (t == "vfio-pci") return context.vfio_nets.count(d.id) ? ResourceKind::net : ResourceKind::vfio;
-  if (t == "isa-serial") return ResourceKind::serial;
-  if (t == "virtconsole") return ResourceKind::console;
-  if (t == "virtserialport") return ResourceKind::channel;
-  if (t.starts_with("vhost-user-fs-")) return ResourceKind::fs;
-  if (t.starts_with("vhost-vsock-")) return ResourceKind::vsock;
-  if (t == "pc-dimm") return ResourceKind::dimm;
-  if (t.starts_with("virtio-balloon-")) return ResourceKind::balloon;
-  if (t.starts_with("virtio-scsi-")) return ResourceKind::scsi_controller;
-  if (t.starts_with("virtio-serial-")) return ResourceKind::virtio_serial;
-  return std::nullopt;
-}
-
-// The identity property round two may read per kind (besides `hotplugged`): QEMU's name and
-// the resource's.
-struct Identity {
-  std::string_view qemu;
-  std::string_view prop;
-};
-
-std::optional<Identity> identity_property(ResourceKind kind) {
-  switch (kind) {
-    case ResourceKind::disk: return Identity{"serial", "serial"};
-    case ResourceKind::channel: return Identity{"name", "name"};
-    case ResourceKind::fs: return Identity{"tag", "tag"};
-    case ResourceKind::vsock: return Identity{"guest-cid", "cid"};
-    case ResourceKind::vfio: return Identity{"host", "host"};
-    default: return std::nullopt;
-  }
+  auto kind = kind_of_qemu_type(d.type);
+  if (kind == ResourceKind::vfio && context.vfio_nets.count(d.id)) return ResourceKind::net;
+  return kind;
 }
 
 // Devices that never sit on a PCIe root port (every other type, unknown ones included, may).
@@ -361,9 +331,10 @@ SecondQueries second_queries(const FirstReplies& first, const ObserveContext& co
     if (!kind || *kind == ResourceKind::dimm) continue;
     auto wanted = context.identity.find(d.id);
     if (!context.check_only || wanted == context.identity.end()) out.push_back({d.id, "hotplugged"});
-    auto identity = identity_property(*kind);
-    if (identity && wanted != context.identity.end() && wanted->second.count(std::string(identity->prop))) {
-      out.push_back({d.id, std::string(identity->qemu)});
+    const KindFacts& row = facts(*kind);
+    if (!row.identity_prop.empty() && wanted != context.identity.end() &&
+        wanted->second.count(std::string(row.identity_prop))) {
+      out.push_back({d.id, std::string(row.identity_qemu)});
     }
   }
   return out;
@@ -387,7 +358,8 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
           if (name == "hotplugged") {
             r.hotplugged = value.as_bool().value_or(false);
           } else if (name != "parent_bus") {
-            r.props[name == "guest-cid" ? "cid" : name] = json_text(value);
+            const KindFacts& row = facts(r.kind);
+            r.props[name == row.identity_qemu ? std::string(row.identity_prop) : name] = json_text(value);
           }
         }
       }

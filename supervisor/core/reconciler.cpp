@@ -107,18 +107,20 @@ void Reconciler::attach(qmp::Client& client, Vm applied) {
 
 Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
   for (const Change& c : diff.changes) {
-    if (c.action != Action::add && c.action != Action::replace) continue;
+    if ((c.action != Action::add && c.action != Action::replace) || !c.device) continue;
+    const ResourceKey& device = *c.device;
     for (const Net& net : desired.nets) {
-      if (c.resource == "net:" + net.id.str() && net.vhost && net.vhost_fds.empty() &&
+      if (device == ResourceKey{ResourceKind::net, net.id.str()} && net.vhost && net.vhost_fds.empty() &&
           access("/dev/vhost-net", R_OK | W_OK) != 0) {
         return unexpected(Error(fmt::format("NIC '{}' has vhost = true but /dev/vhost-net is not usable (QEMU 7.2 "
                                             "aborts instead of failing); load the vhost_net module or set vhost = false",
                                             net.id.str())));
       }
     }
-    VMFORGE_TRY_VOID(check_vfio_functions(desired, c.resource));
+    VMFORGE_TRY_VOID(check_vfio_functions(desired, device));
     for (const Vsock& vsock : desired.vsocks) {
-      if (c.resource == "vsock:" + vsock.id.str() && !vsock.vhost_fd && access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
+      if (device == ResourceKey{ResourceKind::vsock, vsock.id.str()} && !vsock.vhost_fd &&
+          access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
         return unexpected(Error(fmt::format(
             "vsock '{}' needs /dev/vhost-vsock, which is not usable; load the vhost_vsock module", vsock.id.str())));
       }

@@ -72,18 +72,20 @@ Result<void> check_vfio_function(std::string_view address, const HostRoots& root
   return {};
 }
 
-Result<void> check_vfio_functions(const Vm& vm, std::string_view resource, const HostRoots& roots) {
-  std::vector<std::pair<std::string, std::string>> functions;  // resource, address
+Result<void> check_vfio_functions(const Vm& vm, const std::optional<ResourceKey>& only, const HostRoots& roots) {
+  std::vector<std::pair<ResourceKey, std::string>> functions;  // resource, address
   for (const Vfio& vfio : vm.vfios) {
-    if (vfio.host) functions.emplace_back("vfio:" + vfio.id.str(), vfio.host->to_string());
+    if (vfio.host) functions.emplace_back(ResourceKey{ResourceKind::vfio, vfio.id.str()}, vfio.host->to_string());
   }
   for (const Net& net : vm.nets) {
-    if (net.backend == NetBackend::vfio && net.host) functions.emplace_back("net:" + net.id.str(), net.host->to_string());
+    if (net.backend == NetBackend::vfio && net.host) {
+      functions.emplace_back(ResourceKey{ResourceKind::net, net.id.str()}, net.host->to_string());
+    }
   }
-  for (const auto& [name, address] : functions) {
-    if (!resource.empty() && name != resource) continue;
+  for (const auto& [key, address] : functions) {
+    if (only && key != *only) continue;
     if (auto usable = check_vfio_function(address, roots); !usable) {
-      return unexpected(Error(fmt::format("'{}': {}", name, usable.error().message), usable.error().errno_value));
+      return unexpected(Error(fmt::format("'{}': {}", key.str(), usable.error().message), usable.error().errno_value));
     }
   }
   return {};

@@ -2,10 +2,12 @@
 // QEMU's own error ("vfio 0000:01:00.0: group 5 is not viable") does not say what to do.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "compiler/base/result.hpp"
+#include "compiler/resource_kind.hpp"
 
 namespace vmforge {
 struct Vm;
@@ -25,8 +27,9 @@ struct HostRoots {
 Result<void> check_vfio_function(std::string_view address, const HostRoots& roots = {});
 
 /// check_vfio_function() for every host PCI function `vm` passes through ([[vfio]], NICs with
-/// backend "vfio"), or with `resource` ("vfio:gpu0", "net:eth1") only that one's. The error
+/// backend "vfio"), or with `only` ({vfio, "gpu0"}, {net, "eth1"}) only that one's. The error
 /// names the resource.
-Result<void> check_vfio_functions(const Vm& vm, std::string_view resource = {}, const HostRoots& roots = {});
+Result<void> check_vfio_functions(const Vm& vm, const std::optional<ResourceKey>& only = std::nullopt,
+                                  const HostRoots& roots = {});
 
 }  // namespace vmforge::supervisor

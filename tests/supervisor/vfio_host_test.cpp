@@ -99,5 +99,5 @@ TEST_CASE("a VM's passthrough functions are checked by resource", "[vfio]") {
   vm.nets.push_back(nic);
   CHECK(failure(supervisor::check_vfio_functions(vm, {}, host.roots)).find("'net:eth9': PCI device '0000:05:00.0' "
                                                                            "is bound to 'ixgbe'") == 0);
-  CHECK(supervisor::check_vfio_functions(vm, "disk:root", host.roots));
+  CHECK(supervisor::check_vfio_functions(vm, ResourceKey{ResourceKind::disk, "root"}, host.roots));
 }
