@@ -11,6 +11,8 @@ struct Error {
   std::string message;
   /// The errno behind it (positive), or 0 when there is none.
   int errno_value = 0;
+  /// A machine-readable class from the peer that refused (QMP's error "class"), or empty.
+  std::string code;
 
   Error() = default;
   explicit Error(std::string msg, int err = 0) : message(std::move(msg)), errno_value(err) {}

@@ -166,7 +166,7 @@ std::vector<NetClient> parse_network(std::string_view text) {
 // NIC properties; every client that is not a NIC is a netdev name (for leak detection).
 void add_network(const FirstReplies& first, const ObserveContext& context, std::map<std::string, Resource>& devices,
                  std::vector<std::string>& netdevs) {
-  for (NetClient& c : parse_network(first.network)) {
+  for (NetClient& c : parse_network(first.network.as_string().value_or(""))) {
     if (c.fields["type"] != "nic") {
       netdevs.push_back(c.name);
       continue;
@@ -269,34 +269,43 @@ std::vector<std::string> strings_at(const JsonValue& list, std::string_view key)
 
 }  // namespace
 
-std::vector<Query> first_queries() {
-  return {
-      {"qom-list", path_args("/machine/peripheral")},
-      {"query-block", ""},
-      {"query-named-block-nodes", R"({"flat":true})"},
-      {"query-chardev", ""},
-      {"human-monitor-command", R"({"command-line":"info network"})"},
-      {"query-hotpluggable-cpus", "", true},
-      {"query-memory-devices", "", true},
-      {"qom-list", path_args("/objects")},
-      {"query-balloon", "", true},
-      {"query-fdsets", "", true},
+namespace {
+
+// Each round-one query with the member of FirstReplies its reply goes to.
+struct FirstQuery {
+  Query query;
+  JsonValue FirstReplies::*reply;
+};
+
+const std::vector<FirstQuery>& first_round() {
+  static const std::vector<FirstQuery> queries = {
+      {{"qom-list", path_args("/machine/peripheral")}, &FirstReplies::peripheral},
+      {{"query-block", ""}, &FirstReplies::block},
+      {{"query-named-block-nodes", R"({"flat":true})"}, &FirstReplies::nodes},
+      {{"query-chardev", ""}, &FirstReplies::chardevs},
+      {{"human-monitor-command", R"({"command-line":"info network"})"}, &FirstReplies::network},
+      {{"query-hotpluggable-cpus", "", true}, &FirstReplies::cpus},
+      {{"query-memory-devices", "", true}, &FirstReplies::memory_devices},
+      {{"qom-list", path_args("/objects")}, &FirstReplies::objects},
+      {{"query-balloon", "", true}, &FirstReplies::balloon},
+      {{"query-fdsets", "", true}, &FirstReplies::fdsets},
   };
+  return queries;
 }
 
-FirstReplies first_replies(std::vector<JsonValue> r) {
-  r.resize(first_queries().size());
+}  // namespace
+
+std::vector<Query> first_queries() {
+  std::vector<Query> queries;
+  for (const FirstQuery& q : first_round()) queries.push_back(q.query);
+  return queries;
+}
+
+FirstReplies first_replies(std::vector<JsonValue> replies) {
   FirstReplies first;
-  first.peripheral = std::move(r[0]);
-  first.block = std::move(r[1]);
-  first.nodes = std::move(r[2]);
-  first.chardevs = std::move(r[3]);
-  first.network = std::string(r[4].as_string().value_or(""));
-  first.cpus = std::move(r[5]);
-  first.memory_devices = std::move(r[6]);
-  first.objects = std::move(r[7]);
-  first.balloon = std::move(r[8]);
-  first.fdsets = std::move(r[9]);
+  for (std::size_t i = 0; i < first_round().size() && i < replies.size(); ++i) {
+    first.*(first_round()[i].reply) = std::move(replies[i]);
+  }
   return first;
 }
 

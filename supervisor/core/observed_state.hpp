@@ -29,7 +29,7 @@ struct FirstReplies {
   JsonValue block;           // query-block
   JsonValue nodes;           // query-named-block-nodes {"flat":true}
   JsonValue chardevs;        // query-chardev
-  std::string network;       // human-monitor-command "info network" (7.2 has no query-netdev)
+  JsonValue network;         // human-monitor-command "info network" (7.2 has no query-netdev): text
   JsonValue cpus;            // query-hotpluggable-cpus (null on machines without CPU hotplug)
   JsonValue memory_devices;  // query-memory-devices
   JsonValue objects;         // qom-list {"path":"/objects"}

@@ -60,11 +60,7 @@ Result<void> check_arguments(std::string_view command, std::string_view argument
 }  // namespace
 
 std::string_view qmp_error_class(const Error& error) {
-  std::string_view m = error.message;
-  if (error.errno_value != EREMOTEIO || m.empty() || m.back() != ')') return {};
-  std::size_t open = m.rfind(" (");
-  if (open == std::string_view::npos) return {};
-  return m.substr(open + 2, m.size() - open - 3);
+  return error.errno_value == EREMOTEIO ? std::string_view(error.code) : std::string_view();
 }
 
 EventFilter data_equals(std::string key, std::string value) {
@@ -463,9 +459,10 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
   Pending& p = it->second;
   answered();
   if (error != nullptr) {
-    return finish(*number, unexpected(Error(fmt::format("QMP command '{}' failed: {} ({})", p.command,
-                                                        error->desc, error->error_class),
-                                            EREMOTEIO)));
+    Error failed(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc, error->error_class),
+                 EREMOTEIO);
+    failed.code = error->error_class;
+    return finish(*number, unexpected(std::move(failed)));
   }
   if (!p.until) return finish(*number, std::move(*value));
   p.replied = true;

@@ -41,8 +41,8 @@ using ReplyHandler = std::function<void(Result<JsonValue>)>;
 using EventHandler = std::function<void(const Event&)>;
 using EventFilter = std::function<bool(const Event&)>;
 
-/// The QMP error class of an Error from a failed command (e.g. "DeviceNotActive"), or empty when
-/// the failure was not QMP's error reply.
+/// The QMP error class of an Error from a failed command (e.g. "DeviceNotActive", kept in
+/// Error::code), or empty when the failure was not QMP's error reply.
 std::string_view qmp_error_class(const Error& error);
 
 /// A filter for events whose data member `key` is the string `value` (e.g. DEVICE_DELETED's
