@@ -109,7 +109,7 @@ wait_for 60 "beta's guest to report the hot-plugged disk" serial_has beta 'vmfor
 
 echo "# a VM that fails to start does not stop the others; apply DIR says where to look, exits 1"
 write epsilon
-manifest broken | sed "s|^path = \"$VMFORGE_GUEST_DIR/vmlinuz\"|path = \"$vmdir/no-such-kernel\"|" >"$host/broken.toml"
+manifest broken | sed "s|^path = \"$vmdir/guest/vmlinuz\"|path = \"$vmdir/no-such-kernel\"|" >"$host/broken.toml"
 # The start job fails at once instead of after Restart=on-failure's attempts.
 inside mkdir -p /run/systemd/system/vmforge@broken.service.d
 printf '[Service]\nRestart=no\n' >"$scratch/no-restart.conf"

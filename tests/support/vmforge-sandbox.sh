@@ -24,6 +24,13 @@ vmforge_sandbox() {
   scratch=$(mktemp -d "/tmp/vmforge-$1-XXXXXX")
   trap 'sandbox_stop; rm -rf "$scratch"' EXIT
   trap 'exit 1' INT TERM HUP
+  # The guest's kernel and initrd where a host keeps VM files, /var/lib/vmforge (the unit's
+  # PrivateTmp= hides a checkout under /tmp): QEMU, unprivileged, opens them by path, so they
+  # are readable and the directory can be passed through.
+  chmod 0711 "$scratch"
+  mkdir -m 0755 "$scratch/guest"
+  cp "$VMFORGE_GUEST_DIR/vmlinuz" "$VMFORGE_GUEST_DIR/initrd.img" "$scratch/guest/"
+  chmod 0644 "$scratch/guest/vmlinuz" "$scratch/guest/initrd.img"
   # The source and build trees at their own paths: the sandbox's /tmp is a fresh tmpfs, so a
   # checkout under /tmp (as a CI clone may be) would otherwise vanish inside.
   src=$(cd "$VMFORGE_SOURCE_DIR" && pwd -P)
@@ -79,8 +86,8 @@ hotplug_slots = 1
 [memory]
 size = "256M"
 [kernel]
-path = "$VMFORGE_GUEST_DIR/vmlinuz"
-initrd = "$VMFORGE_GUEST_DIR/initrd.img"
+path = "$vmdir/guest/vmlinuz"
+initrd = "$vmdir/guest/initrd.img"
 cmdline = "console=ttyS0 quiet panic=-1"
 [[serial]]
 id = "console"
