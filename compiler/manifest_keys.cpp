@@ -122,7 +122,10 @@ constexpr std::string_view kHotplugText =
       str("romfile", "Option ROM file for the device; an empty string disables the ROM (pci transport)."),      \
       str("devno", "CCW device number 'CSSID.SSID.DEVNO', e.g. 'fe.0.1234' (ccw transport).")
 
-constexpr KeySpec kRoot[] = {
+// The tables are const, not constexpr: their defaults come from the model's initialisers
+// (`from(Disk{}.format)`), and clang 14 with libstdc++ 12 cannot build a struct holding a
+// std::string in a constant expression (GCC can). They are still filled before main.
+const KeySpec kRoot[] = {
     str("name", "VM name: state directory, socket names, systemd unit instance."),
     str("uuid", "SMBIOS UUID."),
     table("machine", "The machine type and accelerators."),
@@ -163,7 +166,7 @@ constexpr KeySpec kRoot[] = {
     tables("nvdimm", "An NVDIMM on a file; needs [memory] slots and max."),
 };
 
-constexpr KeySpec kMachine[] = {
+const KeySpec kMachine[] = {
     str("type", "QEMU machine type: 'q35', 'pc', 'microvm' or a versioned name like 'pc-q35-7.2'.")
         .defaults_to(from(kDefaultMachineType)),
     choice_list<Accel>("accel", "Accelerators in order of preference; the first that works on the host is used.")
@@ -179,7 +182,7 @@ constexpr KeySpec kMachine[] = {
         .defaults_to(from(Machine{}.nvdimm)),
 };
 
-constexpr KeySpec kCpu[] = {
+const KeySpec kCpu[] = {
     integer("count", "vCPUs online at boot.").in(1, 1024).defaults_to(from(Cpu{}.count)),
     integer("max", "Maximum vCPUs; more than count enables CPU hotplug.").in(1, 1024),
     integer("sockets", "Sockets; derived when absent so sockets*dies*cores*threads = max.").in(1, 1024),
@@ -190,7 +193,7 @@ constexpr KeySpec kCpu[] = {
     strings("features", "CPU feature flags added to the model: '+name' or '-name'."),
 };
 
-constexpr KeySpec kMemory[] = {
+const KeySpec kMemory[] = {
     size("size", "RAM at boot, whole MiB: '512M', '2G' or bytes.").defaults_to(from(Memory{}.size)),
     size("max", "Maximum RAM for DIMM hotplug (needs slots)."),
     integer("slots", "DIMM slots for hot-plugged memory (needs max).").in(0, 256).defaults_to(from(Memory{}.slots)),
@@ -205,31 +208,31 @@ constexpr KeySpec kMemory[] = {
         .defaults_to(from(Memory{}.backend.hugepages)),
 };
 
-constexpr KeySpec kKernel[] = {
+const KeySpec kKernel[] = {
     str("path", "Kernel image; relative paths are relative to the manifest."),
     str("initrd", "Initial ramdisk."),
     str("cmdline", "Kernel command line, passed verbatim."),
 };
 
-constexpr KeySpec kFirmware[] = {
+const KeySpec kFirmware[] = {
     str("bios", "BIOS image (-bios)."),
     strings("pflash", "Flash images in unit order: code, then variables.").items(0, 2),
 };
 
-constexpr KeySpec kRtc[] = {
+const KeySpec kRtc[] = {
     str("base", "'utc', 'localtime' or a start date '2006-06-17' / '2006-06-17T16:01:21'.")
         .defaults_to(from(Rtc{}.base)),
     choice<RtcClock>("clock", "Clock source.").defaults_to(from(Rtc{}.clock)),
     choice<RtcDriftFix>("driftfix", "Interrupt drift fix.").defaults_to(from(Rtc{}.driftfix)),
 };
 
-constexpr KeySpec kGlobal[] = {
+const KeySpec kGlobal[] = {
     str("driver", "QEMU driver name, e.g. 'kvm-pit'."),
     str("property", "Property name, e.g. 'lost_tick_policy'."),
     str("value", "Value (escaped by vmforge)."),
 };
 
-constexpr KeySpec kKnobs[] = {
+const KeySpec kKnobs[] = {
     boolean("no_user_config", "-no-user-config.").defaults_to(from(Knobs{}.no_user_config)),
     boolean("no_defaults", "-nodefaults.").defaults_to(from(Knobs{}.no_defaults)),
     boolean("no_graphic", "No display.").defaults_to(from(Knobs{}.no_graphic)),
@@ -240,7 +243,7 @@ constexpr KeySpec kKnobs[] = {
     boolean("iommu_platform", "iommu_platform=on on virtio-ccw devices.").defaults_to(from(Knobs{}.iommu_platform)),
 };
 
-constexpr KeySpec kSandbox[] = {
+const KeySpec kSandbox[] = {
     boolean("enabled", "false: no -sandbox at all.").defaults_to(from(Sandbox{}.enabled)),
     choice<SandboxPolicy>("obsolete", "Obsolete system calls.").defaults_to(from(Sandbox{}.obsolete)),
     choice<SandboxPolicy>("elevate_privileges", "set*uid/gid calls; 'children' also forbids them to children.")
@@ -250,20 +253,20 @@ constexpr KeySpec kSandbox[] = {
         .defaults_to(from(Sandbox{}.resource_control)),
 };
 
-constexpr KeySpec kIncoming[] = {
+const KeySpec kIncoming[] = {
     choice<IncomingKind>("mode", "How the stream arrives."),
     integer("fd", "mode 'fd': an inherited file descriptor.").in(kFirstFd, kLastFd),
     str("command", "mode 'exec': shell command whose output is the stream."),
     str("uri", "mode 'uri': 'unix:PATH', 'tcp:HOST:PORT' or 'rdma:HOST:PORT'."),
 };
 
-constexpr KeySpec kFwCfg[] = {
+const KeySpec kFwCfg[] = {
     str("name", "Item name, starting with 'opt/' (at most 55 bytes).").bytes(0, 55),  // QEMU's FW_CFG_MAX_FILE_PATH - 1
     str("file", "Contents from a file (exclusive with string)."),
     str("string", "Contents as a string (exclusive with file)."),
 };
 
-constexpr KeySpec kQmpSocket[] = {
+const KeySpec kQmpSocket[] = {
     str("path", "Unix socket path (server, no wait)."),
     boolean("server",
             "false: QEMU connects to a socket another program listens on (e.g. Proxmox's qmeventd) at start, and fails "
@@ -271,7 +274,7 @@ constexpr KeySpec kQmpSocket[] = {
         .defaults_to(from(QmpSocket{}.server)),
 };
 
-constexpr KeySpec kQemu[] = {
+const KeySpec kQemu[] = {
     str("binary", "QEMU binary: a name looked up in PATH or a path.").defaults_to(from(kDefaultQemuBinary)),
     str("pidfile", "-pidfile path."),
     str("logfile", "-D debug log path."),
@@ -286,7 +289,7 @@ constexpr KeySpec kQemu[] = {
     integers("groups", "Supplementary group ids (needs uid and gid).").in(0, kMaxId),
 };
 
-constexpr KeySpec kSupervisor[] = {
+const KeySpec kSupervisor[] = {
     duration("shutdown_timeout", "After system_powerdown, how long to wait before quit, then SIGKILL.")
         .defaults_to(from(SupervisorSettings{}.shutdown_timeout)),
     boolean("autostart",
@@ -294,7 +297,7 @@ constexpr KeySpec kSupervisor[] = {
             "false; unset leaves it as it is."),
 };
 
-constexpr KeySpec kConfidential[] = {
+const KeySpec kConfidential[] = {
     choice<ConfidentialKind>("type", "Technology."),
     str("firmware", "sev: OVMF pflash image; tdx: TDVF image."),
     integer("cbitpos", "sev: C-bit position.").in(1, 63),
@@ -303,18 +306,18 @@ constexpr KeySpec kConfidential[] = {
     str("host_path", "pef: spapr-tpm-proxy host path."),
 };
 
-constexpr KeySpec kCloudInit[] = {
+const KeySpec kCloudInit[] = {
     choice<CloudInitFormat>("format", "Seed format.").defaults_to(from(CloudInit{}.format)),
     str("user_data", "user-data file."),
     str("meta_data", "meta-data file."),
     str("network_config", "network-config file."),
 };
 
-constexpr KeySpec kIoThread[] = {
+const KeySpec kIoThread[] = {
     str("id", kIdText),
 };
 
-constexpr KeySpec kDisk[] = {
+const KeySpec kDisk[] = {
     str("id", kIdText),
     str("file", "Image file (need not exist at compile time)."),
     choice<DiskFormat>("format", "Image format.").defaults_to(from(Disk{}.format)),
@@ -343,12 +346,12 @@ constexpr KeySpec kDisk[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kDiskBacking[] = {
+const KeySpec kDiskBacking[] = {
     str("file", "Backing image (relative to the manifest)."),
     choice<DiskFormat>("format", "Backing image format.").defaults_to(from(DiskBacking{}.format)),
 };
 
-constexpr KeySpec kScsiController[] = {
+const KeySpec kScsiController[] = {
     str("id", kIdText),
     str("iothread", "[[iothread]] id."),
     integer("num_queues", "Request queues.").in(1, 256),
@@ -356,7 +359,7 @@ constexpr KeySpec kScsiController[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kNet[] = {
+const KeySpec kNet[] = {
     str("id", kIdText),
     choice<NetBackend>("backend", "Host side of the NIC.").defaults_to(from(Net{}.backend)),
     str("mac", "MAC address; default: a stable one derived from the VM name and id (52:54:00:...)."),
@@ -375,14 +378,14 @@ constexpr KeySpec kNet[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kVirtioSerial[] = {
+const KeySpec kVirtioSerial[] = {
     str("id", kIdText),
     integer("max_ports", "Maximum ports.").in(1, 511),
     boolean("hotplug", kHotplugText).defaults_to(from(VirtioSerial{}.hotplug)),
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kSerial[] = {
+const KeySpec kSerial[] = {
     str("id", kIdText),
     choice<CharBackend>("backend", "Host side.").defaults_to(from(Serial{}.backend)),
     str("path", "file/pipe/socket/tty: the host path."),
@@ -397,7 +400,7 @@ constexpr KeySpec kSerial[] = {
         .defaults_to(from(Serial{}.hotplug)),
 };
 
-constexpr KeySpec kFs9p[] = {
+const KeySpec kFs9p[] = {
     str("id", kIdText),
     str("path", "Host directory to share."),
     str("tag", "Mount tag (at most 255 bytes).").bytes(1, 255),
@@ -408,7 +411,7 @@ constexpr KeySpec kFs9p[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kVirtioFs[] = {
+const KeySpec kVirtioFs[] = {
     str("id", kIdText),
     str("socket", "virtiofsd's socket."),
     str("tag", "Mount tag (at most 36 bytes).").bytes(1, 36),  // virtio-fs's tag field
@@ -417,7 +420,7 @@ constexpr KeySpec kVirtioFs[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kVhostUser[] = {
+const KeySpec kVhostUser[] = {
     str("id", kIdText),
     choice<VhostUserKind>("type", "Device type."),
     str("socket", "The back end's socket."),
@@ -427,7 +430,7 @@ constexpr KeySpec kVhostUser[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kVfio[] = {
+const KeySpec kVfio[] = {
     str("id", kIdText),
     choice<VfioKind>("type", "vfio-pci, vfio-ccw or vfio-ap.").defaults_to(from(Vfio{}.kind)),
     str("host", "pci: host function '0000:02:00.0' (or use sysfsdev)."),
@@ -441,7 +444,7 @@ constexpr KeySpec kVfio[] = {
     boolean("hotplug", kHotplugText).defaults_to(from(Vfio{}.hotplug)),
 };
 
-constexpr KeySpec kVsock[] = {
+const KeySpec kVsock[] = {
     str("id", kIdText),
     integer("cid", "Guest context id.").in(3, kMaxCid),
     integer("vhost_fd", "Pre-opened /dev/vhost-vsock fd.").in(kFirstFd, kLastFd),
@@ -449,7 +452,7 @@ constexpr KeySpec kVsock[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kBalloon[] = {
+const KeySpec kBalloon[] = {
     str("id", kIdText),
     boolean("deflate_on_oom", "Give memory back when the guest runs out.").defaults_to(from(Balloon{}.deflate_on_oom)),
     boolean("free_page_reporting", "Report free pages to the host.").defaults_to(from(Balloon{}.free_page_reporting)),
@@ -459,7 +462,7 @@ constexpr KeySpec kBalloon[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kRng[] = {
+const KeySpec kRng[] = {
     str("id", kIdText),
     str("source", "Entropy source.").defaults_to(from(kDefaultRngSource)),
     integer("max_bytes", "Bytes per period.").at_least(1),
@@ -467,7 +470,7 @@ constexpr KeySpec kRng[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-constexpr KeySpec kPcieRootPort[] = {
+const KeySpec kPcieRootPort[] = {
     str("id", kIdText),
     integer("chassis", "Chassis number; (chassis, slot) must be unique.")
         .in(0, 255)
@@ -484,7 +487,7 @@ constexpr KeySpec kPcieRootPort[] = {
     str("romfile", "Option ROM; empty disables it."),
 };
 
-constexpr KeySpec kPciBridge[] = {
+const KeySpec kPciBridge[] = {
     str("id", kIdText),
     choice<BridgeKind>("type", "'pci' (pci-bridge) or 'pcie-pci' (pcie-pci-bridge, q35).")
         .defaults_to(from(PciBridge{}.kind)),
@@ -498,7 +501,7 @@ constexpr KeySpec kPciBridge[] = {
     str("romfile", "Option ROM; empty disables it."),
 };
 
-constexpr KeySpec kLoader[] = {
+const KeySpec kLoader[] = {
     str("id", kIdText),
     str("file", "File to load."),
     integer("addr", "Load address.").at_least(0),
@@ -506,7 +509,7 @@ constexpr KeySpec kLoader[] = {
     boolean("force_raw", "Load as raw bytes even if it is an ELF/uImage.").defaults_to(from(Loader{}.force_raw)),
 };
 
-constexpr KeySpec kIntelIommu[] = {
+const KeySpec kIntelIommu[] = {
     str("id", kIdText),
     boolean("intremap", "Interrupt remapping.").defaults_to(from(IntelIommu{}.intremap)),
     boolean("device_iotlb", "Device IOTLB.").defaults_to(from(IntelIommu{}.device_iotlb)),
@@ -514,11 +517,11 @@ constexpr KeySpec kIntelIommu[] = {
         .defaults_to(from(IntelIommu{}.caching_mode)),
 };
 
-constexpr KeySpec kPvPanic[] = {
+const KeySpec kPvPanic[] = {
     str("id", kIdText),
 };
 
-constexpr KeySpec kDimm[] = {
+const KeySpec kDimm[] = {
     str("id", kIdText),
     size("size", "Size, whole MiB."),
     choice<MemoryBackendKind>("backend", "Backing.").defaults_to(from(Dimm{}.backend.kind)),
@@ -529,7 +532,7 @@ constexpr KeySpec kDimm[] = {
     boolean("hotplug", kHotplugText).defaults_to(from(Dimm{}.hotplug)),
 };
 
-constexpr KeySpec kNvdimm[] = {
+const KeySpec kNvdimm[] = {
     str("id", kIdText),
     str("path", "Backing file."),
     size("size", "Size, a multiple of 4 KiB."),
