@@ -4,7 +4,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "compiler/base/read_file.hpp"
-#include "compiler/model_enums.hpp"
+#include "compiler/model/enums.hpp"
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/core/atomic_file.hpp"
 

@@ -4,8 +4,8 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/manifest_report.hpp"
-#include "compiler/argv_format.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/plan/argv_format.hpp"
+#include "compiler/plan/plan.hpp"
 
 namespace vmforge::cli {
 

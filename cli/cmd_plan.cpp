@@ -10,9 +10,9 @@
 #include "cli/unit_manifest.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
-#include "compiler/compile.hpp"
-#include "compiler/diff.hpp"
-#include "compiler/diff_render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/diff/diff.hpp"
+#include "compiler/diff/render.hpp"
 
 namespace vmforge::cli {
 namespace {

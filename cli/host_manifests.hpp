@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 
 namespace vmforge::cli {
 

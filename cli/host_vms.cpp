@@ -12,7 +12,7 @@
 
 #include "compiler/base/errno_error.hpp"
 #include "compiler/base/read_file.hpp"
-#include "compiler/sha256.hpp"
+#include "compiler/base/sha256.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/vm_lock.hpp"

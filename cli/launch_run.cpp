@@ -16,7 +16,7 @@
 #include "cli/manifest_report.hpp"
 #include "cli/run_common.hpp"
 #include "compiler/base/errno_error.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/core/handoff.hpp"
 #include "supervisor/core/qemu_spawn.hpp"
 #include "supervisor/core/state_dir.hpp"

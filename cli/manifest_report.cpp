@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/compile.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/lower/lower.hpp"
 
 namespace vmforge::cli {
 

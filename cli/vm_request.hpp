@@ -11,7 +11,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/result.hpp"
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 
 namespace vmforge::cli {
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-fuzz.sh TARGET SECONDS [BUILD_DIR]: run a libFuzzer target for SECONDS, one worker.
 #   manifest     the manifest compiler front and lowering (what `check` runs). Seeds:
-#                examples/*.toml, tests/compiler/bad/*.toml and fuzz/corpus/manifest.
+#                examples/*.toml, tests/compiler/validate/bad/*.toml and fuzz/corpus/manifest.
 #   qmp_message  bytes from QEMU: framing, messages, reply parsers, observation. Seeds:
 #                fuzz/corpus/qmp_message (QEMU 7.2's own output, observation replies, garbage).
 # Findings are written to BUILD_DIR/TARGET-crashes; the exit status is libFuzzer's (0: none).
@@ -11,7 +11,7 @@ seconds=${2:?usage: run-fuzz.sh manifest|qmp_message SECONDS [BUILD_DIR]}
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${3:-$src/build-fuzz}
 case $target in
-  manifest) seeds="$src/examples/*.toml $src/tests/compiler/bad/*.toml $src/fuzz/corpus/manifest/*"
+  manifest) seeds="$src/examples/*.toml $src/tests/compiler/validate/bad/*.toml $src/fuzz/corpus/manifest/*"
             extra="-max_len=16384 -dict=$src/fuzz/manifest.dict" ;;
   qmp_message) seeds="$src/fuzz/corpus/qmp_message/*"
                extra="-max_len=65536" ;;

@@ -5,9 +5,10 @@
 // diff(desired, Current{resources_of(old), &old}). Pure: no sockets, no processes.
 #pragma once
 
-#include "compiler/argv_format.hpp"
-#include "compiler/compile.hpp"
-#include "compiler/diff.hpp"
-#include "compiler/diff_render.hpp"
-#include "compiler/plan.hpp"
-#include "compiler/resources.hpp"
+#include "compiler/diff/diff.hpp"
+#include "compiler/diff/render.hpp"
+#include "compiler/diff/resources.hpp"
+#include "compiler/lower/lower.hpp"
+#include "compiler/plan/argv_format.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"

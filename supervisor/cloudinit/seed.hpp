@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compiler/base/result.hpp"
-#include "compiler/model_enums.hpp"
+#include "compiler/model/enums.hpp"
 
 namespace vmforge::cloudinit {
 

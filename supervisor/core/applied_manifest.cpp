@@ -2,7 +2,7 @@
 #include "supervisor/core/applied_manifest.hpp"
 
 #include "compiler/base/read_file.hpp"
-#include "compiler/compile.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/atomic_file.hpp"
 
 namespace vmforge::supervisor {

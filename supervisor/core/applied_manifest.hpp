@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "compiler/base/result.hpp"
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 #include "supervisor/core/state_dir.hpp"
 
 namespace vmforge::supervisor {

@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "compiler/base/result.hpp"
-#include "compiler/resources.hpp"
+#include "compiler/diff/resources.hpp"
 #include "supervisor/core/observed_state.hpp"
 #include "supervisor/qmp/client.hpp"
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
-#include "compiler/pci_layout.hpp"
-#include "compiler/units.hpp"
+#include "compiler/lower/pci_layout.hpp"
+#include "compiler/model/units.hpp"
 
 namespace vmforge::supervisor {
 namespace {

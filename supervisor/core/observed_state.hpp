@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compiler/base/json_value.hpp"
-#include "compiler/resources.hpp"
+#include "compiler/diff/resources.hpp"
 
 namespace vmforge::supervisor {
 

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
-#include "compiler/compile.hpp"
-#include "compiler/diff_render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/diff/render.hpp"
 
 namespace vmforge::supervisor {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "compiler/base/result.hpp"
 #include "compiler/base/unique_fd.hpp"
-#include "compiler/model.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/model/model.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/launch/process.hpp"
 
 namespace vmforge::supervisor {

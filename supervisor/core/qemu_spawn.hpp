@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "compiler/base/result.hpp"
-#include "compiler/model.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/model/model.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/launch/process.hpp"
 

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "compiler/argv_format.hpp"
-#include "compiler/units.hpp"
+#include "compiler/plan/argv_format.hpp"
+#include "compiler/model/units.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/observe.hpp"
 #include "supervisor/core/vfio_host.hpp"

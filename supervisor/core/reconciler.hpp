@@ -9,8 +9,8 @@
 #include <string>
 
 #include "compiler/base/result.hpp"
-#include "compiler/diff.hpp"
-#include "compiler/model.hpp"
+#include "compiler/diff/diff.hpp"
+#include "compiler/model/model.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/step_runner.hpp"
 #include "supervisor/qmp/client.hpp"

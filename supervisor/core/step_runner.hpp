@@ -1,4 +1,4 @@
-// StepRunner: executes plan steps (compiler/plan.hpp) over the asynchronous QMP client. The
+// StepRunner: executes plan steps (compiler/plan/plan.hpp) over the asynchronous QMP client. The
 // one executor for both the boot plan and live changes (`vmforge apply`):
 //   - steps of one resource run in order, each after the previous one completed, except that
 //     a step with an undo is sent right behind earlier ones that complete on their reply
@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "compiler/base/result.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/qmp/client.hpp"
 #include "supervisor/sd/event_source.hpp"
 

@@ -19,8 +19,8 @@
 #include <string_view>
 
 #include "compiler/base/result.hpp"
-#include "compiler/model.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/model/model.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/qemu_log_follower.hpp"

@@ -12,6 +12,7 @@
 
 #include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
+#include "compiler/lower/lower.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 
 namespace vmforge::supervisor {
 namespace {

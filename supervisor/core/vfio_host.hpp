@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "compiler/base/result.hpp"
-#include "compiler/resource_kind.hpp"
+#include "compiler/model/resource_kind.hpp"
 
 namespace vmforge {
 struct Vm;

@@ -10,7 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/plan.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/lower/lower.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest.hpp"
 

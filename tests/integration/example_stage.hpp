@@ -8,7 +8,7 @@
 
 #include "compiler/base/diagnostic.hpp"
 #include "compiler/base/result.hpp"
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -17,7 +17,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/read_file.hpp"
-#include "compiler/sha256.hpp"
+#include "compiler/base/sha256.hpp"
 #include "supervisor/core/vm_lock.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/support/disk_image.hpp"

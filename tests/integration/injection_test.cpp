@@ -15,8 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/compile.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/lower/lower.hpp"
 #include "tests/integration/example_stage.hpp"
 #include "tests/integration/plan_vm.hpp"
 #include "tests/support/disk_image.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "compiler/base/result.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/plan/plan.hpp"
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -8,8 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/compile.hpp"
-#include "compiler/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/lower/lower.hpp"
 #include "tests/integration/example_stage.hpp"
 #include "tests/integration/plan_vm.hpp"
 
@@ -159,7 +160,7 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
 // The hostfwd grammar the validator accepts is QEMU's own: its edge cases (no protocol, an
 // inet_aton short address, a hex port, blanks strtol skips, a guest address) start QEMU. Host
 // port 0 lets the host pick one, so the test binds nothing fixed. The rules QEMU refuses are
-// refused by validation (tests/compiler/bad/hostfwd-grammar.toml, with QEMU's reasons).
+// refused by validation (tests/compiler/validate/bad/hostfwd-grammar.toml, with QEMU's reasons).
 TEST_CASE("QEMU starts with the hostfwd rules validation accepts", "[qemu]") {
   auto dir = TempDir::create();
   REQUIRE(dir);

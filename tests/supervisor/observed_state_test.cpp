@@ -10,9 +10,9 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "compiler/compile.hpp"
-#include "compiler/diff.hpp"
-#include "compiler/diff_render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/diff/diff.hpp"
+#include "compiler/diff/render.hpp"
 #include "supervisor/core/observed_state.hpp"
 
 using namespace vmforge;

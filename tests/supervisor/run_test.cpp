@@ -18,7 +18,7 @@
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/base/read_file.hpp"
-#include "compiler/sha256.hpp"
+#include "compiler/base/sha256.hpp"
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/launch/process.hpp"

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/model.hpp"
+#include "compiler/model/model.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;

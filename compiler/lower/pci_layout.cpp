@@ -1,0 +1,125 @@
+// Root-bus slot assignment and root-port packing.
+#include "compiler/lower/pci_layout.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+namespace vmforge {
+namespace {
+
+constexpr std::uint8_t kFunctionsPerSlot = 8;
+// Bus numbers are 8 bits; each root port takes one (plus the root bus itself).
+constexpr std::size_t kMaxRootPorts = 255;
+
+struct BusShape {
+  std::string_view root_bus;
+  std::uint8_t first_free_slot;
+  std::uint8_t last_free_slot;
+};
+
+// q35: 00.0 is the host bridge, 1f.* the ICH9 LPC/SATA/SMBus. pc: 00.0 host bridge, 01.*
+// the PIIX3 ISA/IDE/ACPI functions.
+std::optional<BusShape> bus_shape(MachineFamily family) {
+  switch (family) {
+    case MachineFamily::q35: return BusShape{"pcie.0", 0x01, 0x1e};
+    case MachineFamily::pc: return BusShape{"pci.0", 0x02, 0x1f};
+    case MachineFamily::microvm:
+    case MachineFamily::other: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+class SlotPool {
+ public:
+  SlotPool(const BusShape& shape, const std::vector<PciAddress>& fixed) : shape_(shape) {
+    for (const auto& a : fixed) taken_.insert(a.slot());
+  }
+  std::optional<std::uint8_t> next() {
+    for (unsigned s = shape_.first_free_slot; s <= shape_.last_free_slot; ++s) {
+      auto slot = static_cast<std::uint8_t>(s);
+      if (taken_.insert(slot).second) return slot;
+    }
+    return std::nullopt;
+  }
+  std::size_t capacity() const {
+    std::size_t n = 0;
+    for (unsigned s = shape_.first_free_slot; s <= shape_.last_free_slot; ++s) {
+      n += taken_.count(static_cast<std::uint8_t>(s)) == 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+ private:
+  BusShape shape_;
+  std::set<std::uint8_t> taken_;
+};
+
+Error out_of_slots(std::string_view bus, std::size_t wanted, std::size_t free) {
+  return Error(fmt::format("the VM needs {} slots on '{}' but only {} are free; use fewer PCI devices "
+                           "or put some on a bridge or root port",
+                           wanted, bus, free));
+}
+
+}  // namespace
+
+std::string root_port_id(std::size_t n) { return fmt::format("vmforge-rp{}", n); }
+
+Result<PciLayout> layout_pci(const PciRequest& request) {
+  PciLayout layout;
+  auto shape = bus_shape(request.family);
+  if (!shape) return layout;
+  layout.root_bus = std::string(shape->root_bus);
+  SlotPool pool(*shape, request.fixed);
+  const std::size_t free_slots = pool.capacity();
+
+  for (const auto& id : request.cold) {
+    auto slot = pool.next();
+    if (!slot) return unexpected(out_of_slots(shape->root_bus, request.cold.size(), free_slots));
+    layout.cold.emplace(id, PciAddress(*slot, 0));
+  }
+
+  if (request.family == MachineFamily::pc) {
+    for (const auto& id : request.hot) {
+      auto slot = pool.next();
+      if (!slot) {
+        return unexpected(out_of_slots(shape->root_bus, request.cold.size() + request.hot.size(), free_slots));
+      }
+      layout.hot.emplace(id, HotPlacement{layout.root_bus, PciAddress(*slot, 0)});
+    }
+    return layout;
+  }
+
+  const std::size_t port_count = request.hot.size() + request.spare_ports;
+  if (port_count > kMaxRootPorts) {
+    return unexpected(Error(fmt::format("{} root ports do not fit in 255 PCI bus numbers; reserve fewer "
+                                        "hotplug slots",
+                                        port_count)));
+  }
+  std::set<std::pair<std::uint8_t, std::uint16_t>> taken(request.taken_chassis_slots.begin(),
+                                                         request.taken_chassis_slots.end());
+  std::uint16_t next_slot_number = 1;
+  std::uint8_t slot = 0;
+  for (std::size_t n = 0; n < port_count; ++n) {
+    const auto function = static_cast<std::uint8_t>(n % kFunctionsPerSlot);
+    if (function == 0) {
+      auto s = pool.next();
+      if (!s) {
+        const std::size_t wanted = request.cold.size() + (port_count + kFunctionsPerSlot - 1) / kFunctionsPerSlot;
+        return unexpected(out_of_slots(shape->root_bus, wanted, free_slots));
+      }
+      slot = *s;
+    }
+    // Unique (chassis, slot) per port; the slot number also names the hotplug slot in the guest.
+    while (taken.count({1, next_slot_number}) != 0) ++next_slot_number;
+    RootPort port{root_port_id(n), PciAddress(slot, function), function == 0 && n + 1 < port_count, 1,
+                  next_slot_number++};
+    layout.ports.push_back(port);
+  }
+  for (std::size_t i = 0; i < request.hot.size(); ++i) {
+    layout.hot.emplace(request.hot[i], HotPlacement{layout.ports[i].id, std::nullopt});
+  }
+  return layout;
+}
+
+}  // namespace vmforge

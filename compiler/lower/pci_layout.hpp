@@ -1,0 +1,65 @@
+// PciLayout: where every PCI device of a VM sits on the root bus, and the pcie-root-ports
+// reserved for hotplug on q35 (nothing can be hot-plugged onto pcie.0, qemu-facts §2.1).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compiler/base/result.hpp"
+#include "compiler/model/enums.hpp"
+#include "compiler/model/units.hpp"
+
+namespace vmforge {
+
+/// What the layout is computed from; ids are QEMU device ids, in argv/plan order.
+struct PciRequest {
+  MachineFamily family = MachineFamily::q35;
+  /// Cold-plugged devices on the root bus that have no address of their own.
+  std::vector<std::string> cold;
+  /// Root-bus addresses the manifest fixes; their slots are not handed out.
+  std::vector<PciAddress> fixed;
+  /// Devices the boot plan hot-plugs.
+  std::vector<std::string> hot;
+  /// q35: root ports reserved beyond those the plan uses (`[machine] hotplug_slots`).
+  unsigned spare_ports = 0;
+  /// (chassis, slot) pairs of root ports the manifest declares itself.
+  std::vector<std::pair<std::uint8_t, std::uint16_t>> taken_chassis_slots;
+};
+
+struct RootPort {
+  std::string id;
+  PciAddress addr;
+  bool multifunction = false;
+  std::uint8_t chassis = 0;
+  std::uint16_t slot = 0;
+};
+
+/// Where a hot-plugged device goes: a bus, and on pc a fixed slot (q35: addr 0 of its port,
+/// which must stay implicit, qemu-facts §2.1).
+struct HotPlacement {
+  std::string bus;
+  std::optional<PciAddress> addr;
+};
+
+struct PciLayout {
+  /// "pcie.0" (q35), "pci.0" (pc); empty when the machine has no PCI root bus we manage.
+  std::string root_bus;
+  std::map<std::string, PciAddress> cold;
+  std::vector<RootPort> ports;
+  std::map<std::string, HotPlacement> hot;
+};
+
+/// Deterministic: q35 packs root ports 8 per root-bus slot (function 0 multifunction) in the
+/// slots left after the cold devices; each hot device gets the next port, and `spare_ports`
+/// stay free for live additions. pc places hot devices on free slots of pci.0. microvm and
+/// other machines get an empty layout. Fails when the root bus runs out of slots or bus numbers.
+Result<PciLayout> layout_pci(const PciRequest& request);
+
+/// Id of the n-th generated root port: "vmforge-rp<n>".
+std::string root_port_id(std::size_t n);
+
+}  // namespace vmforge

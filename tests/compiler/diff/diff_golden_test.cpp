@@ -1,0 +1,186 @@
+// Golden diffs: for each tests/compiler/diff/golden/NAME.old.toml + NAME.new.toml, the plan text
+// `vmforge plan NAME.new.toml --from NAME.old.toml` prints is NAME.plan, byte for byte.
+// VMFORGE_UPDATE_GOLDEN=1 rewrites the .plan files (review the change before committing).
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "compiler/validate/load_and_validate.hpp"
+#include "compiler/diff/diff.hpp"
+#include "compiler/diff/render.hpp"
+#include "compiler/manifest/keys.hpp"
+
+namespace fs = std::filesystem;
+using namespace vmforge;
+
+namespace {
+
+fs::path golden_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/compiler/diff/golden"; }
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Vm load(const fs::path& path) {
+  auto vm = load_and_validate(path.string());
+  if (!vm) FAIL(vm.error().render(slurp(path)));
+  return std::move(*vm);
+}
+
+}  // namespace
+
+TEST_CASE("every manifest pair diffs to its golden plan", "[compiler][diff]") {
+  std::vector<fs::path> olds;
+  for (const auto& entry : fs::directory_iterator(golden_dir())) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".old.toml")) olds.push_back(entry.path());
+  }
+  std::sort(olds.begin(), olds.end());
+  REQUIRE(olds.size() >= 10);
+  const bool update = std::getenv("VMFORGE_UPDATE_GOLDEN") != nullptr;
+  for (const fs::path& old_path : olds) {
+    const std::string stem = old_path.filename().string().substr(0, old_path.filename().string().size() - 9);
+    SECTION(stem) {
+      const Vm old = load(old_path);
+      const Vm desired = load(golden_dir() / (stem + ".new.toml"));
+      auto planned = diff(desired, Current{resources_of(old), &old});
+      if (!planned) FAIL(planned.error().message);
+      const std::string text = render_diff_text(*planned);
+      const fs::path golden = golden_dir() / (stem + ".plan");
+      if (update) std::ofstream(golden, std::ios::binary) << text;
+      CHECK(text == slurp(golden));
+    }
+  }
+}
+
+TEST_CASE("a manifest diffed with itself has no changes", "[compiler][diff]") {
+  for (const auto& entry : fs::directory_iterator(golden_dir())) {
+    if (entry.path().extension() != ".toml") continue;
+    const Vm vm = load(entry.path());
+    auto planned = diff(vm, Current{resources_of(vm), &vm});
+    if (!planned) FAIL(planned.error().message);
+    INFO(entry.path().filename().string() << "\n" << render_diff_text(*planned));
+    CHECK(planned->empty());
+  }
+}
+
+// QEMU shows no settings: against an observed set the last applied manifest speaks for them,
+// and a device that manifest does not describe is not compared on them at all.
+TEST_CASE("settings QEMU does not show come from the applied manifest", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "unobserved-settings.old.toml");
+  const Vm desired = load(golden_dir() / "unobserved-settings.new.toml");
+  const ResourceSet made = resources_of(old);
+  ResourceSet observed;
+  for (const Resource* r : made.all()) {
+    Resource seen = *r;
+    seen.settings.clear();
+    observed.add(std::move(seen));
+  }
+  auto planned = diff(desired, Current{observed, &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  std::map<std::string, Action> actions;
+  for (const Change& c : planned->changes) actions[c.resource] = c.action;
+  CHECK(actions == std::map<std::string, Action>{
+                       {"disk:data1", Action::replace}, {"net:eth1", Action::replace}, {"disk:root", Action::restart},
+                       {"serial:ser0", Action::restart}});
+
+  Vm without_data1 = old;
+  std::erase_if(without_data1.disks, [](const Disk& d) { return d.id.str() == "data1"; });
+  auto unknown = diff(desired, Current{observed, &without_data1});
+  REQUIRE(unknown);
+  for (const Change& c : unknown->changes) CHECK(c.resource != "disk:data1");
+}
+
+// `plan` shows a changed setting by its name: the manifest's spelling (`share_rw`), not QEMU's.
+TEST_CASE("settings are named by manifest keys", "[compiler][diff]") {
+  const fs::path source(std::getenv("VMFORGE_SOURCE_DIR"));
+  std::size_t seen = 0;
+  for (const fs::path& dir : {source / "examples", golden_dir()}) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".toml") continue;
+      const ResourceSet resources = resources_of(load(entry.path()));
+      for (const Resource* r : resources.all()) {
+        for (const auto& [name, value] : r->settings) {
+          INFO(entry.path().filename().string() << ": " << r->key() << " setting '" << name << "'");
+          CHECK(std::any_of(manifest_tables().begin(), manifest_tables().end(),
+                            [&](const TableSpec& table) { return table.find(name) != nullptr; }));
+          ++seen;
+        }
+      }
+    }
+  }
+  CHECK(seen > 0);
+}
+
+// D3: a failed apply must not lose what it removed. Additions run first; the removal of a
+// device on a root port waits for them, and each of its steps is undone by the plug step it
+// reverses (from the applied manifest), so an undone removal plugs the device back.
+TEST_CASE("removals wait for the additions and are undone by plugging back", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "add-nic-remove-nic.old.toml");
+  const Vm desired = load(golden_dir() / "add-nic-remove-nic.new.toml");
+  auto planned = diff(desired, Current{resources_of(old), &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  REQUIRE(planned->changes.size() == 2);
+  const Change& add = planned->changes[0];
+  const Change& remove = planned->changes[1];
+  CHECK(add.resource == "net:eth2");
+  CHECK_FALSE(add.waits_for_earlier);
+  CHECK(remove.resource == "net:eth1");
+  CHECK(remove.waits_for_earlier);
+  REQUIRE(remove.steps.size() == 2);
+  REQUIRE(remove.steps[0].undo);
+  CHECK(remove.steps[0].undo->command == "device_add");
+  CHECK(remove.steps[0].undo->arguments.find(R"("id":"eth1")") != std::string::npos);
+  REQUIRE(remove.steps[1].undo);
+  CHECK(remove.steps[1].undo->command == "netdev_add");
+  CHECK(remove.steps[1].undo->arguments.find(R"("id":"eth1.net")") != std::string::npos);
+
+  // Seen on a root port (observed), the device is plugged back onto that port.
+  ResourceSet observed = resources_of(old);
+  observed.facts().device_ports["eth1"] = "vmforge-rp3";
+  planned = diff(desired, Current{observed, &old});
+  REQUIRE(planned);
+  CHECK(planned->changes.at(1).steps.at(0).undo->arguments.find(R"("bus":"vmforge-rp3")") != std::string::npos);
+}
+
+// A removal that may free what an addition needs (here a DIMM slot) goes first, still undone
+// by plugging back; the additions wait for it.
+TEST_CASE("a removal that may free a slot goes before the additions, which wait for it", "[compiler][diff]") {
+  const Vm old = load(golden_dir() / "dimm-add-remove.old.toml");
+  const Vm desired = load(golden_dir() / "dimm-add-remove.new.toml");
+  auto planned = diff(desired, Current{resources_of(old), &old});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  REQUIRE(planned->changes.size() >= 2);
+  CHECK(planned->changes[0].action == Action::remove);
+  CHECK_FALSE(planned->changes[0].waits_for_earlier);
+  CHECK(planned->changes[0].steps.at(0).undo->command == "device_add");
+  CHECK(planned->changes[1].action == Action::add);
+  CHECK(planned->changes[1].waits_for_earlier);
+}
+
+// The diff is pure but its input may come from QEMU: an id that is not a number is an error.
+TEST_CASE("a CPU id that is not a slot number is an error, not a crash", "[compiler][diff]") {
+  const Vm vm = load(golden_dir() / "cpu-up.old.toml");
+  for (std::string_view odd : {"x", "", "1x", "-1", "99999999999999999999"}) {
+    ResourceSet have = resources_of(vm);
+    Resource cpu;
+    cpu.kind = ResourceKind::cpu;
+    cpu.id = std::string(odd);
+    have.add(cpu);
+    const Current current{have, &vm};
+    REQUIRE_NOTHROW(diff(vm, current));
+    auto planned = diff(vm, current);
+    REQUIRE_FALSE(planned);
+    CHECK(planned.error().message.find("is not a slot number") != std::string::npos);
+  }
+}

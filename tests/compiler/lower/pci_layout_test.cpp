@@ -1,0 +1,97 @@
+// PciLayout: explicit root-bus slots, root ports packed 8 per slot, unique (chassis, slot).
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "compiler/lower/pci_layout.hpp"
+
+using namespace vmforge;
+
+TEST_CASE("q35 puts cold devices on free pcie.0 slots and packs root ports after them", "[compiler]") {
+  PciRequest req;
+  req.family = MachineFamily::q35;
+  req.cold = {"root", "eth0"};
+  req.fixed = {PciAddress(0x02, 0)};
+  req.hot = {"data1"};
+  req.spare_ports = 9;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  CHECK(layout->root_bus == "pcie.0");
+  CHECK(layout->cold.at("root") == PciAddress(0x01, 0));
+  CHECK(layout->cold.at("eth0") == PciAddress(0x03, 0));
+  REQUIRE(layout->ports.size() == 10);
+  CHECK(layout->ports[0].id == "vmforge-rp0");
+  CHECK(layout->ports[0].addr == PciAddress(0x04, 0));
+  CHECK(layout->ports[0].multifunction);
+  CHECK(layout->ports[7].addr == PciAddress(0x04, 7));
+  CHECK_FALSE(layout->ports[7].multifunction);
+  CHECK(layout->ports[8].addr == PciAddress(0x05, 0));
+  CHECK(layout->ports[8].multifunction);
+  CHECK(layout->ports[9].addr == PciAddress(0x05, 1));
+  CHECK(layout->hot.at("data1").bus == "vmforge-rp0");
+  CHECK_FALSE(layout->hot.at("data1").addr.has_value());
+}
+
+TEST_CASE("a lone root port is not multifunction", "[compiler]") {
+  PciRequest req;
+  req.spare_ports = 1;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  REQUIRE(layout->ports.size() == 1);
+  CHECK_FALSE(layout->ports[0].multifunction);
+}
+
+TEST_CASE("generated root ports avoid (chassis, slot) pairs the manifest uses", "[compiler]") {
+  PciRequest req;
+  req.spare_ports = 4;
+  req.taken_chassis_slots = {{1, 2}, {1, 3}, {2, 1}};
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  std::set<std::pair<unsigned, unsigned>> seen;
+  for (const auto& p : layout->ports) {
+    CHECK(p.chassis == 1);
+    CHECK(seen.insert({p.chassis, p.slot}).second);
+  }
+  CHECK(layout->ports[0].slot == 1);
+  CHECK(layout->ports[1].slot == 4);
+}
+
+TEST_CASE("pc hot-plugs onto pci.0 at fixed free slots", "[compiler]") {
+  PciRequest req;
+  req.family = MachineFamily::pc;
+  req.cold = {"root"};
+  req.hot = {"data1", "eth1"};
+  req.spare_ports = 8;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  CHECK(layout->root_bus == "pci.0");
+  CHECK(layout->cold.at("root") == PciAddress(0x02, 0));
+  CHECK(layout->ports.empty());
+  CHECK(layout->hot.at("data1").bus == "pci.0");
+  CHECK(*layout->hot.at("data1").addr == PciAddress(0x03, 0));
+  CHECK(*layout->hot.at("eth1").addr == PciAddress(0x04, 0));
+}
+
+TEST_CASE("microvm has no managed PCI layout", "[compiler]") {
+  PciRequest req;
+  req.family = MachineFamily::microvm;
+  req.cold = {"root"};
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  CHECK(layout->root_bus.empty());
+  CHECK(layout->cold.empty());
+}
+
+TEST_CASE("running out of root-bus slots is an error", "[compiler]") {
+  PciRequest req;
+  for (int i = 0; i < 30; ++i) req.cold.push_back("d" + std::to_string(i));
+  CHECK(layout_pci(req));
+  req.spare_ports = 1;
+  auto full = layout_pci(req);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().message == "the VM needs 31 slots on 'pcie.0' but only 30 are free; use fewer PCI devices "
+                                "or put some on a bridge or root port");
+  req.cold.clear();
+  req.spare_ports = 256;
+  CHECK_FALSE(layout_pci(req));
+}
