@@ -65,6 +65,10 @@ void take_status(const JsonValue& status, HostVm& vm) {
   }
   if (auto manifest = status.get_string("manifest")) vm.manifest = std::string(*manifest);
   if (auto sha = status.get_string("manifest_sha256")) vm.manifest_sha256 = std::string(*sha);
+  const JsonValue* unit = status.find("unit");
+  if (auto name = unit ? unit->get_string("name") : std::nullopt) {
+    vm.unit = sd::PidUnit{std::string(*name), unit->get_string("manager") == "user"};
+  }
 }
 
 }  // namespace
@@ -76,19 +80,19 @@ Result<std::vector<HostVm>> survey_host(const std::optional<std::string>& runtim
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::vector<HostVm> vms;
   std::vector<std::optional<ControlClient>> asked(names.size());
+  const auto locks = supervisor::FlockTable::read();
   for (size_t i = 0; i < names.size(); ++i) {
     StateDir state{fmt::format("{}/{}", root, names[i])};
     HostVm& vm = vms.emplace_back();
     vm.name = names[i];
     vm.state_dir = state.dir;
-    read_applied(state, vm);
-    vm.supervisor_pid = supervisor::lock_holder(state.lock_file());
+    vm.supervisor_pid = locks.holder(state.lock_file());
     if (!vm.supervised()) {
+      read_applied(state, vm);
       bool leftovers = exists(state.control_socket()) || exists(state.qemu_pidfile());
       vm.state = leftovers ? "stale" : "stopped";
       continue;
     }
-    vm.unit = sd::unit_of_pid(*vm.supervisor_pid);
     auto client = ControlClient::connect_nowait(state.control_socket());
     if (!client) {
       // Locked before its control socket listens: the supervisor is still starting QEMU.
@@ -108,9 +112,13 @@ Result<std::vector<HostVm>> survey_host(const std::optional<std::string>& runtim
     // earlier ones were read is still taken.
     auto left = std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
                          std::chrono::milliseconds(1));
-    vms[i].state = "unresponsive";
-    if (auto line = asked[i]->read_line(left)) {
-      if (auto status = supervisor::reply_value(*line)) take_status(*status, vms[i]);
+    auto line = asked[i]->read_line(left);
+    Result<JsonValue> status = line ? supervisor::reply_value(*line) : Result<JsonValue>(unexpected(line.error()));
+    if (status) {
+      take_status(*status, vms[i]);
+    } else {
+      vms[i].state = "unresponsive";
+      read_applied(StateDir{vms[i].state_dir}, vms[i]);
     }
   }
   return vms;

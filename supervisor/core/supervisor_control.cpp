@@ -8,6 +8,7 @@
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
+#include "supervisor/sd/pid_unit.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -34,15 +35,25 @@ bool status_healthy(VmState state, const JsonValue* qemu_status) {
 }  // namespace
 
 void Supervisor::add_builtin_handlers() {
-  control_->add_handler("status", [this](const PeerPtr& peer, const ControlRequest& request) {
-    auto reply = [this, peer, id = request.id](const JsonValue* qemu_status) {
+  // The unit this supervisor runs in, once: `vmforge list` reads it here instead of asking
+  // libsystemd about every supervisor's cgroup itself.
+  control_->add_handler("status", [this, unit = sd::unit_of_pid(getpid())](const PeerPtr& peer,
+                                                                          const ControlRequest& request) {
+    auto reply = [this, peer, id = request.id, &unit](const JsonValue* qemu_status) {
       JsonWriter w;
       w.begin_object().field("name", vm_.name).field("state", to_string(state_));
       w.field("run_state", status_run_state(state_, qemu_status)).field("healthy", status_healthy(state_, qemu_status));
       if (qemu_status) w.key("qemu_status").raw(qemu_status->to_json());
       w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid())).field("supervisor_pid", static_cast<std::int64_t>(getpid()));
       w.field("adopted", adopted_).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
-      w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary).end_object();
+      w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary);
+      w.key("unit");
+      if (unit) {
+        w.begin_object().field("name", unit->name).field("manager", unit->user ? "user" : "system").end_object();
+      } else {
+        w.null();
+      }
+      w.end_object();
       peer->send_return(id, w.str());
     };
     qmp::Client* client = qmp();

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
@@ -26,10 +28,10 @@ pid_t read_pid(int fd) {
   return static_cast<pid_t>(std::strtol(buf, nullptr, 10));
 }
 
-// Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF") is an
-// flock held (not waited for: "1: -> FLOCK ...") by `pid` on inode `ino`. The device is not
-// compared: on overlayfs stat() and /proc/locks may name different ones.
-bool holds_flock(std::string_view line, pid_t pid, ino_t ino) {
+// A line of /proc/locks ("1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF") as the flock it
+// names, when it is one that is held (not waited for: "1: -> FLOCK ..."). The device is not
+// kept: on overlayfs stat() and /proc/locks may name different ones.
+std::optional<std::pair<pid_t, ino_t>> held_flock(std::string_view line) {
   std::string_view fields[6];
   size_t count = 0;
   while (count < 6 && !line.empty()) {
@@ -40,29 +42,45 @@ bool holds_flock(std::string_view line, pid_t pid, ino_t ino) {
     fields[count++] = line.substr(0, end);
     line.remove_prefix(end);
   }
-  if (count < 6 || fields[1] != "FLOCK" || fields[4] != std::to_string(pid)) return false;
-  size_t colon = fields[5].rfind(':');
-  return colon != std::string_view::npos && fields[5].substr(colon + 1) == std::to_string(ino);
+  size_t colon = count == 6 ? fields[5].rfind(':') : std::string_view::npos;
+  if (count < 6 || fields[1] != "FLOCK" || colon == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view text) -> std::optional<std::uint64_t> {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+  };
+  auto pid = number(fields[4]);
+  auto ino = number(fields[5].substr(colon + 1));
+  if (!pid || !ino) return std::nullopt;
+  return std::pair{static_cast<pid_t>(*pid), static_cast<ino_t>(*ino)};
 }
 
 }  // namespace
 
-std::optional<pid_t> lock_holder(const std::string& path) {
+FlockTable FlockTable::read() {
+  FlockTable table;
+  auto locks = read_file("/proc/locks");
+  if (!locks) return table;
+  std::string_view rest = *locks;
+  while (!rest.empty()) {
+    size_t nl = std::min(rest.find('\n'), rest.size());
+    if (auto held = held_flock(rest.substr(0, nl))) table.held_.insert(*held);
+    rest.remove_prefix(std::min(nl + 1, rest.size()));
+  }
+  return table;
+}
+
+std::optional<pid_t> FlockTable::holder(const std::string& path) const {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st {};
   if (!fd || fstat(fd.get(), &st) < 0) return std::nullopt;
   pid_t pid = read_pid(fd.get());
-  if (pid <= 0) return std::nullopt;
-  auto locks = read_file("/proc/locks");
-  if (!locks) return std::nullopt;
-  std::string_view rest = *locks;
-  while (!rest.empty()) {
-    size_t nl = std::min(rest.find('\n'), rest.size());
-    if (holds_flock(rest.substr(0, nl), pid, st.st_ino)) return pid;
-    rest.remove_prefix(std::min(nl + 1, rest.size()));
-  }
-  return std::nullopt;
+  if (pid <= 0 || !held_.count({pid, st.st_ino})) return std::nullopt;
+  return pid;
 }
+
+std::optional<pid_t> lock_holder(const std::string& path) { return FlockTable::read().holder(path); }
 
 Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name) {
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));

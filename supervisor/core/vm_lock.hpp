@@ -5,7 +5,9 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "compiler/base/result.hpp"
 #include "compiler/base/unique_fd.hpp"
@@ -31,9 +33,21 @@ class VmLock {
   UniqueFd fd_;
 };
 
-/// The PID of the supervisor that holds the lock at `path`, or nullopt when none does: the PID
-/// written in the file, if /proc/locks shows that process holding an flock on the file's inode.
-/// Never takes the lock itself, which would make a `vmforge run` starting meanwhile fail.
+/// The flocks held on this host, from one read of /proc/locks: `vmforge list` asks it for
+/// every VM (reading /proc/locks once per VM grew with the square of their number).
+class FlockTable {
+ public:
+  static FlockTable read();
+  /// The PID of the supervisor that holds the lock at `path`, or nullopt when none does: the
+  /// PID written in the file, if that process holds an flock on the file's inode. Never takes
+  /// the lock itself, which would make a `vmforge run` starting meanwhile fail.
+  std::optional<pid_t> holder(const std::string& path) const;
+
+ private:
+  std::set<std::pair<pid_t, ino_t>> held_;
+};
+
+/// FlockTable::read().holder(path), for one VM.
 std::optional<pid_t> lock_holder(const std::string& path);
 
 }  // namespace vmforge::supervisor

@@ -71,6 +71,7 @@ import json, sys
 vms = {vm["name"]: vm for vm in json.load(open(sys.argv[1]))}
 for name in ("alpha", "beta", "gamma"):
     assert vms[name]["state"] == "running" and vms[name]["manifest"] == f"{sys.argv[2]}/{name}.toml", vms[name]
+    assert vms[name]["unit"] == f"vmforge@{name}.service" and vms[name]["unit_manager"] == "system", vms[name]
 PY
 [ "$(inside systemctl is-enabled vmforge@alpha)" = enabled ] || fail "autostart = true did not enable vmforge@alpha"
 inside test -f /etc/systemd/system/vmforge@alpha.service.d/50-vmforge-manifest.conf ||

@@ -98,3 +98,21 @@ TEST_CASE("an inherited lock is kept only from the fd that holds it", "[lock]") 
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().message == "The inherited lock fd is not lock file '" + path + "'");
 }
+
+TEST_CASE("one read of /proc/locks names the holder of every VM's lock, and only held ones", "[lock]") {
+  auto tmp = std::move(*vmforge::test::TempDir::create());
+  const std::string held = tmp.path() + "/held";
+  const std::string released = tmp.path() + "/released";
+  const std::string forged = tmp.path() + "/forged";
+  auto lock = VmLock::acquire(held, "web");
+  REQUIRE(lock);
+  REQUIRE(VmLock::acquire(released, "db"));  // taken and dropped again: its file keeps our PID
+  // Our PID in a file nobody locks: a PID alone does not make a holder.
+  REQUIRE(vmforge::supervisor::write_file_atomic(forged, std::to_string(getpid()) + "\n"));
+  const auto table = vmforge::supervisor::FlockTable::read();
+  CHECK(table.holder(held) == getpid());
+  CHECK_FALSE(table.holder(released));
+  CHECK_FALSE(table.holder(forged));
+  CHECK_FALSE(table.holder(tmp.path() + "/missing"));
+  CHECK(vmforge::supervisor::lock_holder(held) == getpid());
+}
