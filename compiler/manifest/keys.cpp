@@ -122,10 +122,17 @@ constexpr std::string_view kHotplugText =
       str("romfile", "Option ROM file for the device; an empty string disables the ROM (pci transport)."),      \
       str("devno", "CCW device number 'CSSID.SSID.DEVNO', e.g. 'fe.0.1234' (ccw transport).")
 
-// The tables are const, not constexpr: their defaults come from the model's initialisers
-// (`from(Disk{}.format)`), and clang 14 with libstdc++ 12 cannot build a struct holding a
-// std::string in a constant expression (GCC can). They are still filled before main.
-const KeySpec kRoot[] = {
+// The tables are built by the compiler (read-only pages shared by every process, nothing to
+// run at start-up; built at start-up they cost each supervisor 60 KiB of private memory).
+// Their defaults come from the model's initialisers (`from(Disk{}.format)`), and clang before
+// 15 cannot build libstdc++ 12's std::string in a constant expression, so there (the fuzz
+// build) they are filled before main instead.
+#if defined(__clang__) && __clang_major__ < 15
+#define VMFORGE_KEY_TABLE const
+#else
+#define VMFORGE_KEY_TABLE constexpr
+#endif
+VMFORGE_KEY_TABLE KeySpec kRoot[] = {
     str("name", "VM name: state directory, socket names, systemd unit instance."),
     str("uuid", "SMBIOS UUID."),
     table("machine", "The machine type and accelerators."),
@@ -166,7 +173,7 @@ const KeySpec kRoot[] = {
     tables("nvdimm", "An NVDIMM on a file; needs [memory] slots and max."),
 };
 
-const KeySpec kMachine[] = {
+VMFORGE_KEY_TABLE KeySpec kMachine[] = {
     str("type", "QEMU machine type: 'q35', 'pc', 'microvm' or a versioned name like 'pc-q35-7.2'.")
         .defaults_to(from(kDefaultMachineType)),
     choice_list<Accel>("accel", "Accelerators in order of preference; the first that works on the host is used.")
@@ -182,7 +189,7 @@ const KeySpec kMachine[] = {
         .defaults_to(from(Machine{}.nvdimm)),
 };
 
-const KeySpec kCpu[] = {
+VMFORGE_KEY_TABLE KeySpec kCpu[] = {
     integer("count", "vCPUs online at boot.").in(1, 1024).defaults_to(from(Cpu{}.count)),
     integer("max", "Maximum vCPUs; more than count enables CPU hotplug.").in(1, 1024),
     integer("sockets", "Sockets; derived when absent so sockets*dies*cores*threads = max.").in(1, 1024),
@@ -193,7 +200,7 @@ const KeySpec kCpu[] = {
     strings("features", "CPU feature flags added to the model: '+name' or '-name'."),
 };
 
-const KeySpec kMemory[] = {
+VMFORGE_KEY_TABLE KeySpec kMemory[] = {
     size("size", "RAM at boot, whole MiB: '512M', '2G' or bytes.").defaults_to(from(Memory{}.size)),
     size("max", "Maximum RAM for DIMM hotplug (needs slots)."),
     integer("slots", "DIMM slots for hot-plugged memory (needs max).").in(0, 256).defaults_to(from(Memory{}.slots)),
@@ -208,31 +215,31 @@ const KeySpec kMemory[] = {
         .defaults_to(from(Memory{}.backend.hugepages)),
 };
 
-const KeySpec kKernel[] = {
+VMFORGE_KEY_TABLE KeySpec kKernel[] = {
     str("path", "Kernel image; relative paths are relative to the manifest."),
     str("initrd", "Initial ramdisk."),
     str("cmdline", "Kernel command line, passed verbatim."),
 };
 
-const KeySpec kFirmware[] = {
+VMFORGE_KEY_TABLE KeySpec kFirmware[] = {
     str("bios", "BIOS image (-bios)."),
     strings("pflash", "Flash images in unit order: code, then variables.").items(0, 2),
 };
 
-const KeySpec kRtc[] = {
+VMFORGE_KEY_TABLE KeySpec kRtc[] = {
     str("base", "'utc', 'localtime' or a start date '2006-06-17' / '2006-06-17T16:01:21'.")
         .defaults_to(from(Rtc{}.base)),
     choice<RtcClock>("clock", "Clock source.").defaults_to(from(Rtc{}.clock)),
     choice<RtcDriftFix>("driftfix", "Interrupt drift fix.").defaults_to(from(Rtc{}.driftfix)),
 };
 
-const KeySpec kGlobal[] = {
+VMFORGE_KEY_TABLE KeySpec kGlobal[] = {
     str("driver", "QEMU driver name, e.g. 'kvm-pit'."),
     str("property", "Property name, e.g. 'lost_tick_policy'."),
     str("value", "Value (escaped by vmforge)."),
 };
 
-const KeySpec kKnobs[] = {
+VMFORGE_KEY_TABLE KeySpec kKnobs[] = {
     boolean("no_user_config", "-no-user-config.").defaults_to(from(Knobs{}.no_user_config)),
     boolean("no_defaults", "-nodefaults.").defaults_to(from(Knobs{}.no_defaults)),
     boolean("no_graphic", "No display.").defaults_to(from(Knobs{}.no_graphic)),
@@ -243,7 +250,7 @@ const KeySpec kKnobs[] = {
     boolean("iommu_platform", "iommu_platform=on on virtio-ccw devices.").defaults_to(from(Knobs{}.iommu_platform)),
 };
 
-const KeySpec kSandbox[] = {
+VMFORGE_KEY_TABLE KeySpec kSandbox[] = {
     boolean("enabled", "false: no -sandbox at all.").defaults_to(from(Sandbox{}.enabled)),
     choice<SandboxPolicy>("obsolete", "Obsolete system calls.").defaults_to(from(Sandbox{}.obsolete)),
     choice<SandboxPolicy>("elevate_privileges", "set*uid/gid calls; 'children' also forbids them to children.")
@@ -253,20 +260,20 @@ const KeySpec kSandbox[] = {
         .defaults_to(from(Sandbox{}.resource_control)),
 };
 
-const KeySpec kIncoming[] = {
+VMFORGE_KEY_TABLE KeySpec kIncoming[] = {
     choice<IncomingKind>("mode", "How the stream arrives."),
     integer("fd", "mode 'fd': an inherited file descriptor.").in(kFirstFd, kLastFd),
     str("command", "mode 'exec': shell command whose output is the stream."),
     str("uri", "mode 'uri': 'unix:PATH', 'tcp:HOST:PORT' or 'rdma:HOST:PORT'."),
 };
 
-const KeySpec kFwCfg[] = {
+VMFORGE_KEY_TABLE KeySpec kFwCfg[] = {
     str("name", "Item name, starting with 'opt/' (at most 55 bytes).").bytes(0, 55),  // QEMU's FW_CFG_MAX_FILE_PATH - 1
     str("file", "Contents from a file (exclusive with string)."),
     str("string", "Contents as a string (exclusive with file)."),
 };
 
-const KeySpec kQmpSocket[] = {
+VMFORGE_KEY_TABLE KeySpec kQmpSocket[] = {
     str("path", "Unix socket path (server, no wait)."),
     boolean("server",
             "false: QEMU connects to a socket another program listens on (e.g. Proxmox's qmeventd) at start, and fails "
@@ -274,7 +281,7 @@ const KeySpec kQmpSocket[] = {
         .defaults_to(from(QmpSocket{}.server)),
 };
 
-const KeySpec kQemu[] = {
+VMFORGE_KEY_TABLE KeySpec kQemu[] = {
     str("binary", "QEMU binary: a name looked up in PATH or a path.").defaults_to(from(kDefaultQemuBinary)),
     str("pidfile", "-pidfile path."),
     str("logfile", "-D debug log path."),
@@ -289,7 +296,7 @@ const KeySpec kQemu[] = {
     integers("groups", "Supplementary group ids (needs uid and gid).").in(0, kMaxId),
 };
 
-const KeySpec kSupervisor[] = {
+VMFORGE_KEY_TABLE KeySpec kSupervisor[] = {
     duration("shutdown_timeout", "After system_powerdown, how long to wait before quit, then SIGKILL.")
         .defaults_to(from(SupervisorSettings{}.shutdown_timeout)),
     boolean("autostart",
@@ -297,7 +304,7 @@ const KeySpec kSupervisor[] = {
             "false; unset leaves it as it is."),
 };
 
-const KeySpec kConfidential[] = {
+VMFORGE_KEY_TABLE KeySpec kConfidential[] = {
     choice<ConfidentialKind>("type", "Technology."),
     str("firmware", "sev: OVMF pflash image; tdx: TDVF image."),
     integer("cbitpos", "sev: C-bit position.").in(1, 63),
@@ -306,18 +313,18 @@ const KeySpec kConfidential[] = {
     str("host_path", "pef: spapr-tpm-proxy host path."),
 };
 
-const KeySpec kCloudInit[] = {
+VMFORGE_KEY_TABLE KeySpec kCloudInit[] = {
     choice<CloudInitFormat>("format", "Seed format.").defaults_to(from(CloudInit{}.format)),
     str("user_data", "user-data file."),
     str("meta_data", "meta-data file."),
     str("network_config", "network-config file."),
 };
 
-const KeySpec kIoThread[] = {
+VMFORGE_KEY_TABLE KeySpec kIoThread[] = {
     str("id", kIdText),
 };
 
-const KeySpec kDisk[] = {
+VMFORGE_KEY_TABLE KeySpec kDisk[] = {
     str("id", kIdText),
     str("file", "Image file (need not exist at compile time)."),
     choice<DiskFormat>("format", "Image format.").defaults_to(from(Disk{}.format)),
@@ -346,12 +353,12 @@ const KeySpec kDisk[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kDiskBacking[] = {
+VMFORGE_KEY_TABLE KeySpec kDiskBacking[] = {
     str("file", "Backing image (relative to the manifest)."),
     choice<DiskFormat>("format", "Backing image format.").defaults_to(from(DiskBacking{}.format)),
 };
 
-const KeySpec kScsiController[] = {
+VMFORGE_KEY_TABLE KeySpec kScsiController[] = {
     str("id", kIdText),
     str("iothread", "[[iothread]] id."),
     integer("num_queues", "Request queues.").in(1, 256),
@@ -359,7 +366,7 @@ const KeySpec kScsiController[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kNet[] = {
+VMFORGE_KEY_TABLE KeySpec kNet[] = {
     str("id", kIdText),
     choice<NetBackend>("backend", "Host side of the NIC.").defaults_to(from(Net{}.backend)),
     str("mac", "MAC address; default: a stable one derived from the VM name and id (52:54:00:...)."),
@@ -378,14 +385,14 @@ const KeySpec kNet[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kVirtioSerial[] = {
+VMFORGE_KEY_TABLE KeySpec kVirtioSerial[] = {
     str("id", kIdText),
     integer("max_ports", "Maximum ports.").in(1, 511),
     boolean("hotplug", kHotplugText).defaults_to(from(VirtioSerial{}.hotplug)),
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kSerial[] = {
+VMFORGE_KEY_TABLE KeySpec kSerial[] = {
     str("id", kIdText),
     choice<CharBackend>("backend", "Host side.").defaults_to(from(Serial{}.backend)),
     str("path", "file/pipe/socket/tty: the host path."),
@@ -400,7 +407,7 @@ const KeySpec kSerial[] = {
         .defaults_to(from(Serial{}.hotplug)),
 };
 
-const KeySpec kFs9p[] = {
+VMFORGE_KEY_TABLE KeySpec kFs9p[] = {
     str("id", kIdText),
     str("path", "Host directory to share."),
     str("tag", "Mount tag (at most 255 bytes).").bytes(1, 255),
@@ -411,7 +418,7 @@ const KeySpec kFs9p[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kVirtioFs[] = {
+VMFORGE_KEY_TABLE KeySpec kVirtioFs[] = {
     str("id", kIdText),
     str("socket", "virtiofsd's socket."),
     str("tag", "Mount tag (at most 36 bytes).").bytes(1, 36),  // virtio-fs's tag field
@@ -420,7 +427,7 @@ const KeySpec kVirtioFs[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kVhostUser[] = {
+VMFORGE_KEY_TABLE KeySpec kVhostUser[] = {
     str("id", kIdText),
     choice<VhostUserKind>("type", "Device type."),
     str("socket", "The back end's socket."),
@@ -430,7 +437,7 @@ const KeySpec kVhostUser[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kVfio[] = {
+VMFORGE_KEY_TABLE KeySpec kVfio[] = {
     str("id", kIdText),
     choice<VfioKind>("type", "vfio-pci, vfio-ccw or vfio-ap.").defaults_to(from(Vfio{}.kind)),
     str("host", "pci: host function '0000:02:00.0' (or use sysfsdev)."),
@@ -444,7 +451,7 @@ const KeySpec kVfio[] = {
     boolean("hotplug", kHotplugText).defaults_to(from(Vfio{}.hotplug)),
 };
 
-const KeySpec kVsock[] = {
+VMFORGE_KEY_TABLE KeySpec kVsock[] = {
     str("id", kIdText),
     integer("cid", "Guest context id.").in(3, kMaxCid),
     integer("vhost_fd", "Pre-opened /dev/vhost-vsock fd.").in(kFirstFd, kLastFd),
@@ -452,7 +459,7 @@ const KeySpec kVsock[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kBalloon[] = {
+VMFORGE_KEY_TABLE KeySpec kBalloon[] = {
     str("id", kIdText),
     boolean("deflate_on_oom", "Give memory back when the guest runs out.").defaults_to(from(Balloon{}.deflate_on_oom)),
     boolean("free_page_reporting", "Report free pages to the host.").defaults_to(from(Balloon{}.free_page_reporting)),
@@ -462,7 +469,7 @@ const KeySpec kBalloon[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kRng[] = {
+VMFORGE_KEY_TABLE KeySpec kRng[] = {
     str("id", kIdText),
     str("source", "Entropy source.").defaults_to(from(kDefaultRngSource)),
     integer("max_bytes", "Bytes per period.").at_least(1),
@@ -470,7 +477,7 @@ const KeySpec kRng[] = {
     VMFORGE_PLACEMENT_KEYS,
 };
 
-const KeySpec kPcieRootPort[] = {
+VMFORGE_KEY_TABLE KeySpec kPcieRootPort[] = {
     str("id", kIdText),
     integer("chassis", "Chassis number; (chassis, slot) must be unique.")
         .in(0, 255)
@@ -487,7 +494,7 @@ const KeySpec kPcieRootPort[] = {
     str("romfile", "Option ROM; empty disables it."),
 };
 
-const KeySpec kPciBridge[] = {
+VMFORGE_KEY_TABLE KeySpec kPciBridge[] = {
     str("id", kIdText),
     choice<BridgeKind>("type", "'pci' (pci-bridge) or 'pcie-pci' (pcie-pci-bridge, q35).")
         .defaults_to(from(PciBridge{}.kind)),
@@ -501,7 +508,7 @@ const KeySpec kPciBridge[] = {
     str("romfile", "Option ROM; empty disables it."),
 };
 
-const KeySpec kLoader[] = {
+VMFORGE_KEY_TABLE KeySpec kLoader[] = {
     str("id", kIdText),
     str("file", "File to load."),
     integer("addr", "Load address.").at_least(0),
@@ -509,7 +516,7 @@ const KeySpec kLoader[] = {
     boolean("force_raw", "Load as raw bytes even if it is an ELF/uImage.").defaults_to(from(Loader{}.force_raw)),
 };
 
-const KeySpec kIntelIommu[] = {
+VMFORGE_KEY_TABLE KeySpec kIntelIommu[] = {
     str("id", kIdText),
     boolean("intremap", "Interrupt remapping.").defaults_to(from(IntelIommu{}.intremap)),
     boolean("device_iotlb", "Device IOTLB.").defaults_to(from(IntelIommu{}.device_iotlb)),
@@ -517,11 +524,11 @@ const KeySpec kIntelIommu[] = {
         .defaults_to(from(IntelIommu{}.caching_mode)),
 };
 
-const KeySpec kPvPanic[] = {
+VMFORGE_KEY_TABLE KeySpec kPvPanic[] = {
     str("id", kIdText),
 };
 
-const KeySpec kDimm[] = {
+VMFORGE_KEY_TABLE KeySpec kDimm[] = {
     str("id", kIdText),
     size("size", "Size, whole MiB."),
     choice<MemoryBackendKind>("backend", "Backing.").defaults_to(from(Dimm{}.backend.kind)),
@@ -532,7 +539,7 @@ const KeySpec kDimm[] = {
     boolean("hotplug", kHotplugText).defaults_to(from(Dimm{}.hotplug)),
 };
 
-const KeySpec kNvdimm[] = {
+VMFORGE_KEY_TABLE KeySpec kNvdimm[] = {
     str("id", kIdText),
     str("path", "Backing file."),
     size("size", "Size, a multiple of 4 KiB."),
