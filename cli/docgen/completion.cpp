@@ -64,19 +64,17 @@ std::vector<std::string_view> command_names(const std::vector<CommandDoc>& comma
   return names;
 }
 
-// zsh: text inside '...' and inside an _arguments [description].
-std::string zsh_text(std::string_view text) {
+// zsh: the first sentence of `text` inside '...'; `escaped` characters get a backslash
+// (an _arguments "--opt[description]" needs it for '[', ']' and ':').
+std::string zsh_text(std::string_view text, std::string_view escaped = "") {
   std::string out;
   for (char c : text.substr(0, text.find(". "))) {
     if (c == '\'') {
       out += "'\\''";
-    } else if (c == '[' || c == ']') {
-      out += c == '[' ? '(' : ')';
-    } else if (c == ':') {
-      out += "\\:";
-    } else {
-      out += c;
+      continue;
     }
+    if (escaped.find(c) != std::string_view::npos) out += '\\';
+    out += c;
   }
   return out;
 }
@@ -170,9 +168,9 @@ std::string zsh_completion(const std::vector<CommandDoc>& commands) {
     for (const HelpOption& o : c.help.options) {
       if (o.long_name.empty()) continue;
       std::string value = placeholder(c, o);
-      std::string spec = fmt::format("{}[{}]", o.long_name, zsh_text(o.description));
+      std::string spec = fmt::format("{}[{}]", o.long_name, zsh_text(o.description, "[]:"));
       if (o.takes_value) {
-        spec += fmt::format(":{}:{}", zsh_text(value),
+        spec += fmt::format(":{}:{}", zsh_text(value, ":"),
                             wants_directory(value) ? "_files -/"
                             : wants_file(value)    ? "_files"
                             : is_choice(value)     ? fmt::format("({})", choice_words(value))

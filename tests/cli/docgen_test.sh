@@ -71,7 +71,7 @@ words=(vmforge '') CURRENT=2
 source $1 > /dev/null
 words=(vmforge con) CURRENT=2
 out=$(_vmforge)
-[[ $out == *console:Attach* ]] || { print "commands: $out"; exit 1 }
+[[ $out == *'console:Attach to a running VM'*'(Ctrl-] detaches)'* ]] || { print "commands: $out"; exit 1 }
 words=(vmforge status '') CURRENT=3
 out=$(_vmforge)
 [[ $out == *':VM:_vmforge_vms'* && $out == *'--json['* ]] || { print "status: $out"; exit 1 }
