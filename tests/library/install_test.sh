@@ -14,6 +14,14 @@ trap '[ -z "$supervisor" ] || kill "$supervisor" 2>/dev/null; rm -rf "$tmp"' EXI
 root=$tmp/root
 
 meson install -C "$build" --destdir "$root" --no-rebuild --quiet
+# The generated man pages and completions (cli/docgen) are installed where man and the shells look.
+for doc in man/man1/vmforge.1 man/man5/vmforge.toml.5 man/man8/vmforge@.service.8 \
+  bash-completion/completions/vmforge zsh/vendor-completions/_vmforge; do
+  if [ -z "$(find "$root" -path "*/share/$doc")" ]; then
+    echo "FAILED: meson install put no share/$doc under '$root'" >&2
+    exit 1
+  fi
+done
 pc=$(find "$root" -name vmforge.pc)
 if [ -z "$pc" ]; then
   echo "FAILED: meson install put no vmforge.pc under '$root'" >&2
