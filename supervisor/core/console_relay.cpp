@@ -12,6 +12,7 @@
 #include "compiler/base/errno_error.hpp"
 #include "supervisor/core/peer_check.hpp"
 #include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::supervisor {
@@ -62,6 +63,10 @@ Result<std::unique_ptr<ConsoleRelay>> ConsoleRelay::start(sd_event* event, const
       new ConsoleRelay(event, state.console_log(), std::move(log), std::move(listen)));
   VMFORGE_TRY(self->accept_io_,
               sd::add_io<&ConsoleRelay::on_accept>(event, self->listen_.get(), EPOLLIN, self.get(), "console-listen"));
+  // Made now: out of fds, making a timer could fail for want of one.
+  VMFORGE_TRY(self->accept_pause_, sd::add_time<&ConsoleRelay::on_accept_pause>(event, CLOCK_MONOTONIC, 0, 10000,
+                                                                               self.get(), "console-accept-pause"));
+  VMFORGE_TRY_VOID(self->accept_pause_.set_enabled(sd::Enabled::off));
   return self;
 }
 
@@ -78,7 +83,17 @@ Result<void> ConsoleRelay::attach_qemu(UniqueFd serial) {
 
 Result<void> ConsoleRelay::on_accept(int fd, std::uint32_t) {
   UniqueFd client(accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-  if (!client) return {};  // gone already, or out of fds: the next client may fare better
+  if (!client && (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)) return {};
+  if (!client) {
+    // Out of fds or memory: the connection stays queued and epoll would report it again at
+    // once; try again in a second.
+    sd::log_warning("Failed to accept a console connection: {}; trying again in {} ms.", std::strerror(errno),
+                    kAcceptPause.count());
+    VMFORGE_TRY_VOID(accept_io_.set_enabled(sd::Enabled::off));
+    VMFORGE_TRY_VOID(accept_pause_.set_time(sd::loop_now_usec(event_) +
+                                            static_cast<std::uint64_t>(kAcceptPause.count()) * 1000u));
+    return accept_pause_.set_enabled(sd::Enabled::oneshot);
+  }
   auto peer = peer_credentials(client.get());
   if (!peer) return {};
   if (auto refused = refusal(*peer)) {
@@ -100,6 +115,8 @@ Result<void> ConsoleRelay::on_accept(int fd, std::uint32_t) {
   flush_client();
   return {};
 }
+
+Result<void> ConsoleRelay::on_accept_pause(std::uint64_t) { return accept_io_.set_enabled(sd::Enabled::on); }
 
 Result<void> ConsoleRelay::on_qemu(int, std::uint32_t revents) {
   if (revents & EPOLLOUT) flush_guest();

@@ -9,6 +9,7 @@
 // not take input the relay stops reading from the client.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,8 @@ class ConsoleRelay {
   static constexpr std::size_t kRecent = 16 * 1024;
   /// Output queued for a slow client before it is dropped.
   static constexpr std::size_t kMaxBacklog = 64 * 1024;
+  /// How long accepting pauses when the process is out of fds (or memory).
+  static constexpr std::chrono::milliseconds kAcceptPause{1000};
 
   /// Opens console.log (appended to: a restart or an adopting supervisor keeps what was there)
   /// and listens on console.sock.
@@ -43,6 +46,7 @@ class ConsoleRelay {
   ConsoleRelay(sd_event* event, std::string log_path, UniqueFd log, UniqueFd listen)
       : event_(event), log_path_(std::move(log_path)), log_(std::move(log)), listen_(std::move(listen)) {}
   Result<void> on_accept(int fd, std::uint32_t revents);
+  Result<void> on_accept_pause(std::uint64_t usec);
   Result<void> on_qemu(int fd, std::uint32_t revents);
   Result<void> on_client(int fd, std::uint32_t revents);
   void from_guest(std::string_view bytes);
@@ -60,6 +64,7 @@ class ConsoleRelay {
   bool log_failed_ = false;  // said once; the relay goes on without it
   UniqueFd listen_;
   sd::EventSource accept_io_;
+  sd::EventSource accept_pause_;  // ends a pause of accepting
   UniqueFd qemu_;
   sd::EventSource qemu_io_;
   UniqueFd client_;

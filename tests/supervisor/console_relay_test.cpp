@@ -1,9 +1,11 @@
 // ConsoleRelay with a socketpair as QEMU's serial socket: every byte in console.log (0600), the
-// recent output on attach, input to the guest, a new console taking over, and a console that
-// does not read dropped at the backlog bound while the log keeps everything.
+// recent output on attach, input to the guest, a new console taking over, a console that does
+// not read dropped at the backlog bound while the log keeps everything, and no busy loop when
+// a console cannot be accepted for want of fds.
 #include "supervisor/core/console_relay.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,4 +157,32 @@ TEST_CASE("a console that does not read is dropped at the bound; the log has eve
   });
   CHECK(closed);
   CHECK(got.size() < total / 2);
+}
+
+TEST_CASE("out of fds, accepting pauses instead of spinning, then resumes", "[supervisor]") {
+  Relayed r;
+  put(r.guest.get(), "boot\r\n");
+  r.spin_until([&] { return r.log_size() == 6; });
+  UniqueFd client = r.attach();  // queued: the relay cannot accept it without an fd
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit none = saved;
+  none.rlim_cur = static_cast<rlim_t>(dup(0));  // the lowest free fd: no new fd from here on
+  ::close(static_cast<int>(none.rlim_cur));
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &none) == 0);
+  int iterations = 0;
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  while (std::chrono::steady_clock::now() < until) {
+    REQUIRE(r.loop.run_once(20ms));
+    ++iterations;
+  }
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  CHECK(iterations < 30);  // a loop woken by the queued connection each time would do thousands
+  std::string seen;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (seen != "boot\r\n" && std::chrono::steady_clock::now() < deadline) {
+    REQUIRE(r.loop.run_once(50ms));
+    seen += take(client.get());
+  }
+  CHECK(seen == "boot\r\n");
 }
