@@ -13,6 +13,13 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
+// `text`'s words after `out`'s, one space between (appending, not operator+: GCC 12 at -O3
+// takes " " + std::string for an overlapping copy, -Werror=restrict).
+void append_words(std::string& out, std::string_view text) {
+  out.push_back(' ');
+  out.append(text);
+}
+
 std::string trim(std::string_view s) {
   std::size_t b = s.find_first_not_of(' ');
   if (b == std::string_view::npos) return {};
@@ -46,7 +53,7 @@ HelpText parse_help(std::string_view command, std::string_view text) {
     return help;
   }
   help.synopsis = trim(lines[i++].substr(7));
-  for (; i < lines.size() && !trim(lines[i]).empty(); ++i) help.synopsis += " " + trim(lines[i]);
+  for (; i < lines.size() && !trim(lines[i]).empty(); ++i) append_words(help.synopsis, trim(lines[i]));
   bool in_options = false;
   HelpBlock block;
   auto end_block = [&] {
@@ -67,7 +74,7 @@ HelpText parse_help(std::string_view command, std::string_view text) {
     if (in_options && line.starts_with("  -")) {
       help.options.push_back(parse_option(line));
     } else if (in_options && !help.options.empty() && line.starts_with("    ")) {
-      help.options.back().description += " " + trim(line);
+      append_words(help.options.back().description, trim(line));
     } else {
       in_options = false;
       if (block.lines.empty()) block.verbatim = line.starts_with(" ");
