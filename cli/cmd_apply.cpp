@@ -8,6 +8,7 @@
 #include "cli/host_apply.hpp"
 #include "cli/host_manifests.hpp"
 #include "cli/manifest_report.hpp"
+#include "cli/progress.hpp"
 #include "cli/unit_manifest.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
@@ -59,8 +60,11 @@ int cmd_apply(int argc, char** argv) {
   if (args->has("prune")) return usage_error("apply", "'--prune' needs a manifest directory DIR");
   auto desired = load_manifest_or_report(target);
   if (!desired) return 1;
-  auto reply = send_manifest(*desired, "apply", args->value("runtime-dir"),
-                             {{"allow_restart", args->has("allow-restart")}}, kApplyTimeout);
+  auto reply = [&] {
+    Progress progress;  // ended before the result is printed
+    return request_apply(*desired, args->value("runtime-dir"), args->has("allow-restart"),
+                         [&progress](std::string_view status) { progress.show(status); });
+  }();
   if (!reply) {
     fmt::print(stderr, "vmforge apply: {}\n", reply.error().message);
     return 1;

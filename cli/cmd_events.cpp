@@ -54,18 +54,18 @@ int cmd_events(int argc, char** argv) {
     fmt::print(stderr, "vmforge events: {}\n", client.error().message);
     return 1;
   }
-  if (auto subscribed = client->call(R"({"request":"events"})", std::chrono::seconds(30)); !subscribed) {
+  if (auto subscribed = client->subscribe_events(); !subscribed) {
     fmt::print(stderr, "vmforge events: {}\n", subscribed.error().message);
     return 1;
   }
   for (;;) {
-    auto line = client->read_line();
-    if (!line) return line.error().errno_value == ECONNRESET ? 0 : 1;
-    if (args->has("json")) {
-      fmt::print("{}\n", *line);
-    } else if (auto event = parse_json(*line)) {
-      fmt::print("{}\n", human(*event));
+    auto event = client->next_event();
+    if (!event) {
+      if (event.error().errno_value == ECONNRESET) return 0;
+      if (event.error().errno_value == EBADMSG) continue;  // not JSON: not an event either
+      return 1;
     }
+    fmt::print("{}\n", args->has("json") ? event->to_json() : human(*event));
     std::fflush(stdout);
   }
 }

@@ -4,7 +4,6 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/vm_connect.hpp"
-#include "compiler/base/json_writer.hpp"
 
 namespace vmforge::cli {
 namespace {
@@ -41,9 +40,7 @@ int cmd_qmp(int argc, char** argv) {
     fmt::print(stderr, "vmforge qmp: {}\n", client.error().message);
     return 1;
   }
-  JsonWriter request;
-  request.begin_object().field("request", "qmp").key("command").raw(command->to_json()).end_object();
-  auto reply = client->call(request.str(), std::chrono::seconds(90));
+  auto reply = client->qmp(command->to_json(), std::chrono::seconds(90));
   if (!reply) {
     fmt::print(stderr, "vmforge qmp: {}\n", reply.error().message);
     return 1;

@@ -68,7 +68,7 @@ int cmd_status(int argc, char** argv) {
   const bool json = args->has("json");
   auto client = connect_vm(name, args->value("runtime-dir"));
   if (!client) return report_down(name, json, client.error());
-  auto status = client->call(R"({"request":"status"})", std::chrono::seconds(30));
+  auto status = client->status();
   if (!status) return report_down(name, json, status.error());
   if (json) {
     fmt::print("{}\n", status->to_json());

@@ -21,6 +21,7 @@ inline constexpr CommandSummary kCommandList[] = {
     {"run", "Run a VM under this supervisor until it stops"},
     {"status", "Show the state of a running VM"},
     {"list", "List the VMs of this host and their state"},
+    {"console", "Attach to a running VM's console (Ctrl-] detaches)"},
     {"events", "Follow a running VM's QMP events and state changes"},
     {"qmp", "Send one QMP command to a running VM"},
     {"stop", "Stop a running VM gracefully"},

@@ -23,6 +23,7 @@ int cmd_apply(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 int cmd_list(int argc, char** argv);
+int cmd_console(int argc, char** argv);
 int cmd_events(int argc, char** argv);
 int cmd_qmp(int argc, char** argv);
 int cmd_stop(int argc, char** argv);

@@ -15,6 +15,7 @@ constexpr Command kCommands[] = {
     {"status", vmforge::cli::cmd_status},       {"events", vmforge::cli::cmd_events},
     {"qmp", vmforge::cli::cmd_qmp},             {"stop", vmforge::cli::cmd_stop},
     {"cloud-init", vmforge::cli::cmd_cloud_init}, {"list", vmforge::cli::cmd_list},
+    {"console", vmforge::cli::cmd_console},
 };
 
 }  // namespace

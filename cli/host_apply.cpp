@@ -133,7 +133,7 @@ class HostApply {
   }
 
   void apply(const Vm& vm) {
-    auto reply = send_manifest(vm, "apply", std::nullopt, {{"allow_restart", o_.allow_restart}}, kApplyTimeout);
+    auto reply = request_apply(vm, std::nullopt, o_.allow_restart);
     if (!reply) {
       report(vm.name, Outcome::failed, reply.error().message);
       return;

@@ -2,13 +2,7 @@
 // updating line on a terminal, plain lines otherwise, on stderr (stdout keeps the result).
 #pragma once
 
-#include <chrono>
-#include <string>
 #include <string_view>
-
-#include "compiler/base/json_value.hpp"
-#include "compiler/base/result.hpp"
-#include "supervisor/core/control_client.hpp"
 
 namespace vmforge::cli {
 
@@ -26,13 +20,5 @@ class Progress {
   bool terminal_;
   bool shown_ = false;  // an updating line is on the screen: end it before leaving
 };
-
-/// Subscribes `client` to the supervisor's events, sends `request_line` and shows each STATUS
-/// event until the reply comes (within `timeout`); returns the reply's value or error.
-Result<JsonValue> call_with_progress(supervisor::ControlClient& client, std::string_view request_line,
-                                     std::chrono::milliseconds timeout, Progress& progress);
-
-/// After call_with_progress(): shows STATUS events until the supervisor closes the connection.
-void show_until_closed(supervisor::ControlClient& client, Progress& progress);
 
 }  // namespace vmforge::cli

@@ -8,7 +8,7 @@
 
 #include "cli/args.hpp"
 #include "compiler/base/result.hpp"
-#include "supervisor/core/control_client.hpp"
+#include "supervisor/core/vm_client.hpp"
 
 namespace vmforge::cli {
 
@@ -19,7 +19,7 @@ inline constexpr std::string_view kRuntimeDirHelp =
     "                     else $RUNTIME_DIRECTORY, /run/vmforge as root, $XDG_RUNTIME_DIR/vmforge)\n";
 
 /// Connects to the supervisor of VM `name` ("VM 'NAME' is not running ..." if there is none).
-Result<supervisor::ControlClient> connect_vm(std::string_view name, const std::optional<std::string>& runtime_dir);
+Result<supervisor::VmClient> connect_vm(std::string_view name, const std::optional<std::string>& runtime_dir);
 
 /// Asks VM `name`'s supervisor to stop (the `stop` request) and, with `wait`, returns once it
 /// has exited (it closes the connection then, once QEMU is gone). Each step of the stop is

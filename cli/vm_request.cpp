@@ -7,28 +7,25 @@
 #include <fmt/format.h>
 
 #include "cli/vm_connect.hpp"
-#include "compiler/base/json_writer.hpp"
 
 namespace vmforge::cli {
 
-Result<JsonValue> send_manifest(const Vm& vm, std::string_view request, const std::optional<std::string>& runtime_dir,
-                                const std::vector<std::pair<std::string_view, bool>>& flags,
-                                std::chrono::milliseconds timeout) {
-  VMFORGE_TRY(auto client, connect_vm(vm.name, runtime_dir));
+supervisor::ManifestSource manifest_source(const Vm& vm) {
   std::error_code ec;
   auto absolute = std::filesystem::absolute(vm.source_path, ec);
-  JsonWriter w;
-  w.begin_object().field("request", request);
-  w.field("path", ec ? vm.source_path : absolute.string());
-  w.field("text", vm.source_text);
-  for (const auto& [name, value] : flags) w.field(name, value);
-  w.end_object();
-  return client.call(w.str(), timeout);
+  return {ec ? vm.source_path : absolute.string(), vm.source_text};
+}
+
+Result<JsonValue> request_apply(const Vm& vm, const std::optional<std::string>& runtime_dir, bool allow_restart,
+                                const supervisor::StatusCallback& on_status) {
+  VMFORGE_TRY(auto client, connect_vm(vm.name, runtime_dir));
+  return client.apply(manifest_source(vm), {.allow_restart = allow_restart, .on_status = on_status});
 }
 
 Result<VmPlan> request_plan(const Vm& vm, const std::optional<std::string>& runtime_dir,
                             std::chrono::milliseconds timeout) {
-  VMFORGE_TRY(JsonValue reply, send_manifest(vm, "plan", runtime_dir, {}, timeout));
+  VMFORGE_TRY(auto client, connect_vm(vm.name, runtime_dir));
+  VMFORGE_TRY(JsonValue reply, client.plan(manifest_source(vm), timeout));
   const JsonValue* diff_json = reply.find("diff");
   auto text = reply.get_string("text");
   auto changes = reply.get_uint64("changes");

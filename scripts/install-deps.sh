@@ -7,7 +7,7 @@ packages="meson ninja-build g++ pkg-config python3
   busybox-static cpio kmod zstd xz-utils xorriso genisoimage gcc libc6-dev binutils
   systemd systemd-container golang-go golang-github-kata-containers-govmm-dev
   clang libclang-rt-14-dev
-  hyperfine"
+  hyperfine man-db groff-base zsh"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -2,6 +2,7 @@
 // (key=value on the command line, which has no JSON form for it; JSON over QMP) with its
 // frontend (16550 UART, virtconsole, virtserialport), plus their plug/unplug steps.
 #include "compiler/lower/families.hpp"
+#include "compiler/lower/lower.hpp"
 
 namespace vmforge {
 namespace {
@@ -18,8 +19,9 @@ PassedFile log_reopened(const Serial& s) { return {s.path.value_or(""), FileOpen
 // The fd set of a hot file backend, by resource and path (storage.cpp says why).
 std::string log_key(const Serial& s) { return resource_of(s) + '\n' + s.path.value_or(""); }
 
-// `log` is the name QEMU opens for a file backend: an fd set.
-KvOption chardev_option(const Serial& s, const std::string& log) {
+// `log` is the name QEMU opens for a file backend: an fd set. A console's socket is the
+// supervisor's, listening on the fd console_listen_fd() names (like the QMP monitor's).
+KvOption chardev_option(const Vm& vm, const Serial& s, const std::string& log) {
   const std::string path = s.path.value_or("");
   switch (s.backend) {
     case CharBackend::file: return KvOption("file").add("id", chardev_id(s)).add("path", log);
@@ -33,6 +35,12 @@ KvOption chardev_option(const Serial& s, const std::string& log) {
     case CharBackend::pipe: return KvOption("pipe").add("id", chardev_id(s)).add("path", path);
     case CharBackend::tty: return KvOption("serial").add("id", chardev_id(s)).add("path", path);
     case CharBackend::null: return KvOption("null").add("id", chardev_id(s));
+    case CharBackend::console:
+      return KvOption("socket")
+          .add("id", chardev_id(s))
+          .add("fd", static_cast<std::uint64_t>(*console_listen_fd(vm)))
+          .on_off("server", true)
+          .on_off("wait", false);
   }
   return KvOption("null").add("id", chardev_id(s));
 }
@@ -52,6 +60,7 @@ std::string chardev_add_json(const Serial& s) {
       case CharBackend::tty: w.field("type", "serial").key("data").begin_object().field("device", path); break;
       case CharBackend::pty: w.field("type", "pty").key("data").begin_object(); break;
       case CharBackend::null:
+      case CharBackend::console:  // never hot-plugged (validate_chardev.cpp)
       case CharBackend::socket: w.field("type", "null").key("data").begin_object(); break;
     }
     w.end_object().end_object();
@@ -104,7 +113,7 @@ void lower_chardev(LowerContext& ctx) {
     if (s.hotplug) continue;
     const std::string resource = resource_name(ResourceKind::serial, s.id);
     const std::string log = s.backend == CharBackend::file ? ctx.pass_file(resource, log_file(s)) : "";
-    ctx.kv("-chardev", chardev_option(s, log), resource);
+    ctx.kv("-chardev", chardev_option(vm, s, log), resource);
     ctx.arg("-device", frontend_json(s));
   }
 }

@@ -122,7 +122,16 @@ std::optional<int> cloud_init_seed_fd(const Vm& vm) {
   return highest_inherited_fd(vm) + 1;
 }
 
-int first_passed_fd(const Vm& vm) { return highest_inherited_fd(vm) + (vm.cloud_init ? 2 : 1); }
+std::optional<int> console_listen_fd(const Vm& vm) {
+  for (const Serial& s : vm.serials) {
+    if (s.backend == CharBackend::console) return highest_inherited_fd(vm) + (vm.cloud_init ? 2 : 1);
+  }
+  return std::nullopt;
+}
+
+int first_passed_fd(const Vm& vm) {
+  return highest_inherited_fd(vm) + 1 + (vm.cloud_init ? 1 : 0) + (console_listen_fd(vm) ? 1 : 0);
+}
 
 void lower_devices(LowerContext& ctx) {
   const Vm& vm = ctx.vm();

@@ -42,7 +42,13 @@ Result<std::vector<PlanStep>> unplug_steps(const Vm& vm, std::string_view resour
 /// for the same manifest. The argv reads it as fd set /dev/fdset/N.
 std::optional<int> cloud_init_seed_fd(const Vm& vm);
 
-/// The first fd number of Plan::files: above the cloud-init seed and every other inherited fd.
+/// The fd number at which `run` passes the listening socket `<state dir>/serial.sock` of the
+/// [[serial]] whose backend is 'console' (QEMU serves it, the supervisor is its one client), when
+/// the manifest has one: above the cloud-init seed and every other inherited fd.
+std::optional<int> console_listen_fd(const Vm& vm);
+
+/// The first fd number of Plan::files: above the console socket, the cloud-init seed and every
+/// other inherited fd.
 int first_passed_fd(const Vm& vm);
 
 /// The QEMU id of the hot-pluggable CPU in slot `slot` (plan resource "cpu:N").

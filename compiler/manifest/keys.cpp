@@ -394,7 +394,7 @@ VMFORGE_KEY_TABLE KeySpec kVirtioSerial[] = {
 
 VMFORGE_KEY_TABLE KeySpec kSerial[] = {
     str("id", kIdText),
-    choice<CharBackend>("backend", "Host side.").defaults_to(from(Serial{}.backend)),
+    choice<CharBackend>("backend", "Host side; 'console': the supervisor's, for 'vmforge console' and console.log.").defaults_to(from(Serial{}.backend)),
     str("path", "file/pipe/socket/tty: the host path."),
     boolean("server", "socket: listen (server=on,wait=off) instead of connecting.").defaults_to(from(Serial{}.server)),
     choice<SerialFrontend>("frontend", "Guest side: a legacy UART (ttyS*), a virtio console (hvc*) or a named port.")

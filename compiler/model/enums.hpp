@@ -164,13 +164,14 @@ VMFORGE_ENUM_TABLE(NetBackend, {{NetBackend::user, "user"},
                                 {NetBackend::vhost_user, "vhost-user"},
                                 {NetBackend::vfio, "vfio"}});
 
-enum class CharBackend { file, socket, pty, pipe, tty, null };
+enum class CharBackend { file, socket, pty, pipe, tty, null, console };
 VMFORGE_ENUM_TABLE(CharBackend, {{CharBackend::file, "file"},
                                  {CharBackend::socket, "socket"},
                                  {CharBackend::pty, "pty"},
                                  {CharBackend::pipe, "pipe"},
                                  {CharBackend::tty, "tty"},
-                                 {CharBackend::null, "null"}});
+                                 {CharBackend::null, "null"},
+                                 {CharBackend::console, "console"}});
 
 /// What the guest sees of a [[serial]]: a legacy 16550 UART (ttyS*), a virtio console (hvc*) or
 /// a named virtio-serial port (/dev/virtio-ports/NAME).

@@ -34,12 +34,23 @@ void read_serial(Fields& f, Vm& vm) {
       s.name = *name;
     }
   }
-  if (!virtio && f.flag_or_default("hotplug")) {
+  if (s.backend == CharBackend::console && f.flag_or_default("hotplug")) {
+    f.error("hotplug", fmt::format("{}: the backend 'console' is part of QEMU's command line; it cannot be hot-plugged",
+                                   f.owner()));
+  } else if (!virtio && f.flag_or_default("hotplug")) {
     f.error("hotplug", fmt::format("{}: a legacy serial port cannot be hot-plugged; use frontend 'virtconsole' or "
                                    "'virtserialport'",
                                    f.owner()));
   } else {
     s.hotplug = read_hotplug(f, vm, Transport::pci);
+  }
+  if (s.backend == CharBackend::console) {
+    for (const Serial& other : vm.serials) {
+      if (other.backend != CharBackend::console) continue;
+      f.error("backend", fmt::format("{}: [[serial]] '{}' already has the backend 'console' ('vmforge console' "
+                                     "attaches to one); use another backend here",
+                                     f.owner(), other.id.str()));
+    }
   }
   vm.serials.push_back(std::move(s));
 }

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "supervisor/core/peer_check.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -206,22 +207,18 @@ void ControlServer::accept_one(UniqueFd fd) {
     (void)!::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     return;
   }
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-    sd::log_warning("Failed to read control client credentials, closing it: {}", std::strerror(errno));
+  auto peer_cred = peer_credentials(fd.get());
+  if (!peer_cred) {
+    sd::log_warning("{}; closing the control connection.", peer_cred.error().message);
     return;
   }
-  if (cred.uid != 0 && cred.uid != geteuid()) {
-    std::string who = geteuid() == 0 ? "root" : fmt::format("uid {} and root", geteuid());
-    sd::log_warning("Refusing control connection from uid {} (PID {}): only {} may connect.", cred.uid, cred.pid, who);
-    std::string line =
-        control_error(std::nullopt, "PermissionDenied", fmt::format("Permission denied: only {} may control this VM.", who)) +
-        "\n";
+  if (auto refused = refusal(*peer_cred)) {
+    sd::log_warning("Refusing control connection from uid {} (PID {}): {}", peer_cred->uid, peer_cred->pid, *refused);
+    std::string line = control_error(std::nullopt, "PermissionDenied", *refused) + "\n";
     (void)!::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     return;
   }
-  auto peer = std::make_shared<ControlPeer>(*this, std::move(fd), cred.uid);
+  auto peer = std::make_shared<ControlPeer>(*this, std::move(fd), peer_cred->uid);
   if (auto started = peer->start(event_); !started) {
     sd::log_warning("Failed to serve a control client, closing it: {}", started.error().message);
     return;

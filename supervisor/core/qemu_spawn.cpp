@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/lower/lower.hpp"
 #include "supervisor/core/qemu_access.hpp"
 #include "supervisor/core/vfio_host.hpp"
 #include "supervisor/launch/listen_unix.hpp"
@@ -63,6 +64,11 @@ Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const 
     files.push_back(std::move(fd));
   }
   VMFORGE_TRY(UniqueFd listen_fd, launch::listen_unix(state.qmp_socket()));
+  UniqueFd console_fd;
+  if (auto fd = console_listen_fd(vm)) {
+    VMFORGE_TRY(console_fd, launch::listen_unix(state.serial_socket()));
+    options.fds.push_back({console_fd.get(), *fd});
+  }
   options.argv.push_back(plan.qemu_binary);
   options.argv.insert(options.argv.end(), plan.argv.begin(), plan.argv.end());
   options.fds.push_back({listen_fd.get(), kQmpListenFd});

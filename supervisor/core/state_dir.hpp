@@ -19,6 +19,11 @@ struct StateDir {
   std::string qemu_pidfile() const { return dir + "/qemu.pid"; }
   std::string lock_file() const { return dir + "/lock"; }
   std::string qemu_log() const { return dir + "/qemu.log"; }
+  /// [[serial]] backend 'console': QEMU serves the port here (the supervisor its one client)...
+  std::string serial_socket() const { return dir + "/serial.sock"; }
+  /// ...and the supervisor serves `vmforge console` here, and logs every byte here.
+  std::string console_socket() const { return dir + "/console.sock"; }
+  std::string console_log() const { return dir + "/console.log"; }
   std::string applied_manifest() const { return dir + "/manifest.toml"; }
   std::string applied_manifest_path() const { return dir + "/manifest.path"; }
 };

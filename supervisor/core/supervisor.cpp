@@ -255,6 +255,8 @@ void Supervisor::cleanup_files() {
   (void)unlink(state_dir_.qemu_pidfile().c_str());
   (void)unlink(state_dir_.qmp_socket().c_str());
   (void)unlink(state_dir_.control_socket().c_str());
+  (void)unlink(state_dir_.serial_socket().c_str());
+  (void)unlink(state_dir_.console_socket().c_str());
 }
 
 }  // namespace vmforge::supervisor

@@ -21,6 +21,7 @@
 #include "compiler/base/result.hpp"
 #include "compiler/model/model.hpp"
 #include "compiler/plan/plan.hpp"
+#include "supervisor/core/console_relay.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/qemu_log_follower.hpp"
@@ -126,6 +127,7 @@ class Supervisor {
   void fail_start(const Error& error);
   Result<void> watch_start_progress();
   void follow_qemu_output(off_t from);
+  Result<void> relay_console(UniqueFd serial);
   Result<void> on_start_check(std::uint64_t usec);
   void lost_at_start(const Error& reason);
   Result<void> on_lost_before_ready(std::uint64_t usec);
@@ -168,6 +170,8 @@ class Supervisor {
   qmp::SubscriptionId resume_subscription_ = 0;
   sd::EventSource start_check_;            // QEMU's progress until its QMP greeting
   std::unique_ptr<QemuLogFollower> qemu_output_;  // qemu.log's new lines to the journal
+  UniqueFd console_serial_;                // connected to serial.sock, until the loop exists
+  std::unique_ptr<ConsoleRelay> console_;  // [[serial]] backend 'console': console.sock, console.log
   sd::LogRateLimit qemu_output_limit_{std::chrono::seconds(10), 200};
   std::uint64_t qemu_cpu_ticks_ = 0;       // its CPU time at the last check
   sd::EventSource lost_before_ready_;      // QMP ended before READY: fail unless QEMU exits first

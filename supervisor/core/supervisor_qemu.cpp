@@ -78,6 +78,10 @@ Result<UniqueFd> Supervisor::own_process(launch::Process process) {
     return unexpected(std::move(connected).error());
   }
   UniqueFd qmp_fd = std::move(*connected);
+  // Before `cont`: the guest's first byte already finds the relay connected.
+  if (console_listen_fd(vm_)) {
+    VMFORGE_TRY(console_serial_, qmp::connect_unix(state_dir_.serial_socket()));
+  }
   process_.emplace(std::move(process));
   if (auto written = write_pidfile(state_dir_.qemu_pidfile(), process_->pid()); !written) {
     sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
@@ -93,6 +97,7 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
                                               [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
   follow_qemu_output(0);
+  VMFORGE_TRY_VOID(relay_console(std::move(console_serial_)));
   VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
   VMFORGE_TRY_VOID(watch_start_progress());
   if (cont_with_handshake()) resume();
@@ -164,7 +169,28 @@ Result<void> Supervisor::adopt_qemu(LiveQemu live) {
   set_status(fmt::format("Adopting QEMU (PID {}) left running by an earlier supervisor.", live.pid));
   struct stat log {};
   follow_qemu_output(stat(state_dir_.qemu_log().c_str(), &log) == 0 ? log.st_size : 0);
+  if (console_listen_fd(vm_)) {
+    // What the guest printed while no supervisor was connected is lost (QEMU drops it).
+    auto serial = qmp::connect_unix(state_dir_.serial_socket());
+    if (!serial) {
+      sd::log_warning("The adopted QEMU's console is not relayed: {}", serial.error().message);
+    } else {
+      VMFORGE_TRY_VOID(relay_console(std::move(*serial)));
+    }
+  }
   return attach_qmp(std::move(live.qmp));
+}
+
+// The console of a QEMU just spawned or adopted; none when its manifest has no console.
+Result<void> Supervisor::relay_console(UniqueFd serial) {
+  if (!serial) {
+    console_.reset();
+    return {};
+  }
+  if (!console_) {
+    VMFORGE_TRY(console_, ConsoleRelay::start(event_, state_dir_));
+  }
+  return console_->attach_qemu(std::move(serial));
 }
 
 // QEMU writes its stderr to qemu.log itself; under systemd each new line goes to the journal

@@ -7,13 +7,14 @@
 # look while another starts (exit 1), a bad manifest in DIR stops everything before
 # any change (file:line:col), a deleted manifest's VM is stopped by --prune (so is a VM run by
 # another unit, through its control socket), `plan DIR` exits
-# 2 before and 0 after each convergence, machinectl lists the VMs while they run. Before the
+# 2 before and 0 after each convergence, machinectl lists the VMs while they run, `vmforge
+# console` shows a VM's boot output on each of two attaches. Before the
 # sandbox boots: without systemd, `apply DIR` says so and exits 1.
 # Usage: systemd_host_test.sh BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
 set -eu
 . "$VMFORGE_SOURCE_DIR/tests/support/vmforge-sandbox.sh"
 vms="alpha beta gamma"
-fail_units="vmforge@alpha vmforge@beta vmforge@gamma vmforge@delta vmforge@epsilon vmforge@broken by-hand systemd-machined"
+fail_units="vmforge@alpha vmforge@beta vmforge@gamma vmforge@delta vmforge@epsilon vmforge@broken by-hand console-vm systemd-machined"
 
 # write NAME [EXTRA]: VM NAME's manifest in DIR ($host outside, $dir inside).
 write() { manifest "$@" >"$host/$1.toml"; }
@@ -90,6 +91,18 @@ cat "$scratch/machines"
 for vm in $vms; do
   grep -q "^$vm *vm *vmforge" "$scratch/machines" || fail "machinectl list does not show $vm as a vm of vmforge"
 done
+
+echo "# vmforge console: a VM's boot output, printed before anyone attached, is shown on attach, twice"
+manifest zeta | sed 's/^backend = "file"$/backend = "console"/; /^path = ".*zeta.serial.log"$/d' >"$scratch/zeta.toml"
+inside systemd-run --quiet --unit=console-vm -p Type=notify vmforge run "$vmdir/zeta.toml" ||
+  fail "vmforge run of a VM with a console failed"
+wait_for 60 "zeta's guest to boot" inside grep -q 'vmforge-guest: ready' /run/vmforge/zeta/console.log
+for attach in 1 2; do
+  expect 0 "vmforge console, attach $attach" sh -c '{ sleep 1; printf "\035"; } | vmforge console zeta'
+  echo "$out" | grep -q 'vmforge-guest: ready' || fail "vmforge console did not show zeta's boot output"
+  echo "$out" | grep -q "Detached from the console of VM 'zeta'" || fail "vmforge console did not detach"
+done
+expect 0 "vmforge stop of the VM with a console" vmforge stop zeta
 
 echo "# plan DIR after convergence: exit 0"
 expect 0 "plan DIR after apply DIR" vmforge plan "$dir"

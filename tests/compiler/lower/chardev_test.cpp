@@ -138,3 +138,24 @@ TEST_CASE("a hot virtio-serial controller is plugged before its ports", "[compil
   CHECK(plan.steps[0].call.arguments == R"({"driver":"virtio-serial-pci","id":"vser1","bus":"vmforge-rp0"})");
   CHECK(plan.steps[1].resource == "channel:c");
 }
+
+TEST_CASE("a console backend listens on the fd above the seed, and passed files move up", "[compiler]") {
+  Vm vm = small_vm();
+  vm.serials = {serial("con", CharBackend::console, std::nullopt), serial("f", CharBackend::file, "/log/f.log")};
+  CHECK(console_listen_fd(vm) == 4);
+  CHECK(first_passed_fd(vm) == 5);
+  const auto chardevs = values_of(lowered(vm).argv, "-chardev");
+  REQUIRE(chardevs.size() == 3);
+  CHECK(chardevs[1] == "socket,id=con.char,fd=4,server=on,wait=off");
+  CHECK(chardevs[2] == "file,id=f.char,path=/dev/fdset/5");
+  vm.cloud_init = CloudInit{};
+  CHECK(cloud_init_seed_fd(vm) == 4);
+  CHECK(console_listen_fd(vm) == 5);
+  CHECK(first_passed_fd(vm) == 6);
+}
+
+TEST_CASE("no console backend, no console fd", "[compiler]") {
+  Vm vm = small_vm();
+  vm.serials = {serial("p", CharBackend::pty, std::nullopt)};
+  CHECK_FALSE(console_listen_fd(vm));
+}
