@@ -10,15 +10,14 @@
 #include <vector>
 
 #include "compiler/base/json_value.hpp"
+#include "compiler/qmp/call.hpp"
 #include "compiler/resources.hpp"
 
 namespace vmforge::supervisor {
 
 /// One observation query.
 struct Query {
-  std::string command;
-  /// JSON object text, or "" for none.
-  std::string arguments;
+  QmpCall call;
   /// An error reply means "nothing of that kind here" (no CPU hotplug, no balloon device).
   bool optional = false;
 };

@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/argv_format.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "compiler/units.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/observe.hpp"
@@ -186,7 +187,7 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
     // A paused guest cannot release a device: the unplug would only wait for its timeout.
     auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
                                                                              std::move(*seen));
-    auto sent = client_->execute("query-status", "", std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
+    auto sent = client_->execute(qmp::query_status(), std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
       auto& [vm, result, before] = *state;
       if (!status) return finish(unexpected(std::move(status).error()));
       if (status->get_bool("running") == std::optional<bool>(false)) {
