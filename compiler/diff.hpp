@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/host_needs.hpp"
 #include "compiler/plan.hpp"
 #include "compiler/resources.hpp"
 
@@ -40,6 +41,9 @@ struct Change {
   /// group that may need what the group before frees, or that removes what the group before
   /// must have succeeded without (see Diff::changes).
   bool waits_for_earlier = false;
+  /// What the device added needs from the host (the notes say it); the supervisor checks it
+  /// before any step.
+  std::vector<HostNeed> host_needs = {};
 };
 
 struct Diff {
