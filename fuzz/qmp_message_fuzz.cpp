@@ -62,10 +62,10 @@ void exercise_reply(const JsonValue& value) {
 
 void exercise_event(const Event& event) {
   check_round_trip(event.data);
-  Command del = device_del("vd1");
-  (void)del.until->filter(event);
-  (void)del.until->failure(event);
-  (void)device_del_cpu("cpu1").until->filter(event);
+  EventMatch del = awaited_event(device_del("vd1").completion);
+  (void)del.filter(event);
+  (void)del.failure(event);
+  (void)awaited_event(device_del_cpu("cpu1").completion).filter(event);
   (void)data_equals("status", "completed")(event);
 }
 

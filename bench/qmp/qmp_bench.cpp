@@ -35,11 +35,11 @@ int fail(const Error& e) {
 }
 
 // Sends every command at once and runs the loop until all replies are in.
-Result<void> pipeline(BlockingClient& client, const std::vector<Command>& commands) {
+Result<void> pipeline(BlockingClient& client, const std::vector<QmpCall>& commands) {
   std::size_t done = 0;
   std::optional<Error> failed;
-  for (const Command& c : commands) {
-    VMFORGE_TRY_VOID(send(client.async(), c, std::chrono::seconds(60), [&](Result<JsonValue> r) {
+  for (const QmpCall& c : commands) {
+    VMFORGE_TRY_VOID(client.async().execute(c, std::chrono::seconds(60), [&](Result<JsonValue> r) {
       ++done;
       if (!r && !failed) failed = r.error();
     }));
@@ -78,20 +78,22 @@ int main(int argc, char** argv) {
     p99 = latency[latency.size() * 99 / 100] * 1e6;
   } else if (mode == "pipelined") {
     n = std::atol(argv[3]);
-    std::vector<Command> commands(static_cast<std::size_t>(n), query_status());
+    std::vector<QmpCall> commands(static_cast<std::size_t>(n), query_status());
     start = now();
     if (auto r = pipeline(*client, commands); !r) return fail(r.error());
   } else if (mode == "hotplug" && argc == 5) {
     int disks = std::atoi(argv[4]);
-    std::vector<Command> commands;
+    std::vector<QmpCall> commands;
     for (int i = 0; i < disks; ++i) {
       std::string node = fmt::format("d{}.fmt", i);
-      commands.push_back(blockdev_add({node, "raw", "file", fmt::format("{}/d{}.img", argv[3], i), false, {}, {}}));
+      // The nested node the other clients send (one blockdev-add per disk, as they do).
+      std::string file = Arguments().set("driver", "file").set("filename", fmt::format("{}/d{}.img", argv[3], i)).take();
+      commands.push_back({"blockdev-add", Arguments().set("driver", "raw").set("node-name", node).set_json("file", file).take()});
       BlockDeviceAdd disk;
       disk.id = fmt::format("d{}", i);
       disk.drive = node;
-      disk.bus = fmt::format("rp{}", i + 1);
-      commands.push_back(device_add_block(disk));
+      disk.placement.bus = fmt::format("rp{}", i + 1);
+      commands.push_back(device_add(disk));
     }
     n = static_cast<long>(commands.size());
     start = now();

@@ -113,30 +113,6 @@ bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
   });
 }
 
-// What the executor checks on the host before these steps (QEMU 7.2 aborts instead of failing).
-std::vector<std::string> host_notes(const Vm& vm, const Resource& r) {
-  std::vector<std::string> notes;
-  if (r.kind == ResourceKind::net) {
-    for (const Net& net : vm.nets) {
-      if (net.id.str() == r.id && net.vhost && net.vhost_fds.empty()) {
-        notes.emplace_back("vhost = true: the supervisor checks /dev/vhost-net first (QEMU 7.2 aborts without it)");
-      }
-    }
-  }
-  if (r.kind == ResourceKind::vsock) {
-    for (const Vsock& v : vm.vsocks) {
-      if (v.id.str() == r.id && !v.vhost_fd) {
-        notes.emplace_back("the supervisor checks /dev/vhost-vsock first");
-      }
-    }
-  }
-  const bool vfio_nic = r.kind == ResourceKind::net && r.props.count("driver") && r.props.at("driver") == "vfio-pci";
-  if (r.kind == ResourceKind::vfio || vfio_nic) {
-    notes.emplace_back("the supervisor checks first that the host function is on vfio-pci with a viable IOMMU group");
-  }
-  return notes;
-}
-
 class Differ {
  public:
   Differ(const Vm& desired, const Current& current)
@@ -277,7 +253,8 @@ Result<void> Differ::add_device(const Resource& want, Phase phase, Change change
   }
   VMFORGE_TRY(auto steps, plug_steps(pinned, want.ref()));
   for (PlanStep& s : steps) change.steps.push_back(std::move(s));
-  for (std::string& note : host_notes(pinned, want)) change.notes.push_back(std::move(note));
+  change.host_needs = host_needs(pinned, want.ref());
+  for (const HostNeed& need : change.host_needs) change.notes.push_back(host_need_note(need));
   push(phase, std::move(change), want.ref());
   return {};
 }

@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "compiler/plan/plan.hpp"
 #include "compiler/diff/resources.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/model/host_needs.hpp"
+#include "compiler/plan/plan.hpp"
 
 namespace vmforge {
 
@@ -41,6 +42,9 @@ struct Change {
   /// group that may need what the group before frees, or that removes what the group before
   /// must have succeeded without (see Diff::changes).
   bool waits_for_earlier = false;
+  /// What the device added needs from the host (the notes say it); the supervisor checks it
+  /// before any step.
+  std::vector<HostNeed> host_needs = {};
 };
 
 struct Diff {

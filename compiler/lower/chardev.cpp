@@ -3,6 +3,7 @@
 // frontend (16550 UART, virtconsole, virtserialport), plus their plug/unplug steps.
 #include "compiler/lower/families.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/qmp/ops_chardev.hpp"
 
 namespace vmforge {
 namespace {
@@ -45,81 +46,60 @@ KvOption chardev_option(const Vm& vm, const Serial& s, const std::string& log) {
   return KvOption("null").add("id", chardev_id(s));
 }
 
-// chardev-add's ChardevBackend: {"type": ..., "data": {...}}.
-std::string chardev_add_json(const Serial& s) {
-  if (s.backend == CharBackend::socket) return socket_chardev_add_json(chardev_id(s), s.path.value_or(""), s.server);
-  return json_object([&](JsonWriter& w) {
-    w.field("id", chardev_id(s));
-    w.key("backend").begin_object();
-    const std::string path = s.path.value_or("");
-    switch (s.backend) {
-      case CharBackend::file:
-        w.field("type", "file").key("data").begin_object().field("out", hot_fdset_path(log_key(s)));
-        break;
-      case CharBackend::pipe: w.field("type", "pipe").key("data").begin_object().field("device", path); break;
-      case CharBackend::tty: w.field("type", "serial").key("data").begin_object().field("device", path); break;
-      case CharBackend::pty: w.field("type", "pty").key("data").begin_object(); break;
-      case CharBackend::null:
-      case CharBackend::console:  // never hot-plugged (validate_chardev.cpp)
-      case CharBackend::socket: w.field("type", "null").key("data").begin_object(); break;
-    }
-    w.end_object().end_object();
-  });
+QmpCall chardev_add(const Serial& s) {
+  const std::string id = chardev_id(s);
+  const std::string path = s.path.value_or("");
+  switch (s.backend) {
+    case CharBackend::socket: return qmp::chardev_add_socket({id, path, s.server, false});
+    case CharBackend::file: return qmp::chardev_add_file(id, hot_fdset_path(log_key(s)));
+    case CharBackend::pipe: return qmp::chardev_add_pipe(id, path);
+    case CharBackend::tty: return qmp::chardev_add_serial(id, path);
+    case CharBackend::pty: return qmp::chardev_add_pty(id);
+    case CharBackend::null:
+    case CharBackend::console:  // never hot-plugged (validate/chardev.cpp)
+      return qmp::chardev_add_null(id);
+  }
+  return qmp::chardev_add_null(id);
 }
 
-std::string frontend_json(const Serial& s) {
-  return json_object([&](JsonWriter& w) {
-    switch (s.frontend) {
-      case SerialFrontend::serial: w.field("driver", "isa-serial"); break;
-      case SerialFrontend::virtconsole: w.field("driver", "virtconsole"); break;
-      case SerialFrontend::virtserialport: w.field("driver", "virtserialport"); break;
-    }
-    w.field("id", s.id.str());
-    if (s.controller) w.field("bus", s.controller->derived("0"));
-    w.field("chardev", chardev_id(s));
-    if (s.name) w.field("name", *s.name);
-  });
+qmp::SerialPortAdd frontend(const Serial& s) {
+  qmp::SerialPortAdd port;
+  switch (s.frontend) {
+    case SerialFrontend::serial: port.driver = "isa-serial"; break;
+    case SerialFrontend::virtconsole: port.driver = "virtconsole"; break;
+    case SerialFrontend::virtserialport: port.driver = "virtserialport"; break;
+  }
+  port.id = s.id.str();
+  if (s.controller) port.bus = s.controller->derived("0");
+  port.chardev = chardev_id(s);
+  port.name = s.name.value_or("");
+  return port;
 }
 
-std::string controller_json(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
-  return json_object([&](JsonWriter& w) {
-    w.field("driver", virtio_driver("virtio-serial", c.placement.transport)).field("id", c.id.str());
-    write_placement(w, vm, layout, c.id, c.placement);
-    if (c.max_ports) w.field("max_ports", *c.max_ports);
-  });
+qmp::SerialControllerAdd controller(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
+  return {virtio_driver("virtio-serial", c.placement.transport), c.id.str(), placement_of(vm, layout, c.id, c.placement),
+          c.max_ports};
 }
 
 }  // namespace
 
-std::string socket_chardev_add_json(const std::string& id, const std::string& path, bool server) {
-  return json_object([&](JsonWriter& w) {
-    w.field("id", id);
-    w.key("backend").begin_object().field("type", "socket").key("data").begin_object();
-    w.key("addr").begin_object().field("type", "unix");
-    w.key("data").begin_object().field("path", path).end_object();
-    w.end_object();
-    w.field("server", server);
-    if (server) w.field("wait", false);
-    w.end_object().end_object();
-  });
-}
-
 void lower_chardev(LowerContext& ctx) {
   const Vm& vm = ctx.vm();
   for (const auto& c : vm.virtio_serials) {
-    if (!c.hotplug) ctx.arg("-device", controller_json(vm, ctx.layout(), c));
+    if (!c.hotplug) ctx.arg("-device", qmp::arguments(controller(vm, ctx.layout(), c)));
   }
   for (const auto& s : vm.serials) {
     if (s.hotplug) continue;
     const std::string resource = resource_name(ResourceKind::serial, s.id);
     const std::string log = s.backend == CharBackend::file ? ctx.pass_file(resource, log_file(s)) : "";
     ctx.kv("-chardev", chardev_option(vm, s, log), resource);
-    ctx.arg("-device", frontend_json(s));
+    ctx.arg("-device", qmp::arguments(frontend(s)));
   }
 }
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
-  return {device_add_step(resource_name(ResourceKind::virtio_serial, c.id), c.id.str(), controller_json(vm, layout, c))};
+  return {device_add_step(resource_name(ResourceKind::virtio_serial, c.id), c.id.str(),
+                          qmp::device_add(controller(vm, layout, c)))};
 }
 
 std::vector<PlanStep> unplug(const VirtioSerial& c) {
@@ -128,7 +108,7 @@ std::vector<PlanStep> unplug(const VirtioSerial& c) {
 
 std::vector<PlanStep> plug(const Vm&, const PciLayout&, const Serial& s) {
   const std::string resource = resource_of(s);
-  auto steps = chardev_device_plug(resource, chardev_add_json(s), chardev_id(s), s.id.str(), frontend_json(s));
+  auto steps = chardev_device_plug(resource, chardev_add(s), chardev_id(s), s.id.str(), qmp::device_add(frontend(s)));
   if (s.backend == CharBackend::file) steps.insert(steps.begin(), add_fd_step(resource, log_key(s), log_file(s)));
   return steps;
 }

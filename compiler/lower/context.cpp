@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "compiler/qmp/ops_chardev.hpp"
+#include "compiler/qmp/ops_fd.hpp"
+
 namespace vmforge {
 namespace {
 
@@ -128,16 +131,12 @@ std::string hot_fdset_path(std::string_view key) { return fmt::format("/dev/fdse
 namespace {
 
 QmpCall add_fd_call(std::string_view key, PassedFile file) {
-  QmpCall call = reply_call("add-fd", json_object([&](JsonWriter& w) {
-                              w.field("fdset-id", hot_fdset_id(key)).field("opaque", file.path);
-                            }));
+  QmpCall call = qmp::add_fd(hot_fdset_id(key), file.path);
   call.file = std::move(file);
   return call;
 }
 
-QmpCall remove_fd_call(std::string_view key) {
-  return reply_call("remove-fd", json_object([&](JsonWriter& w) { w.field("fdset-id", hot_fdset_id(key)); }));
-}
+QmpCall remove_fd_call(std::string_view key) { return qmp::remove_fd(hot_fdset_id(key)); }
 
 }  // namespace
 
@@ -167,76 +166,62 @@ std::string virtio_driver(std::string_view base, Transport transport) {
   return std::string(base);
 }
 
-void write_placement(JsonWriter& w, const Vm& vm, const PciLayout& layout, const DeviceId& id,
-                     const Placement& placement) {
+qmp::DevicePlacement placement_of(const Vm& vm, const PciLayout& layout, const DeviceId& id,
+                                  const Placement& placement) {
+  qmp::DevicePlacement p;
   switch (placement.transport) {
     case Transport::pci: {
       if (placement.bus) {
-        w.field("bus", placement.bus->str());
-        if (placement.addr) w.field("addr", placement.addr->to_string());
+        p.bus = placement.bus->str();
+        if (placement.addr) p.addr = placement.addr->to_string();
       } else if (placement.addr) {
-        if (!layout.root_bus.empty()) w.field("bus", layout.root_bus);
-        w.field("addr", placement.addr->to_string());
+        p.bus = layout.root_bus;
+        p.addr = placement.addr->to_string();
       } else if (auto cold = layout.cold.find(id.str()); cold != layout.cold.end()) {
-        w.field("bus", layout.root_bus);
-        w.field("addr", cold->second.to_string());
+        p.bus = layout.root_bus;
+        p.addr = cold->second.to_string();
       } else if (auto hot = layout.hot.find(id.str()); hot != layout.hot.end()) {
-        w.field("bus", hot->second.bus);
-        if (hot->second.addr) w.field("addr", hot->second.addr->to_string());
+        p.bus = hot->second.bus;
+        if (hot->second.addr) p.addr = hot->second.addr->to_string();
       }
-      // A legacy-only device must say so: behind a PCIe port legacy mode is off by default,
-      // and QEMU refuses a device with neither mode.
-      if (placement.disable_modern) w.field("disable-modern", true).field("disable-legacy", "off");
-      if (placement.romfile) w.field("romfile", *placement.romfile);
+      p.disable_modern = placement.disable_modern;
+      p.romfile = placement.romfile;
       break;
     }
     case Transport::ccw:
-      if (placement.devno) w.field("devno", *placement.devno);
-      if (vm.knobs.iommu_platform) w.field("iommu_platform", true);
+      p.devno = placement.devno.value_or("");
+      p.iommu_platform = vm.knobs.iommu_platform;
       break;
     case Transport::mmio:
       break;
   }
+  return p;
 }
 
-QmpCall reply_call(std::string command, std::string arguments) {
-  return QmpCall{std::move(command), std::move(arguments), Completion{}};
+void write_placement(JsonWriter& w, const Vm& vm, const PciLayout& layout, const DeviceId& id,
+                     const Placement& placement) {
+  qmp::write_placement(w, placement_of(vm, layout, id, placement));
 }
 
-PlanStep reply_step(std::string resource, std::string command, std::string arguments,
-                    std::optional<QmpCall> undo) {
-  return PlanStep{std::move(resource), reply_call(std::move(command), std::move(arguments)), std::move(undo)};
-}
-
-QmpCall device_del_call(const std::string& id, std::optional<std::string> event_match) {
-  return QmpCall{"device_del", json_single("id", id),
-                 Completion{Completion::Kind::event, "DEVICE_DELETED", event_match.value_or(id), kUnplugTimeoutMs}};
-}
-
-PlanStep device_add_step(std::string resource, const std::string& id, std::string device_json) {
-  return reply_step(std::move(resource), "device_add", std::move(device_json), device_del_call(id));
+PlanStep device_add_step(std::string resource, const std::string& id, QmpCall add) {
+  return {std::move(resource), std::move(add), qmp::device_del(id)};
 }
 
 PlanStep device_del_step(std::string resource, const std::string& id) {
-  return PlanStep{std::move(resource), device_del_call(id), std::nullopt};
+  return {std::move(resource), qmp::device_del(id), std::nullopt};
 }
 
-std::vector<PlanStep> chardev_device_plug(const std::string& resource, std::string chardev_add_args,
-                                          const std::string& chardev, const std::string& id, std::string device_json) {
+std::vector<PlanStep> chardev_device_plug(const std::string& resource, QmpCall chardev_add, const std::string& chardev,
+                                          const std::string& id, QmpCall device_add) {
   return {
-      reply_step(resource, "chardev-add", std::move(chardev_add_args),
-                 reply_call("chardev-remove", json_single("id", chardev))),
-      device_add_step(resource, id, std::move(device_json)),
+      {resource, std::move(chardev_add), qmp::chardev_remove(chardev)},
+      device_add_step(resource, id, std::move(device_add)),
   };
 }
 
 std::vector<PlanStep> chardev_device_unplug(const std::string& resource, const std::string& chardev,
                                             const std::string& id) {
-  return {device_del_step(resource, id), reply_step(resource, "chardev-remove", json_single("id", chardev))};
-}
-
-std::string json_single(std::string_view key, std::string_view value) {
-  return json_object([&](JsonWriter& w) { w.field(key, value); });
+  return {device_del_step(resource, id), {resource, qmp::chardev_remove(chardev), std::nullopt}};
 }
 
 }  // namespace vmforge

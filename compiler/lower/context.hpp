@@ -11,15 +11,12 @@
 #include "compiler/base/diagnostic.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/kv_option.hpp"
-#include "compiler/model/model.hpp"
 #include "compiler/lower/pci_layout.hpp"
+#include "compiler/model/model.hpp"
 #include "compiler/plan/plan.hpp"
+#include "compiler/qmp/ops_device.hpp"
 
 namespace vmforge {
-
-/// How long an unplug may take before the supervisor gives up on DEVICE_DELETED. Native
-/// pciehp needs ~6 s with a booted Linux (qemu-facts §3.1); ACPI hotplug well under 1 s.
-inline constexpr std::uint32_t kUnplugTimeoutMs = 10000;
 
 /// Ids of devices vmforge adds itself (user ids cannot start with "vmforge").
 inline constexpr std::string_view kVgaId = "vmforge-vga";
@@ -69,8 +66,11 @@ std::string qemu_size(ByteSize size);
 /// "virtio-blk" -> "virtio-blk-pci" / "-ccw" / "-device" (MMIO).
 std::string virtio_driver(std::string_view base, Transport transport);
 
-/// Writes "bus"/"addr" (from the manifest, else the layout), "disable-modern", "romfile",
-/// "devno" and "iommu_platform" for a PCI/CCW/MMIO device `id`.
+/// Where device `id` goes: "bus"/"addr" (from the manifest, else the layout),
+/// "disable-modern", "romfile" for PCI; "devno", "iommu_platform" for CCW; nothing for MMIO.
+qmp::DevicePlacement placement_of(const Vm& vm, const PciLayout& layout, const DeviceId& id,
+                                  const Placement& placement);
+/// Writes placement_of() into a -device object being written.
 void write_placement(JsonWriter& w, const Vm& vm, const PciLayout& layout, const DeviceId& id,
                      const Placement& placement);
 
@@ -95,24 +95,15 @@ PlanStep add_fd_step(const std::string& resource, std::string_view key, PassedFi
 PlanStep remove_fd_step(const std::string& resource, std::string_view key, PassedFile reopen);
 std::string hot_fdset_path(std::string_view key);
 
-/// A plan step whose completion is QMP's reply.
-PlanStep reply_step(std::string resource, std::string command, std::string arguments,
-                    std::optional<QmpCall> undo = std::nullopt);
-QmpCall reply_call(std::string command, std::string arguments);
-/// device_del `id`, complete on the DEVICE_DELETED whose data.device is `id` (or, when
-/// `event_match` is given, whose data.path is that path: see Completion).
-QmpCall device_del_call(const std::string& id, std::optional<std::string> event_match = std::nullopt);
-/// device_add of `device_json`, undone by device_del of `id`.
-PlanStep device_add_step(std::string resource, const std::string& id, std::string device_json);
+/// `add` (a device_add), undone by device_del of `id`.
+PlanStep device_add_step(std::string resource, const std::string& id, QmpCall add);
 /// device_del of `id`, complete on its DEVICE_DELETED; nothing undoes it.
 PlanStep device_del_step(std::string resource, const std::string& id);
-/// A device whose backend is a chardev: chardev-add (undone by chardev-remove), device_add;
+/// A device whose backend is a chardev: `chardev_add` (undone by chardev-remove), `device_add`;
 /// and the reverse, chardev-remove only after DEVICE_DELETED.
-std::vector<PlanStep> chardev_device_plug(const std::string& resource, std::string chardev_add_args,
-                                          const std::string& chardev, const std::string& id, std::string device_json);
+std::vector<PlanStep> chardev_device_plug(const std::string& resource, QmpCall chardev_add, const std::string& chardev,
+                                          const std::string& id, QmpCall device_add);
 std::vector<PlanStep> chardev_device_unplug(const std::string& resource, const std::string& chardev,
                                             const std::string& id);
-/// {"<key>":"<value>"}: the arguments of the *-del/-remove commands.
-std::string json_single(std::string_view key, std::string_view value);
 
 }  // namespace vmforge

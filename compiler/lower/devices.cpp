@@ -10,30 +10,26 @@
 namespace vmforge {
 namespace {
 
-std::string vfio_json(const Vm& vm, const PciLayout& layout, const Vfio& v) {
-  return json_object([&](JsonWriter& w) {
-    switch (v.kind) {
-      case VfioKind::pci: w.field("driver", "vfio-pci"); break;
-      case VfioKind::ccw: w.field("driver", "vfio-ccw"); break;
-      case VfioKind::ap: w.field("driver", "vfio-ap"); break;
-    }
-    w.field("id", v.id.str());
-    if (v.kind != VfioKind::ap) write_placement(w, vm, layout, v.id, v.placement);
-    if (v.host) w.field("host", v.host->to_string());
-    if (v.sysfsdev) w.field("sysfsdev", *v.sysfsdev);
-    if (v.vendor_id) w.field("x-pci-vendor-id", unsigned{*v.vendor_id});
-    if (v.device_id) w.field("x-pci-device-id", unsigned{*v.device_id});
-  });
+qmp::VfioDeviceAdd vfio_device(const Vm& vm, const PciLayout& layout, const Vfio& v) {
+  qmp::VfioDeviceAdd d;
+  switch (v.kind) {
+    case VfioKind::pci: d.driver = "vfio-pci"; break;
+    case VfioKind::ccw: d.driver = "vfio-ccw"; break;
+    case VfioKind::ap: d.driver = "vfio-ap"; break;
+  }
+  d.id = v.id.str();
+  if (v.kind != VfioKind::ap) d.placement = placement_of(vm, layout, v.id, v.placement);
+  if (v.host) d.host = v.host->to_string();
+  d.sysfsdev = v.sysfsdev.value_or("");
+  d.vendor_id = v.vendor_id;
+  d.device_id = v.device_id;
+  return d;
 }
 
-std::string vsock_json(const Vm& vm, const PciLayout& layout, const Vsock& v) {
-  return json_object([&](JsonWriter& w) {
-    w.field("driver", virtio_driver("vhost-vsock", v.placement.transport)).field("id", v.id.str());
-    write_placement(w, vm, layout, v.id, v.placement);
-    w.field("guest-cid", v.cid);
-    // vhostfd is a string property: an inherited fd number (or a getfd name).
-    if (v.vhost_fd) w.field("vhostfd", fmt::format("{}", *v.vhost_fd));
-  });
+qmp::VsockDeviceAdd vsock_device(const Vm& vm, const PciLayout& layout, const Vsock& v) {
+  // vhostfd is a string property: an inherited fd number (or a getfd name).
+  return {virtio_driver("vhost-vsock", v.placement.transport), v.id.str(), placement_of(vm, layout, v.id, v.placement),
+          v.cid, v.vhost_fd ? fmt::format("{}", *v.vhost_fd) : ""};
 }
 
 void lower_balloon_and_rng(LowerContext& ctx) {
@@ -136,10 +132,10 @@ int first_passed_fd(const Vm& vm) {
 void lower_devices(LowerContext& ctx) {
   const Vm& vm = ctx.vm();
   for (const auto& v : vm.vfios) {
-    if (!v.hotplug) ctx.arg("-device", vfio_json(vm, ctx.layout(), v));
+    if (!v.hotplug) ctx.arg("-device", qmp::arguments(vfio_device(vm, ctx.layout(), v)));
   }
   for (const auto& v : vm.vsocks) {
-    if (!v.hotplug) ctx.arg("-device", vsock_json(vm, ctx.layout(), v));
+    if (!v.hotplug) ctx.arg("-device", qmp::arguments(vsock_device(vm, ctx.layout(), v)));
   }
   lower_balloon_and_rng(ctx);
   lower_seed(ctx);
@@ -147,13 +143,15 @@ void lower_devices(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vfio& v) {
-  return {device_add_step(resource_name(ResourceKind::vfio, v.id), v.id.str(), vfio_json(vm, layout, v))};
+  return {device_add_step(resource_name(ResourceKind::vfio, v.id), v.id.str(),
+                          qmp::device_add(vfio_device(vm, layout, v)))};
 }
 
 std::vector<PlanStep> unplug(const Vfio& v) { return {device_del_step(resource_name(ResourceKind::vfio, v.id), v.id.str())}; }
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vsock& v) {
-  return {device_add_step(resource_name(ResourceKind::vsock, v.id), v.id.str(), vsock_json(vm, layout, v))};
+  return {device_add_step(resource_name(ResourceKind::vsock, v.id), v.id.str(),
+                          qmp::device_add(vsock_device(vm, layout, v)))};
 }
 
 std::vector<PlanStep> unplug(const Vsock& v) { return {device_del_step(resource_name(ResourceKind::vsock, v.id), v.id.str())}; }

@@ -4,8 +4,9 @@
 
 #include <vector>
 
-#include "compiler/model/kind_devices.hpp"
 #include "compiler/lower/context.hpp"
+#include "compiler/model/kind_devices.hpp"
+#include "compiler/qmp/ops_memory.hpp"
 
 namespace vmforge {
 
@@ -21,11 +22,8 @@ void lower_devices(LowerContext& ctx);       // vfio, vsock, balloon, rng, cloud
 void lower_memory(LowerContext& ctx);     // dimms, nvdimms
 void lower_extra(LowerContext& ctx);      // the manifest's raw arguments, always last
 
-/// The members of a memory backend object (-object / object-add), braces excluded.
-void write_memory_backend(JsonWriter& w, std::string_view id, ByteSize size, const MemoryBackend& backend);
-
-/// chardev-add arguments for a unix socket chardev (listening with wait=off, or connecting).
-std::string socket_chardev_add_json(const std::string& id, const std::string& path, bool server);
+/// A memory backend object (-object / object-add).
+qmp::MemoryBackendAdd memory_backend(std::string id, ByteSize size, const MemoryBackend& backend);
 
 // plug/unplug steps of one device (the device is hot-pluggable; lower.cpp checked it)
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const ScsiController& c);

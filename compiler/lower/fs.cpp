@@ -1,6 +1,7 @@
 // Lowering of shared directories: virtio-9p (an -fsdev and its device) and virtio-fs
 // (vhost-user-fs on a virtiofsd socket), with virtio-fs plug/unplug steps.
 #include "compiler/lower/families.hpp"
+#include "compiler/qmp/ops_chardev.hpp"
 
 namespace vmforge {
 namespace {
@@ -9,13 +10,9 @@ std::string resource_of(const VirtioFs& fs) { return resource_name(ResourceKind:
 
 std::string chardev_id(const VirtioFs& fs) { return fs.id.derived("char"); }
 
-std::string virtio_fs_json(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
-  return json_object([&](JsonWriter& w) {
-    w.field("driver", virtio_driver("vhost-user-fs", fs.placement.transport)).field("id", fs.id.str());
-    write_placement(w, vm, layout, fs.id, fs.placement);
-    w.field("chardev", chardev_id(fs)).field("tag", fs.tag);
-    if (fs.queue_size) w.field("queue-size", *fs.queue_size);
-  });
+qmp::VhostUserDeviceAdd virtio_fs_device(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
+  return {virtio_driver("vhost-user-fs", fs.placement.transport), fs.id.str(), placement_of(vm, layout, fs.id, fs.placement),
+          chardev_id(fs), fs.tag, std::nullopt, fs.queue_size, std::nullopt};
 }
 
 void lower_9p(LowerContext& ctx, const Fs9p& fs) {
@@ -38,13 +35,13 @@ void lower_fs(LowerContext& ctx) {
   for (const auto& fs : ctx.vm().virtio_fs) {
     if (fs.hotplug) continue;
     ctx.kv("-chardev", KvOption("socket").add("id", chardev_id(fs)).add("path", fs.socket), resource_of(fs));
-    ctx.arg("-device", virtio_fs_json(ctx.vm(), ctx.layout(), fs));
+    ctx.arg("-device", qmp::arguments(virtio_fs_device(ctx.vm(), ctx.layout(), fs)));
   }
 }
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
-  return chardev_device_plug(resource_of(fs), socket_chardev_add_json(chardev_id(fs), fs.socket, false), chardev_id(fs),
-                             fs.id.str(), virtio_fs_json(vm, layout, fs));
+  return chardev_device_plug(resource_of(fs), qmp::chardev_add_socket({chardev_id(fs), fs.socket, false}), chardev_id(fs),
+                             fs.id.str(), qmp::device_add(virtio_fs_device(vm, layout, fs)));
 }
 
 std::vector<PlanStep> unplug(const VirtioFs& fs) {

@@ -6,14 +6,10 @@
 
 #include "compiler/lower/families.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/qmp/ops_cpu.hpp"
 
 namespace vmforge {
 namespace {
-
-// QEMU 7.2 reports a vCPU's removal only through its lapic child (qemu-facts §4.1).
-QmpCall cpu_unplug_call(const std::string& id) {
-  return device_del_call(id, fmt::format("/machine/peripheral/{}/lapic", id));
-}
 
 constexpr std::string_view kCgFirmwareNode = "vmforge-cg-firmware";
 
@@ -99,9 +95,7 @@ void lower_ram(LowerContext& ctx) {
   if (mem.max) m.add("maxmem", qemu_size(*mem.max));
   ctx.kv("-m", m, "memory");
   if (ram_needs_backend(mem.backend)) {
-    ctx.arg("-object", json_object([&](JsonWriter& w) {
-              write_memory_backend(w, kRamBackendId, mem.size, mem.backend);
-            }));
+    ctx.arg("-object", qmp::arguments(memory_backend(std::string(kRamBackendId), mem.size, mem.backend)));
   }
 }
 
@@ -184,16 +178,16 @@ std::vector<PlanStep> cpu_plug(const Vm& vm, std::uint32_t slot) {
   const std::uint32_t die = slot / (cpu.threads * cpu.cores) % cpu.dies;
   const std::uint32_t socket = slot / (cpu.threads * cpu.cores * cpu.dies);
   const std::string id = cpu_device_id(slot);
-  std::string args = json_object([&](JsonWriter& w) {
-    w.field("driver", cpu_type(cpu)).field("id", id).field("socket-id", socket);
-    if (cpu.dies > 1) w.field("die-id", die);
-    w.field("core-id", core).field("thread-id", thread);
-  });
-  return {reply_step(cpu_resource(slot), "device_add", std::move(args), cpu_unplug_call(id))};
+  qmp::CpuProps props;
+  props.socket_id = socket;
+  if (cpu.dies > 1) props.die_id = die;
+  props.core_id = core;
+  props.thread_id = thread;
+  return {{cpu_resource(slot), qmp::device_add(qmp::CpuDeviceAdd{cpu_type(cpu), id, props}), qmp::device_del_cpu(id)}};
 }
 
 std::vector<PlanStep> cpu_unplug(std::uint32_t slot) {
-  return {PlanStep{cpu_resource(slot), cpu_unplug_call(cpu_device_id(slot)), std::nullopt}};
+  return {{cpu_resource(slot), qmp::device_del_cpu(cpu_device_id(slot)), std::nullopt}};
 }
 
 void lower_machine(LowerContext& ctx) {

@@ -9,8 +9,9 @@
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/context.hpp"
-#include "compiler/model/model.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/model/model.hpp"
+#include "compiler/qmp/ops_block.hpp"
 
 namespace vmforge {
 namespace {
@@ -21,8 +22,6 @@ std::string string_arg(const QmpCall& call, std::string_view key) {
   auto value = args->get_string(key);
   return value ? std::string(*value) : std::string();
 }
-
-std::string id_object(std::string_view id) { return json_single("id", id); }
 
 Vm as_hotplug(const Vm& vm, std::string_view id) {
   Vm copy = vm;
@@ -65,8 +64,6 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
   if (top_node.empty()) {
     return unexpected(Error(fmt::format("the plug steps of '{}' attach no drive", resource)));
   }
-  const std::string tray = json_object([&](JsonWriter& w) { w.field("id", id).field("force", true); });
-  const std::string insert = json_object([&](JsonWriter& w) { w.field("id", id).field("node-name", top_node); });
 
   // The old medium's files, put in their own fd sets first: an undo re-creates its nodes from
   // those sets, which a cdrom from the argv (its medium in a set of Plan::files) never had. The
@@ -81,10 +78,8 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
   }
 
   std::vector<PlanStep> steps = std::move(reopen_old);
-  steps.push_back({resource, reply_call("blockdev-open-tray", tray),
-                   reply_call("blockdev-close-tray", id_object(id))});
-  steps.push_back({resource, reply_call("blockdev-remove-medium", id_object(id)),
-                   reply_call("blockdev-insert-medium", insert)});
+  steps.push_back({resource, qmp::blockdev_open_tray(id, true), qmp::blockdev_close_tray(id)});
+  steps.push_back({resource, qmp::blockdev_remove_medium(id), qmp::blockdev_insert_medium(id, top_node)});
   // An old node comes back (as it was created) when a later step fails: the old medium returns.
   for (PlanStep& s : old_steps) {
     const std::string node = backend_target(s.call);
@@ -99,9 +94,8 @@ Result<std::vector<PlanStep>> change_media_steps(const Vm& running, const Vm& de
     if (s.call.file && s.undo) new_sets.insert(s.undo->arguments);
     if (!backend_created(s.call).empty() || s.call.file) steps.push_back(std::move(s));
   }
-  steps.push_back({resource, reply_call("blockdev-insert-medium", insert),
-                   reply_call("blockdev-remove-medium", id_object(id))});
-  steps.push_back({resource, reply_call("blockdev-close-tray", id_object(id)), std::nullopt});
+  steps.push_back({resource, qmp::blockdev_insert_medium(id, top_node), qmp::blockdev_remove_medium(id)});
+  steps.push_back({resource, qmp::blockdev_close_tray(id), std::nullopt});
   // A path both media have shares one set, which the new medium now uses.
   for (PlanStep& s : close_old) {
     if (!new_sets.count(s.call.arguments)) steps.push_back(std::move(s));

@@ -1,43 +1,39 @@
 // Lowering of memory devices: the backend objects shared with main RAM, pc-dimms (with
 // plug/unplug steps) and nvdimms.
 #include "compiler/lower/families.hpp"
+#include "compiler/qmp/ops_memory.hpp"
 
 namespace vmforge {
 namespace {
 
 std::string resource_of(const Dimm& d) { return resource_name(ResourceKind::dimm, d.id); }
 
-std::string dimm_backend_json(const Dimm& d) {
-  return json_object([&](JsonWriter& w) { write_memory_backend(w, d.id.derived("mem"), d.size, d.backend); });
-}
-
-std::string dimm_device_json(const Dimm& d) {
-  return json_object([&](JsonWriter& w) {
-    w.field("driver", "pc-dimm").field("id", d.id.str()).field("memdev", d.id.derived("mem"));
-  });
-}
+qmp::MemoryDeviceAdd dimm_device(const Dimm& d) { return {"pc-dimm", d.id.str(), d.id.derived("mem"), "", "", {}, {}}; }
 
 }  // namespace
 
-void write_memory_backend(JsonWriter& w, std::string_view id, ByteSize size, const MemoryBackend& backend) {
+qmp::MemoryBackendAdd memory_backend(std::string id, ByteSize size, const MemoryBackend& backend) {
+  qmp::MemoryBackendAdd b;
   switch (backend.kind) {
-    case MemoryBackendKind::ram: w.field("qom-type", "memory-backend-ram"); break;
-    case MemoryBackendKind::file: w.field("qom-type", "memory-backend-file"); break;
-    case MemoryBackendKind::memfd: w.field("qom-type", "memory-backend-memfd"); break;
+    case MemoryBackendKind::ram: b.qom_type = "memory-backend-ram"; break;
+    case MemoryBackendKind::file: b.qom_type = "memory-backend-file"; break;
+    case MemoryBackendKind::memfd: b.qom_type = "memory-backend-memfd"; break;
   }
-  w.field("id", id).field("size", size.bytes());
-  if (backend.kind == MemoryBackendKind::file && backend.path) w.field("mem-path", *backend.path);
+  b.id = std::move(id);
+  b.size = size.bytes();
+  if (backend.kind == MemoryBackendKind::file) b.mem_path = backend.path.value_or("");
   // memfd: hugetlbfs pages directly; file: hugepages come from where `path` is mounted.
-  if (backend.kind == MemoryBackendKind::memfd && backend.hugepages) w.field("hugetlb", true);
-  if (backend.shared) w.field("share", true);
-  if (backend.prealloc) w.field("prealloc", true);
+  if (backend.kind == MemoryBackendKind::memfd && backend.hugepages) b.hugetlb = true;
+  if (backend.shared) b.share = true;
+  if (backend.prealloc) b.prealloc = true;
+  return b;
 }
 
 void lower_memory(LowerContext& ctx) {
   for (const auto& d : ctx.vm().dimms) {
     if (d.hotplug) continue;
-    ctx.arg("-object", dimm_backend_json(d));
-    ctx.arg("-device", dimm_device_json(d));
+    ctx.arg("-object", qmp::arguments(memory_backend(d.id.derived("mem"), d.size, d.backend)));
+    ctx.arg("-device", qmp::arguments(dimm_device(d)));
   }
   for (const auto& n : ctx.vm().nvdimms) {
     ctx.arg("-object", json_object([&](JsonWriter& w) {
@@ -56,8 +52,9 @@ void lower_memory(LowerContext& ctx) {
 std::vector<PlanStep> plug(const Vm&, const PciLayout&, const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
-      reply_step(resource, "object-add", dimm_backend_json(d), reply_call("object-del", json_single("id", d.id.derived("mem")))),
-      device_add_step(resource, d.id.str(), dimm_device_json(d)),
+      {resource, qmp::object_add_memory(memory_backend(d.id.derived("mem"), d.size, d.backend)),
+       qmp::object_del(d.id.derived("mem"))},
+      device_add_step(resource, d.id.str(), qmp::device_add(dimm_device(d))),
   };
 }
 
@@ -65,7 +62,7 @@ std::vector<PlanStep> unplug(const Dimm& d) {
   const std::string resource = resource_of(d);
   return {
       device_del_step(resource, d.id.str()),
-      reply_step(resource, "object-del", json_single("id", d.id.derived("mem"))),
+      {resource, qmp::object_del(d.id.derived("mem")), std::nullopt},
   };
 }
 

@@ -33,16 +33,6 @@ void write_call_members(JsonWriter& w, const QmpCall& call) {
 
 }  // namespace
 
-std::string_view to_string(FileOpen open) {
-  switch (open) {
-    case FileOpen::read: return "read";
-    case FileOpen::read_write: return "read-write";
-    case FileOpen::create: return "create";
-    case FileOpen::append: return "append";
-  }
-  return "read";
-}
-
 std::string render_step_json(const PlanStep& step) {
   JsonWriter w;
   w.begin_object();

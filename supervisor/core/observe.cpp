@@ -30,7 +30,7 @@ void run_batch(qmp::Client& client, const std::vector<Query>& queries,
   }
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const bool optional = queries[i].optional;
-    auto sent = client.execute(queries[i].command, queries[i].arguments, kQueryTimeout,
+    auto sent = client.execute(queries[i].call, kQueryTimeout,
                                [batch, i, optional](Result<JsonValue> reply) {
                                  if (batch->failed) return;
                                  if (reply) {

@@ -11,23 +11,14 @@
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/pci_layout.hpp"
 #include "compiler/model/units.hpp"
+#include "compiler/qmp/ops_cpu.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
+#include "compiler/qmp/ops_memory.hpp"
 
 namespace vmforge::supervisor {
 namespace {
 
 constexpr std::string_view kPeripheral = "/machine/peripheral/";
-
-std::string path_args(std::string_view path) {
-  JsonWriter w;
-  w.begin_object().field("path", path).end_object();
-  return w.take();
-}
-
-std::string qom_get_args(std::string_view device, std::string_view property) {
-  JsonWriter w;
-  w.begin_object().field("path", fmt::format("{}{}", kPeripheral, device)).field("property", property).end_object();
-  return w.take();
-}
 
 
 struct Device {
@@ -279,16 +270,16 @@ struct FirstQuery {
 
 const std::vector<FirstQuery>& first_round() {
   static const std::vector<FirstQuery> queries = {
-      {{"qom-list", path_args("/machine/peripheral")}, &FirstReplies::peripheral},
-      {{"query-block", ""}, &FirstReplies::block},
-      {{"query-named-block-nodes", R"({"flat":true})"}, &FirstReplies::nodes},
-      {{"query-chardev", ""}, &FirstReplies::chardevs},
-      {{"human-monitor-command", R"({"command-line":"info network"})"}, &FirstReplies::network},
-      {{"query-hotpluggable-cpus", "", true}, &FirstReplies::cpus},
-      {{"query-memory-devices", "", true}, &FirstReplies::memory_devices},
-      {{"qom-list", path_args("/objects")}, &FirstReplies::objects},
-      {{"query-balloon", "", true}, &FirstReplies::balloon},
-      {{"query-fdsets", "", true}, &FirstReplies::fdsets},
+      {{qmp::qom_list("/machine/peripheral")}, &FirstReplies::peripheral},
+      {{QmpCall{"query-block"}}, &FirstReplies::block},
+      {{QmpCall{"query-named-block-nodes", R"({"flat":true})"}}, &FirstReplies::nodes},
+      {{QmpCall{"query-chardev"}}, &FirstReplies::chardevs},
+      {{QmpCall{"human-monitor-command", R"({"command-line":"info network"})"}}, &FirstReplies::network},
+      {{qmp::query_hotpluggable_cpus(), true}, &FirstReplies::cpus},
+      {{qmp::query_memory_devices(), true}, &FirstReplies::memory_devices},
+      {{qmp::qom_list("/objects")}, &FirstReplies::objects},
+      {{qmp::query_balloon(), true}, &FirstReplies::balloon},
+      {{QmpCall{"query-fdsets"}, true}, &FirstReplies::fdsets},
   };
   return queries;
 }
@@ -311,7 +302,9 @@ FirstReplies first_replies(std::vector<JsonValue> replies) {
 
 std::vector<Query> second_calls(const SecondQueries& queries) {
   std::vector<Query> calls;
-  for (const PropertyQuery& q : queries) calls.push_back({"qom-get", qom_get_args(q.device, q.property), true});
+  for (const PropertyQuery& q : queries) {
+    calls.push_back({qmp::qom_get(fmt::format("{}{}", kPeripheral, q.device), q.property), true});
+  }
   return calls;
 }
 

@@ -11,14 +11,13 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/diff/resources.hpp"
+#include "compiler/qmp/call.hpp"
 
 namespace vmforge::supervisor {
 
 /// One observation query.
 struct Query {
-  std::string command;
-  /// JSON object text, or "" for none.
-  std::string arguments;
+  QmpCall call;
   /// An error reply means "nothing of that kind here" (no CPU hotplug, no balloon device).
   bool optional = false;
 };

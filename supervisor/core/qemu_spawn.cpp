@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "compiler/lower/lower.hpp"
+#include "supervisor/core/host_check.hpp"
 #include "supervisor/core/qemu_access.hpp"
-#include "supervisor/core/vfio_host.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 
 namespace vmforge::supervisor {
@@ -51,8 +51,8 @@ Result<void> check_inherited_fds(const std::vector<launch::FdMapping>& fds) {
 
 Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const StateDir& state,
                                           std::optional<launch::FdMapping> seed) {
-  // QEMU's "group N is not viable" says less than the check does.
-  VMFORGE_TRY_VOID(check_vfio_functions(vm));
+  // QEMU aborts without /dev/vhost-net, and its "group N is not viable" says less than the check.
+  VMFORGE_TRY_VOID(check_host_needs(host_needs(vm)));
   std::vector<launch::FdMapping> inherited = inherited_fds(vm);
   VMFORGE_TRY_VOID(check_inherited_fds(inherited));
   launch::SpawnOptions options;

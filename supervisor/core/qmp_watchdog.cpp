@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -24,7 +25,7 @@ QmpWatchdog::~QmpWatchdog() {
 Result<void> QmpWatchdog::on_timer(std::uint64_t usec) {
   if (pending_ == 0) {
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(period_);
-    auto id = client_.execute("query-status", "", timeout, [this](Result<JsonValue> reply) {
+    auto id = client_.execute(qmp::query_status(), timeout, [this](Result<JsonValue> reply) {
       pending_ = 0;
       if (reply) {
         notifier_.watchdog();

@@ -1,8 +1,6 @@
 // Plan and apply against the observed VM: observe, diff, run, observe again, persist.
 #include "supervisor/core/reconciler.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <tuple>
@@ -10,11 +8,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "compiler/plan/argv_format.hpp"
 #include "compiler/model/units.hpp"
+#include "compiler/plan/argv_format.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/applied_manifest.hpp"
+#include "supervisor/core/host_check.hpp"
 #include "supervisor/core/observe.hpp"
-#include "supervisor/core/vfio_host.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -105,30 +104,6 @@ void Reconciler::attach(qmp::Client& client, Vm applied) {
   applied_ = std::move(applied);
 }
 
-Result<void> Reconciler::check_host(const Vm& desired, const Diff& diff) const {
-  for (const Change& c : diff.changes) {
-    if ((c.action != Action::add && c.action != Action::replace) || !c.device) continue;
-    const ResourceKey& device = *c.device;
-    for (const Net& net : desired.nets) {
-      if (device == ResourceKey{ResourceKind::net, net.id.str()} && net.vhost && net.vhost_fds.empty() &&
-          access("/dev/vhost-net", R_OK | W_OK) != 0) {
-        return unexpected(Error(fmt::format("NIC '{}' has vhost = true but /dev/vhost-net is not usable (QEMU 7.2 "
-                                            "aborts instead of failing); load the vhost_net module or set vhost = false",
-                                            net.id.str())));
-      }
-    }
-    VMFORGE_TRY_VOID(check_vfio_functions(desired, device));
-    for (const Vsock& vsock : desired.vsocks) {
-      if (device == ResourceKey{ResourceKind::vsock, vsock.id.str()} && !vsock.vhost_fd &&
-          access("/dev/vhost-vsock", R_OK | W_OK) != 0) {
-        return unexpected(Error(fmt::format(
-            "vsock '{}' needs /dev/vhost-vsock, which is not usable; load the vhost_vsock module", vsock.id.str())));
-      }
-    }
-  }
-  return {};
-}
-
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
   observe(*client_, context_for(applied_, desired, false),
           [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
@@ -180,13 +155,15 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
       });
       return;
     }
-    if (auto host = check_host(desired, outcome.diff); !host) return finish(unexpected(std::move(host).error()));
+    std::vector<HostNeed> needs;
+    for (const Change& c : outcome.diff.changes) needs.insert(needs.end(), c.host_needs.begin(), c.host_needs.end());
+    if (auto host = check_host_needs(needs); !host) return finish(unexpected(std::move(host).error()));
     const Change* unplug = first_unplug(outcome.diff);
     if (!unplug) return run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
     // A paused guest cannot release a device: the unplug would only wait for its timeout.
     auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
                                                                              std::move(*seen));
-    auto sent = client_->execute("query-status", "", std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
+    auto sent = client_->execute(qmp::query_status(), std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
       auto& [vm, result, before] = *state;
       if (!status) return finish(unexpected(std::move(status).error()));
       if (status->get_bool("running") == std::optional<bool>(false)) {

@@ -58,7 +58,6 @@ class Reconciler {
  private:
   void run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
   void finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
-  Result<void> check_host(const Vm& desired, const Diff& diff) const;
 
   sd_event* event_;
   qmp::Client* client_;

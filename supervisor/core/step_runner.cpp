@@ -2,10 +2,7 @@
 // timeouts, and undo after a failure.
 #include "supervisor/core/step_runner.hpp"
 
-#include <time.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <span>
 
 #include <fmt/format.h>
@@ -22,20 +19,7 @@ struct StepRunner::Call {
   bool undo = false;
   const QmpCall* qmp = nullptr;
   qmp::CommandId command = 0;
-  qmp::SubscriptionId subscription = 0;
-  sd::EventSource timer;
-  std::uint64_t event_timeout_ms = 0;
   bool replied = false;
-  bool event_seen = false;
-
-  bool needs_event() const { return qmp->completion.kind == Completion::Kind::event; }
-  Result<void> on_timeout(std::uint64_t) {
-    runner->call_ended(this, unexpected(Error(fmt::format("Timed out after {} ms waiting for {} of '{}'.",
-                                                          event_timeout_ms, qmp->completion.event,
-                                                          qmp->completion.device_id),
-                                              ETIMEDOUT)));
-    return {};
-  }
 };
 
 std::string_view to_string(StepPhase phase) {
@@ -88,7 +72,6 @@ Result<std::unique_ptr<StepRunner>> StepRunner::start(sd_event* event, qmp::Clie
 StepRunner::~StepRunner() {
   for (auto& [ptr, call] : in_flight_) {
     if (!call->replied) (void)client_.cancel(call->command);
-    if (call->subscription != 0) client_.unsubscribe(call->subscription);
   }
 }
 
@@ -164,30 +147,9 @@ void StepRunner::issue(std::size_t index, bool undo) {
   const int file_fd = file.get();
   const auto fds = file ? std::span<const int>(&file_fd, 1) : std::span<const int>();
 
-  const Completion& completion = call->qmp->completion;
-  auto reply_timeout = options_.reply_timeout;
-  if (call->needs_event()) {
-    // Subscribe before sending: QEMU may emit the event before its reply.
-    // A device id starting with '/' is a QOM path, matched against data.path (plan.hpp).
-    const char* member = completion.device_id.starts_with('/') ? "path" : "device";
-    call->subscription = client_.subscribe(completion.event, qmp::data_equals(member, completion.device_id),
-                                           [this, call](const qmp::Event&) {
-                                             call->event_seen = true;
-                                             if (call->replied) call_ended(call, {});
-                                           });
-    call->event_timeout_ms = completion.timeout_ms > 0 ? completion.timeout_ms
-                                                       : static_cast<std::uint64_t>(options_.reply_timeout.count());
-    std::uint64_t deadline = sd::loop_now_usec(event_) + call->event_timeout_ms * 1000;
-    auto timer = sd::add_time<&Call::on_timeout>(event_, CLOCK_MONOTONIC, deadline, 0, call, "step-event-timeout");
-    if (!timer) {
-      call_ended(call, unexpected(std::move(timer).error()));
-      return;
-    }
-    call->timer = std::move(*timer);
-  } else if (completion.timeout_ms > 0) {
-    reply_timeout = std::chrono::milliseconds(completion.timeout_ms);
-  }
-  auto id = client_.execute(call->qmp->command, call->qmp->arguments, reply_timeout,
+  // The client waits for the completion's event too, within the completion's timeout.
+  const std::uint32_t limit_ms = call->qmp->completion.timeout_ms;
+  auto id = client_.execute(*call->qmp, limit_ms > 0 ? std::chrono::milliseconds(limit_ms) : options_.reply_timeout,
                             [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); }, fds);
   if (!id) {
     call->replied = true;  // never sent: nothing to cancel
@@ -199,19 +161,14 @@ void StepRunner::issue(std::size_t index, bool undo) {
 
 void StepRunner::call_replied(Call* call, Result<JsonValue> reply) {
   call->replied = true;
-  if (!reply) {
-    call_ended(call, unexpected(std::move(reply).error()));
-  } else if (!call->needs_event() || call->event_seen) {
-    call_ended(call, {});
-  }
+  if (!reply) return call_ended(call, unexpected(std::move(reply).error()));
+  call_ended(call, {});
 }
 
 void StepRunner::call_ended(Call* call, Result<void> outcome) {
   auto node = in_flight_.extract(call);
   if (node.empty()) return;  // already ended (a reply racing its timeout)
   if (!call->replied) (void)client_.cancel(call->command);
-  if (call->subscription != 0) client_.unsubscribe(call->subscription);
-  call->timer.reset();
 
   std::size_t index = call->index;
   auto failure = [&] {

@@ -5,7 +5,8 @@
 //     (QEMU executes in-band commands in order, so they have run when it runs; if one of them
 //     fails, this one fails too or is undone); steps of different resources are pipelined;
 //   - a step completes on its reply, or for Completion::event on its reply AND the named
-//     event for its device (e.g. DEVICE_DELETED with data.device == id), within the timeout;
+//     event for its device (e.g. DEVICE_DELETED with data.device == id), within the timeout,
+//     as the QMP client executes a QmpCall (a guest refusing an unplug fails it at once);
 //   - a step at or after a barrier starts only once every step before the barrier completed;
 //   - on the first failure nothing new starts; once the steps in flight have settled, the
 //     undo calls of the completed steps run one at a time, newest first (unless disabled);

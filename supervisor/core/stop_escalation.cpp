@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
@@ -46,7 +47,7 @@ Result<void> StopEscalation::run(Step step) {
         // A guest that is paused or crashed cannot react to the button: asked first, so that
         // its stop does not wait the whole shutdown_timeout for nothing.
         std::weak_ptr<char> alive = alive_;
-        auto asked = client->execute("query-status", "", kStatusTimeout, [this, alive](Result<JsonValue> status) {
+        auto asked = client->execute(qmp::query_status(), kStatusTimeout, [this, alive](Result<JsonValue> status) {
           if (alive.expired() || step_ != Step::powerdown) return;  // asked again meanwhile
           if (auto r = press_button(status); !r) sd::log_error("Failed to stop QEMU: {}", r.error().message);
         });
@@ -58,7 +59,7 @@ Result<void> StopEscalation::run(Step step) {
         if (step == Step::quit) {
           say(sd::LogLevel::notice, "Quitting QEMU; waiting up to {} for it to exit.", seconds(kQuitTimeout));
         }
-        (void)client->execute("quit", "", kQuitTimeout, [](Result<JsonValue>) {});
+        (void)client->execute(qmp::quit(), kQuitTimeout, [](Result<JsonValue>) {});
       } else {
         say(sd::LogLevel::notice,
             "QMP is not connected; sending SIGTERM to QEMU (PID {}), waiting up to {} for it to exit.", process_.pid(),
@@ -84,7 +85,7 @@ Result<void> StopEscalation::press_button(const Result<JsonValue>& status) {
   }
   say(sd::LogLevel::notice, "Sending ACPI power button event to the guest; waiting up to {} for it to power off.",
       seconds(shutdown_timeout_));
-  (void)client->execute("system_powerdown", "", kQuitTimeout, [](Result<JsonValue> r) {
+  (void)client->execute(qmp::system_powerdown(), kQuitTimeout, [](Result<JsonValue> r) {
     if (!r) sd::log_warning("Failed to send the power button event: {}", r.error().message);
   });
   return arm(shutdown_timeout_);

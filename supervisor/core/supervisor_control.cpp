@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
@@ -61,7 +62,7 @@ void Supervisor::add_builtin_handlers() {
       reply(nullptr);
       return;
     }
-    auto sent = client->execute("query-status", "", std::chrono::milliseconds(5000), [reply](Result<JsonValue> status) {
+    auto sent = client->execute(qmp::query_status(), std::chrono::milliseconds(5000), [reply](Result<JsonValue> status) {
       reply(status ? &*status : nullptr);
     });
     if (!sent) reply(nullptr);

@@ -13,6 +13,7 @@
 #include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
@@ -301,7 +302,7 @@ void Supervisor::resume_and_ready() {
     return;
   }
   // An adopted QEMU keeps the run state it has, unless its supervisor died before `cont`.
-  auto status = qmp_->execute("query-status", "", kCommandTimeout, [this](Result<JsonValue> reply) {
+  auto status = qmp_->execute(qmp::query_status(), kCommandTimeout, [this](Result<JsonValue> reply) {
     if (!reply) {
       start_failed(reply.error());
     } else if (reply->get_string("status") == "prelaunch") {
@@ -317,7 +318,7 @@ void Supervisor::resume() {
   // QEMU sends RESUME before its reply to `cont`, and under TCG the running vCPU can delay
   // that reply by milliseconds: the VM runs from the event on.
   resume_subscription_ = qmp_->subscribe("RESUME", {}, [this](const qmp::Event&) { resumed(); });
-  auto cont = qmp_->execute("cont", "", kCommandTimeout, [this](Result<JsonValue> reply) {
+  auto cont = qmp_->execute(qmp::cont(), kCommandTimeout, [this](Result<JsonValue> reply) {
     // After RESUME the VM is running: a reply lost to QEMU dying now is told by its exit.
     if (resume_subscription_ == 0) return;
     if (!reply) {

@@ -3,12 +3,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <utility>
-#include <vector>
 
 #include <fmt/format.h>
-
-#include "compiler/model/model.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -67,25 +63,6 @@ Result<void> check_vfio_function(std::string_view address, const HostRoots& root
                                           "QEMU takes the whole group, so {} too.",
                                           address, group_name, other, driver, bind_hint(other)),
                               EBUSY));
-    }
-  }
-  return {};
-}
-
-Result<void> check_vfio_functions(const Vm& vm, const std::optional<ResourceKey>& only, const HostRoots& roots) {
-  std::vector<std::pair<ResourceKey, std::string>> functions;  // resource, address
-  for (const Vfio& vfio : vm.vfios) {
-    if (vfio.host) functions.emplace_back(ResourceKey{ResourceKind::vfio, vfio.id.str()}, vfio.host->to_string());
-  }
-  for (const Net& net : vm.nets) {
-    if (net.backend == NetBackend::vfio && net.host) {
-      functions.emplace_back(ResourceKey{ResourceKind::net, net.id.str()}, net.host->to_string());
-    }
-  }
-  for (const auto& [key, address] : functions) {
-    if (only && key != *only) continue;
-    if (auto usable = check_vfio_function(address, roots); !usable) {
-      return unexpected(Error(fmt::format("'{}': {}", key.str(), usable.error().message), usable.error().errno_value));
     }
   }
   return {};

@@ -2,16 +2,10 @@
 // QEMU's own error ("vfio 0000:01:00.0: group 5 is not viable") does not say what to do.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "compiler/base/result.hpp"
-#include "compiler/model/resource_kind.hpp"
-
-namespace vmforge {
-struct Vm;
-}
 
 namespace vmforge::supervisor {
 
@@ -25,11 +19,5 @@ struct HostRoots {
 /// exists, and every other member of that group is on vfio-pci or no driver (QEMU takes the
 /// whole group). Else an Error saying what is missing and how to fix it.
 Result<void> check_vfio_function(std::string_view address, const HostRoots& roots = {});
-
-/// check_vfio_function() for every host PCI function `vm` passes through ([[vfio]], NICs with
-/// backend "vfio"), or with `only` ({vfio, "gpu0"}, {net, "eth1"}) only that one's. The error
-/// names the resource.
-Result<void> check_vfio_functions(const Vm& vm, const std::optional<ResourceKey>& only = std::nullopt,
-                                  const HostRoots& roots = {});
 
 }  // namespace vmforge::supervisor

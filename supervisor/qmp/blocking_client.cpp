@@ -129,6 +129,12 @@ Result<JsonValue> BlockingClient::execute_until(std::string_view command, std::s
   return impl_->await(std::move(submitted), outcome);
 }
 
+Result<JsonValue> BlockingClient::execute(const QmpCall& call, Timeout timeout, std::span<const int> fds) {
+  std::optional<Result<JsonValue>> outcome;
+  auto submitted = impl_->client->execute(call, timeout, [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  return impl_->await(std::move(submitted), outcome);
+}
+
 Result<Event> BlockingClient::wait_event(std::string_view name, const EventFilter& filter, Timeout timeout) {
   if (auto found = impl_->take_match(name, filter, 0)) return std::move(*found);
   std::uint64_t deadline = monotonic_usec() + static_cast<std::uint64_t>(timeout.count()) * 1000u;

@@ -43,6 +43,10 @@ class BlockingClient {
                                   EventMatch until, Timeout timeout = kDefaultTimeout,
                                   std::span<const int> fds = {});
 
+  /// Runs `call` to completion (Client::execute(const QmpCall&…)): its reply, or the data of
+  /// the event its completion names.
+  Result<JsonValue> execute(const QmpCall& call, Timeout timeout = kDefaultTimeout, std::span<const int> fds = {});
+
   /// The first event named `name` (empty: any) that passes `filter` (empty: all), whether it
   /// arrived before this call or arrives within `timeout`. It is removed from the buffer; the
   /// others stay. ETIMEDOUT when none came; the disconnect reason once the peer is gone.

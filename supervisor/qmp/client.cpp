@@ -123,6 +123,13 @@ Result<CommandId> Client::execute_until(std::string_view command, std::string_vi
   return submit(command, arguments_json, timeout, std::move(handler), fds, std::move(until));
 }
 
+Result<CommandId> Client::execute(const QmpCall& call, Timeout timeout, ReplyHandler handler,
+                                  std::span<const int> fds) {
+  std::optional<EventMatch> until;
+  if (call.completion.kind == Completion::Kind::event) until = awaited_event(call.completion);
+  return submit(call.command, call.arguments, timeout, std::move(handler), fds, std::move(until));
+}
+
 Result<CommandId> Client::submit(std::string_view command, std::string_view arguments_json, Timeout timeout,
                                  ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until) {
   if (state_ == ClientState::disconnected) {

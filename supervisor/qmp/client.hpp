@@ -22,6 +22,7 @@
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/result.hpp"
 #include "compiler/base/unique_fd.hpp"
+#include "compiler/qmp/call.hpp"
 #include "supervisor/qmp/framing.hpp"
 #include "supervisor/qmp/message.hpp"
 #include "supervisor/sd/event_source.hpp"
@@ -57,6 +58,12 @@ struct EventMatch {
   /// reason, and the command fails with it (EIO) at once instead of timing out.
   std::function<std::optional<std::string>(const Event&)> failure = {};
 };
+
+/// The event a call's Completion waits for: its name, with data.device (or data.path, for a
+/// QOM path) equal to the completion's device id when it has one. Awaiting DEVICE_DELETED, a
+/// guest's refusal (ACPI_DEVICE_OST for the eject with a failure status: a DIMM whose memory
+/// is in use answers 130; DEVICE_UNPLUG_GUEST_ERROR) fails the call at once.
+EventMatch awaited_event(const Completion& completion);
 
 struct ClientOptions {
   /// Longest message accepted from the peer. QEMU 7.2's largest real reply is the 207 KB
@@ -118,6 +125,10 @@ class Client {
   Result<CommandId> execute_until(std::string_view command, std::string_view arguments_json,
                                   EventMatch until, Timeout timeout, ReplyHandler handler,
                                   std::span<const int> fds = {});
+  /// Executes `call`: execute(), or execute_until() the event its completion names. `timeout`
+  /// is the caller's (a plan's executor passes the completion's). `fds` as for execute() (the
+  /// caller opens the call's `file`).
+  Result<CommandId> execute(const QmpCall& call, Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
   /// Forgets a command: its handler is never called. Not yet written: it is never sent.
   /// Already written: its reply is dropped when it comes. False if `id` is not pending.
   bool cancel(CommandId id);

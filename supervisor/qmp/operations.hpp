@@ -1,15 +1,17 @@
-// Every typed QMP operation: include this one header. Each builder returns a Command (data);
-// send() runs it on the async Client, run()/run_void() and the typed wrappers on a
+// Every typed QMP operation: include this one header. Each builder (compiler/qmp/ops_*.hpp)
+// returns a QmpCall (data); Client::execute() runs it asynchronously, BlockingClient::execute()
+// to completion, and blocking_ops.hpp has the typed queries and multi-call operations on a
 // BlockingClient. See README "QMP client / library" for the govmm method mapping.
 #pragma once
 
-#include "supervisor/qmp/command.hpp"
-#include "supervisor/qmp/ops_block.hpp"
-#include "supervisor/qmp/ops_chardev.hpp"
-#include "supervisor/qmp/ops_cpu.hpp"
-#include "supervisor/qmp/ops_device.hpp"
-#include "supervisor/qmp/ops_fd.hpp"
-#include "supervisor/qmp/ops_lifecycle.hpp"
-#include "supervisor/qmp/ops_memory.hpp"
-#include "supervisor/qmp/ops_migration.hpp"
-#include "supervisor/qmp/ops_net.hpp"
+#include "compiler/qmp/arguments.hpp"
+#include "compiler/qmp/ops_block.hpp"
+#include "compiler/qmp/ops_chardev.hpp"
+#include "compiler/qmp/ops_cpu.hpp"
+#include "compiler/qmp/ops_device.hpp"
+#include "compiler/qmp/ops_fd.hpp"
+#include "compiler/qmp/ops_lifecycle.hpp"
+#include "compiler/qmp/ops_memory.hpp"
+#include "compiler/qmp/ops_migration.hpp"
+#include "compiler/qmp/ops_net.hpp"
+#include "supervisor/qmp/blocking_ops.hpp"

@@ -96,7 +96,7 @@ void check_qemu(const TempDir& dir) {
   auto status = qmp::query_status(*client);
   check(status && status->status == "prelaunch" && !status->running,
         "query_status says 'prelaunch': " + (status ? status->status : status.error().message));
-  auto quit = qmp::run_void(*client, qmp::quit());
+  auto quit = client->execute(qmp::quit());
   check(bool(quit), "quit: " + (quit ? std::string("done") : quit.error().message));
   auto exited = qemu->wait(std::chrono::seconds(10));
   check(exited && exited->success(),

@@ -91,7 +91,7 @@ TEST_CASE("real QEMU: 1000 pipelined commands are all answered, in order", "[qem
   const int kCommands = 1000;
   std::vector<int> order;
   for (int i = 0; i < kCommands; ++i) {
-    auto id = send(qmp.async(), query_status(), 10s, [&order, i](Result<JsonValue> r) {
+    auto id = qmp.async().execute(query_status(), 10s, [&order, i](Result<JsonValue> r) {
       REQUIRE(r);
       order.push_back(i);
     });
@@ -106,7 +106,7 @@ TEST_CASE("real QEMU: 1000 pipelined commands are all answered, in order", "[qem
 TEST_CASE("real QEMU: STOP and RESUME events, and completion on an event", "[qemu]") {
   PausedQemu vm = start_paused();
   BlockingClient qmp = connect(vm);
-  REQUIRE(run_void(qmp, cont()));
+  REQUIRE(qmp.execute(cont()));
   auto resume = qmp.wait_event("RESUME", {}, 5s);
   REQUIRE(resume);
   CHECK(resume->data.is_null());
@@ -125,17 +125,17 @@ TEST_CASE("real QEMU: fds pass with getfd and add-fd", "[qemu]") {
   REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
   UniqueFd r(pipe_fds[0]), w(pipe_fds[1]);
   int pass[] = {w.get()};
-  REQUIRE(run_void(qmp, getfd("vmforge-pipe"), 5s, pass));
-  REQUIRE(run_void(qmp, closefd("vmforge-pipe")));
-  auto unknown = run_void(qmp, closefd("vmforge-pipe"));
+  REQUIRE(qmp.execute(getfd("vmforge-pipe"), 5s, pass));
+  REQUIRE(qmp.execute(closefd("vmforge-pipe")));
+  auto unknown = qmp.execute(closefd("vmforge-pipe"));
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message.find("File descriptor named 'vmforge-pipe' not found") != std::string::npos);
   // Without an fd in the message QEMU refuses getfd: proof the fd above really travelled.
-  auto without = run_void(qmp, getfd("nothing"));
+  auto without = qmp.execute(getfd("nothing"));
   REQUIRE_FALSE(without);
   CHECK(without.error().message.find("No file descriptor supplied via SCM_RIGHTS") != std::string::npos);
 
-  auto added = run(qmp, add_fd(std::nullopt, "test"), 5s, pass);
+  auto added = qmp.execute(add_fd(std::nullopt, "test"), 5s, pass);
   REQUIRE(added);
   auto info = parse_add_fd(*added);
   REQUIRE(info);
@@ -143,13 +143,13 @@ TEST_CASE("real QEMU: fds pass with getfd and add-fd", "[qemu]") {
   auto sets = qmp.execute("query-fdsets");
   REQUIRE(sets);
   CHECK(sets->to_json().find("\"opaque\":\"test\"") != std::string::npos);
-  REQUIRE(run_void(qmp, remove_fd(info->fdset_id)));
+  REQUIRE(qmp.execute(remove_fd(info->fdset_id)));
 }
 
 TEST_CASE("real QEMU: quit sends SHUTDOWN, the reply, then closes", "[qemu]") {
   PausedQemu vm = start_paused();
   BlockingClient qmp = connect(vm);
-  REQUIRE(run_void(qmp, quit()));
+  REQUIRE(qmp.execute(quit()));
   auto shutdown = qmp.wait_event("SHUTDOWN", {}, 5s);
   REQUIRE(shutdown);
   CHECK(shutdown->data.get_string("reason") == std::string_view("host-qmp-quit"));

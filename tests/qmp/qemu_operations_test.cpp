@@ -81,7 +81,7 @@ Vm boot(test::GuestVmOptions options) {
 
 // system_powerdown completing on SHUTDOWN; the guest says 'poweroff' and QEMU exits 0.
 void power_down(Vm& vm) {
-  auto shutdown = run(vm.qmp, system_powerdown_until_shutdown(), 30s);
+  auto shutdown = vm.qmp.execute(system_powerdown_until_shutdown(), 30s);
   INFO((shutdown ? std::string() : shutdown.error().message));
   REQUIRE(shutdown);
   CHECK(shutdown->get_string("reason") == std::string_view("guest-shutdown"));
@@ -92,12 +92,14 @@ void power_down(Vm& vm) {
   CHECK(status->success());
 }
 
-void require_ok(const Result<void>& r) {
+template <class T>
+void require_ok(const Result<T>& r) {
   INFO((r ? std::string() : r.error().message));
   REQUIRE(r);
 }
 
-void require_qemu_refuses(const Result<void>& r, std::string_view reason) {
+template <class T>
+void require_qemu_refuses(const Result<T>& r, std::string_view reason) {
   REQUIRE_FALSE(r);
   INFO(r.error().message);
   CHECK(r.error().errno_value == EREMOTEIO);
@@ -119,6 +121,28 @@ UniqueFd open_tap(const std::string& name) {
   return fd;
 }
 
+// A disk's two block nodes: the image file ("<name>.file") and a format node on it ("<name>.fmt").
+void add_disk_nodes(Vm& vm, const std::string& name, const std::string& path, std::string format, bool read_only,
+                    BlockdevCache cache = {}) {
+  BlockdevFile file;
+  file.node_name = name + ".file";
+  file.filename = path;
+  file.read_only = read_only;
+  require_ok(vm.qmp.execute(blockdev_add(file)));
+  BlockdevFormat fmt_node;
+  fmt_node.driver = std::move(format);
+  fmt_node.node_name = name + ".fmt";
+  fmt_node.file = file.node_name;
+  fmt_node.cache = cache;
+  fmt_node.read_only = read_only;
+  require_ok(vm.qmp.execute(blockdev_add(fmt_node)));
+}
+
+void remove_disk_nodes(Vm& vm, const std::string& name) {
+  require_ok(vm.qmp.execute(blockdev_del(name + ".fmt")));
+  require_ok(vm.qmp.execute(blockdev_del(name + ".file")));
+}
+
 }  // namespace
 
 TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdown", "[qemu][guest]") {
@@ -129,24 +153,22 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
   REQUIRE(test::create_disk_image(vm.dir.file("cd.img"), "raw", 1 << 20));
 
   {  // virtio-blk: raw and qcow2, added and removed
-    BlockdevAdd raw{"d1.fmt", "raw", "file", vm.dir.file("d1.img"), false, std::nullopt, true};
-    require_ok(run_void(vm.qmp, blockdev_add(raw)));
-    BlockdevAdd qcow{"d2.fmt", "qcow2", "file", vm.dir.file("d2.qcow2"), true, false, std::nullopt};
-    require_ok(run_void(vm.qmp, blockdev_add(qcow)));
+    add_disk_nodes(vm, "d1", vm.dir.file("d1.img"), "raw", false, {false, true});
+    add_disk_nodes(vm, "d2", vm.dir.file("d2.qcow2"), "qcow2", true);
     BlockDeviceAdd d1;
     d1.id = "d1";
     d1.drive = "d1.fmt";
-    d1.bus = "rp1";
+    d1.placement.bus = "rp1";
     d1.serial = "disk-one";
     d1.num_queues = 2;
-    require_ok(run_void(vm.qmp, device_add_block(d1)));
+    require_ok(vm.qmp.execute(device_add(d1)));
     BlockDeviceAdd d2;
     d2.id = "d2";
     d2.drive = "d2.fmt";
-    d2.bus = "rp2";
+    d2.placement.bus = "rp2";
     d2.serial = "disk-two";
     d2.share_rw = true;
-    require_ok(run_void(vm.qmp, device_add_block(d2)));
+    require_ok(vm.qmp.execute(device_add(d2)));
     auto v = vm.until("blocks", [](std::string_view b) { return b == "vda,vdb"; });
     // The guest names disks in probe order, which hotplug does not fix.
     std::string one = v["block.vda"].find("disk-one") != std::string::npos ? "vda" : "vdb";
@@ -159,107 +181,142 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     bool listed = false;
     for (const QomProperty& p : *peripherals) listed = listed || (p.name == "d1" && p.type == "child<virtio-blk-pci>");
     CHECK(listed);
-    auto serial = run(vm.qmp, qom_get("/machine/peripheral/d2", "serial"));
+    auto serial = vm.qmp.execute(qom_get("/machine/peripheral/d2", "serial"));
     REQUIRE(serial);
     CHECK(serial->as_string() == std::string_view("disk-two"));
 
     // Too early: the node is still in use until DEVICE_DELETED.
-    require_qemu_refuses(run_void(vm.qmp, blockdev_del("d1.fmt")), "is in use");
-    require_ok(run_void(vm.qmp, device_del("d1"), kUnplug));
+    require_qemu_refuses(vm.qmp.execute(blockdev_del("d1.fmt")), "is in use");
+    require_ok(vm.qmp.execute(device_del("d1"), kUnplug));
     vm.until_value("block." + one, "");
     CHECK(vm.guest.report.values()["blocks"] == two);
-    require_ok(run_void(vm.qmp, blockdev_del("d1.fmt")));
-    require_ok(run_void(vm.qmp, device_del("d2"), kUnplug));
+    remove_disk_nodes(vm, "d1");
+    require_ok(vm.qmp.execute(device_del("d2"), kUnplug));
     vm.until_value("blocks", "");
-    require_ok(run_void(vm.qmp, blockdev_del("d2.fmt")));
+    remove_disk_nodes(vm, "d2");
     // govmm's hard-wired host_device file driver: QEMU refuses a regular file for it.
-    BlockdevAdd dev{"h.fmt", "raw", "host_device", vm.dir.file("d1.img"), false, {}, {}};
-    require_qemu_refuses(run_void(vm.qmp, blockdev_add(dev)), "requires");
+    BlockdevFile dev;
+    dev.driver = "host_device";
+    dev.node_name = "h.file";
+    dev.filename = vm.dir.file("d1.img");
+    require_qemu_refuses(vm.qmp.execute(blockdev_add(dev)), "requires");
   }
 
   {  // SCSI disk and CD-ROM on a hot-added virtio-scsi controller
-    require_ok(run_void(vm.qmp, device_add_scsi_controller("scsi0", "rp3")));
-    require_ok(run_void(vm.qmp, blockdev_add({"s1.fmt", "raw", "file", vm.dir.file("s1.img"), false, {}, {}})));
-    require_ok(run_void(vm.qmp, blockdev_add({"cd.fmt", "raw", "file", vm.dir.file("cd.img"), true, {}, {}})));
-    require_ok(run_void(vm.qmp, device_add_scsi({ScsiDriver::hd, "sd0", "s1.fmt", "scsi0.0", 0, 0, {}})));
-    require_ok(run_void(vm.qmp, device_add_scsi({ScsiDriver::cd, "cd0", "cd.fmt", "scsi0.0", 1, 0, {}})));
+    ScsiControllerAdd controller;
+    controller.id = "scsi0";
+    controller.placement.bus = "rp3";
+    require_ok(vm.qmp.execute(device_add(controller)));
+    add_disk_nodes(vm, "s1", vm.dir.file("s1.img"), "raw", false);
+    add_disk_nodes(vm, "cd", vm.dir.file("cd.img"), "raw", true);
+    BlockDeviceAdd sd0;
+    sd0.driver = "scsi-hd";
+    sd0.id = "sd0";
+    sd0.placement.bus = "scsi0.0";
+    sd0.scsi_id = 0;
+    sd0.lun = 0;
+    sd0.drive = "s1.fmt";
+    require_ok(vm.qmp.execute(device_add(sd0)));
+    BlockDeviceAdd cd0 = sd0;
+    cd0.driver = "scsi-cd";
+    cd0.id = "cd0";
+    cd0.scsi_id = 1;
+    cd0.drive = "cd.fmt";
+    require_ok(vm.qmp.execute(device_add(cd0)));
     auto v = vm.until("blocks", [](std::string_view b) { return contains(b, "sda") && contains(b, "sr0"); });
     CHECK(test::report_field(v["block.sda"], "size") == std::string("2097152"));
-    require_ok(run_void(vm.qmp, device_del("sd0"), kUnplug));
+    require_ok(vm.qmp.execute(device_del("sd0"), kUnplug));
     vm.until("blocks", [](std::string_view b) { return !contains(b, "sda"); });
-    require_ok(run_void(vm.qmp, blockdev_del("s1.fmt")));
+    remove_disk_nodes(vm, "s1");
   }
 
   {  // NICs: user netdev, multiqueue, tap by name and by passed fd
-    require_ok(run_void(vm.qmp, *netdev_add({"user", "n1.net", "", "", "", {}, "", {}, {}, {}})));
+    NetdevAdd user;
+    user.type = "user";
+    user.id = "n1.net";
+    require_ok(vm.qmp.execute(netdev_add(user)));
     NicDeviceAdd n1;
     n1.id = "n1";
     n1.netdev = "n1.net";
     n1.mac = "52:54:00:00:00:21";
-    n1.bus = "rp4";
-    require_ok(run_void(vm.qmp, device_add_nic(n1)));
+    n1.placement.bus = "rp4";
+    require_ok(vm.qmp.execute(device_add(n1)));
     auto v = vm.until("nets", [](std::string_view n) { return n == "eth0"; });
     CHECK(v["net.eth0"] == "mac=52:54:00:00:00:21 link=up");
 
     // Tap names are host-global: make them unique to this process (other test runs may be going on).
     std::string tap_name = fmt::format("vmf{}a", getpid());
-    require_ok(run_void(vm.qmp, *netdev_add({"tap", "n2.net", tap_name, "no", "no", 2, "", {}, {}, {}})));
+    NetdevAdd by_name;
+    by_name.type = "tap";
+    by_name.id = "n2.net";
+    by_name.ifname = tap_name;
+    by_name.script = "no";
+    by_name.downscript = "no";
+    by_name.queues = 2;
+    require_ok(vm.qmp.execute(netdev_add(by_name)));
     NicDeviceAdd n2 = n1;
     n2.id = "n2";
     n2.netdev = "n2.net";
     n2.mac = "52:54:00:00:00:22";
-    n2.bus = "rp5";
+    n2.placement.bus = "rp5";
     n2.queues = 2;
-    require_ok(run_void(vm.qmp, device_add_nic(n2)));
+    require_ok(vm.qmp.execute(device_add(n2)));
 
     UniqueFd tap = open_tap(fmt::format("vmf{}b", getpid()));
     int fds[] = {tap.get()};
-    require_ok(run_void(vm.qmp, getfd("n3.tapfd"), kDefaultTimeout, fds));
-    require_ok(run_void(vm.qmp, *netdev_add({"tap", "n3.net", "", "", "", {}, "", {"n3.tapfd"}, {}, {}})));
+    require_ok(vm.qmp.execute(getfd("n3.tapfd"), kDefaultTimeout, fds));
+    NetdevAdd by_fd;
+    by_fd.type = "tap";
+    by_fd.id = "n3.net";
+    by_fd.fds = {"n3.tapfd"};
+    require_ok(vm.qmp.execute(netdev_add(by_fd)));
     NicDeviceAdd n3 = n1;
     n3.id = "n3";
     n3.netdev = "n3.net";
     n3.mac = "52:54:00:00:00:23";
-    n3.bus = "rp6";
-    require_ok(run_void(vm.qmp, device_add_nic(n3)));
+    n3.placement.bus = "rp6";
+    require_ok(vm.qmp.execute(device_add(n3)));
     v = vm.until("nets", [](std::string_view n) { return n == "eth0,eth1,eth2"; });
     std::string macs = v["net.eth0"] + " " + v["net.eth1"] + " " + v["net.eth2"];
     CHECK(macs.find("mac=52:54:00:00:00:22 link=up") != std::string::npos);
     CHECK(macs.find("mac=52:54:00:00:00:23 link=up") != std::string::npos);
 
-    require_ok(run_void(vm.qmp, device_del("n1"), kUnplug));
-    require_ok(run_void(vm.qmp, device_del("n2"), kUnplug));
-    require_ok(run_void(vm.qmp, device_del("n3"), kUnplug));
+    require_ok(vm.qmp.execute(device_del("n1"), kUnplug));
+    require_ok(vm.qmp.execute(device_del("n2"), kUnplug));
+    require_ok(vm.qmp.execute(device_del("n3"), kUnplug));
     vm.until_value("nets", "");
-    require_ok(run_void(vm.qmp, netdev_del("n1.net")));
-    require_ok(run_void(vm.qmp, netdev_del("n2.net")));
-    require_ok(run_void(vm.qmp, netdev_del("n3.net")));
+    require_ok(vm.qmp.execute(netdev_del("n1.net")));
+    require_ok(vm.qmp.execute(netdev_del("n2.net")));
+    require_ok(vm.qmp.execute(netdev_del("n3.net")));
   }
 
   {  // serial ports on file and socket chardevs
-    require_ok(run_void(vm.qmp, device_add_serial_controller("vser0", "rp7")));
-    require_ok(run_void(vm.qmp, chardev_add_file("p1.chr", vm.dir.file("p1.out"))));
-    require_ok(run_void(vm.qmp, chardev_add_socket({"p2.chr", vm.dir.file("p2.sock"), true, false})));
-    require_ok(run_void(vm.qmp, device_add_serial_port({"p1", "p1.chr", "org.test.1", "vser0.0"})));
-    require_ok(run_void(vm.qmp, device_add_serial_port({"p2", "p2.chr", "org.test.2", "vser0.0"})));
+    SerialControllerAdd controller;
+    controller.id = "vser0";
+    controller.placement.bus = "rp7";
+    require_ok(vm.qmp.execute(device_add(controller)));
+    require_ok(vm.qmp.execute(chardev_add_file("p1.chr", vm.dir.file("p1.out"))));
+    require_ok(vm.qmp.execute(chardev_add_socket({"p2.chr", vm.dir.file("p2.sock"), true, false})));
+    require_ok(vm.qmp.execute(device_add(SerialPortAdd{"virtserialport", "p1", "vser0.0", "p1.chr", "org.test.1"})));
+    require_ok(vm.qmp.execute(device_add(SerialPortAdd{"virtserialport", "p2", "vser0.0", "p2.chr", "org.test.2"})));
     vm.until_value("ports", "org.test.1,org.test.2");
-    require_qemu_refuses(run_void(vm.qmp, chardev_remove("p1.chr")), "is busy");
-    require_ok(run_void(vm.qmp, device_del("p1"), kUnplug));
+    require_qemu_refuses(vm.qmp.execute(chardev_remove("p1.chr")), "is busy");
+    require_ok(vm.qmp.execute(device_del("p1"), kUnplug));
     vm.until_value("ports", "org.test.2");
-    require_ok(run_void(vm.qmp, chardev_remove("p1.chr")));
-    require_ok(run_void(vm.qmp, device_del("p2"), kUnplug));
+    require_ok(vm.qmp.execute(chardev_remove("p1.chr")));
+    require_ok(vm.qmp.execute(device_del("p2"), kUnplug));
     vm.until_value("ports", "");
-    require_ok(run_void(vm.qmp, chardev_remove("p2.chr")));
+    require_ok(vm.qmp.execute(chardev_remove("p2.chr")));
   }
 
   {  // balloon, run state and a generic device_add
-    require_ok(run_void(vm.qmp, device_add(R"({"driver":"virtio-balloon-pci","id":"bal0","bus":"rp8"})")));
+    require_ok(vm.qmp.execute(device_add(R"({"driver":"virtio-balloon-pci","id":"bal0","bus":"rp8"})")));
     vm.until("virtio", [](std::string_view v) { return contains(v, "balloon"); });
     auto before = query_balloon(vm.qmp);
     REQUIRE(before);
     CHECK(before->actual == 512u << 20);
     long mem_before = vm.memtotal_kib();
-    require_ok(run_void(vm.qmp, balloon(256u << 20)));
+    require_ok(vm.qmp.execute(balloon(256u << 20)));
     auto change = vm.qmp.wait_event("BALLOON_CHANGE", [](const Event& e) {
       return e.data.get_uint64("actual") == std::uint64_t{256u << 20};
     }, 30s);
@@ -267,9 +324,9 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) < mem_before - 200 * 1024; });
     CHECK(query_balloon(vm.qmp)->actual == 256u << 20);
 
-    require_ok(run_void(vm.qmp, stop()));
+    require_ok(vm.qmp.execute(stop()));
     CHECK(query_status(vm.qmp)->status == "paused");
-    require_ok(run_void(vm.qmp, cont()));
+    require_ok(vm.qmp.execute(cont()));
     CHECK(query_status(vm.qmp)->running);
   }
 
@@ -291,7 +348,7 @@ TEST_CASE("CPU hotplug and unplug", "[qemu][guest]") {
     if (!s.qom_path && (free_slot == nullptr || s.props.core_id < free_slot->props.core_id)) free_slot = &s;
   }
   REQUIRE(free_slot != nullptr);
-  require_ok(run_void(vm.qmp, device_add_cpu({free_slot->type, "cpu1", free_slot->props})));
+  require_ok(vm.qmp.execute(device_add(CpuDeviceAdd{free_slot->type, "cpu1", free_slot->props})));
   vm.until_value("cpus", "2");
   auto cpus = query_cpus_fast(vm.qmp);
   REQUIRE(cpus);
@@ -299,7 +356,7 @@ TEST_CASE("CPU hotplug and unplug", "[qemu][guest]") {
   CHECK((*cpus)[1].qom_path == "/machine/peripheral/cpu1");
   CHECK((*cpus)[1].target == "x86_64");
   // QEMU 7.2 sends no DEVICE_DELETED naming a CPU: the unplug completes on its lapic's.
-  require_ok(run_void(vm.qmp, device_del_cpu("cpu1"), kUnplug));
+  require_ok(vm.qmp.execute(device_del_cpu("cpu1"), kUnplug));
   vm.until_value("cpus", "1");
   CHECK(query_cpus_fast(vm.qmp)->size() == 1);
 
@@ -319,7 +376,7 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
   Vm vm = boot(options);
 
   long mem = vm.memtotal_kib();
-  MemoryBackendAdd dimm_ram{"memory-backend-ram", "dimm1.mem", 256u << 20, "", {}, {}, {}};
+  MemoryBackendAdd dimm_ram{"memory-backend-ram", "dimm1.mem", 256u << 20, "", {}, {}, {}, {}};
   require_ok(hotplug_memory(vm.qmp, dimm_ram, {"pc-dimm", "dimm1", "dimm1.mem", "", "", {}, {}}));
   vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) >= mem + 250 * 1024; });
   auto devices = query_memory_devices(vm.qmp);
@@ -330,39 +387,41 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
   CHECK((*devices)[0].size == 256u << 20);
   CHECK((*devices)[0].hotplugged == true);
   // A refused device takes its new backend away again.
-  MemoryBackendAdd orphan{"memory-backend-ram", "orphan.mem", 64u << 20, "", {}, {}, {}};
+  MemoryBackendAdd orphan{"memory-backend-ram", "orphan.mem", 64u << 20, "", {}, {}, {}, {}};
   auto refused = hotplug_memory(vm.qmp, orphan, {"pc-dimm", "dimm1", "orphan.mem", "", "", {}, {}});
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message.find("Duplicate") != std::string::npos);
-  require_qemu_refuses(run_void(vm.qmp, object_del("orphan.mem")), "not found");
-  require_ok(run_void(vm.qmp, device_del("dimm1"), kUnplug));
+  require_qemu_refuses(vm.qmp.execute(object_del("orphan.mem")), "not found");
+  require_ok(vm.qmp.execute(device_del("dimm1"), kUnplug));
   vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) < mem + 50 * 1024; });
-  require_ok(run_void(vm.qmp, object_del("dimm1.mem")));
+  require_ok(vm.qmp.execute(object_del("dimm1.mem")));
 
   mem = vm.memtotal_kib();
-  require_ok(run_void(vm.qmp, object_add_memory({"memory-backend-ram", "vmem1.mem", 1u << 30, "", {}, {}, {}})));
-  require_ok(run_void(vm.qmp, device_add_memory({"virtio-mem-pci", "vmem1", "vmem1.mem", "rp1", "", 0, 2u << 20})));
-  require_ok(run_void(vm.qmp, qom_set("/machine/peripheral/vmem1", "requested-size", JsonValue(std::uint64_t{256u << 20}))));
+  require_ok(vm.qmp.execute(object_add_memory({"memory-backend-ram", "vmem1.mem", 1u << 30, "", {}, {}, {}, {}})));
+  require_ok(vm.qmp.execute(device_add(MemoryDeviceAdd{"virtio-mem-pci", "vmem1", "vmem1.mem", "rp1", "", 0, 2u << 20})));
+  require_ok(vm.qmp.execute(qom_set("/machine/peripheral/vmem1", "requested-size", JsonValue(std::uint64_t{256u << 20}))));
   auto resized = vm.qmp.wait_event("MEMORY_DEVICE_SIZE_CHANGE", [](const Event& e) {
     return e.data.get_uint64("size") == std::uint64_t{256u << 20};
   }, 20s);
   REQUIRE(resized);
   vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) >= mem + 250 * 1024; });
-  auto size = run(vm.qmp, qom_get("/machine/peripheral/vmem1", "size"));
+  auto size = vm.qmp.execute(qom_get("/machine/peripheral/vmem1", "size"));
   REQUIRE(size);
   CHECK(size->as_uint64() == std::uint64_t{256u << 20});
-  require_qemu_refuses(run_void(vm.qmp, device_del("vmem1"), kUnplug), "cannot be unplugged");
+  require_qemu_refuses(vm.qmp.execute(device_del("vmem1"), kUnplug), "cannot be unplugged");
 
-  require_ok(hotplug_memory(vm.qmp, {"memory-backend-file", "nv1.mem", 128u << 20, vm.dir.file("nv1.img"), true, {}, {}},
+  require_ok(hotplug_memory(vm.qmp, {"memory-backend-file", "nv1.mem", 128u << 20, vm.dir.file("nv1.img"), {}, true, {}, {}},
                             {"nvdimm", "nv1", "nv1.mem", "", "", {}, {}}));
   auto memory = query_memory_devices(vm.qmp);
   REQUIRE(memory);
   bool nvdimm = false;
   for (const MemoryDeviceInfo& m : *memory) nvdimm = nvdimm || (m.type == "nvdimm" && m.id == "nv1");
   CHECK(nvdimm);
-  auto summary = run_typed(vm.qmp, query_memory_size_summary(), kDefaultTimeout, &parse_memory_size_summary);
+  auto summary = vm.qmp.execute(query_memory_size_summary());
   REQUIRE(summary);
-  CHECK(summary->base_memory == 512u << 20);
+  auto summary_info = parse_memory_size_summary(*summary);
+  REQUIRE(summary_info);
+  CHECK(summary_info->base_memory == 512u << 20);
   power_down(vm);
 }
 
@@ -388,37 +447,43 @@ TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the hos
     auto none = vm.qmp.pump([] { return false; }, 10ms);
     REQUIRE(none);
   }
-  require_ok(run_void(vm.qmp, chardev_add_socket({"vub.chr", dir->file("vub.sock"), false, false})));
-  require_ok(run_void(vm.qmp, device_add_vhost_user({"vhost-user-blk-pci", "vub0", "vub.chr", "rp1", "", "", 1})));
+  require_ok(vm.qmp.execute(chardev_add_socket({"vub.chr", dir->file("vub.sock"), false, false})));
+  DevicePlacement rp1;
+  rp1.bus = "rp1";
+  require_ok(vm.qmp.execute(device_add(VhostUserDeviceAdd{"vhost-user-blk-pci", "vub0", rp1, "vub.chr", "", 1, {}, {}})));
   auto v = vm.until("blocks", [](std::string_view b) { return b == "vda"; });
   CHECK(test::report_field(v["block.vda"], "size") == std::string("6291456"));
-  require_ok(run_void(vm.qmp, device_del("vub0"), kUnplug));
+  require_ok(vm.qmp.execute(device_del("vub0"), kUnplug));
   vm.until_value("blocks", "");
-  require_ok(run_void(vm.qmp, chardev_remove("vub.chr")));
+  require_ok(vm.qmp.execute(chardev_remove("vub.chr")));
 
   VsockDeviceAdd vsock;
   vsock.id = "vsock0";
   vsock.guest_cid = 3;
-  vsock.bus = "rp2";
+  vsock.placement.bus = "rp2";
   if (access("/dev/vhost-vsock", R_OK | W_OK) == 0) {
-    require_ok(run_void(vm.qmp, device_add_vsock(vsock)));
+    require_ok(vm.qmp.execute(device_add(vsock)));
     vm.until_value("vsock.cid", "3");
-    require_ok(run_void(vm.qmp, device_del("vsock0"), kUnplug));
+    require_ok(vm.qmp.execute(device_del("vsock0"), kUnplug));
   } else {
-    require_qemu_refuses(run_void(vm.qmp, device_add_vsock(vsock)), "vhost-vsock: failed to open vhost device");
+    require_qemu_refuses(vm.qmp.execute(device_add(vsock)), "vhost-vsock: failed to open vhost device");
   }
-  require_qemu_refuses(run_void(vm.qmp, device_add_vfio({"vfio-pci", "vfio0", "0000:02:00.0", "", "rp3", "", ""})),
+  DevicePlacement rp3;
+  rp3.bus = "rp3";
+  rp3.romfile = "";
+  require_qemu_refuses(vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-pci", "vfio0", rp3, "0000:02:00.0", "", {}, {}})),
                        "vfio /sys/bus/pci/devices/0000:02:00.0: no such host device");
+  rp3.romfile.reset();
   require_qemu_refuses(
-      run_void(vm.qmp, device_add_vfio({"vfio-pci", "vfio1", "", "/sys/bus/mdev/devices/none", "rp3", "", {}})),
+      vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-pci", "vfio1", rp3, "", "/sys/bus/mdev/devices/none", {}, {}})),
       "vfio /sys/bus/mdev/devices/none: no such host device");
-  require_qemu_refuses(run_void(vm.qmp, device_add_vfio({"vfio-ap", "", "", "/sys/devices/vfio_ap/matrix/none", "", "", {}})),
+  require_qemu_refuses(vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-ap", "", {}, "", "/sys/devices/vfio_ap/matrix/none", {}, {}})),
                        "'vfio-ap' is not a valid device model name");
   NicDeviceAdd ccw;
   ccw.driver = "virtio-net-ccw";
   ccw.id = "ccw0";
-  ccw.devno = "fe.0.0001";
-  require_qemu_refuses(run_void(vm.qmp, device_add_nic(ccw)), "'virtio-net-ccw' is not a valid device model name");
+  ccw.placement.devno = "fe.0.0001";
+  require_qemu_refuses(vm.qmp.execute(device_add(ccw)), "'virtio-net-ccw' is not a valid device model name");
   power_down(vm);
   CHECK(qsd->terminate(5s));
 }
@@ -440,13 +505,13 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   REQUIRE(dst_qmp);
   CHECK(query_status(*dst_qmp)->status == "inmigrate");
   std::string uri = "unix:" + dst_dir->file("mig.sock");
-  require_ok(run_void(*dst_qmp, migrate_incoming(uri)));
+  require_ok(dst_qmp->execute(migrate_incoming(uri)));
 
   auto never = query_migrate(source.qmp);
   REQUIRE(never);
   CHECK_FALSE(never->status);
-  require_ok(run_void(source.qmp, migrate_set_capabilities({{"auto-converge", true}})));
-  require_ok(run_void(source.qmp, migrate_set_parameters({1u << 30, 300})));
+  require_ok(source.qmp.execute(migrate_set_capabilities({{"auto-converge", true}})));
+  require_ok(source.qmp.execute(migrate_set_parameters({1u << 30, 300})));
   require_ok(migrate_and_wait(source.qmp, uri, 60s));
   auto info = query_migrate(source.qmp);
   REQUIRE(info);
@@ -465,10 +530,10 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   auto running = dst_qmp->wait_event("RESUME", {}, 30s);
   REQUIRE(running);
   CHECK(query_status(*dst_qmp)->running);
-  require_ok(run_void(source.qmp, migrate_cancel()));
+  require_ok(source.qmp.execute(migrate_cancel()));
 
   // The migrated guest keeps running on the destination: it still answers the power button.
-  auto shutdown = run(*dst_qmp, system_powerdown_until_shutdown(), 30s);
+  auto shutdown = dst_qmp->execute(system_powerdown_until_shutdown(), 30s);
   REQUIRE(shutdown);
   CHECK(shutdown->get_string("reason") == std::string_view("guest-shutdown"));
   CHECK(dst->qemu.wait(20s)->success());
@@ -477,8 +542,8 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   UniqueFd dump_file(open(dump_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   REQUIRE(dump_file);
   int fds[] = {dump_file.get()};
-  require_ok(run_void(source.qmp, getfd("dump.fd"), kDefaultTimeout, fds));
-  auto dumped = run(source.qmp, dump_guest_memory({"fd:dump.fd", false, "", true}), 60s);
+  require_ok(source.qmp.execute(getfd("dump.fd"), kDefaultTimeout, fds));
+  auto dumped = source.qmp.execute(dump_guest_memory({"fd:dump.fd", false, "", true}), 60s);
   REQUIRE(dumped);
   CHECK(dumped->find("error") == nullptr);
   std::ifstream elf(dump_path, std::ios::binary);
@@ -490,7 +555,7 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   CHECK(st.st_size > 256 << 20);
 
   // start_guest passes -no-reboot: a reset ends QEMU.
-  require_ok(run_void(source.qmp, system_reset()));
+  require_ok(source.qmp.execute(system_reset()));
   auto reset = source.qmp.wait_event("SHUTDOWN", {}, 10s);
   REQUIRE(reset);
   CHECK(reset->data.get_string("reason") == std::string_view("host-qmp-system-reset"));

@@ -50,23 +50,23 @@ class Recording {
 
   JsonValue reply(const Query& q) const {
     JsonValue args;
-    if (!q.arguments.empty()) {
-      auto parsed = parse_json(q.arguments);
+    if (!q.call.arguments.empty()) {
+      auto parsed = parse_json(q.call.arguments);
       REQUIRE(parsed);
       args = std::move(*parsed);
     }
     for (const JsonValue& e : entries_) {
       const JsonValue* recorded_args = e.find("arguments");
-      if (e.get_string("execute") != std::optional<std::string_view>(q.command) || !recorded_args ||
+      if (e.get_string("execute") != std::optional<std::string_view>(q.call.command) || !recorded_args ||
           !(*recorded_args == args)) {
         continue;
       }
       if (const JsonValue* value = e.find("return")) return *value;
-      INFO(q.command << " " << q.arguments << ": " << e.get_string("error").value_or(""));
+      INFO(q.call.command << " " << q.call.arguments << ": " << e.get_string("error").value_or(""));
       CHECK(q.optional);
       return JsonValue();
     }
-    FAIL("not recorded (run observed/record.py again): " << q.command << " " << q.arguments);
+    FAIL("not recorded (run observed/record.py again): " << q.call.command << " " << q.call.arguments);
     return JsonValue();
   }
 
@@ -229,7 +229,7 @@ TEST_CASE("round two asks only what the diff compares, and where devices sit to 
   CHECK(asked(check) == std::set<std::string>{"data1.serial", "chan1.name"});
   // Every call is an optional qom-get (a device may lack a property).
   for (const Query& q : second_calls(second_queries(first, q35_context()))) {
-    CHECK(q.command == "qom-get");
+    CHECK(q.call.command == "qom-get");
     CHECK(q.optional);
   }
 }

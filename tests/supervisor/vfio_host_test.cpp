@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/model/model.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
@@ -86,18 +85,4 @@ TEST_CASE("each reason a function cannot be passed through is named with its fix
         "PCI device '0000:04:00.0' shares IOMMU group 4 with '0000:04:00.1', which is bound to 'snd_hda_intel': "
         "QEMU takes the whole group, so bind it with 'driverctl set-override 0000:04:00.1 vfio-pci' (package "
         "driverctl) too.");
-}
-
-TEST_CASE("a VM's passthrough functions are checked by resource", "[vfio]") {
-  FakeHost host;
-  host.add_device("0000:05:00.0", "ixgbe", "5");
-  Vm vm;
-  Net nic;
-  nic.id = *DeviceId::parse("eth9");
-  nic.backend = NetBackend::vfio;
-  nic.host = *HostPciAddress::parse("0000:05:00.0");
-  vm.nets.push_back(nic);
-  CHECK(failure(supervisor::check_vfio_functions(vm, {}, host.roots)).find("'net:eth9': PCI device '0000:05:00.0' "
-                                                                           "is bound to 'ixgbe'") == 0);
-  CHECK(supervisor::check_vfio_functions(vm, ResourceKey{ResourceKind::disk, "root"}, host.roots));
 }

@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "supervisor/qmp/command.hpp"
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/qmp/call.hpp"
+#include "compiler/qmp/ops_device.hpp"
 
 namespace vmforge::qmp {
 
@@ -29,7 +32,7 @@ struct CpuDeviceAdd {
   std::string id;
   CpuProps props;
 };
-Command device_add_cpu(const CpuDeviceAdd& cpu);
+std::string arguments(const CpuDeviceAdd& cpu);
 
 /// device_del of a hot-added x86 CPU, complete when QEMU deletes it. QEMU 7.2 sends no
 /// DEVICE_DELETED naming a CPU; it does send one for the CPU's local APIC child
@@ -37,7 +40,7 @@ Command device_add_cpu(const CpuDeviceAdd& cpu);
 /// corrupts its heap in this unplug: the next ACPI hotplug event (re-plugging the slot, any
 /// device_add of a DIMM or PCI device, even the power button) aborts QEMU with "double free or
 /// corruption". Treat a CPU unplug as the VM's last hotplug until a restart.
-Command device_del_cpu(std::string_view id);
+QmpCall device_del_cpu(std::string_view id);
 
 struct HotpluggableCpu {
   std::string type;
@@ -45,10 +48,8 @@ struct HotpluggableCpu {
   CpuProps props;
   std::optional<std::string> qom_path;  // set when the slot is occupied
 };
-Command query_hotpluggable_cpus();
+QmpCall query_hotpluggable_cpus();
 Result<std::vector<HotpluggableCpu>> parse_hotpluggable_cpus(const JsonValue& reply);
-Result<std::vector<HotpluggableCpu>> query_hotpluggable_cpus(BlockingClient& client,
-                                                             Timeout timeout = kDefaultTimeout);
 
 struct CpuInfoFast {
   std::int64_t cpu_index = 0;
@@ -57,8 +58,7 @@ struct CpuInfoFast {
   std::string target;          // "x86_64" (govmm's `arch` member is gone)
   CpuProps props;
 };
-Command query_cpus_fast();
+QmpCall query_cpus_fast();
 Result<std::vector<CpuInfoFast>> parse_cpus_fast(const JsonValue& reply);
-Result<std::vector<CpuInfoFast>> query_cpus_fast(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 }  // namespace vmforge::qmp

@@ -5,20 +5,22 @@
 #include <string_view>
 #include <vector>
 
-#include "supervisor/qmp/command.hpp"
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/qmp/call.hpp"
 
 namespace vmforge::qmp {
 
-Command stop();
-Command cont();
+QmpCall stop();
+QmpCall cont();
 /// QEMU answers, emits SHUTDOWN, then closes the socket.
-Command quit();
-Command system_reset();
+QmpCall quit();
+QmpCall system_reset();
 /// Presses the ACPI power button; the reply only says the press happened.
-Command system_powerdown();
+QmpCall system_powerdown();
 /// system_powerdown completing on the SHUTDOWN event: the guest has shut down (govmm waited
 /// for POWERDOWN, which QEMU sends at once).
-Command system_powerdown_until_shutdown();
+QmpCall system_powerdown_until_shutdown();
 
 /// query-status.
 struct StatusInfo {
@@ -26,9 +28,8 @@ struct StatusInfo {
   bool singlestep = false;
   std::string status;  // "prelaunch", "running", "paused", "inmigrate", "postmigrate", "shutdown", …
 };
-Command query_status();
+QmpCall query_status();
 Result<StatusInfo> parse_status(const JsonValue& reply);
-Result<StatusInfo> query_status(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 /// One entry of query-qmp-schema (207 KB on 7.2; its members beyond these stay in `raw`).
 struct SchemaInfo {
@@ -36,22 +37,19 @@ struct SchemaInfo {
   std::string meta_type;  // "command", "event", "object", "enum", "builtin", …
   JsonValue raw;
 };
-Command query_qmp_schema();
+QmpCall query_qmp_schema();
 Result<std::vector<SchemaInfo>> parse_schema(const JsonValue& reply);
-Result<std::vector<SchemaInfo>> query_qmp_schema(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 /// qom-get returns any JSON value; qom-set takes one (govmm could only set integers).
-Command qom_get(std::string_view path, std::string_view property);
-Command qom_set(std::string_view path, std::string_view property, const JsonValue& value);
+QmpCall qom_get(std::string_view path, std::string_view property);
+QmpCall qom_set(std::string_view path, std::string_view property, const JsonValue& value);
 
 struct QomProperty {
   std::string name;
   std::string type;  // "child<virtio-blk-pci>", "string", …
 };
-Command qom_list(std::string_view path);
+QmpCall qom_list(std::string_view path);
 Result<std::vector<QomProperty>> parse_qom_list(const JsonValue& reply);
-Result<std::vector<QomProperty>> qom_list(BlockingClient& client, std::string_view path,
-                                          Timeout timeout = kDefaultTimeout);
 
 struct DumpGuestMemory {
   std::string protocol;  // "file:/path" or "fd:NAME" (after getfd)
@@ -60,6 +58,6 @@ struct DumpGuestMemory {
   /// Run in the background and complete on DUMP_COMPLETED (QEMU stays responsive meanwhile).
   bool detach = false;
 };
-Command dump_guest_memory(const DumpGuestMemory& dump);
+QmpCall dump_guest_memory(const DumpGuestMemory& dump);
 
 }  // namespace vmforge::qmp

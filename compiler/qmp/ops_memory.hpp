@@ -7,7 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "supervisor/qmp/command.hpp"
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/qmp/call.hpp"
+#include "compiler/qmp/ops_device.hpp"
 
 namespace vmforge::qmp {
 
@@ -17,13 +20,16 @@ struct MemoryBackendAdd {
   std::string id;
   std::uint64_t size = 0;
   std::string mem_path;        // memory-backend-file
+  std::optional<bool> hugetlb; // memory-backend-memfd
   std::optional<bool> share;
   std::optional<bool> pmem;    // memory-backend-file behind an NVDIMM
   std::optional<bool> prealloc;
 };
-Command object_add_memory(const MemoryBackendAdd& backend);
+/// The argument object, which -object takes too.
+std::string arguments(const MemoryBackendAdd& backend);
+QmpCall object_add_memory(const MemoryBackendAdd& backend);
 /// object-del; fails with "… is in use" while a device still uses the object.
-Command object_del(std::string_view id);
+QmpCall object_del(std::string_view id);
 
 /// device_add of a memory device on a backend: "pc-dimm", "nvdimm", "virtio-mem-pci".
 struct MemoryDeviceAdd {
@@ -35,13 +41,8 @@ struct MemoryDeviceAdd {
   std::optional<std::uint64_t> requested_size;  // virtio-mem-pci
   std::optional<std::uint64_t> block_size;      // virtio-mem-pci
 };
-Command device_add_memory(const MemoryDeviceAdd& device);
+std::string arguments(const MemoryDeviceAdd& device);
 
-/// object-add then device_add, removing the backend again if the device is refused (each
-/// step has its own `timeout`, so the clean-up still runs after a slow failure). Covers
-/// govmm's ExecMemdevAdd, ExecHotplugMemory and ExecuteNVDIMMDeviceAdd.
-Result<void> hotplug_memory(BlockingClient& client, const MemoryBackendAdd& backend,
-                            const MemoryDeviceAdd& device, Timeout timeout = kDefaultTimeout);
 
 /// One entry of query-memory-devices: DIMM-like devices and virtio-mem.
 struct MemoryDeviceInfo {
@@ -58,25 +59,23 @@ struct MemoryDeviceInfo {
   std::optional<std::uint64_t> max_size;        // virtio-mem
   std::optional<std::uint64_t> block_size;      // virtio-mem
 };
-Command query_memory_devices();
+QmpCall query_memory_devices();
 Result<std::vector<MemoryDeviceInfo>> parse_memory_devices(const JsonValue& reply);
-Result<std::vector<MemoryDeviceInfo>> query_memory_devices(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 struct MemorySizeSummary {
   std::uint64_t base_memory = 0;
   std::optional<std::uint64_t> plugged_memory;
 };
-Command query_memory_size_summary();
+QmpCall query_memory_size_summary();
 Result<MemorySizeSummary> parse_memory_size_summary(const JsonValue& reply);
 
 /// balloon: the guest's target size in bytes (clamped by QEMU to the RAM size).
-Command balloon(std::uint64_t bytes);
+QmpCall balloon(std::uint64_t bytes);
 struct BalloonInfo {
   std::uint64_t actual = 0;
 };
 /// Fails with class DeviceNotActive when there is no balloon device.
-Command query_balloon();
+QmpCall query_balloon();
 Result<BalloonInfo> parse_balloon(const JsonValue& reply);
-Result<BalloonInfo> query_balloon(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 }  // namespace vmforge::qmp

@@ -1,9 +1,11 @@
 // CPU hotplug builder and CPU query parsers.
-#include "supervisor/qmp/ops_cpu.hpp"
+#include "compiler/qmp/ops_cpu.hpp"
 
 #include <fmt/format.h>
 
-#include "supervisor/qmp/reply_reader.hpp"
+#include "compiler/qmp/arguments.hpp"
+#include "compiler/qmp/ops_device.hpp"
+#include "compiler/qmp/reply_reader.hpp"
 
 namespace vmforge::qmp {
 namespace {
@@ -21,21 +23,22 @@ CpuProps read_props(ReplyReader&& r) {
 
 }  // namespace
 
-Command device_add_cpu(const CpuDeviceAdd& cpu) {
+std::string arguments(const CpuDeviceAdd& cpu) {
   Arguments a;
   a.set("driver", cpu.driver).set("id", cpu.id).set_if("node-id", cpu.props.node_id)
       .set_if("socket-id", cpu.props.socket_id).set_if("die-id", cpu.props.die_id)
       .set_if("cluster-id", cpu.props.cluster_id).set_if("core-id", cpu.props.core_id)
       .set_if("thread-id", cpu.props.thread_id);
-  return {"device_add", a.take(), {}};
+  return a.take();
 }
 
-Command device_del_cpu(std::string_view id) {
+QmpCall device_del_cpu(std::string_view id) {
   std::string lapic = fmt::format("/machine/peripheral/{}/lapic", id);
-  return {"device_del", Arguments().set("id", id).take(), EventMatch{"DEVICE_DELETED", data_equals("path", lapic)}};
+  return {"device_del", Arguments().set("id", id).take(),
+          Completion{Completion::Kind::event, "DEVICE_DELETED", std::move(lapic), kUnplugTimeoutMs}};
 }
 
-Command query_hotpluggable_cpus() { return {"query-hotpluggable-cpus", {}, {}}; }
+QmpCall query_hotpluggable_cpus() { return {"query-hotpluggable-cpus", {}, {}}; }
 
 Result<std::vector<HotpluggableCpu>> parse_hotpluggable_cpus(const JsonValue& reply) {
   return read_array<HotpluggableCpu>("query-hotpluggable-cpus", reply, [](ReplyReader& r) {
@@ -48,11 +51,7 @@ Result<std::vector<HotpluggableCpu>> parse_hotpluggable_cpus(const JsonValue& re
   });
 }
 
-Result<std::vector<HotpluggableCpu>> query_hotpluggable_cpus(BlockingClient& client, Timeout timeout) {
-  return run_typed(client, query_hotpluggable_cpus(), timeout, &parse_hotpluggable_cpus);
-}
-
-Command query_cpus_fast() { return {"query-cpus-fast", {}, {}}; }
+QmpCall query_cpus_fast() { return {"query-cpus-fast", {}, {}}; }
 
 Result<std::vector<CpuInfoFast>> parse_cpus_fast(const JsonValue& reply) {
   return read_array<CpuInfoFast>("query-cpus-fast", reply, [](ReplyReader& r) {
@@ -64,10 +63,6 @@ Result<std::vector<CpuInfoFast>> parse_cpus_fast(const JsonValue& reply) {
     c.props = read_props(r.child("props", false));
     return c;
   });
-}
-
-Result<std::vector<CpuInfoFast>> query_cpus_fast(BlockingClient& client, Timeout timeout) {
-  return run_typed(client, query_cpus_fast(), timeout, &parse_cpus_fast);
 }
 
 }  // namespace vmforge::qmp

@@ -1,5 +1,5 @@
 // ReplyReader: typed member access with one remembered error.
-#include "supervisor/qmp/reply_reader.hpp"
+#include "compiler/qmp/reply_reader.hpp"
 
 #include <cerrno>
 

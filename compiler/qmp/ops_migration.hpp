@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "supervisor/qmp/command.hpp"
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/result.hpp"
+#include "compiler/qmp/call.hpp"
 
 namespace vmforge::qmp {
 
@@ -16,20 +18,20 @@ struct MigrationCapability {
   std::string name;  // "x-ignore-shared", "events", "postcopy-ram", … (not govmm's "bypass-shared-memory")
   bool state = true;
 };
-Command migrate_set_capabilities(const std::vector<MigrationCapability>& capabilities);
+QmpCall migrate_set_capabilities(const std::vector<MigrationCapability>& capabilities);
 
 struct MigrationParameters {
   std::optional<std::uint64_t> max_bandwidth;   // bytes/s (was migrate_set_speed)
   std::optional<std::uint64_t> downtime_limit;  // ms (was migrate_set_downtime)
 };
-Command migrate_set_parameters(const MigrationParameters& parameters);
+QmpCall migrate_set_parameters(const MigrationParameters& parameters);
 
 /// Starts an outgoing migration to `uri` ("unix:/path", "tcp:host:port", "exec:…", "fd:NAME");
 /// the reply comes at once, progress is in query-migrate / MIGRATION events.
-Command migrate(std::string_view uri);
+QmpCall migrate(std::string_view uri);
 /// For QEMU started with `-incoming defer`.
-Command migrate_incoming(std::string_view uri);
-Command migrate_cancel();
+QmpCall migrate_incoming(std::string_view uri);
+QmpCall migrate_cancel();
 
 struct MigrationRam {
   std::uint64_t transferred = 0;
@@ -50,12 +52,8 @@ struct MigrationInfo {
   std::optional<std::int64_t> setup_time;
   std::optional<std::string> error_desc;
 };
-Command query_migrate();
+QmpCall query_migrate();
 Result<MigrationInfo> parse_migration(const JsonValue& reply);
-Result<MigrationInfo> query_migrate(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
-/// Turns on the 'events' capability, starts the migration and waits for its MIGRATION event
-/// to reach "completed" (or fails with the final status and QEMU's error-desc).
-Result<void> migrate_and_wait(BlockingClient& client, std::string_view uri, Timeout timeout);
 
 }  // namespace vmforge::qmp
