@@ -151,7 +151,7 @@ def main():
     raw_ms = statistics.median(raw) * 1000
     running_ms = statistics.median(running) * 1000
     # A program linked moments ago has its text in dirty page-cache pages, which smaps counts as
-    # Private_Dirty of every process mapping it (1.5 MiB for vmforge-full) until writeback.
+    # Private_Dirty of every process mapping it (1.5 MiB for vmforge) until writeback.
     os.sync()
     memory, idle = idle_profile(vmforge, manifest, workdir, name, args.idle_window)
     _, idle_watchdog = idle_profile(vmforge, manifest, workdir, name, args.idle_window, 10_000_000)

@@ -47,21 +47,6 @@ Result<void> Supervisor::start() {
   return supervise_spawned(std::move(qmp_fd));
 }
 
-Result<void> Supervisor::take_over(pid_t qemu_pid, UniqueFd lock_fd) {
-  // QEMU first: from here on, any failure drops `process`, which kills QEMU.
-  VMFORGE_TRY(launch::Process process, launch::Process::child(qemu_pid, plan_.qemu_binary, state_dir_.qemu_log()));
-  auto lock = VmLock::inherit(std::move(lock_fd), state_dir_.lock_file());
-  if (!lock) return unexpected(std::move(lock).error());
-  lock_.emplace(std::move(*lock));
-  set_state(VmState::starting);
-  auto qmp_fd = own_process(std::move(process));
-  if (!qmp_fd) {
-    cleanup_files();
-    return unexpected(std::move(qmp_fd).error());
-  }
-  return supervise_spawned(std::move(*qmp_fd));
-}
-
 Result<void> Supervisor::supervise_spawned(UniqueFd qmp_fd) {
   auto watched = serve();
   if (watched) watched = watch_spawned(std::move(qmp_fd));

@@ -1,9 +1,9 @@
 // Supervisor: one VM's life under `vmforge run`. Owns the state dir lock, the control socket,
 // and the QemuSession of the QEMU it spawned or adopted (its QMP client, watchdog, stop):
 //   compile (caller) -> lock -> adopt a live QEMU, or: listen qmp.sock -> spawn QEMU (-S, the
-//   socket as fd 3) [up to here the static launcher's work when it hands off] -> event loop,
-//   signals, control socket -> QMP handshake -> boot plan steps (StepRunner) -> cont (unless
-//   the manifest says stopped) -> READY -> serve -> stop escalation -> exit status.
+//   socket as fd 3) -> event loop, signals, control socket -> QMP handshake -> boot plan
+//   steps (StepRunner) -> cont (unless the manifest says stopped) -> READY -> serve -> stop
+//   escalation -> exit status.
 // Everything after the spawn runs on one sd-event loop, made while QEMU starts (making it opens
 // libsystemd); the exit status is the loop's exit code.
 #pragma once
@@ -55,9 +55,6 @@ class Supervisor {
   /// Takes the lock, adopts or spawns QEMU, makes the event loop, watches signals and opens
   /// the control socket. The rest happens in run(); an Error here means nothing is left running.
   Result<void> start();
-  /// start() for the QEMU the launcher spawned before it exec'd into this process: keeps its
-  /// lock, takes QEMU over as our child, then goes on as start() does after its spawn.
-  Result<void> take_over(pid_t qemu_pid, UniqueFd lock_fd);
   /// Runs the loop until the VM is down; returns the process exit status.
   Result<int> run();
 
