@@ -42,14 +42,10 @@ std::string human(const JsonValue& e) {
 }  // namespace
 
 int cmd_events(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"help"}, {"json"}, kRuntimeDirOption});
-  if (!args) return usage_error("events", args.error().message);
-  if (args->has("help")) {
-    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
-    return 0;
-  }
-  if (args->positionals().size() != 1) return usage_error("events", "expects exactly one VM NAME");
-  auto client = connect_vm(args->positionals().front(), args->value("runtime-dir"));
+  auto parsed = parse_with_runtime_dir({"events", kHelp, {{"json"}}, 1, "expects exactly one VM NAME"}, argc, argv);
+  if (auto* status = std::get_if<int>(&parsed)) return *status;
+  const Args& args = std::get<Args>(parsed);
+  auto client = connect_vm(args.positionals().front(), args.value("runtime-dir"));
   if (!client) {
     fmt::print(stderr, "vmforge events: {}\n", client.error().message);
     return 1;
@@ -65,7 +61,7 @@ int cmd_events(int argc, char** argv) {
       if (event.error().errno_value == EBADMSG) continue;  // not JSON: not an event either
       return 1;
     }
-    fmt::print("{}\n", args->has("json") ? event->to_json() : human(*event));
+    fmt::print("{}\n", args.has("json") ? event->to_json() : human(*event));
     std::fflush(stdout);
   }
 }

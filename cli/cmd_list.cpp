@@ -89,19 +89,15 @@ void print_json(const std::vector<HostVm>& vms) {
 }  // namespace
 
 int cmd_list(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"help"}, {"json"}, kRuntimeDirOption});
-  if (!args) return usage_error("list", args.error().message);
-  if (args->has("help")) {
-    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
-    return 0;
-  }
-  if (!args->positionals().empty()) return usage_error("list", "takes no arguments");
-  auto vms = survey_host(args->value("runtime-dir"));
+  auto parsed = parse_with_runtime_dir({"list", kHelp, {{"json"}}, 0, "takes no arguments"}, argc, argv);
+  if (auto* status = std::get_if<int>(&parsed)) return *status;
+  const Args& args = std::get<Args>(parsed);
+  auto vms = survey_host(args.value("runtime-dir"));
   if (!vms) {
     fmt::print(stderr, "vmforge list: {}\n", vms.error().message);
     return 1;
   }
-  if (args->has("json")) {
+  if (args.has("json")) {
     print_json(*vms);
   } else {
     print_table(*vms);

@@ -24,18 +24,14 @@ constexpr std::string_view kHelp =
 }  // namespace
 
 int cmd_qmp(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"help"}, kRuntimeDirOption});
-  if (!args) return usage_error("qmp", args.error().message);
-  if (args->has("help")) {
-    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
-    return 0;
-  }
-  if (args->positionals().size() != 2) return usage_error("qmp", "expects a VM NAME and a JSON command");
-  auto command = parse_json(args->positionals()[1]);
+  auto parsed = parse_with_runtime_dir({"qmp", kHelp, {}, 2, "expects a VM NAME and a JSON command"}, argc, argv);
+  if (auto* status = std::get_if<int>(&parsed)) return *status;
+  const Args& args = std::get<Args>(parsed);
+  auto command = parse_json(args.positionals()[1]);
   if (!command || !command->is_object() || !command->get_string("execute")) {
     return usage_error("qmp", R"(JSON must be an object like {"execute": "query-status"})");
   }
-  auto client = connect_vm(args->positionals()[0], args->value("runtime-dir"));
+  auto client = connect_vm(args.positionals()[0], args.value("runtime-dir"));
   if (!client) {
     fmt::print(stderr, "vmforge qmp: {}\n", client.error().message);
     return 1;

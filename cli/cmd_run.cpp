@@ -1,72 +1,66 @@
-// `vmforge run FILE` in vmforge-full: supervise the VM in the foreground. Usually entered from
-// the static launcher with --handoff once QEMU is spawned; run directly (the launcher's fallback
-// for what it leaves to us: a live QEMU to adopt, a cloud-init seed, any error), it does the
-// whole start-up itself.
+// `vmforge run FILE`: supervise the VM in the foreground, from the manifest to QEMU's end.
 #include <signal.h>
-#include <sys/wait.h>
-
-#include <fmt/format.h>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_common.hpp"
 #include "cli/manifest_report.hpp"
-#include "compiler/base/read_file.hpp"
-#include "compiler/validate/load_and_validate.hpp"
+#include "cli/vm_connect.hpp"
 #include "compiler/plan/plan.hpp"
-#include "supervisor/core/handoff.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/plan_apply.hpp"
 #include "supervisor/core/supervisor.hpp"
-#include "supervisor/launch/cpu_affinity.hpp"
 #include "supervisor/sd/log.hpp"
 
 namespace vmforge::cli {
 namespace {
 
-// The manifest as the launcher compiled it: the exact text QEMU's argv came from.
-std::optional<Vm> handed_off_manifest(const supervisor::Handoff& handoff, const std::string& path) {
-  auto text = read_fd(handoff.manifest.get(), "the manifest handed over by the launcher", kMaxManifestBytes);
-  if (!text) {
-    sd::log_error("{}", text.error().message);
-    return std::nullopt;
-  }
-  return validate_or_report(*text, path);
+constexpr std::string_view kHelp =
+    "Usage: vmforge run FILE [--runtime-dir DIR]\n"
+    "\n"
+    "Run the VM described by the manifest FILE, supervised by this process until it stops:\n"
+    "start QEMU paused, apply the start-up steps over QMP, resume it, tell systemd it is\n"
+    "ready (Type=notify), then serve the control socket (vmforge status/events/qmp/stop).\n"
+    "SIGTERM, Ctrl-C or 'vmforge stop' presses the ACPI power button, waits for the guest up\n"
+    "to [supervisor] shutdown_timeout, then quits QEMU, then kills it; asking again skips\n"
+    "ahead. A QEMU of this VM left running by a supervisor that died is adopted, never\n"
+    "started twice; a second 'run' while a supervisor lives is refused.\n"
+    "\n"
+    "Exit status: 0 the guest powered off or the VM was stopped; 1 invalid manifest, failed\n"
+    "start-up, or QEMU ended abnormally (crash, killed); 2 usage error.\n"
+    "\n"
+    "Options:\n";
+
+// Blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP: sd-event refuses a pidfd child source unless
+// SIGCHLD is blocked before the loop exists, and the loop is made after QEMU is spawned, so a
+// SIGTERM or Ctrl-C in between stays pending for the loop instead of killing us and orphaning
+// QEMU. Ignores SIGPIPE: a log line to a closed stderr (`vmforge run ... | head`) must fail,
+// not kill us and orphan QEMU.
+void block_supervisor_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signo : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, signo);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 }
 
-struct Prepared {
-  Vm vm;
-  Plan plan;
-  supervisor::StateDir state;
-};
-
-// Compiles `vm` and finds its state dir; says why not.
-std::optional<Prepared> prepare(Vm vm, const std::optional<std::string>& runtime_dir) {
+// Compiles `vm`, starts it and supervises it until QEMU ends; the exit status.
+int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
   auto plan = lower_or_report(vm);
-  if (!plan) return std::nullopt;
+  if (!plan) return 1;
   plan->manifest_sha256 = vm.source_sha256;
   sd::log_setup(vm.name);
   auto state = supervisor::resolve_state_dir(vm.name, runtime_dir);
   if (!state) {
     sd::log_error("{}", state.error().message);
-    return std::nullopt;
-  }
-  return Prepared{std::move(vm), std::move(*plan), std::move(*state)};
-}
-
-int supervise(Prepared prepared, std::optional<supervisor::Handoff> handoff) {
-  block_supervisor_signals();
-  std::string name = prepared.vm.name;
-  supervisor::Supervisor supervisor(std::move(prepared.vm), std::move(prepared.plan), std::move(prepared.state));
-  supervisor::install_plan_apply(supervisor);
-  auto started = handoff ? supervisor.take_over(handoff->qemu_pid, std::move(handoff->lock)) : supervisor.start();
-  if (!started) {
-    sd::log_error("Failed to start VM '{}': {}", name, started.error().message);
     return 1;
   }
-  if (handoff && !handoff->cpus.empty()) {
-    if (auto restored = launch::set_cpu_list(handoff->cpus); !restored) {
-      sd::log_warning("{}; staying on the CPUs the launcher left us.", restored.error().message);
-    }
+  block_supervisor_signals();
+  const std::string name = vm.name;
+  supervisor::Supervisor supervisor(std::move(vm), std::move(*plan), std::move(*state));
+  supervisor::install_plan_apply(supervisor);
+  if (auto started = supervisor.start(); !started) {
+    sd::log_error("Failed to start VM '{}': {}", name, started.error().message);
+    return 1;
   }
   auto code = supervisor.run();
   if (!code) {
@@ -76,35 +70,15 @@ int supervise(Prepared prepared, std::optional<supervisor::Handoff> handoff) {
   return *code;
 }
 
-// Before take_over() owns it, the launcher's QEMU is just our child: it must not outlive us.
-int kill_handed_off_qemu(pid_t pid) {
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return 1;
-}
-
-int run_handed_off(const std::string& path, const std::optional<std::string>& runtime_dir, std::string_view text) {
-  auto handoff = supervisor::parse_handoff(text);
-  if (!handoff) return usage_error("run", handoff.error().message);
-  auto vm = handed_off_manifest(*handoff, path);
-  if (!vm) return kill_handed_off_qemu(handoff->qemu_pid);
-  auto prepared = prepare(std::move(*vm), runtime_dir);
-  if (!prepared) return kill_handed_off_qemu(handoff->qemu_pid);
-  return supervise(std::move(*prepared), std::move(*handoff));
-}
-
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
-  auto parsed = parse_run_args(argc, argv, /* with_handoff= */ true);
+  auto parsed = parse_with_runtime_dir({"run", kHelp, {}, 1, "expects exactly one manifest FILE"}, argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
-  const RunArgs& args = std::get<RunArgs>(parsed);
-  if (args.handoff) return run_handed_off(args.path, args.runtime_dir, *args.handoff);
-  auto vm = load_manifest_or_report(args.path);
+  const Args& args = std::get<Args>(parsed);
+  auto vm = load_manifest_or_report(args.positionals().front());
   if (!vm) return 1;
-  auto prepared = prepare(std::move(*vm), args.runtime_dir);
-  if (!prepared) return 1;
-  return supervise(std::move(*prepared), std::nullopt);
+  return supervise(std::move(*vm), args.value("runtime-dir"));
 }
 
 }  // namespace vmforge::cli

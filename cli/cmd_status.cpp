@@ -57,16 +57,12 @@ int report_down(std::string_view name, bool json, const Error& error) {
 }  // namespace
 
 int cmd_status(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"help"}, {"json"}, kRuntimeDirOption});
-  if (!args) return usage_error("status", args.error().message);
-  if (args->has("help")) {
-    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
-    return 0;
-  }
-  if (args->positionals().size() != 1) return usage_error("status", "expects exactly one VM NAME");
-  const std::string& name = args->positionals().front();
-  const bool json = args->has("json");
-  auto client = connect_vm(name, args->value("runtime-dir"));
+  auto parsed = parse_with_runtime_dir({"status", kHelp, {{"json"}}, 1, "expects exactly one VM NAME"}, argc, argv);
+  if (auto* status = std::get_if<int>(&parsed)) return *status;
+  const Args& args = std::get<Args>(parsed);
+  const std::string& name = args.positionals().front();
+  const bool json = args.has("json");
+  auto client = connect_vm(name, args.value("runtime-dir"));
   if (!client) return report_down(name, json, client.error());
   auto status = client->status();
   if (!status) return report_down(name, json, status.error());

@@ -25,19 +25,15 @@ constexpr std::string_view kHelp =
 }  // namespace
 
 int cmd_stop(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1, {{"help"}, {"no-wait"}, kRuntimeDirOption});
-  if (!args) return usage_error("stop", args.error().message);
-  if (args->has("help")) {
-    fmt::print("{}{}  --help             show this help\n", kHelp, kRuntimeDirHelp);
-    return 0;
-  }
-  if (args->positionals().size() != 1) return usage_error("stop", "expects exactly one VM NAME");
-  const std::string& name = args->positionals().front();
-  if (auto stopped = stop_vm(name, args->value("runtime-dir"), !args->has("no-wait")); !stopped) {
+  auto parsed = parse_with_runtime_dir({"stop", kHelp, {{"no-wait"}}, 1, "expects exactly one VM NAME"}, argc, argv);
+  if (auto* status = std::get_if<int>(&parsed)) return *status;
+  const Args& args = std::get<Args>(parsed);
+  const std::string& name = args.positionals().front();
+  if (auto stopped = stop_vm(name, args.value("runtime-dir"), !args.has("no-wait")); !stopped) {
     fmt::print(stderr, "vmforge stop: {}\n", stopped.error().message);
     return 1;
   }
-  if (args->has("no-wait")) return 0;
+  if (args.has("no-wait")) return 0;
   fmt::print("VM '{}' stopped.\n", name);
   return 0;
 }

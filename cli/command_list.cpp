@@ -16,16 +16,9 @@ std::optional<int> handle_help(int& argc, char** argv) {
   }
   if (argc >= 2 && first != "--help" && first != "-h" && first != "help") return std::nullopt;
   fmt::print("vmforge: declarative QEMU virtual machines.\n\nUsage: vmforge COMMAND [ARGS...]\n\nCommands:\n");
-  for (const CommandSummary& c : kCommandList) fmt::print("  {:<12} {}\n", c.name, c.summary);
+  for (const Command& c : kCommandList) fmt::print("  {:<12} {}\n", c.name, c.summary);
   fmt::print("\nRun 'vmforge help COMMAND' or 'vmforge COMMAND --help' for a command's options.\n");
   return argc < 2 ? 2 : 0;
-}
-
-bool is_command(std::string_view name) {
-  for (const CommandSummary& c : kCommandList) {
-    if (c.name == name) return true;
-  }
-  return false;
 }
 
 int unknown_command(std::string_view name) {

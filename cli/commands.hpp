@@ -1,21 +1,15 @@
-// The subcommands of `vmforge`. Each lives in cli/cmd_<name>.cpp; main.cpp (static vmforge) and
-// full_main.cpp (vmforge-full) hold the tables, command_list.hpp the names and summaries.
+// The subcommands of `vmforge`. Each lives in cli/cmd_<name>.cpp; command_list.hpp has the
+// table main.cpp dispatches by.
 // Every command returns the process exit status: 0 success, 1 failed operation or bad manifest,
 // 2 usage error (`plan`: 0 no changes, 2 changes, 1 error).
 #pragma once
-
-#include <string_view>
 
 namespace vmforge::cli {
 
 using CommandFn = int (*)(int argc, char** argv);  // argv[0] is the subcommand name
 
-struct Command {
-  std::string_view name;
-  CommandFn run;
-};
-
-// One declaration per subcommand, defined in cli/cmd_<name>.cpp.
+// One declaration per subcommand, defined in cli/cmd_<name>.cpp (`version` in command_list.cpp).
+int cmd_version(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 int cmd_compile(int argc, char** argv);
 int cmd_plan(int argc, char** argv);
@@ -28,8 +22,5 @@ int cmd_events(int argc, char** argv);
 int cmd_qmp(int argc, char** argv);
 int cmd_stop(int argc, char** argv);
 int cmd_cloud_init(int argc, char** argv);
-
-/// `run` in the static vmforge: compile, lock, spawn QEMU, exec vmforge-full's `run`.
-int launch_run(int argc, char** argv);
 
 }  // namespace vmforge::cli

@@ -4,7 +4,9 @@
 1. Start-up: `vmforge run` until READY=1 on a NOTIFY_SOCKET, against raw QEMU with the very
    same argv (from `vmforge compile --format json`, QMP listening socket as fd 3) until its
    first QMP reply (qmp_capabilities). Both are spawned and timed by start_timer.c with
-   posix_spawn. Alternating rounds; medians and the ratio (target <= 1.05x).
+   posix_spawn. Alternating rounds; medians and the ratio (target <= 1.05x). Given --vmforge
+   more than once, each build is one more arm of the same rounds (say, a change against a copy
+   of the build before it), so that a loaded host weighs on all of them alike.
    A third arm, raw QEMU with `cont` written behind qmp_capabilities until the RESUME event,
    ends where READY=1 does, with the guest running: against it, what is left is vmforge's own
    cost (its process start and compile before QEMU's spawn, one more hop to the listener).
@@ -24,6 +26,8 @@ import sys
 import tempfile
 import time
 
+# The serial port writes nowhere: vmforge passes a log file to QEMU as an inherited fd
+# (-add-fd), which the raw arms, given the same argv, could not.
 MANIFEST = """name = "{name}"
 [machine]
 type = "q35"
@@ -32,8 +36,7 @@ accel = ["tcg"]
 size = "256M"
 [[serial]]
 id = "console"
-backend = "file"
-path = "{dir}/serial.log"
+backend = "null"
 [supervisor]
 shutdown_timeout = "1s"
 [[net]]
@@ -117,7 +120,8 @@ def idle_profile(vmforge, manifest, workdir, name, window, watchdog_usec=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vmforge", required=True)
+    parser.add_argument("--vmforge", required=True, action="append",
+                        help="the vmforge to time; again to compare builds (memory, wake-ups: the first)")
     parser.add_argument("--start-timer", required=True)
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--idle-window", type=float, default=10.0)
@@ -126,37 +130,43 @@ def main():
     name = "bench"
     manifest = os.path.join(workdir, "bench.toml")
     with open(manifest, "w") as f:
-        f.write(MANIFEST.format(name=name, dir=workdir))
-    compiled = json.loads(subprocess.run([args.vmforge, "compile", manifest, "--format", "json"], check=True,
+        f.write(MANIFEST.format(name=name))
+    vmforge = args.vmforge[0]
+    compiled = json.loads(subprocess.run([vmforge, "compile", manifest, "--format", "json"], check=True,
                                          stdout=subprocess.PIPE).stdout)
     qemu_argv = [compiled["qemu"]] + compiled["argv"]
 
     raw_args = ["raw", workdir] + qemu_argv
     running_args = ["raw-running", workdir] + qemu_argv
-    run_args = ["run", workdir, args.vmforge, manifest]
-    start_timer(args.start_timer, *raw_args)  # warm the page cache for both
-    start_timer(args.start_timer, *run_args)
-    raw, running, run = [], [], []
+    run_args = [["run", workdir, build, manifest] for build in args.vmforge]
+    start_timer(args.start_timer, *raw_args)  # warm the page cache for all
+    for arm in run_args:
+        start_timer(args.start_timer, *arm)
+    raw, running, runs = [], [], [[] for _ in run_args]
     for _ in range(args.rounds):
         raw.append(start_timer(args.start_timer, *raw_args))
         running.append(start_timer(args.start_timer, *running_args))
-        run.append(start_timer(args.start_timer, *run_args))
+        for arm, times in zip(run_args, runs):
+            times.append(start_timer(args.start_timer, *arm))
     raw_ms = statistics.median(raw) * 1000
     running_ms = statistics.median(running) * 1000
-    run_ms = statistics.median(run) * 1000
     # A program linked moments ago has its text in dirty page-cache pages, which smaps counts as
-    # Private_Dirty of every process mapping it (1.5 MiB for vmforge-full) until writeback.
+    # Private_Dirty of every process mapping it (1.5 MiB for vmforge) until writeback.
     os.sync()
-    memory, idle = idle_profile(args.vmforge, manifest, workdir, name, args.idle_window)
-    _, idle_watchdog = idle_profile(args.vmforge, manifest, workdir, name, args.idle_window, 10_000_000)
+    memory, idle = idle_profile(vmforge, manifest, workdir, name, args.idle_window)
+    _, idle_watchdog = idle_profile(vmforge, manifest, workdir, name, args.idle_window, 10_000_000)
 
     print("supervisor benchmark (QEMU 7.2 TCG, q35, same argv; medians of %d rounds)" % args.rounds)
     print("%-44s %12s" % ("measure", "value"))
     print("%-44s %9.1f ms" % ("raw QEMU spawn -> first QMP reply", raw_ms))
-    print("%-44s %9.1f ms" % ("vmforge run -> READY=1", run_ms))
-    print("%-44s %10.3fx   (target <= 1.05x)" % ("ratio run/raw", run_ms / raw_ms))
     print("%-44s %9.1f ms" % ("raw QEMU spawn -> cont -> RESUME", running_ms))
-    print("%-44s %10.3fx   (both end with the guest running)" % ("ratio run/raw-running", run_ms / running_ms))
+    for build, times in zip(args.vmforge, runs):
+        run_ms = statistics.median(times) * 1000
+        if len(args.vmforge) > 1:
+            print(build)
+        print("%-44s %9.1f ms" % ("vmforge run -> READY=1", run_ms))
+        print("%-44s %10.3fx   (target <= 1.05x)" % ("ratio run/raw", run_ms / raw_ms))
+        print("%-44s %10.3fx   (both end with the guest running)" % ("ratio run/raw-running", run_ms / running_ms))
     print("%-44s %9d KiB   (target <= 1024 KiB)" % ("supervisor Private_Dirty", memory.get("Private_Dirty", -1)))
     print("%-44s %9d KiB   (govmm's Go process 9.3 MB, libvirtd 31.5 MB)" % ("supervisor Rss", memory.get("Rss", -1)))
     print("%-44s %9d       (target 0)" % ("idle wake-ups in %.0f s, no watchdog" % args.idle_window, idle))

@@ -1,7 +1,7 @@
 // vmforge-docgen: writes the man pages and shell completions into a directory at build time
 // (meson's custom_target in cli/docgen/meson.build). Not installed.
-// Usage: vmforge-docgen VMFORGE_FULL UNIT_FILE OUTDIR
-//   VMFORGE_FULL  the built vmforge-full, asked for each command's --help
+// Usage: vmforge-docgen VMFORGE UNIT_FILE OUTDIR
+//   VMFORGE       the built vmforge, asked for each command's --help
 //   UNIT_FILE     the built vmforge@.service
 #include <chrono>
 #include <cstdio>
@@ -46,11 +46,11 @@ bool write(const std::string& dir, const std::string& name, const std::string& t
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    fmt::print(stderr, "usage: vmforge-docgen VMFORGE_FULL UNIT_FILE OUTDIR\n");
+    fmt::print(stderr, "usage: vmforge-docgen VMFORGE UNIT_FILE OUTDIR\n");
     return 2;
   }
   std::vector<docgen::CommandDoc> commands;
-  for (const cli::CommandSummary& c : cli::kCommandList) {
+  for (const cli::Command& c : cli::kCommandList) {
     auto help = help_of(argv[1], c.name);
     if (!help) {
       fmt::print(stderr, "vmforge-docgen: {}\n", help.error().message);

@@ -13,7 +13,7 @@
 namespace vmforge::docgen {
 
 struct CommandDoc {
-  cli::CommandSummary command;
+  cli::Command command;
   HelpText help;
 };
 

@@ -1,5 +1,5 @@
 // What QEMU may touch: the user it runs as, and the files the supervisor opens on its behalf
-// (QEMU, unprivileged, gets fds instead of paths). Used by the static launcher too: base only.
+// (QEMU, unprivileged, gets fds instead of paths).
 #pragma once
 
 #include <sys/types.h>
@@ -16,8 +16,8 @@ namespace vmforge::supervisor {
 
 /// Who QEMU runs as when the supervisor runs as `self`; nullopt: as the supervisor (no switch).
 /// `[qemu] uid`/`gid`/`groups` as given; `[qemu] user` (or, for a root supervisor without
-/// either, kDefaultQemuUser) looked up in /etc/passwd and /etc/group (files only: the static
-/// launcher has no NSS), with its primary and supplementary groups; "root" is no switch.
+/// either, kDefaultQemuUser) looked up in /etc/passwd and /etc/group (files only, not NSS),
+/// with its primary and supplementary groups; "root" is no switch.
 Result<std::optional<launch::Credentials>> qemu_credentials(const Vm& vm, uid_t self);
 
 /// Opens `file` as FileOpen says (create: write-only, created 0600 or truncated), close-on-exec.

@@ -1,4 +1,4 @@
-// Spawning QEMU paused with its QMP socket; shared by the launcher and the supervisor.
+// Spawning QEMU paused with its QMP socket, before the supervisor's loop exists.
 #include "supervisor/core/qemu_spawn.hpp"
 
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-// Spawning a VM's QEMU paused (-S), listening for QMP on <state dir>/qmp.sock: what both the
-// static launcher (cli/launch_run.cpp) and the supervisor do, so it needs no event loop, no
-// logging and no library but base and launch.
+// Spawning a VM's QEMU paused (-S), listening for QMP on <state dir>/qmp.sock. The supervisor
+// does it before its event loop exists (QEMU starts while the loop is made), so it needs no
+// event loop, no logging and no library but base and launch.
 #pragma once
 
 #include <optional>

@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -112,128 +111,146 @@ void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
           });
 }
 
+// One apply, stage by stage: observe and diff -> restart, or check the host and the guest's
+// run state -> run the steps -> observe again -> record the applied manifest -> reply. The
+// Reconciler owns it while it runs; the QMP client and the supervisor's restart hold only
+// callbacks into it.
+class Reconciler::ApplyJob {
+ public:
+  ApplyJob(Reconciler& owner, Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done)
+      : owner_(owner), desired_(std::move(desired)), allow_restart_(allow_restart), done_(std::move(done)) {}
+
+  void start() {
+    observe(*owner_.client_, context_for(owner_.applied_, desired_, false),
+            [this](Result<ResourceSet> seen) { planned(std::move(seen)); });
+  }
+
+ private:
+  void planned(Result<ResourceSet> seen) {
+    if (!seen) return reply(unexpected(std::move(seen).error()));
+    auto planned = diff(desired_, Current{*seen, &owner_.applied_});
+    if (!planned) return reply(unexpected(std::move(planned).error()));
+    outcome_.diff = std::move(*planned);
+    before_ = std::move(*seen);
+    if (outcome_.diff.empty()) return record("No changes: the VM matches the manifest.");
+    if (outcome_.diff.needs_restart()) return restart();
+    std::vector<HostNeed> needs;
+    for (const Change& c : outcome_.diff.changes) needs.insert(needs.end(), c.host_needs.begin(), c.host_needs.end());
+    if (auto host = check_host_needs(needs); !host) return reply(unexpected(std::move(host).error()));
+    if (!first_unplug(outcome_.diff)) return run_steps();
+    check_running();
+  }
+
+  void restart() {
+    if (!allow_restart_ || !owner_.hooks_.restart) {
+      outcome_.message = restart_message(outcome_.diff, desired_.source_path);
+      return reply(std::move(outcome_));
+    }
+    owner_.hooks_.restart(desired_, [this](Result<void> restarted) {
+      if (!restarted) return reply(unexpected(std::move(restarted).error()));
+      outcome_.restarted = true;
+      record("Restarted the VM with the new command line.");
+    });
+  }
+
+  // A paused guest cannot release a device: the unplug would only wait for its timeout.
+  void check_running() {
+    auto sent = owner_.client_->execute(qmp::query_status(), std::chrono::seconds(5), [this](Result<JsonValue> status) {
+      if (!status) return reply(unexpected(std::move(status).error()));
+      if (status->get_bool("running") == std::optional<bool>(false)) {
+        outcome_.message = paused_message(desired_.name, std::string(status->get_string("status").value_or("paused")),
+                                          first_unplug(outcome_.diff)->resource);
+        return reply(std::move(outcome_));
+      }
+      run_steps();
+    });
+    if (!sent) reply(unexpected(std::move(sent).error()));
+  }
+
+  void run_steps() {
+    std::vector<PlanStep> steps;
+    StepRunnerOptions options;
+    for (const Change& c : outcome_.diff.changes) {
+      if (c.waits_for_earlier) options.barriers.push_back(steps.size());
+      steps.insert(steps.end(), c.steps.begin(), c.steps.end());
+    }
+    outcome_.steps = steps.size();
+    options.on_progress = owner_.hooks_.progress;
+    auto runner = StepRunner::start(owner_.event_, *owner_.client_, std::move(steps), std::move(options),
+                                    [this](StepReport report) { steps_done(std::move(report)); });
+    if (!runner) return reply(unexpected(std::move(runner).error()));
+    runner_ = std::move(*runner);
+  }
+
+  // Observes again: after a success the VM must match the manifest; after a failure it must
+  // be as it was before (the undo steps ran).
+  void steps_done(StepReport report) {
+    outcome_.report = std::move(report);
+    // Link states are not observable: after a success they are the new manifest's, after an
+    // undo the old one's.
+    const Vm& links = outcome_.report->ok() ? desired_ : owner_.applied_;
+    observe(*owner_.client_, context_for(links, desired_, true),
+            [this](Result<ResourceSet> after) { verify(std::move(after)); });
+  }
+
+  void verify(Result<ResourceSet> after) {
+    if (!after) return reply(unexpected(std::move(after).error()));
+    const StepReport& report = *outcome_.report;
+    if (!report.ok()) {
+      const std::string drift = compare_observed(before_, *after);
+      outcome_.message = report.describe(outcome_.steps) + unplug_hint(*report.failure);
+      for (const StepFailure& f : report.undo_failures) outcome_.message += unplug_hint(f);
+      outcome_.message += drift.empty() ? " Observed again: the VM is as it was before the apply."
+                                        : fmt::format(" Observed again: the VM differs from before: {}.", drift);
+      return reply(std::move(outcome_));
+    }
+    auto rest = diff(desired_, Current{*after, &desired_});
+    if (rest && !rest->empty()) {
+      outcome_.message = fmt::format("All {} steps succeeded, but the VM still differs from the manifest: {}",
+                                     outcome_.steps, rest->summary());
+      return reply(std::move(outcome_));
+    }
+    record(fmt::format("Applied {} change(s) in {} steps. {}", outcome_.diff.changes.size(), outcome_.steps,
+                       outcome_.diff.summary()));
+  }
+
+  // The VM now matches the manifest: it becomes the applied one, on disk first.
+  void record(std::string message) {
+    if (auto saved = save_applied_manifest(owner_.state_, desired_); !saved) {
+      return reply(unexpected(std::move(saved).error()));
+    }
+    owner_.applied_ = std::move(desired_);
+    outcome_.ok = true;
+    outcome_.message = std::move(message);
+    reply(std::move(outcome_));
+  }
+
+  void reply(Result<ApplyOutcome> outcome) {
+    Reconciler& owner = owner_;
+    auto done = std::move(done_);
+    owner.job_.reset();  // destroys this job (and its runner, which allows that in its callback)
+    if (outcome && owner.hooks_.log) owner.hooks_.log(outcome->message);
+    done(std::move(outcome));
+  }
+
+  Reconciler& owner_;
+  Vm desired_;
+  const bool allow_restart_;
+  std::function<void(Result<ApplyOutcome>)> done_;
+  ApplyOutcome outcome_;
+  ResourceSet before_;  // observed before the steps: what a failed apply must leave as it was
+  std::unique_ptr<StepRunner> runner_;
+};
+
+Reconciler::~Reconciler() = default;
+
 void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done) {
-  if (busy_) {
+  if (job_) {
     done(unexpected(Error("Another apply is in progress; try again when it has finished.", EBUSY)));
     return;
   }
-  busy_ = true;
-  auto finish = [this, done](Result<ApplyOutcome> outcome) {
-    busy_ = false;
-    if (outcome && hooks_.log) hooks_.log(outcome->message);
-    done(std::move(outcome));
-  };
-  auto ctx = context_for(applied_, desired, false);
-  observe(*client_, std::move(ctx), [this, desired = std::move(desired), allow_restart, finish](Result<ResourceSet> seen) mutable {
-    if (!seen) return finish(unexpected(std::move(seen).error()));
-    auto planned = diff(desired, Current{*seen, &applied_});
-    if (!planned) return finish(unexpected(std::move(planned).error()));
-    ApplyOutcome outcome;
-    outcome.diff = std::move(*planned);
-    if (outcome.diff.empty()) {
-      auto saved = save_applied_manifest(state_, desired);
-      if (!saved) return finish(unexpected(std::move(saved).error()));
-      applied_ = std::move(desired);
-      outcome.ok = true;
-      outcome.message = "No changes: the VM matches the manifest.";
-      return finish(std::move(outcome));
-    }
-    if (outcome.diff.needs_restart()) {
-      if (!allow_restart || !hooks_.restart) {
-        outcome.message = restart_message(outcome.diff, desired.source_path);
-        return finish(std::move(outcome));
-      }
-      auto shared = std::make_shared<Vm>(std::move(desired));
-      hooks_.restart(*shared, [this, shared, outcome = std::move(outcome), finish](Result<void> restarted) mutable {
-        if (!restarted) return finish(unexpected(std::move(restarted).error()));
-        auto saved = save_applied_manifest(state_, *shared);
-        if (!saved) return finish(unexpected(std::move(saved).error()));
-        applied_ = std::move(*shared);
-        outcome.ok = outcome.restarted = true;
-        outcome.message = "Restarted the VM with the new command line.";
-        finish(std::move(outcome));
-      });
-      return;
-    }
-    std::vector<HostNeed> needs;
-    for (const Change& c : outcome.diff.changes) needs.insert(needs.end(), c.host_needs.begin(), c.host_needs.end());
-    if (auto host = check_host_needs(needs); !host) return finish(unexpected(std::move(host).error()));
-    const Change* unplug = first_unplug(outcome.diff);
-    if (!unplug) return run_steps(std::move(desired), std::move(outcome), std::move(*seen), finish);
-    // A paused guest cannot release a device: the unplug would only wait for its timeout.
-    auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
-                                                                             std::move(*seen));
-    auto sent = client_->execute(qmp::query_status(), std::chrono::seconds(5), [this, state, finish](Result<JsonValue> status) {
-      auto& [vm, result, before] = *state;
-      if (!status) return finish(unexpected(std::move(status).error()));
-      if (status->get_bool("running") == std::optional<bool>(false)) {
-        result.message = paused_message(vm.name, std::string(status->get_string("status").value_or("paused")),
-                                        first_unplug(result.diff)->resource);
-        return finish(std::move(result));
-      }
-      run_steps(std::move(vm), std::move(result), std::move(before), finish);
-    });
-    if (!sent) finish(unexpected(std::move(sent).error()));
-  });
-}
-
-void Reconciler::run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before,
-                           std::function<void(Result<ApplyOutcome>)> done) {
-  std::vector<PlanStep> steps;
-  StepRunnerOptions options;
-  for (const Change& c : outcome.diff.changes) {
-    if (c.waits_for_earlier) options.barriers.push_back(steps.size());
-    steps.insert(steps.end(), c.steps.begin(), c.steps.end());
-  }
-  outcome.steps = steps.size();
-  auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
-                                                                           std::move(before));
-  options.on_progress = hooks_.progress;
-  auto runner = StepRunner::start(event_, *client_, std::move(steps), std::move(options),
-                                  [this, state, done](StepReport report) {
-                                    auto& [vm, result, seen] = *state;
-                                    result.report = std::move(report);
-                                    finish_apply(std::move(vm), std::move(result), std::move(seen), done);
-                                  });
-  if (!runner) return done(unexpected(std::move(runner).error()));
-  runner_ = std::move(*runner);
-}
-
-// Observes again: after a success the VM must match the manifest; after a failure it must be
-// as it was before (the undo steps ran).
-void Reconciler::finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before,
-                              std::function<void(Result<ApplyOutcome>)> done) {
-  auto state = std::make_shared<std::tuple<Vm, ApplyOutcome, ResourceSet>>(std::move(desired), std::move(outcome),
-                                                                           std::move(before));
-  // Link states are not observable: after a success they are the new manifest's, after an
-  // undo the old one's.
-  const Vm& links = std::get<1>(*state).report->ok() ? std::get<0>(*state) : applied_;
-  observe(*client_, context_for(links, std::get<0>(*state), true),
-          [this, state, done](Result<ResourceSet> after) {
-            auto& [vm, result, seen] = *state;
-            if (!after) return done(unexpected(std::move(after).error()));
-            const StepReport& report = *result.report;
-            if (!report.ok()) {
-              const std::string drift = compare_observed(seen, *after);
-              result.message = report.describe(result.steps) + unplug_hint(*report.failure);
-              for (const StepFailure& f : report.undo_failures) result.message += unplug_hint(f);
-              result.message += drift.empty() ? " Observed again: the VM is as it was before the apply."
-                                              : fmt::format(" Observed again: the VM differs from before: {}.", drift);
-              return done(std::move(result));
-            }
-            auto rest = diff(vm, Current{*after, &vm});
-            if (rest && !rest->empty()) {
-              result.message = fmt::format("All {} steps succeeded, but the VM still differs from the manifest: {}",
-                                           result.steps, rest->summary());
-              return done(std::move(result));
-            }
-            if (auto saved = save_applied_manifest(state_, vm); !saved) return done(unexpected(std::move(saved).error()));
-            applied_ = std::move(vm);
-            result.ok = true;
-            result.message = fmt::format("Applied {} change(s) in {} steps. {}", result.diff.changes.size(),
-                                         result.steps, result.diff.summary());
-            done(std::move(result));
-          });
+  job_ = std::make_unique<ApplyJob>(*this, std::move(desired), allow_restart, std::move(done));
+  job_->start();
 }
 
 }  // namespace vmforge::supervisor

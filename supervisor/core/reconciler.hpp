@@ -42,6 +42,9 @@ class Reconciler {
 
   /// `applied` is the manifest the VM was last made from (it names what vmforge created).
   Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, Hooks hooks);
+  ~Reconciler();
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
 
   /// Observes and diffs; `done` gets the diff.
   void plan(Vm desired, std::function<void(Result<Diff>)> done);
@@ -53,19 +56,18 @@ class Reconciler {
   void attach(qmp::Client& client, Vm applied);
 
   const Vm& applied() const { return applied_; }
-  bool busy() const { return busy_; }
+  bool busy() const { return job_ != nullptr; }
 
  private:
-  void run_steps(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
-  void finish_apply(Vm desired, ApplyOutcome outcome, ResourceSet before, std::function<void(Result<ApplyOutcome>)> done);
+  /// The apply in progress, one method per stage (reconciler.cpp).
+  class ApplyJob;
 
   sd_event* event_;
   qmp::Client* client_;
   StateDir state_;
   Vm applied_;
   Hooks hooks_;
-  bool busy_ = false;
-  std::unique_ptr<StepRunner> runner_;
+  std::unique_ptr<ApplyJob> job_;
 };
 
 /// The resource sets differ in what a failed apply must leave unchanged: devices, block

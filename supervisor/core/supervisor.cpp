@@ -47,26 +47,11 @@ Result<void> Supervisor::start() {
   return supervise_spawned(std::move(qmp_fd));
 }
 
-Result<void> Supervisor::take_over(pid_t qemu_pid, UniqueFd lock_fd) {
-  // QEMU first: from here on, any failure drops `process`, which kills QEMU.
-  VMFORGE_TRY(launch::Process process, launch::Process::child(qemu_pid, plan_.qemu_binary, state_dir_.qemu_log()));
-  auto lock = VmLock::inherit(std::move(lock_fd), state_dir_.lock_file());
-  if (!lock) return unexpected(std::move(lock).error());
-  lock_.emplace(std::move(*lock));
-  set_state(VmState::starting);
-  auto qmp_fd = own_process(std::move(process));
-  if (!qmp_fd) {
-    cleanup_files();
-    return unexpected(std::move(qmp_fd).error());
-  }
-  return supervise_spawned(std::move(*qmp_fd));
-}
-
 Result<void> Supervisor::supervise_spawned(UniqueFd qmp_fd) {
   auto watched = serve();
   if (watched) watched = watch_spawned(std::move(qmp_fd));
   if (!watched) {
-    process_.reset();  // kills and reaps it: nothing is left running
+    qemu_.reset();  // kills and reaps QEMU: nothing is left running
     cleanup_files();
   }
   return watched;
@@ -86,10 +71,10 @@ Result<void> Supervisor::serve() {
 }
 
 qmp::Client* Supervisor::qmp() {
-  return qmp_ && qmp_->state() == qmp::ClientState::running ? qmp_.get() : nullptr;
+  return qemu_ && qemu_->qmp && qemu_->qmp->state() == qmp::ClientState::running ? qemu_->qmp.get() : nullptr;
 }
 
-pid_t Supervisor::qemu_pid() const { return watch_ ? watch_->pid() : 0; }
+pid_t Supervisor::qemu_pid() const { return qemu_ && qemu_->watch ? qemu_->watch->pid() : 0; }
 
 void Supervisor::publish_event(std::string_view name, std::string_view data_json) {
   if (!control_) return;
@@ -130,24 +115,24 @@ void Supervisor::request_stop(std::string_view why) {
     complete_restart(unexpected(Error("The VM was stopped while it was restarting.", ECANCELED)));
   }
   begin_stop(why);
-  if (stop_) {
-    notifier_.stopping("Stopping.", std::chrono::duration_cast<std::chrono::microseconds>(stop_->worst_case()));
+  if (qemu_ && qemu_->stop) {
+    notifier_.stopping("Stopping.", std::chrono::duration_cast<std::chrono::microseconds>(qemu_->stop->worst_case()));
   }
 }
 
 void Supervisor::begin_stop(std::string_view why) {
-  if (!watch_) {
+  if (!qemu_ || !qemu_->watch) {
     (void)loop_->exit(start_error_ ? kExitFailure : 0);
     return;
   }
-  if (!stop_) {
-    stop_ = std::make_unique<StopEscalation>(
-        event_, [this] { return qmp(); }, *watch_, vm_.supervisor.shutdown_timeout.ms(),
+  if (!qemu_->stop) {
+    qemu_->stop = std::make_unique<StopEscalation>(
+        event_, [this] { return qmp(); }, *qemu_->watch, vm_.supervisor.shutdown_timeout.ms(),
         [this](sd::LogLevel level, std::string_view text) { announce(level, text); });
   }
   bool before_guest = state_ == VmState::starting || state_ == VmState::configuring;
   set_state(VmState::stopping);
-  auto begun = before_guest ? stop_->request_quit(why) : stop_->request(why);
+  auto begun = before_guest ? qemu_->stop->request_quit(why) : qemu_->stop->request(why);
   if (!begun) sd::log_error("Failed to stop QEMU: {}", begun.error().message);
 }
 
@@ -175,7 +160,7 @@ Result<void> Supervisor::on_signal(const signalfd_siginfo* info) {
 
 void Supervisor::on_qmp_event(const qmp::Event& event) {
   if (event.name == "SHUTDOWN") {
-    if (auto reason = event.data.get_string("reason")) shutdown_reason_ = std::string(*reason);
+    if (auto reason = event.data.get_string("reason")) qemu_->shutdown_reason = std::string(*reason);
   }
   // A guest can make QEMU send events without bound (100k take 100k lines): they are logged
   // within a rate limit, except the two that say how the VM ended.
@@ -197,8 +182,8 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
 }
 
 void Supervisor::on_qmp_disconnect(const Error& reason) {
-  watchdog_.reset();
-  start_check_.reset();
+  qemu_->watchdog.reset();
+  qemu_->start_check.reset();
   if (state_ == VmState::starting || state_ == VmState::configuring) {
     lost_at_start(reason);
     return;
@@ -208,12 +193,7 @@ void Supervisor::on_qmp_disconnect(const Error& reason) {
 }
 
 Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
-  machine_.reset();
-  watchdog_.reset();
-  boot_runner_.reset();
-  start_check_.reset();
-  lost_before_ready_.reset();
-  lost_reason_.reset();
+  qemu_->exited();
   if (restart_to_ && !start_error_) {
     VMFORGE_TRY(respawn_, sd::add_defer<&Supervisor::on_respawn>(event_, this, "qemu-respawn"));
     return respawn_.set_enabled(sd::Enabled::oneshot);
@@ -226,10 +206,10 @@ Result<void> Supervisor::on_qemu_exit(const sd::ProcessExit& how) {
 }
 
 int Supervisor::exit_status(const sd::ProcessExit& how) {
-  std::string qemu = fmt::format("QEMU (PID {})", watch_->pid());
+  std::string qemu = fmt::format("QEMU (PID {})", qemu_->watch->pid());
   if (start_error_) return kExitFailure;  // said when it happened
-  if (stop_ && stop_->active()) {
-    if (stop_->killed()) {
+  if (qemu_->stop && qemu_->stop->active()) {
+    if (qemu_->stop->killed()) {
       sd::log_error("{} had to be killed; VM '{}' stopped, but the guest may have lost data.", qemu, vm_.name);
       return kExitFailure;
     }
@@ -237,11 +217,12 @@ int Supervisor::exit_status(const sd::ProcessExit& how) {
     return 0;
   }
   bool clean_exit = !how.status_known || (!how.killed && how.status == 0);
-  if (shutdown_reason_ == "guest-shutdown" && clean_exit) {
+  if (qemu_->shutdown_reason == "guest-shutdown" && clean_exit) {
     sd::log_notice("The guest powered off; VM '{}' stopped.", vm_.name);
     return 0;
   }
-  std::string why = shutdown_reason_.empty() ? "" : fmt::format(" (QEMU reported shutdown reason '{}')", shutdown_reason_);
+  const std::string& reason = qemu_->shutdown_reason;
+  std::string why = reason.empty() ? "" : fmt::format(" (QEMU reported shutdown reason '{}')", reason);
   std::string output = qemu_output();
   if (state_ == VmState::starting || state_ == VmState::configuring) {
     sd::log_error("Failed to start VM '{}': {} {} during start-up{}.{}", vm_.name, qemu, how.describe(), why, output);

@@ -1,9 +1,9 @@
 // Supervisor: one VM's life under `vmforge run`. Owns the state dir lock, the control socket,
-// QEMU (spawned or adopted), its QMP client, the watchdog and the stop escalation:
+// and the QemuSession of the QEMU it spawned or adopted (its QMP client, watchdog, stop):
 //   compile (caller) -> lock -> adopt a live QEMU, or: listen qmp.sock -> spawn QEMU (-S, the
-//   socket as fd 3) [up to here the static launcher's work when it hands off] -> event loop,
-//   signals, control socket -> QMP handshake -> boot plan steps (StepRunner) -> cont (unless
-//   the manifest says stopped) -> READY -> serve -> stop escalation -> exit status.
+//   socket as fd 3) -> event loop, signals, control socket -> QMP handshake -> boot plan
+//   steps (StepRunner) -> cont (unless the manifest says stopped) -> READY -> serve -> stop
+//   escalation -> exit status.
 // Everything after the spawn runs on one sd-event loop, made while QEMU starts (making it opens
 // libsystemd); the exit status is the loop's exit code.
 #pragma once
@@ -24,20 +24,15 @@
 #include "supervisor/core/console_relay.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/live_qemu.hpp"
-#include "supervisor/core/qemu_log_follower.hpp"
-#include "supervisor/core/qmp_watchdog.hpp"
+#include "supervisor/core/qemu_session.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/step_runner.hpp"
-#include "supervisor/core/stop_escalation.hpp"
 #include "supervisor/core/vm_lock.hpp"
-#include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
 #include "supervisor/sd/log.hpp"
-#include "supervisor/sd/machined.hpp"
 #include "supervisor/sd/notify.hpp"
-#include "supervisor/sd/process_watch.hpp"
 
 namespace vmforge::supervisor {
 
@@ -61,9 +56,6 @@ class Supervisor {
   /// Takes the lock, adopts or spawns QEMU, makes the event loop, watches signals and opens
   /// the control socket. The rest happens in run(); an Error here means nothing is left running.
   Result<void> start();
-  /// start() for the QEMU the launcher spawned before it exec'd into this process: keeps its
-  /// lock, takes QEMU over as our child, then goes on as start() does after its spawn.
-  Result<void> take_over(pid_t qemu_pid, UniqueFd lock_fd);
   /// Runs the loop until the VM is down; returns the process exit status.
   Result<int> run();
 
@@ -77,7 +69,7 @@ class Supervisor {
   /// The QMP client while connected and negotiated, else nullptr.
   qmp::Client* qmp();
   pid_t qemu_pid() const;
-  bool adopted() const { return adopted_; }
+  bool adopted() const { return qemu_ && qemu_->adopted; }
   /// Sends `{"event":name,"source":"supervisor","data":data_json}` to event subscribers.
   void publish_event(std::string_view name, std::string_view data_json);
   /// A STEP event: step `index` of a start-up plan or an apply starts or ends.
@@ -159,26 +151,11 @@ class Supervisor {
   std::unique_ptr<ControlServer> control_;
   sd::EventSource sigterm_, sigint_, sighup_;
 
-  std::optional<launch::Process> process_;  // when we spawned QEMU
-  std::unique_ptr<sd::ProcessWatch> watch_;
-  std::unique_ptr<qmp::Client> qmp_;
-  std::unique_ptr<StepRunner> boot_runner_;
-  std::unique_ptr<QmpWatchdog> watchdog_;
-  std::unique_ptr<StopEscalation> stop_;
-  std::optional<sd::MachineRegistration> machine_;  // while QEMU runs, when machined is there
-  bool adopted_ = false;
-  qmp::SubscriptionId resume_subscription_ = 0;
-  sd::EventSource start_check_;            // QEMU's progress until its QMP greeting
-  std::unique_ptr<QemuLogFollower> qemu_output_;  // qemu.log's new lines to the journal
-  UniqueFd console_serial_;                // connected to serial.sock, until the loop exists
+  std::unique_ptr<QemuSession> qemu_;  // the QEMU of now; replaced on a restart
   std::unique_ptr<ConsoleRelay> console_;  // [[serial]] backend 'console': console.sock, console.log
-  sd::LogRateLimit qemu_output_limit_{std::chrono::seconds(10), 200};
-  std::uint64_t qemu_cpu_ticks_ = 0;       // its CPU time at the last check
-  sd::EventSource lost_before_ready_;      // QMP ended before READY: fail unless QEMU exits first
-  std::optional<Error> lost_reason_;
+  sd::LogRateLimit qemu_output_limit_{std::chrono::seconds(10), 200};  // qemu.log's lines to the journal
 
   std::optional<Error> start_error_;       // start-up failed: exit non-zero with this
-  std::string shutdown_reason_;            // from QEMU's SHUTDOWN event
   std::optional<Vm> restart_to_;           // restart(): spawn again with this once QEMU exits
   Plan restart_plan_;
   sd::EventSource respawn_;

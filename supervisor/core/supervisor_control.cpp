@@ -46,7 +46,7 @@ void Supervisor::add_builtin_handlers() {
       w.field("run_state", status_run_state(state_, qemu_status)).field("healthy", status_healthy(state_, qemu_status));
       if (qemu_status) w.key("qemu_status").raw(qemu_status->to_json());
       w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid())).field("supervisor_pid", static_cast<std::int64_t>(getpid()));
-      w.field("adopted", adopted_).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
+      w.field("adopted", adopted()).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
       w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary);
       w.key("unit");
       if (unit) {

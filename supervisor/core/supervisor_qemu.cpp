@@ -79,26 +79,29 @@ Result<UniqueFd> Supervisor::own_process(launch::Process process) {
     return unexpected(std::move(connected).error());
   }
   UniqueFd qmp_fd = std::move(*connected);
+  UniqueFd console_serial;
   // Before `cont`: the guest's first byte already finds the relay connected.
   if (console_listen_fd(vm_)) {
-    VMFORGE_TRY(console_serial_, qmp::connect_unix(state_dir_.serial_socket()));
+    VMFORGE_TRY(console_serial, qmp::connect_unix(state_dir_.serial_socket()));
   }
-  process_.emplace(std::move(process));
-  if (auto written = write_pidfile(state_dir_.qemu_pidfile(), process_->pid()); !written) {
+  qemu_ = std::make_unique<QemuSession>(/* adopted= */ false);
+  qemu_->console_serial = std::move(console_serial);
+  qemu_->process.emplace(std::move(process));
+  if (auto written = write_pidfile(state_dir_.qemu_pidfile(), qemu_->process->pid()); !written) {
     sd::log_warning("{} A restarted supervisor will not find this QEMU.", written.error().message);
   }
   return qmp_fd;
 }
 
 Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
-  pid_t pid = process_->pid();
-  UniqueFd watch_fd(fcntl(process_->pidfd(), F_DUPFD_CLOEXEC, 3));
+  pid_t pid = qemu_->process->pid();
+  UniqueFd watch_fd(fcntl(qemu_->process->pidfd(), F_DUPFD_CLOEXEC, 3));
   if (!watch_fd) return unexpected(errno_error("Failed to duplicate the pidfd"));
-  VMFORGE_TRY(watch_, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
-                                              [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
+  VMFORGE_TRY(qemu_->watch, sd::ProcessWatch::child(event_, pid, std::move(watch_fd),
+                                                    [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Started QEMU (PID {}); connecting to QMP.", pid));
   follow_qemu_output(0);
-  VMFORGE_TRY_VOID(relay_console(std::move(console_serial_)));
+  VMFORGE_TRY_VOID(relay_console(std::move(qemu_->console_serial)));
   VMFORGE_TRY_VOID(attach_qmp(std::move(qmp_fd)));
   VMFORGE_TRY_VOID(watch_start_progress());
   if (cont_with_handshake()) resume();
@@ -108,65 +111,64 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
 // Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
 // The ready hook needs QEMU paused only to reconcile an adopted QEMU; for a QEMU we spawned it
 // just attaches (plan/apply handlers), which it does once the handshake is done.
-bool Supervisor::cont_with_handshake() const { return plan_.steps.empty() && !vm_.knobs.stopped && !adopted_; }
+bool Supervisor::cont_with_handshake() const { return plan_.steps.empty() && !vm_.knobs.stopped && !qemu_->adopted; }
 
 // A QEMU we spawned has no greeting deadline: every kStartStallLimit, one that made no
 // progress (no CPU used, not running, not in I/O) is taken as stuck and the start fails.
 Result<void> Supervisor::watch_start_progress() {
-  qemu_cpu_ticks_ = 0;
-  VMFORGE_TRY(start_check_, sd::add_time<&Supervisor::on_start_check>(
-                                event_, CLOCK_MONOTONIC, sd::loop_now_usec(event_) + usec(kStartStallLimit), 100000,
-                                this, "qemu-start-check"));
+  VMFORGE_TRY(qemu_->start_check, sd::add_time<&Supervisor::on_start_check>(
+                                      event_, CLOCK_MONOTONIC, sd::loop_now_usec(event_) + usec(kStartStallLimit),
+                                      100000, this, "qemu-start-check"));
   return {};
 }
 
 Result<void> Supervisor::on_start_check(std::uint64_t now) {
-  if (!qmp_ || qmp_->state() != qmp::ClientState::awaiting_greeting || state_ == VmState::stopping) {
-    start_check_.reset();
+  if (!qemu_->qmp || qemu_->qmp->state() != qmp::ClientState::awaiting_greeting || state_ == VmState::stopping) {
+    qemu_->start_check.reset();
     return {};
   }
-  auto progress = read_process_progress(watch_->pid());
-  if (progress && !made_progress(*progress, qemu_cpu_ticks_)) {
-    start_check_.reset();
+  auto progress = read_process_progress(qemu_->watch->pid());
+  if (progress && !made_progress(*progress, qemu_->cpu_ticks)) {
+    qemu_->start_check.reset();
     start_failed(Error(fmt::format("QEMU (PID {}) has not greeted on its QMP socket and made no progress for {}s: it "
                                    "is waiting for something (a socket chardev with 'wait=on'?).{}",
-                                   watch_->pid(), kStartStallLimit.count(), qemu_output())));
+                                   qemu_->watch->pid(), kStartStallLimit.count(), qemu_output())));
     return {};
   }
-  if (progress) qemu_cpu_ticks_ = progress->cpu_ticks;
-  VMFORGE_TRY_VOID(start_check_.set_time(now + usec(kStartStallLimit)));
-  return start_check_.set_enabled(sd::Enabled::oneshot);
+  if (progress) qemu_->cpu_ticks = progress->cpu_ticks;
+  VMFORGE_TRY_VOID(qemu_->start_check.set_time(now + usec(kStartStallLimit)));
+  return qemu_->start_check.set_enabled(sd::Enabled::oneshot);
 }
 
 // The QMP connection ended before READY: unless QEMU's exit explains it within kExitGrace,
 // the start fails with the connection's reason and QEMU is stopped.
 void Supervisor::lost_at_start(const Error& reason) {
-  lost_reason_ = reason;
+  qemu_->lost_reason = reason;
   auto timer = sd::add_time<&Supervisor::on_lost_before_ready>(event_, CLOCK_MONOTONIC,
                                                                sd::loop_now_usec(event_) + usec(kExitGrace), 10000,
                                                                this, "qmp-lost-at-start");
   if (!timer) return fail_start(reason);
-  lost_before_ready_ = std::move(*timer);
+  qemu_->lost_before_ready = std::move(*timer);
 }
 
 Result<void> Supervisor::on_lost_before_ready(std::uint64_t) {
-  lost_before_ready_.reset();
-  if (!lost_reason_) return {};
-  Error reason = std::move(*lost_reason_);
-  lost_reason_.reset();
+  qemu_->lost_before_ready.reset();
+  if (!qemu_->lost_reason) return {};
+  Error reason = std::move(*qemu_->lost_reason);
+  qemu_->lost_reason.reset();
   fail_start(Error(fmt::format("Lost the QMP connection to QEMU (PID {}) before the VM was ready: {}.{}", qemu_pid(),
                                  reason.message, qemu_output())));
   return {};
 }
 
 // Empty for an adopted QEMU: its stderr went to an earlier supervisor's log.
-std::string Supervisor::qemu_output() const { return process_ ? last_output(*process_) : std::string(); }
+std::string Supervisor::qemu_output() const { return qemu_->process ? last_output(*qemu_->process) : std::string(); }
 
 Result<void> Supervisor::adopt_qemu(LiveQemu live) {
-  adopted_ = true;
+  qemu_ = std::make_unique<QemuSession>(/* adopted= */ true);
   set_state(VmState::starting);
-  VMFORGE_TRY(watch_, sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
-                                                [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
+  VMFORGE_TRY(qemu_->watch, sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
+                                                      [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Adopting QEMU (PID {}) left running by an earlier supervisor.", live.pid));
   struct stat log {};
   follow_qemu_output(stat(state_dir_.qemu_log().c_str(), &log) == 0 ? log.st_size : 0);
@@ -197,7 +199,7 @@ Result<void> Supervisor::relay_console(UniqueFd serial) {
 // QEMU writes its stderr to qemu.log itself; under systemd each new line goes to the journal
 // too, under QEMU's name. Not worth failing a start for: without it, qemu.log still has all.
 void Supervisor::follow_qemu_output(off_t from) {
-  qemu_output_.reset();
+  qemu_->output.reset();
   if (!sd::log_to_journal()) return;
   const std::string identifier = std::filesystem::path(plan_.qemu_binary).filename().string();
   auto follower = QemuLogFollower::start(event_, state_dir_.qemu_log(), from, [this, identifier](std::string_view line) {
@@ -207,32 +209,33 @@ void Supervisor::follow_qemu_output(off_t from) {
     sd::log_warning("QEMU's output stays in '{}' only: {}", state_dir_.qemu_log(), follower.error().message);
     return;
   }
-  qemu_output_ = std::move(*follower);
+  qemu_->output = std::move(*follower);
 }
 
 Result<void> Supervisor::attach_qmp(UniqueFd fd) {
   qmp::ClientOptions options;
   // A QEMU we spawned may take long to greet (watch_start_progress); an adopted one is up.
-  if (!adopted_) options.handshake_timeout = qmp::Timeout::zero();
-  VMFORGE_TRY(qmp_, qmp::Client::attach(event_, std::move(fd), options));
-  qmp_->on_ready([this] { qmp_ready(); });
-  qmp_->on_disconnect([this](const Error& reason) { on_qmp_disconnect(reason); });
-  qmp_->on_warning([](const std::string& text) { sd::log_debug("QMP: {}", text); });
-  qmp_->subscribe("", {}, [this](const qmp::Event& event) { on_qmp_event(event); });
+  if (!qemu_->adopted) options.handshake_timeout = qmp::Timeout::zero();
+  VMFORGE_TRY(qemu_->qmp, qmp::Client::attach(event_, std::move(fd), options));
+  qemu_->qmp->on_ready([this] { qmp_ready(); });
+  qemu_->qmp->on_disconnect([this](const Error& reason) { on_qmp_disconnect(reason); });
+  qemu_->qmp->on_warning([](const std::string& text) { sd::log_debug("QMP: {}", text); });
+  qemu_->qmp->subscribe("", {}, [this](const qmp::Event& event) { on_qmp_event(event); });
   return {};
 }
 
 void Supervisor::qmp_ready() {
-  start_check_.reset();  // QEMU greeted: the stall check is done, and must not wake an idle VM later
+  // QEMU greeted: the stall check is done, and must not wake an idle VM later.
+  qemu_->start_check.reset();
   if (state_ == VmState::stopping) return;
-  if (adopted_) {
-    sd::log_notice("Adopted QEMU (PID {}) of VM '{}'.", watch_->pid(), vm_.name);
+  if (qemu_->adopted) {
+    sd::log_notice("Adopted QEMU (PID {}) of VM '{}'.", qemu_->watch->pid(), vm_.name);
     run_ready_hook();
     return;
   }
   if (vm_.machine.accel.size() > 1) {
     // QEMU tries the -accel entries in order and says only on stderr that it fell back.
-    (void)qmp_->execute("query-kvm", "", kCommandTimeout, [](Result<JsonValue> reply) {
+    (void)qemu_->qmp->execute("query-kvm", "", kCommandTimeout, [](Result<JsonValue> reply) {
       if (reply) sd::log_info("QEMU runs {}.", reply->get_bool("enabled").value_or(false)
                                                    ? "with KVM"
                                                    : "without KVM: it took the next accelerator of [machine] accel");
@@ -262,8 +265,8 @@ void Supervisor::run_boot_steps() {
   options.on_progress = [this](std::size_t index, const PlanStep& step, StepPhase phase) {
     publish_step(index, step, phase);
   };
-  auto runner = StepRunner::start(event_, *qmp_, plan_.steps, std::move(options), [this](StepReport report) {
-    boot_runner_.reset();
+  auto runner = StepRunner::start(event_, *qemu_->qmp, plan_.steps, std::move(options), [this](StepReport report) {
+    qemu_->boot_runner.reset();
     if (!report.ok()) {
       start_failed(Error(report.describe(plan_.steps.size())));
       return;
@@ -274,7 +277,7 @@ void Supervisor::run_boot_steps() {
     start_failed(runner.error());
     return;
   }
-  boot_runner_ = std::move(*runner);
+  qemu_->boot_runner = std::move(*runner);
 }
 
 void Supervisor::run_ready_hook() {
@@ -297,12 +300,12 @@ void Supervisor::resume_and_ready() {
     become_ready();
     return;
   }
-  if (!adopted_) {
+  if (!qemu_->adopted) {
     resume();
     return;
   }
   // An adopted QEMU keeps the run state it has, unless its supervisor died before `cont`.
-  auto status = qmp_->execute(qmp::query_status(), kCommandTimeout, [this](Result<JsonValue> reply) {
+  auto status = qemu_->qmp->execute(qmp::query_status(), kCommandTimeout, [this](Result<JsonValue> reply) {
     if (!reply) {
       start_failed(reply.error());
     } else if (reply->get_string("status") == "prelaunch") {
@@ -317,10 +320,10 @@ void Supervisor::resume_and_ready() {
 void Supervisor::resume() {
   // QEMU sends RESUME before its reply to `cont`, and under TCG the running vCPU can delay
   // that reply by milliseconds: the VM runs from the event on.
-  resume_subscription_ = qmp_->subscribe("RESUME", {}, [this](const qmp::Event&) { resumed(); });
-  auto cont = qmp_->execute(qmp::cont(), kCommandTimeout, [this](Result<JsonValue> reply) {
+  qemu_->resume_subscription = qemu_->qmp->subscribe("RESUME", {}, [this](const qmp::Event&) { resumed(); });
+  auto cont = qemu_->qmp->execute(qmp::cont(), kCommandTimeout, [this](Result<JsonValue> reply) {
     // After RESUME the VM is running: a reply lost to QEMU dying now is told by its exit.
-    if (resume_subscription_ == 0) return;
+    if (qemu_->resume_subscription == 0) return;
     if (!reply) {
       start_failed(reply.error());
       return;
@@ -331,18 +334,18 @@ void Supervisor::resume() {
 }
 
 void Supervisor::resumed() {
-  qmp_->unsubscribe(resume_subscription_);
-  resume_subscription_ = 0;
+  qemu_->qmp->unsubscribe(qemu_->resume_subscription);
+  qemu_->resume_subscription = 0;
   become_ready();
 }
 
 void Supervisor::become_ready() {
   set_state(VmState::running);
-  std::string text = fmt::format("VM '{}' is running (QEMU PID {}).", vm_.name, watch_->pid());
+  std::string text = fmt::format("VM '{}' is running (QEMU PID {}).", vm_.name, qemu_->watch->pid());
   notifier_.ready(text);
   sd::log_notice("{}", text);
   // After the notification: its fsyncs take longer than the rest of start-up after QEMU's.
-  if (!adopted_) {
+  if (!qemu_->adopted) {
     if (auto saved = save_applied_manifest(state_dir_, vm_); !saved) {
       sd::log_warning("Failed to record the applied manifest, ignoring: {}", saved.error().message);
     }
@@ -350,9 +353,9 @@ void Supervisor::become_ready() {
   register_machine();
   publish_event("STATUS", fmt::format(R"({{"state":"running","status":{}}})", json_quote(text)));
   if (auto interval = sd::Notifier::watchdog_interval(); interval.count() > 0) {
-    auto watchdog = QmpWatchdog::start(event_, *qmp_, notifier_, interval);
+    auto watchdog = QmpWatchdog::start(event_, *qemu_->qmp, notifier_, interval);
     if (watchdog) {
-      watchdog_ = std::move(*watchdog);
+      qemu_->watchdog = std::move(*watchdog);
     } else {
       sd::log_warning("Failed to start the watchdog, ignoring: {}", watchdog.error().message);
     }
@@ -363,7 +366,7 @@ void Supervisor::become_ready() {
 void Supervisor::start_failed(const Error& error) {
   // Commands fail with a lost connection just before on_qmp_disconnect() runs: that path
   // reports it, with QEMU's exit status if it died.
-  if (qmp_ && qmp_->state() == qmp::ClientState::disconnected) return;
+  if (qemu_->qmp && qemu_->qmp->state() == qmp::ClientState::disconnected) return;
   fail_start(error);
 }
 
@@ -396,12 +399,12 @@ void Supervisor::restart(Vm vm, std::function<void(Result<void>)> done) {
 // machined's absence is no error: many hosts have none.
 void Supervisor::register_machine() {
   if (geteuid() != 0) return;
-  auto machine = sd::MachineRegistration::register_vm(vm_.name, watch_->pid());
+  auto machine = sd::MachineRegistration::register_vm(vm_.name, qemu_->watch->pid());
   if (!machine) {
     sd::log_debug("Not registered with systemd-machined: {}", machine.error().message);
     return;
   }
-  machine_.emplace(std::move(*machine));
+  qemu_->machine.emplace(std::move(*machine));
 }
 
 // The old QEMU has exited (on_qemu_exit deferred us out of its process watch's callback).
@@ -409,14 +412,7 @@ Result<void> Supervisor::on_respawn() {
   vm_ = std::move(*restart_to_);
   plan_ = std::move(restart_plan_);
   restart_to_.reset();
-  stop_.reset();
-  watchdog_.reset();
-  qmp_.reset();
-  watch_.reset();
-  process_.reset();
-  adopted_ = false;
-  resume_subscription_ = 0;
-  shutdown_reason_.clear();
+  qemu_.reset();  // all of the old QEMU goes; spawn_qemu() makes the new one's session
   if (auto spawned = spawn_qemu(); !spawned) {
     start_error_ = spawned.error();
     sd::log_error("Failed to restart VM '{}': {}", vm_.name, spawned.error().message);

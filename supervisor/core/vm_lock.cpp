@@ -105,21 +105,4 @@ Result<VmLock> VmLock::acquire(const std::string& path, std::string_view vm_name
   return VmLock(std::move(fd));
 }
 
-Result<VmLock> VmLock::inherit(UniqueFd fd, const std::string& path) {
-  struct stat held {};
-  struct stat file {};
-  if (fstat(fd.get(), &held) < 0) return unexpected(errno_error("Failed to check the inherited lock fd"));
-  if (stat(path.c_str(), &file) < 0) return unexpected(errno_error(fmt::format("Failed to check lock file '{}'", path)));
-  if (held.st_dev != file.st_dev || held.st_ino != file.st_ino) {
-    return unexpected(Error(fmt::format("The inherited lock fd is not lock file '{}'", path), EINVAL));
-  }
-  // Succeeds at once on the open file description that holds the lock; fails while another
-  // one holds it.
-  if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-    return unexpected(errno_error(fmt::format("The inherited fd does not hold the lock on '{}'", path)));
-  }
-  if (fcntl(fd.get(), F_SETFD, FD_CLOEXEC) < 0) return unexpected(errno_error("Failed to set close-on-exec on the lock fd"));
-  return VmLock(std::move(fd));
-}
-
 }  // namespace vmforge::supervisor

@@ -21,13 +21,6 @@ class VmLock {
   /// close-on-exec, so QEMU never inherits (and never keeps) the lock.
   static Result<VmLock> acquire(const std::string& path, std::string_view vm_name);
 
-  /// Keeps the lock on `path` that `fd` holds, inherited across an exec (the launcher's; it
-  /// must not be released in between). Fails unless `fd` is that file and holds its lock. The fd
-  /// becomes close-on-exec again.
-  static Result<VmLock> inherit(UniqueFd fd, const std::string& path);
-
-  int fd() const { return fd_.get(); }
-
  private:
   explicit VmLock(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;

@@ -89,25 +89,6 @@ void Process::kill_and_reap() {
   reaped_ = true;
 }
 
-Result<Process> Process::child(pid_t pid, std::string program, const std::string& stderr_file) {
-  Process process;
-  process.reaped_ = true;  // nothing to kill until it is known to be ours
-  process.pid_ = pid;
-  process.program_ = std::move(program);
-  process.pidfd_ = UniqueFd(pidfd_open(pid));
-  if (!process.pidfd_) {
-    return unexpected(errno_error(fmt::format("Failed to open a pidfd for '{}' (PID {})", process.program_, pid)));
-  }
-  // Only a child of ours can be waited for, so this tells a child from any other process.
-  siginfo_t si{};
-  if (waitid(P_PIDFD, static_cast<id_t>(process.pidfd_.get()), &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
-    return unexpected(errno_error(fmt::format("'{}' (PID {}) is not a child of this process", process.program_, pid)));
-  }
-  process.reaped_ = false;
-  process.stderr_ = UniqueFd(open(stderr_file.c_str(), O_RDONLY | O_CLOEXEC));
-  return process;
-}
-
 Result<void> Process::signal(int sig) const {
   if (pidfd_send_signal(pidfd_.get(), sig) != 0)
     return unexpected(errno_error(

@@ -89,12 +89,6 @@ class Process {
   /// "'qemu-system-x86_64' exited with status 1: <its stderr>": for a child that ended early.
   Error exit_error(const ExitStatus& status) const;
 
-  /// Takes over `pid`, a child this process already has: one spawned before this process
-  /// exec'd itself (the launcher's QEMU), with its stderr in `stderr_file` (read back by
-  /// stderr_text(); a file that cannot be opened leaves that empty). Fails if `pid` is not a
-  /// child of this process.
-  static Result<Process> child(pid_t pid, std::string program, const std::string& stderr_file);
-
   /// Gives up ownership: the child is no longer killed when this object goes (a supervisor
   /// that leaves QEMU running for its successor). pidfd() stays open until destruction.
   void detach() { reaped_ = true; }

@@ -227,34 +227,6 @@ TEST_CASE("destroying a Process kills its child; a detached child lives on", "[l
   waitpid(detached, nullptr, 0);
 }
 
-TEST_CASE("a child spawned before an exec is taken over; any other process is refused", "[launch]") {
-  auto tmp = std::move(*test::TempDir::create());
-  std::string err = tmp.path() + "/err";
-  pid_t pid = -1;
-  {
-    // Spawned here and detached: to the Process made from its PID, it is a child we already had.
-    launch::SpawnOptions options = shell("echo starting >&2; sleep 30");
-    options.stderr_file = err;
-    auto spawned = launch::spawn(options);
-    REQUIRE(spawned);
-    pid = spawned->pid();
-    spawned->detach();
-    auto child = launch::Process::child(pid, "sleeper", err);
-    REQUIRE(child);
-    for (int i = 0; i < 500 && child->stderr_text().empty(); ++i) usleep(10000);
-    CHECK(child->stderr_text() == "starting\n");
-    auto running = child->peek();
-    REQUIRE(running);
-    CHECK_FALSE(running->has_value());
-  }
-  CHECK(kill(pid, 0) == -1);  // the taken-over child died with its Process, and was reaped
-
-  auto parent = launch::Process::child(getppid(), "parent", err);
-  REQUIRE_FALSE(parent);
-  CHECK(parent.error().message.find("is not a child of this process") != std::string::npos);
-  CHECK(kill(getppid(), 0) == 0);
-}
-
 TEST_CASE("run returns a tool's stdout, or its status and stderr", "[launch]") {
   auto out = launch::run({"/bin/sh", "-c", "printf 'a\\nb'"}, 10s);
   REQUIRE(out);

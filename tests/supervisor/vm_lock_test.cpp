@@ -75,30 +75,6 @@ TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
   CHECK(try_lock_in_child(path) == 0);
 }
 
-TEST_CASE("an inherited lock is kept only from the fd that holds it", "[lock]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
-  std::string path = tmp.path() + "/lock";
-  auto lock = VmLock::acquire(path, "web");
-  REQUIRE(lock);
-  // A dup shares the open file description, as an fd inherited across exec does.
-  vmforge::UniqueFd inherited(fcntl(lock->fd(), F_DUPFD, 3));
-  REQUIRE(fcntl(inherited.get(), F_SETFD, 0) == 0);
-  auto kept = VmLock::inherit(std::move(inherited), path);
-  REQUIRE(kept);
-  CHECK(fcntl(kept->fd(), F_GETFD) == FD_CLOEXEC);
-
-  vmforge::UniqueFd other_open(open(path.c_str(), O_RDWR | O_CLOEXEC));
-  auto refused = VmLock::inherit(std::move(other_open), path);
-  REQUIRE_FALSE(refused);
-  CHECK(refused.error().errno_value == EWOULDBLOCK);
-
-  std::string elsewhere = tmp.path() + "/other";
-  vmforge::UniqueFd other_file(open(elsewhere.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  auto wrong = VmLock::inherit(std::move(other_file), path);
-  REQUIRE_FALSE(wrong);
-  CHECK(wrong.error().message == "The inherited lock fd is not lock file '" + path + "'");
-}
-
 TEST_CASE("one read of /proc/locks names the holder of every VM's lock, and only held ones", "[lock]") {
   auto tmp = std::move(*vmforge::test::TempDir::create());
   const std::string held = tmp.path() + "/held";
