@@ -3,12 +3,14 @@
 #include "cli/host_plan.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "cli/host_manifests.hpp"
 #include "cli/host_vms.hpp"
+#include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
 #include "compiler/base/json_writer.hpp"
 
@@ -36,22 +38,38 @@ struct Entry {
   std::string error;
 };
 
-Entry plan_vm(const Vm& vm, const HostVm* running, const std::optional<std::string>& runtime_dir) {
-  Entry e;
-  e.name = vm.name;
-  e.manifest = vm.source_path;
-  if (running == nullptr || !running->supervised()) {
-    e.action = Action::start;
-    return e;
-  }
-  auto plan = request_plan(vm, runtime_dir, kPlanTimeout);
+// What a running VM's supervisor said to "plan", or why it could not.
+void take_plan(Entry& e, Result<VmPlan> plan) {
   if (!plan) {
     e.error = plan.error().message;
-    return e;
+    return;
   }
   e.action = plan->changes == 0 ? Action::unchanged : Action::change;
   e.plan = std::move(*plan);
-  return e;
+}
+
+// Every running VM (`ask[i]` its manifest) is asked before any reply is read: their
+// supervisors observe their QEMUs at the same time, not one after the other.
+void plan_running(std::vector<Entry>& entries, const std::vector<const Vm*>& ask,
+                  const std::optional<std::string>& runtime_dir) {
+  std::vector<std::optional<supervisor::VmClient>> asked(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (ask[i] == nullptr) continue;
+    auto client = connect_vm(entries[i].name, runtime_dir);
+    auto sent = client ? client->send_plan(manifest_source(*ask[i])) : Result<void>(unexpected(client.error()));
+    if (!sent) {
+      take_plan(entries[i], unexpected(std::move(sent).error()));
+      continue;
+    }
+    asked[i] = std::move(*client);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kPlanTimeout;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!asked[i]) continue;
+    auto left = std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
+                         std::chrono::milliseconds(1));
+    take_plan(entries[i], vm_plan(asked[i]->read_reply(left)));
+  }
 }
 
 std::string indent(std::string_view text, std::string_view prefix) {
@@ -131,11 +149,18 @@ int host_plan(const HostPlanOptions& o) {
   std::map<std::string, const HostVm*> running;
   for (const HostVm& vm : *host) running[vm.name] = &vm;
   std::vector<Entry> entries;
+  std::vector<const Vm*> ask;
   for (const Vm& vm : *manifests) {
     auto it = running.find(vm.name);
-    entries.push_back(plan_vm(vm, it == running.end() ? nullptr : it->second, o.runtime_dir));
+    const bool supervised = it != running.end() && it->second->supervised();
+    Entry& e = entries.emplace_back();
+    e.name = vm.name;
+    e.manifest = vm.source_path;
+    e.action = supervised ? Action::failed : Action::start;  // a running VM's: until its supervisor answers
+    ask.push_back(supervised ? &vm : nullptr);
     if (it != running.end()) running.erase(it);
   }
+  plan_running(entries, ask, o.runtime_dir);
   if (o.prune) {
     for (const auto& [name, vm] : running) {
       if (!vm->supervised()) continue;

@@ -25,7 +25,11 @@ Result<JsonValue> request_apply(const Vm& vm, const std::optional<std::string>& 
 Result<VmPlan> request_plan(const Vm& vm, const std::optional<std::string>& runtime_dir,
                             std::chrono::milliseconds timeout) {
   VMFORGE_TRY(auto client, connect_vm(vm.name, runtime_dir));
-  VMFORGE_TRY(JsonValue reply, client.plan(manifest_source(vm), timeout));
+  return vm_plan(client.plan(manifest_source(vm), timeout));
+}
+
+Result<VmPlan> vm_plan(Result<JsonValue> answer) {
+  VMFORGE_TRY(JsonValue reply, std::move(answer));
   const JsonValue* diff_json = reply.find("diff");
   auto text = reply.get_string("text");
   auto changes = reply.get_uint64("changes");

@@ -41,4 +41,7 @@ struct VmPlan {
 Result<VmPlan> request_plan(const Vm& vm, const std::optional<std::string>& runtime_dir,
                             std::chrono::milliseconds timeout);
 
+/// A supervisor's reply to "plan" as a VmPlan, its members checked.
+Result<VmPlan> vm_plan(Result<JsonValue> reply);
+
 }  // namespace vmforge::cli

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Host benchmark: N small VMs under `vmforge run` (QEMU 7.2, TCG, q35, SeaBIOS idling with
-nothing to boot), started one after the other, then in one run:
+"""Host benchmark: N small VMs under `vmforge run` (the supervisor benchmark's manifest: QEMU
+7.2, TCG, q35, SeaBIOS idling with nothing to boot), started one after the other, then in one run:
 
 1. `vmforge list` and `vmforge list --json` wall time (medians), against the floor of any
    command: `vmforge --version`, the same program started and ended (targets: list <= 20 ms).
@@ -18,17 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "supervisor"))
-from run_supervisor_bench import smaps_rollup  # noqa: E402
-
-MANIFEST = """name = "{name}"
-[machine]
-type = "q35"
-accel = ["tcg"]
-[memory]
-size = "64M"
-[supervisor]
-shutdown_timeout = "1s"
-"""
+from run_supervisor_bench import MANIFEST, smaps_rollup  # noqa: E402
 
 
 def wall_ms(argv, runs, expect=0):

@@ -34,6 +34,15 @@ Result<JsonValue> VmClient::plan(const ManifestSource& manifest, std::chrono::mi
   return manifest_request("plan", manifest, false, timeout, {});
 }
 
+Result<void> VmClient::send_plan(const ManifestSource& manifest) {
+  return client_.send(manifest_request_line("plan", manifest, false));
+}
+
+Result<JsonValue> VmClient::read_reply(std::chrono::milliseconds timeout) {
+  VMFORGE_TRY(std::string line, client_.read_line(timeout));
+  return reply_value(line);
+}
+
 Result<JsonValue> VmClient::apply(const ManifestSource& manifest, const ApplyOptions& options) {
   return manifest_request("apply", manifest, options.allow_restart, options.timeout, options.on_status);
 }
@@ -70,14 +79,19 @@ Result<JsonValue> VmClient::next_event(std::chrono::milliseconds timeout) {
   return parse_json(line);
 }
 
-Result<JsonValue> VmClient::manifest_request(std::string_view request, const ManifestSource& manifest,
-                                             bool allow_restart, std::chrono::milliseconds timeout,
-                                             const StatusCallback& on_status) {
+std::string VmClient::manifest_request_line(std::string_view request, const ManifestSource& manifest,
+                                           bool allow_restart) {
   JsonWriter w;
   w.begin_object().field("request", request).field("path", manifest.path).field("text", manifest.text);
   if (request == "apply") w.field("allow_restart", allow_restart);
   w.end_object();
-  return call_with_status(w.str(), timeout, on_status);
+  return w.take();
+}
+
+Result<JsonValue> VmClient::manifest_request(std::string_view request, const ManifestSource& manifest,
+                                             bool allow_restart, std::chrono::milliseconds timeout,
+                                             const StatusCallback& on_status) {
+  return call_with_status(manifest_request_line(request, manifest, allow_restart), timeout, on_status);
 }
 
 // With a callback: subscribed first, so the STATUS events of this request reach it while the

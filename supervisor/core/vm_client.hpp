@@ -63,6 +63,10 @@ class VmClient {
   /// What applying `manifest` would change: "changes" (a count), "text" (as `vmforge plan`
   /// prints it), "diff" (as `vmforge plan --json`).
   Result<JsonValue> plan(const ManifestSource& manifest, std::chrono::milliseconds timeout = kRequestTimeout);
+  /// plan() in two halves, to ask many supervisors at once (`vmforge plan DIR`): the request
+  /// goes out now, its reply is read by read_reply().
+  Result<void> send_plan(const ManifestSource& manifest);
+  Result<JsonValue> read_reply(std::chrono::milliseconds timeout = kRequestTimeout);
   /// Makes the VM match `manifest`, live where possible: "ok", "message", "restarted",
   /// "steps", and the plan's members. A failed apply is a reply with "ok": false (the VM as it
   /// was); an Error means the request itself failed.
@@ -84,6 +88,8 @@ class VmClient {
 
  private:
   explicit VmClient(ControlClient client) : client_(std::move(client)) {}
+  static std::string manifest_request_line(std::string_view request, const ManifestSource& manifest,
+                                           bool allow_restart);
   Result<JsonValue> manifest_request(std::string_view request, const ManifestSource& manifest, bool allow_restart,
                                      std::chrono::milliseconds timeout, const StatusCallback& on_status);
   Result<JsonValue> call_with_status(std::string_view request_line, std::chrono::milliseconds timeout,
