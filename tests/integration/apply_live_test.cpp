@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "supervisor/launch/process.hpp"
-#include "tests/cloudinit/seed_files.hpp"
+#include "tests/supervisor/cloudinit/seed_files.hpp"
 #include "tests/integration/live_vm.hpp"
 
 using namespace vmforge;

@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tests/qmp/fake_qmp_peer.hpp"
+#include "tests/supervisor/qmp/fake_qmp_peer.hpp"
 
 int main() {
   const char* script = std::getenv("VMFORGE_FAKE_QEMU");

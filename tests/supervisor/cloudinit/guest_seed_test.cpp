@@ -8,7 +8,7 @@
 
 #include "supervisor/cloudinit/seed.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
-#include "tests/cloudinit/seed_files.hpp"
+#include "tests/supervisor/cloudinit/seed_files.hpp"
 #include "tests/support/guest.hpp"
 #include "tests/support/result_printer.hpp"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Records QEMU 7.2's replies to vmforge's observation queries into replies.json, for the unit
-tests of supervisor/core/observed_state (tests/supervisor/observed_state_test.cpp).
+tests of supervisor/core/observed_state (tests/supervisor/core/observed_state_test.cpp).
 
     record.py VMFORGE_BINARY GUEST_DIR
 

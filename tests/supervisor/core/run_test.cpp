@@ -25,7 +25,7 @@
 #include "tests/support/guest.hpp"
 #include "tests/support/serial_report.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/supervisor/notify_listener.hpp"
+#include "tests/supervisor/core/notify_listener.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;

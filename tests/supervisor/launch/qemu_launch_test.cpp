@@ -16,7 +16,7 @@
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
 #include "tests/support/result_printer.hpp"
-#include "tests/launch/run_self.hpp"
+#include "tests/supervisor/launch/run_self.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;

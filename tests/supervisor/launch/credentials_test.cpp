@@ -12,7 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "supervisor/launch/process.hpp"
-#include "tests/launch/run_self.hpp"
+#include "tests/supervisor/launch/run_self.hpp"
 #include "tests/support/result_printer.hpp"
 
 using namespace vmforge;

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/supervisor/notify_listener.hpp"
+#include "tests/supervisor/core/notify_listener.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using vmforge::sd::Notifier;

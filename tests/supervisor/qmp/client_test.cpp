@@ -17,7 +17,7 @@
 
 #include "supervisor/qmp/client.hpp"
 #include "supervisor/sd/event_loop.hpp"
-#include "tests/qmp/fake_qmp_peer.hpp"
+#include "tests/supervisor/qmp/fake_qmp_peer.hpp"
 
 using namespace std::chrono_literals;
 using namespace vmforge;

@@ -1,5 +1,5 @@
 // FakeQmpPeer: blocking socket I/O with poll() timeouts, SCM_RIGHTS reception, JSON via JsonValue.
-#include "tests/qmp/fake_qmp_peer.hpp"
+#include "tests/supervisor/qmp/fake_qmp_peer.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

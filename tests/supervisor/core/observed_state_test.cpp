@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path data_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/supervisor/observed"; }
+fs::path data_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/supervisor/core/observed"; }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

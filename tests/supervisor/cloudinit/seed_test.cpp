@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "supervisor/launch/process.hpp"
-#include "tests/cloudinit/seed_files.hpp"
+#include "tests/supervisor/cloudinit/seed_files.hpp"
 #include "tests/support/result_printer.hpp"
 #include "tests/support/temp_dir.hpp"
 
