@@ -31,7 +31,7 @@ NAME = "applybench"
 
 def manifest(workdir, disks):
     text = ('name = "%s"\n[machine]\ntype = "q35"\naccel = ["tcg"]\nhotplug_slots = %d\n[memory]\nsize = "128M"\n'
-            '[supervisor]\nshutdown_timeout = "1s"\n[[qmp_socket]]\npath = "%s/extra.sock"\n'
+            '[supervisor]\nshutdown_timeout = "1s"\n[[qmp_socket]]\npath = "%s/qmp/extra.sock"\n'
             % (NAME, disks, workdir))
     for i in range(disks):
         text += '[[disk]]\nid = "d%d"\nfile = "%s/d%d.img"\nhotplug = true\n' % (i, workdir, i)
@@ -53,7 +53,7 @@ class Vm:
     def __init__(self, vmforge, workdir, rundir):
         self.vmforge = vmforge
         self.runtime = rundir
-        self.extra = os.path.join(workdir, "extra.sock")
+        self.extra = os.path.join(workdir, "qmp", "extra.sock")
         self.log = open(os.path.join(workdir, "run.log"), "a")
         self.proc = subprocess.Popen([vmforge, "run", os.path.join(workdir, "base.toml"), "--runtime-dir", self.runtime],
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
@@ -100,10 +100,18 @@ def main():
     p.add_argument("--disks", type=int, default=16)
     a = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="vmf-apply-", dir="/tmp")
+    # QEMU creates the extra QMP socket itself, and as root vmforge runs it as vmforge-qemu: a
+    # directory of its own, reached through the (otherwise private) work directory.
+    os.mkdir(os.path.join(workdir, "qmp"))
+    if os.geteuid() == 0:
+        os.chmod(workdir, 0o711)
+        shutil.chown(os.path.join(workdir, "qmp"), user="vmforge-qemu")
     rundir = tempfile.mkdtemp(prefix="vmf-apply-", dir="/dev/shm")
     try:
         for i in range(a.disks):
             subprocess.run(["qemu-img", "create", "-q", "-f", "raw", "%s/d%d.img" % (workdir, i), "1M"], check=True)
+            if os.geteuid() == 0:  # govmm names the files to QEMU, which must then open them itself
+                shutil.chown("%s/d%d.img" % (workdir, i), user="vmforge-qemu")
         with open(os.path.join(workdir, "base.toml"), "w") as f:
             f.write(manifest(workdir, 0).replace("hotplug_slots = 0", "hotplug_slots = %d" % a.disks))
         with open(os.path.join(workdir, "big.toml"), "w") as f:
@@ -114,7 +122,11 @@ def main():
         steps = [s for c in plan["changes"] for s in c["steps"]]
         with open(os.path.join(workdir, "steps.jsonl"), "w") as f:
             for n, s in enumerate(steps):
-                f.write(json.dumps({"execute": s["command"], "arguments": s["arguments"], "id": n}) + "\n")
+                line = json.dumps({"execute": s["command"], "arguments": s["arguments"], "id": n})
+                if "file" in s:  # add-fd: the client passes the file (minimal_qmp_client.c, "@")
+                    mode = "r" if s["file"]["open"] == "read" else "w"
+                    line = "@%s %s\t%s" % (mode, s["file"]["path"], line)
+                f.write(line + "\n")
 
         clients = [
             ("minimal C, one at a time", [a.minimal, "@SOCKET@", "serial-script", workdir + "/steps.jsonl"]),
