@@ -25,7 +25,9 @@ class Args {
   /// are errors whose message reads like "unknown option '--frob'".
   static Result<Args> parse(int argc, char** argv, int first, const std::vector<OptionSpec>& specs);
 
-  bool has(std::string_view name) const { return flags_.count(std::string(name)) > 0 || values_.count(std::string(name)) > 0; }
+  bool has(std::string_view name) const {
+    return flags_.count(std::string(name)) > 0 || values_.count(std::string(name)) > 0;
+  }
   std::optional<std::string> value(std::string_view name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 

@@ -17,34 +17,33 @@ namespace vmforge::cli {
 namespace {
 
 void print_help() {
-  fmt::print(
-      "Usage: vmforge apply FILE [--allow-restart] [--json] [--runtime-dir DIR]\n"
-      "       vmforge apply [DIR] [--prune] [--allow-restart] [--json]\n\n"
-      "Changes the running VM named in FILE to match it: live (hotplug, link state, media) where\n"
-      "QEMU can, all or nothing (a failed step undoes the steps before it). Changes that need a\n"
-      "restart are refused unless --allow-restart, which shuts the guest down gracefully and\n"
-      "starts it with the new command line. 'vmforge plan FILE' shows the steps beforehand.\n\n"
-      "Given a directory DIR of NAME.toml manifests (default: {}),\n"
-      "all are checked first (nothing happens if one has errors); then, through systemd (the\n"
-      "system manager as root, else the user's), each VM no supervisor runs is started as\n"
-      "vmforge@NAME.service (its job waited for), each running one gets its manifest applied as\n"
-      "above, and with --prune each running VM without a manifest in DIR is stopped.\n"
-      "[supervisor] autostart = true|false enables or disables the unit. Each outcome is printed\n"
-      "as it happens, then a summary; 'vmforge plan DIR' shows it all beforehand.\n\n"
-      "  --allow-restart    restart a VM when its manifest cannot be applied live\n"
-      "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
-      "  --json             print the outcome as JSON\n"
-      "{}  (FILE only)\n\n"
-      "Exit status: 0 applied (DIR: every VM), 1 failed (DIR: some VM failed, DIR has errors,\n"
-      "or systemd is not running), 2 usage error.\n",
-      kUnitManifestDir, kRuntimeDirHelp);
+  fmt::print("Usage: vmforge apply FILE [--allow-restart] [--json] [--runtime-dir DIR]\n"
+             "       vmforge apply [DIR] [--prune] [--allow-restart] [--json]\n\n"
+             "Changes the running VM named in FILE to match it: live (hotplug, link state, media) where\n"
+             "QEMU can, all or nothing (a failed step undoes the steps before it). Changes that need a\n"
+             "restart are refused unless --allow-restart, which shuts the guest down gracefully and\n"
+             "starts it with the new command line. 'vmforge plan FILE' shows the steps beforehand.\n\n"
+             "Given a directory DIR of NAME.toml manifests (default: {}),\n"
+             "all are checked first (nothing happens if one has errors); then, through systemd (the\n"
+             "system manager as root, else the user's), each VM no supervisor runs is started as\n"
+             "vmforge@NAME.service (its job waited for), each running one gets its manifest applied as\n"
+             "above, and with --prune each running VM without a manifest in DIR is stopped.\n"
+             "[supervisor] autostart = true|false enables or disables the unit. Each outcome is printed\n"
+             "as it happens, then a summary; 'vmforge plan DIR' shows it all beforehand.\n\n"
+             "  --allow-restart    restart a VM when its manifest cannot be applied live\n"
+             "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
+             "  --json             print the outcome as JSON\n"
+             "{}  (FILE only)\n\n"
+             "Exit status: 0 applied (DIR: every VM), 1 failed (DIR: some VM failed, DIR has errors,\n"
+             "or systemd is not running), 2 usage error.\n",
+             kUnitManifestDir, kRuntimeDirHelp);
 }
 
 }  // namespace
 
 int cmd_apply(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, 1,
-                          {{"allow-restart", false}, {"json", false}, {"prune", false}, kRuntimeDirOption, {"help", false}});
+  auto args = Args::parse(
+      argc, argv, 1, {{"allow-restart", false}, {"json", false}, {"prune", false}, kRuntimeDirOption, {"help", false}});
   if (args && args->has("help")) {
     print_help();
     return 0;

@@ -41,8 +41,12 @@ constexpr std::string_view kHelp =
 
 int cmd_cloud_init(int argc, char** argv) {
   auto args = Args::parse(argc, argv, 1,
-                          {{"help"}, {"user-data", true}, {"meta-data", true},
-                           {"network-config", true}, {"format", true}, {"output", true, 'o'}});
+                          {{"help"},
+                           {"user-data", true},
+                           {"meta-data", true},
+                           {"network-config", true},
+                           {"format", true},
+                           {"output", true, 'o'}});
   if (!args) return usage_error("cloud-init", args.error().message);
   if (args->has("help")) {
     fmt::print("{}", kHelp);
@@ -56,8 +60,7 @@ int cmd_cloud_init(int argc, char** argv) {
   std::string format_name = args->value("format").value_or("nocloud");
   auto format = enum_from_string<CloudInitFormat>(format_name);
   if (!format) {
-    return usage_error("cloud-init",
-                       fmt::format("unknown format '{}'; expected 'nocloud' or 'config-2'", format_name));
+    return usage_error("cloud-init", fmt::format("unknown format '{}'; expected 'nocloud' or 'config-2'", format_name));
   }
 
   auto fail = [](const Error& error) {

@@ -54,7 +54,8 @@ int cmd_compile(int argc, char** argv) {
       raw += ' ';
       raw += shell_quote(arg);
     }
-    fmt::print(stderr, "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check:{}\n",
+    fmt::print(stderr,
+               "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check:{}\n",
                raw);
   }
   if (format == "shell") {

@@ -45,7 +45,8 @@ Result<void> write_all(int fd, std::string_view bytes) {
     ssize_t n = fd == STDOUT_FILENO ? ::write(fd, bytes.data(), bytes.size())
                                     : ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return unexpected(errno_error(fd == STDOUT_FILENO ? "Failed to write the output" : "Failed to send input"));
+    if (n < 0)
+      return unexpected(errno_error(fd == STDOUT_FILENO ? "Failed to write the output" : "Failed to send input"));
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
   return {};
@@ -134,7 +135,9 @@ int cmd_console(int argc, char** argv) {
   }
   switch (*ended) {
     case Ended::detached: fmt::print(stderr, "\nDetached from the console of VM '{}'.\n", name); break;
-    case Ended::closed: fmt::print(stderr, "\nThe console of VM '{}' closed (the VM stopped, or another console attached).\n", name); break;
+    case Ended::closed:
+      fmt::print(stderr, "\nThe console of VM '{}' closed (the VM stopped, or another console attached).\n", name);
+      break;
     case Ended::signal: fmt::print(stderr, "\nDetached from the console of VM '{}' (signal).\n", name); break;
   }
   return 0;

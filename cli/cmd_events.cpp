@@ -34,8 +34,10 @@ std::string human(const JsonValue& e) {
     when = fmt::format("{:02}:{:02}:{:02}.{:06} ", local.tm_hour, local.tm_min, local.tm_sec,
                        ts->get_int64("microseconds").value_or(0));
   }
-  std::string line = fmt::format("{}{} {}", when, e.get_string("source").value_or("?"), e.get_string("event").value_or("?"));
-  if (const JsonValue* data = e.find("data"); data && !data->is_null()) fmt::format_to(std::back_inserter(line), " {}", data->to_json());
+  std::string line =
+      fmt::format("{}{} {}", when, e.get_string("source").value_or("?"), e.get_string("event").value_or("?"));
+  if (const JsonValue* data = e.find("data"); data && !data->is_null())
+    fmt::format_to(std::back_inserter(line), " {}", data->to_json());
   return line;
 }
 

@@ -70,13 +70,16 @@ void print_json(const std::vector<HostVm>& vms) {
   for (const HostVm& vm : vms) {
     w.begin_object().field("name", vm.name).field("state", vm.state);
     optional_field(w, "supervisor_state", vm.supervisor_state);
-    optional_field(w, "supervisor_pid", vm.supervisor_pid ? std::optional<std::int64_t>(*vm.supervisor_pid) : std::nullopt);
+    optional_field(w, "supervisor_pid",
+                   vm.supervisor_pid ? std::optional<std::int64_t>(*vm.supervisor_pid) : std::nullopt);
     optional_field(w, "qemu_pid", vm.qemu_pid ? std::optional<std::int64_t>(*vm.qemu_pid) : std::nullopt);
-    optional_field(w, "uptime_sec",
-                   vm.uptime ? std::optional<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(*vm.uptime).count())
-                             : std::nullopt);
+    optional_field(
+        w, "uptime_sec",
+        vm.uptime ? std::optional<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(*vm.uptime).count())
+                  : std::nullopt);
     optional_field(w, "unit", vm.unit ? std::optional<std::string>(vm.unit->name) : std::nullopt);
-    optional_field(w, "unit_manager", vm.unit ? std::optional<std::string>(vm.unit->user ? "user" : "system") : std::nullopt);
+    optional_field(w, "unit_manager",
+                   vm.unit ? std::optional<std::string>(vm.unit->user ? "user" : "system") : std::nullopt);
     optional_field(w, "manifest", vm.manifest.empty() ? std::nullopt : std::optional<std::string>(vm.manifest));
     optional_field(w, "manifest_sha256",
                    vm.manifest_sha256.empty() ? std::nullopt : std::optional<std::string>(vm.manifest_sha256));

@@ -10,32 +10,31 @@
 #include "cli/unit_manifest.hpp"
 #include "cli/vm_connect.hpp"
 #include "cli/vm_request.hpp"
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/diff.hpp"
 #include "compiler/diff/render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 namespace vmforge::cli {
 namespace {
 
 void print_help() {
-  fmt::print(
-      "Usage: vmforge plan FILE [--from OLD.toml] [--json] [--runtime-dir DIR]\n"
-      "       vmforge plan [DIR] [--prune] [--json] [--runtime-dir DIR]\n\n"
-      "Shows what 'vmforge apply FILE' would change: against the running VM named in FILE, or,\n"
-      "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
-      "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
-      "required (with the manifest key and why).\n\n"
-      "Given a directory DIR of NAME.toml manifests (default: {}),\n"
-      "all are checked first (nothing else happens if one has errors); then per VM: '+ start'\n"
-      "when no supervisor runs it, else its plan as above, and with --prune '- stop' for each\n"
-      "running VM without a manifest in DIR.\n\n"
-      "  --from OLD.toml    compare with this manifest instead of the running VM; its relative\n"
-      "                     paths are read as FILE's (so OLD.toml may be <(git show HEAD:vm.toml))\n"
-      "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
-      "  --json             print the plan as JSON\n"
-      "{}\n"
-      "Exit status: 0 no changes, 2 changes, 1 error.\n",
-      kUnitManifestDir, kRuntimeDirHelp);
+  fmt::print("Usage: vmforge plan FILE [--from OLD.toml] [--json] [--runtime-dir DIR]\n"
+             "       vmforge plan [DIR] [--prune] [--json] [--runtime-dir DIR]\n\n"
+             "Shows what 'vmforge apply FILE' would change: against the running VM named in FILE, or,\n"
+             "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
+             "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
+             "required (with the manifest key and why).\n\n"
+             "Given a directory DIR of NAME.toml manifests (default: {}),\n"
+             "all are checked first (nothing else happens if one has errors); then per VM: '+ start'\n"
+             "when no supervisor runs it, else its plan as above, and with --prune '- stop' for each\n"
+             "running VM without a manifest in DIR.\n\n"
+             "  --from OLD.toml    compare with this manifest instead of the running VM; its relative\n"
+             "                     paths are read as FILE's (so OLD.toml may be <(git show HEAD:vm.toml))\n"
+             "  --prune            (DIR) also stop running VMs that have no manifest in DIR\n"
+             "  --json             print the plan as JSON\n"
+             "{}\n"
+             "Exit status: 0 no changes, 2 changes, 1 error.\n",
+             kUnitManifestDir, kRuntimeDirHelp);
 }
 
 int offline(const Vm& desired, const std::string& from, bool json) {

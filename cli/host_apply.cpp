@@ -82,7 +82,8 @@ class HostApply {
       report(vm.name, Outcome::failed, changed.error().message);
       return false;
     }
-    if (*changed) progress(vm.name, fmt::format("{} {} (autostart = {})", autostart ? "enabled" : "disabled", unit, autostart));
+    if (*changed)
+      progress(vm.name, fmt::format("{} {} (autostart = {})", autostart ? "enabled" : "disabled", unit, autostart));
     reload = reload || *changed;
     return true;
   }
@@ -98,7 +99,8 @@ class HostApply {
       auto it = jobs.find(finished->job);
       if (it == jobs.end()) continue;  // another client's job
       if (finished->result == "done") {
-        report(it->second, done, fmt::format("{} ({})", done == Outcome::started ? "started" : "stopped", finished->unit));
+        report(it->second, done,
+               fmt::format("{} ({})", done == Outcome::started ? "started" : "stopped", finished->unit));
       } else {
         auto result = manager_.service_result(finished->unit);
         report(it->second, Outcome::failed,

@@ -88,21 +88,13 @@ void print_text(const HostPlanOptions& o, const std::vector<Entry>& entries, con
              o.prune ? " (VMs without a manifest are stopped: --prune)" : "");
   for (const Entry& e : entries) {
     switch (e.action) {
-      case Action::start:
-        fmt::print("+ {}: start (no supervisor runs it) from '{}'\n", e.name, e.manifest);
-        break;
-      case Action::stop:
-        fmt::print("- {}: stop (it has no manifest in '{}')\n", e.name, o.dir);
-        break;
-      case Action::unchanged:
-        fmt::print("  {}: no changes\n", e.name);
-        break;
+      case Action::start: fmt::print("+ {}: start (no supervisor runs it) from '{}'\n", e.name, e.manifest); break;
+      case Action::stop: fmt::print("- {}: stop (it has no manifest in '{}')\n", e.name, o.dir); break;
+      case Action::unchanged: fmt::print("  {}: no changes\n", e.name); break;
       case Action::change:
         fmt::print("~ {}: changes from '{}':\n{}", e.name, e.manifest, indent(e.plan->text, "    "));
         break;
-      case Action::failed:
-        fmt::print("? {}: cannot plan: {}\n", e.name, e.error);
-        break;
+      case Action::failed: fmt::print("? {}: cannot plan: {}\n", e.name, e.error); break;
     }
   }
   auto n = [&](Action a) { return count.count(a) ? count.at(a) : 0; };

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 namespace vmforge::cli {
 

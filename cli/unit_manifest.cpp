@@ -42,8 +42,8 @@ Result<std::string> quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '\n' || c == '\r') {
-      return unexpected(Error(fmt::format("The manifest path '{}' has a line break; a unit file cannot name it.", text),
-                              EINVAL));
+      return unexpected(
+          Error(fmt::format("The manifest path '{}' has a line break; a unit file cannot name it.", text), EINVAL));
     }
     if (c == '%') out += '%';
     if (c == '\\' || c == '"') out += '\\';

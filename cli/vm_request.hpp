@@ -32,8 +32,8 @@ inline constexpr auto kPlanTimeout = std::chrono::seconds(30);
 
 /// A running VM's plan for a manifest, as its supervisor computed it.
 struct VmPlan {
-  JsonValue diff;        // render_diff_json's object
-  std::string text;      // render_diff_text's
+  JsonValue diff;    // render_diff_json's object
+  std::string text;  // render_diff_text's
   std::uint64_t changes = 0;
 };
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -148,9 +148,7 @@ static bool write_text(const char* path, const char* text) {
   return n == (ssize_t)strlen(text);
 }
 
-static int compare_names(const void* a, const void* b) {
-  return strcmp(*(char* const*)a, *(char* const*)b);
-}
+static int compare_names(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
 
 // Entries of `dir` not starting with '.', sorted; returns the count (names are malloc'ed).
 static int list_dir(const char* dir, char** names, int max) {
@@ -232,8 +230,7 @@ static void scan_memory(void) {
     if (strncmp(names[i], "memory", 6) != 0) continue;
     char path[128], state[32];
     snprintf(path, sizeof path, "/sys/devices/system/memory/%s/state", names[i]);
-    if (read_text(path, state, sizeof state) && strcmp(state, "offline") == 0)
-      write_text(path, "online");
+    if (read_text(path, state, sizeof state) && strcmp(state, "offline") == 0) write_text(path, "online");
   }
   free_names(names, n);
   char buf[4096];
@@ -416,8 +413,7 @@ static void report_seed(const struct Disk* d) {
 }
 
 static bool is_virtual(const char* dev) {
-  return strncmp(dev, "loop", 4) == 0 || strncmp(dev, "ram", 3) == 0 ||
-         strncmp(dev, "zram", 4) == 0;
+  return strncmp(dev, "loop", 4) == 0 || strncmp(dev, "ram", 3) == 0 || strncmp(dev, "zram", 4) == 0;
 }
 
 static void scan_block(void) {
@@ -455,10 +451,8 @@ static void scan_block(void) {
       }
     }
     snprintf(path, sizeof path, "/sys/block/%s/serial", dev);
-    if (read_text(path, buf, sizeof buf))
-      escape_into(serial, sizeof serial, (unsigned char*)buf, strlen(buf));
-    else
-      scsi_serial(dev, serial, sizeof serial);
+    if (read_text(path, buf, sizeof buf)) escape_into(serial, sizeof serial, (unsigned char*)buf, strlen(buf));
+    else scsi_serial(dev, serial, sizeof serial);
     snprintf(path, sizeof path, "/sys/block/%s/ro", dev);
     read_text(path, ro, sizeof ro);
     char key[96];
@@ -627,11 +621,11 @@ enum {
 };
 
 struct Share {
-  char dev[32];  // virtioN
+  char dev[32];                        // virtioN
   char name[kVirtioFsTagMax * 4 + 1];  // the escaped tag, or dev when it cannot be read
-  char* error;  // why it could not be read, or NULL
-  char* files;  // the regular files, comma-separated
-  char* probe;  // escaped content of `probe` at the share's root, or NULL
+  char* error;                         // why it could not be read, or NULL
+  char* files;                         // the regular files, comma-separated
+  char* probe;                         // escaped content of `probe` at the share's root, or NULL
   bool seen;
 };
 

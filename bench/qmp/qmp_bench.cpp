@@ -87,8 +87,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < disks; ++i) {
       std::string node = fmt::format("d{}.fmt", i);
       // The nested node the other clients send (one blockdev-add per disk, as they do).
-      std::string file = Arguments().set("driver", "file").set("filename", fmt::format("{}/d{}.img", argv[3], i)).take();
-      commands.push_back({"blockdev-add", Arguments().set("driver", "raw").set("node-name", node).set_json("file", file).take()});
+      std::string file =
+          Arguments().set("driver", "file").set("filename", fmt::format("{}/d{}.img", argv[3], i)).take();
+      commands.push_back(
+          {"blockdev-add", Arguments().set("driver", "raw").set("node-name", node).set_json("file", file).take()});
       BlockDeviceAdd disk;
       disk.id = fmt::format("d{}", i);
       disk.drive = node;
@@ -103,7 +105,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   double seconds = now() - start;
-  fmt::print("{{\"client\":\"vmforge\",\"mode\":\"{}\",\"n\":{},\"seconds\":{:.6f},\"p50_us\":{:.1f},\"p99_us\":{:.1f}}}\n",
-             mode, n, seconds, p50, p99);
+  fmt::print(
+      "{{\"client\":\"vmforge\",\"mode\":\"{}\",\"n\":{},\"seconds\":{:.6f},\"p50_us\":{:.1f},\"p99_us\":{:.1f}}}\n",
+      mode, n, seconds, p50, p99);
   return 0;
 }

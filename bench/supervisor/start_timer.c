@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+extern char** environ;
 
 static double now_ms(void) {
   struct timespec ts;
@@ -28,12 +28,12 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void die(const char *what) {
+static void die(const char* what) {
   perror(what);
   exit(1);
 }
 
-static struct sockaddr_un address(const char *dir, const char *name) {
+static struct sockaddr_un address(const char* dir, const char* name) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", dir, name);
   unlink(addr.sun_path);
@@ -41,7 +41,7 @@ static struct sockaddr_un address(const char *dir, const char *name) {
 }
 
 /* Reads up to and including the next '\n' (QMP lines are short here). */
-static void read_line(int fd, char *buf, size_t size) {
+static void read_line(int fd, char* buf, size_t size) {
   size_t n = 0;
   while (n + 1 < size) {
     ssize_t r = read(fd, buf + n, 1);
@@ -51,13 +51,13 @@ static void read_line(int fd, char *buf, size_t size) {
   buf[n] = '\0';
 }
 
-static int raw(const char *dir, char **argv, int resume) {
+static int raw(const char* dir, char** argv, int resume) {
   double start = now_ms();
   struct sockaddr_un addr = address(dir, "raw.sock");
   int listener = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 1) < 0) die("listen");
+  if (bind(listener, (struct sockaddr*)&addr, sizeof addr) < 0 || listen(listener, 1) < 0) die("listen");
   int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (connect(client, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect");
+  if (connect(client, (struct sockaddr*)&addr, sizeof addr) < 0) die("connect");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, listener, 3);
@@ -67,8 +67,8 @@ static int raw(const char *dir, char **argv, int resume) {
   char line[4096];
   read_line(client, line, sizeof line);
   /* Pipelined like vmforge's own start-up: QEMU runs a monitor's commands in order. */
-  const char *caps = resume ? "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"cont\"}\n"
-                            : "{\"execute\":\"qmp_capabilities\"}\n";
+  const char* caps =
+      resume ? "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"cont\"}\n" : "{\"execute\":\"qmp_capabilities\"}\n";
   if (write(client, caps, strlen(caps)) < 0) die("write");
   read_line(client, line, sizeof line);
   if (!strstr(line, "\"return\"")) {
@@ -77,22 +77,22 @@ static int raw(const char *dir, char **argv, int resume) {
   }
   while (resume && !strstr(line, "\"RESUME\"")) read_line(client, line, sizeof line);
   double elapsed = now_ms() - start;
-  const char *quit = "{\"execute\":\"quit\"}\n";
+  const char* quit = "{\"execute\":\"quit\"}\n";
   if (write(client, quit, strlen(quit)) < 0) die("write");
   waitpid(pid, NULL, 0);
   printf("%.3f\n", elapsed);
   return 0;
 }
 
-static int run(const char *dir, const char *vmforge, const char *manifest) {
+static int run(const char* dir, const char* vmforge, const char* manifest) {
   double start = now_ms();
   struct sockaddr_un addr = address(dir, "notify");
   int notify = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (bind(notify, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (bind(notify, (struct sockaddr*)&addr, sizeof addr) < 0) die("bind");
   setenv("NOTIFY_SOCKET", addr.sun_path, 1);
   char rundir[4096];
   snprintf(rundir, sizeof rundir, "%s/run", dir);
-  char *argv[] = {(char *)vmforge, "run", (char *)manifest, "--runtime-dir", rundir, NULL};
+  char* argv[] = {(char*)vmforge, "run", (char*)manifest, "--runtime-dir", rundir, NULL};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
@@ -125,7 +125,7 @@ static int run(const char *dir, const char *vmforge, const char *manifest) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "raw") == 0) return raw(argv[2], argv + 3, 0);
   if (argc >= 4 && strcmp(argv[1], "raw-running") == 0) return raw(argv[2], argv + 3, 1);
   if (argc == 5 && strcmp(argv[1], "run") == 0) return run(argv[2], argv[3], argv[4]);

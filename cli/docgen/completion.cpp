@@ -79,7 +79,8 @@ std::string zsh_text(std::string_view text, std::string_view escaped = "") {
   return out;
 }
 
-constexpr std::string_view kBashVms = R"(# VM names: the state directories under the runtime root, found as vmforge finds it.
+constexpr std::string_view kBashVms =
+    R"(# VM names: the state directories under the runtime root, found as vmforge finds it.
 _vmforge_vms() {
     local root=${VMFORGE_RUNTIME_DIR:-} i
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -116,11 +117,11 @@ std::string bash_completion(const std::vector<CommandDoc>& commands) {
     for (const HelpOption& o : c.help.options) {
       if (!o.takes_value) continue;
       std::string value = placeholder(c, o);
-      std::string action = wants_directory(value) ? "compopt -o filenames; mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")"
-                           : wants_file(value)    ? "compopt -o filenames; mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")"
-                           : is_choice(value)
-                               ? fmt::format("mapfile -t COMPREPLY < <(compgen -W '{}' -- \"$cur\")", choice_words(value))
-                               : ":";
+      std::string action =
+          wants_directory(value) ? "compopt -o filenames; mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")"
+          : wants_file(value)    ? "compopt -o filenames; mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")"
+          : is_choice(value) ? fmt::format("mapfile -t COMPREPLY < <(compgen -W '{}' -- \"$cur\")", choice_words(value))
+                             : ":";
       out += fmt::format("        {}) {}; return ;;\n", o.long_name, action);
     }
     out += "        esac\n";
@@ -143,23 +144,26 @@ std::string bash_completion(const std::vector<CommandDoc>& commands) {
 }
 
 std::string zsh_completion(const std::vector<CommandDoc>& commands) {
-  std::string out = "#compdef vmforge\n# zsh completion for vmforge, generated from its command table (cli/docgen).\n\n";
-  out += "# VM names: the state directories under the runtime root, found as vmforge finds it.\n"
-         "_vmforge_vms() {\n"
-         "    local root=${opt_args[--runtime-dir]:-${VMFORGE_RUNTIME_DIR:-}}\n"
-         "    if [[ -z $root ]]; then\n"
-         "        if (( EUID == 0 )); then root=/run/vmforge; else root=${XDG_RUNTIME_DIR:-/run/user/$EUID}/vmforge; fi\n"
-         "    fi\n"
-         "    local -a vms\n"
-         "    vms=( $root/*(N/:t) )\n"
-         "    _describe -t vms 'VM' vms\n"
-         "}\n\n";
+  std::string out =
+      "#compdef vmforge\n# zsh completion for vmforge, generated from its command table (cli/docgen).\n\n";
+  out +=
+      "# VM names: the state directories under the runtime root, found as vmforge finds it.\n"
+      "_vmforge_vms() {\n"
+      "    local root=${opt_args[--runtime-dir]:-${VMFORGE_RUNTIME_DIR:-}}\n"
+      "    if [[ -z $root ]]; then\n"
+      "        if (( EUID == 0 )); then root=/run/vmforge; else root=${XDG_RUNTIME_DIR:-/run/user/$EUID}/vmforge; fi\n"
+      "    fi\n"
+      "    local -a vms\n"
+      "    vms=( $root/*(N/:t) )\n"
+      "    _describe -t vms 'VM' vms\n"
+      "}\n\n";
   out += "_vmforge() {\n    local -a commands\n    commands=(\n";
   for (const CommandDoc& c : commands) {
     out += fmt::format("        '{}:{}'\n", c.command.name, zsh_text(c.command.summary));
   }
   out += "    )\n";
-  out += "    if (( CURRENT == 2 )); then\n        _describe -t commands 'vmforge command' commands\n        return\n    fi\n";
+  out += "    if (( CURRENT == 2 )); then\n        _describe -t commands 'vmforge command' commands\n        return\n  "
+         "  fi\n";
   out += "    local command=$words[2]\n    shift words\n    (( CURRENT-- ))\n";
   out += "    local -A opt_args\n    case $command in\n";
   out += "    help) _describe -t commands 'vmforge command' commands ;;\n";

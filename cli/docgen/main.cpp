@@ -27,8 +27,8 @@ Result<std::string> help_of(const std::string& program, std::string_view command
   VMFORGE_TRY(launch::Process process, launch::spawn(options));
   VMFORGE_TRY(launch::ExitStatus status, process.wait(std::chrono::seconds(30)));
   if (!status.success()) {
-    return unexpected(Error(fmt::format("'{} {} --help' {}: {}", program, command, status.describe(),
-                                        process.stderr_text())));
+    return unexpected(
+        Error(fmt::format("'{} {} --help' {}: {}", program, command, status.describe(), process.stderr_text())));
   }
   return process.stdout_text();
 }

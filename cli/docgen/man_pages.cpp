@@ -67,8 +67,8 @@ void key_entry(std::string& out, const KeySpec& key) {
   out += fmt::format(".TP\n{} ({})\n", bold(key.name), roff(type));
   std::string text(key.description);
   if (!key.choices.empty()) text += fmt::format(" One of: {}.", fmt::join(key.choices, ", "));
-  if (key.range) text += fmt::format(" {}: {}.", key.type == KeyType::integer_array ? "Each item" : "Range",
-                                     range_text(*key.range));
+  if (key.range)
+    text += fmt::format(" {}: {}.", key.type == KeyType::integer_array ? "Each item" : "Range", range_text(*key.range));
   if (key.count) text += fmt::format(" Items: {}.", range_text(*key.count));
   if (key.length) text += fmt::format(" Length in bytes: {}.", range_text(*key.length));
   if (std::string d = default_text(key); !d.empty()) text += fmt::format(" Default: {}.", d);

@@ -34,8 +34,7 @@ void Diagnostics::append(const Diagnostics& other) {
 }
 
 bool Diagnostics::has_errors() const {
-  return std::any_of(items_.begin(), items_.end(),
-                     [](const Diagnostic& d) { return d.severity == Severity::error; });
+  return std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
 }
 
 void Diagnostics::sort() {
@@ -134,8 +133,7 @@ std::string Diagnostics::render(std::string_view source) const {
     if (loc.column == 0) {
       out += fmt::format("{}:{}: {}: {}\n", loc.path, loc.line, to_string(d.severity), d.message);
     } else {
-      out += fmt::format("{}:{}:{}: {}: {}\n", loc.path, loc.line, loc.column,
-                         to_string(d.severity), d.message);
+      out += fmt::format("{}:{}:{}: {}: {}\n", loc.path, loc.line, loc.column, to_string(d.severity), d.message);
     }
     std::string_view text = lines.line(loc.line);
     if (!text.empty()) out += quote_line(text, loc.column);

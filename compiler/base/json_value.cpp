@@ -155,8 +155,7 @@ JsonValue convert(simdjson::dom::element e) {
     case simdjson::dom::element_type::INT64: return JsonValue(e.get_int64().value_unsafe());
     case simdjson::dom::element_type::UINT64: return JsonValue(e.get_uint64().value_unsafe());
     case simdjson::dom::element_type::DOUBLE: return JsonValue(e.get_double().value_unsafe());
-    case simdjson::dom::element_type::STRING:
-      return JsonValue(std::string(e.get_string().value_unsafe()));
+    case simdjson::dom::element_type::STRING: return JsonValue(std::string(e.get_string().value_unsafe()));
     case simdjson::dom::element_type::ARRAY: {
       simdjson::dom::array array = e.get_array().value_unsafe();
       JsonArray items;
@@ -180,8 +179,7 @@ JsonValue convert(simdjson::dom::element e) {
 Result<JsonValue> parse_with(simdjson::dom::parser& parser, std::string_view text) {
   simdjson::dom::element root;
   if (auto error = parser.parse(text.data(), text.size(), true).get(root)) {
-    return unexpected(
-        Error(fmt::format("Failed to parse JSON: {}", simdjson::error_message(error)), EBADMSG));
+    return unexpected(Error(fmt::format("Failed to parse JSON: {}", simdjson::error_message(error)), EBADMSG));
   }
   return convert(root);
 }

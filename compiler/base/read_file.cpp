@@ -25,8 +25,8 @@ std::string_view kind_of(mode_t mode) {
 }
 
 Error too_large(std::string_view name, std::size_t max_bytes) {
-  return Error(fmt::format("Failed to read {}: it is larger than {} MiB, the most vmforge reads from such a file",
-                           name, max_bytes >> 20),
+  return Error(fmt::format("Failed to read {}: it is larger than {} MiB, the most vmforge reads from such a file", name,
+                           max_bytes >> 20),
                EFBIG);
 }
 

@@ -43,18 +43,36 @@ class [[nodiscard]] Result {
   bool has_value() const { return state_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(state_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(state_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  E& error() & { assert(!has_value()); return std::get<1>(state_); }
-  const E& error() const& { assert(!has_value()); return std::get<1>(state_); }
-  E&& error() && { assert(!has_value()); return std::get<1>(std::move(state_)); }
+  E& error() & {
+    assert(!has_value());
+    return std::get<1>(state_);
+  }
+  const E& error() const& {
+    assert(!has_value());
+    return std::get<1>(state_);
+  }
+  E&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(state_));
+  }
 
   template <class U>
   T value_or(U&& fallback) const& {
@@ -80,9 +98,18 @@ class [[nodiscard]] Result<void, E> {
   explicit operator bool() const { return has_value(); }
   void value() const { assert(has_value()); }
 
-  E& error() & { assert(failed_); return error_; }
-  const E& error() const& { assert(failed_); return error_; }
-  E&& error() && { assert(failed_); return std::move(error_); }
+  E& error() & {
+    assert(failed_);
+    return error_;
+  }
+  const E& error() const& {
+    assert(failed_);
+    return error_;
+  }
+  E&& error() && {
+    assert(failed_);
+    return std::move(error_);
+  }
 
  private:
   E error_{};
@@ -95,17 +122,15 @@ class [[nodiscard]] Result<void, E> {
 #define VMFORGE_CONCAT_(a, b) VMFORGE_CONCAT_INNER_(a, b)
 
 /// `VMFORGE_TRY(auto x, expr);` binds the value of a Result or returns its error.
-#define VMFORGE_TRY(decl, expr)                                                     \
-  auto&& VMFORGE_CONCAT_(vmforge_try_, __LINE__) = (expr);                          \
-  if (!VMFORGE_CONCAT_(vmforge_try_, __LINE__))                                     \
-    return ::vmforge::unexpected(                                                   \
-        std::move(VMFORGE_CONCAT_(vmforge_try_, __LINE__)).error());                \
+#define VMFORGE_TRY(decl, expr)                                                               \
+  auto&& VMFORGE_CONCAT_(vmforge_try_, __LINE__) = (expr);                                    \
+  if (!VMFORGE_CONCAT_(vmforge_try_, __LINE__))                                               \
+    return ::vmforge::unexpected(std::move(VMFORGE_CONCAT_(vmforge_try_, __LINE__)).error()); \
   decl = std::move(*VMFORGE_CONCAT_(vmforge_try_, __LINE__))
 
 /// `VMFORGE_TRY_VOID(expr);` returns the error of a Result<void> (or any Result) if it failed.
-#define VMFORGE_TRY_VOID(expr)                                                      \
-  do {                                                                              \
-    auto&& vmforge_try_void_ = (expr);                                              \
-    if (!vmforge_try_void_)                                                         \
-      return ::vmforge::unexpected(std::move(vmforge_try_void_).error());           \
+#define VMFORGE_TRY_VOID(expr)                                                                  \
+  do {                                                                                          \
+    auto&& vmforge_try_void_ = (expr);                                                          \
+    if (!vmforge_try_void_) return ::vmforge::unexpected(std::move(vmforge_try_void_).error()); \
   } while (false)

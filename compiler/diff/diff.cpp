@@ -9,13 +9,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "compiler/model/kind_devices.hpp"
-#include "compiler/lower/live_steps.hpp"
-#include "compiler/lower/media_steps.hpp"
-#include "compiler/model/model.hpp"
 #include "compiler/diff/restart_keys.hpp"
-#include "compiler/model/units.hpp"
+#include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/lower/media_steps.hpp"
+#include "compiler/model/kind_devices.hpp"
+#include "compiler/model/model.hpp"
+#include "compiler/model/units.hpp"
 
 namespace vmforge {
 namespace {
@@ -116,7 +116,9 @@ bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
 class Differ {
  public:
   Differ(const Vm& desired, const Current& current)
-      : desired_(desired), current_(current), want_(resources_of(desired)),
+      : desired_(desired),
+        current_(current),
+        want_(resources_of(desired)),
         free_ports_(current.resources.facts().free_ports) {
     if (current.applied) applied_ = resources_of(*current.applied);
   }
@@ -226,8 +228,8 @@ Result<void> Differ::diff_leaks() {
       if (names.count(backend_target(step.call))) c.steps.push_back(std::move(step));
     }
     if (c.steps.size() != names.size()) {
-      restart(device_key, fmt::format("'{}'", shown), fmt::format("the unplug steps of '{}' do not delete all of them", device_key),
-              {}, device);
+      restart(device_key, fmt::format("'{}'", shown),
+              fmt::format("the unplug steps of '{}' do not delete all of them", device_key), {}, device);
       continue;
     }
     push(Phase::leak, std::move(c), device);
@@ -263,7 +265,8 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   Change c;
   c.action = Action::update;
   c.resource = want.key();
-  for (const std::string& prop : live) c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
+  for (const std::string& prop : live)
+    c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
   switch (want.kind) {
     case ResourceKind::net: c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up")); break;
     case ResourceKind::balloon: return update_balloon(want, have, std::move(c));
@@ -316,10 +319,16 @@ Result<void> Differ::resend_balloon_target() {
     const ResourceKey device{ResourceKind::balloon, balloon.id.str()};
     const std::string key = device.str();
     const Resource* have = current_.resources.find(key);
-    const bool pending = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.change.device == device; });
+    const bool pending =
+        std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.change.device == device; });
     if (!balloon.target || !have || pending || !have->props.count("target")) continue;
-    Change c{Action::update, key, {fmt::format("target: '{}' (sent again after the DIMM change)", balloon.target->to_string())},
-             {}, {}, {}, {}};
+    Change c{Action::update,
+             key,
+             {fmt::format("target: '{}' (sent again after the DIMM change)", balloon.target->to_string())},
+             {},
+             {},
+             {},
+             {}};
     VMFORGE_TRY_VOID(update_balloon(*want_.find(key), *have, std::move(c)));
   }
   return {};
@@ -335,7 +344,8 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
       std::string reason = "it has hotplug = false, so it belongs in the frozen argv";
       // A controller vmforge synthesises has no table to add the key to.
       if (!want->id.starts_with(DeviceId::kReservedPrefix)) {
-        reason += fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", facts(want->kind).table, want->id);
+        reason +=
+            fmt::format("; add `hotplug = true` to [[{}]] '{}' to plug it live", facts(want->kind).table, want->id);
       }
       restart(key, manifest_place(*want), std::move(reason), {}, device);
     } else {
@@ -352,8 +362,9 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
       restart(key, manifest_place(*have),
               "it is in the running QEMU's command line (not hot-plugged): only a restart removes it", {}, device);
     } else if (!owner_vm(key)) {
-      restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart",
-              {}, device);
+      restart(key, key,
+              "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart", {},
+              device);
     } else {
       Change c{Action::remove, key, {}, {}, {}, {std::string(remove_note(have->kind))}, {}};
       VMFORGE_TRY(c.steps, unplug(device));
@@ -397,7 +408,8 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
     }
   }
   if (other.empty()) return live.empty() ? Result<void>() : update_device(*want, *have, live);
-  for (const std::string& prop : live) details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
+  for (const std::string& prop : live)
+    details.push_back(quoted_change(prop, have->props.at(prop), want->props.at(prop)));
   if (!(want->hotplugged && have->hotplugged && live_ok)) {
     restart(key, fmt::format("{} '{}'", manifest_place(*want), other.front()),
             "QEMU cannot change this property of a live device, and the device is in the frozen argv", details, device);
@@ -476,10 +488,9 @@ Result<Diff> Differ::run() {
   }
   VMFORGE_TRY_VOID(diff_cpus());
   VMFORGE_TRY_VOID(resend_balloon_target());
-  std::stable_sort(pending_.begin(), pending_.end(),
-                   [](const Pending& a, const Pending& b) {
-                     return std::pair(a.phase, rank(a)) < std::pair(b.phase, rank(b));
-                   });
+  std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    return std::pair(a.phase, rank(a)) < std::pair(b.phase, rank(b));
+  });
   Diff out;
   std::optional<int> last_group;
   for (Pending& p : pending_) {

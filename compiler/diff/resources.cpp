@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "compiler/model/kind_devices.hpp"
 #include "compiler/lower/context.hpp"
+#include "compiler/model/kind_devices.hpp"
 #include "compiler/model/model.hpp"
 
 namespace vmforge {

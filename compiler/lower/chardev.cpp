@@ -77,8 +77,8 @@ qmp::SerialPortAdd frontend(const Serial& s) {
 }
 
 qmp::SerialControllerAdd controller(const Vm& vm, const PciLayout& layout, const VirtioSerial& c) {
-  return {virtio_driver("virtio-serial", c.placement.transport), c.id.str(), placement_of(vm, layout, c.id, c.placement),
-          c.max_ports};
+  return {virtio_driver("virtio-serial", c.placement.transport), c.id.str(),
+          placement_of(vm, layout, c.id, c.placement), c.max_ports};
 }
 
 }  // namespace

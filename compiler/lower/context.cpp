@@ -149,7 +149,8 @@ PlanStep remove_fd_step(const std::string& resource, std::string_view key, Passe
 }
 
 std::string qemu_size(ByteSize size) {
-  constexpr std::pair<std::uint64_t, char> kUnits[] = {{1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
+  constexpr std::pair<std::uint64_t, char> kUnits[] = {
+      {1ull << 40, 'T'}, {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
   const std::uint64_t bytes = size.bytes();
   for (const auto& [unit, letter] : kUnits) {
     if (bytes != 0 && bytes % unit == 0) return fmt::format("{}{}", bytes / unit, letter);
@@ -192,8 +193,7 @@ qmp::DevicePlacement placement_of(const Vm& vm, const PciLayout& layout, const D
       p.devno = placement.devno.value_or("");
       p.iommu_platform = vm.knobs.iommu_platform;
       break;
-    case Transport::mmio:
-      break;
+    case Transport::mmio: break;
   }
   return p;
 }

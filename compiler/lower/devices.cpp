@@ -147,13 +147,17 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vfio& v)
                           qmp::device_add(vfio_device(vm, layout, v)))};
 }
 
-std::vector<PlanStep> unplug(const Vfio& v) { return {device_del_step(resource_name(ResourceKind::vfio, v.id), v.id.str())}; }
+std::vector<PlanStep> unplug(const Vfio& v) {
+  return {device_del_step(resource_name(ResourceKind::vfio, v.id), v.id.str())};
+}
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Vsock& v) {
   return {device_add_step(resource_name(ResourceKind::vsock, v.id), v.id.str(),
                           qmp::device_add(vsock_device(vm, layout, v)))};
 }
 
-std::vector<PlanStep> unplug(const Vsock& v) { return {device_del_step(resource_name(ResourceKind::vsock, v.id), v.id.str())}; }
+std::vector<PlanStep> unplug(const Vsock& v) {
+  return {device_del_step(resource_name(ResourceKind::vsock, v.id), v.id.str())};
+}
 
 }  // namespace vmforge

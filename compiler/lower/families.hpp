@@ -11,16 +11,16 @@
 namespace vmforge {
 
 // argv, in this order (lower.cpp)
-void lower_machine(LowerContext& ctx);    // -name -uuid -machine -accel -cpu -smp -m, RAM, firmware, kernel
-void lower_process(LowerContext& ctx);    // knobs, display, monitors, rtc, globals, sandbox, incoming...
+void lower_machine(LowerContext& ctx);  // -name -uuid -machine -accel -cpu -smp -m, RAM, firmware, kernel
+void lower_process(LowerContext& ctx);  // knobs, display, monitors, rtc, globals, sandbox, incoming...
 void lower_pci(LowerContext& ctx);      // intel-iommu, root ports, bridges, VGA
-void lower_storage(LowerContext& ctx);      // scsi controllers, disks, vhost-user blk/scsi
-void lower_chardev(LowerContext& ctx);       // virtio-serial controllers, chardevs and their frontends
+void lower_storage(LowerContext& ctx);  // scsi controllers, disks, vhost-user blk/scsi
+void lower_chardev(LowerContext& ctx);  // virtio-serial controllers, chardevs and their frontends
 void lower_net(LowerContext& ctx);
-void lower_fs(LowerContext& ctx);         // 9p, virtio-fs
-void lower_devices(LowerContext& ctx);       // vfio, vsock, balloon, rng, cloud-init seed, pvpanic, loader
-void lower_memory(LowerContext& ctx);     // dimms, nvdimms
-void lower_extra(LowerContext& ctx);      // the manifest's raw arguments, always last
+void lower_fs(LowerContext& ctx);       // 9p, virtio-fs
+void lower_devices(LowerContext& ctx);  // vfio, vsock, balloon, rng, cloud-init seed, pvpanic, loader
+void lower_memory(LowerContext& ctx);   // dimms, nvdimms
+void lower_extra(LowerContext& ctx);    // the manifest's raw arguments, always last
 
 /// A memory backend object (-object / object-add).
 qmp::MemoryBackendAdd memory_backend(std::string id, ByteSize size, const MemoryBackend& backend);

@@ -11,8 +11,14 @@ std::string resource_of(const VirtioFs& fs) { return resource_name(ResourceKind:
 std::string chardev_id(const VirtioFs& fs) { return fs.id.derived("char"); }
 
 qmp::VhostUserDeviceAdd virtio_fs_device(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
-  return {virtio_driver("vhost-user-fs", fs.placement.transport), fs.id.str(), placement_of(vm, layout, fs.id, fs.placement),
-          chardev_id(fs), fs.tag, std::nullopt, fs.queue_size, std::nullopt};
+  return {virtio_driver("vhost-user-fs", fs.placement.transport),
+          fs.id.str(),
+          placement_of(vm, layout, fs.id, fs.placement),
+          chardev_id(fs),
+          fs.tag,
+          std::nullopt,
+          fs.queue_size,
+          std::nullopt};
 }
 
 void lower_9p(LowerContext& ctx, const Fs9p& fs) {
@@ -40,8 +46,8 @@ void lower_fs(LowerContext& ctx) {
 }
 
 std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const VirtioFs& fs) {
-  return chardev_device_plug(resource_of(fs), qmp::chardev_add_socket({chardev_id(fs), fs.socket, false}), chardev_id(fs),
-                             fs.id.str(), qmp::device_add(virtio_fs_device(vm, layout, fs)));
+  return chardev_device_plug(resource_of(fs), qmp::chardev_add_socket({chardev_id(fs), fs.socket, false}),
+                             chardev_id(fs), fs.id.str(), qmp::device_add(virtio_fs_device(vm, layout, fs)));
 }
 
 std::vector<PlanStep> unplug(const VirtioFs& fs) {

@@ -7,9 +7,7 @@
 
 namespace vmforge {
 
-KvOption::KvOption(std::string_view head) {
-  item(head);
-}
+KvOption::KvOption(std::string_view head) { item(head); }
 
 void KvOption::separate() {
   if (!text_.empty()) text_ += ',';
@@ -22,8 +20,8 @@ void KvOption::fail(Error error) {
 bool KvOption::key_ok(std::string_view key) {
   bool ok = !key.empty();
   for (char c : key) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                c == '.' || c == '-');
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                c == '-');
   }
   if (!ok) fail(Error(fmt::format("'{}' is not a valid option name", key)));
   return ok;

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string_view>
 
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
 
 namespace vmforge {
 

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/families.hpp"
+#include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/lower.hpp"
 
 namespace vmforge {
@@ -44,7 +44,8 @@ std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   plug_hot(vm.vsocks);
   plug_hot(vm.dimms);
   // Last: the target is relative to all RAM, DIMMs included.
-  for (const auto& b : vm.balloons) if (b.target) steps.push_back(balloon_step(b.id.str(), b.target->bytes(), std::nullopt));
+  for (const auto& b : vm.balloons)
+    if (b.target) steps.push_back(balloon_step(b.id.str(), b.target->bytes(), std::nullopt));
   return steps;
 }
 

@@ -56,7 +56,8 @@ void lower_machine_option(LowerContext& ctx) {
   if (vm.confidential_guest) machine.add("confidential-guest-support", vm.confidential_guest->id.str());
   // Interrupt remapping needs a split irqchip under KVM (QEMU refuses it with the in-kernel
   // one); TCG ignores the setting, so it also holds when the supervisor falls back.
-  const bool intremap = std::any_of(vm.intel_iommus.begin(), vm.intel_iommus.end(), [](const auto& i) { return i.intremap; });
+  const bool intremap =
+      std::any_of(vm.intel_iommus.begin(), vm.intel_iommus.end(), [](const auto& i) { return i.intremap; });
   const auto option_set = [&](std::string_view a, std::string_view b) {
     return std::any_of(vm.machine.options.begin(), vm.machine.options.end(),
                        [&](const auto& o) { return o.first == a || o.first == b; });

@@ -1,10 +1,10 @@
 // Lowering of network interfaces: a -netdev/netdev_add backend (user, tap family, vhost-user
 // with its chardev) and a virtio-net device, or a vfio-pci device for VFIO NICs; link state.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include "compiler/lower/families.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
 #include "compiler/qmp/ops_net.hpp"
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace vmforge {
 namespace {
@@ -15,9 +15,7 @@ bool has_netdev(const Net& n) { return n.backend != NetBackend::vfio; }
 
 std::string chardev_id(const Net& n) { return n.id.derived("char"); }
 
-std::uint32_t queue_count(const Net& n) {
-  return n.fds.empty() ? n.queues : static_cast<std::uint32_t>(n.fds.size());
-}
+std::uint32_t queue_count(const Net& n) { return n.fds.empty() ? n.queues : static_cast<std::uint32_t>(n.fds.size()); }
 
 std::vector<std::string> fd_names(const std::vector<int>& fds) {
   std::vector<std::string> names;
@@ -54,8 +52,7 @@ qmp::NetdevAdd netdev(const Net& n) {
       d.chardev = chardev_id(n);
       if (n.queues > 1) d.queues = n.queues;
       break;
-    case NetBackend::vfio:
-      break;
+    case NetBackend::vfio: break;
   }
   return d;
 }
@@ -63,10 +60,11 @@ qmp::NetdevAdd netdev(const Net& n) {
 QmpCall device_add(const Vm& vm, const PciLayout& layout, const Net& n) {
   const qmp::DevicePlacement placement = placement_of(vm, layout, n.id, n.placement);
   if (n.backend == NetBackend::vfio) {
-    return qmp::device_add(qmp::VfioDeviceAdd{"vfio-pci", n.id.str(), placement, n.host ? n.host->to_string() : "", "", {}, {}});
+    return qmp::device_add(
+        qmp::VfioDeviceAdd{"vfio-pci", n.id.str(), placement, n.host ? n.host->to_string() : "", "", {}, {}});
   }
   return qmp::device_add(qmp::NicDeviceAdd{virtio_driver("virtio-net", n.placement.transport), n.id.str(), placement,
-                              n.id.derived("net"), n.mac.to_string(), queue_count(n)});
+                                           n.id.derived("net"), n.mac.to_string(), queue_count(n)});
 }
 
 }  // namespace
@@ -106,7 +104,8 @@ std::vector<PlanStep> unplug(const Net& n) {
   const std::string resource = resource_of(n);
   std::vector<PlanStep> steps{device_del_step(resource, n.id.str())};
   if (has_netdev(n)) steps.push_back({resource, qmp::netdev_del(n.id.derived("net")), std::nullopt});
-  if (n.backend == NetBackend::vhost_user) steps.push_back({resource, qmp::chardev_remove(chardev_id(n)), std::nullopt});
+  if (n.backend == NetBackend::vhost_user)
+    steps.push_back({resource, qmp::chardev_remove(chardev_id(n)), std::nullopt});
   return steps;
 }
 

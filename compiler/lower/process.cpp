@@ -29,8 +29,11 @@ void add_monitor(LowerContext& ctx, const KvOption& chardev, std::string_view id
 void lower_monitors(LowerContext& ctx) {
   // The supervisor's monitor: a listening socket it created, inherited as fd 3.
   add_monitor(ctx,
-              KvOption("socket").add("id", kQmpChardevId).add("fd", std::uint64_t{kQmpListenFd})
-                  .on_off("server", true).on_off("wait", false),
+              KvOption("socket")
+                  .add("id", kQmpChardevId)
+                  .add("fd", std::uint64_t{kQmpListenFd})
+                  .on_off("server", true)
+                  .on_off("wait", false),
               kQmpChardevId, "qemu");
   const auto& sockets = ctx.vm().qmp_sockets;
   for (std::size_t i = 0; i < sockets.size(); ++i) {

@@ -38,9 +38,7 @@ bool read_only(const Disk& d) { return d.readonly || d.media == DiskMedia::cdrom
 
 // The files QEMU reads a disk from: the image, and the backing image the manifest names.
 // The supervisor opens them (QEMU may run as a user that cannot) and QEMU gets fd sets.
-PassedFile image_file(const Disk& d) {
-  return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write};
-}
+PassedFile image_file(const Disk& d) { return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write}; }
 PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read}; }
 // The fd sets of a hot disk are named by resource and path: a new medium or file never lands
 // in a set that still holds the old one (QEMU would open the first fd of the set).
@@ -120,7 +118,8 @@ std::string vhost_user_chardev(const VhostUser& dev) { return dev.id.derived("ch
 
 qmp::VhostUserDeviceAdd vhost_user_device(const Vm& vm, const PciLayout& layout, const VhostUser& dev) {
   qmp::VhostUserDeviceAdd d;
-  d.driver = virtio_driver(dev.kind == VhostUserKind::blk ? "vhost-user-blk" : "vhost-user-scsi", dev.placement.transport);
+  d.driver =
+      virtio_driver(dev.kind == VhostUserKind::blk ? "vhost-user-blk" : "vhost-user-scsi", dev.placement.transport);
   d.id = dev.id.str();
   d.placement = placement_of(vm, layout, dev.id, dev.placement);
   d.chardev = vhost_user_chardev(dev);
@@ -139,8 +138,8 @@ void lower_storage(LowerContext& ctx) {
   for (const auto& d : vm.disks) {
     if (d.hotplug) continue;
     const std::string resource = resource_of(d);
-    ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("file"), d.file, ctx.pass_file(resource, image_file(d)),
-                                                  false)));
+    ctx.arg("-blockdev",
+            qmp::arguments(file_node(d, d.id.derived("file"), d.file, ctx.pass_file(resource, image_file(d)), false)));
     if (d.backing) {
       ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("backing-file"), d.backing->file,
                                                     ctx.pass_file(resource, backing_file(d)), true)));
@@ -151,8 +150,7 @@ void lower_storage(LowerContext& ctx) {
   }
   for (const auto& dev : vm.vhost_users) {
     if (dev.hotplug) continue;
-    ctx.kv("-chardev", KvOption("socket").add("id", vhost_user_chardev(dev)).add("path", dev.socket),
-           resource_of(dev));
+    ctx.kv("-chardev", KvOption("socket").add("id", vhost_user_chardev(dev)).add("path", dev.socket), resource_of(dev));
     ctx.arg("-device", qmp::arguments(vhost_user_device(vm, ctx.layout(), dev)));
   }
 }
@@ -188,7 +186,9 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
 
 std::vector<PlanStep> unplug(const Disk& d) {
   const std::string resource = resource_of(d);
-  auto del_node = [&](const std::string& node) -> PlanStep { return {resource, qmp::blockdev_del(node), std::nullopt}; };
+  auto del_node = [&](const std::string& node) -> PlanStep {
+    return {resource, qmp::blockdev_del(node), std::nullopt};
+  };
   std::vector<PlanStep> steps{device_del_step(resource, d.id.str()), del_node(d.id.derived("fmt"))};
   if (d.backing) {
     steps.push_back(del_node(d.id.derived("backing")));

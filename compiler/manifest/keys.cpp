@@ -394,16 +394,16 @@ VMFORGE_KEY_TABLE KeySpec kVirtioSerial[] = {
 
 VMFORGE_KEY_TABLE KeySpec kSerial[] = {
     str("id", kIdText),
-    choice<CharBackend>("backend", "Host side; 'console': the supervisor's, for 'vmforge console' and console.log.").defaults_to(from(Serial{}.backend)),
+    choice<CharBackend>("backend", "Host side; 'console': the supervisor's, for 'vmforge console' and console.log.")
+        .defaults_to(from(Serial{}.backend)),
     str("path", "file/pipe/socket/tty: the host path."),
     boolean("server", "socket: listen (server=on,wait=off) instead of connecting.").defaults_to(from(Serial{}.server)),
     choice<SerialFrontend>("frontend", "Guest side: a legacy UART (ttyS*), a virtio console (hvc*) or a named port.")
         .defaults_to(from(Serial{}.frontend)),
     str("controller", "virtconsole/virtserialport: [[virtio_serial]] id (default: the only one)."),
     str("name", "virtserialport: port name, e.g. 'org.qemu.guest_agent.0'.").bytes(1, 127),
-    boolean("hotplug",
-            "true: not in the QEMU command line; added over QMP after start-up and removable live. "
-            "virtconsole/virtserialport only.")
+    boolean("hotplug", "true: not in the QEMU command line; added over QMP after start-up and removable live. "
+                       "virtconsole/virtserialport only.")
         .defaults_to(from(Serial{}.hotplug)),
 };
 

@@ -16,13 +16,13 @@ enum class KeyType {
   string,
   integer,
   boolean,
-  size,           // "512M" or an integer number of bytes
-  duration,       // "30s"
+  size,      // "512M" or an integer number of bytes
+  duration,  // "30s"
   string_array,
   integer_array,
-  table,          // a sub-table described by KeySpec::table
-  table_array,    // an array of tables ([[disk]]) described by KeySpec::table
-  free_table,     // a table of user-chosen keys with string/integer/boolean values
+  table,        // a sub-table described by KeySpec::table
+  table_array,  // an array of tables ([[disk]]) described by KeySpec::table
+  free_table,   // a table of user-chosen keys with string/integer/boolean values
 };
 
 /// The integers an integer key accepts (integer_array: each item), both ends included.
@@ -39,8 +39,8 @@ struct KeyDefault {
   enum class Kind { none, boolean, integer, text, texts };
   Kind kind = Kind::none;
   bool boolean = false;
-  std::int64_t integer = 0;                   // integer; size: bytes; duration: milliseconds
-  std::string_view text = {};                 // string, enum name
+  std::int64_t integer = 0;                      // integer; size: bytes; duration: milliseconds
+  std::string_view text = {};                    // string, enum name
   std::span<const std::string_view> texts = {};  // string_array
 };
 

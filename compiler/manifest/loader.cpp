@@ -81,8 +81,7 @@ RawValue convert(const toml::node& node, std::string_view path) {
       out.text = stream_text(node.as_date_time()->get());
       break;
     case toml::node_type::table:
-    case toml::node_type::none:
-      break;
+    case toml::node_type::none: break;
   }
   return out;
 }

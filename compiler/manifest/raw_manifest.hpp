@@ -17,13 +17,13 @@ struct RawValue {
   enum class Kind { string, integer, floating, boolean, datetime, array, table };
 
   Kind kind = Kind::table;
-  SourceLoc loc;                   // where the value (or the table header) starts
-  std::string text;                // string; datetime in TOML text form
+  SourceLoc loc;     // where the value (or the table header) starts
+  std::string text;  // string; datetime in TOML text form
   std::int64_t integer = 0;
   double floating = 0;
   bool boolean = false;
-  std::vector<RawValue> items;     // array
-  std::vector<RawEntry> entries;   // table, in file order
+  std::vector<RawValue> items;    // array
+  std::vector<RawEntry> entries;  // table, in file order
 
   /// The entry named `key` of a table, or nullptr.
   const RawEntry* find(std::string_view key) const;

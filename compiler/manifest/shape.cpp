@@ -14,26 +14,16 @@ void check_table(const RawValue& table, const TableSpec& spec, Diagnostics& diag
 
 std::string_view expected_kind(KeyType type) {
   switch (type) {
-    case KeyType::string:
-      return "a string";
-    case KeyType::integer:
-      return "an integer";
-    case KeyType::boolean:
-      return "a boolean (true or false)";
-    case KeyType::size:
-      return "a size (a string like '512M' or an integer number of bytes)";
-    case KeyType::duration:
-      return "a duration (a string like '30s')";
-    case KeyType::string_array:
-      return "an array of strings";
-    case KeyType::integer_array:
-      return "an array of integers";
-    case KeyType::table:
-      return "a table";
-    case KeyType::table_array:
-      return "an array of tables";
-    case KeyType::free_table:
-      return "a table";
+    case KeyType::string: return "a string";
+    case KeyType::integer: return "an integer";
+    case KeyType::boolean: return "a boolean (true or false)";
+    case KeyType::size: return "a size (a string like '512M' or an integer number of bytes)";
+    case KeyType::duration: return "a duration (a string like '30s')";
+    case KeyType::string_array: return "an array of strings";
+    case KeyType::integer_array: return "an array of integers";
+    case KeyType::table: return "a table";
+    case KeyType::table_array: return "an array of tables";
+    case KeyType::free_table: return "a table";
   }
   return "a value";
 }
@@ -88,8 +78,7 @@ void check_free_table(const RawValue& table, const TableSpec& spec, Diagnostics&
         check_string(fmt::format("{}: ", spec.display), entry.key, value, kAnyString, diags);
         break;
       case RawValue::Kind::integer:
-      case RawValue::Kind::boolean:
-        break;
+      case RawValue::Kind::boolean: break;
       case RawValue::Kind::floating:
       case RawValue::Kind::datetime:
       case RawValue::Kind::array:
@@ -129,10 +118,8 @@ void check_value(std::string_view where, const RawEntry& entry, const KeySpec& s
       if (value.kind == Kind::string) return check_string(where, entry.key, value, spec, diags);
       if (value.kind != Kind::integer) return type_error(where, entry.key, value, spec.type, diags);
       return;
-    case KeyType::string_array:
-      return array_of(Kind::string);
-    case KeyType::integer_array:
-      return array_of(Kind::integer);
+    case KeyType::string_array: return array_of(Kind::string);
+    case KeyType::integer_array: return array_of(Kind::integer);
     case KeyType::table:
       if (value.kind != Kind::table) return type_error(where, entry.key, value, spec.type, diags);
       return check_table(value, *find_table_spec(spec.table), diags);

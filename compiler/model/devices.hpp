@@ -17,21 +17,21 @@ namespace vmforge {
 /// How a piece of guest memory is backed (main RAM, a DIMM, an NVDIMM).
 struct MemoryBackend {
   MemoryBackendKind kind = MemoryBackendKind::ram;
-  std::optional<std::string> path;         // kind == file: mem-path (absolute)
-  bool shared = false;                     // share=on (required by vhost-user devices)
+  std::optional<std::string> path;  // kind == file: mem-path (absolute)
+  bool shared = false;              // share=on (required by vhost-user devices)
   bool prealloc = false;
-  bool hugepages = false;                  // memfd: hugetlb=on; file: path is on hugetlbfs
+  bool hugepages = false;  // memfd: hugetlb=on; file: path is on hugetlbfs
   bool operator==(const MemoryBackend&) const = default;
 };
 
 /// Where and how a virtio/PCI device attaches (keys shared by most device tables).
 struct Placement {
-  Transport transport = Transport::pci;    // resolved: microvm -> mmio, s390 -> ccw, else pci
-  std::optional<DeviceId> bus;             // a [[pcie_root_port]] / [[pci_bridge]] id (PCI only)
-  std::optional<PciAddress> addr;          // PCI only
-  bool disable_modern = false;             // PCI virtio only
-  std::optional<std::string> romfile;      // PCI only; "" disables the option ROM
-  std::optional<std::string> devno;        // CCW only: "fe.0.1234"
+  Transport transport = Transport::pci;  // resolved: microvm -> mmio, s390 -> ccw, else pci
+  std::optional<DeviceId> bus;           // a [[pcie_root_port]] / [[pci_bridge]] id (PCI only)
+  std::optional<PciAddress> addr;        // PCI only
+  bool disable_modern = false;           // PCI virtio only
+  std::optional<std::string> romfile;    // PCI only; "" disables the option ROM
+  std::optional<std::string> devno;      // CCW only: "fe.0.1234"
   bool operator==(const Placement&) const = default;
 };
 
@@ -45,32 +45,32 @@ struct IoThread {
 /// `backing = {file, format}` of a [[disk]]: the image below a copy-on-write one, opened
 /// read-only as nodes of its own. Image headers never choose it (D7).
 struct DiskBacking {
-  std::string file;                        // absolute
+  std::string file;  // absolute
   DiskFormat format = DiskFormat::raw;
   bool operator==(const DiskBacking&) const = default;
 };
 
 struct Disk {
   DeviceId id;
-  std::string file;                        // absolute (need not exist at compile time)
+  std::string file;  // absolute (need not exist at compile time)
   DiskFormat format = DiskFormat::raw;
-  std::optional<DiskBacking> backing;      // absent: "backing": null for formats that have one
+  std::optional<DiskBacking> backing;  // absent: "backing": null for formats that have one
   DiskBus bus = DiskBus::virtio;
   DiskMedia media = DiskMedia::disk;
-  std::optional<DeviceId> controller;      // bus == scsi: a [[scsi_controller]] id (resolved)
-  std::optional<std::uint32_t> lun;        // bus == scsi
+  std::optional<DeviceId> controller;  // bus == scsi: a [[scsi_controller]] id (resolved)
+  std::optional<std::uint32_t> lun;    // bus == scsi
   DiskAio aio = DiskAio::threads;
   DiskCache cache = DiskCache::writeback;
-  bool readonly = false;                   // cdrom media is always readonly
+  bool readonly = false;  // cdrom media is always readonly
   bool share_rw = false;
-  std::optional<bool> write_cache;         // absent: derived from cache
-  bool discard = false;                    // discard=unmap
-  std::optional<std::string> serial;       // printable ASCII, at most 20 characters
-  std::optional<DeviceId> iothread;        // virtio only; an [[iothread]] id
-  std::optional<std::uint32_t> num_queues; // virtio only
-  std::optional<bool> config_wce;          // virtio only: the guest may toggle the write cache
-  std::optional<std::uint32_t> boot_index; // never together with hotplug
-  Placement placement;                     // virtio only (scsi/ide disks sit on their bus)
+  std::optional<bool> write_cache;          // absent: derived from cache
+  bool discard = false;                     // discard=unmap
+  std::optional<std::string> serial;        // printable ASCII, at most 20 characters
+  std::optional<DeviceId> iothread;         // virtio only; an [[iothread]] id
+  std::optional<std::uint32_t> num_queues;  // virtio only
+  std::optional<bool> config_wce;           // virtio only: the guest may toggle the write cache
+  std::optional<std::uint32_t> boot_index;  // never together with hotplug
+  Placement placement;                      // virtio only (scsi/ide disks sit on their bus)
   bool hotplug = false;
   bool operator==(const Disk&) const = default;
 };
@@ -89,19 +89,19 @@ struct ScsiController {
 struct Net {
   DeviceId id;
   NetBackend backend = NetBackend::user;
-  MacAddr mac;                             // given, or derived deterministically from name+id
-  bool mac_derived = false;                // true when the manifest did not set `mac`
-  std::optional<std::string> ifname;       // tap/macvtap/ipvtap/veth-tap
-  std::optional<std::string> script;       // tap: absolute; absent means script=no
-  std::optional<std::string> downscript;   // tap: absolute; absent means downscript=no
-  bool vhost = false;                      // tap family only
-  std::uint32_t queues = 1;                // > 1: multiqueue
-  std::vector<int> fds;                    // pre-opened tap fds vmforge inherits (>= 4)
-  std::vector<int> vhost_fds;              // pre-opened vhost-net fds (need vhost)
-  std::optional<std::string> socket;       // vhost-user: socket path (absolute)
-  std::optional<HostPciAddress> host;      // vfio: host PCI function
-  std::vector<std::string> hostfwd;        // user: "tcp:127.0.0.1:2222-:22"
-  bool link_up = true;                     // `link = "up" | "down"`, changeable live
+  MacAddr mac;                            // given, or derived deterministically from name+id
+  bool mac_derived = false;               // true when the manifest did not set `mac`
+  std::optional<std::string> ifname;      // tap/macvtap/ipvtap/veth-tap
+  std::optional<std::string> script;      // tap: absolute; absent means script=no
+  std::optional<std::string> downscript;  // tap: absolute; absent means downscript=no
+  bool vhost = false;                     // tap family only
+  std::uint32_t queues = 1;               // > 1: multiqueue
+  std::vector<int> fds;                   // pre-opened tap fds vmforge inherits (>= 4)
+  std::vector<int> vhost_fds;             // pre-opened vhost-net fds (need vhost)
+  std::optional<std::string> socket;      // vhost-user: socket path (absolute)
+  std::optional<HostPciAddress> host;     // vfio: host PCI function
+  std::vector<std::string> hostfwd;       // user: "tcp:127.0.0.1:2222-:22"
+  bool link_up = true;                    // `link = "up" | "down"`, changeable live
   Placement placement;
   bool hotplug = false;
   bool operator==(const Net&) const = default;
@@ -120,12 +120,12 @@ struct VirtioSerial {
 struct Serial {
   DeviceId id;
   CharBackend backend = CharBackend::pty;
-  std::optional<std::string> path;         // file/pipe/socket/tty: absolute
-  bool server = true;                      // socket: listen (server=on,wait=off) or connect
+  std::optional<std::string> path;  // file/pipe/socket/tty: absolute
+  bool server = true;               // socket: listen (server=on,wait=off) or connect
   SerialFrontend frontend = SerialFrontend::serial;
-  std::optional<DeviceId> controller;      // virtconsole/virtserialport: resolved controller id
-  std::optional<std::string> name;         // virtserialport: port name ("org.qemu.guest_agent.0")
-  bool hotplug = false;                    // virtconsole/virtserialport only
+  std::optional<DeviceId> controller;  // virtconsole/virtserialport: resolved controller id
+  std::optional<std::string> name;     // virtserialport: port name ("org.qemu.guest_agent.0")
+  bool hotplug = false;                // virtconsole/virtserialport only
   bool operator==(const Serial&) const = default;
 };
 
@@ -133,8 +133,8 @@ struct Serial {
 /// proxy is deprecated).
 struct Fs9p {
   DeviceId id;
-  std::string path;                        // absolute host directory
-  std::string tag;                         // mount tag, at most 255 bytes
+  std::string path;  // absolute host directory
+  std::string tag;   // mount tag, at most 255 bytes
   Fs9pSecurityModel security_model = Fs9pSecurityModel::mapped_xattr;
   std::optional<Fs9pMultidev> multidev;
   bool readonly = false;
@@ -145,9 +145,9 @@ struct Fs9p {
 /// `[[virtio_fs]]`: vhost-user-fs talking to a virtiofsd socket. Needs shared guest memory.
 struct VirtioFs {
   DeviceId id;
-  std::string socket;                      // absolute
-  std::string tag;                         // at most 36 bytes
-  std::optional<std::uint32_t> queue_size; // power of two
+  std::string socket;                       // absolute
+  std::string tag;                          // at most 36 bytes
+  std::optional<std::uint32_t> queue_size;  // power of two
   Placement placement;
   bool hotplug = false;
   bool operator==(const VirtioFs&) const = default;
@@ -158,9 +158,9 @@ struct VirtioFs {
 struct VhostUser {
   DeviceId id;
   VhostUserKind kind = VhostUserKind::blk;
-  std::string socket;                      // absolute
+  std::string socket;  // absolute
   std::optional<std::uint32_t> num_queues;
-  std::optional<std::uint32_t> boot_index; // blk only
+  std::optional<std::uint32_t> boot_index;  // blk only
   Placement placement;
   bool hotplug = false;
   bool operator==(const VhostUser&) const = default;
@@ -182,8 +182,8 @@ struct Vfio {
 /// `[[vsock]]`: vhost-vsock.
 struct Vsock {
   DeviceId id;
-  std::uint32_t cid = 3;                   // 3 .. 2^32-2
-  std::optional<int> vhost_fd;             // pre-opened /dev/vhost-vsock fd (>= 4)
+  std::uint32_t cid = 3;        // 3 .. 2^32-2
+  std::optional<int> vhost_fd;  // pre-opened /dev/vhost-vsock fd (>= 4)
   Placement placement;
   bool hotplug = false;
   bool operator==(const Vsock&) const = default;
@@ -217,9 +217,9 @@ struct Rng {
 /// `[[pcie_root_port]]`: an explicit root port (q35). `[machine] hotplug_slots` adds more.
 struct PcieRootPort {
   DeviceId id;
-  std::uint8_t chassis = 0;                // (chassis, slot) unique across ports
+  std::uint8_t chassis = 0;  // (chassis, slot) unique across ports
   std::uint16_t slot = 0;
-  std::optional<PciAddress> addr;          // on pcie.0
+  std::optional<PciAddress> addr;  // on pcie.0
   bool multifunction = false;
   std::optional<std::uint32_t> bus_reserve;
   std::optional<ByteSize> io_reserve;
@@ -234,9 +234,9 @@ struct PcieRootPort {
 struct PciBridge {
   DeviceId id;
   BridgeKind kind = BridgeKind::pci;
-  std::uint8_t chassis = 1;                // pci: 1..255, unique
-  bool shpc = false;                       // pci only
-  std::optional<DeviceId> bus;             // a root port/bridge id; absent: root bus
+  std::uint8_t chassis = 1;     // pci: 1..255, unique
+  bool shpc = false;            // pci only
+  std::optional<DeviceId> bus;  // a root port/bridge id; absent: root bus
   std::optional<PciAddress> addr;
   std::optional<ByteSize> io_reserve;
   std::optional<ByteSize> mem_reserve;
@@ -248,8 +248,8 @@ struct PciBridge {
 /// `[[loader]]`: generic loader (a blob or ELF into guest memory).
 struct Loader {
   DeviceId id;
-  std::string file;                        // absolute
-  std::optional<std::uint64_t> addr;       // load address
+  std::string file;                   // absolute
+  std::optional<std::uint64_t> addr;  // load address
   std::optional<std::uint32_t> cpu_num;
   bool force_raw = false;
   bool operator==(const Loader&) const = default;
@@ -282,11 +282,11 @@ struct Dimm {
 /// `[[nvdimm]]`: an nvdimm on a memory-backend-file; needs [memory] slots/max.
 struct Nvdimm {
   DeviceId id;
-  std::string path;                        // absolute
+  std::string path;  // absolute
   ByteSize size;
   bool shared = true;
-  bool pmem = false;                       // backend pmem=on (host file is on real pmem)
-  bool readonly = false;                   // backend readonly=on + device unarmed=on
+  bool pmem = false;      // backend pmem=on (host file is on real pmem)
+  bool readonly = false;  // backend readonly=on + device unarmed=on
   bool operator==(const Nvdimm&) const = default;
 };
 

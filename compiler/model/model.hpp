@@ -27,7 +27,7 @@ inline constexpr std::array kDefaultAccel{Accel::kvm, Accel::tcg};
 
 /// `[machine]`.
 struct Machine {
-  std::string type{kDefaultMachineType};   // QEMU machine name as written ("q35", "pc-q35-7.2")
+  std::string type{kDefaultMachineType};      // QEMU machine name as written ("q35", "pc-q35-7.2")
   MachineFamily family = MachineFamily::q35;  // derived from `type`
   std::vector<Accel> accel{kDefaultAccel.begin(), kDefaultAccel.end()};  // first that works on the host
   /// `[machine.options]`: extra -machine properties, sorted by key; booleans are "on"/"off",
@@ -35,28 +35,28 @@ struct Machine {
   std::vector<std::pair<std::string, std::string>> options;
   /// q35: pcie-root-ports reserved for devices added live (0 on other families).
   std::uint32_t hotplug_slots = 0;
-  std::optional<Vga> vga;                  // absent: no VGA device (-vga is not emitted)
-  bool nvdimm = false;                     // NVDIMM support (ACPI NFIT) also without an [[nvdimm]]
+  std::optional<Vga> vga;  // absent: no VGA device (-vga is not emitted)
+  bool nvdimm = false;     // NVDIMM support (ACPI NFIT) also without an [[nvdimm]]
   bool operator==(const Machine&) const = default;
 };
 
 /// `[cpu]`. The topology is fully resolved: sockets*dies*cores*threads == max.
 struct Cpu {
-  std::uint32_t count = 1;                 // vCPUs online at boot
-  std::uint32_t max = 1;                   // >= count; > count enables CPU hotplug
+  std::uint32_t count = 1;  // vCPUs online at boot
+  std::uint32_t max = 1;    // >= count; > count enables CPU hotplug
   std::uint32_t sockets = 1;
   std::uint32_t dies = 1;
   std::uint32_t cores = 1;
   std::uint32_t threads = 1;
-  std::optional<std::string> model;        // `-cpu` model ("host", "qemu64"); absent: QEMU default
-  std::vector<std::string> features;       // "+avx2", "-svm": appended to the model
+  std::optional<std::string> model;   // `-cpu` model ("host", "qemu64"); absent: QEMU default
+  std::vector<std::string> features;  // "+avx2", "-svm": appended to the model
   bool operator==(const Cpu&) const = default;
 };
 
 /// `[memory]`.
 struct Memory {
   ByteSize size{512ull << 20};
-  std::optional<ByteSize> max;             // set together with slots: DIMM hotplug up to max
+  std::optional<ByteSize> max;  // set together with slots: DIMM hotplug up to max
   std::uint32_t slots = 0;
   /// The main RAM backend. When the manifest sets nothing special this is plain RAM and the
   /// lowering may use `-m` alone.
@@ -66,23 +66,23 @@ struct Memory {
 
 /// `[kernel]`: direct kernel boot.
 struct Kernel {
-  std::string path;                        // absolute
-  std::optional<std::string> initrd;       // absolute
-  std::optional<std::string> cmdline;      // passed verbatim to -append
+  std::string path;                    // absolute
+  std::optional<std::string> initrd;   // absolute
+  std::optional<std::string> cmdline;  // passed verbatim to -append
   bool operator==(const Kernel&) const = default;
 };
 
 /// `[firmware]`.
 struct Firmware {
-  std::optional<std::string> bios;         // absolute
-  std::vector<std::string> pflash;         // at most 2, absolute, unit order
+  std::optional<std::string> bios;  // absolute
+  std::vector<std::string> pflash;  // at most 2, absolute, unit order
   bool operator==(const Firmware&) const = default;
 };
 
 /// `[rtc]`.
 struct Rtc {
   RtcBase base = RtcBase::utc;
-  std::optional<std::string> datetime;     // base == datetime: "2006-06-17T16:01:21" or "2006-06-17"
+  std::optional<std::string> datetime;  // base == datetime: "2006-06-17T16:01:21" or "2006-06-17"
   RtcClock clock = RtcClock::host;
   RtcDriftFix driftfix = RtcDriftFix::none;
   bool operator==(const Rtc&) const = default;
@@ -90,28 +90,28 @@ struct Rtc {
 
 /// `[[global]]`: one `-global driver.property=value`.
 struct GlobalParam {
-  std::string driver;                      // [A-Za-z0-9_.-]+
-  std::string property;                    // [A-Za-z0-9_.-]+
-  std::string value;                       // raw (escaped by the lowering)
+  std::string driver;    // [A-Za-z0-9_.-]+
+  std::string property;  // [A-Za-z0-9_.-]+
+  std::string value;     // raw (escaped by the lowering)
   bool operator==(const GlobalParam&) const = default;
 };
 
 /// `[knobs]`: process-level switches. Defaults suit a supervised headless VM.
 struct Knobs {
-  bool no_user_config = true;              // -no-user-config
-  bool no_defaults = true;                 // -nodefaults
-  bool no_graphic = true;                  // no display (-display none; never stdio serial)
-  bool no_reboot = false;                  // -no-reboot
-  bool no_shutdown = false;                // -no-shutdown
-  bool stopped = false;                    // stay paused after start-up: no `cont`
-  bool mlock = false;                      // -overcommit mem-lock=on
-  bool iommu_platform = false;             // iommu_platform=on on virtio-ccw devices
+  bool no_user_config = true;   // -no-user-config
+  bool no_defaults = true;      // -nodefaults
+  bool no_graphic = true;       // no display (-display none; never stdio serial)
+  bool no_reboot = false;       // -no-reboot
+  bool no_shutdown = false;     // -no-shutdown
+  bool stopped = false;         // stay paused after start-up: no `cont`
+  bool mlock = false;           // -overcommit mem-lock=on
+  bool iommu_platform = false;  // iommu_platform=on on virtio-ccw devices
   bool operator==(const Knobs&) const = default;
 };
 
 /// `[sandbox]`: present means `-sandbox on,...`.
 struct Sandbox {
-  bool enabled = true;                     // [sandbox] enabled = false: no -sandbox at all
+  bool enabled = true;  // [sandbox] enabled = false: no -sandbox at all
   SandboxPolicy obsolete = SandboxPolicy::deny;
   SandboxPolicy elevate_privileges = SandboxPolicy::deny;
   SandboxPolicy spawn = SandboxPolicy::deny;
@@ -122,24 +122,24 @@ struct Sandbox {
 /// `[incoming]`: start as a migration target (implies -S).
 struct Incoming {
   IncomingKind kind = IncomingKind::defer;
-  int fd = -1;                             // kind == fd: an fd vmforge inherits (>= 4)
-  std::string command;                     // kind == exec: shell command
-  std::string uri;                         // kind == uri: "unix:/path", "tcp:host:port", ...
+  int fd = -1;          // kind == fd: an fd vmforge inherits (>= 4)
+  std::string command;  // kind == exec: shell command
+  std::string uri;      // kind == uri: "unix:/path", "tcp:host:port", ...
   bool operator==(const Incoming&) const = default;
 };
 
 /// `[[fw_cfg]]`: several entries allowed, names unique, each with a file or a string.
 struct FwCfg {
-  std::string name;                        // "opt/..." 
-  std::optional<std::string> file;         // absolute; exactly one of file/string
+  std::string name;                 // "opt/..."
+  std::optional<std::string> file;  // absolute; exactly one of file/string
   std::optional<std::string> string;
   bool operator==(const FwCfg&) const = default;
 };
 
 /// `[[qmp_socket]]`: an extra QMP monitor for other tools (the supervisor has its own).
 struct QmpSocket {
-  std::string path;                        // absolute
-  bool server = true;                      // listen (wait=off); false: QEMU connects to `path`
+  std::string path;    // absolute
+  bool server = true;  // listen (wait=off); false: QEMU connects to `path`
   bool operator==(const QmpSocket&) const = default;
 };
 
@@ -163,7 +163,7 @@ struct Qemu {
   /// Credentials QEMU runs with (govmm's Uid/Gid/Groups), instead of `user`.
   std::optional<std::uint32_t> uid;
   std::optional<std::uint32_t> gid;
-  std::vector<std::uint32_t> groups;       // supplementary groups; needs uid/gid
+  std::vector<std::uint32_t> groups;  // supplementary groups; needs uid/gid
   bool operator==(const Qemu&) const = default;
 };
 
@@ -181,11 +181,11 @@ struct SupervisorSettings {
 struct ConfidentialGuest {
   DeviceId id{"vmforge-cg"};
   ConfidentialKind kind = ConfidentialKind::sev;
-  std::optional<std::string> firmware;     // sev: pflash OVMF, tdx: TDVF loader (absolute)
-  std::uint32_t cbitpos = 0;               // sev: required, 1..63
-  std::uint32_t reduced_phys_bits = 0;     // sev: required, 1..63
-  bool debug = false;                      // tdx
-  std::optional<std::string> host_path;    // pef: spapr-tpm-proxy host-path (absolute)
+  std::optional<std::string> firmware;   // sev: pflash OVMF, tdx: TDVF loader (absolute)
+  std::uint32_t cbitpos = 0;             // sev: required, 1..63
+  std::uint32_t reduced_phys_bits = 0;   // sev: required, 1..63
+  bool debug = false;                    // tdx
+  std::optional<std::string> host_path;  // pef: spapr-tpm-proxy host-path (absolute)
   bool operator==(const ConfidentialGuest&) const = default;
 };
 
@@ -194,8 +194,8 @@ struct ConfidentialGuest {
 struct CloudInit {
   DeviceId id{"vmforge-seed"};
   CloudInitFormat format = CloudInitFormat::nocloud;
-  std::string user_data;                   // absolute
-  std::string meta_data;                   // absolute
+  std::string user_data;                      // absolute
+  std::string meta_data;                      // absolute
   std::optional<std::string> network_config;  // absolute
   bool operator==(const CloudInit&) const = default;
 };
@@ -205,7 +205,7 @@ struct CloudInit {
 // ---------------------------------------------------------------------------------------------
 
 struct Vm {
-  std::string name;                        // [A-Za-z0-9_.-]+, at most 64
+  std::string name;  // [A-Za-z0-9_.-]+, at most 64
   std::optional<Uuid> uuid;
 
   Machine machine;
@@ -216,7 +216,7 @@ struct Vm {
   std::optional<Rtc> rtc;
   std::vector<GlobalParam> globals;
   Knobs knobs;
-  Sandbox sandbox;                         // on unless [sandbox] enabled = false
+  Sandbox sandbox;  // on unless [sandbox] enabled = false
   std::optional<Incoming> incoming;
   std::vector<FwCfg> fw_cfg;
   std::vector<QmpSocket> qmp_sockets;
@@ -247,9 +247,9 @@ struct Vm {
   std::vector<Nvdimm> nvdimms;
 
   // -- Where it came from (not part of the VM's meaning: excluded from operator==). --
-  std::string source_path;                 // the manifest path as given
-  std::string source_text;                 // the manifest bytes
-  std::string source_sha256;               // hex SHA-256 of source_text
+  std::string source_path;    // the manifest path as given
+  std::string source_text;    // the manifest bytes
+  std::string source_sha256;  // hex SHA-256 of source_text
   /// Position of each table in the manifest, for diagnostics from later stages: single tables
   /// by name ("machine", "memory"), devices by id ("root"; ids are unique across kinds).
   std::map<std::string, SourceLoc> origins;

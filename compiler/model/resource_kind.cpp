@@ -34,39 +34,59 @@ constexpr std::optional<KindFacts> row(ResourceKind kind) {
   using K = ResourceKind;
   switch (kind) {
     case K::disk:
-      return KindFacts{.name = "disk", .table = "disk", .port = PortUse::if_pci,
-                       .live_props = kMediumProps, .qemu_types = kDiskTypes,
-                       .identity_qemu = "serial", .identity_prop = "serial"};
+      return KindFacts{.name = "disk",
+                       .table = "disk",
+                       .port = PortUse::if_pci,
+                       .live_props = kMediumProps,
+                       .qemu_types = kDiskTypes,
+                       .identity_qemu = "serial",
+                       .identity_prop = "serial"};
     case K::net:
-      return KindFacts{.name = "net", .table = "net", .port = PortUse::if_pci,
-                       .live_props = kLinkProps, .qemu_types = kNetTypes};
-    case K::serial:
-      return KindFacts{.name = "serial", .table = "serial", .qemu_types = kSerialTypes};
-    case K::console:
-      return KindFacts{.name = "console", .table = "serial", .qemu_types = kConsoleTypes};
+      return KindFacts{
+          .name = "net", .table = "net", .port = PortUse::if_pci, .live_props = kLinkProps, .qemu_types = kNetTypes};
+    case K::serial: return KindFacts{.name = "serial", .table = "serial", .qemu_types = kSerialTypes};
+    case K::console: return KindFacts{.name = "console", .table = "serial", .qemu_types = kConsoleTypes};
     case K::channel:
-      return KindFacts{.name = "channel", .table = "serial", .qemu_types = kChannelTypes,
-                       .identity_qemu = "name", .identity_prop = "name"};
+      return KindFacts{.name = "channel",
+                       .table = "serial",
+                       .qemu_types = kChannelTypes,
+                       .identity_qemu = "name",
+                       .identity_prop = "name"};
     case K::vsock:
-      return KindFacts{.name = "vsock", .table = "vsock", .port = PortUse::if_pci,
-                       .qemu_types = kVsockTypes, .identity_qemu = "guest-cid", .identity_prop = "cid"};
+      return KindFacts{.name = "vsock",
+                       .table = "vsock",
+                       .port = PortUse::if_pci,
+                       .qemu_types = kVsockTypes,
+                       .identity_qemu = "guest-cid",
+                       .identity_prop = "cid"};
     case K::fs:
-      return KindFacts{.name = "fs", .table = "virtio_fs", .port = PortUse::if_pci,
-                       .qemu_types = kFsTypes, .identity_qemu = "tag", .identity_prop = "tag"};
+      return KindFacts{.name = "fs",
+                       .table = "virtio_fs",
+                       .port = PortUse::if_pci,
+                       .qemu_types = kFsTypes,
+                       .identity_qemu = "tag",
+                       .identity_prop = "tag"};
     case K::vfio:
-      return KindFacts{.name = "vfio", .table = "vfio", .port = PortUse::always,
-                       .qemu_types = kVfioTypes, .identity_qemu = "host", .identity_prop = "host"};
+      return KindFacts{.name = "vfio",
+                       .table = "vfio",
+                       .port = PortUse::always,
+                       .qemu_types = kVfioTypes,
+                       .identity_qemu = "host",
+                       .identity_prop = "host"};
     case K::cpu: return KindFacts{.name = "cpu", .table = "cpu"};
     case K::dimm: return KindFacts{.name = "dimm", .table = "dimm", .qemu_types = kDimmTypes};
     case K::balloon:
-      return KindFacts{.name = "balloon", .table = "balloon", .port = PortUse::if_pci,
-                       .live_props = kTargetProps, .qemu_types = kBalloonTypes};
+      return KindFacts{.name = "balloon",
+                       .table = "balloon",
+                       .port = PortUse::if_pci,
+                       .live_props = kTargetProps,
+                       .qemu_types = kBalloonTypes};
     case K::scsi_controller:
-      return KindFacts{.name = "scsi_controller", .table = "scsi_controller", .controller = true,
-                       .qemu_types = kScsiTypes};
+      return KindFacts{
+          .name = "scsi_controller", .table = "scsi_controller", .controller = true, .qemu_types = kScsiTypes};
     case K::virtio_serial:
-      return KindFacts{.name = "virtio_serial", .table = "virtio_serial", .controller = true,
-                       .qemu_types = kVirtioSerialTypes};
+      return KindFacts{
+          .name = "virtio_serial", .table = "virtio_serial", .controller = true, .qemu_types = kVirtioSerialTypes};
     // Plugged by the boot plan only: the live diff leaves its changes to a restart (not in
     // resources_of()).
     case K::vhost_user: return KindFacts{.name = "vhost_user", .table = "vhost_user"};

@@ -12,12 +12,28 @@ namespace vmforge {
 
 /// Adding a kind: a value here, its row in resource_kind.cpp; the build (-Werror=switch) then
 /// names every switch that must handle it. A kind is hot-pluggable when its device type has
-/// plug()/unplug() builders (lower_families.hpp): lower.cpp checks that by type. The last four are QEMU backends that exist with no
-/// device using them (leaks of an interrupted apply, or of a change made behind vmforge's
-/// back): the diff removes them.
+/// plug()/unplug() builders (lower_families.hpp): lower.cpp checks that by type. The last four are QEMU backends that
+/// exist with no device using them (leaks of an interrupted apply, or of a change made behind vmforge's back): the diff
+/// removes them.
 enum class ResourceKind {
-  disk, net, serial, console, channel, vsock, fs, vfio, cpu, dimm, balloon, scsi_controller, virtio_serial,
-  vhost_user, node, chardev, netdev, object,
+  disk,
+  net,
+  serial,
+  console,
+  channel,
+  vsock,
+  fs,
+  vfio,
+  cpu,
+  dimm,
+  balloon,
+  scsi_controller,
+  virtio_serial,
+  vhost_user,
+  node,
+  chardev,
+  netdev,
+  object,
 };
 
 /// Whether a device of this kind sits on a PCI bus of its own (q35: a root port).

@@ -56,8 +56,8 @@ Result<DeviceId> DeviceId::parse(std::string_view text) {
     return unexpected(err(fmt::format("id '{}' is longer than {} characters", text, kMaxLength)));
   }
   if (text.substr(0, kReservedPrefix.size()) == kReservedPrefix) {
-    return unexpected(err(fmt::format("id '{}' uses the prefix '{}', which is reserved for vmforge", text,
-                                      kReservedPrefix)));
+    return unexpected(
+        err(fmt::format("id '{}' uses the prefix '{}', which is reserved for vmforge", text, kReservedPrefix)));
   }
   return DeviceId(std::string(text));
 }
@@ -166,8 +166,8 @@ Result<MacAddr> MacAddr::parse(std::string_view text) {
 }
 
 std::string MacAddr::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes_[0], bytes_[1], bytes_[2], bytes_[3],
-                     bytes_[4], bytes_[5]);
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes_[0], bytes_[1], bytes_[2], bytes_[3], bytes_[4],
+                     bytes_[5]);
 }
 
 Result<PciAddress> PciAddress::parse(std::string_view text) {

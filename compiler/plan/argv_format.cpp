@@ -7,9 +7,8 @@ namespace vmforge {
 namespace {
 
 bool is_shell_safe(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == ',' || c == '=' ||
-         c == '+' || c == '@' || c == '%';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '/' || c == ':' || c == ',' || c == '=' || c == '+' || c == '@' || c == '%';
 }
 
 // The shell's way to open a file as FileOpen says.
@@ -40,7 +39,6 @@ std::string shell_quote(std::string_view text) {
   out += '\'';
   return out;
 }
-
 
 std::string render_shell(const Plan& plan) {
   std::string out = shell_quote(plan.qemu_binary);

@@ -30,9 +30,7 @@ class Arguments {
     w_.key(key).raw(json);
     return *this;
   }
-  Arguments& set_if(std::string_view key, std::string_view value) {
-    return value.empty() ? *this : set(key, value);
-  }
+  Arguments& set_if(std::string_view key, std::string_view value) { return value.empty() ? *this : set(key, value); }
   template <class T>
   Arguments& set_if(std::string_view key, const std::optional<T>& value) {
     return value ? set(key, *value) : *this;

@@ -14,7 +14,9 @@ void set_common(Arguments& a, const BlockdevCache& cache, bool read_only, bool d
   if (discard) a.set("discard", "unmap");
 }
 
-QmpCall id_call(std::string command, std::string_view id) { return {std::move(command), Arguments().set("id", id).take()}; }
+QmpCall id_call(std::string command, std::string_view id) {
+  return {std::move(command), Arguments().set("id", id).take()};
+}
 
 }  // namespace
 
@@ -51,8 +53,13 @@ QmpCall blockdev_del(std::string_view node_name) {
 
 std::string arguments(const BlockDeviceAdd& disk) {
   Arguments a = device_arguments(disk.driver, disk.id, disk.placement);
-  a.set_if("scsi-id", disk.scsi_id).set_if("lun", disk.lun).set("drive", disk.drive).set_if("iothread", disk.iothread)
-      .set_if("num-queues", disk.num_queues).set_if("config-wce", disk.config_wce).set_if("serial", disk.serial);
+  a.set_if("scsi-id", disk.scsi_id)
+      .set_if("lun", disk.lun)
+      .set("drive", disk.drive)
+      .set_if("iothread", disk.iothread)
+      .set_if("num-queues", disk.num_queues)
+      .set_if("config-wce", disk.config_wce)
+      .set_if("serial", disk.serial);
   if (disk.write_cache) a.set("write-cache", *disk.write_cache ? "on" : "off");
   if (disk.share_rw) a.set("share-rw", true);
   a.set_if("bootindex", disk.boot_index);

@@ -70,8 +70,8 @@ struct BlockDeviceAdd {
   DevicePlacement placement;  // a SCSI disk: bus "<controller>.0"
   std::optional<std::uint32_t> scsi_id;
   std::optional<std::uint32_t> lun;
-  std::string drive;     // node name
-  std::string iothread;  // virtio
+  std::string drive;                        // node name
+  std::string iothread;                     // virtio
   std::optional<std::uint32_t> num_queues;  // virtio
   std::optional<bool> config_wce;           // virtio
   std::string serial;

@@ -48,7 +48,10 @@ std::string arguments(const SerialControllerAdd& controller) {
 
 std::string arguments(const SerialPortAdd& port) {
   Arguments a;
-  a.set("driver", port.driver).set("id", port.id).set_if("bus", port.bus).set("chardev", port.chardev)
+  a.set("driver", port.driver)
+      .set("id", port.id)
+      .set_if("bus", port.bus)
+      .set("chardev", port.chardev)
       .set_if("name", port.name);
   return a.take();
 }

@@ -25,9 +25,13 @@ CpuProps read_props(ReplyReader&& r) {
 
 std::string arguments(const CpuDeviceAdd& cpu) {
   Arguments a;
-  a.set("driver", cpu.driver).set("id", cpu.id).set_if("node-id", cpu.props.node_id)
-      .set_if("socket-id", cpu.props.socket_id).set_if("die-id", cpu.props.die_id)
-      .set_if("cluster-id", cpu.props.cluster_id).set_if("core-id", cpu.props.core_id)
+  a.set("driver", cpu.driver)
+      .set("id", cpu.id)
+      .set_if("node-id", cpu.props.node_id)
+      .set_if("socket-id", cpu.props.socket_id)
+      .set_if("die-id", cpu.props.die_id)
+      .set_if("cluster-id", cpu.props.cluster_id)
+      .set_if("core-id", cpu.props.core_id)
       .set_if("thread-id", cpu.props.thread_id);
   return a.take();
 }

@@ -39,8 +39,11 @@ std::string arguments(const VfioDeviceAdd& device) {
 std::string arguments(const VhostUserDeviceAdd& device) {
   Arguments a = device_arguments(device.driver, device.id, device.placement);
   const bool scsi = device.driver.starts_with("vhost-user-scsi");
-  a.set("chardev", device.chardev).set_if("tag", device.tag).set_if(scsi ? "num_queues" : "num-queues", device.num_queues)
-      .set_if("queue-size", device.queue_size).set_if("bootindex", device.boot_index);
+  a.set("chardev", device.chardev)
+      .set_if("tag", device.tag)
+      .set_if(scsi ? "num_queues" : "num-queues", device.num_queues)
+      .set_if("queue-size", device.queue_size)
+      .set_if("bootindex", device.boot_index);
   return a.take();
 }
 

@@ -38,10 +38,8 @@ QmpCall device_add(std::string arguments_json);
 /// device_add of a typed device (BlockDeviceAdd, NicDeviceAdd, CpuDeviceAdd, …): the same
 /// object as its arguments(), which -device takes too.
 template <class Device>
-  requires requires(const Device& device) { arguments(device); }
-QmpCall device_add(const Device& device) {
-  return device_add(arguments(device));
-}
+requires requires(const Device& device) { arguments(device); }
+QmpCall device_add(const Device& device) { return device_add(arguments(device)); }
 
 /// device_del completing on DEVICE_DELETED whose data.device is `id` (the path-only
 /// ".../virtio-backend" event that precedes it does not count), within kUnplugTimeoutMs. The
@@ -57,8 +55,8 @@ struct VfioDeviceAdd {
   std::string driver = "vfio-pci";  // "vfio-pci", "vfio-ccw", "vfio-ap"
   std::string id;
   DevicePlacement placement;
-  std::string host;      // "0000:02:00.0"
-  std::string sysfsdev;  // "/sys/bus/mdev/devices/<uuid>"
+  std::string host;                        // "0000:02:00.0"
+  std::string sysfsdev;                    // "/sys/bus/mdev/devices/<uuid>"
   std::optional<std::uint16_t> vendor_id;  // x-pci-vendor-id: what the guest sees
   std::optional<std::uint16_t> device_id;  // x-pci-device-id
 };

@@ -40,7 +40,8 @@ QmpCall qom_get(std::string_view path, std::string_view property) {
 }
 
 QmpCall qom_set(std::string_view path, std::string_view property, const JsonValue& value) {
-  return {"qom-set", Arguments().set("path", path).set("property", property).set_json("value", value.to_json()).take(), {}};
+  return {
+      "qom-set", Arguments().set("path", path).set("property", property).set_json("value", value.to_json()).take(), {}};
 }
 
 QmpCall qom_list(std::string_view path) { return {"qom-list", Arguments().set("path", path).take(), {}}; }

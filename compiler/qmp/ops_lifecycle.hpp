@@ -54,7 +54,7 @@ Result<std::vector<QomProperty>> parse_qom_list(const JsonValue& reply);
 struct DumpGuestMemory {
   std::string protocol;  // "file:/path" or "fd:NAME" (after getfd)
   bool paging = false;
-  std::string format;    // "elf" (default when empty), "kdump-zlib", "win-dmp", …
+  std::string format;  // "elf" (default when empty), "kdump-zlib", "win-dmp", …
   /// Run in the background and complete on DUMP_COMPLETED (QEMU stays responsive meanwhile).
   bool detach = false;
 };

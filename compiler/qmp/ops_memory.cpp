@@ -9,9 +9,14 @@ namespace vmforge::qmp {
 
 std::string arguments(const MemoryBackendAdd& backend) {
   Arguments a;
-  a.set("qom-type", backend.qom_type).set("id", backend.id).set("size", backend.size)
-      .set_if("mem-path", backend.mem_path).set_if("hugetlb", backend.hugetlb).set_if("share", backend.share)
-      .set_if("pmem", backend.pmem).set_if("prealloc", backend.prealloc);
+  a.set("qom-type", backend.qom_type)
+      .set("id", backend.id)
+      .set("size", backend.size)
+      .set_if("mem-path", backend.mem_path)
+      .set_if("hugetlb", backend.hugetlb)
+      .set_if("share", backend.share)
+      .set_if("pmem", backend.pmem)
+      .set_if("prealloc", backend.prealloc);
   return a.take();
 }
 
@@ -21,8 +26,12 @@ QmpCall object_del(std::string_view id) { return {"object-del", Arguments().set(
 
 std::string arguments(const MemoryDeviceAdd& device) {
   Arguments a;
-  a.set("driver", device.driver).set("id", device.id).set("memdev", device.memdev).set_if("bus", device.bus)
-      .set_if("addr", device.addr).set_if("requested-size", device.requested_size)
+  a.set("driver", device.driver)
+      .set("id", device.id)
+      .set("memdev", device.memdev)
+      .set_if("bus", device.bus)
+      .set_if("addr", device.addr)
+      .set_if("requested-size", device.requested_size)
       .set_if("block-size", device.block_size);
   return a.take();
 }

@@ -19,10 +19,10 @@ struct MemoryBackendAdd {
   std::string qom_type = "memory-backend-ram";  // "-ram", "-file", "-memfd"
   std::string id;
   std::uint64_t size = 0;
-  std::string mem_path;        // memory-backend-file
-  std::optional<bool> hugetlb; // memory-backend-memfd
+  std::string mem_path;         // memory-backend-file
+  std::optional<bool> hugetlb;  // memory-backend-memfd
   std::optional<bool> share;
-  std::optional<bool> pmem;    // memory-backend-file behind an NVDIMM
+  std::optional<bool> pmem;  // memory-backend-file behind an NVDIMM
   std::optional<bool> prealloc;
 };
 /// The argument object, which -object takes too.
@@ -36,13 +36,12 @@ struct MemoryDeviceAdd {
   std::string driver = "pc-dimm";
   std::string id;
   std::string memdev;
-  std::string bus;   // virtio-mem-pci only
-  std::string addr;  // virtio-mem-pci only
+  std::string bus;                              // virtio-mem-pci only
+  std::string addr;                             // virtio-mem-pci only
   std::optional<std::uint64_t> requested_size;  // virtio-mem-pci
   std::optional<std::uint64_t> block_size;      // virtio-mem-pci
 };
 std::string arguments(const MemoryDeviceAdd& device);
-
 
 /// One entry of query-memory-devices: DIMM-like devices and virtio-mem.
 struct MemoryDeviceInfo {

@@ -39,8 +39,8 @@ Result<MigrationInfo> parse_migration(const JsonValue& reply) {
   m.error_desc = r.opt_string("error-desc");
   if (reply.find("ram") != nullptr) {
     ReplyReader ram = r.child("ram");
-    m.ram = MigrationRam{ram.uint64("transferred"), ram.uint64("remaining"), ram.uint64("total"),
-                         ram.uint64("duplicate"),   ram.uint64("normal"),    ram.uint64("normal-bytes"),
+    m.ram = MigrationRam{ram.uint64("transferred"),     ram.uint64("remaining"), ram.uint64("total"),
+                         ram.uint64("duplicate"),       ram.uint64("normal"),    ram.uint64("normal-bytes"),
                          ram.uint64("dirty-sync-count")};
   }
   return r.finish(std::move(m));

@@ -55,5 +55,4 @@ struct MigrationInfo {
 QmpCall query_migrate();
 Result<MigrationInfo> parse_migration(const JsonValue& reply);
 
-
 }  // namespace vmforge::qmp

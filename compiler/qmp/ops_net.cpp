@@ -26,9 +26,14 @@ std::string arguments(const NetdevAdd& netdev) {
     for (const std::string& rule : netdev.hostfwd) w.begin_object().field("str", rule).end_object();
     w.end_array();
   }
-  a.set_if("chardev", netdev.chardev).set_if("fds", colon_list(netdev.fds)).set_if("ifname", netdev.ifname)
-      .set_if("script", netdev.script).set_if("downscript", netdev.downscript).set_if("queues", netdev.queues)
-      .set_if("vhost", netdev.vhost).set_if("vhostfds", colon_list(netdev.vhostfds));
+  a.set_if("chardev", netdev.chardev)
+      .set_if("fds", colon_list(netdev.fds))
+      .set_if("ifname", netdev.ifname)
+      .set_if("script", netdev.script)
+      .set_if("downscript", netdev.downscript)
+      .set_if("queues", netdev.queues)
+      .set_if("vhost", netdev.vhost)
+      .set_if("vhostfds", colon_list(netdev.vhostfds));
   return a.take();
 }
 

@@ -19,8 +19,7 @@ Error unexpected_reply(std::string_view command, std::string_view what) {
   return Error(fmt::format("Unexpected reply to QMP command '{}': {}", command, what), EPROTO);
 }
 
-ReplyReader::ReplyReader(std::string_view command, const JsonValue& object)
-    : ReplyReader(command, object, nullptr) {}
+ReplyReader::ReplyReader(std::string_view command, const JsonValue& object) : ReplyReader(command, object, nullptr) {}
 
 ReplyReader::ReplyReader(std::string_view command, const JsonValue& object, std::optional<Error>* error)
     : command_(command), object_(object), error_(error != nullptr ? error : &own_error_) {

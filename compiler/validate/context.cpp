@@ -137,8 +137,7 @@ std::optional<std::int64_t> Fields::integer(std::string_view key) const {
   return value->integer;
 }
 
-KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> KeySpec::*which,
-                        std::string_view what) const {
+KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> KeySpec::*which, std::string_view what) const {
   const KeySpec& key_spec = spec(key);
   if (!(key_spec.*which)) bug(fmt::format("{} '{}' has no {} in the key table", spec_.display, key, what));
   return (key_spec.*which).value_or(KeyRange{});

@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/diagnostic.hpp"
 #include "compiler/base/diag_quote.hpp"
+#include "compiler/base/diagnostic.hpp"
 #include "compiler/manifest/keys.hpp"
-#include "compiler/model/model.hpp"
 #include "compiler/manifest/raw_manifest.hpp"
+#include "compiler/model/model.hpp"
 
 namespace vmforge {
 
@@ -33,8 +33,8 @@ struct PendingRef {
   DeviceId target;
   std::vector<std::string_view> kinds;  // acceptable table names
   SourceLoc loc;
-  std::string owner;                    // "disk 'root'"
-  std::string key;                      // "iothread"
+  std::string owner;  // "disk 'root'"
+  std::string key;    // "iothread"
 };
 
 class ValidateContext {

@@ -22,10 +22,8 @@ void read_vfio(Fields& f, Vm& vm) {
     }
     if (auto text = f.text("host")) {
       auto host = HostPciAddress::parse(*text);
-      if (!host)
-        f.error("host", fmt::format("{}: {}", f.owner(), host.error().message));
-      else
-        v.host = *host;
+      if (!host) f.error("host", fmt::format("{}: {}", f.owner(), host.error().message));
+      else v.host = *host;
     }
     if (auto id = f.number("vendor_id")) v.vendor_id = static_cast<std::uint16_t>(*id);
     if (auto id = f.number("device_id")) v.device_id = static_cast<std::uint16_t>(*id);
@@ -75,8 +73,9 @@ std::optional<ByteSize> read_balloon_target(const Fields& f, const Vm& vm) {
   auto target = f.size("target");
   if (!target) return std::nullopt;
   if (target->bytes() == 0 || target->bytes() % 4096 != 0) {
-    f.error("target", fmt::format("{}: 'target' ({}) must be a positive multiple of 4 KiB (the balloon works in pages){}",
-                                  f.owner(), target->to_string(), f.size_unit_hint("target")));
+    f.error("target",
+            fmt::format("{}: 'target' ({}) must be a positive multiple of 4 KiB (the balloon works in pages){}",
+                        f.owner(), target->to_string(), f.size_unit_hint("target")));
     return std::nullopt;
   }
   if (*target > vm.memory.size) {
@@ -130,7 +129,6 @@ void validate_devices(const RawValue& root, ValidateContext& ctx, Vm& vm) {
     vm.pvpanics.push_back(std::move(p));
   });
 }
-
 
 void validate_cloud_init(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   Fields f = single_table(root, "cloud_init", ctx);

@@ -3,8 +3,8 @@
 // devices, then the links between them.
 #pragma once
 
-#include "compiler/model/model.hpp"
 #include "compiler/manifest/raw_manifest.hpp"
+#include "compiler/model/model.hpp"
 #include "compiler/validate/context.hpp"
 
 namespace vmforge {

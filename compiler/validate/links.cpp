@@ -24,21 +24,23 @@ void resolve_scsi_controllers(ValidateContext& ctx, Vm& vm) {
       if (vm.scsi_controllers.size() == 1) {
         d.controller = vm.scsi_controllers.front().id;
       } else if (vm.scsi_controllers.empty()) {
-        error_at(ctx, vm, d.id, fmt::format("disk '{}' has bus 'scsi', but there is no [[scsi_controller]]",
-                                            d.id.str()));
+        error_at(ctx, vm, d.id,
+                 fmt::format("disk '{}' has bus 'scsi', but there is no [[scsi_controller]]", d.id.str()));
         continue;
       } else {
-        error_at(ctx, vm, d.id, fmt::format("disk '{}': there are {} [[scsi_controller]]s; choose one with "
-                                            "'controller'",
-                                            d.id.str(), vm.scsi_controllers.size()));
+        error_at(ctx, vm, d.id,
+                 fmt::format("disk '{}': there are {} [[scsi_controller]]s; choose one with "
+                             "'controller'",
+                             d.id.str(), vm.scsi_controllers.size()));
         continue;
       }
     }
     for (const ScsiController& c : vm.scsi_controllers) {
       if (c.id == *d.controller && c.hotplug && !d.hotplug) {
-        error_at(ctx, vm, d.id, fmt::format("disk '{}' is in the command line, but its controller '{}' is "
-                                            "hot-plugged; set hotplug = true on the disk too",
-                                            d.id.str(), c.id.str()));
+        error_at(ctx, vm, d.id,
+                 fmt::format("disk '{}' is in the command line, but its controller '{}' is "
+                             "hot-plugged; set hotplug = true on the disk too",
+                             d.id.str(), c.id.str()));
       }
     }
   }
@@ -51,17 +53,19 @@ void resolve_virtio_serial(ValidateContext& ctx, Vm& vm) {
   for (Serial& s : vm.serials) {
     if (s.frontend == SerialFrontend::serial) {
       if (++isa > kMaxIsaSerials) {
-        error_at(ctx, vm, s.id, fmt::format("serial '{}': a machine has at most {} legacy serial ports; use "
-                                            "frontend 'virtconsole' for more",
-                                            s.id.str(), kMaxIsaSerials));
+        error_at(ctx, vm, s.id,
+                 fmt::format("serial '{}': a machine has at most {} legacy serial ports; use "
+                             "frontend 'virtconsole' for more",
+                             s.id.str(), kMaxIsaSerials));
       }
       continue;
     }
     if (!s.controller) {
       if (declared > 1) {
-        error_at(ctx, vm, s.id, fmt::format("serial '{}': there are {} [[virtio_serial]] controllers; choose one "
-                                            "with 'controller'",
-                                            s.id.str(), declared));
+        error_at(ctx, vm, s.id,
+                 fmt::format("serial '{}': there are {} [[virtio_serial]] controllers; choose one "
+                             "with 'controller'",
+                             s.id.str(), declared));
         continue;
       }
       if (vm.virtio_serials.empty()) {
@@ -74,9 +78,10 @@ void resolve_virtio_serial(ValidateContext& ctx, Vm& vm) {
     }
     for (const VirtioSerial& c : vm.virtio_serials) {
       if (c.id == *s.controller && c.hotplug && !s.hotplug) {
-        error_at(ctx, vm, s.id, fmt::format("serial '{}' is in the command line, but its controller '{}' is "
-                                            "hot-plugged; set hotplug = true on the port too",
-                                            s.id.str(), c.id.str()));
+        error_at(ctx, vm, s.id,
+                 fmt::format("serial '{}' is in the command line, but its controller '{}' is "
+                             "hot-plugged; set hotplug = true on the port too",
+                             s.id.str(), c.id.str()));
       }
     }
   }
@@ -89,8 +94,8 @@ void check_ide_units(ValidateContext& ctx, const Vm& vm) {
   for (const Disk& d : vm.disks) {
     if (d.bus != DiskBus::ide) continue;
     if (++used > limit) {
-      error_at(ctx, vm, d.id, fmt::format("disk '{}': machine '{}' has only {} IDE units", d.id.str(),
-                                          vm.machine.type, limit));
+      error_at(ctx, vm, d.id,
+               fmt::format("disk '{}': machine '{}' has only {} IDE units", d.id.str(), vm.machine.type, limit));
     }
   }
 }
@@ -121,8 +126,9 @@ void check_unique_values(ValidateContext& ctx, const Vm& vm) {
   for (const Net& n : vm.nets) {
     auto [it, inserted] = macs.emplace(n.mac, n.id);
     if (!inserted) {
-      error_at(ctx, vm, n.id, fmt::format("net '{}': MAC address {} is also used by net '{}'", n.id.str(),
-                                          n.mac.to_string(), it->second.str()));
+      error_at(ctx, vm, n.id,
+               fmt::format("net '{}': MAC address {} is also used by net '{}'", n.id.str(), n.mac.to_string(),
+                           it->second.str()));
     }
   }
   std::map<std::uint32_t, DeviceId> cids;
@@ -130,8 +136,8 @@ void check_unique_values(ValidateContext& ctx, const Vm& vm) {
     if (v.cid == kNoCid) continue;
     auto [it, inserted] = cids.emplace(v.cid, v.id);
     if (!inserted) {
-      error_at(ctx, vm, v.id, fmt::format("vsock '{}': cid {} is also used by vsock '{}'", v.id.str(), v.cid,
-                                          it->second.str()));
+      error_at(ctx, vm, v.id,
+               fmt::format("vsock '{}': cid {} is also used by vsock '{}'", v.id.str(), v.cid, it->second.str()));
     }
   }
   std::map<std::uint32_t, DeviceId> boot;
@@ -139,8 +145,8 @@ void check_unique_values(ValidateContext& ctx, const Vm& vm) {
     if (!index) return;
     auto [it, inserted] = boot.emplace(*index, id);
     if (!inserted) {
-      error_at(ctx, vm, id, fmt::format("{} '{}': boot_index {} is also used by '{}'", kind, id.str(), *index,
-                                        it->second.str()));
+      error_at(ctx, vm, id,
+               fmt::format("{} '{}': boot_index {} is also used by '{}'", kind, id.str(), *index, it->second.str()));
     }
   };
   for (const Disk& d : vm.disks) boot_index(d.id, d.boot_index, "disk");
@@ -153,9 +159,10 @@ void check_root_port_slots(ValidateContext& ctx, const Vm& vm, const DeviceId& i
   if (!p.bus || !p.addr || p.addr->slot() == 0) return;
   for (const PcieRootPort& port : vm.pcie_root_ports) {
     if (port.id == *p.bus) {
-      error_at(ctx, vm, id, fmt::format("'{}' sits on root port '{}', where only slot 0 works; drop 'pci_addr' or "
-                                        "use slot 0",
-                                        id.str(), port.id.str()));
+      error_at(ctx, vm, id,
+               fmt::format("'{}' sits on root port '{}', where only slot 0 works; drop 'pci_addr' or "
+                           "use slot 0",
+                           id.str(), port.id.str()));
     }
   }
 }

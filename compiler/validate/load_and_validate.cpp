@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "compiler/base/read_file.hpp"
+#include "compiler/base/sha256.hpp"
 #include "compiler/manifest/loader.hpp"
 #include "compiler/manifest/shape.hpp"
-#include "compiler/base/sha256.hpp"
 #include "compiler/validate/families.hpp"
 
 namespace vmforge {

@@ -30,8 +30,7 @@ Result<ManifestSource, Diagnostics> read_manifest(std::string_view path);
 /// are sorted by position; render them with `Diagnostics::render(text)`. `paths_from`, when
 /// given, replaces `path` as the manifest whose directory relative paths resolve against (an
 /// old manifest read from a pipe describes files next to the new one, not in /dev/fd).
-Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path,
-                                      std::string_view paths_from = {});
+Result<Vm, Diagnostics> validate_text(std::string_view text, std::string_view path, std::string_view paths_from = {});
 
 /// read_manifest() + validate_text(). Callers that want to show the source lines under the
 /// diagnostics use the two steps themselves (the text is needed to render).

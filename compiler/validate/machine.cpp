@@ -71,9 +71,11 @@ void read_topology(const Fields& f, Cpu& cpu) {
   // One of sockets/cores is derived so the product is exactly max (cores by default).
   std::uint64_t known = fixed * (sockets ? *sockets : 1) * (cores ? *cores : 1);
   if (cpu.max % known != 0) {
-    f.error(sockets ? "sockets" : cores ? "cores" : "threads",
-            fmt::format("[cpu]: 'max' ({}) is not a multiple of the given topology ({} CPUs per unit)", cpu.max,
-                        known));
+    f.error(
+        sockets ? "sockets"
+        : cores ? "cores"
+                : "threads",
+        fmt::format("[cpu]: 'max' ({}) is not a multiple of the given topology ({} CPUs per unit)", cpu.max, known));
     return;
   }
   cpu.sockets = static_cast<std::uint32_t>(sockets.value_or(cores ? cpu.max / known : 1));
@@ -179,7 +181,6 @@ void validate_cpu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   }
 }
 
-
 void validate_kernel(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   Fields f = single_table(root, "kernel", ctx);
   if (!f.present()) return;
@@ -205,8 +206,8 @@ void validate_firmware(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   }
   const KeyRange images = f.item_count("pflash");
   if (static_cast<std::int64_t>(vm.firmware.pflash.size()) > images.max) {
-    f.error("pflash", fmt::format("[firmware]: at most {} 'pflash' images (code and variables), not {}",
-                                  images.max, vm.firmware.pflash.size()));
+    f.error("pflash", fmt::format("[firmware]: at most {} 'pflash' images (code and variables), not {}", images.max,
+                                  vm.firmware.pflash.size()));
   }
 }
 
@@ -242,8 +243,8 @@ void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   if (pef) cg.host_path = f.path("host_path");
   bool x86 = vm.machine.family == MachineFamily::q35 || vm.machine.family == MachineFamily::pc;
   if ((sev || tdx) && !x86) {
-    f.error("type", fmt::format("[confidential_guest]: type '{}' needs an x86 machine (q35 or pc)",
-                                to_string(cg.kind)));
+    f.error("type",
+            fmt::format("[confidential_guest]: type '{}' needs an x86 machine (q35 or pc)", to_string(cg.kind)));
   }
   vm.confidential_guest = std::move(cg);
 }

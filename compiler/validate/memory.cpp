@@ -77,10 +77,10 @@ void take_slot(const Fields& f, const Vm& vm, std::optional<ByteSize> size, Slot
   std::uint64_t room = mem.max->bytes() - std::min(mem.max->bytes(), mem.size.bytes());
   std::uint64_t left = room - std::min(room, budget.bytes);
   if (size->bytes() > left) {
-    f.error("size", fmt::format("{} ({}) does not fit: [memory] 'max' leaves {} above 'size', and earlier DIMMs "
-                                "take {}",
-                                f.owner(), size->to_string(), ByteSize(room).to_string(),
-                                ByteSize(budget.bytes).to_string()));
+    f.error("size",
+            fmt::format("{} ({}) does not fit: [memory] 'max' leaves {} above 'size', and earlier DIMMs "
+                        "take {}",
+                        f.owner(), size->to_string(), ByteSize(room).to_string(), ByteSize(budget.bytes).to_string()));
     return;
   }
   budget.bytes += size->bytes();

@@ -46,8 +46,8 @@ void read_ifname(const Fields& f, Net& n) {
   if (!ifname) return;
   const auto max = static_cast<std::size_t>(f.length("ifname").max);
   if (ifname->size() > max || !is_name_text(*ifname, "._-")) {
-    f.error("ifname", fmt::format("{}: 'ifname' must be at most {} letters, digits, '.', '_' or '-', not {}",
-                                  f.owner(), max, quote_text(*ifname)));
+    f.error("ifname", fmt::format("{}: 'ifname' must be at most {} letters, digits, '.', '_' or '-', not {}", f.owner(),
+                                  max, quote_text(*ifname)));
     return;
   }
   n.ifname = *ifname;

@@ -117,7 +117,6 @@ Transport default_transport(const Machine& machine) {
   return Transport::pci;
 }
 
-
 Placement read_placement(const Fields& f, const Vm& vm, std::optional<Transport> fixed) {
   Placement p;
   p.transport = fixed ? *fixed : f.choice<Transport>("transport").value_or(default_transport(vm.machine));
@@ -129,11 +128,11 @@ Placement read_placement(const Fields& f, const Vm& vm, std::optional<Transport>
       f.error("transport", fmt::format("{}: transport 'mmio' needs a virtio-mmio machine such as microvm, not '{}'",
                                        f.owner(), m.type));
     } else if (p.transport == Transport::ccw && !is_s390(m)) {
-      f.error("transport", fmt::format("{}: transport 'ccw' needs an s390x machine (s390-ccw-virtio), not '{}'",
-                                       f.owner(), m.type));
+      f.error("transport",
+              fmt::format("{}: transport 'ccw' needs an s390x machine (s390-ccw-virtio), not '{}'", f.owner(), m.type));
     } else if (p.transport == Transport::pci && !machine_has_pci(m)) {
-      f.error("transport", fmt::format("{}: machine '{}' has no PCI bus (set [machine.options] pcie = \"on\")",
-                                       f.owner(), m.type));
+      f.error("transport",
+              fmt::format("{}: machine '{}' has no PCI bus (set [machine.options] pcie = \"on\")", f.owner(), m.type));
     }
   }
   bool pci = p.transport == Transport::pci;
@@ -166,8 +165,8 @@ bool read_hotplug(const Fields& f, const Vm& vm, Transport transport) {
                                    "line (remove 'hotplug')",
                                    f.owner()));
   } else if (transport != Transport::pci) {
-    f.error("hotplug", fmt::format("{}: hot-plug needs the 'pci' transport, not '{}'", f.owner(),
-                                   to_string(transport)));
+    f.error("hotplug",
+            fmt::format("{}: hot-plug needs the 'pci' transport, not '{}'", f.owner(), to_string(transport)));
   }
   return true;
 }
@@ -184,7 +183,6 @@ void validate_pci(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_root_ports(root, ctx, vm);
   validate_bridges(root, ctx, vm);
 }
-
 
 void validate_intel_iommu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   std::size_t iommus = 0;

@@ -19,14 +19,13 @@ bool digits_at(std::string_view text, std::size_t pos, std::size_t count) {
 
 /// QEMU's -rtc base datetime: "2006-06-17" or "2006-06-17T16:01:21".
 bool is_rtc_datetime(std::string_view t) {
-  bool date = t.size() >= 10 && digits_at(t, 0, 4) && t[4] == '-' && digits_at(t, 5, 2) && t[7] == '-' &&
-              digits_at(t, 8, 2);
+  bool date =
+      t.size() >= 10 && digits_at(t, 0, 4) && t[4] == '-' && digits_at(t, 5, 2) && t[7] == '-' && digits_at(t, 8, 2);
   if (!date) return false;
   if (t.size() == 10) return true;
-  return t.size() == 19 && t[10] == 'T' && digits_at(t, 11, 2) && t[13] == ':' && digits_at(t, 14, 2) &&
-         t[16] == ':' && digits_at(t, 17, 2);
+  return t.size() == 19 && t[10] == 'T' && digits_at(t, 11, 2) && t[13] == ':' && digits_at(t, 14, 2) && t[16] == ':' &&
+         digits_at(t, 17, 2);
 }
-
 
 // sun_path holds 108 bytes including the terminating NUL (qemu-facts §1.4).
 constexpr std::size_t kMaxSocketPath = 107;
@@ -53,8 +52,8 @@ void validate_qemu(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   const KeyRange groups = f.range("groups");
   for (std::int64_t group : f.integers("groups")) {
     if (group < groups.min || group > groups.max) {
-      f.error("groups", fmt::format("[qemu]: 'groups' entries must be between {} and {}, not {}", groups.min,
-                                    groups.max, group));
+      f.error("groups",
+              fmt::format("[qemu]: 'groups' entries must be between {} and {}, not {}", groups.min, groups.max, group));
       continue;
     }
     vm.qemu.groups.push_back(static_cast<std::uint32_t>(group));
@@ -77,10 +76,14 @@ void validate_knobs(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   vm.origins.emplace("knobs", f.loc());
   // Each [knobs] key sets the Knobs member of the same name.
   constexpr std::pair<std::string_view, bool Knobs::*> kKnobs[] = {
-      {"no_user_config", &Knobs::no_user_config}, {"no_defaults", &Knobs::no_defaults},
-      {"no_graphic", &Knobs::no_graphic},         {"no_reboot", &Knobs::no_reboot},
-      {"no_shutdown", &Knobs::no_shutdown},       {"stopped", &Knobs::stopped},
-      {"mlock", &Knobs::mlock},                   {"iommu_platform", &Knobs::iommu_platform},
+      {"no_user_config", &Knobs::no_user_config},
+      {"no_defaults", &Knobs::no_defaults},
+      {"no_graphic", &Knobs::no_graphic},
+      {"no_reboot", &Knobs::no_reboot},
+      {"no_shutdown", &Knobs::no_shutdown},
+      {"stopped", &Knobs::stopped},
+      {"mlock", &Knobs::mlock},
+      {"iommu_platform", &Knobs::iommu_platform},
   };
   for (const auto& [key, member] : kKnobs) vm.knobs.*member = f.flag_or_default(key);
 }
@@ -95,8 +98,7 @@ void validate_incoming(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   f.only_if(in.kind == IncomingKind::exec, "command", "mode 'exec'");
   f.only_if(in.kind == IncomingKind::uri, "uri", "mode 'uri'");
   switch (in.kind) {
-    case IncomingKind::defer:
-      break;
+    case IncomingKind::defer: break;
     case IncomingKind::fd:
       if (f.require("fd")) in.fd = read_fd_number(f, "fd").value_or(in.fd);
       break;
@@ -135,8 +137,8 @@ void validate_globals(const RawValue& root, ValidateContext& ctx, Vm& vm) {
       if (!f.require(key)) continue;
       std::string value = f.text(key).value_or("");
       if (!is_name_text(value, "._-")) {
-        f.error(key, fmt::format("[[global]]: '{}' must be a QEMU name (letters, digits, '.', '_', '-'), not {}",
-                                 key, quote_text(value)));
+        f.error(key, fmt::format("[[global]]: '{}' must be a QEMU name (letters, digits, '.', '_', '-'), not {}", key,
+                                 quote_text(value)));
       }
       (key == "driver" ? g.driver : g.property) = std::move(value);
     }
@@ -236,7 +238,6 @@ void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_globals(root, ctx, vm);
   validate_supervisor(root, ctx, vm);
 }
-
 
 void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   Fields f = single_table(root, "rtc", ctx);

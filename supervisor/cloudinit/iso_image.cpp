@@ -26,37 +26,37 @@ constexpr int kBlockSize = 2048;
 constexpr char kVolumeTime[] = "2000010100000000";
 constexpr time_t kFileTime = 946684800;  // 2000-01-01T00:00:00Z
 
-#define VMFORGE_ISOFS_FUNCTIONS(X) \
-  X(iso_init_with_flag) \
-  X(iso_set_msgs_severities) \
-  X(iso_error_to_msg) \
-  X(iso_image_new) \
-  X(iso_image_unref) \
-  X(iso_image_get_root) \
-  X(iso_image_create_burn_source) \
-  X(iso_dir_get_node) \
-  X(iso_node_get_type) \
-  X(iso_node_set_permissions) \
-  X(iso_node_set_uid) \
-  X(iso_node_set_gid) \
-  X(iso_node_set_mtime) \
-  X(iso_node_set_atime) \
-  X(iso_node_set_ctime) \
-  X(iso_tree_add_new_dir) \
-  X(iso_tree_add_new_file) \
-  X(iso_memory_stream_new) \
-  X(iso_stream_unref) \
-  X(iso_write_opts_new) \
-  X(iso_write_opts_free) \
-  X(iso_write_opts_set_iso_level) \
-  X(iso_write_opts_set_joliet) \
-  X(iso_write_opts_set_rockridge) \
-  X(iso_write_opts_set_relaxed_vol_atts) \
+#define VMFORGE_ISOFS_FUNCTIONS(X)           \
+  X(iso_init_with_flag)                      \
+  X(iso_set_msgs_severities)                 \
+  X(iso_error_to_msg)                        \
+  X(iso_image_new)                           \
+  X(iso_image_unref)                         \
+  X(iso_image_get_root)                      \
+  X(iso_image_create_burn_source)            \
+  X(iso_dir_get_node)                        \
+  X(iso_node_get_type)                       \
+  X(iso_node_set_permissions)                \
+  X(iso_node_set_uid)                        \
+  X(iso_node_set_gid)                        \
+  X(iso_node_set_mtime)                      \
+  X(iso_node_set_atime)                      \
+  X(iso_node_set_ctime)                      \
+  X(iso_tree_add_new_dir)                    \
+  X(iso_tree_add_new_file)                   \
+  X(iso_memory_stream_new)                   \
+  X(iso_stream_unref)                        \
+  X(iso_write_opts_new)                      \
+  X(iso_write_opts_free)                     \
+  X(iso_write_opts_set_iso_level)            \
+  X(iso_write_opts_set_joliet)               \
+  X(iso_write_opts_set_rockridge)            \
+  X(iso_write_opts_set_relaxed_vol_atts)     \
   X(iso_write_opts_set_omit_version_numbers) \
-  X(iso_write_opts_set_no_force_dots) \
-  X(iso_write_opts_set_always_gmt) \
-  X(iso_write_opts_set_replace_timestamps) \
-  X(iso_write_opts_set_default_timestamp) \
+  X(iso_write_opts_set_no_force_dots)        \
+  X(iso_write_opts_set_always_gmt)           \
+  X(iso_write_opts_set_replace_timestamps)   \
+  X(iso_write_opts_set_default_timestamp)    \
   X(iso_write_opts_set_pvd_times)
 
 // The libisofs functions we call, bound by name from libisofs.so.6.
@@ -73,9 +73,9 @@ Error iso_error(const Isofs& iso, std::string_view what, int code) {
 // stderr (errors come back as return codes).
 Result<Isofs> open_isofs() {
   VMFORGE_TRY(Isofs iso, open_table<Isofs>("libisofs.so.6", "libisofs6", [](Isofs& table) -> Result<void> {
-    VMFORGE_ISOFS_FUNCTIONS(VMFORGE_DL_BIND)
-    return {};
-  }));
+                VMFORGE_ISOFS_FUNCTIONS(VMFORGE_DL_BIND)
+                return {};
+              }));
   if (int r = iso.iso_init_with_flag(1); r < 0) return unexpected(iso_error(iso, "initialising libisofs", r));
   iso.iso_set_msgs_severities(const_cast<char*>("NEVER"), const_cast<char*>("NEVER"), const_cast<char*>("vmforge"));
   return iso;
@@ -123,8 +123,7 @@ Result<IsoDir*> directory(IsoDir* root, std::string_view path) {
     if (slash == std::string_view::npos) slash = path.size();
     std::string name(path.substr(start, slash - start));
     IsoNode* existing = nullptr;
-    if (lib().iso_dir_get_node(dir, name.c_str(), &existing) == 1 &&
-        lib().iso_node_get_type(existing) == LIBISO_DIR) {
+    if (lib().iso_dir_get_node(dir, name.c_str(), &existing) == 1 && lib().iso_node_get_type(existing) == LIBISO_DIR) {
       dir = reinterpret_cast<IsoDir*>(existing);
     } else {
       IsoDir* created = nullptr;
@@ -140,10 +139,10 @@ Result<IsoDir*> directory(IsoDir* root, std::string_view path) {
 
 Result<void> add_file(IsoDir* root, const SeedFile& file) {
   size_t slash = file.path.rfind('/');
-  std::string_view parent = slash == std::string::npos ? std::string_view() :
-                                                         std::string_view(file.path).substr(0, slash);
+  std::string_view parent =
+      slash == std::string::npos ? std::string_view() : std::string_view(file.path).substr(0, slash);
   std::string name = slash == std::string::npos ? file.path : file.path.substr(slash + 1);
-  VMFORGE_TRY(IsoDir* dir, directory(root, parent));
+  VMFORGE_TRY(IsoDir * dir, directory(root, parent));
   // The stream takes ownership of a malloc'ed copy of the content.
   auto* buf = static_cast<unsigned char*>(malloc(file.content.empty() ? 1 : file.content.size()));
   if (buf == nullptr) return unexpected(Error("Failed to build the seed image: out of memory", ENOMEM));

@@ -17,7 +17,7 @@ namespace vmforge::cloudinit {
 /// What goes on the seed, as given by the user (bytes, not interpreted except as noted).
 struct SeedContent {
   std::string user_data;
-  std::string meta_data;  // config-2: must be a JSON object (meta_data.json)
+  std::string meta_data;                      // config-2: must be a JSON object (meta_data.json)
   std::optional<std::string> network_config;  // config-2: network_data.json (OpenStack JSON)
 };
 

@@ -46,8 +46,7 @@ Result<void> write_temporary(const std::string& tmp, std::string_view content, m
 
 }  // namespace
 
-Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode,
-                               Durability durability) {
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode, Durability durability) {
   std::string tmp = path + ".XXXXXX";
   auto written = write_temporary(tmp, content, mode, durability);
   if (written && ::rename(tmp.c_str(), path.c_str()) < 0) written = unexpected(fail("rename", tmp));

@@ -59,13 +59,12 @@ Result<std::unique_ptr<ConsoleRelay>> ConsoleRelay::start(sd_event* event, const
   if (!log) return unexpected(errno_error(fmt::format("Failed to open the console log '{}'", state.console_log())));
   VMFORGE_TRY(UniqueFd listen, launch::listen_unix(state.console_socket()));
   VMFORGE_TRY_VOID(make_nonblocking(listen.get(), "the console socket"));
-  std::unique_ptr<ConsoleRelay> self(
-      new ConsoleRelay(event, state.console_log(), std::move(log), std::move(listen)));
+  std::unique_ptr<ConsoleRelay> self(new ConsoleRelay(event, state.console_log(), std::move(log), std::move(listen)));
   VMFORGE_TRY(self->accept_io_,
               sd::add_io<&ConsoleRelay::on_accept>(event, self->listen_.get(), EPOLLIN, self.get(), "console-listen"));
   // Made now: out of fds, making a timer could fail for want of one.
   VMFORGE_TRY(self->accept_pause_, sd::add_time<&ConsoleRelay::on_accept_pause>(event, CLOCK_MONOTONIC, 0, 10000,
-                                                                               self.get(), "console-accept-pause"));
+                                                                                self.get(), "console-accept-pause"));
   VMFORGE_TRY_VOID(self->accept_pause_.set_enabled(sd::Enabled::off));
   return self;
 }
@@ -90,8 +89,8 @@ Result<void> ConsoleRelay::on_accept(int fd, std::uint32_t) {
     sd::log_warning("Failed to accept a console connection: {}; trying again in {} ms.", std::strerror(errno),
                     kAcceptPause.count());
     VMFORGE_TRY_VOID(accept_io_.set_enabled(sd::Enabled::off));
-    VMFORGE_TRY_VOID(accept_pause_.set_time(sd::loop_now_usec(event_) +
-                                            static_cast<std::uint64_t>(kAcceptPause.count()) * 1000u));
+    VMFORGE_TRY_VOID(
+        accept_pause_.set_time(sd::loop_now_usec(event_) + static_cast<std::uint64_t>(kAcceptPause.count()) * 1000u));
     return accept_pause_.set_enabled(sd::Enabled::oneshot);
   }
   auto peer = peer_credentials(client.get());

@@ -21,9 +21,9 @@ inline constexpr std::string_view kUnavailable = "Unavailable";
 inline constexpr std::string_view kFailed = "Failed";
 
 struct ControlRequest {
-  std::string name;               // the "request" member
-  std::optional<JsonValue> id;    // echoed in the reply
-  JsonValue body;                 // the whole object, for request-specific members
+  std::string name;             // the "request" member
+  std::optional<JsonValue> id;  // echoed in the reply
+  JsonValue body;               // the whole object, for request-specific members
 };
 
 /// Parses one request line. Errors (EBADMSG) are phrased for the client: "Request is not

@@ -131,9 +131,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(sd_event* event, Uni
   }
   std::unique_ptr<ControlServer> self(new ControlServer(event, std::move(listen_fd)));
   VMFORGE_TRY(self->accept_io_, sd::add_io<&ControlServer::on_accept>(event, self->listen_fd_.get(), EPOLLIN,
-                                                                     self.get(), "control-listen"));
+                                                                      self.get(), "control-listen"));
   VMFORGE_TRY(self->accept_pause_, sd::add_time<&ControlServer::on_resume_accept>(event, CLOCK_MONOTONIC, 0, 10000,
-                                                                                 self.get(), "control-accept-pause"));
+                                                                                  self.get(), "control-accept-pause"));
   VMFORGE_TRY_VOID(self->accept_pause_.set_enabled(sd::Enabled::off));
   return self;
 }

@@ -24,11 +24,12 @@ Result<void> check(const HostNeed& need, const HostRoots& roots) {
                                           id)));
     case HostNeedKind::vhost_vsock:
       if (usable(roots, "vhost-vsock")) return {};
-      return unexpected(
-          Error(fmt::format("vsock '{}' needs /dev/vhost-vsock, which is not usable; load the vhost_vsock module", id)));
+      return unexpected(Error(
+          fmt::format("vsock '{}' needs /dev/vhost-vsock, which is not usable; load the vhost_vsock module", id)));
     case HostNeedKind::vfio_function:
       if (auto ok = check_vfio_function(need.address, roots); !ok) {
-        return unexpected(Error(fmt::format("'{}': {}", need.resource.str(), ok.error().message), ok.error().errno_value));
+        return unexpected(
+            Error(fmt::format("'{}': {}", need.resource.str(), ok.error().message), ok.error().errno_value));
       }
       return {};
   }

@@ -51,10 +51,11 @@ Result<std::optional<LiveQemu>> find_live_qemu(const StateDir& state, std::strin
   }
   auto qmp = qmp::connect_unix(state.qmp_socket());
   if (!qmp) {
-    return unexpected(Error(fmt::format("QEMU (PID {}) of VM '{}' is still running but does not answer on '{}' ({}); "
-                                        "refusing to start a second QEMU. Stop it with 'kill {}'.",
-                                        *pid, vm_name, state.qmp_socket(), std::strerror(qmp.error().errno_value), *pid),
-                            EBUSY));
+    return unexpected(
+        Error(fmt::format("QEMU (PID {}) of VM '{}' is still running but does not answer on '{}' ({}); "
+                          "refusing to start a second QEMU. Stop it with 'kill {}'.",
+                          *pid, vm_name, state.qmp_socket(), std::strerror(qmp.error().errno_value), *pid),
+              EBUSY));
   }
   return std::optional<LiveQemu>(LiveQemu{*pid, std::move(*pidfd), std::move(*qmp)});
 }

@@ -30,18 +30,17 @@ void run_batch(qmp::Client& client, const std::vector<Query>& queries,
   }
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const bool optional = queries[i].optional;
-    auto sent = client.execute(queries[i].call, kQueryTimeout,
-                               [batch, i, optional](Result<JsonValue> reply) {
-                                 if (batch->failed) return;
-                                 if (reply) {
-                                   batch->replies[i] = std::move(*reply);
-                                 } else if (!optional) {
-                                   batch->failed = true;
-                                   batch->done(unexpected(std::move(reply).error()));
-                                   return;
-                                 }
-                                 if (--batch->left == 0) batch->done(std::move(batch->replies));
-                               });
+    auto sent = client.execute(queries[i].call, kQueryTimeout, [batch, i, optional](Result<JsonValue> reply) {
+      if (batch->failed) return;
+      if (reply) {
+        batch->replies[i] = std::move(*reply);
+      } else if (!optional) {
+        batch->failed = true;
+        batch->done(unexpected(std::move(reply).error()));
+        return;
+      }
+      if (--batch->left == 0) batch->done(std::move(batch->replies));
+    });
     if (!sent) {
       batch->failed = true;
       batch->done(unexpected(std::move(sent).error()));

@@ -20,7 +20,6 @@ namespace {
 
 constexpr std::string_view kPeripheral = "/machine/peripheral/";
 
-
 struct Device {
   std::string id;
   std::string type;
@@ -143,7 +142,8 @@ std::vector<NetClient> parse_network(std::string_view text) {
       std::string_view field = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       auto eq = field.find('=');
-      if (eq != std::string_view::npos) client.fields[std::string(field.substr(0, eq))] = std::string(field.substr(eq + 1));
+      if (eq != std::string_view::npos)
+        client.fields[std::string(field.substr(0, eq))] = std::string(field.substr(eq + 1));
     }
     if (peer && !out.empty()) {
       out.back().peer_type = client.fields["type"];
@@ -223,8 +223,8 @@ void add_dimms(const FirstReplies& first, std::map<std::string, Resource>& devic
 }
 
 // Backends named after a device that QEMU no longer has.
-void add_leaks(ResourceKind kind, const std::vector<std::string>& names, const std::map<std::string, Device>& all_devices,
-               ResourceSet& set) {
+void add_leaks(ResourceKind kind, const std::vector<std::string>& names,
+               const std::map<std::string, Device>& all_devices, ResourceSet& set) {
   for (const std::string& name : names) {
     const std::string_view owner = backend_owner(name);
     if (owner.empty() || all_devices.count(std::string(owner))) continue;

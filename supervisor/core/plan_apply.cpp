@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/plan_apply_handlers.hpp"
 #include "supervisor/core/reconciler.hpp"

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -54,24 +54,24 @@ void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler, Appl
       peer->send_return(id, w.str());
     });
   });
-  server.add_handler("apply", [&reconciler, apply](const std::shared_ptr<ControlPeer>& peer,
-                                                   const ControlRequest& request) {
-    auto vm = request_manifest(peer, request, reconciler);
-    if (!vm) return;
-    const bool allow_restart = request.body.get_bool("allow_restart").value_or(false);
-    apply(std::move(*vm), allow_restart, [peer, id = request.id](Result<ApplyOutcome> outcome) {
-      if (!outcome) return peer->send_error(id, kFailed, outcome.error().message);
-      JsonWriter w;
-      w.begin_object();
-      w.field("ok", outcome->ok);
-      w.field("message", outcome->message);
-      w.field("restarted", outcome->restarted);
-      w.field("steps", static_cast<std::uint64_t>(outcome->steps));
-      write_diff(w, outcome->diff);
-      w.end_object();
-      peer->send_return(id, w.str());
-    });
-  });
+  server.add_handler("apply",
+                     [&reconciler, apply](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
+                       auto vm = request_manifest(peer, request, reconciler);
+                       if (!vm) return;
+                       const bool allow_restart = request.body.get_bool("allow_restart").value_or(false);
+                       apply(std::move(*vm), allow_restart, [peer, id = request.id](Result<ApplyOutcome> outcome) {
+                         if (!outcome) return peer->send_error(id, kFailed, outcome.error().message);
+                         JsonWriter w;
+                         w.begin_object();
+                         w.field("ok", outcome->ok);
+                         w.field("message", outcome->message);
+                         w.field("restarted", outcome->restarted);
+                         w.field("steps", static_cast<std::uint64_t>(outcome->steps));
+                         write_diff(w, outcome->diff);
+                         w.end_object();
+                         peer->send_return(id, w.str());
+                       });
+                     });
 }
 
 }  // namespace vmforge::supervisor

@@ -15,7 +15,8 @@
 namespace vmforge::supervisor {
 
 /// Runs an apply (Reconciler::apply plus what its owner does around it).
-using ApplyFunction = std::function<void(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done)>;
+using ApplyFunction =
+    std::function<void(Vm desired, bool allow_restart, std::function<void(Result<ApplyOutcome>)> done)>;
 
 /// Registers both handlers; `reconciler` must outlive `server`'s use of them. `apply` runs
 /// the applies.

@@ -76,9 +76,18 @@ Result<UniqueFd> open_for_qemu(const PassedFile& file) {
   std::string_view what = "read";
   switch (file.open) {
     case FileOpen::read: flags |= O_RDONLY; break;
-    case FileOpen::read_write: flags |= O_RDWR; what = "read and write"; break;
-    case FileOpen::create: flags |= O_WRONLY | O_CREAT | O_TRUNC; what = "create"; break;
-    case FileOpen::append: flags |= O_WRONLY | O_CREAT | O_APPEND; what = "append to"; break;
+    case FileOpen::read_write:
+      flags |= O_RDWR;
+      what = "read and write";
+      break;
+    case FileOpen::create:
+      flags |= O_WRONLY | O_CREAT | O_TRUNC;
+      what = "create";
+      break;
+    case FileOpen::append:
+      flags |= O_WRONLY | O_CREAT | O_APPEND;
+      what = "append to";
+      break;
   }
   UniqueFd fd(open(file.path.c_str(), flags, 0600));
   if (!fd) return unexpected(errno_error(fmt::format("Failed to open '{}' to {} for QEMU", file.path, what)));

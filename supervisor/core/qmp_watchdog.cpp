@@ -13,8 +13,8 @@ Result<std::unique_ptr<QmpWatchdog>> QmpWatchdog::start(sd_event* event, qmp::Cl
                                                         std::chrono::microseconds interval) {
   std::unique_ptr<QmpWatchdog> self(new QmpWatchdog(client, notifier, interval));
   std::uint64_t first = sd::loop_now_usec(event);  // ping at once: start-up may have taken a while
-  VMFORGE_TRY(self->timer_, sd::add_time<&QmpWatchdog::on_timer>(event, CLOCK_MONOTONIC, first, 0, self.get(),
-                                                                 "watchdog-timer"));
+  VMFORGE_TRY(self->timer_,
+              sd::add_time<&QmpWatchdog::on_timer>(event, CLOCK_MONOTONIC, first, 0, self.get(), "watchdog-timer"));
   return self;
 }
 

@@ -19,7 +19,7 @@ class QmpWatchdog {
   /// Starts pinging at half of `interval` (Notifier::watchdog_interval()); `client` and
   /// `notifier` must outlive the watchdog.
   static Result<std::unique_ptr<QmpWatchdog>> start(sd_event* event, qmp::Client& client, sd::Notifier& notifier,
-                                                   std::chrono::microseconds interval);
+                                                    std::chrono::microseconds interval);
   ~QmpWatchdog();
 
  private:

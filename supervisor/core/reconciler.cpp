@@ -96,7 +96,11 @@ std::string compare_observed(const ResourceSet& before, const ResourceSet& after
 }
 
 Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm applied, Hooks hooks)
-    : event_(event), client_(&client), state_(std::move(state)), applied_(std::move(applied)), hooks_(std::move(hooks)) {}
+    : event_(event),
+      client_(&client),
+      state_(std::move(state)),
+      applied_(std::move(applied)),
+      hooks_(std::move(hooks)) {}
 
 void Reconciler::attach(qmp::Client& client, Vm applied) {
   client_ = &client;

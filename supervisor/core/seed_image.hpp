@@ -4,8 +4,8 @@
 
 #include "compiler/base/result.hpp"
 #include "compiler/base/unique_fd.hpp"
-#include "compiler/model/model.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/model/model.hpp"
 #include "supervisor/core/state_dir.hpp"
 
 namespace vmforge::supervisor {

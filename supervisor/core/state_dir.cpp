@@ -27,12 +27,12 @@ std::optional<std::string> env(const char* name) {
 Result<std::string> unit_runtime_dir(std::string_view name, std::string dir) {
   std::string_view instance = std::string_view(dir).substr(dir.rfind('/') + 1);
   if (instance != name) {
-    return unexpected(Error(
-        fmt::format("The manifest names VM '{}', but systemd runs it in '{}', the runtime directory "
-                    "of instance '{}': 'vmforge status {}' would not find it. A VM's name must be its "
-                    "unit's instance: set name = \"{}\" in the manifest, or start vmforge@{}.service.",
-                    name, dir, instance, name, instance, name),
-        EINVAL));
+    return unexpected(
+        Error(fmt::format("The manifest names VM '{}', but systemd runs it in '{}', the runtime directory "
+                          "of instance '{}': 'vmforge status {}' would not find it. A VM's name must be its "
+                          "unit's instance: set name = \"{}\" in the manifest, or start vmforge@{}.service.",
+                          name, dir, instance, name, instance, name),
+              EINVAL));
   }
   return dir;
 }
@@ -60,22 +60,21 @@ Result<std::string> resolve_runtime_root(const std::optional<std::string>& runti
   if (auto dir = unit_dir()) return dir->substr(0, dir->rfind('/'));
   if (geteuid() == 0) return std::string("/run/vmforge");
   if (auto xdg = env("XDG_RUNTIME_DIR")) return fmt::format("{}/vmforge", *xdg);
-  return unexpected(Error(
-      "Cannot find a runtime directory: XDG_RUNTIME_DIR is not set. Set it, or pass "
-      "'--runtime-dir DIR' (or VMFORGE_RUNTIME_DIR).",
-      ENOENT));
+  return unexpected(Error("Cannot find a runtime directory: XDG_RUNTIME_DIR is not set. Set it, or pass "
+                          "'--runtime-dir DIR' (or VMFORGE_RUNTIME_DIR).",
+                          ENOENT));
 }
 
 Result<void> check_vm_name(std::string_view name) {
   bool valid = !name.empty() && name != "." && name != "..";
   for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     valid = valid && ok;
   }
   if (!valid) {
-    return unexpected(Error(
-        fmt::format("Invalid VM name '{}': use letters, digits, '_', '.' and '-' only.", name), EINVAL));
+    return unexpected(
+        Error(fmt::format("Invalid VM name '{}': use letters, digits, '_', '.' and '-' only.", name), EINVAL));
   }
   return {};
 }
@@ -86,26 +85,23 @@ Result<StateDir> resolve_state_dir(std::string_view name, const std::optional<st
   StateDir state{std::move(dir)};
   // The longest socket name is control.sock; sun_path needs room for the NUL too.
   if (state.control_socket().size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return unexpected(Error(
-        fmt::format("State directory '{}' is too long for a unix socket path ({} bytes at most); "
-                    "choose a shorter '--runtime-dir'.",
-                    state.dir, sizeof(sockaddr_un{}.sun_path) - 1 - std::strlen("/control.sock")),
-        ENAMETOOLONG));
+    return unexpected(Error(fmt::format("State directory '{}' is too long for a unix socket path ({} bytes at most); "
+                                        "choose a shorter '--runtime-dir'.",
+                                        state.dir, sizeof(sockaddr_un{}.sun_path) - 1 - std::strlen("/control.sock")),
+                            ENAMETOOLONG));
   }
   return state;
 }
 
 Result<void> create_state_dir(const StateDir& state) {
-  for (size_t slash = state.dir.find('/', 1); slash != std::string::npos;
-       slash = state.dir.find('/', slash + 1)) {
+  for (size_t slash = state.dir.find('/', 1); slash != std::string::npos; slash = state.dir.find('/', slash + 1)) {
     std::string parent = state.dir.substr(0, slash);
     if (mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) {
       return unexpected(errno_error(fmt::format("Failed to create directory '{}'", parent)));
     }
   }
   if (mkdir(state.dir.c_str(), 0700) < 0 && errno != EEXIST) {
-    return unexpected(
-        errno_error(fmt::format("Failed to create state directory '{}'", state.dir)));
+    return unexpected(errno_error(fmt::format("Failed to create state directory '{}'", state.dir)));
   }
   return {};
 }

@@ -110,9 +110,9 @@ void StepRunner::pump() {
     }
     for (std::size_t j = 0; j < barrier && ready; ++j) ready = state_[j] == State::completed;
     for (std::size_t j = 0; j < i && ready; ++j) {
-      ready = steps_[j].resource != steps_[i].resource || state_[j] == State::completed ||
-              (state_[j] == State::running && steps_[j].call.completion.kind == Completion::Kind::reply &&
-               steps_[i].undo);
+      ready =
+          steps_[j].resource != steps_[i].resource || state_[j] == State::completed ||
+          (state_[j] == State::running && steps_[j].call.completion.kind == Completion::Kind::reply && steps_[i].undo);
     }
     if (ready) {
       issue(i, /* undo= */ false);
@@ -149,8 +149,9 @@ void StepRunner::issue(std::size_t index, bool undo) {
 
   // The client waits for the completion's event too, within the completion's timeout.
   const std::uint32_t limit_ms = call->qmp->completion.timeout_ms;
-  auto id = client_.execute(*call->qmp, limit_ms > 0 ? std::chrono::milliseconds(limit_ms) : options_.reply_timeout,
-                            [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); }, fds);
+  auto id = client_.execute(
+      *call->qmp, limit_ms > 0 ? std::chrono::milliseconds(limit_ms) : options_.reply_timeout,
+      [this, call](Result<JsonValue> reply) { call_replied(call, std::move(reply)); }, fds);
   if (!id) {
     call->replied = true;  // never sent: nothing to cancel
     call_ended(call, unexpected(std::move(id).error()));

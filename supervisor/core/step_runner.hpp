@@ -82,7 +82,7 @@ class StepRunner {
   /// destroyed inside it. Destroying the runner earlier cancels what is in flight, and
   /// `done` is not called.
   static Result<std::unique_ptr<StepRunner>> start(sd_event* event, qmp::Client& client, std::vector<PlanStep> steps,
-                                                  StepRunnerOptions options, Done done);
+                                                   StepRunnerOptions options, Done done);
   ~StepRunner();
   StepRunner(const StepRunner&) = delete;
   StepRunner& operator=(const StepRunner&) = delete;

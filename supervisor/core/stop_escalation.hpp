@@ -1,7 +1,7 @@
 // StopEscalation: how the supervisor stops QEMU, gently first. ACPI power button
 // (system_powerdown), wait for the guest up to [supervisor] shutdown_timeout, then `quit`,
-// wait kQuitTimeout, then SIGKILL. Every step is announced (logged, and shown to `vmforge stop`). The owner ends it when QEMU exits
-// (destroying it cancels the pending timer). A guest whose run state cannot react to the button
+// wait kQuitTimeout, then SIGKILL. Every step is announced (logged, and shown to `vmforge stop`). The owner ends it
+// when QEMU exits (destroying it cancels the pending timer). A guest whose run state cannot react to the button
 // (paused, crashed) goes straight to `quit`.
 #pragma once
 
@@ -39,7 +39,10 @@ class StopEscalation {
   /// its own orderly quit, instead of the power button). `process` must outlive this object.
   StopEscalation(sd_event* event, std::function<qmp::Client*()> qmp, sd::ProcessWatch& process,
                  std::chrono::milliseconds shutdown_timeout, Announce announce)
-      : event_(event), qmp_(std::move(qmp)), process_(process), shutdown_timeout_(shutdown_timeout),
+      : event_(event),
+        qmp_(std::move(qmp)),
+        process_(process),
+        shutdown_timeout_(shutdown_timeout),
         announce_(std::move(announce)) {}
 
   /// Starts with the power button. Called again while running, it skips to the next step

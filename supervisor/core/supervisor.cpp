@@ -176,7 +176,11 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
   if (!control_) return;
   JsonWriter w;
   w.begin_object().field("event", event.name).field("source", "qmp").key("data").raw(event.data.to_json());
-  w.key("timestamp").begin_object().field("seconds", event.seconds).field("microseconds", event.microseconds).end_object();
+  w.key("timestamp")
+      .begin_object()
+      .field("seconds", event.seconds)
+      .field("microseconds", event.microseconds)
+      .end_object();
   w.end_object();
   control_->publish(w.str());
 }

@@ -151,12 +151,12 @@ class Supervisor {
   std::unique_ptr<ControlServer> control_;
   sd::EventSource sigterm_, sigint_, sighup_;
 
-  std::unique_ptr<QemuSession> qemu_;  // the QEMU of now; replaced on a restart
+  std::unique_ptr<QemuSession> qemu_;      // the QEMU of now; replaced on a restart
   std::unique_ptr<ConsoleRelay> console_;  // [[serial]] backend 'console': console.sock, console.log
   sd::LogRateLimit qemu_output_limit_{std::chrono::seconds(10), 200};  // qemu.log's lines to the journal
 
-  std::optional<Error> start_error_;       // start-up failed: exit non-zero with this
-  std::optional<Vm> restart_to_;           // restart(): spawn again with this once QEMU exits
+  std::optional<Error> start_error_;  // start-up failed: exit non-zero with this
+  std::optional<Vm> restart_to_;      // restart(): spawn again with this once QEMU exits
   Plan restart_plan_;
   sd::EventSource respawn_;
   std::function<void(Result<void>)> restart_done_;

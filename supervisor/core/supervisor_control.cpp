@@ -25,7 +25,8 @@ void send_qmp_error(const PeerPtr& peer, const ControlRequest& request, const Er
 
 // The headline of `status`: QEMU's run state once the VM is up, else the supervisor's state.
 std::string status_run_state(VmState state, const JsonValue* qemu_status) {
-  if (state == VmState::running && qemu_status) return std::string(qemu_status->get_string("status").value_or("unknown"));
+  if (state == VmState::running && qemu_status)
+    return std::string(qemu_status->get_string("status").value_or("unknown"));
   return std::string(to_string(state));
 }
 
@@ -39,13 +40,14 @@ void Supervisor::add_builtin_handlers() {
   // The unit this supervisor runs in, once: `vmforge list` reads it here instead of asking
   // libsystemd about every supervisor's cgroup itself.
   control_->add_handler("status", [this, unit = sd::unit_of_pid(getpid())](const PeerPtr& peer,
-                                                                          const ControlRequest& request) {
+                                                                           const ControlRequest& request) {
     auto reply = [this, peer, id = request.id, &unit](const JsonValue* qemu_status) {
       JsonWriter w;
       w.begin_object().field("name", vm_.name).field("state", to_string(state_));
       w.field("run_state", status_run_state(state_, qemu_status)).field("healthy", status_healthy(state_, qemu_status));
       if (qemu_status) w.key("qemu_status").raw(qemu_status->to_json());
-      w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid())).field("supervisor_pid", static_cast<std::int64_t>(getpid()));
+      w.field("qemu_pid", static_cast<std::int64_t>(qemu_pid()))
+          .field("supervisor_pid", static_cast<std::int64_t>(getpid()));
       w.field("adopted", adopted()).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
       w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary);
       w.key("unit");
@@ -62,9 +64,8 @@ void Supervisor::add_builtin_handlers() {
       reply(nullptr);
       return;
     }
-    auto sent = client->execute(qmp::query_status(), std::chrono::milliseconds(5000), [reply](Result<JsonValue> status) {
-      reply(status ? &*status : nullptr);
-    });
+    auto sent = client->execute(qmp::query_status(), std::chrono::milliseconds(5000),
+                                [reply](Result<JsonValue> status) { reply(status ? &*status : nullptr); });
     if (!sent) reply(nullptr);
   });
 

@@ -73,8 +73,8 @@ Result<UniqueFd> Supervisor::own_process(launch::Process process) {
     // Only QEMU holds the listening socket: a refusal means it closed it, i.e. it is exiting
     // (a bad option). How it exited, and what it said, is the cause worth reporting.
     if (auto status = process.wait(StopEscalation::kQuitTimeout); status) {
-      return unexpected(
-          Error(fmt::format("QEMU (PID {}) {} during start-up.{}", process.pid(), status->describe(), last_output(process))));
+      return unexpected(Error(
+          fmt::format("QEMU (PID {}) {} during start-up.{}", process.pid(), status->describe(), last_output(process))));
     }
     return unexpected(std::move(connected).error());
   }
@@ -144,9 +144,8 @@ Result<void> Supervisor::on_start_check(std::uint64_t now) {
 // the start fails with the connection's reason and QEMU is stopped.
 void Supervisor::lost_at_start(const Error& reason) {
   qemu_->lost_reason = reason;
-  auto timer = sd::add_time<&Supervisor::on_lost_before_ready>(event_, CLOCK_MONOTONIC,
-                                                               sd::loop_now_usec(event_) + usec(kExitGrace), 10000,
-                                                               this, "qmp-lost-at-start");
+  auto timer = sd::add_time<&Supervisor::on_lost_before_ready>(
+      event_, CLOCK_MONOTONIC, sd::loop_now_usec(event_) + usec(kExitGrace), 10000, this, "qmp-lost-at-start");
   if (!timer) return fail_start(reason);
   qemu_->lost_before_ready = std::move(*timer);
 }
@@ -157,7 +156,7 @@ Result<void> Supervisor::on_lost_before_ready(std::uint64_t) {
   Error reason = std::move(*qemu_->lost_reason);
   qemu_->lost_reason.reset();
   fail_start(Error(fmt::format("Lost the QMP connection to QEMU (PID {}) before the VM was ready: {}.{}", qemu_pid(),
-                                 reason.message, qemu_output())));
+                               reason.message, qemu_output())));
   return {};
 }
 
@@ -167,8 +166,9 @@ std::string Supervisor::qemu_output() const { return qemu_->process ? last_outpu
 Result<void> Supervisor::adopt_qemu(LiveQemu live) {
   qemu_ = std::make_unique<QemuSession>(/* adopted= */ true);
   set_state(VmState::starting);
-  VMFORGE_TRY(qemu_->watch, sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
-                                                      [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
+  VMFORGE_TRY(qemu_->watch,
+              sd::ProcessWatch::adopted(event_, live.pid, std::move(live.pidfd),
+                                        [this](const sd::ProcessExit& how) { return on_qemu_exit(how); }));
   set_status(fmt::format("Adopting QEMU (PID {}) left running by an earlier supervisor.", live.pid));
   struct stat log {};
   follow_qemu_output(stat(state_dir_.qemu_log().c_str(), &log) == 0 ? log.st_size : 0);
@@ -202,9 +202,10 @@ void Supervisor::follow_qemu_output(off_t from) {
   qemu_->output.reset();
   if (!sd::log_to_journal()) return;
   const std::string identifier = std::filesystem::path(plan_.qemu_binary).filename().string();
-  auto follower = QemuLogFollower::start(event_, state_dir_.qemu_log(), from, [this, identifier](std::string_view line) {
-    sd::log_limited(qemu_output_limit_, sd::LogLevel::warning, line, {{"SYSLOG_IDENTIFIER", identifier}});
-  });
+  auto follower =
+      QemuLogFollower::start(event_, state_dir_.qemu_log(), from, [this, identifier](std::string_view line) {
+        sd::log_limited(qemu_output_limit_, sd::LogLevel::warning, line, {{"SYSLOG_IDENTIFIER", identifier}});
+      });
   if (!follower) {
     sd::log_warning("QEMU's output stays in '{}' only: {}", state_dir_.qemu_log(), follower.error().message);
     return;
@@ -236,9 +237,10 @@ void Supervisor::qmp_ready() {
   if (vm_.machine.accel.size() > 1) {
     // QEMU tries the -accel entries in order and says only on stderr that it fell back.
     (void)qemu_->qmp->execute("query-kvm", "", kCommandTimeout, [](Result<JsonValue> reply) {
-      if (reply) sd::log_info("QEMU runs {}.", reply->get_bool("enabled").value_or(false)
-                                                   ? "with KVM"
-                                                   : "without KVM: it took the next accelerator of [machine] accel");
+      if (reply)
+        sd::log_info("QEMU runs {}.", reply->get_bool("enabled").value_or(false)
+                                          ? "with KVM"
+                                          : "without KVM: it took the next accelerator of [machine] accel");
     });
   }
   if (cont_with_handshake()) {

@@ -28,8 +28,8 @@ Result<void> check_vfio_function(std::string_view address, const HostRoots& root
   const fs::path dir = fs::path(roots.sysfs) / "bus/pci/devices" / std::string(address);
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
-    return unexpected(Error(fmt::format("PCI device '{}' does not exist on this host ({} has no such entry).",
-                                        address, dir.parent_path().string()),
+    return unexpected(Error(fmt::format("PCI device '{}' does not exist on this host ({} has no such entry).", address,
+                                        dir.parent_path().string()),
                             ENODEV));
   }
   if (const std::string driver = bound_driver(dir); driver != "vfio-pci") {

@@ -80,7 +80,7 @@ Result<JsonValue> VmClient::next_event(std::chrono::milliseconds timeout) {
 }
 
 std::string VmClient::manifest_request_line(std::string_view request, const ManifestSource& manifest,
-                                           bool allow_restart) {
+                                            bool allow_restart) {
   JsonWriter w;
   w.begin_object().field("request", request).field("path", manifest.path).field("text", manifest.text);
   if (request == "apply") w.field("allow_restart", allow_restart);
@@ -103,7 +103,8 @@ Result<JsonValue> VmClient::call_with_status(std::string_view request_line, std:
   VMFORGE_TRY_VOID(client_.send(request_line));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return unexpected(Error("The supervisor did not answer in time.", ETIMEDOUT));
     VMFORGE_TRY(std::string line, client_.read_line(left));
     auto parsed = parse_json(line);

@@ -33,8 +33,8 @@ struct SpawnObject {
   SpawnObject(const SpawnObject&) = delete;
   SpawnObject& operator=(const SpawnObject&) = delete;
 };
-using FileActions = SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init,
-                                posix_spawn_file_actions_destroy>;
+using FileActions =
+    SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init, posix_spawn_file_actions_destroy>;
 using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
 
 // Blocks every signal for its lifetime: no handler of ours may run in a forked child.
@@ -77,8 +77,8 @@ Result<ChildSetup> ChildSetup::plan(const std::string& program, int stdout_fd, i
   // later one still needs; the child closes everything from `close_from_` on.
   for (const FdMapping& m : fds) {
     if (m.child_fd < 0 || m.parent_fd < 0)
-      return unexpected(Error(fmt::format("Cannot pass fd {} as fd {} to '{}'", m.parent_fd,
-                                          m.child_fd, program), EBADF));
+      return unexpected(
+          Error(fmt::format("Cannot pass fd {} as fd {} to '{}'", m.parent_fd, m.child_fd, program), EBADF));
     setup.close_from_ = std::max(setup.close_from_, m.child_fd + 1);
   }
   auto dup = [&](int fd, int target) -> Result<void> {
@@ -112,8 +112,7 @@ Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
   posix_spawnattr_setsigmask(&sa.value, &none);
   posix_spawnattr_setsigdefault(&sa.value, &all);
   posix_spawnattr_setpgroup(&sa.value, 0);
-  posix_spawnattr_setflags(&sa.value, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                         POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&sa.value, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   pid_t pid = -1;
   int err = posix_spawnp(&pid, argv[0], &fa.value, &sa.value, argv, environ);
@@ -123,8 +122,7 @@ Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
 
 // What spawn() asks of posix_spawn, done by hand, then the credentials. Only async-signal-safe
 // calls: the parent may have threads.
-void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[],
-                               int report_fd) const noexcept {
+void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[], int report_fd) const noexcept {
   if (setpgid(0, 0) != 0) report_and_exit(report_fd, ChildStep::setup);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -182,8 +180,7 @@ Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const a
   UniqueFd report_read(ends[0]), report_low(ends[1]);
   // Above every fd the child arranges, so that no dup2 or close of the setup touches it.
   UniqueFd report_write(fcntl(report_low.get(), F_DUPFD_CLOEXEC, close_from_));
-  if (!report_write)
-    return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
+  if (!report_write) return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
   report_low.reset();
 
   pid_t pid = -1;
@@ -210,17 +207,16 @@ Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const a
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   if (!reported)
-    return unexpected(errno_error(fmt::format("Failed to learn whether '{}' started", program_),
-                                  n < 0 ? read_error : EIO));
+    return unexpected(
+        errno_error(fmt::format("Failed to learn whether '{}' started", program_), n < 0 ? read_error : EIO));
 
   std::string what;
   switch (failure.step) {
     case ChildStep::setup: what = fmt::format("Failed to set up the fds and signals of '{}'", program_); break;
     case ChildStep::groups:
-      what = credentials.groups.empty()
-                 ? fmt::format("Failed to drop the supplementary groups for '{}'", program_)
-                 : fmt::format("Failed to switch to supplementary groups {} for '{}'",
-                               fmt::join(credentials.groups, ", "), program_);
+      what = credentials.groups.empty() ? fmt::format("Failed to drop the supplementary groups for '{}'", program_)
+                                        : fmt::format("Failed to switch to supplementary groups {} for '{}'",
+                                                      fmt::join(credentials.groups, ", "), program_);
       break;
     case ChildStep::gid: what = fmt::format("Failed to switch to gid {} for '{}'", credentials.gid, program_); break;
     case ChildStep::bounding_set:

@@ -35,12 +35,11 @@ class ChildSetup {
     int target = -1;
   };
 
-  [[noreturn]] void exec_in_child(const Credentials& credentials, char* const argv[],
-                                  int report_fd) const noexcept;
+  [[noreturn]] void exec_in_child(const Credentials& credentials, char* const argv[], int report_fd) const noexcept;
 
   std::string program_;
-  std::vector<Dup> dups_;      // stdout, stderr, then the mappings; sources all >= close_from_
-  std::vector<int> closes_;    // fds in [3, close_from_) that are no target
+  std::vector<Dup> dups_;    // stdout, stderr, then the mappings; sources all >= close_from_
+  std::vector<int> closes_;  // fds in [3, close_from_) that are no target
   int close_from_ = 3;
   std::vector<UniqueFd> parked_;
 };

@@ -30,12 +30,15 @@ Result<void> remove_stale(const std::string& path, const sockaddr_un& addr) {
   if (!S_ISSOCK(st.st_mode))
     return unexpected(Error(fmt::format("Cannot create the socket '{}': a file that is not a "
                                         "socket is in the way; remove it or choose another path",
-                                        path), EEXIST));
+                                        path),
+                            EEXIST));
   UniqueFd probe = new_socket();
   if (!probe) return unexpected(socket_error("Failed to create a socket to probe", path));
   if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
     return unexpected(Error(fmt::format("Cannot create the socket '{}': another process is "
-                                        "listening on it; stop it first", path), EADDRINUSE));
+                                        "listening on it; stop it first",
+                                        path),
+                            EADDRINUSE));
   if (unlink(path.c_str()) != 0 && errno != ENOENT)
     return unexpected(socket_error("Failed to remove the stale socket", path));
   return {};
@@ -49,7 +52,8 @@ Result<UniqueFd> listen_unix(const std::string& path) {
   if (path.empty() || path.size() >= sizeof addr.sun_path)
     return unexpected(Error(fmt::format("Cannot create the socket '{}': a unix socket path must "
                                         "have 1 to {} bytes; use a shorter directory",
-                                        path, sizeof addr.sun_path - 1), ENAMETOOLONG));
+                                        path, sizeof addr.sun_path - 1),
+                            ENAMETOOLONG));
   memcpy(addr.sun_path, path.data(), path.size());
   VMFORGE_TRY_VOID(remove_stale(path, addr));
 

@@ -6,8 +6,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "supervisor/launch/child_setup.hpp"
 #include "compiler/base/errno_error.hpp"
+#include "supervisor/launch/child_setup.hpp"
 
 namespace vmforge::launch {
 namespace {
@@ -91,8 +91,7 @@ void Process::kill_and_reap() {
 
 Result<void> Process::signal(int sig) const {
   if (pidfd_send_signal(pidfd_.get(), sig) != 0)
-    return unexpected(errno_error(
-        fmt::format("Failed to send signal {} to '{}' (pid {})", sig, program_, pid_)));
+    return unexpected(errno_error(fmt::format("Failed to send signal {} to '{}' (pid {})", sig, program_, pid_)));
   return {};
 }
 
@@ -105,16 +104,14 @@ Result<ExitStatus> Process::wait(milliseconds timeout) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return unexpected(errno_error(fmt::format("Failed to wait for '{}'", program_)));
     if (r == 0)
-      return unexpected(Error(fmt::format("'{}' (pid {}) is still running after {} ms", program_,
-                                          pid_, timeout.count()),
-                              ETIMEDOUT));
+      return unexpected(
+          Error(fmt::format("'{}' (pid {}) is still running after {} ms", program_, pid_, timeout.count()), ETIMEDOUT));
     break;
   }
   siginfo_t si{};
   while (waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &si, WEXITED) != 0) {
     if (errno == EINTR) continue;
-    return unexpected(
-        errno_error(fmt::format("Failed to reap '{}' (pid {})", program_, pid_)));
+    return unexpected(errno_error(fmt::format("Failed to reap '{}' (pid {})", program_, pid_)));
   }
   reaped_ = true;
   return to_status(si);
@@ -123,8 +120,7 @@ Result<ExitStatus> Process::wait(milliseconds timeout) {
 Result<std::optional<ExitStatus>> Process::peek() const {
   siginfo_t si{};
   if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &si, WEXITED | WNOHANG | WNOWAIT) != 0)
-    return unexpected(
-        errno_error(fmt::format("Failed to query '{}' (pid {})", program_, pid_)));
+    return unexpected(errno_error(fmt::format("Failed to query '{}' (pid {})", program_, pid_)));
   if (si.si_pid == 0) return std::optional<ExitStatus>();
   return std::optional<ExitStatus>(to_status(si));
 }
@@ -143,8 +139,7 @@ std::string Process::stdout_text(size_t max_bytes) const { return tail_of(stdout
 
 Error Process::exit_error(const ExitStatus& status) const {
   std::string text = stderr_text();
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
   std::string message = fmt::format("'{}' {}", program_, status.describe());
   if (!text.empty()) message += ": " + text;
   return Error(std::move(message));
@@ -158,10 +153,8 @@ Result<Process> spawn(const SpawnOptions& options) {
   Process process;
   process.program_ = program;
   if (options.stderr_file) {
-    process.stderr_ = UniqueFd(
-        open(options.stderr_file->c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!process.stderr_)
-      return unexpected(errno_error(fmt::format("Failed to open '{}'", *options.stderr_file)));
+    process.stderr_ = UniqueFd(open(options.stderr_file->c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!process.stderr_) return unexpected(errno_error(fmt::format("Failed to open '{}'", *options.stderr_file)));
   } else {
     VMFORGE_TRY(process.stderr_, memory_file("stderr"));
   }
@@ -174,16 +167,15 @@ Result<Process> spawn(const SpawnOptions& options) {
   }
   if (!child_stdout) return unexpected(errno_error("Failed to set up a child's stdout"));
 
-  VMFORGE_TRY(ChildSetup setup,
-              ChildSetup::plan(program, child_stdout.get(), process.stderr_.get(), options.fds));
+  VMFORGE_TRY(ChildSetup setup, ChildSetup::plan(program, child_stdout.get(), process.stderr_.get(), options.fds));
   std::vector<char*> argv;
   argv.reserve(options.argv.size() + 1);
   for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
   // posix_spawn cannot switch credentials; it stays the path of every other spawn (it is faster).
-  VMFORGE_TRY(pid_t pid, options.credentials ? setup.spawn_as(*options.credentials, argv.data())
-                                             : setup.spawn(argv.data()));
+  VMFORGE_TRY(pid_t pid,
+              options.credentials ? setup.spawn_as(*options.credentials, argv.data()) : setup.spawn(argv.data()));
   process.pid_ = pid;
   process.pidfd_ = UniqueFd(pidfd_open(pid));
   if (!process.pidfd_) {
@@ -204,8 +196,8 @@ Result<std::string> run(std::vector<std::string> argv, milliseconds timeout) {
   if (!status) {
     if (status.error().errno_value != ETIMEDOUT) return unexpected(std::move(status).error());
     (void)process.terminate(milliseconds(0));
-    return unexpected(Error(fmt::format("'{}' did not finish within {} ms and was killed",
-                                        process.program(), timeout.count()), ETIMEDOUT));
+    return unexpected(Error(
+        fmt::format("'{}' did not finish within {} ms and was killed", process.program(), timeout.count()), ETIMEDOUT));
   }
   if (!status->success()) return unexpected(process.exit_error(*status));
   return process.stdout_text(64 * 1024 * 1024);

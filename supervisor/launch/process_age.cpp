@@ -40,7 +40,8 @@ std::optional<std::chrono::milliseconds> process_age(pid_t pid) {
   char* end = nullptr;
   double up = std::strtod(uptime->c_str(), &end);
   if (end == uptime->c_str()) return std::nullopt;
-  auto age = static_cast<long long>(up * 1000) - static_cast<long long>(*ticks * 1000 / static_cast<unsigned long long>(hz));
+  auto age =
+      static_cast<long long>(up * 1000) - static_cast<long long>(*ticks * 1000 / static_cast<unsigned long long>(hz));
   return std::chrono::milliseconds(age < 0 ? 0 : age);
 }
 

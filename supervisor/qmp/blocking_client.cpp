@@ -35,8 +35,8 @@ struct BlockingClient::Impl {
     while (!done()) {
       std::uint64_t now = monotonic_usec();
       if (deadline != 0 && now >= deadline) return false;
-      std::chrono::microseconds wait = deadline == 0 ? std::chrono::microseconds(UINT64_MAX >> 1)
-                                                     : std::chrono::microseconds(deadline - now);
+      std::chrono::microseconds wait =
+          deadline == 0 ? std::chrono::microseconds(UINT64_MAX >> 1) : std::chrono::microseconds(deadline - now);
       VMFORGE_TRY(bool running, loop.run_once(wait));
       if (!running) return unexpected(Error("QMP event loop ended unexpectedly", EPIPE));
     }
@@ -77,9 +77,9 @@ Result<UniqueFd> connect_unix(std::string_view path, bool nonblocking) {
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return unexpected(Error(fmt::format("Socket path '{}' is empty or longer than {} bytes", path,
-                                        sizeof(addr.sun_path) - 1),
-                            ENAMETOOLONG));
+    return unexpected(
+        Error(fmt::format("Socket path '{}' is empty or longer than {} bytes", path, sizeof(addr.sun_path) - 1),
+              ENAMETOOLONG));
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0));
@@ -102,7 +102,8 @@ Result<BlockingClient> BlockingClient::attach(UniqueFd fd, ClientOptions options
   Impl* state = impl.get();
   state->client->subscribe({}, {}, [state](const Event& e) { state->events.push_back(e); });
   state->client->on_disconnect([state](const Error& reason) { state->closed = reason; });
-  VMFORGE_TRY_VOID(state->run_until([state] { return state->client->state() == ClientState::running || state->closed; }, 0));
+  VMFORGE_TRY_VOID(
+      state->run_until([state] { return state->client->state() == ClientState::running || state->closed; }, 0));
   if (state->closed) return unexpected(*state->closed);
   return BlockingClient(std::move(impl));
 }
@@ -113,25 +114,27 @@ bool BlockingClient::connected() const { return impl_->client->state() != Client
 
 Client& BlockingClient::async() { return *impl_->client; }
 
-Result<JsonValue> BlockingClient::execute(std::string_view command, std::string_view arguments_json,
-                                          Timeout timeout, std::span<const int> fds) {
+Result<JsonValue> BlockingClient::execute(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                                          std::span<const int> fds) {
   std::optional<Result<JsonValue>> outcome;
-  auto submitted = impl_->client->execute(command, arguments_json, timeout,
-                                          [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  auto submitted = impl_->client->execute(
+      command, arguments_json, timeout, [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
   return impl_->await(std::move(submitted), outcome);
 }
 
 Result<JsonValue> BlockingClient::execute_until(std::string_view command, std::string_view arguments_json,
                                                 EventMatch until, Timeout timeout, std::span<const int> fds) {
   std::optional<Result<JsonValue>> outcome;
-  auto submitted = impl_->client->execute_until(command, arguments_json, std::move(until), timeout,
-                                                [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  auto submitted = impl_->client->execute_until(
+      command, arguments_json, std::move(until), timeout, [&outcome](Result<JsonValue> r) { outcome = std::move(r); },
+      fds);
   return impl_->await(std::move(submitted), outcome);
 }
 
 Result<JsonValue> BlockingClient::execute(const QmpCall& call, Timeout timeout, std::span<const int> fds) {
   std::optional<Result<JsonValue>> outcome;
-  auto submitted = impl_->client->execute(call, timeout, [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
+  auto submitted = impl_->client->execute(
+      call, timeout, [&outcome](Result<JsonValue> r) { outcome = std::move(r); }, fds);
   return impl_->await(std::move(submitted), outcome);
 }
 
@@ -141,13 +144,15 @@ Result<Event> BlockingClient::wait_event(std::string_view name, const EventFilte
   std::optional<Event> found;
   std::size_t seen = impl_->events.size();
   Impl* state = impl_.get();
-  VMFORGE_TRY(bool in_time, state->run_until([&] {
-    if (state->events.size() > seen) {
-      found = state->take_match(name, filter, seen);
-      seen = state->events.size();
-    }
-    return found.has_value() || state->closed.has_value();
-  }, deadline));
+  VMFORGE_TRY(bool in_time, state->run_until(
+                                [&] {
+                                  if (state->events.size() > seen) {
+                                    found = state->take_match(name, filter, seen);
+                                    seen = state->events.size();
+                                  }
+                                  return found.has_value() || state->closed.has_value();
+                                },
+                                deadline));
   if (found) return std::move(*found);
   std::string what = name.empty() ? std::string("QMP event") : fmt::format("QMP event '{}'", name);
   if (!in_time) {
@@ -162,8 +167,7 @@ Result<bool> BlockingClient::pump(const std::function<bool()>& done, Timeout tim
 }
 
 std::vector<Event> BlockingClient::take_events() {
-  std::vector<Event> out(std::make_move_iterator(impl_->events.begin()),
-                         std::make_move_iterator(impl_->events.end()));
+  std::vector<Event> out(std::make_move_iterator(impl_->events.begin()), std::make_move_iterator(impl_->events.end()));
   impl_->events.clear();
   return out;
 }

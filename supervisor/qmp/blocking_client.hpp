@@ -39,9 +39,8 @@ class BlockingClient {
 
   /// Runs `command` and waits, besides its reply, for the event matching `until` (see
   /// Client::execute_until); returns the event's data.
-  Result<JsonValue> execute_until(std::string_view command, std::string_view arguments_json,
-                                  EventMatch until, Timeout timeout = kDefaultTimeout,
-                                  std::span<const int> fds = {});
+  Result<JsonValue> execute_until(std::string_view command, std::string_view arguments_json, EventMatch until,
+                                  Timeout timeout = kDefaultTimeout, std::span<const int> fds = {});
 
   /// Runs `call` to completion (Client::execute(const QmpCall&…)): its reply, or the data of
   /// the event its completion names.

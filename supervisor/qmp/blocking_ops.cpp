@@ -11,7 +11,8 @@ namespace {
 
 // Runs `call` and parses its reply with `parse`.
 template <class T>
-Result<T> run_typed(BlockingClient& client, const QmpCall& call, Timeout timeout, Result<T> (*parse)(const JsonValue&)) {
+Result<T> run_typed(BlockingClient& client, const QmpCall& call, Timeout timeout,
+                    Result<T> (*parse)(const JsonValue&)) {
   VMFORGE_TRY(JsonValue reply, client.execute(call, timeout));
   return parse(reply);
 }
@@ -47,14 +48,14 @@ Result<std::vector<CpuInfoFast>> query_cpus_fast(BlockingClient& client, Timeout
   return run_typed(client, query_cpus_fast(), timeout, &parse_cpus_fast);
 }
 
-Result<void> hotplug_memory(BlockingClient& client, const MemoryBackendAdd& backend,
-                            const MemoryDeviceAdd& device, Timeout timeout) {
+Result<void> hotplug_memory(BlockingClient& client, const MemoryBackendAdd& backend, const MemoryDeviceAdd& device,
+                            Timeout timeout) {
   VMFORGE_TRY_VOID(run_void(client, object_add_memory(backend), timeout));
   auto added = run_void(client, device_add(device), timeout);
   if (added) return {};
   if (auto undone = run_void(client, object_del(backend.id), timeout); !undone) {
-    return unexpected(Error(fmt::format("{}; removing memory backend '{}' again failed too: {}",
-                                        added.error().message, backend.id, undone.error().message),
+    return unexpected(Error(fmt::format("{}; removing memory backend '{}' again failed too: {}", added.error().message,
+                                        backend.id, undone.error().message),
                             added.error().errno_value));
   }
   return added;

@@ -19,15 +19,14 @@ Result<std::vector<SchemaInfo>> query_qmp_schema(BlockingClient& client, Timeout
 Result<std::vector<QomProperty>> qom_list(BlockingClient& client, std::string_view path,
                                           Timeout timeout = kDefaultTimeout);
 
-Result<std::vector<HotpluggableCpu>> query_hotpluggable_cpus(BlockingClient& client,
-                                                             Timeout timeout = kDefaultTimeout);
+Result<std::vector<HotpluggableCpu>> query_hotpluggable_cpus(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 Result<std::vector<CpuInfoFast>> query_cpus_fast(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 
 /// object-add then device_add, removing the backend again if the device is refused (each
 /// step has its own `timeout`, so the clean-up still runs after a slow failure). Covers
 /// govmm's ExecMemdevAdd, ExecHotplugMemory and ExecuteNVDIMMDeviceAdd.
-Result<void> hotplug_memory(BlockingClient& client, const MemoryBackendAdd& backend,
-                            const MemoryDeviceAdd& device, Timeout timeout = kDefaultTimeout);
+Result<void> hotplug_memory(BlockingClient& client, const MemoryBackendAdd& backend, const MemoryDeviceAdd& device,
+                            Timeout timeout = kDefaultTimeout);
 Result<std::vector<MemoryDeviceInfo>> query_memory_devices(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 Result<BalloonInfo> query_balloon(BlockingClient& client, Timeout timeout = kDefaultTimeout);
 

@@ -50,9 +50,8 @@ Result<void> check_arguments(std::string_view command, std::string_view argument
   if (arguments.empty() || arguments == "{}") return {};
   auto parsed = parse_json(arguments);
   if (!parsed || !parsed->is_object()) {
-    return unexpected(Error(fmt::format("Arguments of QMP command '{}' are not a JSON object: '{}'",
-                                        command, excerpt(arguments)),
-                            EINVAL));
+    return unexpected(Error(
+        fmt::format("Arguments of QMP command '{}' are not a JSON object: '{}'", command, excerpt(arguments)), EINVAL));
   }
   return {};
 }
@@ -98,8 +97,8 @@ Result<std::unique_ptr<Client>> Client::attach(sd_event* event, UniqueFd fd, Cli
 
 Result<void> Client::start() {
   VMFORGE_TRY(io_, sd::add_io<&Client::on_io>(event_, fd_.get(), EPOLLIN, this, "qmp-io"));
-  VMFORGE_TRY(timer_, sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec,
-                                                      this, "qmp-timeout"));
+  VMFORGE_TRY(timer_,
+              sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, this, "qmp-timeout"));
   VMFORGE_TRY_VOID(timer_.set_enabled(sd::Enabled::off));
   VMFORGE_TRY(flush_, sd::add_defer<&Client::on_flush>(event_, this, "qmp-flush"));
   VMFORGE_TRY_VOID(flush_.set_enabled(sd::Enabled::off));
@@ -112,14 +111,13 @@ Result<void> Client::start() {
 
 // ---- commands ---------------------------------------------------------------------------------
 
-Result<CommandId> Client::execute(std::string_view command, std::string_view arguments_json,
-                                  Timeout timeout, ReplyHandler handler, std::span<const int> fds) {
+Result<CommandId> Client::execute(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                                  ReplyHandler handler, std::span<const int> fds) {
   return submit(command, arguments_json, timeout, std::move(handler), fds, std::nullopt);
 }
 
-Result<CommandId> Client::execute_until(std::string_view command, std::string_view arguments_json,
-                                        EventMatch until, Timeout timeout, ReplyHandler handler,
-                                        std::span<const int> fds) {
+Result<CommandId> Client::execute_until(std::string_view command, std::string_view arguments_json, EventMatch until,
+                                        Timeout timeout, ReplyHandler handler, std::span<const int> fds) {
   return submit(command, arguments_json, timeout, std::move(handler), fds, std::move(until));
 }
 
@@ -138,14 +136,15 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   if (command.empty()) return unexpected(Error("QMP command name is empty", EINVAL));
   VMFORGE_TRY_VOID(check_arguments(command, arguments_json));
   if (fds.size() > kMaxFdsPerCommand) {
-    return unexpected(Error(fmt::format("QMP command '{}' passes {} file descriptors, at most {} are allowed",
-                                        command, fds.size(), kMaxFdsPerCommand),
+    return unexpected(Error(fmt::format("QMP command '{}' passes {} file descriptors, at most {} are allowed", command,
+                                        fds.size(), kMaxFdsPerCommand),
                             EINVAL));
   }
   std::vector<UniqueFd> owned;
   for (int fd : fds) {
     UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 3));
-    if (!copy) return unexpected(errno_error(fmt::format("Failed to duplicate fd {} for QMP command '{}'", fd, command), errno));
+    if (!copy)
+      return unexpected(errno_error(fmt::format("Failed to duplicate fd {} for QMP command '{}'", fd, command), errno));
     owned.push_back(std::move(copy));
   }
   CommandId id = next_id_++;
@@ -251,8 +250,7 @@ void Client::flush() {
   if (state_ == ClientState::disconnected || deferred_failure_) return;
   while (true) {
     if (out_offset_ < out_.size()) {
-      ssize_t n = ::send(fd_.get(), out_.data() + out_offset_, out_.size() - out_offset_,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n = ::send(fd_.get(), out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN) return want_write(true);
@@ -357,9 +355,9 @@ Result<void> Client::on_timer(std::uint64_t) {
     std::string why = state_ == ClientState::awaiting_greeting
                           ? "no greeting from QEMU (is another client connected to this monitor?)"
                           : "no reply to 'qmp_capabilities'";
-    disconnect(Error(fmt::format("QMP handshake did not complete within {} ms: {}",
-                                 options_.handshake_timeout.count(), why),
-                     ETIMEDOUT));
+    disconnect(
+        Error(fmt::format("QMP handshake did not complete within {} ms: {}", options_.handshake_timeout.count(), why),
+              ETIMEDOUT));
     return {};
   }
   arm_timer();
@@ -379,7 +377,8 @@ bool Client::read_input() {
   ssize_t n = ::read(fd_.get(), space.data(), space.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return true;
-    return disconnect(deferred_failure_ ? *deferred_failure_ : errno_error("Failed to read from the QMP socket", errno));
+    return disconnect(deferred_failure_ ? *deferred_failure_
+                                        : errno_error("Failed to read from the QMP socket", errno));
   }
   if (n == 0) {
     return disconnect(deferred_failure_ ? *deferred_failure_ : Error("QMP peer closed the connection", ECONNRESET));
@@ -388,8 +387,8 @@ bool Client::read_input() {
   while (state_ != ClientState::disconnected) {
     auto line = input_.next_line();
     if (!line) {
-      return disconnect(Error(fmt::format("QMP peer sent an invalid message: {}", line.error().message),
-                              line.error().errno_value));
+      return disconnect(
+          Error(fmt::format("QMP peer sent an invalid message: {}", line.error().message), line.error().errno_value));
     }
     if (!*line) break;
     if (!handle_line(**line)) return false;
@@ -400,9 +399,8 @@ bool Client::read_input() {
 bool Client::handle_line(std::string_view line) {
   auto parsed = parse_message(line);
   if (!parsed) {
-    return disconnect(Error(fmt::format("QMP peer sent an invalid message ({}): '{}'",
-                                        parsed.error().message, excerpt(line)),
-                            EBADMSG));
+    return disconnect(Error(
+        fmt::format("QMP peer sent an invalid message ({}): '{}'", parsed.error().message, excerpt(line)), EBADMSG));
   }
   Message& message = *parsed;
   if (auto* greeting = std::get_if<Greeting>(&message)) return handle_greeting(std::move(*greeting));
@@ -432,8 +430,8 @@ bool Client::handle_greeting(Greeting greeting) {
   }
   p.handler = [this, oob](Result<JsonValue> r) {
     if (!r) {
-      disconnect(Error(fmt::format("QMP capabilities negotiation failed: {}", r.error().message),
-                       r.error().errno_value));
+      disconnect(
+          Error(fmt::format("QMP capabilities negotiation failed: {}", r.error().message), r.error().errno_value));
       return;
     }
     state_ = ClientState::running;
@@ -489,8 +487,8 @@ bool Client::warn(std::string text) {
 
 SubscriptionId Client::subscribe(std::string name, EventFilter filter, EventHandler handler) {
   SubscriptionId id = next_subscription_++;
-  subscriptions_.push_back(std::make_shared<Subscription>(
-      Subscription{id, std::move(name), std::move(filter), std::move(handler), false}));
+  subscriptions_.push_back(
+      std::make_shared<Subscription>(Subscription{id, std::move(name), std::move(filter), std::move(handler), false}));
   return id;
 }
 
@@ -567,8 +565,8 @@ bool Client::disconnect(Error reason) {
   std::weak_ptr<char> alive = alive_;
   for (auto& [id, p] : failed) {
     if (!p.handler) continue;
-    p.handler(unexpected(Error(fmt::format("QMP command '{}' failed: {}", p.command, reason.message),
-                               reason.errno_value)));
+    p.handler(
+        unexpected(Error(fmt::format("QMP command '{}' failed: {}", p.command, reason.message), reason.errno_value)));
     if (alive.expired()) return false;
   }
   if (auto handler = on_disconnect_) {

@@ -10,8 +10,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -88,8 +88,7 @@ class Client {
   /// handshake on `event`, which must outlive the Client. Commands issued before the
   /// negotiation ended are held and then sent right behind `qmp_capabilities` (their timeouts
   /// start then); if the negotiation fails, they fail with it.
-  static Result<std::unique_ptr<Client>> attach(sd_event* event, UniqueFd fd,
-                                                ClientOptions options = {});
+  static Result<std::unique_ptr<Client>> attach(sd_event* event, UniqueFd fd, ClientOptions options = {});
 
   /// Closes the connection without calling any handler. Safe inside the Client's own callbacks.
   ~Client();
@@ -116,15 +115,14 @@ class Client {
   /// `fds` are duplicated at once and sent with the command (SCM_RIGHTS), for getfd/add-fd;
   /// such a command is written only when no other command awaits its reply, so QEMU cannot
   /// hand its fds to another command. Fails (ENOTCONN, EINVAL) without calling `handler`.
-  Result<CommandId> execute(std::string_view command, std::string_view arguments_json,
-                            Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
+  Result<CommandId> execute(std::string_view command, std::string_view arguments_json, Timeout timeout,
+                            ReplyHandler handler, std::span<const int> fds = {});
   /// Like execute(), but the command is complete only when, besides a successful reply, an
   /// event matching `until` has arrived after this call (before or after the reply: QEMU may
   /// send it first). `timeout` covers both; the handler gets the event's data. Unplugging
   /// with device_del is the use: the device is gone on DEVICE_DELETED, not on the reply.
-  Result<CommandId> execute_until(std::string_view command, std::string_view arguments_json,
-                                  EventMatch until, Timeout timeout, ReplyHandler handler,
-                                  std::span<const int> fds = {});
+  Result<CommandId> execute_until(std::string_view command, std::string_view arguments_json, EventMatch until,
+                                  Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
   /// Executes `call`: execute(), or execute_until() the event its completion names. `timeout`
   /// is the caller's (a plan's executor passes the completion's). `fds` as for execute() (the
   /// caller opens the call's `file`).
@@ -221,8 +219,8 @@ class Client {
   std::deque<Outgoing> queue_;  // not yet written
   std::string out_;             // written in part; its commands count as sent
   std::size_t out_offset_ = 0;
-  std::size_t unanswered_ = 0;  // written commands whose reply has not arrived
-  std::set<CommandId> abandoned_;  // written, then cancelled or timed out
+  std::size_t unanswered_ = 0;       // written commands whose reply has not arrived
+  std::set<CommandId> abandoned_;    // written, then cancelled or timed out
   std::size_t awaiting_events_ = 0;  // pending commands with `until`
 
   SubscriptionId next_subscription_ = 1;

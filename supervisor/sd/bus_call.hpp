@@ -30,8 +30,8 @@ Result<BusMessagePtr> call_method(sd_bus* bus, const char* destination, const ch
                                   const char* member, std::string_view what, const char* types, Args... args) {
   BusError error;
   sd_bus_message* reply = nullptr;
-  int r = libsystemd().sd_bus_call_method(bus, destination, path, interface, member, &error.error, &reply, types,
-                                          args...);
+  int r =
+      libsystemd().sd_bus_call_method(bus, destination, path, interface, member, &error.error, &reply, types, args...);
   if (r < 0) return unexpected(bus_call_error(what, r, error));
   return BusMessagePtr(reply);
 }

@@ -49,7 +49,8 @@ int callback_failed(sd_event_source* source, std::string_view message, int errno
 Result<EventLoop> EventLoop::create() {
   VMFORGE_TRY_VOID(load_libsystemd());
   sd_event* event = nullptr;
-  if (int r = libsystemd().sd_event_new(&event); r < 0) return unexpected(errno_error("Failed to create event loop", -r));
+  if (int r = libsystemd().sd_event_new(&event); r < 0)
+    return unexpected(errno_error("Failed to create event loop", -r));
   return EventLoop(EventPtr(event));
 }
 

@@ -58,23 +58,21 @@ Result<void> EventSource::set_time(std::uint64_t usec) {
 
 namespace detail {
 
-Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback,
-                           void* userdata, std::string_view description) {
+Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback, void* userdata,
+                           std::string_view description) {
   sd_event_source* source = nullptr;
   int r = libsystemd().sd_event_add_io(event, &source, fd, events, callback, userdata);
   return adopt(source, r, description);
 }
 
-Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec,
-                             std::uint64_t accuracy_usec, TimeCallback callback, void* userdata,
-                             std::string_view description) {
+Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec, std::uint64_t accuracy_usec,
+                             TimeCallback callback, void* userdata, std::string_view description) {
   sd_event_source* source = nullptr;
   int r = libsystemd().sd_event_add_time(event, &source, clock, usec, accuracy_usec, callback, userdata);
   return adopt(source, r, description);
 }
 
-Result<EventSource> add_defer(sd_event* event, DeferCallback callback, void* userdata,
-                              std::string_view description) {
+Result<EventSource> add_defer(sd_event* event, DeferCallback callback, void* userdata, std::string_view description) {
   sd_event_source* source = nullptr;
   int r = libsystemd().sd_event_add_defer(event, &source, callback, userdata);
   return adopt(source, r, description);

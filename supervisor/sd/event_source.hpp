@@ -44,30 +44,26 @@ using IoCallback = int (*)(sd_event_source*, int, std::uint32_t, void*);
 using TimeCallback = int (*)(sd_event_source*, std::uint64_t, void*);
 using DeferCallback = int (*)(sd_event_source*, void*);
 
-Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback,
-                           void* userdata, std::string_view description);
-Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec,
-                             std::uint64_t accuracy_usec, TimeCallback callback, void* userdata,
-                             std::string_view description);
-Result<EventSource> add_defer(sd_event* event, DeferCallback callback, void* userdata,
-                              std::string_view description);
+Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback, void* userdata,
+                           std::string_view description);
+Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec, std::uint64_t accuracy_usec,
+                             TimeCallback callback, void* userdata, std::string_view description);
+Result<EventSource> add_defer(sd_event* event, DeferCallback callback, void* userdata, std::string_view description);
 
 }  // namespace detail
 
 /// Watches `fd` (not owned) for `events`; calls `self->*Method(int fd, uint32_t revents)`.
 template <auto Method, class Self>
-Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, Self* self,
-                           std::string_view description) {
+Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, Self* self, std::string_view description) {
   return detail::add_io(event, fd, events, &Trampoline<Method>::call, self, description);
 }
 
 /// A one-shot timer at absolute `usec` on `clock`; calls `self->*Method(uint64_t usec)`.
 /// Re-arm it with set_time() + set_enabled(Enabled::oneshot).
 template <auto Method, class Self>
-Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec,
-                             std::uint64_t accuracy_usec, Self* self, std::string_view description) {
-  return detail::add_time(event, clock, usec, accuracy_usec, &Trampoline<Method>::call, self,
-                          description);
+Result<EventSource> add_time(sd_event* event, clockid_t clock, std::uint64_t usec, std::uint64_t accuracy_usec,
+                             Self* self, std::string_view description) {
+  return detail::add_time(event, clock, usec, accuracy_usec, &Trampoline<Method>::call, self, description);
 }
 
 /// Runs `self->*Method()` on every loop iteration while enabled (use Enabled::oneshot for once).

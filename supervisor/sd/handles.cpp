@@ -2,7 +2,6 @@
 #include "supervisor/sd/handles.hpp"
 #include "supervisor/sd/libsystemd.hpp"
 
-
 namespace vmforge::sd {
 
 void EventUnref::operator()(sd_event* event) const noexcept { libsystemd().sd_event_unref(event); }

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -56,8 +56,7 @@ void send_to_journal(const Libsystemd* lib, LogLevel level, std::string_view mes
 }
 
 void send_to_stderr(std::string_view message) {
-  std::string line = state().vm_name.empty() ? std::string(message)
-                                             : fmt::format("{}: {}", state().vm_name, message);
+  std::string line = state().vm_name.empty() ? std::string(message) : fmt::format("{}: {}", state().vm_name, message);
   line.push_back('\n');
   // One write per line, so lines from several processes sharing the terminal do not interleave.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
@@ -100,7 +99,8 @@ bool LogRateLimit::admit(std::uint64_t now_usec, std::uint64_t& suppressed) {
   return false;
 }
 
-void log_limited(LogRateLimit& limit, LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+void log_limited(LogRateLimit& limit, LogLevel level, std::string_view message,
+                 std::initializer_list<LogField> fields) {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;

@@ -37,7 +37,8 @@ void log_message(LogLevel level, std::string_view message, std::initializer_list
 /// repeat without bound (a failing accept(), a flood of QMP events). One per call site.
 class LogRateLimit {
  public:
-  LogRateLimit(std::chrono::milliseconds interval, unsigned burst) : interval_usec_(interval.count() * 1000), burst_(burst) {}
+  LogRateLimit(std::chrono::milliseconds interval, unsigned burst)
+      : interval_usec_(interval.count() * 1000), burst_(burst) {}
   /// Whether a message at `now_usec` (CLOCK_MONOTONIC) may be written. When it opens a new
   /// interval, `suppressed` gets the number refused in the one before (else 0).
   bool admit(std::uint64_t now_usec, std::uint64_t& suppressed);

@@ -9,7 +9,7 @@
 namespace vmforge::sd {
 
 struct PidUnit {
-  std::string name;  // "vmforge@web.service", "session-3.scope", ...
+  std::string name;   // "vmforge@web.service", "session-3.scope", ...
   bool user = false;  // a unit of a user's manager (systemctl --user), not of the system's
 };
 

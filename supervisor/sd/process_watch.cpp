@@ -29,13 +29,16 @@ std::string ProcessExit::describe() const {
   return fmt::format("exited with status {}", status);
 }
 
-Result<std::unique_ptr<ProcessWatch>> ProcessWatch::child(sd_event* event, pid_t pid, UniqueFd pidfd, Callback on_exit) {
+Result<std::unique_ptr<ProcessWatch>> ProcessWatch::child(sd_event* event, pid_t pid, UniqueFd pidfd,
+                                                          Callback on_exit) {
   std::unique_ptr<ProcessWatch> self(new ProcessWatch(pid, pidfd.get(), std::move(on_exit)));
-  VMFORGE_TRY(self->source_, add_child_pidfd<&ProcessWatch::on_child>(event, std::move(pidfd), self.get(), "qemu-child"));
+  VMFORGE_TRY(self->source_,
+              add_child_pidfd<&ProcessWatch::on_child>(event, std::move(pidfd), self.get(), "qemu-child"));
   return self;
 }
 
-Result<std::unique_ptr<ProcessWatch>> ProcessWatch::adopted(sd_event* event, pid_t pid, UniqueFd pidfd, Callback on_exit) {
+Result<std::unique_ptr<ProcessWatch>> ProcessWatch::adopted(sd_event* event, pid_t pid, UniqueFd pidfd,
+                                                            Callback on_exit) {
   std::unique_ptr<ProcessWatch> self(new ProcessWatch(pid, pidfd.get(), std::move(on_exit)));
   VMFORGE_TRY(self->source_, add_io<&ProcessWatch::on_pidfd>(event, pidfd.get(), EPOLLIN, self.get(), "qemu-pidfd"));
   self->adopted_fd_ = std::move(pidfd);

@@ -52,7 +52,7 @@ class ProcessWatch {
   Result<void> finish(const ProcessExit& how);
 
   pid_t pid_;
-  int pidfd_;               // owned by source_ (child) or by adopted_fd_
+  int pidfd_;  // owned by source_ (child) or by adopted_fd_
   UniqueFd adopted_fd_;
   Callback on_exit_;
   EventSource source_;

@@ -74,12 +74,14 @@ Result<FinishedJob> UnitManager::next_finished_job(std::chrono::milliseconds tim
   const std::uint64_t deadline = now_usec() + static_cast<std::uint64_t>(timeout.count()) * 1000;
   while (finished_->empty()) {
     int r = lib.sd_bus_process(bus_.bus.get(), nullptr);
-    if (r < 0) return unexpected(Error(fmt::format("Lost the connection to the service manager: {}", std::strerror(-r)), -r));
+    if (r < 0)
+      return unexpected(Error(fmt::format("Lost the connection to the service manager: {}", std::strerror(-r)), -r));
     if (r > 0) continue;
     const std::uint64_t now = now_usec();
     if (now >= deadline) {
-      return unexpected(Error(fmt::format("Timed out after {} s waiting for the service manager's job.",
-                                          timeout.count() / 1000), ETIMEDOUT));
+      return unexpected(
+          Error(fmt::format("Timed out after {} s waiting for the service manager's job.", timeout.count() / 1000),
+                ETIMEDOUT));
     }
     r = lib.sd_bus_wait(bus_.bus.get(), deadline - now);
     if (r < 0 && r != -EINTR) {
@@ -100,12 +102,14 @@ Result<bool> UnitManager::unit_files_call(const char* method, std::string_view u
   const Libsystemd& lib = libsystemd();
   BusMessagePtr reply;
   if (enable) {
-    VMFORGE_TRY(auto r, call_method(bus_.bus.get(), kService, kPath, kManager, method, what, "asbb", 1, name.c_str(), 0, 0));
+    VMFORGE_TRY(auto r,
+                call_method(bus_.bus.get(), kService, kPath, kManager, method, what, "asbb", 1, name.c_str(), 0, 0));
     reply = std::move(r);
     int carries = 0;
     if (int e = lib.sd_bus_message_read(reply.get(), "b", &carries); e < 0) return unexpected(bus_parse_error(what, e));
   } else {
-    VMFORGE_TRY(auto r, call_method(bus_.bus.get(), kService, kPath, kManager, method, what, "asb", 1, name.c_str(), 0));
+    VMFORGE_TRY(auto r,
+                call_method(bus_.bus.get(), kService, kPath, kManager, method, what, "asb", 1, name.c_str(), 0));
     reply = std::move(r);
   }
   int r = lib.sd_bus_message_enter_container(reply.get(), 'a', "(sss)");
@@ -123,7 +127,9 @@ Result<bool> UnitManager::unit_files_call(const char* method, std::string_view u
   return changed;
 }
 
-Result<bool> UnitManager::enable(std::string_view unit) { return unit_files_call("EnableUnitFiles", unit, "enable", true); }
+Result<bool> UnitManager::enable(std::string_view unit) {
+  return unit_files_call("EnableUnitFiles", unit, "enable", true);
+}
 Result<bool> UnitManager::disable(std::string_view unit) {
   return unit_files_call("DisableUnitFiles", unit, "disable", false);
 }

@@ -6,12 +6,12 @@
 
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "supervisor/launch/process.hpp"
-#include "tests/supervisor/cloudinit/seed_files.hpp"
 #include "tests/integration/live_vm.hpp"
+#include "tests/supervisor/cloudinit/seed_files.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -77,7 +77,8 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   vm.wait_report("net.eth0", [](std::string_view v) { return v.find("link=down") != std::string_view::npos; });
   vm.wait_report("ports", [](std::string_view v) { return has(v, "org.vmforge.t.0"); });
   vm.wait_report("cpus", [](std::string_view v) { return v == "2"; });
-  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) > memory_before + 200000; });
+  vm.wait_report("memtotal_kib",
+                 [&](std::string_view v) { return std::stoul(std::string(v)) > memory_before + 200000; });
   CHECK(vm.cli({"plan", full}).status == 0);
 
   // Fewer CPUs needs a restart (QEMU 7.2 aborts after a CPU unplug), so apply refuses it.
@@ -98,7 +99,8 @@ TEST_CASE("every live kind is added and removed, as plan says beforehand", "[qem
   vm.wait_report("nets", [](std::string_view v) { return !has(v, "eth1"); });
   vm.wait_report("net.eth0", [](std::string_view v) { return v.find("link=up") != std::string_view::npos; });
   vm.wait_report("ports", [](std::string_view v) { return !has(v, "org.vmforge.t.0"); });
-  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) < memory_before + 100000; });
+  vm.wait_report("memtotal_kib",
+                 [&](std::string_view v) { return std::stoul(std::string(v)) < memory_before + 100000; });
   CHECK(vm.block_nodes().find("data1") == std::string::npos);
   CHECK(vm.cli({"plan", down}).status == 0);
 }
@@ -137,7 +139,8 @@ TEST_CASE("the balloon target and a cdrom medium change in place", "[qemu][apply
   INFO(apply.out << apply.err << vm.log());
   REQUIRE(apply.status == 0);
   vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "second medium\\n"; });
-  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) + 200000 < memory_before; });
+  vm.wait_report("memtotal_kib",
+                 [&](std::string_view v) { return std::stoul(std::string(v)) + 200000 < memory_before; });
   // QEMU reports the balloon's new size once the guest has filled it: then nothing is left to do.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (vm.cli({"plan", small}).status != 0 && std::chrono::steady_clock::now() < deadline) {
@@ -149,15 +152,16 @@ TEST_CASE("the balloon target and a cdrom medium change in place", "[qemu][apply
   INFO(apply.out << apply.err);
   REQUIRE(apply.status == 0);
   vm.wait_report("seed.sr0.user-data", [](std::string_view v) { return v == "first medium\\n"; });
-  vm.wait_report("memtotal_kib", [&](std::string_view v) { return std::stoul(std::string(v)) + 20000 > memory_before; });
+  vm.wait_report("memtotal_kib",
+                 [&](std::string_view v) { return std::stoul(std::string(v)) + 20000 > memory_before; });
 }
 
 TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", "[qemu][apply]") {
   LiveVm vm;
   const std::string base = vm.manifest("base", "");
   // data1's three steps succeed; data2's file does not exist, so its blockdev-add fails.
-  const std::string bad = vm.manifest("bad", disk("data1", vm.dir().file("d1.raw")) +
-                                                 disk("data2", vm.dir().file("missing.raw")));
+  const std::string bad =
+      vm.manifest("bad", disk("data1", vm.dir().file("d1.raw")) + disk("data2", vm.dir().file("missing.raw")));
   vm.boot(base);
   CHECK(apply_fails_as_it_was(vm, bad, base).find("failed") != std::string::npos);
 }
@@ -166,8 +170,8 @@ TEST_CASE("a failed step undoes the ones before it and the VM stays as it was", 
 // removed both before failing. Additions now run first, so the guest never loses them.
 TEST_CASE("a failed addition removes nothing: the guest keeps its disk and NIC", "[qemu][apply]") {
   LiveVm vm;
-  const std::string with = vm.manifest("with", disk("data1", vm.dir().file("d1.raw"), "serial = \"D1\"\n") +
-                                                   nic("eth1", "52:54:00:00:00:21"));
+  const std::string with = vm.manifest(
+      "with", disk("data1", vm.dir().file("d1.raw"), "serial = \"D1\"\n") + nic("eth1", "52:54:00:00:00:21"));
   const std::string bad = vm.manifest("bad", disk("x1", vm.dir().file("missing.raw")));
   vm.boot(vm.manifest("base", ""));
   vm.apply(with);
@@ -217,7 +221,8 @@ TEST_CASE("an apply that unplugs is refused while the VM is stopped", "[qemu][ap
   CHECK(vm.cli({"plan", with}).status == 0);
   // Additions alone do not need the guest: they are applied while it is stopped.
   vm.qmp(R"({"execute":"stop"})");
-  const std::string more = vm.manifest("more", disk("data1", vm.dir().file("d1.raw")) + nic("eth1", "52:54:00:00:00:21"));
+  const std::string more =
+      vm.manifest("more", disk("data1", vm.dir().file("d1.raw")) + nic("eth1", "52:54:00:00:00:21"));
   apply = vm.cli({"apply", more});
   INFO(apply.out << apply.err);
   CHECK(apply.status == 0);

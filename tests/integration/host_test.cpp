@@ -12,8 +12,8 @@
 #include <fstream>
 #include <map>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/read_file.hpp"
@@ -255,12 +255,14 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
 
   // A disk added to alpha: its supervisor's plan, indented under it.
   REQUIRE(vmforge::test::create_disk_image(dir.file("data.raw"), "raw", 1 << 20));
-  host.manifest(alpha, "alpha",
-                fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\nhotplug = true\n", dir.file("data.raw")));
+  host.manifest(
+      alpha, "alpha",
+      fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\nhotplug = true\n", dir.file("data.raw")));
   Cli changed = host.cli({"plan", dir.file("etc")});
   INFO(changed.out << changed.err);
   CHECK(changed.status == 2);
-  CHECK(changed.out.find(fmt::format("\n~ alpha: changes from '{}':\n      + disk:data\n", alpha)) != std::string::npos);
+  CHECK(changed.out.find(fmt::format("\n~ alpha: changes from '{}':\n      + disk:data\n", alpha)) !=
+        std::string::npos);
   CHECK(changed.out.find("\n    Plan: 1 to add, 0 to change") != std::string::npos);
   CHECK(changed.out.ends_with("\nHost plan: 1 to start, 1 to change, 0 to stop, 0 unchanged.\n"));
 
@@ -281,5 +283,6 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   CHECK(bad.out.empty());
   CHECK(bad.err.find(dir.file("etc/broken.toml") + ":3:") != std::string::npos);
   CHECK(bad.err.find(dir.file("etc/other.toml") + ": error: the manifest names VM 'zeta'") != std::string::npos);
-  CHECK(bad.err.find(fmt::format("vmforge plan: '{}' has errors; nothing planned.", dir.file("etc"))) != std::string::npos);
+  CHECK(bad.err.find(fmt::format("vmforge plan: '{}' has errors; nothing planned.", dir.file("etc"))) !=
+        std::string::npos);
 }

@@ -15,9 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "tests/integration/example_stage.hpp"
 #include "tests/integration/plan_vm.hpp"
 #include "tests/support/disk_image.hpp"
@@ -100,8 +100,10 @@ std::vector<std::string> argv_strings(const Plan& plan) {
   std::vector<std::string> out{plan.qemu_binary};
   std::function<void(const JsonValue&)> leaves = [&](const JsonValue& v) {
     if (auto s = v.as_string()) out.emplace_back(*s);
-    if (auto* a = v.as_array()) for (const auto& e : *a) leaves(e);
-    if (auto* o = v.as_object()) for (const auto& m : *o) leaves(m.value);
+    if (auto* a = v.as_array())
+      for (const auto& e : *a) leaves(e);
+    if (auto* o = v.as_object())
+      for (const auto& m : *o) leaves(m.value);
   };
   for (const auto& arg : plan.argv) {
     out.push_back(arg);
@@ -139,10 +141,12 @@ std::string fdset_file(Probe& p, std::string_view name) {
   if (!sets || !sets->as_array()) return "query-fdsets failed";
   for (const auto& set : *sets->as_array()) {
     const JsonValue* fds = set.find("fds");
-    if (fmt::format("/dev/fdset/{}", set.get_int64("fdset-id").value_or(-1)) != name || !fds || !fds->as_array()) continue;
+    if (fmt::format("/dev/fdset/{}", set.get_int64("fdset-id").value_or(-1)) != name || !fds || !fds->as_array())
+      continue;
     for (const auto& fd : *fds->as_array()) {
       std::error_code ec;
-      auto target = fs::read_symlink(fmt::format("/proc/{}/fd/{}", p.vm.qemu.pid(), fd.get_int64("fd").value_or(-1)), ec);
+      auto target =
+          fs::read_symlink(fmt::format("/proc/{}/fd/{}", p.vm.qemu.pid(), fd.get_int64("fd").value_or(-1)), ec);
       if (!ec) return target.string();
     }
   }
@@ -179,7 +183,9 @@ Check chardev_socket(std::string label) {
 }
 
 Check file_exists(std::string suffix) {
-  return [=](Probe& p) { return fs::exists(p.path + suffix) ? "" : fmt::format("'{}{}' was not created", p.path, suffix); };
+  return [=](Probe& p) {
+    return fs::exists(p.path + suffix) ? "" : fmt::format("'{}{}' was not created", p.path, suffix);
+  };
 }
 
 // QEMU refuses a missing file or directory at startup, so starting proves it found exactly @P@.
@@ -189,28 +195,33 @@ Check started() {
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> list = {
-      {"machine.options value", "[machine.options]\ndt-compatible = \"@V@\"\n", Make::nothing, qom("/machine", "dt-compatible", false)},
+      {"machine.options value", "[machine.options]\ndt-compatible = \"@V@\"\n", Make::nothing,
+       qom("/machine", "dt-compatible", false)},
       {"memory.path", "[memory]\nsize = \"256M\"\nbackend = \"file\"\npath = \"@P@\"\n", Make::directory,
        qom("/objects/vmforge-ram", "mem-path", true)},
       {"kernel.path", "[kernel]\npath = \"@P@\"\n", Make::kernel_link, qom("/machine", "kernel", true)},
-      {"kernel.initrd", "[kernel]\npath = \"@KERNEL@\"\ninitrd = \"@P@\"\n", Make::initrd_link, qom("/machine", "initrd", true)},
-      {"kernel.cmdline", "[kernel]\npath = \"@KERNEL@\"\ncmdline = \"@V@\"\n", Make::nothing, qom("/machine", "append", false)},
+      {"kernel.initrd", "[kernel]\npath = \"@KERNEL@\"\ninitrd = \"@P@\"\n", Make::initrd_link,
+       qom("/machine", "initrd", true)},
+      {"kernel.cmdline", "[kernel]\npath = \"@KERNEL@\"\ncmdline = \"@V@\"\n", Make::nothing,
+       qom("/machine", "append", false)},
       {"firmware.bios", "[firmware]\nbios = \"@P@\"\n", Make::bios_link, qom("/machine", "firmware", true)},
       {"firmware.pflash", "[firmware]\npflash = [\"@P@\"]\n", Make::file, node_file("vmforge-pflash0")},
-      {"global.value", "[[global]]\ndriver = \"virtio-blk-pci\"\nproperty = \"serial\"\nvalue = \"@V@\"\n"
-                       "[[disk]]\nid = \"d0\"\nfile = \"@DIR@/plain.img\"\n",
+      {"global.value",
+       "[[global]]\ndriver = \"virtio-blk-pci\"\nproperty = \"serial\"\nvalue = \"@V@\"\n"
+       "[[disk]]\nid = \"d0\"\nfile = \"@DIR@/plain.img\"\n",
        Make::nothing, qom("/machine/peripheral/d0", "serial", false)},
       {"incoming.command", "[incoming]\nmode = \"exec\"\ncommand = \"@V@\"\n", Make::nothing,
        [](Probe& p) -> std::string {
          // The command writes the hostile text to a file: it ran exactly as written.
          const std::string out = p.dir + "/cmd-out";
-         for (int i = 0; i < 100 && read_text(out).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+         for (int i = 0; i < 100 && read_text(out).empty(); ++i)
+           std::this_thread::sleep_for(std::chrono::milliseconds(50));
          return read_text(out) == "a,b=c \"d\" " ? "" : "the exec: command did not run as written";
        },
        nullptr, "exec:"},
       {"incoming.uri", "[incoming]\nmode = \"uri\"\nuri = \"unix:@P@\"\n", Make::nothing,
        [](Probe& p) -> std::string {
-         struct stat st{};
+         struct stat st {};
          if (::stat(p.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return "QEMU listens on no socket at @P@";
          return "";
        },
@@ -222,7 +233,9 @@ const std::vector<Case>& cases() {
       {"qemu.binary", "[qemu]\nbinary = \"@P@\"\n", Make::qemu_link,
        [](Probe& p) -> std::string {
          const std::string cmdline = read_text(fmt::format("/proc/{}/cmdline", p.vm.qemu.pid()));
-         return cmdline.substr(0, cmdline.find('\0')) == p.path ? "" : "QEMU ran as '" + cmdline.substr(0, cmdline.find('\0')) + "'";
+         return cmdline.substr(0, cmdline.find('\0')) == p.path
+                    ? ""
+                    : "QEMU ran as '" + cmdline.substr(0, cmdline.find('\0')) + "'";
        }},
       {"qemu.pidfile", "[qemu]\npidfile = \"@P@\"\n", Make::nothing,
        [](Probe& p) -> std::string {
@@ -236,9 +249,10 @@ const std::vector<Case>& cases() {
        qom("/machine/peripheral/d0", "romfile", true)},
       {"net.script", "[[net]]\nid = \"n0\"\nbackend = \"tap\"\nifname = \"vmfinj0\"\nscript = \"@P@\"\n", Make::script,
        file_exists(".ran")},
-      {"net.downscript", "[[net]]\nid = \"n0\"\nbackend = \"tap\"\nifname = \"vmfinj1\"\ndownscript = \"@P@\"\n", Make::script,
-       started(), file_exists(".ran")},
-      {"serial.path (file)", "[[serial]]\nid = \"s0\"\nbackend = \"file\"\npath = \"@P@\"\n", Make::nothing, file_exists("")},
+      {"net.downscript", "[[net]]\nid = \"n0\"\nbackend = \"tap\"\nifname = \"vmfinj1\"\ndownscript = \"@P@\"\n",
+       Make::script, started(), file_exists(".ran")},
+      {"serial.path (file)", "[[serial]]\nid = \"s0\"\nbackend = \"file\"\npath = \"@P@\"\n", Make::nothing,
+       file_exists("")},
       {"serial.path (socket)", "[[serial]]\nid = \"s0\"\nbackend = \"socket\"\npath = \"@P@\"\n", Make::nothing,
        chardev_socket("s0.char")},
       {"serial.path (pipe)", "[[serial]]\nid = \"s0\"\nbackend = \"pipe\"\npath = \"@P@\"\n", Make::fifo, started()},
@@ -251,20 +265,27 @@ const std::vector<Case>& cases() {
                           Make::file),
       {"loader.file", "[[loader]]\nid = \"l0\"\nfile = \"@P@\"\naddr = 0x100000\nforce_raw = true\n", Make::file,
        qom("/machine/peripheral/l0", "file", true)},
-      {"nvdimm.path", "[memory]\nsize = \"256M\"\nmax = \"1G\"\nslots = 2\n[[nvdimm]]\nid = \"nv\"\npath = \"@P@\"\nsize = \"16M\"\n",
+      {"nvdimm.path",
+       "[memory]\nsize = \"256M\"\nmax = \"1G\"\nslots = 2\n[[nvdimm]]\nid = \"nv\"\npath = \"@P@\"\nsize = \"16M\"\n",
        Make::directory, qom("/objects/nv.mem", "mem-path", true)},
-      {"dimm.path", "[memory]\nsize = \"256M\"\nmax = \"1G\"\nslots = 2\n[[dimm]]\nid = \"dm\"\nsize = \"16M\"\nbackend = \"file\"\n"
-                    "path = \"@P@\"\n",
+      {"dimm.path",
+       "[memory]\nsize = \"256M\"\nmax = \"1G\"\nslots = 2\n[[dimm]]\nid = \"dm\"\nsize = \"16M\"\nbackend = \"file\"\n"
+       "path = \"@P@\"\n",
        Make::directory, qom("/objects/dm.mem", "mem-path", true)},
       // Host resources this machine lacks (a vhost-user or virtiofsd server, a VFIO device, SEV,
       // a tty): the argv must carry the value whole.
-      {"virtio_fs.socket", "@SHARED@[[virtio_fs]]\nid = \"f0\"\nsocket = \"@P@\"\ntag = \"t\"\n", Make::nothing, nullptr},
-      {"virtio_fs.tag", "@SHARED@[[virtio_fs]]\nid = \"f0\"\nsocket = \"/run/vfs.sock\"\ntag = \"@V@\"\n", Make::nothing, nullptr},
-      {"vhost_user.socket", "@SHARED@[[vhost_user]]\nid = \"v0\"\ntype = \"blk\"\nsocket = \"@P@\"\n", Make::nothing, nullptr},
-      {"net.socket", "@SHARED@[[net]]\nid = \"n0\"\nbackend = \"vhost-user\"\nsocket = \"@P@\"\n", Make::nothing, nullptr},
+      {"virtio_fs.socket", "@SHARED@[[virtio_fs]]\nid = \"f0\"\nsocket = \"@P@\"\ntag = \"t\"\n", Make::nothing,
+       nullptr},
+      {"virtio_fs.tag", "@SHARED@[[virtio_fs]]\nid = \"f0\"\nsocket = \"/run/vfs.sock\"\ntag = \"@V@\"\n",
+       Make::nothing, nullptr},
+      {"vhost_user.socket", "@SHARED@[[vhost_user]]\nid = \"v0\"\ntype = \"blk\"\nsocket = \"@P@\"\n", Make::nothing,
+       nullptr},
+      {"net.socket", "@SHARED@[[net]]\nid = \"n0\"\nbackend = \"vhost-user\"\nsocket = \"@P@\"\n", Make::nothing,
+       nullptr},
       {"vfio.sysfsdev", "[[vfio]]\nid = \"v0\"\nsysfsdev = \"@P@\"\n", Make::nothing, nullptr},
       {"confidential_guest.firmware",
-       "[confidential_guest]\ntype = \"sev\"\nfirmware = \"@P@\"\ncbitpos = 47\nreduced_phys_bits = 1\n", Make::nothing, nullptr},
+       "[confidential_guest]\ntype = \"sev\"\nfirmware = \"@P@\"\ncbitpos = 47\nreduced_phys_bits = 1\n", Make::nothing,
+       nullptr},
       {"serial.path (tty)", "[[serial]]\nid = \"s0\"\nbackend = \"tty\"\npath = \"@P@\"\n", Make::nothing, nullptr},
   };
   return list;

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include "tests/support/disk_image.hpp"
 
@@ -44,15 +44,15 @@ LiveVm::~LiveVm() {
 }
 
 std::string LiveVm::manifest(std::string_view name, std::string_view extra, unsigned cpus, bool link_up) {
-  std::string text = fmt::format(
-      "name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
-      "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n{}"
-      "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
-      "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
-      "[[virtio_serial]]\nid = \"vser0\"\n"
-      "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
-      cpus, memory_options_, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"),
-      link_up ? "up" : "down", extra);
+  std::string text =
+      fmt::format("name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
+                  "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n{}"
+                  "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
+                  "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
+                  "[[virtio_serial]]\nid = \"vser0\"\n"
+                  "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
+                  cpus, memory_options_, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"),
+                  link_up ? "up" : "down", extra);
   const std::string path = dir_.file(std::string(name) + ".toml");
   std::ofstream(path) << text;
   return path;
@@ -157,8 +157,8 @@ std::vector<std::string> plan_outline(const JsonValue& plan) {
   REQUIRE(changes);
   REQUIRE(changes->as_array());
   for (const JsonValue& change : *changes->as_array()) {
-    outline.push_back(fmt::format("{} {}", change.get_string("symbol").value_or("?"),
-                                  change.get_string("resource").value_or("?")));
+    outline.push_back(
+        fmt::format("{} {}", change.get_string("symbol").value_or("?"), change.get_string("resource").value_or("?")));
     const JsonValue* steps = change.find("steps");
     REQUIRE(steps);
     REQUIRE(steps->as_array());

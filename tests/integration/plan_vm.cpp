@@ -16,8 +16,8 @@ namespace {
 
 using Mismatches = std::vector<std::string>;
 
-std::vector<JsonValue> json_values(const Plan& plan, std::string_view option, std::string_view command,
-                                   bool with_steps, Mismatches& out) {
+std::vector<JsonValue> json_values(const Plan& plan, std::string_view option, std::string_view command, bool with_steps,
+                                   Mismatches& out) {
   std::vector<JsonValue> values;
   auto add = [&](std::string_view text) {
     auto value = parse_json(text);
@@ -84,7 +84,8 @@ void check_device(qmp::BlockingClient& qmp, const JsonValue& dev, const std::map
     out.push_back(fmt::format("device '{}' ({}) is missing", id, driver));
     return;
   }
-  if (it->second != "child<" + driver + ">") out.push_back(fmt::format("device '{}' is a {}, not {}", id, it->second, driver));
+  if (it->second != "child<" + driver + ">")
+    out.push_back(fmt::format("device '{}' is a {}, not {}", id, it->second, driver));
   const std::string path = "/machine/peripheral/" + id;
   for (const auto& member : *dev.as_object()) {
     if (member.key == "driver" || member.key == "id" || kWriteOnly.count(member.key) != 0) continue;
@@ -109,7 +110,8 @@ void check_device(qmp::BlockingClient& qmp, const JsonValue& dev, const std::map
       continue;
     }
     if (!same_value(member.value, *actual)) {
-      out.push_back(fmt::format("device '{}' has {} = {}, not {}", id, member.key, actual->to_json(), member.value.to_json()));
+      out.push_back(
+          fmt::format("device '{}' has {} = {}, not {}", id, member.key, actual->to_json(), member.value.to_json()));
     }
   }
 }
@@ -154,13 +156,15 @@ void check_block_nodes(qmp::BlockingClient& qmp, const std::vector<JsonValue>& n
     }
     const JsonValue& got = *it->second;
     if (got.get_string("drv") != node.get_string("driver")) {
-      out.push_back(fmt::format("block node '{}' has driver {}", name, got.find("drv") ? got.find("drv")->to_json() : "?"));
+      out.push_back(
+          fmt::format("block node '{}' has driver {}", name, got.find("drv") ? got.find("drv")->to_json() : "?"));
     }
     if (got.get_bool("ro").value_or(false) != node.get_bool("read-only").value_or(false)) {
       out.push_back(fmt::format("block node '{}' has the wrong read-only flag", name));
     }
     if (auto filename = node.get_string("filename"); filename && got.get_string("file") != filename) {
-      out.push_back(fmt::format("block node '{}' reads '{}', not '{}'", name, got.get_string("file").value_or(""), *filename));
+      out.push_back(
+          fmt::format("block node '{}' reads '{}', not '{}'", name, got.get_string("file").value_or(""), *filename));
     }
   }
 }
@@ -243,7 +247,8 @@ void check_chardevs(qmp::BlockingClient& qmp, const std::vector<ChardevWant>& wa
     auto it = filenames.find(want.id);
     if (it == filenames.end()) {
       out.push_back(fmt::format("chardev '{}' is missing", want.id));
-    } else if (want.backend == "socket" && !want.path.empty() && it->second.find("unix:" + want.path) == std::string::npos) {
+    } else if (want.backend == "socket" && !want.path.empty() &&
+               it->second.find("unix:" + want.path) == std::string::npos) {
       out.push_back(fmt::format("chardev '{}' is '{}', not a socket at '{}'", want.id, it->second, want.path));
     } else if (want.backend == "file" && !std::filesystem::exists(host_path(want.path, passed))) {
       out.push_back(fmt::format("chardev '{}' did not create '{}'", want.id, host_path(want.path, passed)));
@@ -276,8 +281,10 @@ std::vector<ChardevWant> chardevs_of(const Plan& plan, bool with_steps, Mismatch
       ChardevWant want{std::string(args->get_string("id").value_or("")), "", ""};
       if (const JsonValue* backend = args->find("backend")) {
         want.backend = std::string(backend->get_string("type").value_or(""));
-        if (const JsonValue* p = backend->find_path({"data", "addr", "data", "path"})) want.path = std::string(p->as_string().value_or(""));
-        if (const JsonValue* p = backend->find_path({"data", "out"})) want.path = std::string(p->as_string().value_or(""));
+        if (const JsonValue* p = backend->find_path({"data", "addr", "data", "path"}))
+          want.path = std::string(p->as_string().value_or(""));
+        if (const JsonValue* p = backend->find_path({"data", "out"}))
+          want.path = std::string(p->as_string().value_or(""));
       }
       wanted.push_back(want);
     }
@@ -328,11 +335,12 @@ Result<void> apply_steps(qmp::BlockingClient& qmp, const std::vector<PlanStep>& 
     }
     const int fd = file.get();
     const std::span<const int> fds = file ? std::span<const int>(&fd, 1) : std::span<const int>();
-    Result<JsonValue> reply = done.kind == Completion::Kind::reply
-                                  ? qmp.execute(step.call.command, step.call.arguments, qmp::kDefaultTimeout, fds)
-                                  : qmp.execute_until(step.call.command, step.call.arguments,
-                                                      qmp::EventMatch{done.event, qmp::data_equals("device", done.device_id)},
-                                                      std::chrono::milliseconds(done.timeout_ms));
+    Result<JsonValue> reply =
+        done.kind == Completion::Kind::reply
+            ? qmp.execute(step.call.command, step.call.arguments, qmp::kDefaultTimeout, fds)
+            : qmp.execute_until(step.call.command, step.call.arguments,
+                                qmp::EventMatch{done.event, qmp::data_equals("device", done.device_id)},
+                                std::chrono::milliseconds(done.timeout_ms));
     if (!reply) {
       return unexpected(Error(fmt::format("step {} {} {}: {}", step.resource, step.call.command, step.call.arguments,
                                           reply.error().message)));

@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "tests/integration/example_stage.hpp"
 #include "tests/integration/plan_vm.hpp"
 
@@ -86,15 +86,14 @@ TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
     auto args = parse_json(step.call.arguments);
     if (step.call.command == "add-fd" && args) data_set = args->get_int64("fdset-id").value_or(-1);
   }
-  CHECK(lines(found) ==
-        "device 'eth0' has addr 8, not \"0x09.0x0\"\n"
-        "device 'eth0' has mac = \"52:54:00:12:34:56\", not \"52:54:00:12:34:57\"\n"
-        "device 'data' (virtio-blk-pci) is missing\n"
-        "query-pci shows no 'eth0' at 0x09.0x0 on the root bus\n"
-        "block node 'ghost.file' is missing\n"
-        "block node 'data.file' is missing\n"
-        "block node 'data.fmt' is missing\n" +
-            fmt::format("fd set {} for '{}' is missing\n", data_set, dir->file("build/demo/data.img")));
+  CHECK(lines(found) == "device 'eth0' has addr 8, not \"0x09.0x0\"\n"
+                        "device 'eth0' has mac = \"52:54:00:12:34:56\", not \"52:54:00:12:34:57\"\n"
+                        "device 'data' (virtio-blk-pci) is missing\n"
+                        "query-pci shows no 'eth0' at 0x09.0x0 on the root bus\n"
+                        "block node 'ghost.file' is missing\n"
+                        "block node 'data.file' is missing\n"
+                        "block node 'data.fmt' is missing\n" +
+                            fmt::format("fd set {} for '{}' is missing\n", data_set, dir->file("build/demo/data.img")));
 }
 
 // Devices on a SCSI or virtio-serial bus leave at once even in prelaunch (PCI ones wait for a
@@ -115,8 +114,8 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
     for (const auto& step : plan->steps) {
       auto args = parse_json(step.call.arguments);
       auto bus = args ? args->get_string("bus") : std::nullopt;
-      const bool child_bus = bus && *bus != "pci.0" && *bus != "pcie.0" && bus->size() > 2 &&
-                             bus->substr(bus->size() - 2) == ".0";
+      const bool child_bus =
+          bus && *bus != "pci.0" && *bus != "pcie.0" && bus->size() > 2 && bus->substr(bus->size() - 2) == ".0";
       if (step.call.command == "device_add" && child_bus) {
         resources.push_back(step.resource);
       }

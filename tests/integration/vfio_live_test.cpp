@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/result.hpp"
@@ -44,17 +44,18 @@ std::optional<std::string> read_id(const fs::path& file) {
 Result<HostFunction> host_function() {
   const char* address = std::getenv(kDeviceVariable);
   if (!address || !*address) {
-    return unexpected(Error(fmt::format(
-        "set {} to the address of a PCI device bound to vfio-pci, e.g. {}=0000:01:00.0 (bind it "
-        "with 'driverctl set-override 0000:01:00.0 vfio-pci', package driverctl)",
-        kDeviceVariable, kDeviceVariable)));
+    return unexpected(
+        Error(fmt::format("set {} to the address of a PCI device bound to vfio-pci, e.g. {}=0000:01:00.0 (bind it "
+                          "with 'driverctl set-override 0000:01:00.0 vfio-pci', package driverctl)",
+                          kDeviceVariable, kDeviceVariable)));
   }
   // What vmforge itself checks before passing a function through; then the IDs to look for.
   if (auto usable = supervisor::check_vfio_function(address); !usable) return unexpected(usable.error());
   const fs::path dir = fs::path("/sys/bus/pci/devices") / address;
   const auto vendor = read_id(dir / "vendor");
   const auto device = read_id(dir / "device");
-  if (!vendor || !device) return unexpected(Error(fmt::format("cannot read the IDs of PCI device '{}' in sysfs", address)));
+  if (!vendor || !device)
+    return unexpected(Error(fmt::format("cannot read the IDs of PCI device '{}' in sysfs", address)));
   return HostFunction{address, *vendor + ":" + *device};
 }
 
@@ -76,8 +77,7 @@ std::optional<std::string> test::missing_host_support() {
   return std::nullopt;
 }
 
-TEST_CASE("a host PCI function is passed through live and removed, as plan says beforehand",
-          "[qemu][apply][vfio]") {
+TEST_CASE("a host PCI function is passed through live and removed, as plan says beforehand", "[qemu][apply][vfio]") {
   auto function = host_function();
   REQUIRE(function);
   test::LiveVm vm;

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
 #include "supervisor/launch/process.hpp"
@@ -35,7 +35,7 @@ constexpr const char* kSharedMemory = "backend = \"memfd\"\nshared = true\n";
 launch::Process start_virtiofsd(const test::TempDir& dir, const std::string& share, const std::string& socket) {
   launch::SpawnOptions options;
   options.argv = {kVirtiofsd, "--socket-path=" + socket, "-o", "source=" + share, "-o", "cache=none",
-                  "-o", "sandbox=chroot"};
+                  "-o",       "sandbox=chroot"};
   if (geteuid() == 0) {
     options.argv.push_back("--socket-group=vmforge-qemu");
     REQUIRE(::chmod(dir.path().c_str(), 0711) == 0);
@@ -49,7 +49,8 @@ launch::Process start_virtiofsd(const test::TempDir& dir, const std::string& sha
     auto status = daemon->peek();
     REQUIRE(status);
     if (*status) FAIL(daemon->exit_error(**status).message);
-    if (std::chrono::steady_clock::now() > deadline) FAIL("virtiofsd made no socket in 10 s: " << daemon->stderr_text());
+    if (std::chrono::steady_clock::now() > deadline)
+      FAIL("virtiofsd made no socket in 10 s: " << daemon->stderr_text());
     struct pollfd exited = {daemon->pidfd(), POLLIN, 0};
     (void)::poll(&exited, 1, 10);  // wakes early if it exits
   }
@@ -83,7 +84,8 @@ TEST_CASE("a virtio-fs share on virtiofsd is added and removed live, as plan say
   std::ofstream(share + "/probe") << "written by the host\n";
   const std::string base = vm.manifest("base", "");
   const std::string with_fs = vm.manifest(
-      "with-fs", fmt::format("[[virtio_fs]]\nid = \"fs0\"\nsocket = \"{}\"\ntag = \"hostshare\"\nhotplug = true\n", socket));
+      "with-fs",
+      fmt::format("[[virtio_fs]]\nid = \"fs0\"\nsocket = \"{}\"\ntag = \"hostshare\"\nhotplug = true\n", socket));
   vm.boot(base);
   const LockFileRemover lock_file(socket);  // declared first: goes after the daemon
   launch::Process virtiofsd = start_virtiofsd(vm.dir(), share, socket);

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/unique_fd.hpp"
@@ -28,7 +28,8 @@ constexpr std::uint32_t kFirstGuestCid = 3;  // 0-2 are reserved (hypervisor, lo
 std::optional<std::string> test::missing_host_support() {
   UniqueFd fd(::open(kVhostVsock, O_RDWR | O_CLOEXEC));
   if (fd.valid()) return std::nullopt;
-  if (errno == ENOENT) return fmt::format("{} is missing: load the vhost_vsock module (modprobe vhost_vsock)", kVhostVsock);
+  if (errno == ENOENT)
+    return fmt::format("{} is missing: load the vhost_vsock module (modprobe vhost_vsock)", kVhostVsock);
   return fmt::format("{} cannot be opened ({}): run the test as a user who may open it", kVhostVsock,
                      std::strerror(errno));
 }

@@ -52,20 +52,25 @@ int main(int argc, char** argv) {
   const std::string manifest(status ? status->get_string("manifest").value_or("") : "");
 
   auto same = vm->plan({manifest, text_of(manifest)});
-  check(same && same->get_uint64("changes") == 0u, "plan of the running manifest: " + (same ? same->to_json() : same.error().message));
+  check(same && same->get_uint64("changes") == 0u,
+        "plan of the running manifest: " + (same ? same->to_json() : same.error().message));
   auto plan = vm->plan(changed);
-  check(plan && plan->get_uint64("changes") == 1u && plan->get_string("text").value_or("").find("net:n1") != std::string::npos,
-        "plan of the changed manifest: " + (plan ? std::string(plan->get_string("text").value_or("")) : plan.error().message));
+  check(plan && plan->get_uint64("changes") == 1u &&
+            plan->get_string("text").value_or("").find("net:n1") != std::string::npos,
+        "plan of the changed manifest: " +
+            (plan ? std::string(plan->get_string("text").value_or("")) : plan.error().message));
 
   // With a status callback: the reply is told from the events the request subscribed to (a
   // live apply announces nothing; the README's example sees a stop's steps).
   auto applied = vm->apply(changed, {.on_status = [](std::string_view) {}});
-  check(applied && applied->get_bool("ok") == true, "apply: " + (applied ? applied->to_json() : applied.error().message));
+  check(applied && applied->get_bool("ok") == true,
+        "apply: " + (applied ? applied->to_json() : applied.error().message));
   auto after = vm->plan(changed);
   check(after && after->get_uint64("changes") == 0u, "plan after apply: no changes");
 
   auto qemu = vm->qmp(R"({"execute":"query-status"})");
-  check(qemu && qemu->get_string("status") == "running", "qmp query-status: " + (qemu ? qemu->to_json() : qemu.error().message));
+  check(qemu && qemu->get_string("status") == "running",
+        "qmp query-status: " + (qemu ? qemu->to_json() : qemu.error().message));
   auto bad = vm->qmp(R"({"execute":"no-such-command"})");
   check(!bad, "qmp of an unknown command fails: " + (bad ? bad->to_json() : bad.error().message));
 

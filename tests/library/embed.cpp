@@ -104,8 +104,8 @@ void check_qemu(const TempDir& dir) {
 }
 
 void check_seed(const TempDir& dir) {
-  auto image = cloudinit::build_seed_image(CloudInitFormat::nocloud,
-                                           {"#cloud-config\n", "instance-id: embed\n", std::nullopt});
+  auto image =
+      cloudinit::build_seed_image(CloudInitFormat::nocloud, {"#cloud-config\n", "instance-id: embed\n", std::nullopt});
   if (!image) return check(false, "build the seed: " + image.error().message);
   const std::string path = dir.file("seed.iso");
   std::ofstream(path, std::ios::binary) << *image;

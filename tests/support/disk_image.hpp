@@ -9,7 +9,6 @@
 namespace vmforge::test {
 
 /// `qemu-img create -f <format> <path> <size_bytes>` ("raw", "qcow2", ...).
-Result<void> create_disk_image(const std::string& path, const std::string& format,
-                               std::uint64_t size_bytes);
+Result<void> create_disk_image(const std::string& path, const std::string& format, std::uint64_t size_bytes);
 
 }  // namespace vmforge::test

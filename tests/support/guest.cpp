@@ -18,12 +18,15 @@ Result<GuestImage> find_guest() {
   const char* dir = getenv("VMFORGE_GUEST_DIR");
   if (dir == nullptr || *dir == '\0')
     return unexpected(Error("VMFORGE_GUEST_DIR is not set; run the tests with 'meson test', or "
-                            "set it to a directory built by 'guest/build.sh DIR'", ENOENT));
+                            "set it to a directory built by 'guest/build.sh DIR'",
+                            ENOENT));
   GuestImage guest{fmt::format("{}/vmlinuz", dir), fmt::format("{}/initrd.img", dir)};
   for (const std::string* file : {&guest.kernel, &guest.initrd})
     if (access(file->c_str(), R_OK) != 0)
       return unexpected(Error(fmt::format("The test guest is missing ('{}'); build it with "
-                                          "'guest/build.sh {}'", *file, dir), ENOENT));
+                                          "'guest/build.sh {}'",
+                                          *file, dir),
+                              ENOENT));
   return guest;
 }
 
@@ -42,7 +45,7 @@ std::string guest_cmdline(const std::string& machine) {
 
 std::vector<std::string> guest_boot_args(const GuestImage& guest, const std::string& machine,
                                          const std::string& serial_log) {
-  return {"-kernel", guest.kernel, "-initrd", guest.initrd, "-append", guest_cmdline(machine),
+  return {"-kernel", guest.kernel,         "-initrd",   guest.initrd, "-append", guest_cmdline(machine),
           "-serial", "file:" + serial_log, "-no-reboot"};
 }
 
@@ -53,10 +56,20 @@ Result<GuestVm> start_guest(const TempDir& dir, const GuestVmOptions& options) {
   VMFORGE_TRY(UniqueFd listener, launch::listen_unix(qmp_socket));
 
   launch::SpawnOptions spawn;
-  spawn.argv = {"qemu-system-x86_64", "-nodefaults", "-display", "none", "-accel", "tcg",
-                "-machine", options.machine, "-m", options.memory,
-                "-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                "-mon", "chardev=vmforge-qmp,mode=control"};
+  spawn.argv = {"qemu-system-x86_64",
+                "-nodefaults",
+                "-display",
+                "none",
+                "-accel",
+                "tcg",
+                "-machine",
+                options.machine,
+                "-m",
+                options.memory,
+                "-chardev",
+                "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
+                "-mon",
+                "chardev=vmforge-qmp,mode=control"};
   for (std::string& arg : guest_boot_args(guest, options.machine, serial_log)) spawn.argv.push_back(std::move(arg));
   spawn.argv.insert(spawn.argv.end(), options.extra_args.begin(), options.extra_args.end());
   spawn.fds = {{listener.get(), 3}};

@@ -13,8 +13,7 @@
 namespace vmforge::test {
 
 /// The kernel command line the guest is made for (guest/README.md).
-inline constexpr const char* kGuestCmdline =
-    "console=ttyS0 quiet panic=-1 memhp_default_state=online";
+inline constexpr const char* kGuestCmdline = "console=ttyS0 quiet panic=-1 memhp_default_state=online";
 
 /// kGuestCmdline for `machine`. microvm has neither HPET nor an ACPI PM timer: when the host is
 /// busy, the kernel's PIT calibration of the TSC fails and boot hangs, so it gets

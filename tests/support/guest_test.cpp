@@ -18,8 +18,8 @@ namespace {
 // system_powerdown; the guest reports 'poweroff' and QEMU exits 0 by itself.
 void power_down(test::GuestVm& vm, qmp::BlockingClient& qmp) {
   REQUIRE(qmp.execute("system_powerdown"));
-  auto off = vm.report.wait_for([](const test::ReportValues& v) { return v.powered_off(); },
-                                test::kGuestReportTimeout, "'poweroff'");
+  auto off = vm.report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, test::kGuestReportTimeout,
+                                "'poweroff'");
   REQUIRE(off);
   auto status = vm.qemu.wait(20s);
   REQUIRE(status);
@@ -39,13 +39,17 @@ TEST_CASE("the guest boots on q35 and reports its devices", "[guest]") {
   REQUIRE(dir);
   REQUIRE(test::create_disk_image(dir->file("root.img"), "raw", 8 << 20));
   test::GuestVmOptions options;
-  options.extra_args = {
-      "-smp", "2",
-      "-blockdev", R"({"driver":"raw","node-name":"root.fmt","file":{"driver":"file","filename":")" +
-                       dir->file("root.img") + R"("}})",
-      "-device", R"({"driver":"virtio-blk-pci","id":"root","drive":"root.fmt","serial":"root-serial"})",
-      "-netdev", R"({"type":"user","id":"eth0.net"})",
-      "-device", R"({"driver":"virtio-net-pci","id":"eth0","netdev":"eth0.net","mac":"52:54:00:12:34:56"})"};
+  options.extra_args = {"-smp",
+                        "2",
+                        "-blockdev",
+                        R"({"driver":"raw","node-name":"root.fmt","file":{"driver":"file","filename":")" +
+                            dir->file("root.img") + R"("}})",
+                        "-device",
+                        R"({"driver":"virtio-blk-pci","id":"root","drive":"root.fmt","serial":"root-serial"})",
+                        "-netdev",
+                        R"({"type":"user","id":"eth0.net"})",
+                        "-device",
+                        R"({"driver":"virtio-net-pci","id":"eth0","netdev":"eth0.net","mac":"52:54:00:12:34:56"})"};
   auto vm = test::start_guest(*dir, options);
   REQUIRE(vm);
   auto v = vm->report.wait_ready(test::kGuestBootTimeout);
@@ -68,9 +72,8 @@ TEST_CASE("the guest boots on microvm (virtio-mmio) and powers off", "[guest]") 
   REQUIRE(dir);
   test::GuestVmOptions options;
   options.machine = "microvm";
-  options.extra_args = {
-      "-blockdev", R"({"driver":"null-co","node-name":"d.fmt","size":1048576})",
-      "-device", R"({"driver":"virtio-blk-device","id":"d","drive":"d.fmt","serial":"mmio"})"};
+  options.extra_args = {"-blockdev", R"({"driver":"null-co","node-name":"d.fmt","size":1048576})", "-device",
+                        R"({"driver":"virtio-blk-device","id":"d","drive":"d.fmt","serial":"mmio"})"};
   auto vm = test::start_guest(*dir, options);
   REQUIRE(vm);
   auto v = vm->report.wait_ready(test::kGuestBootTimeout);
@@ -93,18 +96,21 @@ TEST_CASE("start_guest returns QEMU's error when QEMU rejects its arguments", "[
              Catch::Contains("'no-such-device' is not a valid device model name"));
 }
 
-TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and link state",
-          "[guest]") {
+TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and link state", "[guest]") {
   auto dir = test::TempDir::create();
   REQUIRE(dir);
   REQUIRE(test::create_disk_image(dir->file("data.img"), "raw", 4 << 20));
   test::GuestVmOptions options;
   options.memory = "512M,slots=2,maxmem=1G";
   options.extra_args = {
-      "-smp", "1,maxcpus=2",
-      "-device", R"({"driver":"pcie-root-port","id":"rp1","chassis":1,"bus":"pcie.0","addr":"0x2.0x0","multifunction":true})",
-      "-device", R"({"driver":"pcie-root-port","id":"rp2","chassis":2,"bus":"pcie.0","addr":"0x2.0x1"})",
-      "-device", R"({"driver":"pcie-root-port","id":"rp3","chassis":3,"bus":"pcie.0","addr":"0x2.0x2"})"};
+      "-smp",
+      "1,maxcpus=2",
+      "-device",
+      R"({"driver":"pcie-root-port","id":"rp1","chassis":1,"bus":"pcie.0","addr":"0x2.0x0","multifunction":true})",
+      "-device",
+      R"({"driver":"pcie-root-port","id":"rp2","chassis":2,"bus":"pcie.0","addr":"0x2.0x1"})",
+      "-device",
+      R"({"driver":"pcie-root-port","id":"rp3","chassis":3,"bus":"pcie.0","addr":"0x2.0x2"})"};
   auto vm = test::start_guest(*dir, options);
   REQUIRE(vm);
   auto boot = vm->report.wait_ready(test::kGuestBootTimeout);
@@ -115,30 +121,38 @@ TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and lin
   REQUIRE(qmp);
   const auto timeout = test::kGuestReportTimeout;
 
-  REQUIRE(qmp->execute("blockdev-add", R"({"driver":"raw","node-name":"data.fmt","file":{"driver":"file","filename":")" +
-                                           dir->file("data.img") + R"("}})"));
-  REQUIRE(qmp->execute("device_add", R"({"driver":"virtio-blk-pci","id":"data","bus":"rp1","drive":"data.fmt","serial":"hot"})"));
+  REQUIRE(
+      qmp->execute("blockdev-add", R"({"driver":"raw","node-name":"data.fmt","file":{"driver":"file","filename":")" +
+                                       dir->file("data.img") + R"("}})"));
+  REQUIRE(qmp->execute("device_add",
+                       R"({"driver":"virtio-blk-pci","id":"data","bus":"rp1","drive":"data.fmt","serial":"hot"})"));
   REQUIRE(vm->report.wait_for_value("block.vda", "size=4194304 serial=hot ro=0", timeout));
   REQUIRE(vm->report.wait_for_value("blocks", "vda", timeout));
 
   REQUIRE(qmp->execute("netdev_add", R"({"type":"user","id":"nic.net"})"));
-  REQUIRE(qmp->execute("device_add", R"({"driver":"virtio-net-pci","id":"nic","bus":"rp2","netdev":"nic.net","mac":"52:54:00:00:00:42"})"));
+  REQUIRE(qmp->execute(
+      "device_add",
+      R"({"driver":"virtio-net-pci","id":"nic","bus":"rp2","netdev":"nic.net","mac":"52:54:00:00:00:42"})"));
   REQUIRE(vm->report.wait_for_value("net.eth0", "mac=52:54:00:00:00:42 link=up", timeout));
   REQUIRE(qmp->execute("set_link", R"({"name":"nic","up":false})"));
   REQUIRE(vm->report.wait_for_value("net.eth0", "mac=52:54:00:00:00:42 link=down", timeout));
 
-  REQUIRE(qmp->execute("device_add", R"({"driver":"qemu64-x86_64-cpu","id":"cpu1","socket-id":0,"core-id":1,"thread-id":0})"));
+  REQUIRE(qmp->execute("device_add",
+                       R"({"driver":"qemu64-x86_64-cpu","id":"cpu1","socket-id":0,"core-id":1,"thread-id":0})"));
   REQUIRE(vm->report.wait_for_value("cpus", "2", timeout));
 
   REQUIRE(qmp->execute("object-add", R"({"qom-type":"memory-backend-ram","id":"dimm.mem","size":134217728})"));
   REQUIRE(qmp->execute("device_add", R"({"driver":"pc-dimm","id":"dimm","memdev":"dimm.mem"})"));
-  REQUIRE(vm->report.wait_for_key("memtotal_kib", [&](std::string_view v) {
-    return std::strtol(std::string(v).c_str(), nullptr, 10) == memtotal + 128 * 1024;
-  }, timeout));
+  REQUIRE(vm->report.wait_for_key(
+      "memtotal_kib",
+      [&](std::string_view v) { return std::strtol(std::string(v).c_str(), nullptr, 10) == memtotal + 128 * 1024; },
+      timeout));
 
   REQUIRE(qmp->execute("device_add", R"({"driver":"virtio-serial-pci","id":"vser","bus":"rp3"})"));
   REQUIRE(qmp->execute("chardev-add", R"({"id":"port.chr","backend":{"type":"null","data":{}}})"));
-  REQUIRE(qmp->execute("device_add", R"({"driver":"virtserialport","id":"port","bus":"vser.0","chardev":"port.chr","name":"org.vmforge.test"})"));
+  REQUIRE(qmp->execute(
+      "device_add",
+      R"({"driver":"virtserialport","id":"port","bus":"vser.0","chardev":"port.chr","name":"org.vmforge.test"})"));
   REQUIRE(vm->report.wait_for_value("ports", "org.vmforge.test", timeout));
 
   REQUIRE(qmp->execute("device_del", R"({"id":"data"})"));

@@ -78,8 +78,7 @@ std::optional<std::string> report_field(std::string_view value, std::string_view
     size_t end = value.find(' ', pos);
     if (end == std::string_view::npos) end = value.size();
     std::string_view word = value.substr(pos, end - pos);
-    if (word.size() > name.size() && word.substr(0, name.size()) == name &&
-        word[name.size()] == '=')
+    if (word.size() > name.size() && word.substr(0, name.size()) == name && word[name.size()] == '=')
       return std::string(word.substr(name.size() + 1));
     pos = end + 1;
   }
@@ -117,16 +116,14 @@ bool SerialReport::read_more() {
       std::string_view line(partial_.data() + start, nl - start);
       while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       size_t marker = line.find(kMarker);
-      if (marker != std::string_view::npos)
-        lines_.emplace_back(line.substr(marker + kMarker.size()));
+      if (marker != std::string_view::npos) lines_.emplace_back(line.substr(marker + kMarker.size()));
     }
     partial_.erase(0, start);
   }
   return got;
 }
 
-Result<ReportValues> SerialReport::wait_for(const Predicate& predicate,
-                                            std::chrono::milliseconds timeout,
+Result<ReportValues> SerialReport::wait_for(const Predicate& predicate, std::chrono::milliseconds timeout,
                                             std::string_view what) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -141,9 +138,9 @@ Result<ReportValues> SerialReport::wait_for(const Predicate& predicate,
   }
 }
 
-Result<ReportValues> SerialReport::wait_for_key(
-    std::string_view key, const std::function<bool(std::string_view)>& predicate,
-    std::chrono::milliseconds timeout) {
+Result<ReportValues> SerialReport::wait_for_key(std::string_view key,
+                                                const std::function<bool(std::string_view)>& predicate,
+                                                std::chrono::milliseconds timeout) {
   return wait_for(
       [&](const ReportValues& v) {
         auto value = v.get(key);
@@ -168,8 +165,7 @@ Error SerialReport::timeout_error(std::chrono::milliseconds timeout, std::string
   for (size_t i = first; i < lines_.size(); ++i) recent += fmt::format("\n  {}", lines_[i]);
   return Error(fmt::format("Timed out after {} ms waiting for {} in the guest report '{}'.\n"
                            "Last report lines:{}\nEnd of the serial log:\n{}",
-                           timeout.count(), what, path_, recent.empty() ? " (none)" : recent,
-                           tail_),
+                           timeout.count(), what, path_, recent.empty() ? " (none)" : recent, tail_),
                ETIMEDOUT);
 }
 

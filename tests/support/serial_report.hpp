@@ -59,15 +59,12 @@ class SerialReport {
 
   /// Consumes lines until `predicate` holds, for at most `timeout` (polling the file every
   /// 10 ms). On timeout the error names `what`, the recent report lines and the log's tail.
-  Result<ReportValues> wait_for(const Predicate& predicate, std::chrono::milliseconds timeout,
-                                std::string_view what);
+  Result<ReportValues> wait_for(const Predicate& predicate, std::chrono::milliseconds timeout, std::string_view what);
   /// Waits until `key` has a value for which `predicate` holds.
-  Result<ReportValues> wait_for_key(std::string_view key,
-                                    const std::function<bool(std::string_view)>& predicate,
+  Result<ReportValues> wait_for_key(std::string_view key, const std::function<bool(std::string_view)>& predicate,
                                     std::chrono::milliseconds timeout);
   /// Waits until `key` has exactly `value`.
-  Result<ReportValues> wait_for_value(std::string_view key, std::string_view value,
-                                      std::chrono::milliseconds timeout);
+  Result<ReportValues> wait_for_value(std::string_view key, std::string_view value, std::chrono::milliseconds timeout);
   /// Waits for "vmforge-guest: ready".
   Result<ReportValues> wait_ready(std::chrono::milliseconds timeout);
 

@@ -46,14 +46,13 @@ TEST_CASE("SerialReport consumes line by line, so transient states are seen", "[
   std::string log = dir->file("serial.log");
   append(log, "vmforge-guest: blocks=vda,vdb\nvmforge-guest: blocks=vda\n");
   SerialReport report(log);
-  REQUIRE(report.wait_for_key("blocks", [](std::string_view l) { return report_list_has(l, "vdb"); },
-                              1s));
+  REQUIRE(report.wait_for_key(
+      "blocks", [](std::string_view l) { return report_list_has(l, "vdb"); }, 1s));
   REQUIRE(report.wait_for_value("blocks", "vda", 1s));
   CHECK_FALSE(report.wait_for_value("blocks", "vda,vdb", 50ms));
 }
 
-TEST_CASE("SerialReport joins a line written in pieces and finds the marker mid-line",
-          "[support]") {
+TEST_CASE("SerialReport joins a line written in pieces and finds the marker mid-line", "[support]") {
   auto dir = TempDir::create();
   REQUIRE(dir);
   std::string log = dir->file("serial.log");
@@ -77,8 +76,7 @@ TEST_CASE("an empty value means gone; poweroff is seen", "[support]") {
   CHECK(v->get("block.vdb") == "");
 }
 
-TEST_CASE("a timeout names what was awaited, the last report lines and the log's end",
-          "[support]") {
+TEST_CASE("a timeout names what was awaited, the last report lines and the log's end", "[support]") {
   auto dir = TempDir::create();
   REQUIRE(dir);
   std::string log = dir->file("serial.log");
@@ -93,8 +91,7 @@ TEST_CASE("a timeout names what was awaited, the last report lines and the log's
 }
 
 TEST_CASE("decode_report_value undoes the reporter's escapes", "[support]") {
-  CHECK(decode_report_value("#cloud-config\\nhostname: t\\xc3\\xa9st\\n") ==
-        "#cloud-config\nhostname: t\xc3\xa9st\n");
+  CHECK(decode_report_value("#cloud-config\\nhostname: t\\xc3\\xa9st\\n") == "#cloud-config\nhostname: t\xc3\xa9st\n");
   CHECK(decode_report_value("a\\\\b\\tc\\rd") == "a\\b\tc\rd");
   CHECK(decode_report_value("bad \\xZZ and end\\") == "bad xZZ and end\\");
 }

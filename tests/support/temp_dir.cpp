@@ -16,8 +16,8 @@ namespace vmforge::test {
 Result<TempDir> TempDir::create() {
   std::string pattern = "/tmp/vmf-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr)
-    return unexpected(Error(fmt::format("Failed to create a temporary directory under '/tmp': {}",
-                                        strerrordesc_np(errno)), errno));
+    return unexpected(
+        Error(fmt::format("Failed to create a temporary directory under '/tmp': {}", strerrordesc_np(errno)), errno));
   return TempDir(std::move(pattern));
 }
 

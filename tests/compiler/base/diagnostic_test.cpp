@@ -12,16 +12,15 @@ TEST_CASE("Diagnostics render with source line and caret, sorted", "[compiler]")
   d.note({"vm.toml", 1, 1}, "belongs to first");
   d.sort();
   std::string source = "name = \"x\"\n[memory]\nsise = \"1G\"\n";
-  CHECK(d.render(source) ==
-        "vm.toml:1:1: error: first\n"
-        "    name = \"x\"\n"
-        "    ^\n"
-        "vm.toml:1:1: note: belongs to first\n"
-        "    name = \"x\"\n"
-        "    ^\n"
-        "vm.toml:3:8: error: unknown key 'sise', did you mean 'size'?\n"
-        "    sise = \"1G\"\n"
-        "           ^\n");
+  CHECK(d.render(source) == "vm.toml:1:1: error: first\n"
+                            "    name = \"x\"\n"
+                            "    ^\n"
+                            "vm.toml:1:1: note: belongs to first\n"
+                            "    name = \"x\"\n"
+                            "    ^\n"
+                            "vm.toml:3:8: error: unknown key 'sise', did you mean 'size'?\n"
+                            "    sise = \"1G\"\n"
+                            "           ^\n");
   CHECK(d.has_errors());
 }
 

@@ -3,14 +3,26 @@
 
 #include "compiler/base/json_writer.hpp"
 
-using vmforge::JsonWriter;
 using vmforge::json_quote;
+using vmforge::JsonWriter;
 
 TEST_CASE("JsonWriter places commas and colons", "[compiler]") {
   JsonWriter w;
-  w.begin_object().field("execute", "device_add").key("arguments").begin_object()
-      .field("id", "vd0").field("bootindex", 1).field("share-rw", true).end_object()
-      .key("list").begin_array().value(1).value("two").null().end_array().end_object();
+  w.begin_object()
+      .field("execute", "device_add")
+      .key("arguments")
+      .begin_object()
+      .field("id", "vd0")
+      .field("bootindex", 1)
+      .field("share-rw", true)
+      .end_object()
+      .key("list")
+      .begin_array()
+      .value(1)
+      .value("two")
+      .null()
+      .end_array()
+      .end_object();
   CHECK(w.str() ==
         R"({"execute":"device_add","arguments":{"id":"vd0","bootindex":1,"share-rw":true},"list":[1,"two",null]})");
 }

@@ -9,10 +9,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/diff.hpp"
 #include "compiler/diff/render.hpp"
 #include "compiler/manifest/keys.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 namespace fs = std::filesystem;
 using namespace vmforge;
@@ -88,9 +88,10 @@ TEST_CASE("settings QEMU does not show come from the applied manifest", "[compil
   INFO(render_diff_text(*planned));
   std::map<std::string, Action> actions;
   for (const Change& c : planned->changes) actions[c.resource] = c.action;
-  CHECK(actions == std::map<std::string, Action>{
-                       {"disk:data1", Action::replace}, {"net:eth1", Action::replace}, {"disk:root", Action::restart},
-                       {"serial:ser0", Action::restart}});
+  CHECK(actions == std::map<std::string, Action>{{"disk:data1", Action::replace},
+                                                 {"net:eth1", Action::replace},
+                                                 {"disk:root", Action::restart},
+                                                 {"serial:ser0", Action::restart}});
 
   Vm without_data1 = old;
   std::erase_if(without_data1.disks, [](const Disk& d) { return d.id.str() == "data1"; });

@@ -2,8 +2,8 @@
 // differences it leaves to the live diff or ignores.
 #include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/restart_keys.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 using namespace vmforge;
 
@@ -36,9 +36,7 @@ std::string replaced(std::string_view from, std::string_view to) {
 
 }  // namespace
 
-TEST_CASE("the same manifest needs no restart", "[compiler][diff]") {
-  CHECK(keys(kBase, kBase).empty());
-}
+TEST_CASE("the same manifest needs no restart", "[compiler][diff]") { CHECK(keys(kBase, kBase).empty()); }
 
 TEST_CASE("machine type, CPU max and boot memory name their key as check does, reason and values", "[compiler][diff]") {
   auto k = keys(kBase, replaced("type = \"q35\"\nhotplug_slots = 2", "type = \"pc\""));

@@ -30,8 +30,8 @@ VirtioSerial controller(std::string id) {
 TEST_CASE("each chardev backend gets its key=value form", "[compiler]") {
   Vm vm = small_vm();
   vm.serials = {serial("f", CharBackend::file, "/log/a,b.log"), serial("s", CharBackend::socket, "/run/s.sock"),
-                serial("p", CharBackend::pty, std::nullopt), serial("i", CharBackend::pipe, "/run/pipe"),
-                serial("t", CharBackend::tty, "/dev/ttyS1"), serial("n", CharBackend::null, std::nullopt)};
+                serial("p", CharBackend::pty, std::nullopt),    serial("i", CharBackend::pipe, "/run/pipe"),
+                serial("t", CharBackend::tty, "/dev/ttyS1"),    serial("n", CharBackend::null, std::nullopt)};
   vm.serials[1].server = false;
   const auto chardevs = values_of(lowered(vm).argv, "-chardev");
   REQUIRE(chardevs.size() == 7);
@@ -62,12 +62,13 @@ TEST_CASE("UART, console and port frontends", "[compiler]") {
   port.controller = DeviceId("vser0");
   port.name = "org.qemu.guest_agent.0";
   vm.serials = {uart, con, port};
-  CHECK(values_of(lowered(vm).argv, "-device") ==
-        std::vector<std::string>{
-            R"({"driver":"virtio-serial-pci","id":"vser0","bus":"pcie.0","addr":"0x01.0x0","max_ports":4})",
-            R"({"driver":"isa-serial","id":"ser0","chardev":"ser0.char"})",
-            R"({"driver":"virtconsole","id":"con0","bus":"vser0.0","chardev":"con0.char"})",
-            R"({"driver":"virtserialport","id":"agent","bus":"vser0.0","chardev":"agent.char","name":"org.qemu.guest_agent.0"})"});
+  CHECK(
+      values_of(lowered(vm).argv, "-device") ==
+      std::vector<std::string>{
+          R"({"driver":"virtio-serial-pci","id":"vser0","bus":"pcie.0","addr":"0x01.0x0","max_ports":4})",
+          R"({"driver":"isa-serial","id":"ser0","chardev":"ser0.char"})",
+          R"({"driver":"virtconsole","id":"con0","bus":"vser0.0","chardev":"con0.char"})",
+          R"({"driver":"virtserialport","id":"agent","bus":"vser0.0","chardev":"agent.char","name":"org.qemu.guest_agent.0"})"});
 }
 
 TEST_CASE("a hot port is chardev-add then device_add; unplug reverses after DEVICE_DELETED", "[compiler]") {
@@ -103,8 +104,9 @@ TEST_CASE("a hot port is chardev-add then device_add; unplug reverses after DEVI
 TEST_CASE("chardev-add backends for every kind", "[compiler]") {
   Vm vm = small_vm();
   vm.virtio_serials = {controller("v")};
-  std::vector<Serial> ports = {serial("s", CharBackend::socket, "/run/s.sock"), serial("p", CharBackend::pty, std::nullopt),
-                               serial("i", CharBackend::pipe, "/run/i"), serial("t", CharBackend::tty, "/dev/ttyS1"),
+  std::vector<Serial> ports = {serial("s", CharBackend::socket, "/run/s.sock"),
+                               serial("p", CharBackend::pty, std::nullopt), serial("i", CharBackend::pipe, "/run/i"),
+                               serial("t", CharBackend::tty, "/dev/ttyS1"),
                                serial("n", CharBackend::null, std::nullopt)};
   for (auto& p : ports) {
     p.frontend = SerialFrontend::virtconsole;
@@ -114,11 +116,13 @@ TEST_CASE("chardev-add backends for every kind", "[compiler]") {
   vm.serials = ports;
   const Plan plan = lowered(vm);
   REQUIRE(plan.steps.size() == 10);
-  CHECK(plan.steps[0].call.arguments ==
-        R"({"id":"s.char","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/s.sock"}},"server":true,"wait":false}}})");
+  CHECK(
+      plan.steps[0].call.arguments ==
+      R"({"id":"s.char","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/s.sock"}},"server":true,"wait":false}}})");
   CHECK(plan.steps[2].call.arguments == R"({"id":"p.char","backend":{"type":"pty","data":{}}})");
   CHECK(plan.steps[4].call.arguments == R"({"id":"i.char","backend":{"type":"pipe","data":{"device":"/run/i"}}})");
-  CHECK(plan.steps[6].call.arguments == R"({"id":"t.char","backend":{"type":"serial","data":{"device":"/dev/ttyS1"}}})");
+  CHECK(plan.steps[6].call.arguments ==
+        R"({"id":"t.char","backend":{"type":"serial","data":{"device":"/dev/ttyS1"}}})");
   CHECK(plan.steps[8].call.arguments == R"({"id":"n.char","backend":{"type":"null","data":{}}})");
   CHECK(plan.steps[1].resource == "console:s");
 }

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 namespace fs = std::filesystem;
 

@@ -8,15 +8,19 @@
 using vmforge::KvOption;
 
 TEST_CASE("KvOption joins keys and escaped values", "[compiler]") {
-  auto text = KvOption("socket").add("id", "c0").add("path", "/run/a,b.sock").on_off("server", true)
-                  .on_off("wait", false).add("size", std::uint64_t{64}).str();
+  auto text = KvOption("socket")
+                  .add("id", "c0")
+                  .add("path", "/run/a,b.sock")
+                  .on_off("server", true)
+                  .on_off("wait", false)
+                  .add("size", std::uint64_t{64})
+                  .str();
   REQUIRE(text);
   CHECK(*text == "socket,id=c0,path=/run/a,,b.sock,server=on,wait=off,size=64");
 }
 
 TEST_CASE("KvOption without a head starts with its first key", "[compiler]") {
-  CHECK(*KvOption().add("cpus", std::uint64_t{2}).add("maxcpus", std::uint64_t{4}).str() ==
-        "cpus=2,maxcpus=4");
+  CHECK(*KvOption().add("cpus", std::uint64_t{2}).add("maxcpus", std::uint64_t{4}).str() == "cpus=2,maxcpus=4");
   CHECK(KvOption().empty());
 }
 

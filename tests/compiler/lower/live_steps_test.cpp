@@ -1,17 +1,19 @@
 // live_steps: the QMP calls that change a running device in place (link, balloon, cdrom medium)
 // and the backend names steps create or delete.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/media_steps.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 using namespace vmforge;
 
 namespace {
 
-QmpCall call(std::string command, std::string arguments) { return QmpCall{std::move(command), std::move(arguments), {}}; }
+QmpCall call(std::string command, std::string arguments) {
+  return QmpCall{std::move(command), std::move(arguments), {}};
+}
 
 std::string cdrom_vm(std::string_view iso) {
   return fmt::format(
@@ -57,8 +59,8 @@ TEST_CASE("backend names: what a step deletes or creates", "[compiler][diff]") {
 TEST_CASE("set_link is undone by the opposite state", "[compiler][diff]") {
   PlanStep down = set_link_step("eth0", false);
   CHECK(down.resource == "net:eth0");
-  CHECK(calls({down}) == std::vector<std::string>{
-                             R"(set_link {"name":"eth0","up":false} | set_link {"name":"eth0","up":true})"});
+  CHECK(calls({down}) ==
+        std::vector<std::string>{R"(set_link {"name":"eth0","up":false} | set_link {"name":"eth0","up":true})"});
   CHECK(down.call.completion.kind == Completion::Kind::reply);
 }
 
@@ -79,20 +81,21 @@ TEST_CASE("a cdrom medium is swapped through the tray; every undo puts the old o
   auto steps = change_media_steps(running, desired, "cd0");
   REQUIRE(steps);
   for (const PlanStep& s : *steps) CHECK(s.resource == "disk:cd0");
-  CHECK(calls(*steps) ==
-        std::vector<std::string>{
-            R"(add-fd {"fdset-id":1641695914,"opaque":"/srv/a.iso"} | -)",
-            R"(blockdev-open-tray {"id":"cd0","force":true} | blockdev-close-tray {"id":"cd0"})",
-            R"(blockdev-remove-medium {"id":"cd0"} | blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"})",
-            R"(blockdev-del {"node-name":"cd0.fmt"} | blockdev-add {"driver":"raw","node-name":"cd0.fmt","file":"cd0.file","read-only":true})",
-            R"(blockdev-del {"node-name":"cd0.file"} | blockdev-add {"driver":"file","node-name":"cd0.file","filename":"/dev/fdset/1641695914","aio":"threads","read-only":true})",
-            R"(add-fd {"fdset-id":1728095198,"opaque":"/srv/b,c.iso"} | remove-fd {"fdset-id":1728095198})",
-            R"(blockdev-add {"driver":"file","node-name":"cd0.file","filename":"/dev/fdset/1728095198","aio":"threads","read-only":true} | blockdev-del {"node-name":"cd0.file"})",
-            R"(blockdev-add {"driver":"raw","node-name":"cd0.fmt","file":"cd0.file","read-only":true} | blockdev-del {"node-name":"cd0.fmt"})",
-            R"(blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"} | blockdev-remove-medium {"id":"cd0"})",
-            R"(blockdev-close-tray {"id":"cd0"} | -)",
-            R"(remove-fd {"fdset-id":1641695914} | add-fd {"fdset-id":1641695914,"opaque":"/srv/a.iso"})",
-        });
+  CHECK(
+      calls(*steps) ==
+      std::vector<std::string>{
+          R"(add-fd {"fdset-id":1641695914,"opaque":"/srv/a.iso"} | -)",
+          R"(blockdev-open-tray {"id":"cd0","force":true} | blockdev-close-tray {"id":"cd0"})",
+          R"(blockdev-remove-medium {"id":"cd0"} | blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"})",
+          R"(blockdev-del {"node-name":"cd0.fmt"} | blockdev-add {"driver":"raw","node-name":"cd0.fmt","file":"cd0.file","read-only":true})",
+          R"(blockdev-del {"node-name":"cd0.file"} | blockdev-add {"driver":"file","node-name":"cd0.file","filename":"/dev/fdset/1641695914","aio":"threads","read-only":true})",
+          R"(add-fd {"fdset-id":1728095198,"opaque":"/srv/b,c.iso"} | remove-fd {"fdset-id":1728095198})",
+          R"(blockdev-add {"driver":"file","node-name":"cd0.file","filename":"/dev/fdset/1728095198","aio":"threads","read-only":true} | blockdev-del {"node-name":"cd0.file"})",
+          R"(blockdev-add {"driver":"raw","node-name":"cd0.fmt","file":"cd0.file","read-only":true} | blockdev-del {"node-name":"cd0.fmt"})",
+          R"(blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"} | blockdev-remove-medium {"id":"cd0"})",
+          R"(blockdev-close-tray {"id":"cd0"} | -)",
+          R"(remove-fd {"fdset-id":1641695914} | add-fd {"fdset-id":1641695914,"opaque":"/srv/a.iso"})",
+      });
 }
 
 TEST_CASE("a medium change for a disk the manifests do not have is an error", "[compiler][diff]") {

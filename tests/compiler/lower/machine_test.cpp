@@ -1,8 +1,8 @@
 // Machine-wide lowering: -machine/-accel, CPUs and their hotplug steps, memory, firmware, kernel.
 #include <catch2/catch.hpp>
 
-#include "tests/compiler/lower/test_support.hpp"
 #include "compiler/lower/lower.hpp"
+#include "tests/compiler/lower/test_support.hpp"
 
 using namespace vmforge;
 using namespace vmforge::test;

@@ -1,8 +1,8 @@
 // Lowering of memory devices: DIMMs with their backends (and hotplug steps), NVDIMMs.
 #include <catch2/catch.hpp>
 
-#include "tests/compiler/lower/test_support.hpp"
 #include "compiler/lower/lower.hpp"
+#include "tests/compiler/lower/test_support.hpp"
 
 using namespace vmforge;
 using namespace vmforge::test;
@@ -23,7 +23,8 @@ TEST_CASE("dimms: backend object and pc-dimm; hot ones via object-add", "[compil
   const Plan plan = lowered(vm);
   CHECK(values_of(plan.argv, "-object") ==
         std::vector<std::string>{R"({"qom-type":"memory-backend-ram","id":"dimm0.mem","size":268435456})"});
-  CHECK(values_of(plan.argv, "-device") == std::vector<std::string>{R"({"driver":"pc-dimm","id":"dimm0","memdev":"dimm0.mem"})"});
+  CHECK(values_of(plan.argv, "-device") ==
+        std::vector<std::string>{R"({"driver":"pc-dimm","id":"dimm0","memdev":"dimm0.mem"})"});
   REQUIRE(plan.steps.size() == 2);
   CHECK(plan.steps[0].call.command == "object-add");
   CHECK(plan.steps[0].call.arguments ==
@@ -44,7 +45,8 @@ TEST_CASE("nvdimms switch the machine's nvdimm support on", "[compiler]") {
   vm.nvdimms = {nv};
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-machine").front() == "q35,nvdimm=on,graphics=off");
-  CHECK(values_of(argv, "-object").front() ==
-        R"({"qom-type":"memory-backend-file","id":"nv0.mem","size":67108864,"mem-path":"/pmem/nv0","share":true,"readonly":true})");
+  CHECK(
+      values_of(argv, "-object").front() ==
+      R"({"qom-type":"memory-backend-file","id":"nv0.mem","size":67108864,"mem-path":"/pmem/nv0","share":true,"readonly":true})");
   CHECK(values_of(argv, "-device").front() == R"({"driver":"nvdimm","id":"nv0","memdev":"nv0.mem","unarmed":true})");
 }

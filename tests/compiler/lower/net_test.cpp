@@ -2,8 +2,8 @@
 // state steps, and netdev_add/device_add plugging.
 #include <catch2/catch.hpp>
 
-#include "tests/compiler/lower/test_support.hpp"
 #include "compiler/lower/lower.hpp"
+#include "tests/compiler/lower/test_support.hpp"
 
 using namespace vmforge;
 using namespace vmforge::test;
@@ -61,7 +61,8 @@ TEST_CASE("vhost-user NICs connect a chardev; VFIO NICs are vfio-pci", "[compile
   vm.nets = {vu, vf};
   const auto argv = lowered(vm).argv;
   CHECK(value_with(argv, "-chardev", "vu0") == "socket,id=vu0.char,path=/run/vu.sock");
-  CHECK(values_of(argv, "-netdev") == std::vector<std::string>{R"({"type":"vhost-user","id":"vu0.net","chardev":"vu0.char"})"});
+  CHECK(values_of(argv, "-netdev") ==
+        std::vector<std::string>{R"({"type":"vhost-user","id":"vu0.net","chardev":"vu0.char"})"});
   CHECK(value_with(argv, "-device", "vf0") ==
         R"({"driver":"vfio-pci","id":"vf0","bus":"pcie.0","addr":"0x02.0x0","host":"0000:02:00.1"})");
 }

@@ -1,8 +1,8 @@
 // Lowering of buses: intel-iommu first, root ports (manifest and hotplug reserve), bridges, VGA.
 #include <catch2/catch.hpp>
 
-#include "tests/compiler/lower/test_support.hpp"
 #include "compiler/lower/lower.hpp"
+#include "tests/compiler/lower/test_support.hpp"
 
 using namespace vmforge;
 using namespace vmforge::test;
@@ -16,7 +16,8 @@ TEST_CASE("intel-iommu comes before every PCI device", "[compiler]") {
   vm.machine.hotplug_slots = 1;
   const auto devices = values_of(lowered(vm).argv, "-device");
   REQUIRE(devices.size() == 2);
-  CHECK(devices[0] == R"({"driver":"intel-iommu","id":"iommu","intremap":"on","device-iotlb":false,"caching-mode":false})");
+  CHECK(devices[0] ==
+        R"({"driver":"intel-iommu","id":"iommu","intremap":"on","device-iotlb":false,"caching-mode":false})");
   // KVM refuses interrupt remapping with the in-kernel irqchip.
   CHECK(values_of(lowered(vm).argv, "-machine").front() == "q35,kernel-irqchip=split,graphics=off");
   vm.machine.options = {{"kernel-irqchip", "off"}};
@@ -43,11 +44,14 @@ TEST_CASE("manifest root ports and bridges keep their settings; devices on them 
   vm.rngs = {rng};
   const auto devices = values_of(lowered(vm).argv, "-device");
   REQUIRE(devices.size() == 4);
-  CHECK(devices[0] ==
-        R"({"driver":"pcie-root-port","id":"rp1","bus":"pcie.0","addr":"0x01.0x0","chassis":1,"slot":1,"mem-reserve":1073741824})");
+  CHECK(
+      devices[0] ==
+      R"({"driver":"pcie-root-port","id":"rp1","bus":"pcie.0","addr":"0x01.0x0","chassis":1,"slot":1,"mem-reserve":1073741824})");
   // The generated port skips (chassis 1, slot 1), which rp1 uses.
-  CHECK(devices[1] == R"({"driver":"pcie-root-port","id":"vmforge-rp0","bus":"pcie.0","addr":"0x03.0x0","chassis":1,"slot":2})");
-  CHECK(devices[2] == R"({"driver":"pci-bridge","id":"br0","bus":"pcie.0","addr":"0x02.0x0","chassis_nr":5,"shpc":true})");
+  CHECK(devices[1] ==
+        R"({"driver":"pcie-root-port","id":"vmforge-rp0","bus":"pcie.0","addr":"0x03.0x0","chassis":1,"slot":2})");
+  CHECK(devices[2] ==
+        R"({"driver":"pci-bridge","id":"br0","bus":"pcie.0","addr":"0x02.0x0","chassis_nr":5,"shpc":true})");
   CHECK(devices[3] == R"({"driver":"virtio-rng-pci","id":"rng0","bus":"rp1","rng":"rng0.rng"})");
 }
 

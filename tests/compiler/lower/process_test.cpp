@@ -66,9 +66,8 @@ TEST_CASE("rtc, globals, sandbox, fw_cfg, pid and log files", "[compiler]") {
   vm.qemu.logfile = "/run/q.log";
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-rtc") == std::vector<std::string>{"base=localtime,clock=vm,driftfix=slew"});
-  CHECK(values_of(argv, "-global") ==
-        std::vector<std::string>{"driver=kvm-pit,property=lost_tick_policy,value=discard",
-                                 "driver=d,property=p,value=x,,y=z"});
+  CHECK(values_of(argv, "-global") == std::vector<std::string>{"driver=kvm-pit,property=lost_tick_policy,value=discard",
+                                                               "driver=d,property=p,value=x,,y=z"});
   CHECK(values_of(argv, "-sandbox") ==
         std::vector<std::string>{"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"});
   // Two entries give two options (govmm merged them into one broken option).

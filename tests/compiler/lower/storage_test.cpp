@@ -28,10 +28,10 @@ TEST_CASE("a cold disk is a file node, a format node and a device on pcie.0", "[
   d.boot_index = 1;
   vm.disks = {d};
   const auto argv = lowered(vm).argv;
-  CHECK(values_of(argv, "-blockdev") ==
-        std::vector<std::string>{
-            R"({"driver":"file","node-name":"root.file","filename":"/dev/fdset/4","aio":"threads"})",
-            R"({"driver":"qcow2","node-name":"root.fmt","file":"root.file","backing":null})"});
+  CHECK(
+      values_of(argv, "-blockdev") ==
+      std::vector<std::string>{R"({"driver":"file","node-name":"root.file","filename":"/dev/fdset/4","aio":"threads"})",
+                               R"({"driver":"qcow2","node-name":"root.fmt","file":"root.file","backing":null})"});
   CHECK(values_of(argv, "-device") ==
         std::vector<std::string>{R"({"driver":"virtio-blk-pci","id":"root","bus":"pcie.0","addr":"0x01.0x0",)"
                                  R"("drive":"root.fmt","serial":"S,1","bootindex":1})"});
@@ -64,8 +64,10 @@ TEST_CASE("host block devices use host_device and host_cdrom", "[compiler]") {
   cd.bus = DiskBus::ide;
   vm.disks = {disk("blk", "/dev/vdb"), cd};
   const auto argv = lowered(vm).argv;
-  CHECK(value_with(argv, "-blockdev", R"("node-name":"blk.file")").find(R"("driver":"host_device")") != std::string::npos);
-  CHECK(value_with(argv, "-blockdev", R"("node-name":"cd.file")").find(R"("driver":"host_cdrom")") != std::string::npos);
+  CHECK(value_with(argv, "-blockdev", R"("node-name":"blk.file")").find(R"("driver":"host_device")") !=
+        std::string::npos);
+  CHECK(value_with(argv, "-blockdev", R"("node-name":"cd.file")").find(R"("driver":"host_cdrom")") !=
+        std::string::npos);
   CHECK(value_with(argv, "-device", "\"cd\"") == R"({"driver":"ide-cd","id":"cd","drive":"cd.fmt"})");
 }
 
@@ -82,10 +84,11 @@ TEST_CASE("scsi disks sit on their controller's bus", "[compiler]") {
   d.lun = 3;
   vm.disks = {d};
   const auto argv = lowered(vm).argv;
-  CHECK(values_of(argv, "-device") ==
-        std::vector<std::string>{
-            R"({"driver":"virtio-scsi-pci","id":"scsi0","bus":"pcie.0","addr":"0x01.0x0","iothread":"io0","num_queues":2})",
-            R"({"driver":"scsi-hd","id":"sd0","bus":"scsi0.0","lun":3,"drive":"sd0.fmt"})"});
+  CHECK(
+      values_of(argv, "-device") ==
+      std::vector<std::string>{
+          R"({"driver":"virtio-scsi-pci","id":"scsi0","bus":"pcie.0","addr":"0x01.0x0","iothread":"io0","num_queues":2})",
+          R"({"driver":"scsi-hd","id":"sd0","bus":"scsi0.0","lun":3,"drive":"sd0.fmt"})"});
 }
 
 TEST_CASE("a hot disk is left out of the argv and plugged onto its own root port", "[compiler]") {
@@ -100,9 +103,11 @@ TEST_CASE("a hot disk is left out of the argv and plugged onto its own root port
   // 1 port for data1 + 2 reserved, packed in slot 2 after root's slot 1.
   const auto devices = values_of(plan.argv, "-device");
   REQUIRE(devices.size() == 4);
-  CHECK(devices[0] ==
-        R"({"driver":"pcie-root-port","id":"vmforge-rp0","bus":"pcie.0","addr":"0x02.0x0","multifunction":true,"chassis":1,"slot":1})");
-  CHECK(devices[2] == R"({"driver":"pcie-root-port","id":"vmforge-rp2","bus":"pcie.0","addr":"0x02.0x2","chassis":1,"slot":3})");
+  CHECK(
+      devices[0] ==
+      R"({"driver":"pcie-root-port","id":"vmforge-rp0","bus":"pcie.0","addr":"0x02.0x0","multifunction":true,"chassis":1,"slot":1})");
+  CHECK(devices[2] ==
+        R"({"driver":"pcie-root-port","id":"vmforge-rp2","bus":"pcie.0","addr":"0x02.0x2","chassis":1,"slot":3})");
   // The image goes to QEMU as an fd set (add-fd carries the fd the supervisor opened).
   const std::string fdset = hot_fdset_path("disk:data1\n/data1.raw");
   REQUIRE(plan.steps.size() == 4);
@@ -152,8 +157,9 @@ TEST_CASE("cold or unknown disks have no plug steps", "[compiler]") {
   vm.disks = {disk("root", "/root.raw")};
   auto cold = plug_steps(vm, "disk:root");
   REQUIRE_FALSE(cold);
-  CHECK(cold.error().message ==
-        "'disk:root' has hotplug = false: it is part of the QEMU command line, so adding or removing it needs a restart");
+  CHECK(
+      cold.error().message ==
+      "'disk:root' has hotplug = false: it is part of the QEMU command line, so adding or removing it needs a restart");
   CHECK(unplug_steps(vm, "disk:nope").error().message == "'disk:nope' is not a hot-pluggable device of this manifest");
   CHECK_FALSE(plug_steps(vm, "disk"));
   CHECK_FALSE(plug_steps(vm, "gpu:root"));
@@ -196,12 +202,14 @@ TEST_CASE("vhost-user blk gets a client chardev, hot ones over chardev-add", "[c
   vm.vhost_users = {cold, hot};
   const Plan plan = lowered(vm);
   CHECK(value_with(plan.argv, "-chardev", "vub0") == "socket,id=vub0.char,path=/run/vub,,0.sock");
-  CHECK(value_with(plan.argv, "-device", "vub0") ==
-        R"({"driver":"vhost-user-blk-pci","id":"vub0","bus":"pcie.0","addr":"0x01.0x0","chardev":"vub0.char","num-queues":2})");
+  CHECK(
+      value_with(plan.argv, "-device", "vub0") ==
+      R"({"driver":"vhost-user-blk-pci","id":"vub0","bus":"pcie.0","addr":"0x01.0x0","chardev":"vub0.char","num-queues":2})");
   REQUIRE(plan.steps.size() == 2);
   CHECK(plan.steps[0].call.command == "chardev-add");
-  CHECK(plan.steps[0].call.arguments ==
-        R"({"id":"vus1.char","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/vus1.sock"}},"server":false}}})");
+  CHECK(
+      plan.steps[0].call.arguments ==
+      R"({"id":"vus1.char","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/vus1.sock"}},"server":false}}})");
   CHECK(plan.steps[1].call.arguments ==
         R"({"driver":"vhost-user-scsi-pci","id":"vus1","bus":"vmforge-rp0","chardev":"vus1.char"})");
 }
@@ -214,6 +222,7 @@ TEST_CASE("a legacy-only virtio device keeps legacy mode on, also behind a root 
   vm.disks = {d};
   const Plan plan = lowered(vm);
   REQUIRE(plan.steps.size() == 4);
-  CHECK(plan.steps[3].call.arguments ==
-        R"({"driver":"virtio-blk-pci","id":"old","bus":"vmforge-rp0","disable-modern":true,"disable-legacy":"off","drive":"old.fmt"})");
+  CHECK(
+      plan.steps[3].call.arguments ==
+      R"({"driver":"virtio-blk-pci","id":"old","bus":"vmforge-rp0","disable-modern":true,"disable-legacy":"off","drive":"old.fmt"})");
 }

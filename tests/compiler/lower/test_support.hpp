@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/lower/lower.hpp"
 #include "compiler/model/model.hpp"
 #include "compiler/plan/plan.hpp"
-#include "compiler/lower/lower.hpp"
 
 namespace vmforge::test {
 

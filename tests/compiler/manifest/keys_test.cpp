@@ -63,11 +63,8 @@ TEST_CASE("every range and default fits its key", "[compiler]") {
       if (key.range) CHECK((integral && key.range->min <= key.range->max));
       const KeyDefault& d = key.fallback;
       switch (d.kind) {
-        case KeyDefault::Kind::none:
-          break;
-        case KeyDefault::Kind::boolean:
-          CHECK(key.type == KeyType::boolean);
-          break;
+        case KeyDefault::Kind::none: break;
+        case KeyDefault::Kind::boolean: CHECK(key.type == KeyType::boolean); break;
         case KeyDefault::Kind::integer:
           CHECK((key.type == KeyType::integer || key.type == KeyType::size || key.type == KeyType::duration));
           if (key.range) CHECK((d.integer >= key.range->min && d.integer <= key.range->max));

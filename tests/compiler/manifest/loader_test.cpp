@@ -53,8 +53,8 @@ TEST_CASE("nesting deeper than the limit is refused before toml++ recurses throu
   // 150,000 header parts crashed toml++ itself (its parser and destructors recurse per level).
   std::string parts = "a";
   for (int i = 1; i < 150000; ++i) parts += ".a";
-  for (const std::string& text : {"[" + parts + "]\n", parts + " = 1\n", "x = " + std::string(300, '[') + "\n",
-                                  "x = {" + parts + " = 1}\n"}) {
+  for (const std::string& text :
+       {"[" + parts + "]\n", parts + " = 1\n", "x = " + std::string(300, '[') + "\n", "x = {" + parts + " = 1}\n"}) {
     auto raw = load_manifest(text, "deep.toml");
     REQUIRE_FALSE(raw.has_value());
     CHECK(raw.error().items()[0].message.find("more than 64 levels deep") != std::string::npos);

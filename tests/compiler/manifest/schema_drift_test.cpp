@@ -119,9 +119,7 @@ class Drift {
     const JsonValue* value = node.find("default");
     const KeyDefault& d = spec.fallback;
     switch (d.kind) {
-      case KeyDefault::Kind::none:
-        CHECK(value == nullptr);
-        return;
+      case KeyDefault::Kind::none: CHECK(value == nullptr); return;
       case KeyDefault::Kind::boolean:
         REQUIRE(value != nullptr);
         CHECK(value->as_bool() == std::optional<bool>(d.boolean));
@@ -180,12 +178,8 @@ class Drift {
         CHECK(type == std::optional<std::string_view>("string"));
         CHECK(enum_of(node) == choices);
         break;
-      case KeyType::integer:
-        CHECK(type == std::optional<std::string_view>("integer"));
-        break;
-      case KeyType::boolean:
-        CHECK(type == std::optional<std::string_view>("boolean"));
-        break;
+      case KeyType::integer: CHECK(type == std::optional<std::string_view>("integer")); break;
+      case KeyType::boolean: CHECK(type == std::optional<std::string_view>("boolean")); break;
       case KeyType::size: {
         const JsonValue* any_of = node.find("anyOf");
         REQUIRE(any_of != nullptr);
@@ -204,9 +198,7 @@ class Drift {
         CHECK(enum_of(*items) == choices);
         break;
       }
-      case KeyType::table:
-        table(node, *find_table_spec(spec.table));
-        break;
+      case KeyType::table: table(node, *find_table_spec(spec.table)); break;
       case KeyType::table_array: {
         CHECK(type == std::optional<std::string_view>("array"));
         const JsonValue* items = node.find("items");

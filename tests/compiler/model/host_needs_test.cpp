@@ -44,5 +44,6 @@ TEST_CASE("host needs: vhost-net without fds, vhost-vsock without an fd, VFIO fu
   CHECK(needs[3] == HostNeed{HostNeedKind::vhost_vsock, {ResourceKind::vsock, "vsock0"}, ""});
   CHECK(host_needs(vm, ResourceKey{ResourceKind::vfio, "gpu0"}) == std::vector<HostNeed>{needs[2]});
   CHECK(host_needs(vm, ResourceKey{ResourceKind::vfio, "mdev0"}).empty());
-  CHECK(host_need_note(needs[0]) == "vhost = true: the supervisor checks /dev/vhost-net first (QEMU 7.2 aborts without it)");
+  CHECK(host_need_note(needs[0]) ==
+        "vhost = true: the supervisor checks /dev/vhost-net first (QEMU 7.2 aborts without it)");
 }

@@ -19,8 +19,6 @@ TEST_CASE("render_shell and render_lines start with the QEMU binary", "[compiler
   Plan plan;
   plan.qemu_binary = "qemu-system-x86_64";
   plan.argv = {"-S", "-device", "{\"driver\":\"virtio-rng-pci\",\"id\":\"rng 0\"}"};
-  CHECK(render_shell(plan) ==
-        "qemu-system-x86_64 -S -device '{\"driver\":\"virtio-rng-pci\",\"id\":\"rng 0\"}'\n");
-  CHECK(render_lines(plan) ==
-        "qemu-system-x86_64\n-S\n-device\n{\"driver\":\"virtio-rng-pci\",\"id\":\"rng 0\"}\n");
+  CHECK(render_shell(plan) == "qemu-system-x86_64 -S -device '{\"driver\":\"virtio-rng-pci\",\"id\":\"rng 0\"}'\n");
+  CHECK(render_lines(plan) == "qemu-system-x86_64\n-S\n-device\n{\"driver\":\"virtio-rng-pci\",\"id\":\"rng 0\"}\n");
 }

@@ -55,27 +55,32 @@ TEST_CASE("block builders: a protocol node, a format node on it, a backing image
   BlockdevFile file;
   file.node_name = "d1.file";
   file.filename = "/img/a,b.raw";
-  CHECK(wire(blockdev_add(file)) == R"(blockdev-add {"driver":"file","node-name":"d1.file","filename":"/img/a,b.raw"})");
+  CHECK(wire(blockdev_add(file)) ==
+        R"(blockdev-add {"driver":"file","node-name":"d1.file","filename":"/img/a,b.raw"})");
   file.driver = "host_device";
   file.aio = "threads";
   file.cache = {true, false};
   file.read_only = true;
   file.discard = true;
-  CHECK(arguments(file) ==
-        R"({"driver":"host_device","node-name":"d1.file","filename":"/img/a,b.raw","aio":"threads","cache":{"direct":true,"no-flush":false},"read-only":true,"discard":"unmap"})");
+  CHECK(
+      arguments(file) ==
+      R"({"driver":"host_device","node-name":"d1.file","filename":"/img/a,b.raw","aio":"threads","cache":{"direct":true,"no-flush":false},"read-only":true,"discard":"unmap"})");
 
   BlockdevFormat raw{"raw", "d1.fmt", "d1.file", std::nullopt, {}, false, false};
   CHECK(wire(blockdev_add(raw)) == R"(blockdev-add {"driver":"raw","node-name":"d1.fmt","file":"d1.file"})");
   // A qcow2 node never follows its image header's backing file: null, or the named node.
   BlockdevFormat qcow{"qcow2", "d1.fmt", "d1.file", std::optional<std::string>(), {false, true}, false, false};
-  CHECK(arguments(qcow) ==
-        R"({"driver":"qcow2","node-name":"d1.fmt","file":"d1.file","backing":null,"cache":{"direct":false,"no-flush":true}})");
+  CHECK(
+      arguments(qcow) ==
+      R"({"driver":"qcow2","node-name":"d1.fmt","file":"d1.file","backing":null,"cache":{"direct":false,"no-flush":true}})");
   qcow.backing = std::optional<std::string>("d1.backing");
   qcow.cache = {};
   qcow.read_only = true;
-  CHECK(arguments(qcow) == R"({"driver":"qcow2","node-name":"d1.fmt","file":"d1.file","backing":"d1.backing","read-only":true})");
-  CHECK(wire(blockdev_add(BlockdevBacking{"qcow2", "d1.backing", "d1.backing-file", true})) ==
-        R"(blockdev-add {"driver":"qcow2","node-name":"d1.backing","file":"d1.backing-file","read-only":true,"backing":null})");
+  CHECK(arguments(qcow) ==
+        R"({"driver":"qcow2","node-name":"d1.fmt","file":"d1.file","backing":"d1.backing","read-only":true})");
+  CHECK(
+      wire(blockdev_add(BlockdevBacking{"qcow2", "d1.backing", "d1.backing-file", true})) ==
+      R"(blockdev-add {"driver":"qcow2","node-name":"d1.backing","file":"d1.backing-file","read-only":true,"backing":null})");
   CHECK(arguments(BlockdevBacking{"raw", "d1.backing", "d1.backing-file", false}) ==
         R"({"driver":"raw","node-name":"d1.backing","file":"d1.backing-file","read-only":true})");
   CHECK(wire(blockdev_del("d1.fmt")) == R"(blockdev-del {"node-name":"d1.fmt"})");
@@ -97,8 +102,9 @@ TEST_CASE("disk device, SCSI controller and media builders", "[qmp][ops]") {
   disk.write_cache = false;
   disk.share_rw = true;
   disk.boot_index = 2;
-  CHECK(wire(device_add(disk)) ==
-        R"(device_add {"driver":"virtio-blk-pci","id":"vd1","bus":"rp1","addr":"0x1.0x0","disable-modern":true,"disable-legacy":"off","romfile":"","drive":"d1.fmt","iothread":"io0","num-queues":4,"config-wce":false,"serial":"S1","write-cache":"off","share-rw":true,"bootindex":2})");
+  CHECK(
+      wire(device_add(disk)) ==
+      R"(device_add {"driver":"virtio-blk-pci","id":"vd1","bus":"rp1","addr":"0x1.0x0","disable-modern":true,"disable-legacy":"off","romfile":"","drive":"d1.fmt","iothread":"io0","num-queues":4,"config-wce":false,"serial":"S1","write-cache":"off","share-rw":true,"bootindex":2})");
 
   BlockDeviceAdd scsi;
   scsi.driver = "scsi-hd";
@@ -112,20 +118,21 @@ TEST_CASE("disk device, SCSI controller and media builders", "[qmp][ops]") {
   ScsiControllerAdd controller;
   controller.id = "scsi0";
   controller.placement.bus = "rp4";
-  CHECK(wire(device_add(controller)) ==
-        R"(device_add {"driver":"virtio-scsi-pci","id":"scsi0","bus":"rp4"})");
+  CHECK(wire(device_add(controller)) == R"(device_add {"driver":"virtio-scsi-pci","id":"scsi0","bus":"rp4"})");
   controller.driver = "virtio-scsi-ccw";
   controller.placement = {};
   controller.placement.devno = "fe.0.0002";
   controller.placement.iommu_platform = true;
   controller.iothread = "io0";
   controller.num_queues = 2;
-  CHECK(arguments(controller) ==
-        R"({"driver":"virtio-scsi-ccw","id":"scsi0","devno":"fe.0.0002","iommu_platform":true,"iothread":"io0","num_queues":2})");
+  CHECK(
+      arguments(controller) ==
+      R"({"driver":"virtio-scsi-ccw","id":"scsi0","devno":"fe.0.0002","iommu_platform":true,"iothread":"io0","num_queues":2})");
 
   CHECK(wire(blockdev_open_tray("cd0", true)) == R"(blockdev-open-tray {"id":"cd0","force":true})");
   CHECK(wire(blockdev_remove_medium("cd0")) == R"(blockdev-remove-medium {"id":"cd0"})");
-  CHECK(wire(blockdev_insert_medium("cd0", "cd0.fmt")) == R"(blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"})");
+  CHECK(wire(blockdev_insert_medium("cd0", "cd0.fmt")) ==
+        R"(blockdev-insert-medium {"id":"cd0","node-name":"cd0.fmt"})");
   CHECK(wire(blockdev_close_tray("cd0")) == R"(blockdev-close-tray {"id":"cd0"})");
 }
 
@@ -151,7 +158,8 @@ TEST_CASE("network builders", "[qmp][ops]") {
   by_fds.fds = {"fd0", "fd1"};
   by_fds.vhost = true;
   by_fds.vhostfds = {"vfd0"};
-  CHECK(wire(netdev_add(by_fds)) == R"(netdev_add {"type":"tap","id":"net0","fds":"fd0:fd1","vhost":true,"vhostfds":"vfd0"})");
+  CHECK(wire(netdev_add(by_fds)) ==
+        R"(netdev_add {"type":"tap","id":"net0","fds":"fd0:fd1","vhost":true,"vhostfds":"vfd0"})");
   NetdevAdd user;
   user.type = "user";
   user.id = "net1";
@@ -164,11 +172,13 @@ TEST_CASE("network builders", "[qmp][ops]") {
   nic.netdev = "net0";
   nic.mac = "02:42:ac:11:00:02";
   nic.placement.bus = "rp2";
-  CHECK(wire(device_add(nic)) ==
-        R"(device_add {"driver":"virtio-net-pci","id":"virtio-0","bus":"rp2","netdev":"net0","mac":"02:42:ac:11:00:02"})");
+  CHECK(
+      wire(device_add(nic)) ==
+      R"(device_add {"driver":"virtio-net-pci","id":"virtio-0","bus":"rp2","netdev":"net0","mac":"02:42:ac:11:00:02"})");
   nic.queues = 4;
-  CHECK(wire(device_add(nic)) ==
-        R"(device_add {"driver":"virtio-net-pci","id":"virtio-0","bus":"rp2","netdev":"net0","mac":"02:42:ac:11:00:02","mq":true,"vectors":10})");
+  CHECK(
+      wire(device_add(nic)) ==
+      R"(device_add {"driver":"virtio-net-pci","id":"virtio-0","bus":"rp2","netdev":"net0","mac":"02:42:ac:11:00:02","mq":true,"vectors":10})");
   NicDeviceAdd ccw{"virtio-net-ccw", "virtio-0", {}, "net0", "", 2};
   ccw.placement.devno = "fe.0.0001";
   CHECK(wire(device_add(ccw)) ==
@@ -177,14 +187,17 @@ TEST_CASE("network builders", "[qmp][ops]") {
 }
 
 TEST_CASE("chardev and serial port builders", "[qmp][ops]") {
-  CHECK(wire(chardev_add_socket({"char0", "/run/vu.sock", true, false})) ==
-        R"(chardev-add {"id":"char0","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/vu.sock"}},"server":true,"wait":false}}})");
-  CHECK(wire(chardev_add_socket({"char1", "/run/c.sock", false, false})) ==
-        R"(chardev-add {"id":"char1","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/c.sock"}},"server":false}}})");
+  CHECK(
+      wire(chardev_add_socket({"char0", "/run/vu.sock", true, false})) ==
+      R"(chardev-add {"id":"char0","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/vu.sock"}},"server":true,"wait":false}}})");
+  CHECK(
+      wire(chardev_add_socket({"char1", "/run/c.sock", false, false})) ==
+      R"(chardev-add {"id":"char1","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/run/c.sock"}},"server":false}}})");
   CHECK(wire(chardev_add_file("ch2", "/tmp/out.log")) ==
         R"(chardev-add {"id":"ch2","backend":{"type":"file","data":{"out":"/tmp/out.log"}}})");
   CHECK(wire(chardev_remove("char0")) == R"(chardev-remove {"id":"char0"})");
-  CHECK(wire(chardev_add_pipe("ch3", "/run/p")) == R"(chardev-add {"id":"ch3","backend":{"type":"pipe","data":{"device":"/run/p"}}})");
+  CHECK(wire(chardev_add_pipe("ch3", "/run/p")) ==
+        R"(chardev-add {"id":"ch3","backend":{"type":"pipe","data":{"device":"/run/p"}}})");
   CHECK(wire(chardev_add_serial("ch4", "/dev/ttyS1")) ==
         R"(chardev-add {"id":"ch4","backend":{"type":"serial","data":{"device":"/dev/ttyS1"}}})");
   CHECK(wire(chardev_add_pty("ch5")) == R"(chardev-add {"id":"ch5","backend":{"type":"pty","data":{}}})");
@@ -195,8 +208,9 @@ TEST_CASE("chardev and serial port builders", "[qmp][ops]") {
   controller.max_ports = 4;
   CHECK(wire(device_add(controller)) ==
         R"(device_add {"driver":"virtio-serial-pci","id":"vser0","bus":"rp3","max_ports":4})");
-  CHECK(wire(device_add(SerialPortAdd{"virtserialport", "port0", "vser0.0", "char0", "org.qemu.guest_agent.0"})) ==
-        R"(device_add {"driver":"virtserialport","id":"port0","bus":"vser0.0","chardev":"char0","name":"org.qemu.guest_agent.0"})");
+  CHECK(
+      wire(device_add(SerialPortAdd{"virtserialport", "port0", "vser0.0", "char0", "org.qemu.guest_agent.0"})) ==
+      R"(device_add {"driver":"virtserialport","id":"port0","bus":"vser0.0","chardev":"char0","name":"org.qemu.guest_agent.0"})");
   CHECK(wire(device_add(SerialPortAdd{"isa-serial", "com1", "", "char1", ""})) ==
         R"(device_add {"driver":"isa-serial","id":"com1","chardev":"char1"})");
 }
@@ -215,32 +229,38 @@ TEST_CASE("device builders: unplug, VFIO, vhost-user, vsock", "[qmp][ops]") {
   DevicePlacement rp0;
   rp0.bus = "rp0";
   rp0.romfile = "";
-  CHECK(wire(device_add(VfioDeviceAdd{"vfio-pci", "vfio0", rp0, "02:00.0", "", 0x1af4, {}})) ==
-        R"(device_add {"driver":"vfio-pci","id":"vfio0","bus":"rp0","romfile":"","host":"02:00.0","x-pci-vendor-id":6900})");
+  CHECK(
+      wire(device_add(VfioDeviceAdd{"vfio-pci", "vfio0", rp0, "02:00.0", "", 0x1af4, {}})) ==
+      R"(device_add {"driver":"vfio-pci","id":"vfio0","bus":"rp0","romfile":"","host":"02:00.0","x-pci-vendor-id":6900})");
   DevicePlacement slot1;
   slot1.bus = "pcie.0";
   slot1.addr = "0x1";
-  CHECK(wire(device_add(VfioDeviceAdd{"vfio-pci", "vfio0", slot1, "", "/sys/bus/mdev/devices/uuid", {}, {}})) ==
-        R"(device_add {"driver":"vfio-pci","id":"vfio0","bus":"pcie.0","addr":"0x1","sysfsdev":"/sys/bus/mdev/devices/uuid"})");
+  CHECK(
+      wire(device_add(VfioDeviceAdd{"vfio-pci", "vfio0", slot1, "", "/sys/bus/mdev/devices/uuid", {}, {}})) ==
+      R"(device_add {"driver":"vfio-pci","id":"vfio0","bus":"pcie.0","addr":"0x1","sysfsdev":"/sys/bus/mdev/devices/uuid"})");
   CHECK(wire(device_add(VfioDeviceAdd{"vfio-ap", "", {}, "", "/sys/devices/vfio_ap/matrix/uuid", {}, {}})) ==
         R"(device_add {"driver":"vfio-ap","sysfsdev":"/sys/devices/vfio_ap/matrix/uuid"})");
   DevicePlacement rp1;
   rp1.bus = "rp1";
-  CHECK(wire(device_add(VhostUserDeviceAdd{"vhost-user-blk-pci", "vub0", rp1, "char0", "", 2, {}, 1})) ==
-        R"(device_add {"driver":"vhost-user-blk-pci","id":"vub0","bus":"rp1","chardev":"char0","num-queues":2,"bootindex":1})");
+  CHECK(
+      wire(device_add(VhostUserDeviceAdd{"vhost-user-blk-pci", "vub0", rp1, "char0", "", 2, {}, 1})) ==
+      R"(device_add {"driver":"vhost-user-blk-pci","id":"vub0","bus":"rp1","chardev":"char0","num-queues":2,"bootindex":1})");
   // QEMU spells the queue count of vhost-user-scsi with an underscore.
   CHECK(wire(device_add(VhostUserDeviceAdd{"vhost-user-scsi-pci", "vus0", rp1, "char0", "", 2, {}, {}})) ==
         R"(device_add {"driver":"vhost-user-scsi-pci","id":"vus0","bus":"rp1","chardev":"char0","num_queues":2})");
-  CHECK(wire(device_add(VhostUserDeviceAdd{"vhost-user-fs-pci", "fs0", rp1, "char1", "share", {}, 1024, {}})) ==
-        R"(device_add {"driver":"vhost-user-fs-pci","id":"fs0","bus":"rp1","chardev":"char1","tag":"share","queue-size":1024})");
+  CHECK(
+      wire(device_add(VhostUserDeviceAdd{"vhost-user-fs-pci", "fs0", rp1, "char1", "share", {}, 1024, {}})) ==
+      R"(device_add {"driver":"vhost-user-fs-pci","id":"fs0","bus":"rp1","chardev":"char1","tag":"share","queue-size":1024})");
   VsockDeviceAdd vsock;
   vsock.id = "vsock0";
   vsock.guest_cid = 3;
   vsock.placement.bus = "rp4";
-  CHECK(wire(device_add(vsock)) == R"(device_add {"driver":"vhost-vsock-pci","id":"vsock0","bus":"rp4","guest-cid":3})");
+  CHECK(wire(device_add(vsock)) ==
+        R"(device_add {"driver":"vhost-vsock-pci","id":"vsock0","bus":"rp4","guest-cid":3})");
   vsock.vhostfd = "7";
   CHECK(arguments(vsock) == R"({"driver":"vhost-vsock-pci","id":"vsock0","bus":"rp4","guest-cid":3,"vhostfd":"7"})");
-  CHECK(wire(device_add(R"({"driver":"pvpanic-pci","id":"p0"})")) == R"(device_add {"driver":"pvpanic-pci","id":"p0"})");
+  CHECK(wire(device_add(R"({"driver":"pvpanic-pci","id":"p0"})")) ==
+        R"(device_add {"driver":"pvpanic-pci","id":"p0"})");
 }
 
 TEST_CASE("CPU and memory builders", "[qmp][ops]") {
@@ -255,22 +275,26 @@ TEST_CASE("CPU and memory builders", "[qmp][ops]") {
   ram.size = 268435456;
   CHECK(wire(object_add_memory(ram)) == R"(object-add {"qom-type":"memory-backend-ram","id":"mem1","size":268435456})");
   MemoryBackendAdd file{"memory-backend-file", "nv1", 1073741824, "/dev/pmem0", {}, true, true, {}};
-  CHECK(wire(object_add_memory(file)) ==
-        R"(object-add {"qom-type":"memory-backend-file","id":"nv1","size":1073741824,"mem-path":"/dev/pmem0","share":true,"pmem":true})");
+  CHECK(
+      wire(object_add_memory(file)) ==
+      R"(object-add {"qom-type":"memory-backend-file","id":"nv1","size":1073741824,"mem-path":"/dev/pmem0","share":true,"pmem":true})");
   MemoryBackendAdd memfd{"memory-backend-memfd", "mem2", 1073741824, "", true, true, {}, true};
-  CHECK(arguments(memfd) ==
-        R"({"qom-type":"memory-backend-memfd","id":"mem2","size":1073741824,"hugetlb":true,"share":true,"prealloc":true})");
+  CHECK(
+      arguments(memfd) ==
+      R"({"qom-type":"memory-backend-memfd","id":"mem2","size":1073741824,"hugetlb":true,"share":true,"prealloc":true})");
   CHECK(wire(object_del("mem1")) == R"(object-del {"id":"mem1"})");
   CHECK(wire(device_add(MemoryDeviceAdd{"pc-dimm", "dimm1", "mem1", "", "", {}, {}})) ==
         R"(device_add {"driver":"pc-dimm","id":"dimm1","memdev":"mem1"})");
-  CHECK(wire(device_add(MemoryDeviceAdd{"virtio-mem-pci", "vm1", "vmem1", "rp1", "", 0, 2097152})) ==
-        R"(device_add {"driver":"virtio-mem-pci","id":"vm1","memdev":"vmem1","bus":"rp1","requested-size":0,"block-size":2097152})");
+  CHECK(
+      wire(device_add(MemoryDeviceAdd{"virtio-mem-pci", "vm1", "vmem1", "rp1", "", 0, 2097152})) ==
+      R"(device_add {"driver":"virtio-mem-pci","id":"vm1","memdev":"vmem1","bus":"rp1","requested-size":0,"block-size":2097152})");
   CHECK(wire(balloon(1073741824)) == R"(balloon {"value":1073741824})");
 }
 
 TEST_CASE("migration and fd builders", "[qmp][ops]") {
-  CHECK(wire(migrate_set_capabilities({{"x-ignore-shared", true}, {"events", false}})) ==
-        R"(migrate-set-capabilities {"capabilities":[{"capability":"x-ignore-shared","state":true},{"capability":"events","state":false}]})");
+  CHECK(
+      wire(migrate_set_capabilities({{"x-ignore-shared", true}, {"events", false}})) ==
+      R"(migrate-set-capabilities {"capabilities":[{"capability":"x-ignore-shared","state":true},{"capability":"events","state":false}]})");
   CHECK(wire(migrate_set_parameters({104857600, 300})) ==
         R"(migrate-set-parameters {"max-bandwidth":104857600,"downtime-limit":300})");
   CHECK(wire(migrate("exec:cat > /tmp/mig")) == R"(migrate {"uri":"exec:cat > /tmp/mig"})");
@@ -344,9 +368,11 @@ TEST_CASE("parsers name what is wrong with a malformed reply", "[qmp][ops]") {
   auto typed = parse_balloon(json(R"({"actual":"big"})"));
   REQUIRE_FALSE(typed);
   CHECK(typed.error().message == "Unexpected reply to QMP command 'query-balloon': 'actual' is not an integer");
-  auto nested = parse_memory_devices(json(R"([{"type":"dimm","data":{"memdev":"/objects/m","addr":1,"size":"x","node":0}}])"));
+  auto nested =
+      parse_memory_devices(json(R"([{"type":"dimm","data":{"memdev":"/objects/m","addr":1,"size":"x","node":0}}])"));
   REQUIRE_FALSE(nested);
   CHECK(nested.error().message == "Unexpected reply to QMP command 'query-memory-devices': 'size' is not an integer");
   CHECK_FALSE(parse_cpus_fast(json("{}")));
-  CHECK(parse_cpus_fast(json("{}")).error().message == "Unexpected reply to QMP command 'query-cpus-fast': not an array");
+  CHECK(parse_cpus_fast(json("{}")).error().message ==
+        "Unexpected reply to QMP command 'query-cpus-fast': not an array");
 }

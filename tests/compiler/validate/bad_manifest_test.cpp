@@ -11,9 +11,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 using namespace vmforge;
 namespace fs = std::filesystem;

@@ -77,7 +77,8 @@ TEST_CASE("vmforge check exits 1 with the diagnostics on stderr", "[compiler]") 
   CHECK(run.err.find(": error: unknown key 'fromat' in [[disk]]; did you mean 'format'?") != std::string::npos);
   Run missing = check("/nonexistent/vmforge.toml");
   CHECK(missing.status == 1);
-  CHECK(missing.err == "/nonexistent/vmforge.toml: error: Failed to open '/nonexistent/vmforge.toml': No such file or directory\n");
+  CHECK(missing.err ==
+        "/nonexistent/vmforge.toml: error: Failed to open '/nonexistent/vmforge.toml': No such file or directory\n");
 }
 
 TEST_CASE("vmforge check exits 2 on usage errors and 0 on --help", "[compiler]") {
@@ -110,9 +111,9 @@ TEST_CASE("check --json gives the outcome and every diagnostic as data", "[compi
   REQUIRE(diagnostics.size() == 1);
   const vmforge::JsonValue& d = diagnostics.front();
   // The same place and words as the text form.
-  CHECK_THAT(check(bad_path).err,
-             Catch::StartsWith(fmt::format("{}:{}:{}: {}: {}", *d.get_string("file"), *d.get_int64("line"),
-                                           *d.get_int64("column"), *d.get_string("severity"), *d.get_string("message"))));
+  CHECK_THAT(check(bad_path).err, Catch::StartsWith(fmt::format("{}:{}:{}: {}: {}", *d.get_string("file"),
+                                                                *d.get_int64("line"), *d.get_int64("column"),
+                                                                *d.get_string("severity"), *d.get_string("message"))));
 }
 
 TEST_CASE("vmforge help COMMAND is COMMAND --help; --version prints the version", "[compiler]") {
@@ -175,7 +176,8 @@ TEST_CASE("check refuses nesting deeper than the limit instead of crashing", "[c
 TEST_CASE("check refuses a device or a FIFO as the manifest, at once", "[compiler]") {
   Run zero = check("/dev/zero");
   CHECK(zero.status == 1);
-  CHECK(zero.err == "/dev/zero: error: Failed to read '/dev/zero': it is a character device, not a regular file or a pipe\n");
+  CHECK(zero.err ==
+        "/dev/zero: error: Failed to read '/dev/zero': it is a character device, not a regular file or a pipe\n");
   const std::string fifo = "/tmp/vmforge-check-fifo-" + std::to_string(getpid());
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   Run named = check(fifo);
@@ -189,9 +191,9 @@ TEST_CASE("check refuses a device or a FIFO as the manifest, at once", "[compile
 
 // Before, the old manifest's "disk.img" resolved to /dev/fd/disk.img: a false replacement.
 TEST_CASE("plan --from a pipe reads the old manifest's relative paths as the new one's", "[compiler]") {
-  const std::string path = write_temp("from.toml",
-                                      "name = \"from\"\n[machine]\naccel = [\"tcg\"]\n[[disk]]\nid = \"d1\"\n"
-                                      "file = \"disk.img\"\nhotplug = true\n");
+  const std::string path =
+      write_temp("from.toml", "name = \"from\"\n[machine]\naccel = [\"tcg\"]\n[[disk]]\nid = \"d1\"\n"
+                              "file = \"disk.img\"\nhotplug = true\n");
   Run run = run_vmforge("plan", path + " --from <(cat " + path + ")");
   INFO(run.out << run.err);
   CHECK(run.status == 0);

@@ -2,9 +2,9 @@
 // and how it reports, beyond the byte-exact bad/ goldens.
 #include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 
 using namespace vmforge;
 
@@ -100,8 +100,7 @@ TEST_CASE("controllers are chosen or added by default", "[compiler]") {
 TEST_CASE("machine options are sorted and typed values become QEMU text", "[compiler]") {
   Vm vm = valid("name = \"a\"\n[machine.options]\nzz = 3\ngraphics = false\nkernel-irqchip = \"split\"\n");
   using Option = std::pair<std::string, std::string>;
-  CHECK(vm.machine.options ==
-        std::vector<Option>{{"graphics", "off"}, {"kernel-irqchip", "split"}, {"zz", "3"}});
+  CHECK(vm.machine.options == std::vector<Option>{{"graphics", "off"}, {"kernel-irqchip", "split"}, {"zz", "3"}});
 }
 
 TEST_CASE("hugepages implies a file backend on hugetlbfs", "[compiler]") {
@@ -146,12 +145,11 @@ TEST_CASE("strings that reach QEMU options cannot carry line breaks or NUL", "[c
 TEST_CASE("load_and_validate reports an unreadable file", "[compiler]") {
   auto vm = load_and_validate("/nonexistent/vmforge/vm.toml");
   REQUIRE_FALSE(vm.has_value());
-  CHECK(vm.error().render("") ==
-        "/nonexistent/vmforge/vm.toml: error: Failed to open '/nonexistent/vmforge/vm.toml': No such file or directory\n");
+  CHECK(vm.error().render("") == "/nonexistent/vmforge/vm.toml: error: Failed to open '/nonexistent/vmforge/vm.toml': "
+                                 "No such file or directory\n");
 }
 
-TEST_CASE("the keys govmm can say: machine nvdimm, 4 KiB NVDIMM sizes, client QMP sockets, config_wce",
-          "[compiler]") {
+TEST_CASE("the keys govmm can say: machine nvdimm, 4 KiB NVDIMM sizes, client QMP sockets, config_wce", "[compiler]") {
   Vm vm = valid("name = \"g\"\n[machine]\nnvdimm = true\n[memory]\nslots = 1\nmax = \"1G\"\n"
                 "[[nvdimm]]\nid = \"nv\"\npath = \"nv.img\"\nsize = \"64K\"\n"
                 "[[qmp_socket]]\npath = \"/run/qmeventd.sock\"\nserver = false\n"
@@ -179,8 +177,9 @@ TEST_CASE("hostfwd rules are checked as QEMU 7.2 parses them", "[compiler]") {
     Vm vm = valid(std::string("name = \"f\"\n[[net]]\nid = \"n\"\nhostfwd = [\"") + rule + "\"]\n");
     CHECK(vm.nets.at(0).hostfwd == std::vector<std::string>{rule});
   }
-  CHECK(errors("name = \"f\"\n[[net]]\nid = \"n\"\nhostfwd = [\"tcp::2222-:0\"]\n").find("'tcp::2222-:0' is not "
-                                                                                     "[tcp|udp]:") != std::string::npos);
+  CHECK(errors("name = \"f\"\n[[net]]\nid = \"n\"\nhostfwd = [\"tcp::2222-:0\"]\n")
+            .find("'tcp::2222-:0' is not "
+                  "[tcp|udp]:") != std::string::npos);
 }
 
 TEST_CASE("an integer memory size under 1 MiB gets a hint that integers are bytes", "[compiler]") {

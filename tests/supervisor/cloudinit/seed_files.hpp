@@ -12,8 +12,8 @@
 
 namespace vmforge::test {
 
-inline std::string write_seed_file(const TempDir& dir, const std::string& name,
-                                   CloudInitFormat format, const cloudinit::SeedContent& content) {
+inline std::string write_seed_file(const TempDir& dir, const std::string& name, CloudInitFormat format,
+                                   const cloudinit::SeedContent& content) {
   auto iso = cloudinit::build_seed_image(format, content);
   REQUIRE(iso);
   std::string path = dir.file(name);

@@ -78,26 +78,22 @@ TEST_CASE("config-2 metadata must be JSON objects; NoCloud's is taken as it is",
                                "becomes openstack/latest/network_data.json)");
 }
 
-TEST_CASE("a config-2 image reads back with isoinfo: label, Rock Ridge, Joliet, content",
-          "[cloudinit]") {
+TEST_CASE("a config-2 image reads back with isoinfo: label, Rock Ridge, Joliet, content", "[cloudinit]") {
   auto dir = test::TempDir::create();
   REQUIRE(dir);
   auto content = sample(true);
   std::string iso = test::write_seed_file(*dir, "seed.iso", CloudInitFormat::config_2, content);
 
   CHECK_THAT(isoinfo({"-d", "-i", iso}), Catch::Contains("Volume id: config-2\n") &&
-                                            Catch::Contains("Rock Ridge signatures version") &&
-                                            Catch::Contains("Joliet with UCS level 3 found"));
-  CHECK(isoinfo({"-R", "-f", "-i", iso}) ==
-        "/openstack\n/openstack/latest\n/openstack/latest/meta_data.json\n"
-        "/openstack/latest/network_data.json\n/openstack/latest/user_data\n");
-  CHECK(isoinfo({"-J", "-f", "-i", iso}) ==
-        "/openstack\n/openstack/latest\n/openstack/latest/meta_data.json\n"
-        "/openstack/latest/network_data.json\n/openstack/latest/user_data\n");
+                                             Catch::Contains("Rock Ridge signatures version") &&
+                                             Catch::Contains("Joliet with UCS level 3 found"));
+  CHECK(isoinfo({"-R", "-f", "-i", iso}) == "/openstack\n/openstack/latest\n/openstack/latest/meta_data.json\n"
+                                            "/openstack/latest/network_data.json\n/openstack/latest/user_data\n");
+  CHECK(isoinfo({"-J", "-f", "-i", iso}) == "/openstack\n/openstack/latest\n/openstack/latest/meta_data.json\n"
+                                            "/openstack/latest/network_data.json\n/openstack/latest/user_data\n");
   CHECK(isoinfo({"-R", "-x", "/openstack/latest/user_data", "-i", iso}) == content.user_data);
   CHECK(isoinfo({"-R", "-x", "/openstack/latest/meta_data.json", "-i", iso}) == content.meta_data);
-  CHECK(isoinfo({"-R", "-x", "/openstack/latest/network_data.json", "-i", iso}) ==
-        *content.network_config);
+  CHECK(isoinfo({"-R", "-x", "/openstack/latest/network_data.json", "-i", iso}) == *content.network_config);
 }
 
 TEST_CASE("a NoCloud image reads back with xorriso: label, names, modes, owners", "[cloudinit]") {

@@ -60,7 +60,9 @@ struct Relayed {
   }
 };
 
-void put(int fd, std::string_view text) { REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size())); }
+void put(int fd, std::string_view text) {
+  REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size()));
+}
 
 // What `fd` has now; `eof` set when the peer closed.
 std::string take(int fd, bool* eof = nullptr) {

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/base/read_file.hpp"
@@ -108,7 +108,8 @@ TEST_CASE("requests are dispatched by name; unknown and malformed ones get error
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] == R"({"return":"hi","id":1})");
   CHECK(lines[1].find(R"({"error":{"class":"InvalidRequest","desc":"Request is not valid JSON)") == 0);
-  CHECK(lines[2] == R"({"error":{"class":"UnknownRequest","desc":"Unknown request 'frob'; known requests: echo, subscribe."}})");
+  CHECK(lines[2] ==
+        R"({"error":{"class":"UnknownRequest","desc":"Unknown request 'frob'; known requests: echo, subscribe."}})");
   CHECK(lines[3] == R"({"error":{"class":"InvalidRequest","desc":"Request lacks the member 'request'."}})");
   CHECK(lines[4] == R"({"return":"still here"})");
 }
@@ -129,7 +130,8 @@ TEST_CASE("an over-long request is refused and only that client is dropped", "[c
   });
   f.run_until([&] { return done.load(); });
   client.join();
-  CHECK(first == R"({"error":{"class":"InvalidRequest","desc":"Request longer than 1048576 bytes; closing the connection."}})");
+  CHECK(first ==
+        R"({"error":{"class":"InvalidRequest","desc":"Request longer than 1048576 bytes; closing the connection."}})");
   CHECK(after == ECONNRESET);
   CHECK(other == R"("ok")");
 }

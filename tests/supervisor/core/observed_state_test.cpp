@@ -2,17 +2,17 @@
 // recorded from a real VM by observed/record.py (observed/replies.json; the VM's manifests are
 // observed/booted.toml and observed/applied.toml).
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
-#include <fstream>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
-#include "compiler/validate/load_and_validate.hpp"
 #include "compiler/diff/diff.hpp"
 #include "compiler/diff/render.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/observed_state.hpp"
 
 using namespace vmforge;
@@ -113,13 +113,16 @@ TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][obser
 
   const Resource& data1 = find(set, "disk:data1");
   CHECK(data1.hotplugged);
-  CHECK(data1.props == Props{{"driver", "virtio-blk-pci"}, {"file", "/tmp/vmforge-observed/d1.raw"},
-                             {"format", "raw"}, {"readonly", "false"}, {"serial", "D1"}});
+  CHECK(data1.props == Props{{"driver", "virtio-blk-pci"},
+                             {"file", "/tmp/vmforge-observed/d1.raw"},
+                             {"format", "raw"},
+                             {"readonly", "false"},
+                             {"serial", "D1"}});
   const Resource& cd0 = find(set, "disk:cd0");
   CHECK_FALSE(cd0.hotplugged);
   // The manifest gives cd0 no serial: QEMU's is not asked for.
-  CHECK(cd0.props == Props{{"driver", "scsi-cd"}, {"file", "/tmp/vmforge-observed/a.iso"}, {"format", "raw"},
-                           {"readonly", "true"}});
+  CHECK(cd0.props ==
+        Props{{"driver", "scsi-cd"}, {"file", "/tmp/vmforge-observed/a.iso"}, {"format", "raw"}, {"readonly", "true"}});
   CHECK(find(set, "scsi_controller:scsi0").props == Props{{"driver", "virtio-scsi-pci"}});
 
   CHECK(find(set, "net:eth0").props ==
@@ -244,7 +247,8 @@ TEST_CASE("optional replies missing: no CPUs, DIMM or balloon target are made up
   FirstReplies first = first_replies(std::move(replies));
   const ObserveContext context = q35_context();
   SecondQueries wanted = second_queries(first, context);
-  const ResourceSet set = build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context);
+  const ResourceSet set =
+      build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context);
   CHECK_FALSE(set.find("cpu:0"));
   CHECK(set.facts().max_cpus == 0);
   CHECK(find(set, "balloon:bal0").props == Props{{"driver", "virtio-balloon-pci"}});
@@ -263,8 +267,8 @@ TEST_CASE("odd replies: root port names that are not vmforge's numbers are not f
   std::string peripheral = first.peripheral.to_json();
   REQUIRE(peripheral.ends_with("]"));
   peripheral.pop_back();
-  for (std::string_view odd : {"vmforge-rp", "vmforge-rpx", "vmforge-rp7x", "vmforge-rp-1",
-                               "vmforge-rp99999999999999999999999999"}) {
+  for (std::string_view odd :
+       {"vmforge-rp", "vmforge-rpx", "vmforge-rp7x", "vmforge-rp-1", "vmforge-rp99999999999999999999999999"}) {
     peripheral += fmt::format(R"(,{{"name":"{}","type":"child<pcie-root-port>"}})", odd);
   }
   auto parsed = parse_json(peripheral + "]");
@@ -273,7 +277,8 @@ TEST_CASE("odd replies: root port names that are not vmforge's numbers are not f
   const ObserveContext context = q35_context();
   SecondQueries wanted = second_queries(first, context);
   std::optional<ResourceSet> set;
-  REQUIRE_NOTHROW(set.emplace(build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context)));
+  REQUIRE_NOTHROW(
+      set.emplace(build_observed(first, second_replies(wanted, recording.replies(second_calls(wanted))), context)));
   REQUIRE(set->facts().free_ports);
   CHECK(*set->facts().free_ports ==
         std::vector<std::string>{"vmforge-rp1", "vmforge-rp3", "vmforge-rp4", "vmforge-rp5", "vmforge-rp6"});

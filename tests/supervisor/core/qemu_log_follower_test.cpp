@@ -33,7 +33,9 @@ struct Followed {
     REQUIRE(started);
     follower = std::move(*started);
   }
-  void write_text(std::string_view text) { REQUIRE(::write(writer.get(), text.data(), text.size()) == ssize_t(text.size())); }
+  void write_text(std::string_view text) {
+    REQUIRE(::write(writer.get(), text.data(), text.size()) == ssize_t(text.size()));
+  }
   // Runs the loop until `count` lines arrived (or 2 s passed).
   void wait_for(std::size_t count) {
     const auto deadline = std::chrono::steady_clock::now() + 2s;

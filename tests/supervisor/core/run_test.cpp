@@ -13,8 +13,8 @@
 #include <fstream>
 #include <regex>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/base/read_file.hpp"
@@ -22,10 +22,10 @@
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/pidfile.hpp"
 #include "supervisor/launch/process.hpp"
+#include "tests/supervisor/core/notify_listener.hpp"
 #include "tests/support/guest.hpp"
 #include "tests/support/serial_report.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/supervisor/core/notify_listener.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -190,9 +190,9 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   auto cli = launch::run({std::getenv("VMFORGE_BINARY"), "status", "t1", "--runtime-dir", dir.file("run")}, 30s);
   REQUIRE(cli);
   CHECK(cli->find("t1 - running\n") == 0);
-  cli = launch::run({std::getenv("VMFORGE_BINARY"), "qmp", "t1", R"({"execute":"query-status"})", "--runtime-dir",
-                     dir.file("run")},
-                    30s);
+  cli = launch::run(
+      {std::getenv("VMFORGE_BINARY"), "qmp", "t1", R"({"execute":"query-status"})", "--runtime-dir", dir.file("run")},
+      30s);
   REQUIRE(cli);
   CHECK(cli->find(R"("status":"running")") != std::string::npos);
 
@@ -215,7 +215,8 @@ TEST_CASE("run is ready once the guest runs; SIGTERM powers it off cleanly", "[r
   CHECK(access(dir.file("run/t1/qemu.pid").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power button is quit after the timeout", "[run]") {
+TEST_CASE("watchdog pings while QMP answers; a guest that ignores the power button is quit after the timeout",
+          "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
   test::NotifyListener notify(dir.file("notify"));
@@ -262,7 +263,8 @@ TEST_CASE("a closed stderr does not kill the supervisor: the VM still stops clea
   close(ends[0]);  // as `vmforge run ... | head` once head has exited
   UniqueFd stderr_pipe(ends[1]);
   launch::SpawnOptions options;
-  options.argv = {std::getenv("VMFORGE_BINARY"), "run", write_manifest(dir, "t12", false), "--runtime-dir", dir.file("run")};
+  options.argv = {std::getenv("VMFORGE_BINARY"), "run", write_manifest(dir, "t12", false), "--runtime-dir",
+                  dir.file("run")};
   options.fds.push_back({stderr_pipe.get(), 2});
   auto run = launch::spawn(options);
   REQUIRE(run);
@@ -338,7 +340,8 @@ TEST_CASE("run builds the cloud-init seed and hands it to QEMU", "[run][guest]")
   auto run = start_run(dir, write_manifest(dir, "t5", true, "20s", R"([cloud_init]
 user_data = "user-data"
 meta_data = "meta-data"
-)"), "t5");
+)"),
+                       "t5");
   REQUIRE(notify.wait_for("READY=1", 60000) != "");
   test::SerialReport report(dir.file("serial.log"));
   auto seen = report.wait_for(
@@ -388,8 +391,9 @@ meta_data = "meta-data"
 
   // The disk QEMU opened as 'nobody' when it was hot-plugged during start-up.
   test::SerialReport report(dir.file("serial.log"));
-  CHECK(report.wait_for([](const test::ReportValues& v) { return v.ready() && test::report_list_has(v["blocks"], "vda"); },
-                        test::kGuestBootTimeout, "the hot-plugged disk"));
+  CHECK(report.wait_for(
+      [](const test::ReportValues& v) { return v.ready() && test::report_list_has(v["blocks"], "vda"); },
+      test::kGuestBootTimeout, "the hot-plugged disk"));
   REQUIRE(run.signal(SIGTERM));
   CHECK(report.wait_for([](const test::ReportValues& v) { return v.powered_off(); }, 30s, "poweroff"));
   CHECK(wait_exit(run).success());
@@ -410,7 +414,8 @@ TEST_CASE("a qcow2's header never chooses a host file; a backing the manifest na
   REQUIRE(launch::run({"qemu-img", "create", "-q", "-f", "qcow2", "-b", host_file, "-F", "raw", evil}, 30s));
   REQUIRE(launch::run({"qemu-img", "create", "-q", "-f", "qcow2", chosen, "4M"}, 30s));
   test::NotifyListener notify(dir.file("notify"));
-  std::string manifest = write_manifest(dir, "t11", true, "20s", fmt::format(R"([[disk]]
+  std::string manifest = write_manifest(dir, "t11", true, "20s",
+                                        fmt::format(R"([[disk]]
 id = "evil"
 file = "{}"
 format = "qcow2"
@@ -422,7 +427,8 @@ format = "qcow2"
 serial = "chosen"
 backing = {{ file = "{}", format = "raw" }}
 hotplug = true
-)", evil, chosen, host_file));
+)",
+                                                    evil, chosen, host_file));
   auto run = start_run(dir, manifest, "t11");
   INFO(run.stderr_text());
   CHECK(notify.wait_for("READY=1", 60000).find("STATUS=VM 't11' is running") != std::string::npos);
@@ -440,7 +446,7 @@ hotplug = true
     if (test::report_field(line, "serial") == "chosen") chosen_seen = line;
   }
   CHECK(evil_seen.find("serial=evil") != std::string::npos);
-  CHECK(evil_seen.find("HOSTFILE") == std::string::npos);  // QEMU did not follow the header
+  CHECK(evil_seen.find("HOSTFILE") == std::string::npos);          // QEMU did not follow the header
   CHECK(chosen_seen.find("label=HOSTFILE") != std::string::npos);  // the manifest's backing, hot-plugged
   REQUIRE(run.signal(SIGTERM));
   CHECK(wait_exit(run).success());
@@ -453,7 +459,7 @@ TEST_CASE("a supervisor that is not root cannot honour [qemu] uid: the start fai
   std::string manifest = write_manifest(dir, "t10", false, "20s", "[qemu]\nuid = 65534\ngid = 65534\n");
   launch::SpawnOptions options;
   options.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", std::getenv("VMFORGE_BINARY"),
-                  "run", manifest, "--runtime-dir", dir.file("run")};
+                  "run",     manifest,        "--runtime-dir", dir.file("run")};
   auto run = launch::spawn(options);
   REQUIRE(run);
   CHECK(wait_exit(*run, 30s).value == 1);
@@ -506,9 +512,13 @@ TEST_CASE("a QEMU stuck before its QMP greeting fails the start with the cause",
     REQUIRE(::chmod(dir.path().c_str(), 0711) == 0);
   }
   std::string blocker = dir.file("sockets/b.sock");
-  auto run = start_run(dir, write_manifest(dir, "t13", false, "20s", fmt::format(R"([qemu]
+  auto run = start_run(dir,
+                       write_manifest(dir, "t13", false, "20s",
+                                      fmt::format(R"([qemu]
 extra_args = ["-chardev", "socket,id=blocker,path={},server=on,wait=on"]
-)", blocker)), "t13");
+)",
+                                                  blocker)),
+                       "t13");
   CHECK(wait_exit(run, 60s).value == 1);
   std::string log = run.stderr_text();
   INFO(log);
@@ -519,7 +529,9 @@ extra_args = ["-chardev", "socket,id=blocker,path={},server=on,wait=on"]
 }
 
 // fake_qemu (next to this test) as QEMU: a QMP peer that misbehaves before READY.
-std::string fake_qemu() { return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "fake_qemu").string(); }
+std::string fake_qemu() {
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "fake_qemu").string();
+}
 
 TEST_CASE("a QMP peer that fails before READY fails the start with the cause and is stopped", "[run]") {
   struct Case {
@@ -534,8 +546,8 @@ TEST_CASE("a QMP peer that fails before READY fails the start with the cause and
   TestDir guard;
   const test::TempDir& dir = guard.dir;
   setenv("VMFORGE_FAKE_QEMU", c.script, 1);
-  auto run = start_run(dir, write_manifest(dir, "t14", false, "20s", fmt::format("[qemu]\nbinary = \"{}\"\n", fake_qemu())),
-                       "t14");
+  auto run = start_run(
+      dir, write_manifest(dir, "t14", false, "20s", fmt::format("[qemu]\nbinary = \"{}\"\n", fake_qemu())), "t14");
   unsetenv("VMFORGE_FAKE_QEMU");
   auto exit = wait_exit(run, 60s);
   std::string log = run.stderr_text();
@@ -580,8 +592,8 @@ TEST_CASE("status of a VM without a supervisor answers in JSON too", "[run]") {
 TEST_CASE("a VFIO function the host cannot pass through stops the start before QEMU runs", "[run]") {
   TestDir guard;
   const test::TempDir& dir = guard.dir;
-  auto run = start_run(dir, write_manifest(dir, "t11", false, "20s", "[[vfio]]\nid = \"pt0\"\nhost = \"0000:ff:1f.7\"\n"),
-                       "t11");
+  auto run = start_run(
+      dir, write_manifest(dir, "t11", false, "20s", "[[vfio]]\nid = \"pt0\"\nhost = \"0000:ff:1f.7\"\n"), "t11");
   CHECK(wait_exit(run, 30s).value == 1);
   std::string log = run.stderr_text();
   INFO(log);
@@ -690,7 +702,8 @@ TEST_CASE("reloads during an apply are coalesced: the file's last content wins",
   std::string disk2 = dir.file("d2.img");
   std::ofstream(disk2).close();
   REQUIRE(truncate(disk2.c_str(), 8 << 20) == 0);
-  std::string b = original + fmt::format("[[disk]]\nid = \"d2\"\nfile = \"{}\"\nformat = \"raw\"\nhotplug = true\n", disk2);
+  std::string b =
+      original + fmt::format("[[disk]]\nid = \"d2\"\nfile = \"{}\"\nformat = \"raw\"\nhotplug = true\n", disk2);
   std::string a = original + "# A\n";
   std::ofstream(manifest) << b;
   REQUIRE(run.signal(SIGHUP));
@@ -706,7 +719,8 @@ TEST_CASE("reloads during an apply are coalesced: the file's last content wins",
   INFO(log);
   REQUIRE(count_of(log, outcome) == 2);
   CHECK(log.find("Another apply is in progress") == std::string::npos);
-  auto devices = control(dir, "t16", R"({"request":"qmp","command":{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}})");
+  auto devices = control(
+      dir, "t16", R"({"request":"qmp","command":{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}})");
   REQUIRE(devices);
   CHECK(devices->to_json().find(R"("name":"data")") != std::string::npos);
   CHECK(devices->to_json().find(R"("name":"d2")") == std::string::npos);
@@ -734,7 +748,8 @@ TEST_CASE("reloads during an apply are coalesced: the file's last content wins",
   CHECK(wait_exit(*stop, 60s).success());
   CHECK(std::chrono::steady_clock::now() - begun < 30s);  // not the 60s shutdown_timeout
   CHECK(wait_exit(run, 30s).success());
-  const std::string quitting = "QEMU's run state is 'paused': the guest cannot react to the power button; quitting QEMU.";
+  const std::string quitting =
+      "QEMU's run state is 'paused': the guest cannot react to the power button; quitting QEMU.";
   CHECK(run.stderr_text().find(quitting) != std::string::npos);
   // `vmforge stop` showed each step as it began (stderr is not a terminal: plain lines).
   CHECK(stop->stderr_text().find("Stop requested over the control socket") != std::string::npos);

@@ -7,8 +7,8 @@
 
 #include <cerrno>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
@@ -25,12 +25,15 @@ PlanStep step(std::string resource, std::string command, std::string arguments, 
   return PlanStep{std::move(resource), QmpCall{std::move(command), std::move(arguments), {}}, std::move(undo)};
 }
 
-QmpCall call(std::string command, std::string arguments) { return QmpCall{std::move(command), std::move(arguments), {}}; }
+QmpCall call(std::string command, std::string arguments) {
+  return QmpCall{std::move(command), std::move(arguments), {}};
+}
 
 // A null-co disk `id` on root port `port`: file node, then the device. Its undo does not wait
 // for DEVICE_DELETED: only the tests below that never undo a device use it.
 std::vector<PlanStep> plug_disk(const std::string& id, const std::string& port) {
-  return {step("disk:" + id, "blockdev-add", fmt::format(R"({{"driver":"null-co","node-name":"{}.file","size":1048576}})", id),
+  return {step("disk:" + id, "blockdev-add",
+               fmt::format(R"({{"driver":"null-co","node-name":"{}.file","size":1048576}})", id),
                call("blockdev-del", fmt::format(R"({{"node-name":"{}.file"}})", id))),
           step("disk:" + id, "device_add",
                fmt::format(R"({{"driver":"virtio-blk-pci","id":"{}","drive":"{}.file","bus":"{}"}})", id, id, port),
@@ -73,9 +76,8 @@ struct Rig {
     options.on_progress = [phases](std::size_t index, const PlanStep& s, StepPhase phase) {
       if (phases) phases->push_back(fmt::format("{}:{}:{}", index, s.call.command, to_string(phase)));
     };
-    auto runner = StepRunner::start(loop.get(), *client, std::move(steps), std::move(options), [&](StepReport r) {
-      report = std::move(r);
-    });
+    auto runner = StepRunner::start(loop.get(), *client, std::move(steps), std::move(options),
+                                    [&](StepReport r) { report = std::move(r); });
     REQUIRE(runner);
     run_until([&] { return report.has_value(); });
     REQUIRE(report);
@@ -112,8 +114,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("steps run in order per resource, pipelined; unplug waits for the guest",
-          "[step_runner][guest]") {
+TEST_CASE("steps run in order per resource, pipelined; unplug waits for the guest", "[step_runner][guest]") {
   Rig rig;
   REQUIRE(rig.vm->report.wait_ready(test::kGuestBootTimeout));
   std::vector<PlanStep> steps = plug_disk("da", "rp1");
@@ -130,10 +131,11 @@ TEST_CASE("steps run in order per resource, pipelined; unplug waits for the gues
   CHECK(phases[1] == "1:device_add:started");
   CHECK(phases[2] == "2:blockdev-add:started");
   CHECK(phases[3] == "3:device_add:started");
-  REQUIRE(rig.vm->report.wait_for([](const test::ReportValues& v) { return v["blocks"] == "vda,vdb"; }, 30s,
-                                  "both disks"));
+  REQUIRE(
+      rig.vm->report.wait_for([](const test::ReportValues& v) { return v["blocks"] == "vda,vdb"; }, 30s, "both disks"));
 
-  StepReport removed = rig.run({unplug_disk("da", 60000), step("disk:da", "blockdev-del", R"({"node-name":"da.file"})")});
+  StepReport removed =
+      rig.run({unplug_disk("da", 60000), step("disk:da", "blockdev-del", R"({"node-name":"da.file"})")});
   INFO(removed.describe(2));
   REQUIRE(removed.ok());
   CHECK(rig.block_nodes().find("da.file") == std::string::npos);
@@ -159,7 +161,8 @@ TEST_CASE("a failed step undoes the completed ones, newest first", "[step_runner
                        call("blockdev-del", R"({"node-name":"dc.file"})")));
   steps.push_back(step("disk:dd", "blockdev-add", R"({"driver":"null-co","node-name":"dd.file"})",
                        call("blockdev-del", R"({"node-name":"dd.file"})")));
-  steps.push_back(step("disk:dd", "device_add", R"({"driver":"virtio-blk-pci","id":"dd","drive":"dd.file","bus":"nope"})"));
+  steps.push_back(
+      step("disk:dd", "device_add", R"({"driver":"virtio-blk-pci","id":"dd","drive":"dd.file","bus":"nope"})"));
   StepReport report = rig.run(steps);
   REQUIRE_FALSE(report.ok());
   CHECK(report.failure->index == 2);
@@ -208,9 +211,10 @@ TEST_CASE("an undo that fails keeps the older undos of its resource", "[step_run
   QmpCall unplug = call("device_del", R"({"id":"dn"})");
   unplug.completion = Completion{Completion::Kind::event, "DEVICE_DELETED", "dn", 1};
   std::vector<PlanStep> steps;
-  steps.push_back(step("net:dn", "netdev_add", R"({"type":"user","id":"dn.net"})", call("netdev_del", R"({"id":"dn.net"})")));
-  steps.push_back(step("net:dn", "device_add", R"({"driver":"virtio-net-pci","id":"dn","netdev":"dn.net","bus":"rp1"})",
-                       unplug));
+  steps.push_back(
+      step("net:dn", "netdev_add", R"({"type":"user","id":"dn.net"})", call("netdev_del", R"({"id":"dn.net"})")));
+  steps.push_back(
+      step("net:dn", "device_add", R"({"driver":"virtio-net-pci","id":"dn","netdev":"dn.net","bus":"rp1"})", unplug));
   steps.push_back(step("net:dn", "device_add", R"({"driver":"no-such-device","id":"dx"})"));
   StepReport report = rig.run(steps);
   REQUIRE_FALSE(report.ok());

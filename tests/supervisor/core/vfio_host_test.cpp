@@ -75,9 +75,10 @@ TEST_CASE("each reason a function cannot be passed through is named with its fix
         std::string::npos);
 
   host.add_device("0000:04:00.0", "vfio-pci", "4");
-  CHECK(failure(check_vfio_function("0000:04:00.0", host.roots)).find("/vfio/4', the VFIO node of PCI device "
-                                                                      "'0000:04:00.0', is missing: load the "
-                                                                      "vfio-pci module") != std::string::npos);
+  CHECK(failure(check_vfio_function("0000:04:00.0", host.roots))
+            .find("/vfio/4', the VFIO node of PCI device "
+                  "'0000:04:00.0', is missing: load the "
+                  "vfio-pci module") != std::string::npos);
 
   host.add_group_node("4");
   host.add_device("0000:04:00.1", "snd_hda_intel", "4");

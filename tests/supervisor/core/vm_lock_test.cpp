@@ -38,9 +38,8 @@ TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
     auto second = VmLock::acquire(path, "web");
     REQUIRE_FALSE(second);
     CHECK(second.error().errno_value == EBUSY);
-    CHECK(second.error().message ==
-          "VM 'web' is already running under supervisor PID " + std::to_string(getpid()) +
-              "; stop it first with 'vmforge stop web'.");
+    CHECK(second.error().message == "VM 'web' is already running under supervisor PID " + std::to_string(getpid()) +
+                                        "; stop it first with 'vmforge stop web'.");
     CHECK(try_lock_in_child(path) == 1);
   }
   CHECK(try_lock_in_child(path) == 0);

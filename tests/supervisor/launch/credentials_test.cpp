@@ -73,8 +73,8 @@ TEST_CASE("no supplementary groups asked for: the child has none", "[launch]") {
 
 TEST_CASE("a credentials switch that is not allowed is a clear error", "[launch]") {
   REQUIRE(geteuid() == 0);
-  auto nobody = test::run_self({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"},
-                               "[.credentials-as-nobody]");
+  auto nobody =
+      test::run_self({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, "[.credentials-as-nobody]");
   REQUIRE(nobody);
   CHECK_THAT(*nobody, Catch::Contains("All tests passed"));
   // Root without CAP_SETUID in its bounding set gets past setgroups and setgid, not setuid.
@@ -89,8 +89,7 @@ TEST_CASE("half run as nobody: groups cannot be changed", "[.credentials-as-nobo
   CHECK(dropped.message == "Failed to drop the supplementary groups for 'true': Operation not permitted");
   CHECK(dropped.errno_value == EPERM);
   Error listed = spawn_error({0, 0, {65534, 100}});
-  CHECK(listed.message ==
-        "Failed to switch to supplementary groups 65534, 100 for 'true': Operation not permitted");
+  CHECK(listed.message == "Failed to switch to supplementary groups 65534, 100 for 'true': Operation not permitted");
 }
 
 TEST_CASE("half run as root without CAP_SETUID: the uid cannot be changed", "[.credentials-without-setuid]") {

@@ -54,8 +54,8 @@ TEST_CASE("listen_unix replaces a stale socket but not a live one", "[launch]") 
     auto second = launch::listen_unix(path);
     REQUIRE_FALSE(second);
     CHECK(second.error().errno_value == EADDRINUSE);
-    CHECK(second.error().message == "Cannot create the socket '" + path +
-                                        "': another process is listening on it; stop it first");
+    CHECK(second.error().message ==
+          "Cannot create the socket '" + path + "': another process is listening on it; stop it first");
   }
   // The first socket is closed; its file stays behind, stale.
   struct stat st {};
@@ -88,5 +88,5 @@ TEST_CASE("listen_unix refuses paths longer than sun_path", "[launch]") {
   REQUIRE_FALSE(fd);
   CHECK(fd.error().errno_value == ENAMETOOLONG);
   CHECK_THAT(fd.error().message, Catch::EndsWith("a unix socket path must have 1 to 107 bytes; "
-                                                  "use a shorter directory"));
+                                                 "use a shorter directory"));
 }

@@ -84,8 +84,8 @@ TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else l
   UniqueFd leaky(open("/dev/null", O_RDONLY));
   REQUIRE(leaky);
   // Map a's writer onto b's writer's number and the other way round.
-  auto options = shell("echo A >&" + std::to_string(b_write.get()) + "; echo B >&" +
-                       std::to_string(a_write.get()) + "; ls /proc/self/fd");
+  auto options = shell("echo A >&" + std::to_string(b_write.get()) + "; echo B >&" + std::to_string(a_write.get()) +
+                       "; ls /proc/self/fd");
   options.fds = {{a_write.get(), b_write.get()}, {b_write.get(), a_write.get()}};
   auto child = launch::spawn(via(options, fork_path));
   REQUIRE(child);
@@ -118,14 +118,14 @@ TEST_CASE("the same fd number on both sides is passed too", "[launch]") {
   CHECK(read_all(r.get()) == "same\n");
 }
 
-TEST_CASE("the child gets an empty signal mask, default dispositions, its own group",
-          "[launch]") {
+TEST_CASE("the child gets an empty signal mask, default dispositions, its own group", "[launch]") {
   const bool fork_path = GENERATE(false, true);
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   REQUIRE(pthread_sigmask(SIG_BLOCK, &block, &old) == 0);
-  struct sigaction ignore {}, old_pipe {};
+  struct sigaction ignore {
+  }, old_pipe{};
   ignore.sa_handler = SIG_IGN;
   REQUIRE(sigaction(SIGPIPE, &ignore, &old_pipe) == 0);
 
@@ -157,8 +157,7 @@ TEST_CASE("a program that cannot be executed is an error, not a child", "[launch
   options.argv = {"no-such-program-vmforge"};
   auto child = launch::spawn(via(options, fork_path));
   REQUIRE_FALSE(child);
-  CHECK(child.error().message ==
-        "Failed to execute 'no-such-program-vmforge': No such file or directory");
+  CHECK(child.error().message == "Failed to execute 'no-such-program-vmforge': No such file or directory");
   CHECK(child.error().errno_value == ENOENT);
 
   CHECK_FALSE(launch::spawn(launch::SpawnOptions{}));

@@ -9,14 +9,14 @@
 #include <optional>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
-#include "tests/support/result_printer.hpp"
 #include "tests/supervisor/launch/run_self.hpp"
+#include "tests/support/result_printer.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
@@ -26,9 +26,17 @@ namespace {
 
 launch::SpawnOptions paused_qemu(int listen_fd) {
   launch::SpawnOptions options;
-  options.argv = {"qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-accel", "tcg",
-                  "-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                  "-mon", "chardev=vmforge-qmp,mode=control"};
+  options.argv = {"qemu-system-x86_64",
+                  "-S",
+                  "-nodefaults",
+                  "-display",
+                  "none",
+                  "-accel",
+                  "tcg",
+                  "-chardev",
+                  "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
+                  "-mon",
+                  "chardev=vmforge-qmp,mode=control"};
   options.fds = {{listen_fd, 3}};
   return options;
 }
@@ -64,9 +72,7 @@ void run_paused_qemu(std::optional<launch::Credentials> credentials = std::nullo
 
 }  // namespace
 
-TEST_CASE("QEMU takes its QMP monitor as an inherited listening socket on fd 3", "[launch]") {
-  run_paused_qemu();
-}
+TEST_CASE("QEMU takes its QMP monitor as an inherited listening socket on fd 3", "[launch]") { run_paused_qemu(); }
 
 TEST_CASE("QEMU runs as the user it is asked to, its monitor on the inherited fd 3", "[launch]") {
   run_paused_qemu(launch::Credentials{65534, 65534, {}});
@@ -94,8 +100,7 @@ TEST_CASE("the launcher works for an unprivileged user", "[launch]") {
     return;
   }
   // As root, run this binary's unprivileged half as 'nobody' (govmm's LaunchQemu fails there).
-  auto out = test::run_self({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"},
-                            "[.unprivileged]");
+  auto out = test::run_self({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, "[.unprivileged]");
   REQUIRE(out);
   CHECK_THAT(*out, Catch::Contains("All tests passed"));
 }

@@ -33,7 +33,8 @@ TEST_CASE("device_del waits for DEVICE_DELETED naming the device, and fails on a
   CHECK_FALSE(until.filter(other));
   CHECK(until.filter(mine));
   const Event in_progress = event("ACPI_DEVICE_OST", R"({"info":{"device":"vd1","source":3,"status":132}})");
-  const Event busy = event("ACPI_DEVICE_OST", R"({"info":{"device":"vd1","source":3,"status":130,"slot":"0","slot-type":"DIMM"}})");
+  const Event busy =
+      event("ACPI_DEVICE_OST", R"({"info":{"device":"vd1","source":3,"status":130,"slot":"0","slot-type":"DIMM"}})");
   const Event busy_other = event("ACPI_DEVICE_OST", R"({"info":{"device":"vd10","source":3,"status":130}})");
   const Event guest_error = event("DEVICE_UNPLUG_GUEST_ERROR", R"({"device":"vd1","path":"/machine/peripheral/vd1"})");
   REQUIRE(until.failure);

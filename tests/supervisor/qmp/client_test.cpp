@@ -306,10 +306,14 @@ TEST_CASE("a 20 MB line over the limit is cut off early with a clear error", "[q
 TEST_CASE("a greeting and reply written one byte at a time", "[qmp]") {
   Harness h;
   h.peer.run([&](PeerIo& io) {
-    io.send_split(R"({"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}})" "\r\n", 1);
+    io.send_split(
+        R"({"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}})"
+        "\r\n",
+        1);
     if (auto caps = io.read_command()) io.send_split("{\"return\": {}, \"id\": " + caps->id.to_json() + "}\r\n", 1);
     if (auto c = io.read_command()) {
-      io.send_split("{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": " + c->id.to_json() + "}\r\n", 1);
+      io.send_split("{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": " + c->id.to_json() + "}\r\n",
+                    1);
     }
   });
   auto slot = h.send("query-status");
@@ -324,9 +328,12 @@ TEST_CASE("replies for unknown ids and id-less errors are reported and ignored",
   h.peer.run([&](PeerIo& io) {
     io.handshake();
     if (auto c = io.read_command()) {
-      io.send(R"({"return": {}, "id": 999999})" "\r\n");
-      io.send(R"({"return": {}, "id": "not-ours"})" "\r\n");
-      io.send(R"({"error": {"class": "GenericError", "desc": "JSON parse error, stray '-s'"}})" "\r\n");
+      io.send(R"({"return": {}, "id": 999999})"
+              "\r\n");
+      io.send(R"({"return": {}, "id": "not-ours"})"
+              "\r\n");
+      io.send(R"({"error": {"class": "GenericError", "desc": "JSON parse error, stray '-s'"}})"
+              "\r\n");
       io.reply(*c, "1");
     }
   });
@@ -423,8 +430,8 @@ TEST_CASE("a silent peer fails the handshake within its timeout", "[qmp]") {
   REQUIRE(h.pump([&] { return h.disconnects == 1; }, 3s));
   h.peer.join();
   CHECK(h.reason->errno_value == ETIMEDOUT);
-  CHECK(h.reason->message ==
-        "QMP handshake did not complete within 300 ms: no greeting from QEMU (is another client connected to this monitor?)");
+  CHECK(h.reason->message == "QMP handshake did not complete within 300 ms: no greeting from QEMU (is another client "
+                             "connected to this monitor?)");
   REQUIRE(has(slot));
   CHECK((**slot).error().errno_value == ETIMEDOUT);
 }
@@ -464,7 +471,8 @@ TEST_CASE("a peer that greets and then goes silent fails the negotiation within 
   h.peer.join();
   CHECK_FALSE(h.ready);
   CHECK(h.reason->errno_value == ETIMEDOUT);
-  CHECK(h.reason->message == "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' timed out after 300 ms");
+  CHECK(h.reason->message ==
+        "QMP capabilities negotiation failed: QMP command 'qmp_capabilities' timed out after 300 ms");
 }
 
 TEST_CASE("a peer that talks before greeting, or greets twice, is cut off", "[qmp]") {
@@ -491,7 +499,8 @@ TEST_CASE("a peer that talks before greeting, or greets twice, is cut off", "[qm
     Harness h;
     h.peer.run([&](PeerIo& io) {
       io.greet();
-      if (auto c = io.read_command()) io.reply_error(*c, "CommandNotFound", "Capabilities negotiation is already complete");
+      if (auto c = io.read_command())
+        io.reply_error(*c, "CommandNotFound", "Capabilities negotiation is already complete");
       io.wait_closed();
     });
     auto held = h.send("cont");
@@ -555,8 +564,8 @@ TEST_CASE("fds travel with their command, and only when nothing else is in fligh
   auto first = h.send("query-status");
   auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
   int fds[] = {file.get()};
-  auto id = h.client->execute("getfd", R"({"fdname": "fd-tap0"})", 5s,
-                              [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds);
+  auto id = h.client->execute(
+      "getfd", R"({"fdname": "fd-tap0"})", 5s, [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds);
   REQUIRE(id);
   REQUIRE(h.pump([&] { return has(first) && has(slot); }));
   h.peer.join();
@@ -564,7 +573,8 @@ TEST_CASE("fds travel with their command, and only when nothing else is in fligh
   REQUIRE(getfd);
   CHECK(getfd->execute == "getfd");
   REQUIRE(getfd->fds.size() == 1);
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   REQUIRE(fstat(file.get(), &a) == 0);
   REQUIRE(fstat(getfd->fds[0].get(), &b) == 0);
   CHECK(a.st_ino == b.st_ino);
@@ -658,7 +668,8 @@ TEST_CASE("execute_until: an error reply fails at once, a missing event times ou
   REQUIRE(h.pump([&] { return has(missing) && has(pending); }));
   CHECK((**missing).error().message == "QMP command 'device_del' failed: Device 'nope' not found (GenericError)");
   CHECK((**pending).error().errno_value == ETIMEDOUT);
-  CHECK((**pending).error().message == "QMP command 'device_del' succeeded, but no 'DEVICE_DELETED' event came within 300 ms");
+  CHECK((**pending).error().message ==
+        "QMP command 'device_del' succeeded, but no 'DEVICE_DELETED' event came within 300 ms");
   CHECK(h.warnings.empty());
   h.client->close();
   h.peer.join();

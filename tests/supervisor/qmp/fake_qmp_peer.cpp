@@ -67,11 +67,15 @@ std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds ti
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    struct pollfd p {fd_, POLLIN, 0};
+    struct pollfd p {
+      fd_, POLLIN, 0
+    };
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[65536];
     alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
-    struct iovec iov {buf, sizeof buf};
+    struct iovec iov {
+      buf, sizeof buf
+    };
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -93,17 +97,21 @@ std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds ti
 }
 
 bool PeerIo::reply(const ReceivedCommand& command, std::string_view value_json) {
-  return send(fmt::format(R"({{"return": {}, "id": {}}})" "\r\n", value_json, command.id.to_json()));
+  return send(fmt::format(R"({{"return": {}, "id": {}}})"
+                          "\r\n",
+                          value_json, command.id.to_json()));
 }
 
 bool PeerIo::reply_error(const ReceivedCommand& command, std::string_view error_class, std::string_view desc) {
-  return send(fmt::format(R"({{"id": {}, "error": {{"class": {}, "desc": {}}}}})" "\r\n", command.id.to_json(),
-                          json_quote(error_class), json_quote(desc)));
+  return send(fmt::format(R"({{"id": {}, "error": {{"class": {}, "desc": {}}}}})"
+                          "\r\n",
+                          command.id.to_json(), json_quote(error_class), json_quote(desc)));
 }
 
 bool PeerIo::event(std::string_view name, std::string_view data_json) {
   std::string data = data_json.empty() ? std::string() : fmt::format(R"(, "data": {})", data_json);
-  return send(fmt::format(R"({{"timestamp": {{"seconds": 1700000000, "microseconds": 500000}}, "event": {}{}}})" "\r\n",
+  return send(fmt::format(R"({{"timestamp": {{"seconds": 1700000000, "microseconds": 500000}}, "event": {}{}}})"
+                          "\r\n",
                           json_quote(name), data));
 }
 
@@ -112,7 +120,9 @@ bool PeerIo::wait_closed(std::chrono::milliseconds timeout) {
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    struct pollfd p {fd_, POLLIN, 0};
+    struct pollfd p {
+      fd_, POLLIN, 0
+    };
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[65536];
     ssize_t n = ::read(fd_, buf, sizeof buf);

@@ -64,9 +64,9 @@ TEST_CASE("numbers compare by value across int64, uint64 and double", "[json]") 
 }
 
 TEST_CASE("parse_json rejects malformed input with a reason", "[json]") {
-  for (std::string bad : {std::string("{"), std::string("{\"a\":}"), std::string(""),
-                          std::string("[1,2"), std::string("{\"a\":1}x"), std::string("\"a\xff\""),
-                          std::string("{'a':1}"), std::string("nul")}) {
+  for (std::string bad :
+       {std::string("{"), std::string("{\"a\":}"), std::string(""), std::string("[1,2"), std::string("{\"a\":1}x"),
+        std::string("\"a\xff\""), std::string("{'a':1}"), std::string("nul")}) {
     auto v = parse_json(bad);
     INFO(bad);
     REQUIRE_FALSE(v);

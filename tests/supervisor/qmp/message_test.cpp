@@ -40,7 +40,8 @@ TEST_CASE("replies keep their id verbatim and their value", "[qmp]") {
 }
 
 TEST_CASE("error replies carry class and desc, with or without id", "[qmp]") {
-  auto m = parse_message(R"({"id": 9, "error": {"class": "GenericError", "desc": "QMP input lacks member 'execute'"}})");
+  auto m =
+      parse_message(R"({"id": 9, "error": {"class": "GenericError", "desc": "QMP input lacks member 'execute'"}})");
   REQUIRE(m);
   auto& e = std::get<ErrorReply>(*m);
   CHECK(e.id->as_int64() == 9);
@@ -79,11 +80,13 @@ TEST_CASE("malformed messages are refused with the reason", "[qmp]") {
       {R"({"error": {"class": "GenericError"}})", "'error' lacks string 'desc'"},
       {R"({"event": 5})", "'event' is not a non-empty string"},
       {R"({"event": "X", "data": 1})", "event 'data' is not an object"},
-      {R"({"event": "X", "timestamp": {"seconds": "1"}})", "event 'timestamp' lacks integer 'seconds' or 'microseconds'"},
+      {R"({"event": "X", "timestamp": {"seconds": "1"}})",
+       "event 'timestamp' lacks integer 'seconds' or 'microseconds'"},
       {R"({"QMP": {"capabilities": []}})", "greeting lacks 'version.qemu'"},
       {R"({"QMP": {"version": {"qemu": {"major": 7}}, "capabilities": []}})",
        "greeting's 'version.qemu' lacks integer 'major', 'minor' or 'micro'"},
-      {R"({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}}})", "greeting lacks 'capabilities' array"},
+      {R"({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}}})",
+       "greeting lacks 'capabilities' array"},
       {R"({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": [1]}})",
        "greeting's 'capabilities' holds a non-string"},
   };

@@ -34,9 +34,19 @@ PausedQemu start_paused() {
   auto listener = launch::listen_unix(socket);
   REQUIRE(listener);
   launch::SpawnOptions spawn;
-  spawn.argv = {"qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-accel", "tcg",
-                "-machine", "q35", "-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                "-mon", "chardev=vmforge-qmp,mode=control"};
+  spawn.argv = {"qemu-system-x86_64",
+                "-S",
+                "-nodefaults",
+                "-display",
+                "none",
+                "-accel",
+                "tcg",
+                "-machine",
+                "q35",
+                "-chardev",
+                "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
+                "-mon",
+                "chardev=vmforge-qmp,mode=control"};
   spawn.fds = {{listener->get(), 3}};
   auto qemu = launch::spawn(spawn);
   REQUIRE(qemu);
@@ -67,7 +77,8 @@ TEST_CASE("real QEMU: handshake with oob, status, error classes, schema", "[qemu
   auto missing = qmp.execute("query-cpus");  // removed in QEMU 6.0: query-cpus-fast replaces it
   REQUIRE_FALSE(missing);
   CHECK(qmp_error_class(missing.error()) == "CommandNotFound");
-  CHECK(missing.error().message == "QMP command 'query-cpus' failed: The command query-cpus has not been found (CommandNotFound)");
+  CHECK(missing.error().message ==
+        "QMP command 'query-cpus' failed: The command query-cpus has not been found (CommandNotFound)");
   auto no_balloon = query_balloon(qmp);
   REQUIRE_FALSE(no_balloon);
   CHECK(qmp_error_class(no_balloon.error()) == "DeviceNotActive");

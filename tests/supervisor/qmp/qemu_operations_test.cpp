@@ -39,9 +39,9 @@ std::vector<std::string> root_ports() {
   std::vector<std::string> args;
   for (int i = 0; i < 8; ++i) {
     args.push_back("-device");
-    args.push_back(fmt::format(
-        R"({{"driver":"pcie-root-port","id":"rp{}","chassis":{},"bus":"pcie.0","addr":"0x2.0x{}"{}}})", i + 1,
-        i + 1, i, i == 0 ? R"(,"multifunction":true)" : ""));
+    args.push_back(
+        fmt::format(R"({{"driver":"pcie-root-port","id":"rp{}","chassis":{},"bus":"pcie.0","addr":"0x2.0x{}"{}}})",
+                    i + 1, i + 1, i, i == 0 ? R"(,"multifunction":true)" : ""));
   }
   return args;
 }
@@ -317,9 +317,8 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     CHECK(before->actual == 512u << 20);
     long mem_before = vm.memtotal_kib();
     require_ok(vm.qmp.execute(balloon(256u << 20)));
-    auto change = vm.qmp.wait_event("BALLOON_CHANGE", [](const Event& e) {
-      return e.data.get_uint64("actual") == std::uint64_t{256u << 20};
-    }, 30s);
+    auto change = vm.qmp.wait_event(
+        "BALLOON_CHANGE", [](const Event& e) { return e.data.get_uint64("actual") == std::uint64_t{256u << 20}; }, 30s);
     REQUIRE(change);
     vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) < mem_before - 200 * 1024; });
     CHECK(query_balloon(vm.qmp)->actual == 256u << 20);
@@ -398,11 +397,13 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
 
   mem = vm.memtotal_kib();
   require_ok(vm.qmp.execute(object_add_memory({"memory-backend-ram", "vmem1.mem", 1u << 30, "", {}, {}, {}, {}})));
-  require_ok(vm.qmp.execute(device_add(MemoryDeviceAdd{"virtio-mem-pci", "vmem1", "vmem1.mem", "rp1", "", 0, 2u << 20})));
-  require_ok(vm.qmp.execute(qom_set("/machine/peripheral/vmem1", "requested-size", JsonValue(std::uint64_t{256u << 20}))));
-  auto resized = vm.qmp.wait_event("MEMORY_DEVICE_SIZE_CHANGE", [](const Event& e) {
-    return e.data.get_uint64("size") == std::uint64_t{256u << 20};
-  }, 20s);
+  require_ok(
+      vm.qmp.execute(device_add(MemoryDeviceAdd{"virtio-mem-pci", "vmem1", "vmem1.mem", "rp1", "", 0, 2u << 20})));
+  require_ok(
+      vm.qmp.execute(qom_set("/machine/peripheral/vmem1", "requested-size", JsonValue(std::uint64_t{256u << 20}))));
+  auto resized = vm.qmp.wait_event(
+      "MEMORY_DEVICE_SIZE_CHANGE",
+      [](const Event& e) { return e.data.get_uint64("size") == std::uint64_t{256u << 20}; }, 20s);
   REQUIRE(resized);
   vm.until("memtotal_kib", [&](std::string_view m) { return std::stol(std::string(m)) >= mem + 250 * 1024; });
   auto size = vm.qmp.execute(qom_get("/machine/peripheral/vmem1", "size"));
@@ -410,7 +411,8 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
   CHECK(size->as_uint64() == std::uint64_t{256u << 20});
   require_qemu_refuses(vm.qmp.execute(device_del("vmem1"), kUnplug), "cannot be unplugged");
 
-  require_ok(hotplug_memory(vm.qmp, {"memory-backend-file", "nv1.mem", 128u << 20, vm.dir.file("nv1.img"), {}, true, {}, {}},
+  require_ok(hotplug_memory(vm.qmp,
+                            {"memory-backend-file", "nv1.mem", 128u << 20, vm.dir.file("nv1.img"), {}, true, {}, {}},
                             {"nvdimm", "nv1", "nv1.mem", "", "", {}, {}}));
   auto memory = query_memory_devices(vm.qmp);
   REQUIRE(memory);
@@ -430,10 +432,11 @@ TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the hos
   REQUIRE(dir);
   REQUIRE(test::create_disk_image(dir->file("vub.img"), "raw", 6 << 20));
   launch::SpawnOptions daemon;
-  daemon.argv = {"qemu-storage-daemon",
-                 "--blockdev", R"({"driver":"file","node-name":"vub","filename":")" + dir->file("vub.img") + "\"}",
-                 "--export", R"({"type":"vhost-user-blk","id":"vub","node-name":"vub","writable":true,"addr":{"type":"unix","path":")" +
-                                 dir->file("vub.sock") + "\"}}"};
+  daemon.argv = {
+      "qemu-storage-daemon", "--blockdev",
+      R"({"driver":"file","node-name":"vub","filename":")" + dir->file("vub.img") + "\"}", "--export",
+      R"({"type":"vhost-user-blk","id":"vub","node-name":"vub","writable":true,"addr":{"type":"unix","path":")" +
+          dir->file("vub.sock") + "\"}}"};
   daemon.stderr_file = dir->file("qsd.stderr");
   auto qsd = launch::spawn(daemon);
   REQUIRE(qsd);
@@ -450,7 +453,8 @@ TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the hos
   require_ok(vm.qmp.execute(chardev_add_socket({"vub.chr", dir->file("vub.sock"), false, false})));
   DevicePlacement rp1;
   rp1.bus = "rp1";
-  require_ok(vm.qmp.execute(device_add(VhostUserDeviceAdd{"vhost-user-blk-pci", "vub0", rp1, "vub.chr", "", 1, {}, {}})));
+  require_ok(
+      vm.qmp.execute(device_add(VhostUserDeviceAdd{"vhost-user-blk-pci", "vub0", rp1, "vub.chr", "", 1, {}, {}})));
   auto v = vm.until("blocks", [](std::string_view b) { return b == "vda"; });
   CHECK(test::report_field(v["block.vda"], "size") == std::string("6291456"));
   require_ok(vm.qmp.execute(device_del("vub0"), kUnplug));
@@ -477,8 +481,9 @@ TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the hos
   require_qemu_refuses(
       vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-pci", "vfio1", rp3, "", "/sys/bus/mdev/devices/none", {}, {}})),
       "vfio /sys/bus/mdev/devices/none: no such host device");
-  require_qemu_refuses(vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-ap", "", {}, "", "/sys/devices/vfio_ap/matrix/none", {}, {}})),
-                       "'vfio-ap' is not a valid device model name");
+  require_qemu_refuses(
+      vm.qmp.execute(device_add(VfioDeviceAdd{"vfio-ap", "", {}, "", "/sys/devices/vfio_ap/matrix/none", {}, {}})),
+      "'vfio-ap' is not a valid device model name");
   NicDeviceAdd ccw;
   ccw.driver = "virtio-net-ccw";
   ccw.id = "ccw0";
@@ -549,7 +554,8 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   std::ifstream elf(dump_path, std::ios::binary);
   char magic[4] = {};
   elf.read(magic, 4);
-  CHECK(std::string(magic, 4) == "\x7f" "ELF");
+  CHECK(std::string(magic, 4) == "\x7f"
+                                 "ELF");
   struct stat st {};
   REQUIRE(stat(dump_path.c_str(), &st) == 0);
   CHECK(st.st_size > 256 << 20);

@@ -15,8 +15,8 @@
 
 using vmforge::Error;
 using vmforge::Result;
-using vmforge::UniqueFd;
 using vmforge::unexpected;
+using vmforge::UniqueFd;
 namespace sd = vmforge::sd;
 
 namespace {
@@ -63,8 +63,8 @@ sd::EventLoop make_loop() {
 TEST_CASE("a timer fires once and its handler's exit code ends run()", "[sd]") {
   sd::EventLoop loop = make_loop();
   Probe probe(&loop);
-  auto timer = sd::add_time<&Probe::on_timer>(loop.get(), CLOCK_MONOTONIC, loop.now_usec() + 1000, 0,
-                                              &probe, "probe-timer");
+  auto timer =
+      sd::add_time<&Probe::on_timer>(loop.get(), CLOCK_MONOTONIC, loop.now_usec() + 1000, 0, &probe, "probe-timer");
   REQUIRE(timer);
   auto code = loop.run();
   REQUIRE(code);

@@ -46,8 +46,7 @@ TEST_CASE("without the journal, messages go to stderr prefixed with the VM name"
     vmforge::sd::log_debug("not shown");
     vmforge::sd::log_message(vmforge::sd::LogLevel::info, "QMP event 'RESUME'.", {{"QMP_EVENT", "RESUME"}});
   }
-  CHECK(*vmforge::read_file(path) ==
-        "web: Sending ACPI power button event to guest.\nweb: QMP event 'RESUME'.\n");
+  CHECK(*vmforge::read_file(path) == "web: Sending ACPI power button event to guest.\nweb: QMP event 'RESUME'.\n");
 }
 
 TEST_CASE("JOURNAL_STREAM counts only when it names our stderr", "[log]") {
@@ -89,7 +88,8 @@ TEST_CASE("a flood through log_limited writes the burst, then one line for the s
     StderrTo redirect(path);
     vmforge::sd::log_setup("web");
     vmforge::sd::LogRateLimit limit(std::chrono::milliseconds(200), 2);
-    for (int i = 0; i < 100000; ++i) vmforge::sd::log_limited(limit, vmforge::sd::LogLevel::info, "QMP event 'RTC_CHANGE'.");
+    for (int i = 0; i < 100000; ++i)
+      vmforge::sd::log_limited(limit, vmforge::sd::LogLevel::info, "QMP event 'RTC_CHANGE'.");
     usleep(250000);
     vmforge::sd::log_limited(limit, vmforge::sd::LogLevel::info, "QMP event 'RESUME'.");
   }

@@ -11,8 +11,8 @@
 #include "tests/supervisor/core/notify_listener.hpp"
 #include "tests/support/temp_dir.hpp"
 
-using vmforge::sd::Notifier;
 using std::chrono::microseconds;
+using vmforge::sd::Notifier;
 
 TEST_CASE("the ready notification is sent once; the rest as asked", "[notify]") {
   auto tmp = std::move(*vmforge::test::TempDir::create());

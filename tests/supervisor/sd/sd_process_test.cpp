@@ -78,17 +78,18 @@ TEST_CASE("a child's death is reported with its signal and reaped", "[sd][proces
   pid_t pid = spawn_sleep("30");
   REQUIRE(pid > 0);
   std::optional<ProcessExit> seen;
-  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)), [&](const ProcessExit& how) -> Result<void> {
-    seen = how;
-    return loop->exit(0);
-  });
+  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
+                                   [&](const ProcessExit& how) -> Result<void> {
+                                     seen = how;
+                                     return loop->exit(0);
+                                   });
   REQUIRE(watch);
   REQUIRE((*watch)->kill(SIGKILL));
   REQUIRE(loop->run());
   REQUIRE(seen);
   CHECK(seen->describe() == "was killed by signal SIGKILL");
   CHECK((*watch)->exited());
-  CHECK((*watch)->kill(SIGTERM));  // harmless after the end
+  CHECK((*watch)->kill(SIGTERM));               // harmless after the end
   CHECK(waitpid(pid, nullptr, WNOHANG) == -1);  // already reaped
 }
 
@@ -99,10 +100,11 @@ TEST_CASE("an exit status is reported", "[sd][process]") {
   pid_t pid = fork();
   if (pid == 0) _exit(3);
   std::optional<ProcessExit> seen;
-  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)), [&](const ProcessExit& how) -> Result<void> {
-    seen = how;
-    return loop->exit(0);
-  });
+  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
+                                   [&](const ProcessExit& how) -> Result<void> {
+                                     seen = how;
+                                     return loop->exit(0);
+                                   });
   REQUIRE(watch);
   REQUIRE(loop->run());
   REQUIRE(seen);
@@ -127,10 +129,11 @@ TEST_CASE("the end of a process that is not our child is seen too", "[sd][proces
   close(pipefd[1]);
   waitpid(middle, nullptr, 0);
   bool ended = false;
-  auto watch = ProcessWatch::adopted(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)), [&](const ProcessExit& how) -> Result<void> {
-    ended = !how.status_known;
-    return loop->exit(0);
-  });
+  auto watch = ProcessWatch::adopted(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
+                                     [&](const ProcessExit& how) -> Result<void> {
+                                       ended = !how.status_known;
+                                       return loop->exit(0);
+                                     });
   REQUIRE(watch);
   REQUIRE((*watch)->kill(SIGTERM));
   REQUIRE(loop->run());
