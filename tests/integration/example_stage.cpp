@@ -10,8 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/plan/plan.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/plan/plan.hpp"
+#include "supervisor/launch/listen_unix.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest.hpp"
 
@@ -49,7 +50,8 @@ Result<void> stage_examples(const TempDir& dir) {
   std::error_code ec;
   fs::copy(fs::path(source_dir()) / "examples", dir.file("examples"), fs::copy_options::recursive, ec);
   if (!ec) fs::create_directories(dir.file("build"), ec);
-  if (!ec) fs::create_directory_symlink(fs::absolute(fs::path(guest.kernel).parent_path()), dir.file("build/guest"), ec);
+  if (!ec)
+    fs::create_directory_symlink(fs::absolute(fs::path(guest.kernel).parent_path()), dir.file("build/guest"), ec);
   if (ec) return unexpected(Error(fmt::format("cannot stage the examples in '{}': {}", dir.path(), ec.message())));
   return {};
 }
@@ -94,6 +96,12 @@ Result<std::vector<launch::FdMapping>> extra_fds(const Vm& vm, const TempDir& di
     if (!fd) return unexpected(Error(fmt::format("cannot open '{}'", seed), errno));
     fds.push_back({fd.get(), *seed_fd});
     keep.push_back(std::move(fd));
+  }
+  // [[serial]] backend 'console': QEMU serves a socket the supervisor listens on for it.
+  if (auto console_fd = console_listen_fd(vm)) {
+    VMFORGE_TRY(UniqueFd listener, launch::listen_unix(dir.file("serial.sock")));
+    fds.push_back({listener.get(), *console_fd});
+    keep.push_back(std::move(listener));
   }
   return fds;
 }
