@@ -66,9 +66,7 @@ void plan_running(std::vector<Entry>& entries, const std::vector<const Vm*>& ask
   const auto deadline = std::chrono::steady_clock::now() + kPlanTimeout;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!asked[i]) continue;
-    auto left = std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
-                         std::chrono::milliseconds(1));
-    take_plan(entries[i], vm_plan(asked[i]->read_reply(left)));
+    take_plan(entries[i], vm_plan(asked[i]->read_reply(time_left(deadline))));
   }
 }
 

@@ -73,6 +73,11 @@ void take_status(const JsonValue& status, HostVm& vm) {
 
 }  // namespace
 
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
+                  std::chrono::milliseconds(1));
+}
+
 Result<std::vector<HostVm>> survey_host(const std::optional<std::string>& runtime_dir,
                                         std::chrono::milliseconds timeout) {
   VMFORGE_TRY(std::string root, supervisor::resolve_runtime_root(runtime_dir));
@@ -108,11 +113,7 @@ Result<std::vector<HostVm>> survey_host(const std::optional<std::string>& runtim
   }
   for (size_t i = 0; i < vms.size(); ++i) {
     if (!asked[i]) continue;
-    // At least a millisecond (0 waits forever); past the deadline a reply that came while
-    // earlier ones were read is still taken.
-    auto left = std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
-                         std::chrono::milliseconds(1));
-    auto line = asked[i]->read_line(left);
+    auto line = asked[i]->read_line(time_left(deadline));
     Result<JsonValue> status = line ? supervisor::reply_value(*line) : Result<JsonValue>(unexpected(line.error()));
     if (status) {
       take_status(*status, vms[i]);

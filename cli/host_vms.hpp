@@ -39,6 +39,11 @@ struct HostVm {
 /// supervisor (or one whose QEMU does not answer) costs this much, not more.
 inline constexpr std::chrono::milliseconds kSurveyTimeout{2000};
 
+/// How long to wait for the next of many replies asked for at once, with `deadline` for all:
+/// at least a millisecond (0 waits forever), so past the deadline a reply that came while
+/// earlier ones were read is still taken.
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline);
+
 /// Every VM with a state directory under the runtime root (resolve_runtime_root() of
 /// `runtime_dir`, from --runtime-dir), sorted by name; none when the root does not exist.
 Result<std::vector<HostVm>> survey_host(const std::optional<std::string>& runtime_dir,
