@@ -91,7 +91,7 @@ void check_device(qmp::BlockingClient& qmp, const JsonValue& dev, const std::map
     if (member.key == "driver" || member.key == "id" || kWriteOnly.count(member.key) != 0) continue;
     if (member.key == "bus") {
       auto parent = qom_get(qmp, path, "parent_bus");
-      std::string want = "/" + std::string(member.value.as_string().value_or(""));
+      std::string want = std::string("/").append(member.value.as_string().value_or(""));
       std::string got(parent ? parent->as_string().value_or("") : "");
       if (got.size() < want.size() || got.compare(got.size() - want.size(), want.size(), want) != 0) {
         out.push_back(fmt::format("device '{}' sits on '{}', not on '{}'", id, got, want.substr(1)));

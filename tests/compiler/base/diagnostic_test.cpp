@@ -47,7 +47,7 @@ TEST_CASE("Rendering stops after 50 problems with a count", "[compiler]") {
   Diagnostics d;
   std::string source;
   for (int i = 1; i <= 40000; ++i) {
-    source += "k" + std::to_string(i) + " = 1\n";
+    source.append("k").append(std::to_string(i)).append(" = 1\n");
     d.error({"vm.toml", static_cast<std::uint32_t>(i), 1}, "unknown key");
     d.note({"vm.toml", static_cast<std::uint32_t>(i), 1}, "a note");
   }

@@ -84,7 +84,7 @@ TEST_CASE("microvm has no managed PCI layout", "[compiler]") {
 
 TEST_CASE("running out of root-bus slots is an error", "[compiler]") {
   PciRequest req;
-  for (int i = 0; i < 30; ++i) req.cold.push_back("d" + std::to_string(i));
+  for (int i = 0; i < 30; ++i) req.cold.push_back(std::string("d").append(std::to_string(i)));
   CHECK(layout_pci(req));
   req.spare_ports = 1;
   auto full = layout_pci(req);

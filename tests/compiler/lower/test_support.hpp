@@ -16,7 +16,7 @@ namespace vmforge::test {
 /// q35, TCG, 1 vCPU, 512M, nothing else: what validation makes of `name = "t"`.
 inline Vm small_vm() {
   Vm vm;
-  vm.name = "t";
+  vm.name = std::string("t");  // not "t" itself: GCC 12 at -O3 warns falsely (-Wrestrict)
   vm.machine.accel = {Accel::tcg};
   vm.source_path = "/m/t.toml";
   vm.source_sha256 = "00";

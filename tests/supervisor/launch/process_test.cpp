@@ -98,7 +98,7 @@ TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else l
   CHECK(read_all(b_read.get()) == "B\n");
   // ls sees 0-2, the two mapped fds and its own directory fd.
   std::string fds = child->stdout_text();
-  CHECK(fds.find("\n" + std::to_string(leaky.get()) + "\n") == std::string::npos);
+  CHECK(fds.find(std::string("\n").append(std::to_string(leaky.get())).append("\n")) == std::string::npos);
   size_t lines = 0;
   for (char c : fds) lines += c == '\n';
   CHECK(lines == 6);
