@@ -29,6 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using vmforge::JsonValue;
+using vmforge::test::temp_dir;
 using vmforge::test::TempDir;
 namespace launch = vmforge::launch;
 
@@ -53,7 +54,7 @@ Cli vmforge_cli(std::vector<std::string> args) {
 // VMs of the test guest under `vmforge run`, their supervisors stopped (SIGTERM) at the end.
 class Host {
  public:
-  Host() : dir_(std::move(TempDir::create().value())) {
+  Host() : dir_(temp_dir()) {
     auto guest = vmforge::test::find_guest();
     REQUIRE(guest);
     guest_ = *guest;

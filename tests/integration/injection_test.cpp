@@ -391,11 +391,10 @@ TEST_CASE("hostile values reach QEMU exactly or are refused", "[qemu][injection]
       WARN("skipping " << c.field << ": creating a tap device needs root and /dev/net/tun");
       continue;
     }
-    auto dir = TempDir::create();
-    REQUIRE(dir);
-    auto staged = stage(c, *dir, kHostile);
+    auto dir = temp_dir();
+    auto staged = stage(c, dir, kHostile);
     if (!staged) FAIL(staged.error().message);
-    auto vm = validate_text(staged->text, dir->file("inj.toml"));
+    auto vm = validate_text(staged->text, dir.file("inj.toml"));
     if (!vm) FAIL(render(vm.error()) << "\n" << staged->text);
     auto plan = lower(*vm);
     if (c.lowering_refuses) {
@@ -408,11 +407,11 @@ TEST_CASE("hostile values reach QEMU exactly or are refused", "[qemu][injection]
     CHECK(argv_carries(*plan, std::string(c.prefix) + (is_path ? staged->path : staged->value)));
     if (!c.check) continue;
 
-    auto qemu = start_plan(*plan, *dir);
+    auto qemu = start_plan(*plan, dir);
     if (!qemu) FAIL(qemu.error().message);
     auto applied = apply_steps(qemu->qmp, plan->steps);
     if (!applied) FAIL(applied.error().message);
-    Probe probe{*qemu, staged->value, staged->path, dir->path()};
+    Probe probe{*qemu, staged->value, staged->path, dir.path()};
     CHECK(c.check(probe) == "");
     CHECK(qemu->qmp.execute("quit"));
     CHECK(qemu->qemu.wait(std::chrono::seconds(10)));
@@ -426,12 +425,11 @@ TEST_CASE("a newline in any string field is refused with a diagnostic", "[qemu][
   for (const Refused& r : kRefused) bodies.push_back(r.toml);
   for (std::string_view body : bodies) {
     INFO("manifest part " << body);
-    auto dir = TempDir::create();
-    REQUIRE(dir);
+    auto dir = temp_dir();
     Case c("", body, Make::nothing, nullptr);
-    auto staged = stage(c, *dir, std::string(kHostile) + "\nx");
+    auto staged = stage(c, dir, std::string(kHostile) + "\nx");
     REQUIRE(staged);
-    auto vm = validate_text(staged->text, dir->file("inj.toml"));
+    auto vm = validate_text(staged->text, dir.file("inj.toml"));
     REQUIRE_FALSE(vm);
     CHECK(vm.error().has_errors());
   }
@@ -440,16 +438,15 @@ TEST_CASE("a newline in any string field is refused with a diagnostic", "[qemu][
 TEST_CASE("fields restricted to names refuse the hostile value", "[qemu][injection]") {
   for (const Refused& r : kRefused) {
     INFO("manifest part " << r.toml);
-    auto dir = TempDir::create();
-    REQUIRE(dir);
+    auto dir = temp_dir();
     Case c("", r.toml, Make::nothing, nullptr);
-    auto fine = stage(c, *dir, r.accepted);
+    auto fine = stage(c, dir, r.accepted);
     REQUIRE(fine);
-    auto accepted = validate_text(fine->text, dir->file("inj.toml"));
+    auto accepted = validate_text(fine->text, dir.file("inj.toml"));
     if (!accepted) FAIL(render(accepted.error()));
-    auto staged = stage(c, *dir, kHostile);
+    auto staged = stage(c, dir, kHostile);
     REQUIRE(staged);
-    auto vm = validate_text(staged->text, dir->file("inj.toml"));
+    auto vm = validate_text(staged->text, dir.file("inj.toml"));
     REQUIRE_FALSE(vm);
     CHECK(vm.error().has_errors());
   }

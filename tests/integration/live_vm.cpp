@@ -27,9 +27,7 @@ std::string binary() { return std::getenv("VMFORGE_BINARY"); }
 }  // namespace
 
 LiveVm::LiveVm(std::string memory_options)
-    : dir_(std::move(TempDir::create().value())),
-      report_(dir_.file("serial.log")),
-      memory_options_(std::move(memory_options)) {
+    : dir_(temp_dir()), report_(dir_.file("serial.log")), memory_options_(std::move(memory_options)) {
   auto guest = find_guest();
   REQUIRE(guest);
   guest_ = *guest;

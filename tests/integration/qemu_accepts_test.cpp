@@ -32,21 +32,20 @@ TEST_CASE("QEMU accepts every host-free example and has what its plan says", "[q
   REQUIRE(examples.size() >= 5);
   for (const std::string& example : examples) {
     INFO("example " << example);
-    auto dir = TempDir::create();
-    REQUIRE(dir);
-    auto staged = stage_examples(*dir);
+    auto dir = temp_dir();
+    auto staged = stage_examples(dir);
     if (!staged) FAIL(staged.error().message);
-    auto vm = load_and_validate(dir->file("examples/" + example));
+    auto vm = load_and_validate(dir.file("examples/" + example));
     if (!vm) FAIL(render(vm.error()));
     auto files = create_host_files(*vm);
     if (!files) FAIL(files.error().message);
     auto plan = lower(*vm);
     if (!plan) FAIL(render(plan.error()));
     std::vector<UniqueFd> keep;
-    auto fds = extra_fds(*vm, *dir, keep);
+    auto fds = extra_fds(*vm, dir, keep);
     if (!fds) FAIL(fds.error().message);
 
-    auto qemu = start_plan(*plan, *dir, *fds);
+    auto qemu = start_plan(*plan, dir, *fds);
     if (!qemu) FAIL(qemu.error().message);
     CHECK(lines(plan_mismatches(qemu->qmp, *plan, false)) == "");
     auto applied = apply_steps(qemu->qmp, plan->steps);
@@ -59,15 +58,14 @@ TEST_CASE("QEMU accepts every host-free example and has what its plan says", "[q
 }
 
 TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  REQUIRE(stage_examples(*dir));
-  auto vm = load_and_validate(dir->file("examples/demo.toml"));
+  auto dir = temp_dir();
+  REQUIRE(stage_examples(dir));
+  auto vm = load_and_validate(dir.file("examples/demo.toml"));
   REQUIRE(vm);
   REQUIRE(create_host_files(*vm));
   auto plan = lower(*vm);
   REQUIRE(plan);
-  auto qemu = start_plan(*plan, *dir);
+  auto qemu = start_plan(*plan, dir);
   if (!qemu) FAIL(qemu.error().message);
 
   Plan claimed = *plan;
@@ -93,7 +91,7 @@ TEST_CASE("the comparison notices QEMU differing from the plan", "[qemu]") {
                         "block node 'ghost.file' is missing\n"
                         "block node 'data.file' is missing\n"
                         "block node 'data.fmt' is missing\n" +
-                            fmt::format("fd set {} for '{}' is missing\n", data_set, dir->file("build/demo/data.img")));
+                            fmt::format("fd set {} for '{}' is missing\n", data_set, dir.file("build/demo/data.img")));
 }
 
 // Devices on a SCSI or virtio-serial bus leave at once even in prelaunch (PCI ones wait for a
@@ -102,10 +100,9 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
   int exercised = 0;
   for (const std::string& example : host_free_examples()) {
     INFO("example " << example);
-    auto dir = TempDir::create();
-    REQUIRE(dir);
-    REQUIRE(stage_examples(*dir));
-    auto vm = load_and_validate(dir->file("examples/" + example));
+    auto dir = temp_dir();
+    REQUIRE(stage_examples(dir));
+    auto vm = load_and_validate(dir.file("examples/" + example));
     REQUIRE(vm);
     REQUIRE(create_host_files(*vm));
     auto plan = lower(*vm);
@@ -122,9 +119,9 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
     }
     if (resources.empty()) continue;
     std::vector<UniqueFd> keep;
-    auto fds = extra_fds(*vm, *dir, keep);
+    auto fds = extra_fds(*vm, dir, keep);
     REQUIRE(fds);
-    auto qemu = start_plan(*plan, *dir, *fds);
+    auto qemu = start_plan(*plan, dir, *fds);
     if (!qemu) FAIL(qemu.error().message);
     REQUIRE(apply_steps(qemu->qmp, plan->steps));
     for (const std::string& resource : resources) {
@@ -161,16 +158,15 @@ TEST_CASE("unplug_steps remove bus-attached hot devices and plug_steps bring the
 // port 0 lets the host pick one, so the test binds nothing fixed. The rules QEMU refuses are
 // refused by validation (tests/compiler/validate/bad/hostfwd-grammar.toml, with QEMU's reasons).
 TEST_CASE("QEMU starts with the hostfwd rules validation accepts", "[qemu]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
+  auto dir = temp_dir();
   const std::string text =
       "name = \"fwd\"\n[machine]\naccel = [\"tcg\"]\n[[net]]\nid = \"n1\"\n"
       "hostfwd = [\":127.1:0x0-:22\", \"tcp:: 0-10.0.2.15:22\", \"udp:0.0.0.0:0-:0x35\", \"tcp:127.0.0.1:0-:22\"]\n";
-  auto vm = validate_text(text, dir->file("vm.toml"));
+  auto vm = validate_text(text, dir.file("vm.toml"));
   if (!vm) FAIL(render(vm.error()));
   auto plan = lower(*vm);
   REQUIRE(plan);
-  auto qemu = start_plan(*plan, *dir);
+  auto qemu = start_plan(*plan, dir);
   if (!qemu) FAIL(qemu.error().message);
   CHECK(qemu->qmp.execute("quit"));
   CHECK(qemu->qemu.wait(std::chrono::seconds(10)));

@@ -12,10 +12,9 @@
 using namespace vmforge;
 
 TEST_CASE("create_disk_image makes raw and qcow2 images of the given size", "[support]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   for (const char* format : {"raw", "qcow2"}) {
-    std::string path = dir->file(std::string("d.") + format);
+    std::string path = dir.file(std::string("d.") + format);
     REQUIRE(test::create_disk_image(path, format, 64 << 20));
     auto info = launch::run({"qemu-img", "info", "--output=json", path}, std::chrono::seconds(10));
     REQUIRE(info);

@@ -35,22 +35,21 @@ void power_down(test::GuestVm& vm) {
 }  // namespace
 
 TEST_CASE("the guest boots on q35 and reports its devices", "[guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  REQUIRE(test::create_disk_image(dir->file("root.img"), "raw", 8 << 20));
+  auto dir = test::temp_dir();
+  REQUIRE(test::create_disk_image(dir.file("root.img"), "raw", 8 << 20));
   test::GuestVmOptions options;
   options.extra_args = {"-smp",
                         "2",
                         "-blockdev",
                         R"({"driver":"raw","node-name":"root.fmt","file":{"driver":"file","filename":")" +
-                            dir->file("root.img") + R"("}})",
+                            dir.file("root.img") + R"("}})",
                         "-device",
                         R"({"driver":"virtio-blk-pci","id":"root","drive":"root.fmt","serial":"root-serial"})",
                         "-netdev",
                         R"({"type":"user","id":"eth0.net"})",
                         "-device",
                         R"({"driver":"virtio-net-pci","id":"eth0","netdev":"eth0.net","mac":"52:54:00:12:34:56"})"};
-  auto vm = test::start_guest(*dir, options);
+  auto vm = test::start_guest(dir, options);
   REQUIRE(vm);
   auto v = vm->report.wait_ready(test::kGuestBootTimeout);
   REQUIRE(v);
@@ -68,13 +67,12 @@ TEST_CASE("the guest boots on q35 and reports its devices", "[guest]") {
 }
 
 TEST_CASE("the guest boots on microvm (virtio-mmio) and powers off", "[guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   test::GuestVmOptions options;
   options.machine = "microvm";
   options.extra_args = {"-blockdev", R"({"driver":"null-co","node-name":"d.fmt","size":1048576})", "-device",
                         R"({"driver":"virtio-blk-device","id":"d","drive":"d.fmt","serial":"mmio"})"};
-  auto vm = test::start_guest(*dir, options);
+  auto vm = test::start_guest(dir, options);
   REQUIRE(vm);
   auto v = vm->report.wait_ready(test::kGuestBootTimeout);
   REQUIRE(v);
@@ -83,11 +81,10 @@ TEST_CASE("the guest boots on microvm (virtio-mmio) and powers off", "[guest]") 
 }
 
 TEST_CASE("start_guest returns QEMU's error when QEMU rejects its arguments", "[guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   test::GuestVmOptions options;
   options.extra_args = {"-device", "no-such-device"};
-  auto vm = test::start_guest(*dir, options);
+  auto vm = test::start_guest(dir, options);
   REQUIRE(vm);
   auto status = vm->qemu.wait(10s);
   REQUIRE(status);
@@ -97,9 +94,8 @@ TEST_CASE("start_guest returns QEMU's error when QEMU rejects its arguments", "[
 }
 
 TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and link state", "[guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  REQUIRE(test::create_disk_image(dir->file("data.img"), "raw", 4 << 20));
+  auto dir = test::temp_dir();
+  REQUIRE(test::create_disk_image(dir.file("data.img"), "raw", 4 << 20));
   test::GuestVmOptions options;
   options.memory = "512M,slots=2,maxmem=1G";
   options.extra_args = {
@@ -111,7 +107,7 @@ TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and lin
       R"({"driver":"pcie-root-port","id":"rp2","chassis":2,"bus":"pcie.0","addr":"0x2.0x1"})",
       "-device",
       R"({"driver":"pcie-root-port","id":"rp3","chassis":3,"bus":"pcie.0","addr":"0x2.0x2"})"};
-  auto vm = test::start_guest(*dir, options);
+  auto vm = test::start_guest(dir, options);
   REQUIRE(vm);
   auto boot = vm->report.wait_ready(test::kGuestBootTimeout);
   REQUIRE(boot);
@@ -123,7 +119,7 @@ TEST_CASE("the guest reports hot-added and removed devices, CPUs, memory and lin
 
   REQUIRE(
       qmp->execute("blockdev-add", R"({"driver":"raw","node-name":"data.fmt","file":{"driver":"file","filename":")" +
-                                       dir->file("data.img") + R"("}})"));
+                                       dir.file("data.img") + R"("}})"));
   REQUIRE(qmp->execute("device_add",
                        R"({"driver":"virtio-blk-pci","id":"data","bus":"rp1","drive":"data.fmt","serial":"hot"})"));
   REQUIRE(vm->report.wait_for_value("block.vda", "size=4194304 serial=hot ro=0", timeout));

@@ -20,9 +20,8 @@ void append(const std::string& path, const std::string& text) {
 }  // namespace
 
 TEST_CASE("SerialReport keeps the latest value per key and sees ready", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  std::string log = dir->file("serial.log");
+  auto dir = temp_dir();
+  std::string log = dir.file("serial.log");
   SerialReport report(log);
   CHECK_FALSE(report.wait_ready(30ms));  // the file does not exist yet
 
@@ -41,9 +40,8 @@ TEST_CASE("SerialReport keeps the latest value per key and sees ready", "[suppor
 }
 
 TEST_CASE("SerialReport consumes line by line, so transient states are seen", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  std::string log = dir->file("serial.log");
+  auto dir = temp_dir();
+  std::string log = dir.file("serial.log");
   append(log, "vmforge-guest: blocks=vda,vdb\nvmforge-guest: blocks=vda\n");
   SerialReport report(log);
   REQUIRE(report.wait_for_key(
@@ -53,9 +51,8 @@ TEST_CASE("SerialReport consumes line by line, so transient states are seen", "[
 }
 
 TEST_CASE("SerialReport joins a line written in pieces and finds the marker mid-line", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  std::string log = dir->file("serial.log");
+  auto dir = temp_dir();
+  std::string log = dir.file("serial.log");
   SerialReport report(log);
   append(log, "vmforge-guest: nets=et");
   CHECK_FALSE(report.wait_for_value("nets", "eth0", 30ms));
@@ -65,9 +62,8 @@ TEST_CASE("SerialReport joins a line written in pieces and finds the marker mid-
 }
 
 TEST_CASE("an empty value means gone; poweroff is seen", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  std::string log = dir->file("serial.log");
+  auto dir = temp_dir();
+  std::string log = dir.file("serial.log");
   append(log, "vmforge-guest: block.vdb=size=1 serial=x ro=0\nvmforge-guest: block.vdb=\n"
               "vmforge-guest: poweroff\n");
   SerialReport report(log);
@@ -77,9 +73,8 @@ TEST_CASE("an empty value means gone; poweroff is seen", "[support]") {
 }
 
 TEST_CASE("a timeout names what was awaited, the last report lines and the log's end", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  std::string log = dir->file("serial.log");
+  auto dir = temp_dir();
+  std::string log = dir.file("serial.log");
   append(log, "vmforge-guest: cpus=1\nKernel panic - not syncing: test\n");
   SerialReport report(log);
   auto r = report.wait_for_value("cpus", "2", 50ms);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 namespace vmforge::test {
 
@@ -19,6 +20,12 @@ Result<TempDir> TempDir::create() {
     return unexpected(
         Error(fmt::format("Failed to create a temporary directory under '/tmp': {}", strerrordesc_np(errno)), errno));
   return TempDir(std::move(pattern));
+}
+
+TempDir temp_dir() {
+  auto dir = TempDir::create();
+  if (!dir) FAIL(dir.error().message);
+  return std::move(*dir);
 }
 
 TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}

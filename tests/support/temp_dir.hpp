@@ -31,4 +31,7 @@ class TempDir {
   std::string path_;
 };
 
+/// TempDir::create() inside a test case: a failure to make the directory fails the test case.
+TempDir temp_dir();
+
 }  // namespace vmforge::test

@@ -10,29 +10,28 @@
 
 #include "tests/support/result_printer.hpp"
 
+using vmforge::test::temp_dir;
 using vmforge::test::TempDir;
 
 TEST_CASE("TempDir is a private directory under /tmp with a short path", "[support]") {
-  auto dir = TempDir::create();
-  REQUIRE(dir);
-  CHECK(dir->path().rfind("/tmp/vmf-", 0) == 0);
-  CHECK(dir->path().size() < 20);
+  auto dir = temp_dir();
+  CHECK(dir.path().rfind("/tmp/vmf-", 0) == 0);
+  CHECK(dir.path().size() < 20);
   struct stat st {};
-  REQUIRE(stat(dir->path().c_str(), &st) == 0);
+  REQUIRE(stat(dir.path().c_str(), &st) == 0);
   CHECK(S_ISDIR(st.st_mode));
   CHECK((st.st_mode & 0777) == 0700);
-  CHECK(dir->file("qmp.sock") == dir->path() + "/qmp.sock");
+  CHECK(dir.file("qmp.sock") == dir.path() + "/qmp.sock");
 }
 
 TEST_CASE("TempDir removes itself and what it holds", "[support]") {
   std::string path;
   {
-    auto dir = TempDir::create();
-    REQUIRE(dir);
-    path = dir->path();
-    REQUIRE(mkdir(dir->file("sub").c_str(), 0700) == 0);
-    std::ofstream(dir->file("sub/f")) << "x";
-    TempDir moved = std::move(*dir);
+    auto dir = temp_dir();
+    path = dir.path();
+    REQUIRE(mkdir(dir.file("sub").c_str(), 0700) == 0);
+    std::ofstream(dir.file("sub/f")) << "x";
+    TempDir moved = std::move(dir);
     CHECK(moved.path() == path);
     CHECK(access(path.c_str(), F_OK) == 0);
   }

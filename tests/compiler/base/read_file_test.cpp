@@ -16,19 +16,18 @@
 using vmforge::read_file;
 
 TEST_CASE("read_file returns the whole file, also past one read's buffer", "[base]") {
-  auto dir = vmforge::test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = vmforge::test::temp_dir();
   std::string content;
   for (int i = 0; i < 2000; ++i) content += "line " + std::to_string(i) + "\n";
   content += std::string("\0tail", 5);
-  std::string path = dir->file("big");
+  std::string path = dir.file("big");
   std::ofstream(path, std::ios::binary) << content;
   auto text = read_file(path);
   REQUIRE(text);
   CHECK(*text == content);
 
-  std::ofstream(dir->file("empty")).close();
-  auto empty = read_file(dir->file("empty"));
+  std::ofstream(dir.file("empty")).close();
+  auto empty = read_file(dir.file("empty"));
   REQUIRE(empty);
   CHECK(empty->empty());
 }
@@ -69,9 +68,8 @@ TEST_CASE("read_file refuses devices and named FIFOs without blocking, and says 
   CHECK(zero.error().message == "Failed to read '/dev/zero': it is a character device, not a regular file or a pipe");
 
   // Before the fix open() waited for a writer forever.
-  auto dir = vmforge::test::TempDir::create();
-  REQUIRE(dir);
-  const std::string fifo = dir->file("fifo");
+  auto dir = vmforge::test::temp_dir();
+  const std::string fifo = dir.file("fifo");
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   auto named = read_file(fifo);
   REQUIRE_FALSE(named);
@@ -79,9 +77,8 @@ TEST_CASE("read_file refuses devices and named FIFOs without blocking, and says 
 }
 
 TEST_CASE("read_file refuses a file or a pipe above the limit", "[base]") {
-  auto dir = vmforge::test::TempDir::create();
-  REQUIRE(dir);
-  const std::string big = dir->file("big");
+  auto dir = vmforge::test::temp_dir();
+  const std::string big = dir.file("big");
   std::ofstream(big, std::ios::binary) << std::string((1 << 20) + 1, 'x');
   auto refused = read_file(big, 1 << 20);
   REQUIRE_FALSE(refused);

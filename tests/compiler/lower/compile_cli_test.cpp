@@ -78,16 +78,15 @@ TEST_CASE("compile warns about raw extra arguments on stderr", "[compiler][cli]"
 }
 
 TEST_CASE("compile exits 1 with positioned diagnostics for a bad manifest", "[compiler][cli]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  const std::string path = dir->file("bad.toml");
+  auto dir = test::temp_dir();
+  const std::string path = dir.file("bad.toml");
   std::ofstream(path) << "name = \"bad\"\n[machine]\ntype = \"q35\"\nhotplug_slots = \"many\"\n";
   Run run = compile({path});
   CHECK(run.status == 1);
   CHECK(run.out.empty());
   CHECK(run.err.find(path + ":4:") != std::string::npos);
   CHECK(run.err.find(": error: ") != std::string::npos);
-  Run missing = compile({dir->file("missing.toml")});
+  Run missing = compile({dir.file("missing.toml")});
   CHECK(missing.status == 1);
   CHECK(missing.err.find("Failed to open") != std::string::npos);
 }

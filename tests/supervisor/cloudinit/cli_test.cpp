@@ -46,12 +46,11 @@ std::string write(const test::TempDir& dir, const std::string& name, const std::
 }  // namespace
 
 TEST_CASE("vmforge cloud-init writes a NoCloud seed (-o), mode 0600", "[cloudinit][cli]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string user = write(*dir, "user", "#cloud-config\nhostname: cli\n");
-  std::string meta = write(*dir, "meta", "instance-id: i-cli\n");
-  std::string net = write(*dir, "net", "version: 2\n");
-  std::string iso = dir->file("seed.iso");
+  auto dir = test::temp_dir();
+  std::string user = write(dir, "user", "#cloud-config\nhostname: cli\n");
+  std::string meta = write(dir, "meta", "instance-id: i-cli\n");
+  std::string net = write(dir, "net", "version: 2\n");
+  std::string iso = dir.file("seed.iso");
   auto r = vmforge_cloud_init({"--user-data", user, "--meta-data", meta, "--network-config", net, "-o", iso});
   CHECK(r.err == "");
   REQUIRE(r.status == 0);
@@ -70,11 +69,10 @@ TEST_CASE("vmforge cloud-init writes a NoCloud seed (-o), mode 0600", "[cloudini
 }
 
 TEST_CASE("vmforge cloud-init --format config-2 (--output=)", "[cloudinit][cli]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string user = write(*dir, "user", "#!/bin/sh\n");
-  std::string meta = write(*dir, "meta", "{\"uuid\": \"i-cli\"}");
-  std::string iso = dir->file("seed.iso");
+  auto dir = test::temp_dir();
+  std::string user = write(dir, "user", "#!/bin/sh\n");
+  std::string meta = write(dir, "meta", "{\"uuid\": \"i-cli\"}");
+  std::string iso = dir.file("seed.iso");
   auto r = vmforge_cloud_init({"--format", "config-2", "--user-data", user, "--meta-data", meta, "--output=" + iso});
   REQUIRE(r.status == 0);
   auto files = launch::run({"isoinfo", "-R", "-f", "-i", iso}, 30s);
@@ -84,20 +82,19 @@ TEST_CASE("vmforge cloud-init --format config-2 (--output=)", "[cloudinit][cli]"
 }
 
 TEST_CASE("vmforge cloud-init: failures exit 1 with a message, nothing written", "[cloudinit][cli]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string user = write(*dir, "user", "#cloud-config\n");
-  std::string yaml_meta = write(*dir, "meta", "instance-id: x\n");
-  std::string iso = dir->file("seed.iso");
+  auto dir = test::temp_dir();
+  std::string user = write(dir, "user", "#cloud-config\n");
+  std::string yaml_meta = write(dir, "meta", "instance-id: x\n");
+  std::string iso = dir.file("seed.iso");
 
   auto bad_meta =
       vmforge_cloud_init({"--format", "config-2", "--user-data", user, "--meta-data", yaml_meta, "-o", iso});
   CHECK(bad_meta.status == 1);
   CHECK_THAT(bad_meta.err, Catch::StartsWith("vmforge cloud-init: The meta-data of a config-2 seed "
                                              "must be a JSON object"));
-  auto missing = vmforge_cloud_init({"--user-data", dir->file("nope"), "--meta-data", yaml_meta, "-o", iso});
+  auto missing = vmforge_cloud_init({"--user-data", dir.file("nope"), "--meta-data", yaml_meta, "-o", iso});
   CHECK(missing.status == 1);
-  CHECK(missing.err == "vmforge cloud-init: Failed to open '" + dir->file("nope") + "': No such file or directory\n");
+  CHECK(missing.err == "vmforge cloud-init: Failed to open '" + dir.file("nope") + "': No such file or directory\n");
   struct stat st {};
   CHECK(stat(iso.c_str(), &st) != 0);
 }

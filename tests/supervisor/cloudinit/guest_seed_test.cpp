@@ -25,14 +25,13 @@ std::string read_only_file(const std::string& node, const std::string& path) {
 }  // namespace
 
 TEST_CASE("the guest finds NoCloud and ConfigDrive seeds and a changed medium", "[cloudinit][guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   cloudinit::SeedContent nocloud{"#cloud-config\nhostname: nocloud-guest\nruncmd: [\"echo \\\\ ok\"]\n",
                                  "instance-id: i-nocloud\n", "version: 2\n"};
   cloudinit::SeedContent config2{"#!/bin/sh\necho config-drive \xc3\xa9t\xc3\xa9\n", "{\"uuid\": \"i-config2\"}",
                                  std::nullopt};
-  std::string nocloud_iso = test::write_seed_file(*dir, "nocloud.iso", CloudInitFormat::nocloud, nocloud);
-  std::string config2_iso = test::write_seed_file(*dir, "config2.iso", CloudInitFormat::config_2, config2);
+  std::string nocloud_iso = test::write_seed_file(dir, "nocloud.iso", CloudInitFormat::nocloud, nocloud);
+  std::string config2_iso = test::write_seed_file(dir, "config2.iso", CloudInitFormat::config_2, config2);
 
   test::GuestVmOptions options;
   options.extra_args = {"-blockdev", read_only_file("seed.fmt", nocloud_iso),
@@ -40,7 +39,7 @@ TEST_CASE("the guest finds NoCloud and ConfigDrive seeds and a changed medium", 
                         "-blockdev", read_only_file("cd.fmt", config2_iso),
                         "-device",   R"({"driver":"virtio-scsi-pci","id":"scsi0"})",
                         "-device",   R"({"driver":"scsi-cd","id":"cd0","bus":"scsi0.0","drive":"cd.fmt"})"};
-  auto vm = test::start_guest(*dir, options);
+  auto vm = test::start_guest(dir, options);
   REQUIRE(vm);
   REQUIRE(vm->report.wait_ready(test::kGuestBootTimeout));
 
@@ -63,7 +62,7 @@ TEST_CASE("the guest finds NoCloud and ConfigDrive seeds and a changed medium", 
   // A new medium of the same size and with the same (fixed-time) volume descriptor.
   cloudinit::SeedContent changed = config2;
   changed.user_data = "#!/bin/sh\necho second medium\n";
-  std::string changed_iso = test::write_seed_file(*dir, "changed.iso", CloudInitFormat::config_2, changed);
+  std::string changed_iso = test::write_seed_file(dir, "changed.iso", CloudInitFormat::config_2, changed);
   auto qmp = qmp::BlockingClient::connect(vm->qmp_socket);
   REQUIRE(qmp);
   REQUIRE(qmp->execute("blockdev-change-medium", R"({"id":"cd0","filename":")" + changed_iso +

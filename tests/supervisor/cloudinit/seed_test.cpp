@@ -79,10 +79,9 @@ TEST_CASE("config-2 metadata must be JSON objects; NoCloud's is taken as it is",
 }
 
 TEST_CASE("a config-2 image reads back with isoinfo: label, Rock Ridge, Joliet, content", "[cloudinit]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   auto content = sample(true);
-  std::string iso = test::write_seed_file(*dir, "seed.iso", CloudInitFormat::config_2, content);
+  std::string iso = test::write_seed_file(dir, "seed.iso", CloudInitFormat::config_2, content);
 
   CHECK_THAT(isoinfo({"-d", "-i", iso}), Catch::Contains("Volume id: config-2\n") &&
                                              Catch::Contains("Rock Ridge signatures version") &&
@@ -97,11 +96,10 @@ TEST_CASE("a config-2 image reads back with isoinfo: label, Rock Ridge, Joliet, 
 }
 
 TEST_CASE("a NoCloud image reads back with xorriso: label, names, modes, owners", "[cloudinit]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   auto content = sample(true);
   content.network_config = "version: 2\nethernets: {}\n";
-  std::string iso = test::write_seed_file(*dir, "seed.iso", CloudInitFormat::nocloud, content);
+  std::string iso = test::write_seed_file(dir, "seed.iso", CloudInitFormat::nocloud, content);
 
   auto pvd = launch::run({"xorriso", "-indev", iso, "-pvd_info"}, 30s);
   REQUIRE(pvd);
@@ -130,12 +128,11 @@ TEST_CASE("the image depends only on its content", "[cloudinit]") {
 }
 
 TEST_CASE("empty and binary files survive", "[cloudinit]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   cloudinit::SeedContent content;
   content.user_data = std::string("\0\x01\xff binary\n", 11);
   content.meta_data = "";
-  std::string iso = test::write_seed_file(*dir, "seed.iso", CloudInitFormat::nocloud, content);
+  std::string iso = test::write_seed_file(dir, "seed.iso", CloudInitFormat::nocloud, content);
   CHECK(isoinfo({"-R", "-x", "/user-data", "-i", iso}) == content.user_data);
   CHECK(isoinfo({"-R", "-x", "/meta-data", "-i", iso}).empty());
 }

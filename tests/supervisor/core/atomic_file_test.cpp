@@ -26,7 +26,7 @@ int count_entries(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("write_file_atomic replaces content and leaves no temporary files", "[atomic]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/manifest.toml";
   REQUIRE(write_file_atomic(path, "name = \"a\"\n"));
   REQUIRE(write_file_atomic(path, "name = \"b\"\n", 0640));
@@ -44,7 +44,7 @@ TEST_CASE("write_file_atomic replaces content and leaves no temporary files", "[
 }
 
 TEST_CASE("a failed atomic write leaves the target alone and cleans up", "[atomic]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   // Renaming a file over a non-empty directory fails after the temporary file was written.
   std::string target = tmp.path() + "/busy";
   REQUIRE(mkdir(target.c_str(), 0700) == 0);
@@ -60,7 +60,7 @@ TEST_CASE("a failed atomic write leaves the target alone and cleans up", "[atomi
 }
 
 TEST_CASE("pidfiles round-trip and reject garbage", "[pidfile]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/qemu.pid";
   CHECK(vmforge::supervisor::read_pidfile(path).error().errno_value == ENOENT);
   REQUIRE(vmforge::supervisor::write_pidfile(path, 4242));

@@ -28,7 +28,7 @@ using supervisor::ConsoleRelay;
 namespace {
 
 struct Relayed {
-  test::TempDir dir = *test::TempDir::create();
+  test::TempDir dir = test::temp_dir();
   supervisor::StateDir state{dir.path()};
   sd::EventLoop loop = *sd::EventLoop::create();
   std::unique_ptr<ConsoleRelay> relay;

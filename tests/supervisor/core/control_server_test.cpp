@@ -60,7 +60,7 @@ UniqueFd listen_at(const std::string& path) {
 // A server with an "echo" handler (answers with the request's "text") and a "later" handler
 // that answers on the next loop iteration, like a handler waiting for QMP.
 struct Fixture {
-  test::TempDir tmp = std::move(*test::TempDir::create());
+  test::TempDir tmp = test::temp_dir();
   std::string path = tmp.path() + "/control.sock";
   sd::EventLoop loop = std::move(*sd::EventLoop::create());
   std::unique_ptr<ControlServer> server;
@@ -292,7 +292,7 @@ TEST_CASE("clients beyond the limit are told so and disconnected", "[control]") 
 // Out of fds, accept() fails while the connection stays queued: the server must pause
 // accepting (no busy loop, no log flood) and serve again once fds are free.
 TEST_CASE("fd exhaustion pauses accepting instead of spinning", "[control]") {
-  auto tmp = std::move(*test::TempDir::create());
+  auto tmp = test::temp_dir();
   std::string path = tmp.path() + "/control.sock";
   std::string err_file = tmp.path() + "/stderr";
   pid_t child = fork();

@@ -40,9 +40,8 @@ Vm vm_needing_all() {
 }  // namespace
 
 TEST_CASE("each unmet host need is named with its resource and its fix", "[host]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  const HostRoots roots{dir->file("sys"), dir->file("dev")};
+  auto dir = test::temp_dir();
+  const HostRoots roots{dir.file("sys"), dir.file("dev")};
   fs::create_directories(roots.dev);
   const Vm vm = vm_needing_all();
 

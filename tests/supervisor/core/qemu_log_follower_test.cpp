@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Followed {
-  test::TempDir dir = *test::TempDir::create();
+  test::TempDir dir = test::temp_dir();
   std::string path = dir.file("qemu.log");
   UniqueFd writer{open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
   sd::EventLoop loop = *sd::EventLoop::create();

@@ -96,7 +96,7 @@ std::string cmdline_of(const std::string& process) {
 // killed: a failed test must not leave an orphaned QEMU behind (adoption makes them outlive
 // their supervisor on purpose).
 struct TestDir {
-  test::TempDir dir = std::move(*test::TempDir::create());
+  test::TempDir dir = test::temp_dir();
   ~TestDir() {
     std::error_code ec;
     for (const auto& vm : std::filesystem::directory_iterator(dir.file("run"), ec)) {

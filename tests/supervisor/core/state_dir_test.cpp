@@ -87,7 +87,7 @@ TEST_CASE("a state dir too long for socket paths is refused", "[state_dir]") {
 }
 
 TEST_CASE("create_state_dir makes parents and a private leaf", "[state_dir]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   auto state = resolve_state_dir("web", tmp.path() + "/a/b");
   REQUIRE(state);
   REQUIRE(create_state_dir(*state));

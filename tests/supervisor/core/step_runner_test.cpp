@@ -47,7 +47,7 @@ PlanStep unplug_disk(const std::string& id, std::uint32_t timeout_ms) {
 }
 
 struct Rig {
-  test::TempDir dir = std::move(*test::TempDir::create());
+  test::TempDir dir = test::temp_dir();
   sd::EventLoop loop = std::move(*sd::EventLoop::create());
   std::optional<test::GuestVm> vm;
   std::unique_ptr<qmp::Client> client;

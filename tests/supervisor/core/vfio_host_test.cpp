@@ -20,7 +20,7 @@ namespace {
 // /sys/bus/pci/devices/<address> -> /sys/devices/pci0000:00/<address>, its driver and
 // iommu_group links, and the group's devices/ listing, as the kernel makes them.
 struct FakeHost {
-  test::TempDir dir = std::move(*test::TempDir::create());
+  test::TempDir dir = test::temp_dir();
   HostRoots roots{dir.file("sys"), dir.file("dev")};
 
   fs::path device(const std::string& address) const { return fs::path(roots.sysfs) / "devices/pci0000:00" / address; }

@@ -29,7 +29,7 @@ int try_lock_in_child(const std::string& path) {
 }  // namespace
 
 TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/lock";
   {
     auto lock = VmLock::acquire(path, "web");
@@ -46,7 +46,7 @@ TEST_CASE("a second supervisor is refused, naming the holder", "[lock]") {
 }
 
 TEST_CASE("the lock file ends up holding exactly our PID, whatever an earlier holder left", "[lock]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/lock";
   std::string stale = GENERATE(std::string("123456789012\nleftover\n"), std::string("1\n"), std::string());
   REQUIRE(vmforge::supervisor::write_file_atomic(path, stale));
@@ -56,7 +56,7 @@ TEST_CASE("the lock file ends up holding exactly our PID, whatever an earlier ho
 }
 
 TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/lock";
   pid_t holder = fork();
   if (holder == 0) {
@@ -75,7 +75,7 @@ TEST_CASE("the lock does not survive into exec'd children", "[lock]") {
 }
 
 TEST_CASE("one read of /proc/locks names the holder of every VM's lock, and only held ones", "[lock]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   const std::string held = tmp.path() + "/held";
   const std::string released = tmp.path() + "/released";
   const std::string forged = tmp.path() + "/forged";

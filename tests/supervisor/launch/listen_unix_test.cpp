@@ -28,9 +28,8 @@ bool can_connect(const std::string& path) {
 }  // namespace
 
 TEST_CASE("listen_unix binds a 0600 listening socket", "[launch]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string path = dir->file("qmp.sock");
+  auto dir = test::temp_dir();
+  std::string path = dir.file("qmp.sock");
   auto fd = launch::listen_unix(path);
   REQUIRE(fd);
   struct stat st {};
@@ -45,9 +44,8 @@ TEST_CASE("listen_unix binds a 0600 listening socket", "[launch]") {
 }
 
 TEST_CASE("listen_unix replaces a stale socket but not a live one", "[launch]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string path = dir->file("qmp.sock");
+  auto dir = test::temp_dir();
+  std::string path = dir.file("qmp.sock");
   {
     auto first = launch::listen_unix(path);
     REQUIRE(first);
@@ -66,9 +64,8 @@ TEST_CASE("listen_unix replaces a stale socket but not a live one", "[launch]") 
 }
 
 TEST_CASE("listen_unix refuses to replace what is not a socket", "[launch]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string path = dir->file("file");
+  auto dir = test::temp_dir();
+  std::string path = dir.file("file");
   std::ofstream(path) << "keep me";
   auto fd = launch::listen_unix(path);
   REQUIRE_FALSE(fd);
@@ -79,9 +76,8 @@ TEST_CASE("listen_unix refuses to replace what is not a socket", "[launch]") {
 }
 
 TEST_CASE("listen_unix refuses paths longer than sun_path", "[launch]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string longest = dir->file(std::string(107 - dir->path().size() - 1, 'x'));
+  auto dir = test::temp_dir();
+  std::string longest = dir.file(std::string(107 - dir.path().size() - 1, 'x'));
   REQUIRE(longest.size() == 107);
   CHECK(launch::listen_unix(longest));
   auto fd = launch::listen_unix(longest + "y");

@@ -61,16 +61,15 @@ TEST_CASE("a child's exit status, stdout and stderr come back", "[launch]") {
 
 TEST_CASE("stderr goes to a given file, created 0600", "[launch]") {
   const bool fork_path = GENERATE(false, true);
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   auto options = via(shell("echo to-file >&2"), fork_path);
-  options.stderr_file = dir->file("stderr.log");
+  options.stderr_file = dir.file("stderr.log");
   auto child = launch::spawn(options);
   REQUIRE(child);
   REQUIRE(child->wait(10s));
   CHECK(child->stderr_text() == "to-file\n");
   struct stat st {};
-  REQUIRE(stat(dir->file("stderr.log").c_str(), &st) == 0);
+  REQUIRE(stat(dir.file("stderr.log").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 }
 

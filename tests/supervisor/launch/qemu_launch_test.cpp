@@ -44,9 +44,8 @@ launch::SpawnOptions paused_qemu(int listen_fd) {
 // QEMU paused with its monitor on our socket: query-status, then quit; QEMU exits 0. The
 // socket's directory is ours alone (0700): QEMU as another user only has the fd.
 void run_paused_qemu(std::optional<launch::Credentials> credentials = std::nullopt) {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  auto listener = launch::listen_unix(dir->file("qmp.sock"));
+  auto dir = test::temp_dir();
+  auto listener = launch::listen_unix(dir.file("qmp.sock"));
   REQUIRE(listener);
   auto options = paused_qemu(listener->get());
   options.credentials = credentials;
@@ -59,7 +58,7 @@ void run_paused_qemu(std::optional<launch::Credentials> credentials = std::nullo
     CHECK_THAT(status, Catch::Contains(fmt::format("\nGid:\t{0}\t{0}\t{0}\t{0}\n", credentials->gid)));
   }
   listener->reset();  // QEMU holds its own copy
-  auto qmp = qmp::BlockingClient::connect(dir->file("qmp.sock"));
+  auto qmp = qmp::BlockingClient::connect(dir.file("qmp.sock"));
   REQUIRE(qmp);
   auto status = qmp->execute("query-status");
   REQUIRE(status);
@@ -79,9 +78,8 @@ TEST_CASE("QEMU runs as the user it is asked to, its monitor on the inherited fd
 }
 
 TEST_CASE("QEMU's stderr is in the error when it exits early", "[launch]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  auto listener = launch::listen_unix(dir->file("qmp.sock"));
+  auto dir = test::temp_dir();
+  auto listener = launch::listen_unix(dir.file("qmp.sock"));
   REQUIRE(listener);
   auto options = paused_qemu(listener->get());
   options.argv.insert(options.argv.end(), {"-device", "no-such-device"});

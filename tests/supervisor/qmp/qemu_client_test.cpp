@@ -28,9 +28,8 @@ struct PausedQemu {
 
 // QEMU with no guest, its monitor on a socket we create and pass as fd 3 (as the supervisor does).
 PausedQemu start_paused() {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  std::string socket = dir->file("qmp.sock");
+  auto dir = test::temp_dir();
+  std::string socket = dir.file("qmp.sock");
   auto listener = launch::listen_unix(socket);
   REQUIRE(listener);
   launch::SpawnOptions spawn;
@@ -50,7 +49,7 @@ PausedQemu start_paused() {
   spawn.fds = {{listener->get(), 3}};
   auto qemu = launch::spawn(spawn);
   REQUIRE(qemu);
-  return PausedQemu{std::move(*dir), std::move(*qemu), socket};
+  return PausedQemu{std::move(dir), std::move(*qemu), socket};
 }
 
 BlockingClient connect(const PausedQemu& vm) {

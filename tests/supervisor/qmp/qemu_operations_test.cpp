@@ -66,17 +66,16 @@ struct Vm {
 };
 
 Vm boot(test::GuestVmOptions options) {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
+  auto dir = test::temp_dir();
   auto ports = root_ports();
   options.extra_args.insert(options.extra_args.begin(), ports.begin(), ports.end());
-  auto guest = test::start_guest(*dir, options);
+  auto guest = test::start_guest(dir, options);
   INFO((guest ? std::string() : guest.error().message));
   REQUIRE(guest);
   auto qmp = BlockingClient::connect(guest->qmp_socket);
   REQUIRE(qmp);
   REQUIRE(guest->report.wait_ready(test::kGuestBootTimeout));
-  return Vm{std::move(*dir), std::move(*guest), std::move(*qmp)};
+  return Vm{std::move(dir), std::move(*guest), std::move(*qmp)};
 }
 
 // system_powerdown completing on SHUTDOWN; the guest says 'poweroff' and QEMU exits 0.
@@ -428,16 +427,15 @@ TEST_CASE("DIMM, virtio-mem and NVDIMM hotplug", "[qemu][guest]") {
 }
 
 TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the host has none", "[qemu][guest]") {
-  auto dir = test::TempDir::create();
-  REQUIRE(dir);
-  REQUIRE(test::create_disk_image(dir->file("vub.img"), "raw", 6 << 20));
+  auto dir = test::temp_dir();
+  REQUIRE(test::create_disk_image(dir.file("vub.img"), "raw", 6 << 20));
   launch::SpawnOptions daemon;
   daemon.argv = {
       "qemu-storage-daemon", "--blockdev",
-      R"({"driver":"file","node-name":"vub","filename":")" + dir->file("vub.img") + "\"}", "--export",
+      R"({"driver":"file","node-name":"vub","filename":")" + dir.file("vub.img") + "\"}", "--export",
       R"({"type":"vhost-user-blk","id":"vub","node-name":"vub","writable":true,"addr":{"type":"unix","path":")" +
-          dir->file("vub.sock") + "\"}}"};
-  daemon.stderr_file = dir->file("qsd.stderr");
+          dir.file("vub.sock") + "\"}}"};
+  daemon.stderr_file = dir.file("qsd.stderr");
   auto qsd = launch::spawn(daemon);
   REQUIRE(qsd);
   test::GuestVmOptions options;
@@ -446,11 +444,11 @@ TEST_CASE("vhost-user-blk from qemu-storage-daemon; vsock and VFIO where the hos
   options.extra_args = {"-object", R"({"qom-type":"memory-backend-memfd","id":"ram0","size":536870912,"share":true})"};
   Vm vm = boot(options);
   struct stat st {};
-  for (int i = 0; i < 500 && stat(dir->file("vub.sock").c_str(), &st) != 0; ++i) {
+  for (int i = 0; i < 500 && stat(dir.file("vub.sock").c_str(), &st) != 0; ++i) {
     auto none = vm.qmp.pump([] { return false; }, 10ms);
     REQUIRE(none);
   }
-  require_ok(vm.qmp.execute(chardev_add_socket({"vub.chr", dir->file("vub.sock"), false, false})));
+  require_ok(vm.qmp.execute(chardev_add_socket({"vub.chr", dir.file("vub.sock"), false, false})));
   DevicePlacement rp1;
   rp1.bus = "rp1";
   require_ok(
@@ -497,19 +495,18 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   test::GuestVmOptions options;
   options.memory = "256M";
   Vm source = boot(options);
-  auto dst_dir = test::TempDir::create();
-  REQUIRE(dst_dir);
+  auto dst_dir = test::temp_dir();
   test::GuestVmOptions dst_options = options;
   auto ports = root_ports();
   dst_options.extra_args = ports;
   dst_options.extra_args.push_back("-incoming");
   dst_options.extra_args.push_back("defer");
-  auto dst = test::start_guest(*dst_dir, dst_options);
+  auto dst = test::start_guest(dst_dir, dst_options);
   REQUIRE(dst);
   auto dst_qmp = BlockingClient::connect(dst->qmp_socket);
   REQUIRE(dst_qmp);
   CHECK(query_status(*dst_qmp)->status == "inmigrate");
-  std::string uri = "unix:" + dst_dir->file("mig.sock");
+  std::string uri = "unix:" + dst_dir.file("mig.sock");
   require_ok(dst_qmp->execute(migrate_incoming(uri)));
 
   auto never = query_migrate(source.qmp);

@@ -34,7 +34,7 @@ class StderrTo {
 }  // namespace
 
 TEST_CASE("without the journal, messages go to stderr prefixed with the VM name", "[log]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/err";
   unsetenv("JOURNAL_STREAM");
   unsetenv("VMFORGE_LOG_LEVEL");
@@ -50,7 +50,7 @@ TEST_CASE("without the journal, messages go to stderr prefixed with the VM name"
 }
 
 TEST_CASE("JOURNAL_STREAM counts only when it names our stderr", "[log]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/err";
   StderrTo redirect(path);
   struct stat st {};
@@ -81,7 +81,7 @@ TEST_CASE("the rate limit lets a burst through per interval and counts the rest"
 }
 
 TEST_CASE("a flood through log_limited writes the burst, then one line for the suppressed", "[log]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   std::string path = tmp.path() + "/err";
   unsetenv("JOURNAL_STREAM");
   {

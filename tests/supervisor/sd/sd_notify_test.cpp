@@ -15,7 +15,7 @@ using std::chrono::microseconds;
 using vmforge::sd::Notifier;
 
 TEST_CASE("the ready notification is sent once; the rest as asked", "[notify]") {
-  auto tmp = std::move(*vmforge::test::TempDir::create());
+  auto tmp = vmforge::test::temp_dir();
   vmforge::test::NotifyListener listener(tmp.path() + "/notify");
   Notifier n;
   n.ready("Running.");
