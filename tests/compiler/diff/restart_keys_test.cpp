@@ -25,6 +25,13 @@ std::vector<RestartKey> keys(std::string_view old_text, std::string_view new_tex
   return restart_keys(valid(old_text), valid(new_text));
 }
 
+// The one key restart_keys() reports; fails the test case when there is not exactly one.
+RestartKey only_key(std::string_view old_text, std::string_view new_text) {
+  auto k = keys(old_text, new_text);
+  REQUIRE(k.size() == 1);
+  return k[0];
+}
+
 std::string with(std::string_view extra) { return std::string(kBase) + std::string(extra); }
 
 std::string replaced(std::string_view from, std::string_view to) {
@@ -39,26 +46,22 @@ std::string replaced(std::string_view from, std::string_view to) {
 TEST_CASE("the same manifest needs no restart", "[compiler][diff]") { CHECK(keys(kBase, kBase).empty()); }
 
 TEST_CASE("machine type, CPU max and boot memory name their key as check does, reason and values", "[compiler][diff]") {
-  auto k = keys(kBase, replaced("type = \"q35\"\nhotplug_slots = 2", "type = \"pc\""));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "[machine] 'type'");
-  CHECK(k[0].detail == "'q35' -> 'pc'");
-  CHECK(k[0].reason == "the machine type is fixed when QEMU starts");
+  RestartKey k = only_key(kBase, replaced("type = \"q35\"\nhotplug_slots = 2", "type = \"pc\""));
+  CHECK(k.key == "[machine] 'type'");
+  CHECK(k.detail == "'q35' -> 'pc'");
+  CHECK(k.reason == "the machine type is fixed when QEMU starts");
 
-  k = keys(kBase, replaced("max = 2", "max = 4"));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "[cpu] 'max'");
-  CHECK(k[0].detail == "2 -> 4");
+  k = only_key(kBase, replaced("max = 2", "max = 4"));
+  CHECK(k.key == "[cpu] 'max'");
+  CHECK(k.detail == "2 -> 4");
 
-  k = keys(kBase, replaced("size = \"512M\"", "size = \"768M\""));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "[memory] 'size'");
-  CHECK(k[0].detail == "512M -> 768M");
+  k = only_key(kBase, replaced("size = \"512M\"", "size = \"768M\""));
+  CHECK(k.key == "[memory] 'size'");
+  CHECK(k.detail == "512M -> 768M");
 
-  k = keys(kBase, replaced("console=ttyS0", "console=ttyS0 quiet"));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "[kernel]");
-  CHECK(k[0].detail == "changed");
+  k = only_key(kBase, replaced("console=ttyS0", "console=ttyS0 quiet"));
+  CHECK(k.key == "[kernel]");
+  CHECK(k.detail == "changed");
 }
 
 TEST_CASE("what the live diff handles or nothing needs is not a restart key", "[compiler][diff]") {
@@ -75,32 +78,27 @@ TEST_CASE("what the live diff handles or nothing needs is not a restart key", "[
 
 TEST_CASE("argv-only devices are keyed by id: added, removed, changed", "[compiler][diff]") {
   const std::string rng = "[[rng]]\nid = \"rng0\"\n";
-  auto k = keys(kBase, with(rng));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "rng 'rng0'");
-  CHECK(k[0].detail == "added");
-  CHECK(k[0].reason == "vmforge does not hot-plug this kind of device");
+  RestartKey k = only_key(kBase, with(rng));
+  CHECK(k.key == "rng 'rng0'");
+  CHECK(k.detail == "added");
+  CHECK(k.reason == "vmforge does not hot-plug this kind of device");
 
-  k = keys(with(rng), kBase);
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].detail == "removed");
+  k = only_key(with(rng), kBase);
+  CHECK(k.detail == "removed");
 
-  k = keys(with(rng), with(rng + "max_bytes = 1024\nperiod_ms = 1000\n"));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].detail == "changed");
+  k = only_key(with(rng), with(rng + "max_bytes = 1024\nperiod_ms = 1000\n"));
+  CHECK(k.detail == "changed");
 }
 
 TEST_CASE("controllers and the balloon count only when a setting of the argv one changes", "[compiler][diff]") {
   // Adding or removing a controller is the live diff's (add, or restart for hotplug = false).
   CHECK(keys(kBase, with("[[scsi_controller]]\nid = \"scsi0\"\n")).empty());
-  auto k = keys(with("[[scsi_controller]]\nid = \"scsi0\"\n"),
-                with("[[scsi_controller]]\nid = \"scsi0\"\nnum_queues = 2\n"));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "scsi_controller 'scsi0'");
+  RestartKey k = only_key(with("[[scsi_controller]]\nid = \"scsi0\"\n"),
+                          with("[[scsi_controller]]\nid = \"scsi0\"\nnum_queues = 2\n"));
+  CHECK(k.key == "scsi_controller 'scsi0'");
 
-  k = keys(with("[[balloon]]\nid = \"b\"\ntarget = \"256M\"\n"),
-           with("[[balloon]]\nid = \"b\"\ntarget = \"128M\"\ndeflate_on_oom = true\n"));
-  REQUIRE(k.size() == 1);
-  CHECK(k[0].key == "balloon 'b'");
-  CHECK(k[0].detail == "changed");
+  k = only_key(with("[[balloon]]\nid = \"b\"\ntarget = \"256M\"\n"),
+               with("[[balloon]]\nid = \"b\"\ntarget = \"128M\"\ndeflate_on_oom = true\n"));
+  CHECK(k.key == "balloon 'b'");
+  CHECK(k.detail == "changed");
 }

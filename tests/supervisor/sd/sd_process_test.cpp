@@ -43,6 +43,15 @@ struct SignalCounter {
   }
 };
 
+// Watches our child `pid`; its end is stored in `seen` and ends the loop.
+auto watch_child(EventLoop& loop, pid_t pid, std::optional<ProcessExit>& seen) {
+  return ProcessWatch::child(loop.get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
+                             [&loop, &seen](const ProcessExit& how) -> Result<void> {
+                               seen = how;
+                               return loop.exit(0);
+                             });
+}
+
 void block_sigchld() {
   sigset_t set;
   sigemptyset(&set);
@@ -78,11 +87,7 @@ TEST_CASE("a child's death is reported with its signal and reaped", "[sd][proces
   pid_t pid = spawn_sleep("30");
   REQUIRE(pid > 0);
   std::optional<ProcessExit> seen;
-  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
-                                   [&](const ProcessExit& how) -> Result<void> {
-                                     seen = how;
-                                     return loop->exit(0);
-                                   });
+  auto watch = watch_child(*loop, pid, seen);
   REQUIRE(watch);
   REQUIRE((*watch)->kill(SIGKILL));
   REQUIRE(loop->run());
@@ -100,11 +105,7 @@ TEST_CASE("an exit status is reported", "[sd][process]") {
   pid_t pid = fork();
   if (pid == 0) _exit(3);
   std::optional<ProcessExit> seen;
-  auto watch = ProcessWatch::child(loop->get(), pid, std::move(*vmforge::sd::open_pidfd(pid)),
-                                   [&](const ProcessExit& how) -> Result<void> {
-                                     seen = how;
-                                     return loop->exit(0);
-                                   });
+  auto watch = watch_child(*loop, pid, seen);
   REQUIRE(watch);
   REQUIRE(loop->run());
   REQUIRE(seen);
