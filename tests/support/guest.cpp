@@ -49,30 +49,26 @@ std::vector<std::string> guest_boot_args(const GuestImage& guest, const std::str
           "-serial", "file:" + serial_log, "-no-reboot"};
 }
 
+launch::SpawnOptions qemu_with_qmp_fd3(int listen_fd, std::vector<std::string> args) {
+  launch::SpawnOptions spawn;
+  spawn.argv = {"qemu-system-x86_64", "-nodefaults", "-display", "none", "-accel", "tcg"};
+  spawn.argv.insert(spawn.argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+  spawn.argv.insert(spawn.argv.end(), {"-chardev", "socket,id=vmforge-qmp,fd=3,server=on,wait=off", "-mon",
+                                       "chardev=vmforge-qmp,mode=control"});
+  spawn.fds = {{listen_fd, 3}};
+  return spawn;
+}
+
 Result<GuestVm> start_guest(const TempDir& dir, const GuestVmOptions& options) {
   VMFORGE_TRY(GuestImage guest, find_guest());
   std::string qmp_socket = dir.file("qmp.sock");
   std::string serial_log = dir.file("serial.log");
   VMFORGE_TRY(UniqueFd listener, launch::listen_unix(qmp_socket));
 
-  launch::SpawnOptions spawn;
-  spawn.argv = {"qemu-system-x86_64",
-                "-nodefaults",
-                "-display",
-                "none",
-                "-accel",
-                "tcg",
-                "-machine",
-                options.machine,
-                "-m",
-                options.memory,
-                "-chardev",
-                "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                "-mon",
-                "chardev=vmforge-qmp,mode=control"};
-  for (std::string& arg : guest_boot_args(guest, options.machine, serial_log)) spawn.argv.push_back(std::move(arg));
-  spawn.argv.insert(spawn.argv.end(), options.extra_args.begin(), options.extra_args.end());
-  spawn.fds = {{listener.get(), 3}};
+  std::vector<std::string> args = {"-machine", options.machine, "-m", options.memory};
+  for (std::string& arg : guest_boot_args(guest, options.machine, serial_log)) args.push_back(std::move(arg));
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  launch::SpawnOptions spawn = qemu_with_qmp_fd3(listener.get(), std::move(args));
   spawn.stderr_file = dir.file("qemu.stderr");
   VMFORGE_TRY(launch::Process qemu, launch::spawn(spawn));
   return GuestVm{std::move(qemu), std::move(qmp_socket), serial_log, SerialReport(serial_log)};

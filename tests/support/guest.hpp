@@ -36,6 +36,10 @@ Result<GuestImage> find_guest();
 std::vector<std::string> guest_boot_args(const GuestImage& guest, const std::string& machine,
                                          const std::string& serial_log);
 
+/// `qemu-system-x86_64 -nodefaults -display none -accel tcg`, then `args`, with the QMP monitor
+/// on the listening socket `listen_fd` inherited as fd 3, as the supervisor starts QEMU.
+launch::SpawnOptions qemu_with_qmp_fd3(int listen_fd, std::vector<std::string> args = {});
+
 /// A QEMU running the test guest; killed (SIGKILL) when destroyed if still running.
 struct GuestVm {
   launch::Process qemu;

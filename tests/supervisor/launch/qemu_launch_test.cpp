@@ -16,6 +16,7 @@
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/blocking_client.hpp"
 #include "tests/supervisor/launch/run_self.hpp"
+#include "tests/support/guest.hpp"
 #include "tests/support/result_printer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -24,22 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-launch::SpawnOptions paused_qemu(int listen_fd) {
-  launch::SpawnOptions options;
-  options.argv = {"qemu-system-x86_64",
-                  "-S",
-                  "-nodefaults",
-                  "-display",
-                  "none",
-                  "-accel",
-                  "tcg",
-                  "-chardev",
-                  "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                  "-mon",
-                  "chardev=vmforge-qmp,mode=control"};
-  options.fds = {{listen_fd, 3}};
-  return options;
-}
+launch::SpawnOptions paused_qemu(int listen_fd) { return test::qemu_with_qmp_fd3(listen_fd, {"-S"}); }
 
 // QEMU paused with its monitor on our socket: query-status, then quit; QEMU exits 0. The
 // socket's directory is ours alone (0700): QEMU as another user only has the fd.

@@ -12,6 +12,7 @@
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/operations.hpp"
+#include "tests/support/guest.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
@@ -32,21 +33,7 @@ PausedQemu start_paused() {
   std::string socket = dir.file("qmp.sock");
   auto listener = launch::listen_unix(socket);
   REQUIRE(listener);
-  launch::SpawnOptions spawn;
-  spawn.argv = {"qemu-system-x86_64",
-                "-S",
-                "-nodefaults",
-                "-display",
-                "none",
-                "-accel",
-                "tcg",
-                "-machine",
-                "q35",
-                "-chardev",
-                "socket,id=vmforge-qmp,fd=3,server=on,wait=off",
-                "-mon",
-                "chardev=vmforge-qmp,mode=control"};
-  spawn.fds = {{listener->get(), 3}};
+  launch::SpawnOptions spawn = test::qemu_with_qmp_fd3(listener->get(), {"-S", "-machine", "q35"});
   auto qemu = launch::spawn(spawn);
   REQUIRE(qemu);
   return PausedQemu{std::move(dir), std::move(*qemu), socket};

@@ -142,6 +142,16 @@ void remove_disk_nodes(Vm& vm, const std::string& name) {
   require_ok(vm.qmp.execute(blockdev_del(name + ".file")));
 }
 
+// A virtio-net NIC `id` on the root port `bus`, its netdev named "<id>.net".
+NicDeviceAdd nic(std::string id, std::string mac, std::string bus) {
+  NicDeviceAdd n;
+  n.netdev = id + ".net";
+  n.id = std::move(id);
+  n.mac = std::move(mac);
+  n.placement.bus = std::move(bus);
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdown", "[qemu][guest]") {
@@ -234,12 +244,7 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     user.type = "user";
     user.id = "n1.net";
     require_ok(vm.qmp.execute(netdev_add(user)));
-    NicDeviceAdd n1;
-    n1.id = "n1";
-    n1.netdev = "n1.net";
-    n1.mac = "52:54:00:00:00:21";
-    n1.placement.bus = "rp4";
-    require_ok(vm.qmp.execute(device_add(n1)));
+    require_ok(vm.qmp.execute(device_add(nic("n1", "52:54:00:00:00:21", "rp4"))));
     auto v = vm.until("nets", [](std::string_view n) { return n == "eth0"; });
     CHECK(v["net.eth0"] == "mac=52:54:00:00:00:21 link=up");
 
@@ -253,11 +258,7 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     by_name.downscript = "no";
     by_name.queues = 2;
     require_ok(vm.qmp.execute(netdev_add(by_name)));
-    NicDeviceAdd n2 = n1;
-    n2.id = "n2";
-    n2.netdev = "n2.net";
-    n2.mac = "52:54:00:00:00:22";
-    n2.placement.bus = "rp5";
+    NicDeviceAdd n2 = nic("n2", "52:54:00:00:00:22", "rp5");
     n2.queues = 2;
     require_ok(vm.qmp.execute(device_add(n2)));
 
@@ -269,12 +270,7 @@ TEST_CASE("disks, SCSI, NICs, serial ports, balloon, QOM, run state and powerdow
     by_fd.id = "n3.net";
     by_fd.fds = {"n3.tapfd"};
     require_ok(vm.qmp.execute(netdev_add(by_fd)));
-    NicDeviceAdd n3 = n1;
-    n3.id = "n3";
-    n3.netdev = "n3.net";
-    n3.mac = "52:54:00:00:00:23";
-    n3.placement.bus = "rp6";
-    require_ok(vm.qmp.execute(device_add(n3)));
+    require_ok(vm.qmp.execute(device_add(nic("n3", "52:54:00:00:00:23", "rp6"))));
     v = vm.until("nets", [](std::string_view n) { return n == "eth0,eth1,eth2"; });
     std::string macs = v["net.eth0"] + " " + v["net.eth1"] + " " + v["net.eth2"];
     CHECK(macs.find("mac=52:54:00:00:00:22 link=up") != std::string::npos);
