@@ -23,7 +23,7 @@ void print_help() {
              "QEMU can, all or nothing (a failed step undoes the steps before it). Changes that need a\n"
              "restart are refused unless --allow-restart, which shuts the guest down gracefully and\n"
              "starts it with the new command line. 'vmforge plan FILE' shows the steps beforehand.\n\n"
-             "Given a directory DIR of NAME.toml manifests (default: {}),\n"
+             "Given a directory DIR of NAME.toml manifests\n(default: {}),\n"
              "all are checked first (nothing happens if one has errors); then, through systemd (the\n"
              "system manager as root, else the user's), each VM no supervisor runs is started as\n"
              "vmforge@NAME.service (its job waited for), each running one gets its manifest applied as\n"
@@ -36,7 +36,7 @@ void print_help() {
              "{}  (FILE only)\n\n"
              "Exit status: 0 applied (DIR: every VM), 1 failed (DIR: some VM failed, DIR has errors,\n"
              "or systemd is not running), 2 usage error.\n",
-             kUnitManifestDir, kRuntimeDirHelp);
+             kUnitManifestDirHelp, kRuntimeDirHelp);
 }
 
 }  // namespace
@@ -50,7 +50,7 @@ int cmd_apply(int argc, char** argv) {
   }
   if (!args) return usage_error("apply", args.error().message);
   if (args->positionals().size() > 1) return usage_error("apply", "expects one manifest FILE or directory DIR");
-  const std::string target = args->positionals().empty() ? kUnitManifestDir : args->positionals()[0];
+  const std::string target = args->positionals().empty() ? unit_manifest_dir(own_manager()) : args->positionals()[0];
   if (is_directory(target)) {
     // Units keep their state where the manager puts it; another root would not find them.
     if (args->has("runtime-dir")) return usage_error("apply", "'--runtime-dir' applies to a manifest FILE only");

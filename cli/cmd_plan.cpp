@@ -24,7 +24,7 @@ void print_help() {
              "with --from, against a VM started from OLD.toml (offline). Each change is listed with\n"
              "the exact QMP commands: '+' add, '-' remove, '~' change live, '-/+' replace, '!' restart\n"
              "required (with the manifest key and why).\n\n"
-             "Given a directory DIR of NAME.toml manifests (default: {}),\n"
+             "Given a directory DIR of NAME.toml manifests\n(default: {}),\n"
              "all are checked first (nothing else happens if one has errors); then per VM: '+ start'\n"
              "when no supervisor runs it, else its plan as above, and with --prune '- stop' for each\n"
              "running VM without a manifest in DIR.\n\n"
@@ -34,7 +34,7 @@ void print_help() {
              "  --json             print the plan as JSON\n"
              "{}\n"
              "Exit status: 0 no changes, 2 changes, 1 error.\n",
-             kUnitManifestDir, kRuntimeDirHelp);
+             kUnitManifestDirHelp, kRuntimeDirHelp);
 }
 
 int offline(const Vm& desired, const std::string& from, bool json) {
@@ -88,7 +88,7 @@ int cmd_plan(int argc, char** argv) {
     usage_error("plan", args ? "expects one manifest FILE or directory DIR" : args.error().message);
     return kFailed;
   }
-  const std::string target = args->positionals().empty() ? kUnitManifestDir : args->positionals()[0];
+  const std::string target = args->positionals().empty() ? unit_manifest_dir(own_manager()) : args->positionals()[0];
   if (is_directory(target) && !args->has("from")) {
     return host_plan({target, args->has("prune"), args->has("json"), args->value("runtime-dir")});
   }

@@ -203,8 +203,7 @@ int host_apply(const HostApplyOptions& o) {
     fmt::print(stderr, "vmforge apply: '{}' has errors; nothing applied.\n", o.dir);
     return 1;
   }
-  auto scope = geteuid() == 0 ? sd::ManagerScope::system : sd::ManagerScope::user;
-  auto manager = sd::UnitManager::connect(scope);
+  auto manager = sd::UnitManager::connect(own_manager());
   if (!manager) {
     fmt::print(stderr, "vmforge apply: {} 'apply DIR' runs each VM as a unit vmforge@NAME.service; nothing applied.\n",
                manager.error().message);

@@ -23,13 +23,14 @@ std::string env_or(const char* name, std::string fallback) {
   return value != nullptr && *value == '/' ? std::string(value) : fallback;
 }
 
+// $XDG_CONFIG_HOME, ~/.config by default: a user manager's %E.
+std::string user_config_home() { return env_or("XDG_CONFIG_HOME", fmt::format("{}/.config", env_or("HOME", ""))); }
+
 // The manager's drop-in roots, as systemd.unit(5) lists them.
 std::string drop_in_root(sd::ManagerScope scope, bool persistent) {
   if (scope == sd::ManagerScope::system) return persistent ? "/etc/systemd/system" : "/run/systemd/system";
   // fmt::format, not operator+: GCC 12 at -O3 reports a false -Werror=restrict inside it.
-  if (persistent) {
-    return fmt::format("{}/systemd/user", env_or("XDG_CONFIG_HOME", fmt::format("{}/.config", env_or("HOME", ""))));
-  }
+  if (persistent) return fmt::format("{}/systemd/user", user_config_home());
   return fmt::format("{}/systemd/user", env_or("XDG_RUNTIME_DIR", ""));
 }
 
@@ -71,13 +72,20 @@ Result<void> make_dirs(const std::string& dir) {
 
 }  // namespace
 
+sd::ManagerScope own_manager() { return geteuid() == 0 ? sd::ManagerScope::system : sd::ManagerScope::user; }
+
+std::string unit_manifest_dir(sd::ManagerScope scope) {
+  if (scope == sd::ManagerScope::system) return VMFORGE_SYSCONFDIR "/vmforge";
+  return fmt::format("{}/vmforge", user_config_home());
+}
+
 std::string unit_name(const std::string& name) { return fmt::format("vmforge@{}.service", name); }
 
 Result<bool> point_unit_at(const std::string& name, const std::string& manifest, sd::ManagerScope scope,
                            bool persistent) {
   const std::string here = drop_in_path(name, scope, persistent);
   VMFORGE_TRY(bool changed, remove_file(drop_in_path(name, scope, !persistent)));
-  if (manifest == fmt::format("{}/{}.toml", kUnitManifestDir, name)) {
+  if (manifest == fmt::format("{}/{}.toml", unit_manifest_dir(scope), name)) {
     VMFORGE_TRY(bool removed, remove_file(here));
     return changed || removed;
   }

@@ -1,5 +1,5 @@
 // Which manifest vmforge@NAME.service runs: the unit's ExecStart runs ${VMFORGE_MANIFEST},
-// @sysconfdir@/vmforge/NAME.toml unless a drop-in sets it. `apply DIR` for a DIR elsewhere
+// NAME.toml of unit_manifest_dir() unless a drop-in sets it. `apply DIR` for a DIR elsewhere
 // writes that drop-in, so the unit it starts runs DIR's manifest.
 #pragma once
 
@@ -10,8 +10,15 @@
 
 namespace vmforge::cli {
 
-/// The unit's own manifest directory (sysconfdir/vmforge): `plan` and `apply` without DIR.
-inline constexpr const char* kUnitManifestDir = VMFORGE_SYSCONFDIR "/vmforge";
+/// The service manager vmforge works with: the system's as root, else the calling user's.
+sd::ManagerScope own_manager();
+
+/// The unit's own manifest directory, `plan` and `apply` without DIR: sysconfdir/vmforge for
+/// the system manager, $XDG_CONFIG_HOME/vmforge (~/.config/vmforge) for a user's (its %E).
+std::string unit_manifest_dir(sd::ManagerScope scope);
+
+/// unit_manifest_dir() for --help: both places.
+inline constexpr const char* kUnitManifestDirHelp = VMFORGE_SYSCONFDIR "/vmforge as root, else ~/.config/vmforge";
 
 /// The unit's instance name for VM `name`.
 std::string unit_name(const std::string& name);

@@ -10,6 +10,8 @@
 #   fail MESSAGE                    prints MESSAGE, the status and journal of each unit in
 #                                   $fail_units and the guests' serial logs, and exits 1
 #   wait_for SECONDS WHAT CMD...    polls CMD until it succeeds, else fails
+#   expect STATUS WHAT CMD...       runs CMD inside (through $expect_runner when set), its output
+#                                   in $out and indented on stdout; fails unless it exits STATUS
 #   manifest NAME [EXTRA]           prints a manifest for the test guest, its serial log
 #                                   $vmdir/NAME.serial.log ($scratch/NAME.serial.log outside)
 #   serial_has NAME PATTERN         whether VM NAME's serial log has a line matching PATTERN
@@ -74,6 +76,18 @@ wait_for() {
     [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
     sleep 0.2
   done
+}
+
+expect() {
+  status=$1
+  what=$2
+  shift 2
+  got=0
+  ${expect_runner:-inside} "$@" >"$scratch/out" 2>&1 || got=$?
+  out=$(cat "$scratch/out")
+  [ "$got" = "$status" ] || fail "$what: '$*' exited $got, not $status:
+$out"
+  printf '%s\n' "$out" | sed 's/^/    /'
 }
 
 manifest() {

@@ -18,18 +18,6 @@ fail_units="vmforge@alpha vmforge@beta vmforge@gamma vmforge@delta vmforge@epsil
 
 # write NAME [EXTRA]: VM NAME's manifest in DIR ($host outside, $dir inside).
 write() { manifest "$@" >"$host/$1.toml"; }
-# expect STATUS WHAT CMD...: runs CMD inside (output in $out), fails unless it exits STATUS.
-expect() {
-  status=$1
-  what=$2
-  shift 2
-  got=0
-  inside "$@" >"$scratch/out" 2>&1 || got=$?
-  out=$(cat "$scratch/out")
-  [ "$got" = "$status" ] || fail "$what: '$*' exited $got, not $status:
-$out"
-  printf '%s\n' "$out" | sed 's/^/    /'
-}
 
 if [ "$(id -u)" -eq 0 ] && [ ! -S /run/systemd/private ] && [ ! -S /run/dbus/system_bus_socket ]; then
   echo "# without systemd, apply DIR says so and exits 1"
