@@ -24,6 +24,7 @@
 #include "tests/support/guest.hpp"
 #include "tests/support/serial_report.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vmforge_cli.hpp"
 
 namespace {
 
@@ -32,24 +33,9 @@ using vmforge::JsonValue;
 using vmforge::test::temp_dir;
 using vmforge::test::TempDir;
 namespace launch = vmforge::launch;
+using vmforge::test::CliResult;
 
-struct Cli {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Cli vmforge_cli(std::vector<std::string> args) {
-  launch::SpawnOptions options;
-  options.argv = {std::getenv("VMFORGE_BINARY")};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.capture_stdout = true;
-  auto process = launch::spawn(options);
-  REQUIRE(process);
-  auto status = process->wait(60s);
-  REQUIRE(status);
-  return {status->signaled ? -1 : status->value, process->stdout_text(), process->stderr_text()};
-}
+CliResult vmforge_cli(std::vector<std::string> args) { return vmforge::test::run_vmforge(args); }
 
 // VMs of the test guest under `vmforge run`, their supervisors stopped (SIGTERM) at the end.
 class Host {
@@ -85,7 +71,7 @@ class Host {
   /// `vmforge run manifest`, its stderr in NAME.log.
   void start(const std::string& name, const std::string& manifest) {
     launch::SpawnOptions options;
-    options.argv = {std::getenv("VMFORGE_BINARY"), "run", manifest, "--runtime-dir", runtime_dir()};
+    options.argv = {vmforge::test::vmforge_binary(), "run", manifest, "--runtime-dir", runtime_dir()};
     options.stderr_file = dir_.file(name + ".log");
     auto process = launch::spawn(options);
     REQUIRE(process);
@@ -101,7 +87,7 @@ class Host {
   }
 
   /// `vmforge ARGS... --runtime-dir <ours>`.
-  Cli cli(std::vector<std::string> args) const {
+  CliResult cli(std::vector<std::string> args) const {
     args.push_back("--runtime-dir");
     args.push_back(runtime_dir());
     return vmforge_cli(std::move(args));
@@ -123,7 +109,7 @@ void fake_state_dir(const TempDir& dir, const std::string& name, std::initialize
 }
 
 std::map<std::string, JsonValue> list_json(const Host& host) {
-  Cli list = host.cli({"list", "--json"});
+  CliResult list = host.cli({"list", "--json"});
   INFO(list.out << list.err);
   REQUIRE(list.status == 0);
   auto parsed = vmforge::parse_json(list.out);
@@ -151,7 +137,7 @@ TEST_CASE("list: every VM of the runtime root, live ones as their supervisors re
   }
   const auto started = std::chrono::steady_clock::now();
   for (std::string name : {"alpha", "beta"}) host.wait_ready(name);
-  Cli pause = host.cli({"qmp", "beta", R"({"execute":"stop"})"});
+  CliResult pause = host.cli({"qmp", "beta", R"({"execute":"stop"})"});
   INFO(pause.err);
   REQUIRE(pause.status == 0);
   fake_state_dir(dir, "gone", {"lock", "control.sock", "qemu.pid"});
@@ -196,7 +182,7 @@ TEST_CASE("list: every VM of the runtime root, live ones as their supervisors re
 
   {
     INFO("text: a table and a count");
-    Cli list = host.cli({"list"});
+    CliResult list = host.cli({"list"});
     INFO(list.out << list.err);
     REQUIRE(list.status == 0);
     CHECK(list.out.starts_with("NAME  STATE    QEMU-PID UPTIME"));
@@ -231,7 +217,7 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   host.wait_ready("alpha");
   host.wait_ready("gamma");
 
-  Cli plan = host.cli({"plan", dir.file("etc")});
+  CliResult plan = host.cli({"plan", dir.file("etc")});
   INFO(plan.out << plan.err);
   CHECK(plan.status == 2);
   CHECK(plan.out.find(fmt::format("\n+ beta: start (no supervisor runs it) from '{}'\n", dir.file("etc/beta.toml"))) !=
@@ -240,7 +226,7 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   CHECK(plan.out.find("gamma") == std::string::npos);
   CHECK(plan.out.ends_with("\nHost plan: 1 to start, 0 to change, 0 to stop, 1 unchanged.\n"));
 
-  Cli pruned = host.cli({"plan", dir.file("etc"), "--prune", "--json"});
+  CliResult pruned = host.cli({"plan", dir.file("etc"), "--prune", "--json"});
   INFO(pruned.out << pruned.err);
   CHECK(pruned.status == 2);
   auto json = vmforge::parse_json(pruned.out);
@@ -259,7 +245,7 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   host.manifest(
       alpha, "alpha",
       fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\nhotplug = true\n", dir.file("data.raw")));
-  Cli changed = host.cli({"plan", dir.file("etc")});
+  CliResult changed = host.cli({"plan", dir.file("etc")});
   INFO(changed.out << changed.err);
   CHECK(changed.status == 2);
   CHECK(changed.out.find(fmt::format("\n~ alpha: changes from '{}':\n      + disk:data\n", alpha)) !=
@@ -270,7 +256,7 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   // Converged: alpha as it runs, beta gone from DIR, gamma not pruned.
   host.manifest(alpha, "alpha");
   REQUIRE(unlink(dir.file("etc/beta.toml").c_str()) == 0);
-  Cli converged = host.cli({"plan", dir.file("etc")});
+  CliResult converged = host.cli({"plan", dir.file("etc")});
   INFO(converged.out << converged.err);
   CHECK(converged.status == 0);
   CHECK(converged.out.ends_with("\nHost plan: 0 to start, 0 to change, 0 to stop, 1 unchanged.\n"));
@@ -278,7 +264,7 @@ TEST_CASE("plan DIR: start what does not run, each running VM's own plan, --prun
   // A bad manifest, and one whose file is not its VM's name: nothing is planned.
   std::ofstream(dir.file("etc/broken.toml")) << "name = \"broken\"\n[memory]\nsize = 12\n";
   host.manifest(dir.file("etc/other.toml"), "zeta");
-  Cli bad = host.cli({"plan", dir.file("etc"), "--prune"});
+  CliResult bad = host.cli({"plan", dir.file("etc"), "--prune"});
   INFO(bad.out << bad.err);
   CHECK(bad.status == 1);
   CHECK(bad.out.empty());

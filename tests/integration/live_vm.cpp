@@ -22,8 +22,6 @@ using namespace std::chrono_literals;
 // Hot-added memory online_movable: the kernel can give a DIMM back only then.
 constexpr std::string_view kCmdline = "console=ttyS0 quiet panic=-1 memhp_default_state=online_movable";
 
-std::string binary() { return std::getenv("VMFORGE_BINARY"); }
-
 }  // namespace
 
 LiveVm::LiveVm(std::string memory_options)
@@ -58,7 +56,7 @@ std::string LiveVm::manifest(std::string_view name, std::string_view extra, unsi
 
 void LiveVm::start(const std::string& manifest) {
   launch::SpawnOptions options;
-  options.argv = {binary(), "run", manifest, "--runtime-dir", dir_.file("rt")};
+  options.argv = {vmforge_binary(), "run", manifest, "--runtime-dir", dir_.file("rt")};
   options.stderr_file = dir_.file("run.log");
   auto process = launch::spawn(options);
   REQUIRE(process);
@@ -72,17 +70,9 @@ void LiveVm::boot(const std::string& manifest) {
 }
 
 CliResult LiveVm::cli(std::vector<std::string> args) {
-  launch::SpawnOptions options;
-  options.argv = {binary()};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.argv.push_back("--runtime-dir");
-  options.argv.push_back(dir_.file("rt"));
-  options.capture_stdout = true;
-  auto process = launch::spawn(options);
-  REQUIRE(process);
-  auto status = process->wait(120s);
-  REQUIRE(status);
-  return {status->signaled ? -1 : status->value, process->stdout_text(), process->stderr_text()};
+  args.push_back("--runtime-dir");
+  args.push_back(dir_.file("rt"));
+  return run_vmforge(args, 120s);
 }
 
 JsonValue LiveVm::plan_json(const std::string& manifest) {

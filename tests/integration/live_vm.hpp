@@ -13,14 +13,9 @@
 #include "tests/support/guest.hpp"
 #include "tests/support/serial_report.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vmforge_cli.hpp"
 
 namespace vmforge::test {
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
 
 class LiveVm {
  public:

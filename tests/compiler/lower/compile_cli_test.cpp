@@ -6,32 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/launch/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vmforge_cli.hpp"
 
 using namespace vmforge;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Run compile(std::vector<std::string> args) {
-  const char* binary = std::getenv("VMFORGE_BINARY");
-  REQUIRE(binary != nullptr);
-  args.insert(args.begin(), {binary, "compile"});
-  launch::SpawnOptions options;
-  options.argv = std::move(args);
-  options.capture_stdout = true;
-  auto child = launch::spawn(options);
-  REQUIRE(child);
-  auto status = child->wait(std::chrono::seconds(20));
-  REQUIRE(status);
-  REQUIRE_FALSE(status->signaled);
-  return Run{status->value, child->stdout_text(), child->stderr_text()};
+test::CliResult compile(std::vector<std::string> args) {
+  args.insert(args.begin(), "compile");
+  return test::run_vmforge(args, std::chrono::seconds(20));
 }
 
 std::string example(const std::string& name) {
@@ -43,7 +27,7 @@ std::string example(const std::string& name) {
 }  // namespace
 
 TEST_CASE("compile prints the plan JSON by default", "[compiler][cli]") {
-  Run run = compile({example("demo.toml")});
+  test::CliResult run = compile({example("demo.toml")});
   CHECK(run.status == 0);
   CHECK(run.err.empty());
   CHECK(run.out.rfind("{\n  \"name\": \"demo\",\n  \"qemu\": \"qemu-system-x86_64\",\n  \"argv\": [\n", 0) == 0);
@@ -52,7 +36,7 @@ TEST_CASE("compile prints the plan JSON by default", "[compiler][cli]") {
 }
 
 TEST_CASE("compile --format shell prints one quoted command line", "[compiler][cli]") {
-  Run run = compile({"--format", "shell", example("demo.toml")});
+  test::CliResult run = compile({"--format", "shell", example("demo.toml")});
   CHECK(run.status == 0);
   CHECK(run.out.rfind("qemu-system-x86_64 -name guest=demo -machine q35,graphics=off -accel tcg ", 0) == 0);
   CHECK(run.out.find("-append 'console=ttyS0 panic=-1'") != std::string::npos);
@@ -62,14 +46,14 @@ TEST_CASE("compile --format shell prints one quoted command line", "[compiler][c
 }
 
 TEST_CASE("compile --format lines prints one argument per line", "[compiler][cli]") {
-  Run run = compile({"--format", "lines", example("demo.toml")});
+  test::CliResult run = compile({"--format", "lines", example("demo.toml")});
   CHECK(run.status == 0);
   CHECK(run.out.rfind("qemu-system-x86_64\n-name\nguest=demo\n-machine\nq35,graphics=off\n", 0) == 0);
   CHECK(run.out.find("\n-append\nconsole=ttyS0 panic=-1\n") != std::string::npos);
 }
 
 TEST_CASE("compile warns about raw extra arguments on stderr", "[compiler][cli]") {
-  Run run = compile({"--format", "lines", example("pc-legacy.toml")});
+  test::CliResult run = compile({"--format", "lines", example("pc-legacy.toml")});
   CHECK(run.status == 0);
   CHECK(run.err ==
         "vmforge compile: warning: the manifest passes raw arguments to QEMU that vmforge does not check: -msg "
@@ -81,24 +65,24 @@ TEST_CASE("compile exits 1 with positioned diagnostics for a bad manifest", "[co
   auto dir = test::temp_dir();
   const std::string path = dir.file("bad.toml");
   std::ofstream(path) << "name = \"bad\"\n[machine]\ntype = \"q35\"\nhotplug_slots = \"many\"\n";
-  Run run = compile({path});
+  test::CliResult run = compile({path});
   CHECK(run.status == 1);
   CHECK(run.out.empty());
   CHECK(run.err.find(path + ":4:") != std::string::npos);
   CHECK(run.err.find(": error: ") != std::string::npos);
-  Run missing = compile({dir.file("missing.toml")});
+  test::CliResult missing = compile({dir.file("missing.toml")});
   CHECK(missing.status == 1);
   CHECK(missing.err.find("Failed to open") != std::string::npos);
 }
 
 TEST_CASE("compile usage errors exit 2", "[compiler][cli]") {
   CHECK(compile({}).status == 2);
-  Run format = compile({"--format", "xml", example("demo.toml")});
+  test::CliResult format = compile({"--format", "xml", example("demo.toml")});
   CHECK(format.status == 2);
   CHECK(format.err.find("unknown format 'xml': use json, shell or lines") != std::string::npos);
   CHECK(compile({"--frob", example("demo.toml")}).status == 2);
   CHECK(compile({example("demo.toml"), example("demo.toml")}).status == 2);
-  Run help = compile({"--help"});
+  test::CliResult help = compile({"--help"});
   CHECK(help.status == 0);
   CHECK(help.out.rfind("Usage: vmforge compile FILE [--format json|shell|lines]\n", 0) == 0);
 }

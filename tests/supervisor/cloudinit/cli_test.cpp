@@ -11,30 +11,16 @@
 #include "supervisor/launch/process.hpp"
 #include "tests/support/result_printer.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vmforge_cli.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-Outcome vmforge_cloud_init(std::vector<std::string> args) {
-  const char* binary = getenv("VMFORGE_BINARY");
-  REQUIRE(binary != nullptr);
-  launch::SpawnOptions options;
-  options.argv = {binary, "cloud-init"};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.capture_stdout = true;
-  auto child = launch::spawn(options);
-  REQUIRE(child);
-  auto status = child->wait(30s);
-  REQUIRE(status);
-  REQUIRE_FALSE(status->signaled);
-  return {status->value, child->stdout_text(), child->stderr_text()};
+test::CliResult vmforge_cloud_init(std::vector<std::string> args) {
+  args.insert(args.begin(), "cloud-init");
+  return test::run_vmforge(args, 30s);
 }
 
 std::string write(const test::TempDir& dir, const std::string& name, const std::string& text) {
