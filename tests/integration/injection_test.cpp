@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -239,7 +240,7 @@ const std::vector<Case>& cases() {
        }},
       {"qemu.pidfile", "[qemu]\npidfile = \"@P@\"\n", Make::nothing,
        [](Probe& p) -> std::string {
-         return std::stoi("0" + read_text(p.path)) == p.vm.qemu.pid() ? "" : "no pid file at @P@";
+         return std::strtol(read_text(p.path).c_str(), nullptr, 10) == p.vm.qemu.pid() ? "" : "no pid file at @P@";
        }},
       {"qemu.logfile", "[qemu]\nlogfile = \"@P@\"\n", Make::nothing, file_exists("")},
       {"disk.file", "[[disk]]\nid = \"d0\"\nfile = \"@P@\"\n", Make::image, node_file("d0.file")},
