@@ -67,7 +67,7 @@ std::string quoted_change(const std::string& prop, const std::string& from, cons
 bool live_property(const Resource& want, std::string_view prop) {
   const auto live = facts(want.kind).live_props;
   if (std::find(live.begin(), live.end(), prop) == live.end()) return false;
-  if (want.kind != ResourceKind::disk) return true;
+  if (want.kind != ResourceKind::disk || prop == "size") return true;
   // A disk's medium changes live only in a drive with a tray.
   auto it = want.props.find("driver");
   return it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
@@ -132,6 +132,7 @@ class Differ {
   Result<void> add_device(const Resource& want, Phase phase, Change change);
   Result<void> update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live);
   Result<void> update_balloon(const Resource& want, const Resource& have, Change change);
+  Result<void> resize_disk(const Resource& want, const Resource& have, Change change);
   Result<void> resend_balloon_target();
   Result<std::vector<PlanStep>> unplug(const ResourceKey& device) const;
   void add_replug_undo(const ResourceKey& device, std::vector<PlanStep>& steps) const;
@@ -267,10 +268,12 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   c.resource = want.key();
   for (const std::string& prop : live)
     c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
+  const bool resize = std::find(live.begin(), live.end(), "size") != live.end();
   switch (want.kind) {
     case ResourceKind::net: c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up")); break;
     case ResourceKind::balloon: return update_balloon(want, have, std::move(c));
     case ResourceKind::disk: {
+      if (resize) return resize_disk(want, have, std::move(c));
       VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
       c.steps = std::move(steps);
       c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
@@ -294,6 +297,23 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
     case ResourceKind::object:
       return unexpected(Error(fmt::format("'{}' has no property QEMU changes live", want.key())));
   }
+  push(Phase::update, std::move(c), want.ref());
+  return {};
+}
+
+// Only a cd drive's medium changes live and it has no `size`, so a size change comes alone.
+Result<void> Differ::resize_disk(const Resource& want, const Resource& have, Change c) {
+  VMFORGE_TRY(const ByteSize size, ByteSize::parse(want.props.at("size")));
+  VMFORGE_TRY(const ByteSize image, ByteSize::parse(have.props.at("size")));
+  if (size < image) {
+    return unexpected(Error(
+        fmt::format("disk '{}': 'size' {} is smaller than its image, {}: vmforge never shrinks an image (whatever lies "
+                    "past the new end would be lost). Set 'size' to at least {}, or shrink the image yourself with the "
+                    "VM stopped",
+                    want.id, size.to_string(), image.to_string(), image.to_string())));
+  }
+  c.details = {fmt::format("size: {} -> {}", image.to_string(), size.to_string())};
+  c.steps.push_back(resize_step(want.id, size.bytes()));
   push(Phase::update, std::move(c), want.ref());
   return {};
 }

@@ -72,9 +72,10 @@ struct Current {
 };
 
 /// Classifies every difference between `desired` and `current`. Pure. Steps come from
-/// plug_steps/unplug_steps (the boot plan's builders) and live_steps. An Error only when a
-/// builder fails for a resource the diff chose to change live (a programming error or a
-/// manifest the validator should have refused).
+/// plug_steps/unplug_steps (the boot plan's builders) and live_steps. An Error when the
+/// manifest asks for what vmforge refuses to do to a running VM (a disk smaller than its
+/// image), or when a builder fails for a resource the diff chose to change live (a programming
+/// error or a manifest the validator should have refused).
 Result<Diff> diff(const Vm& desired, const Current& current);
 
 }  // namespace vmforge

@@ -33,6 +33,8 @@ std::string render_diff_text(const Diff& diff) {
     if (!change.reason.empty()) out += fmt::format("        why: {}\n", change.reason);
     for (const std::string& note : change.notes) out += fmt::format("        # {}\n", note);
     for (const PlanStep& step : change.steps) {
+      if (step.call.file && step.call.file->create)
+        out += fmt::format("        {}\n", describe_create(*step.call.file));
       out += fmt::format("        {} {}{}\n", step.call.command, step.call.arguments, describe_completion(step.call));
     }
   }

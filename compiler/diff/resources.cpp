@@ -67,6 +67,7 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     r.props["format"] = to_string(disk.format);
     r.props["readonly"] = bool_text(disk.readonly || disk.media == DiskMedia::cdrom);
     if (disk.serial) r.props["serial"] = *disk.serial;
+    if (disk.size) r.props["size"] = std::to_string(disk.size->bytes());
     r.settings["aio"] = to_string(disk.aio);
     r.settings["cache"] = to_string(disk.cache);
     r.settings["share_rw"] = bool_text(disk.share_rw);

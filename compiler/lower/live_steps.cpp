@@ -3,6 +3,7 @@
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/context.hpp"
+#include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_memory.hpp"
 #include "compiler/qmp/ops_net.hpp"
 
@@ -16,6 +17,12 @@ PlanStep balloon_step(std::string_view id, std::uint64_t target, std::optional<s
   PlanStep step{ResourceKey{ResourceKind::balloon, std::string(id)}.str(), qmp::balloon(target), std::nullopt};
   if (previous) step.undo = qmp::balloon(*previous);
   return step;
+}
+
+PlanStep resize_step(std::string_view id, std::uint64_t size) {
+  const DeviceId disk{std::string(id)};
+  return PlanStep{ResourceKey{ResourceKind::disk, disk.str()}.str(), qmp::block_resize(disk.derived("fmt"), size),
+                  std::nullopt};
 }
 
 }  // namespace vmforge

@@ -36,9 +36,25 @@ qmp::BlockdevCache node_cache(const Disk& d) {
 
 bool read_only(const Disk& d) { return d.readonly || d.media == DiskMedia::cdrom; }
 
+// The host step that makes a missing image: one of `size`, or a qcow2 overlay of the manifest's
+// backing image (its size unless `size` says otherwise).
+std::optional<ImageCreate> image_create(const Disk& d) {
+  const bool overlay = d.format == DiskFormat::qcow2 && d.backing;
+  if (!d.size && !overlay) return std::nullopt;
+  ImageCreate create{std::string(to_string(d.format))};
+  if (d.size) create.size = d.size->bytes();
+  if (overlay) {
+    create.backing_file = d.backing->file;
+    create.backing_format = to_string(d.backing->format);
+  }
+  return create;
+}
+
 // The files QEMU reads a disk from: the image, and the backing image the manifest names.
 // The supervisor opens them (QEMU may run as a user that cannot) and QEMU gets fd sets.
-PassedFile image_file(const Disk& d) { return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write}; }
+PassedFile image_file(const Disk& d) {
+  return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write, image_create(d)};
+}
 PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read}; }
 // The fd sets of a hot disk are named by resource and path: a new medium or file never lands
 // in a set that still holds the old one (QEMU would open the first fd of the set).

@@ -331,6 +331,9 @@ VMFORGE_KEY_TABLE KeySpec kDisk[] = {
     sub_table("backing", "disk.backing",
               "The image below this copy-on-write one (qcow2, qed, vmdk), opened read-only; without it the image has "
               "none, whatever its header names."),
+    size("size", "Virtual size, a positive multiple of 512 bytes ('8G'): a missing 'file' is created (raw: sparse; "
+                 "qcow2) before QEMU opens it, and a smaller image is grown live by apply; never shrunk. Formats raw "
+                 "and qcow2, writable disks."),
     choice<DiskBus>("bus", "Frontend: virtio-blk, scsi-hd/cd on a [[scsi_controller]], or IDE/AHCI.")
         .defaults_to(from(Disk{}.bus)),
     choice<DiskMedia>("media", "'cdrom' needs bus 'scsi' or 'ide' and is read-only.").defaults_to(from(Disk{}.media)),

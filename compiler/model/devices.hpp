@@ -55,6 +55,7 @@ struct Disk {
   std::string file;  // absolute (need not exist at compile time)
   DiskFormat format = DiskFormat::raw;
   std::optional<DiskBacking> backing;  // absent: "backing": null for formats that have one
+  std::optional<ByteSize> size;        // raw/qcow2, writable: created when missing, grown live
   DiskBus bus = DiskBus::virtio;
   DiskMedia media = DiskMedia::disk;
   std::optional<DeviceId> controller;  // bus == scsi: a [[scsi_controller]] id (resolved)

@@ -10,7 +10,8 @@ namespace {
 
 using Names = std::string_view[];
 
-constexpr Names kMediumProps = {"file", "format"};
+// A disk's medium (changed in a drive with a tray) and its image's virtual size (grown).
+constexpr Names kDiskProps = {"file", "format", "size"};
 constexpr Names kLinkProps = {"link"};
 constexpr Names kTargetProps = {"target"};
 
@@ -37,7 +38,7 @@ constexpr std::optional<KindFacts> row(ResourceKind kind) {
       return KindFacts{.name = "disk",
                        .table = "disk",
                        .port = PortUse::if_pci,
-                       .live_props = kMediumProps,
+                       .live_props = kDiskProps,
                        .qemu_types = kDiskTypes,
                        .identity_qemu = "serial",
                        .identity_prop = "serial"};

@@ -1,7 +1,10 @@
 // Rendering a Plan as the JSON `vmforge compile` prints and goldens hold.
 #include "compiler/plan/plan.hpp"
 
+#include <fmt/format.h>
+
 #include "compiler/base/json_writer.hpp"
+#include "compiler/model/units.hpp"
 
 namespace vmforge {
 namespace {
@@ -20,7 +23,16 @@ void write_completion(JsonWriter& w, const Completion& completion) {
 }
 
 void write_file(JsonWriter& w, const PassedFile& file) {
-  w.begin_object().field("path", file.path).field("open", to_string(file.open)).end_object();
+  w.begin_object().field("path", file.path).field("open", to_string(file.open));
+  if (file.create) {
+    const ImageCreate& c = *file.create;
+    w.key("create").begin_object().field("step", describe_create(file)).field("format", c.format);
+    w.key("size");
+    if (c.size) w.value(*c.size);
+    else w.null();
+    w.field("backing_file", c.backing_file).field("backing_format", c.backing_format).end_object();
+  }
+  w.end_object();
 }
 
 void write_call_members(JsonWriter& w, const QmpCall& call) {
@@ -32,6 +44,14 @@ void write_call_members(JsonWriter& w, const QmpCall& call) {
 }
 
 }  // namespace
+
+std::string describe_create(const PassedFile& file) {
+  const ImageCreate& c = *file.create;
+  std::string out = fmt::format("create image '{}' {}", file.path, c.format);
+  if (c.size) out += ' ' + ByteSize(*c.size).to_string();
+  if (!c.backing_file.empty()) out += fmt::format(" over '{}' ({})", c.backing_file, c.backing_format);
+  return out + " if missing";
+}
 
 std::string render_step_json(const PlanStep& step) {
   JsonWriter w;

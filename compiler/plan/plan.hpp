@@ -54,6 +54,10 @@ struct Plan {
 /// "manifest_sha256"}, one argv element and one step per line so diffs stay readable.
 std::string render_plan_json(const Plan& plan);
 
+/// The host step of a file with `create`: "create image '/a.qcow2' qcow2 8G over '/b.raw' (raw)
+/// if missing".
+std::string describe_create(const PassedFile& file);
+
 /// One step as {"resource","command","arguments","completion","undo"}.
 std::string render_step_json(const PlanStep& step);
 

@@ -30,9 +30,20 @@ struct Completion {
 /// create: write-only, made 0600 or truncated; append: write-only, made 0600 or appended to.
 enum class FileOpen { read, read_write, create, append };
 
+/// A disk image the supervisor creates before opening it, when (and only when) `path` does not
+/// exist: an existing image is never recreated or truncated. A host step, not a QMP call.
+struct ImageCreate {
+  std::string format;                                // "raw" or "qcow2"
+  std::optional<std::uint64_t> size = std::nullopt;  // bytes; absent: the backing image's virtual size
+  std::string backing_file = {};                     // qcow2 overlay: its base ("" for none)
+  std::string backing_format = {};
+  bool operator==(const ImageCreate&) const = default;
+};
+
 struct PassedFile {
   std::string path;
   FileOpen open = FileOpen::read;
+  std::optional<ImageCreate> create = std::nullopt;
   bool operator==(const PassedFile&) const = default;
 };
 

@@ -51,6 +51,10 @@ QmpCall blockdev_del(std::string_view node_name) {
   return {"blockdev-del", Arguments().set("node-name", node_name).take()};
 }
 
+QmpCall block_resize(std::string_view node_name, std::uint64_t size) {
+  return {"block_resize", Arguments().set("node-name", node_name).set("size", size).take()};
+}
+
 std::string arguments(const BlockDeviceAdd& disk) {
   Arguments a = device_arguments(disk.driver, disk.id, disk.placement);
   a.set_if("scsi-id", disk.scsi_id)

@@ -60,6 +60,8 @@ QmpCall blockdev_add(const BlockdevFile& node);
 QmpCall blockdev_add(const BlockdevFormat& node);
 QmpCall blockdev_add(const BlockdevBacking& node);
 QmpCall blockdev_del(std::string_view node_name);
+/// Grows (or shrinks: the caller refuses that) the image under a format node to `size` bytes.
+QmpCall block_resize(std::string_view node_name, std::uint64_t size);
 
 /// device_add of a disk on a block node. Covers ExecuteDeviceAdd, ExecutePCIDeviceAdd and
 /// ExecuteSCSIDeviceAdd; numbers and booleans are typed (govmm sent "num-queues":"4" and

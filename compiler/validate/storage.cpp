@@ -44,6 +44,35 @@ void read_backing(const Fields& f, Disk& d) {
   d.backing = DiskBacking{b.path("file").value_or(""), b.choice_or_default<DiskFormat>("format")};
 }
 
+// `size`: the image vmforge creates when missing and grows live (formats qemu-img creates
+// sparse, and only a writable image can grow).
+void read_size(const Fields& f, Disk& d) {
+  auto size = f.size("size");
+  if (!size) return;
+  if (size->bytes() == 0 || size->bytes() % 512 != 0) {
+    f.error("size", fmt::format("{}: 'size' must be a positive multiple of 512 bytes (a sector), not {}{}", f.owner(),
+                                size->to_string(), f.size_unit_hint("size")));
+    return;
+  }
+  if (d.format != DiskFormat::raw && d.format != DiskFormat::qcow2) {
+    f.error("size", fmt::format("{}: 'size' creates and grows raw or qcow2 images, not format '{}'; create the "
+                                "image yourself and remove 'size'",
+                                f.owner(), to_string(d.format)));
+    return;
+  }
+  if (d.readonly) {
+    f.error("size", fmt::format("{}: a read-only disk cannot be created empty or grown; remove 'size'{}", f.owner(),
+                                d.media == DiskMedia::cdrom ? "" : " or 'readonly'"));
+    return;
+  }
+  if (d.file.starts_with("/dev/")) {
+    f.error("size",
+            fmt::format("{}: '{}' is a host device, whose size is the host's; remove 'size'", f.owner(), d.file));
+    return;
+  }
+  d.size = size;
+}
+
 void read_disk(Fields& f, Vm& vm) {
   Disk d;
   d.id = read_device_id(f, "disk", vm);
@@ -79,6 +108,7 @@ void read_disk(Fields& f, Vm& vm) {
   if (d.media == DiskMedia::cdrom && !d.readonly) {
     f.error("readonly", fmt::format("{}: a cdrom is always read-only", f.owner()));
   }
+  read_size(f, d);
   d.share_rw = f.flag_or_default("share_rw");
   d.write_cache = f.flag("write_cache");
   d.discard = f.flag_or_default("discard");

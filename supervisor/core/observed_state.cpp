@@ -113,6 +113,8 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     if (auto file = inserted->get_string("file")) props["file"] = manifest_file(std::string(*file), first.fdsets);
     if (auto drv = inserted->get_string("drv")) props["format"] = std::string(*drv);
     if (auto ro = inserted->get_bool("ro")) props["readonly"] = *ro ? "true" : "false";
+    const JsonValue* image = inserted->find("image");
+    if (auto size = image ? image->get_uint64("virtual-size") : std::nullopt) props["size"] = fmt::format("{}", *size);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "supervisor/core/image_create.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -72,6 +73,7 @@ Result<std::optional<launch::Credentials>> qemu_credentials(const Vm& vm, uid_t 
 }
 
 Result<UniqueFd> open_for_qemu(const PassedFile& file) {
+  if (file.create) VMFORGE_TRY_VOID(create_image_if_missing(file.path, *file.create));
   int flags = O_CLOEXEC | O_NOCTTY;
   std::string_view what = "read";
   switch (file.open) {

@@ -20,8 +20,9 @@ namespace vmforge::supervisor {
 /// with its primary and supplementary groups; "root" is no switch.
 Result<std::optional<launch::Credentials>> qemu_credentials(const Vm& vm, uid_t self);
 
-/// Opens `file` as FileOpen says (create: write-only, created 0600 or truncated), close-on-exec.
-/// The error names the path and says what failed.
+/// Opens `file` as FileOpen says (create: write-only, created 0600 or truncated), close-on-exec,
+/// after making the image `file.create` describes if it is missing (image_create.hpp). The
+/// error names the path and says what failed.
 Result<UniqueFd> open_for_qemu(const PassedFile& file);
 
 }  // namespace vmforge::supervisor

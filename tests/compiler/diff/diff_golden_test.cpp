@@ -185,3 +185,28 @@ TEST_CASE("a CPU id that is not a slot number is an error, not a crash", "[compi
     CHECK(planned.error().message.find("is not a slot number") != std::string::npos);
   }
 }
+
+// A disk's size only grows: a manifest smaller than the image (as observed) is refused, with
+// the sizes and what to do, and no change at all is planned.
+TEST_CASE("a disk smaller than its image is refused", "[compiler][diff]") {
+  const Vm big = load(golden_dir() / "disk-grow.new.toml");
+  const Vm small = load(golden_dir() / "disk-grow.old.toml");
+  auto planned = diff(small, Current{resources_of(big), &big});
+  REQUIRE_FALSE(planned);
+  CHECK(planned.error().message ==
+        "disk 'data': 'size' 8G is smaller than its image, 16G: vmforge never shrinks an image (whatever lies past "
+        "the new end would be lost). Set 'size' to at least 16G, or shrink the image yourself with the VM stopped");
+
+  // An image already bigger than the manifest's size (made by hand) is refused the same way,
+  // while one exactly as big is no change.
+  ResourceSet observed = resources_of(small);
+  Resource disk = *observed.find("disk:data");
+  disk.props["size"] = std::to_string((8ull << 30) + 512);
+  observed.add(disk);
+  CHECK_FALSE(diff(small, Current{observed, &small}));
+  disk.props["size"] = std::to_string(8ull << 30);
+  observed.add(disk);
+  auto same = diff(small, Current{observed, &small});
+  REQUIRE(same);
+  CHECK(same->empty());
+}

@@ -84,6 +84,7 @@ TEST_CASE("block builders: a protocol node, a format node on it, a backing image
   CHECK(arguments(BlockdevBacking{"raw", "d1.backing", "d1.backing-file", false}) ==
         R"({"driver":"raw","node-name":"d1.backing","file":"d1.backing-file","read-only":true})");
   CHECK(wire(blockdev_del("d1.fmt")) == R"(blockdev-del {"node-name":"d1.fmt"})");
+  CHECK(wire(block_resize("d1.fmt", 17179869184u)) == R"(block_resize {"node-name":"d1.fmt","size":17179869184})");
 }
 
 TEST_CASE("disk device, SCSI controller and media builders", "[qmp][ops]") {

@@ -117,12 +117,16 @@ TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][obser
                              {"file", "/tmp/vmforge-observed/d1.raw"},
                              {"format", "raw"},
                              {"readonly", "false"},
-                             {"serial", "D1"}});
+                             {"serial", "D1"},
+                             {"size", "8388608"}});  // query-block's virtual size
   const Resource& cd0 = find(set, "disk:cd0");
   CHECK_FALSE(cd0.hotplugged);
   // The manifest gives cd0 no serial: QEMU's is not asked for.
-  CHECK(cd0.props ==
-        Props{{"driver", "scsi-cd"}, {"file", "/tmp/vmforge-observed/a.iso"}, {"format", "raw"}, {"readonly", "true"}});
+  CHECK(cd0.props == Props{{"driver", "scsi-cd"},
+                           {"file", "/tmp/vmforge-observed/a.iso"},
+                           {"format", "raw"},
+                           {"readonly", "true"},
+                           {"size", "1048576"}});
   CHECK(find(set, "scsi_controller:scsi0").props == Props{{"driver", "virtio-scsi-pci"}});
 
   CHECK(find(set, "net:eth0").props ==
