@@ -3,8 +3,9 @@
 // Every change of a fact is printed as one line `vmforge-guest: <key>=<value>` (see
 // guest/README.md for the keys); a key whose thing disappeared is printed with an empty value.
 // It also onlines hot-added CPUs and memory, reads ISO 9660 seed images and virtio-fs shares,
-// and powers the guest off when the ACPI power button is pressed. It wakes on kernel uevents and
-// on a 100 ms tick (balloon and link changes send no uevent), and never forks.
+// powers the guest off when the ACPI power button is pressed, and runs the data commands of the
+// port vmforge.cmd. It wakes on kernel uevents, on a command and on a 100 ms tick (balloon and
+// link changes send no uevent), and never forks.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +39,10 @@ enum {
   kTickMs = 100,
   kSeedFileMax = 4096,  // bytes of user-data/meta-data reported, before escaping
   kLineMax = 6 * kSeedFileMax,
+  kIoBlock = 4096,  // bytes per request of a command
+  kMaxBlocks = 65536,
+  kWordMax = 64,
+  kCmdLineMax = 512,
 };
 
 static const char kSeedRoot[] = "/run/seed";
@@ -300,6 +305,14 @@ static void scsi_serial(const char* dev, char* out, size_t size) {
   escape_into(out, size, s, len);
 }
 
+// The escaped serial of `dev`: virtio-blk's from sysfs, a SCSI disk's from its VPD page.
+static void disk_serial(const char* dev, char* serial, size_t size) {
+  char path[128], buf[64];
+  snprintf(path, sizeof path, "/sys/block/%s/serial", dev);
+  if (read_text(path, buf, sizeof buf)) escape_into(serial, size, (unsigned char*)buf, strlen(buf));
+  else scsi_serial(dev, serial, size);
+}
+
 // The escaped content of the first of `candidates` that exists under `dir`, or NULL.
 static char* read_seed_file(const char* dir, const char* const* candidates) {
   for (int i = 0; candidates[i]; i++) {
@@ -450,9 +463,7 @@ static void scan_block(void) {
         read_seed(d);
       }
     }
-    snprintf(path, sizeof path, "/sys/block/%s/serial", dev);
-    if (read_text(path, buf, sizeof buf)) escape_into(serial, sizeof serial, (unsigned char*)buf, strlen(buf));
-    else scsi_serial(dev, serial, sizeof serial);
+    disk_serial(dev, serial, sizeof serial);
     snprintf(path, sizeof path, "/sys/block/%s/ro", dev);
     read_text(path, ro, sizeof ro);
     char key[96];
@@ -763,6 +774,210 @@ static void scan_shares(void) {
   fact_sorted_list("virtiofs", shown, share_count);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Commands: tests write and read data patterns on a disk through the virtio-serial port
+// `vmforge.cmd` (guest/README.md, "Commands"); each answer is one report line `io.<tag>=...`.
+// A command runs to completion before the reporter scans again.
+
+static const char kCmdPort[] = "vmforge.cmd";
+static int cmd_fd = -1;
+static char cmd_line[kCmdLineMax];
+static size_t cmd_len;
+
+static void answer(const char* tag, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void answer(const char* tag, const char* fmt, ...) {
+  char text[512], escaped_tag[4 * kCmdLineMax + 1];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  escape_into(escaped_tag, sizeof escaped_tag, (const unsigned char*)tag, strlen(tag));
+  char line[sizeof text + sizeof escaped_tag + 8];
+  snprintf(line, sizeof line, "io.%s=%s", escaped_tag, text);
+  emit_line(line);
+}
+
+// The block device whose (escaped) serial is `serial`, as "/dev/vdX"; false if none.
+static bool disk_by_serial(const char* serial, char* path, size_t size) {
+  char* names[kMaxNames];
+  int n = list_dir("/sys/block", names, kMaxNames);
+  bool found = false;
+  for (int i = 0; i < n && !found; i++) {
+    char s[256] = "";
+    disk_serial(names[i], s, sizeof s);
+    if (strcmp(s, serial) == 0) {
+      snprintf(path, size, "/dev/%s", names[i]);
+      found = true;
+    }
+  }
+  free_names(names, n);
+  return found;
+}
+
+static bool is_word(const char* w) {
+  size_t len = strlen(w);
+  if (len == 0 || len > kWordMax) return false;
+  for (const char* c = w; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("._-", *c)))
+      return false;
+  return true;
+}
+
+// A data block: `word` and a newline, repeated (the last one cut at the block's end).
+static void fill_block(unsigned char* block, const char* word) {
+  size_t unit = strlen(word) + 1;
+  for (size_t i = 0; i < kIoBlock; i++) block[i] = i % unit == unit - 1 ? '\n' : (unsigned char)word[i % unit];
+}
+
+// The word a block was filled with, into word (kWordMax + 1 bytes); false if it holds none.
+static bool block_word(const unsigned char* block, char* word) {
+  const unsigned char* nl = memchr(block, '\n', kWordMax + 1);
+  if (!nl || nl == block) return false;
+  size_t len = (size_t)(nl - block);
+  memcpy(word, block, len);
+  word[len] = '\0';
+  if (!is_word(word)) return false;
+  for (size_t i = len + 1; i < kIoBlock; i++)
+    if (block[i] != block[i % (len + 1)]) return false;
+  return true;
+}
+
+static uint64_t fnv1a(uint64_t hash, const unsigned char* data, size_t len) {
+  for (size_t i = 0; i < len; i++) hash = (hash ^ data[i]) * 0x100000001b3ULL;
+  return hash;
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static bool parse_count(const char* text, unsigned long long max, unsigned long long* out) {
+  if (!text || !*text) return false;
+  char* end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno || *end || text[0] == '-' || v > max) return false;
+  *out = v;
+  return true;
+}
+
+// `write SERIAL OFFSET WORD BLOCKS` and `read SERIAL OFFSET BLOCKS`: one O_DIRECT request per
+// 4 KiB block (so I/O limits count them), a write flushed with fdatasync.
+static void run_io(const char* tag, bool write, char** args, int argc) {
+  const char* serial = args[0];
+  const char* word = write ? args[2] : NULL;
+  unsigned long long offset, blocks;
+  if (argc != (write ? 4 : 3) || !parse_count(args[1], 1ULL << 50, &offset) || offset % kIoBlock ||
+      !parse_count(args[write ? 3 : 2], kMaxBlocks, &blocks) || blocks == 0 || (write && !is_word(word))) {
+    answer(tag,
+           "error usage: write SERIAL OFFSET WORD BLOCKS | read SERIAL OFFSET BLOCKS "
+           "(OFFSET a multiple of 4096, 1-%d blocks, WORD of [A-Za-z0-9._-], at most %d)",
+           kMaxBlocks, kWordMax);
+    return;
+  }
+  char path[64];
+  if (!disk_by_serial(serial, path, sizeof path)) {
+    answer(tag, "error no disk with serial %s", serial);
+    return;
+  }
+  int fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    answer(tag, "error open %s: %s", path, strerror(errno));
+    return;
+  }
+  unsigned char* block = NULL;
+  if (posix_memalign((void**)&block, kIoBlock, kIoBlock) != 0) {
+    close(fd);
+    answer(tag, "error out of memory");
+    return;
+  }
+  if (write) fill_block(block, word);
+  uint64_t sum = 0xcbf29ce484222325ULL;
+  char found[kWordMax + 1] = "", first[kWordMax + 1] = "";
+  bool same = true;
+  const char* failed = NULL;
+  int err = 0;
+  long long start = now_ms();
+  for (unsigned long long i = 0; i < blocks && !failed; i++) {
+    off_t at = (off_t)(offset + i * kIoBlock);
+    ssize_t n = write ? pwrite(fd, block, kIoBlock, at) : pread(fd, block, kIoBlock, at);
+    if (n != kIoBlock) {
+      err = n < 0 ? errno : EIO;
+      failed = write ? "write" : "read";
+      break;
+    }
+    sum = fnv1a(sum, block, kIoBlock);
+    if (write) continue;
+    if (!block_word(block, found)) same = false;
+    if (i == 0) memcpy(first, found, sizeof first);
+    else if (strcmp(first, found) != 0) same = false;
+  }
+  if (!failed && write && fdatasync(fd) != 0) err = errno, failed = "fdatasync";
+  long long ms = now_ms() - start;
+  free(block);
+  close(fd);
+  if (failed) answer(tag, "error %s %s at offset %llu: %s", failed, path, offset, strerror(err));
+  else if (write)
+    answer(tag, "ok dev=%s blocks=%llu ms=%lld sum=%016llx", path + 5, blocks, ms, (unsigned long long)sum);
+  else
+    answer(tag, "ok dev=%s blocks=%llu ms=%lld sum=%016llx pattern=%s", path + 5, blocks, ms, (unsigned long long)sum,
+           same && first[0] ? first : ":mixed");
+}
+
+// One command line: `TAG VERB ARGS...`.
+static void run_command(char* line) {
+  char* args[8];
+  int argc = 0;
+  for (char* tok = strtok(line, " \t\r"); tok && argc < 8; tok = strtok(NULL, " \t\r")) args[argc++] = tok;
+  if (argc == 0) return;
+  if (argc >= 2 && strcmp(args[1], "write") == 0) run_io(args[0], true, args + 2, argc - 2);
+  else if (argc >= 2 && strcmp(args[1], "read") == 0) run_io(args[0], false, args + 2, argc - 2);
+  else answer(args[0], "error unknown command (write, read)");
+}
+
+// Opens the port once it exists; reads what arrived and runs each complete line. Returns the
+// fd to poll: none while no host end is connected (the port would then always be readable,
+// returning end of file) or when there is no port; it is tried again on the next tick.
+static int serve_commands(void) {
+  if (cmd_fd < 0) {
+    char* names[kMaxNames];
+    int n = list_dir("/sys/class/virtio-ports", names, kMaxNames);
+    for (int i = 0; i < n && cmd_fd < 0; i++) {
+      char path[128], name[128] = "";
+      snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", names[i]);
+      read_text(path, name, sizeof name);
+      snprintf(path, sizeof path, "/dev/%s", names[i]);
+      if (strcmp(name, kCmdPort) == 0) cmd_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    }
+    free_names(names, n);
+    if (cmd_fd < 0) return -1;
+  }
+  for (;;) {
+    ssize_t n = read(cmd_fd, cmd_line + cmd_len, sizeof cmd_line - 1 - cmd_len);
+    if (n == 0) return -1;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return cmd_fd;
+    if (n < 0) {  // the port was unplugged
+      close(cmd_fd);
+      cmd_fd = -1;
+      cmd_len = 0;
+      return -1;
+    }
+    cmd_len += (size_t)n;
+    char* nl;
+    while ((nl = memchr(cmd_line, '\n', cmd_len))) {
+      *nl = '\0';
+      run_command(cmd_line);
+      size_t used = (size_t)(nl + 1 - cmd_line);
+      memmove(cmd_line, nl + 1, cmd_len - used);
+      cmd_len -= used;
+    }
+    if (cmd_len == sizeof cmd_line - 1) cmd_len = 0;  // a line too long: dropped
+  }
+}
+
 static struct utsname uts;
 
 static void scan(void) {
@@ -782,7 +997,8 @@ static void scan(void) {
 // ---------------------------------------------------------------------------------------------
 // Power button: every evdev node is watched for KEY_POWER.
 
-static struct pollfd fds[1 + kMaxInputs];
+// fds[0]: uevents, fds[1]: the command port, then the input devices.
+static struct pollfd fds[2 + kMaxInputs];
 static char input_names[kMaxInputs][32];
 static int input_count;
 
@@ -799,8 +1015,8 @@ static void open_inputs(void) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) continue;
     snprintf(input_names[input_count], sizeof input_names[0], "%s", names[i]);
-    fds[1 + input_count].fd = fd;
-    fds[1 + input_count].events = POLLIN;
+    fds[2 + input_count].fd = fd;
+    fds[2 + input_count].events = POLLIN;
     input_count++;
   }
   free_names(names, n);
@@ -883,10 +1099,12 @@ int main(void) {
   emit_line(line);
   emit_line("ready");
 
+  fds[1].events = POLLIN;
   for (;;) {
-    int r = poll(fds, (nfds_t)(1 + input_count), kTickMs);
+    fds[1].fd = serve_commands();
+    int r = poll(fds, (nfds_t)(2 + input_count), kTickMs);
     if (r < 0 && errno != EINTR) r = 0;
-    for (int i = 1; r > 0 && i <= input_count; i++)
+    for (int i = 2; r > 0 && i < 2 + input_count; i++)
       if ((fds[i].revents & POLLIN) && power_pressed(fds[i].fd)) power_off();
     if (r > 0 && fds[0].fd >= 0 && (fds[0].revents & POLLIN)) {
       drain_uevents(fds[0].fd);
