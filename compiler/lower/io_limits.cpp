@@ -12,8 +12,10 @@ qmp::ThrottleLimits limits_of(const IoLimits& limits, bool all) {
   return out;
 }
 
-// Node and own group share the name: one throttles with the other.
-std::string limits_name(const Disk& disk) { return disk.id.derived("limits"); }
+// The throttle node; the group of its own has a name of its own, as a leaked node and a
+// leaked object are told apart by name.
+std::string node_name(const Disk& disk) { return disk.id.derived("limits"); }
+std::string own_group_name(const Disk& disk) { return disk.id.derived("group"); }
 
 }  // namespace
 
@@ -22,15 +24,15 @@ qmp::ThrottleLimits all_limits(const IoLimits& limits) { return limits_of(limits
 
 std::optional<qmp::ThrottleGroupAdd> own_throttle_group(const Disk& disk) {
   if (disk.throttle_group || !disk.limits.any()) return std::nullopt;
-  return qmp::ThrottleGroupAdd{limits_name(disk), set_limits(disk.limits)};
+  return qmp::ThrottleGroupAdd{own_group_name(disk), set_limits(disk.limits)};
 }
 
 std::optional<qmp::BlockdevThrottle> throttle_node(const Disk& disk) {
   const std::optional<std::string> group = disk.throttle_group ? std::optional(disk.throttle_group->str())
-                                           : disk.limits.any() ? std::optional(limits_name(disk))
+                                           : disk.limits.any() ? std::optional(own_group_name(disk))
                                                                : std::nullopt;
   if (!group) return std::nullopt;
-  return qmp::BlockdevThrottle{limits_name(disk), *group, disk.id.derived("fmt")};
+  return qmp::BlockdevThrottle{node_name(disk), *group, disk.id.derived("fmt"), disk.readonly};
 }
 
 std::string device_node(const Disk& disk) {

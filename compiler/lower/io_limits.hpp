@@ -17,7 +17,7 @@ qmp::ThrottleLimits set_limits(const IoLimits& limits);
 /// Every limit with its value, unset ones as QEMU's defaults: a qom-set that lifts what is unset.
 qmp::ThrottleLimits all_limits(const IoLimits& limits);
 
-/// The group of its own a disk with limits of its own gets ("data.limits").
+/// The group of its own a disk with limits of its own gets ("data.group").
 std::optional<qmp::ThrottleGroupAdd> own_throttle_group(const Disk& disk);
 /// The throttle node between a throttled disk's device and its format node ("data.limits"),
 /// on its [[throttle_group]] or its own group.

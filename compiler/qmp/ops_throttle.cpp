@@ -43,12 +43,10 @@ QmpCall throttle_group_get_limits(std::string_view id) {
 }
 
 std::string arguments(const BlockdevThrottle& node) {
-  return Arguments()
-      .set("driver", "throttle")
-      .set("node-name", node.node_name)
-      .set("throttle-group", node.group)
-      .set("file", node.file)
-      .take();
+  Arguments a;
+  a.set("driver", "throttle").set("node-name", node.node_name).set("throttle-group", node.group).set("file", node.file);
+  if (node.read_only) a.set("read-only", true);
+  return a.take();
 }
 
 QmpCall blockdev_add(const BlockdevThrottle& node) { return {"blockdev-add", arguments(node), {}}; }

@@ -35,6 +35,7 @@ struct BlockdevThrottle {
   std::string node_name;
   std::string group;
   std::string file;
+  bool read_only = false;  // as the node below: a read-only disk's
 };
 /// The argument object, which -blockdev takes too.
 std::string arguments(const BlockdevThrottle& node);

@@ -53,9 +53,9 @@ TEST_CASE("a disk's own limits are a group of its own and a throttle node on it"
   const auto argv = lowered(vm).argv;
   CHECK(values_of(argv, "-object") ==
         std::vector<std::string>{
-            R"({"qom-type":"throttle-group","id":"data.limits","limits":{"iops-total":10,"iops-total-max":20}})"});
+            R"({"qom-type":"throttle-group","id":"data.group","limits":{"iops-total":10,"iops-total-max":20}})"});
   CHECK(values_of(argv, "-blockdev").back() ==
-        R"({"driver":"throttle","node-name":"data.limits","throttle-group":"data.limits","file":"data.fmt"})");
+        R"({"driver":"throttle","node-name":"data.limits","throttle-group":"data.group","file":"data.fmt"})");
   CHECK(value_with(argv, "-device", "virtio-blk").find(R"("drive":"data.limits")") != std::string::npos);
 }
 
@@ -77,6 +77,17 @@ TEST_CASE("disks of a [[throttle_group]] share its object, each with a throttle 
   CHECK(value_with(argv, "-device", R"("id":"a")").find(R"("drive":"a.limits")") != std::string::npos);
 }
 
+TEST_CASE("a read-only disk's throttle node is read-only too", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("logs");
+  d.readonly = true;
+  d.limits.values[kBpsRead] = 4096;
+  vm.disks = {d};
+  CHECK(value_with(lowered(vm).argv, "-blockdev", R"("driver":"throttle")") ==
+        R"({"driver":"throttle","node-name":"logs.limits","throttle-group":"logs.group","file":"logs.fmt",)"
+        R"("read-only":true})");
+}
+
 TEST_CASE("a hot disk's group and node come before its device and go after it", "[compiler]") {
   Vm vm = small_vm();
   Disk d = disk("data");
@@ -88,11 +99,11 @@ TEST_CASE("a hot disk's group and node come before its device and go after it", 
   const auto added = commands(*plug);
   REQUIRE(added.size() == 6);
   CHECK(added[2] == R"(blockdev-add {"driver":"raw","node-name":"data.fmt","file":"data.file"})");
-  CHECK(added[3] == R"(object-add {"qom-type":"throttle-group","id":"data.limits","limits":{"iops-total":10}})");
+  CHECK(added[3] == R"(object-add {"qom-type":"throttle-group","id":"data.group","limits":{"iops-total":10}})");
   CHECK((*plug)[3].undo->command == "object-del");
   CHECK(
       added[4] ==
-      R"(blockdev-add {"driver":"throttle","node-name":"data.limits","throttle-group":"data.limits","file":"data.fmt"})");
+      R"(blockdev-add {"driver":"throttle","node-name":"data.limits","throttle-group":"data.group","file":"data.fmt"})");
   CHECK((*plug)[4].undo->arguments == R"({"node-name":"data.limits"})");
   CHECK(added[5].find(R"("drive":"data.limits")") != std::string::npos);
 
@@ -102,7 +113,7 @@ TEST_CASE("a hot disk's group and node come before its device and go after it", 
   REQUIRE(removed.size() == 6);
   CHECK(removed[0].starts_with("device_del "));
   CHECK(removed[1] == R"(blockdev-del {"node-name":"data.limits"})");
-  CHECK(removed[2] == R"(object-del {"id":"data.limits"})");
+  CHECK(removed[2] == R"(object-del {"id":"data.group"})");
   CHECK(removed[3] == R"(blockdev-del {"node-name":"data.fmt"})");
 }
 
@@ -123,11 +134,11 @@ TEST_CASE("a live limit change sets every limit, lifting those unset, and its un
   IoLimits before;
   before.values[kIopsTotal] = 100;
   before.values[kIopsTotalMax] = 200;
-  const PlanStep step = set_limits_step("disk:data", "data.limits", now, before);
+  const PlanStep step = set_limits_step("disk:data", "data.group", now, before);
   CHECK(step.resource == "disk:data");
   CHECK(step.call.command == "qom-set");
   CHECK(step.call.arguments.starts_with(
-      R"({"path":"/objects/data.limits","property":"limits","value":{"iops-total":10,"iops-total-max":0,)"
+      R"({"path":"/objects/data.group","property":"limits","value":{"iops-total":10,"iops-total-max":0,)"
       R"("iops-total-max-length":1,"iops-read":0,)"));
   CHECK(step.call.arguments.ends_with(R"("bps-write-max":0,"bps-write-max-length":1}})"));
   REQUIRE(step.undo);
