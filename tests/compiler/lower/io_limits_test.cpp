@@ -22,6 +22,19 @@ constexpr std::size_t kIopsTotal = 0;
 constexpr std::size_t kIopsTotalMax = 1;
 constexpr std::size_t kBpsRead = 12;
 
+// Disk `id` with limit `index` (of kIoLimitNames) at `value`.
+Disk limited(std::string id, std::size_t index, std::uint64_t value) {
+  Disk d = disk(std::move(id));
+  d.limits.values[index] = value;
+  return d;
+}
+
+Vm with_disks(std::vector<Disk> disks) {
+  Vm vm = small_vm();
+  vm.disks = std::move(disks);
+  return vm;
+}
+
 std::vector<std::string> commands(const std::vector<PlanStep>& steps) {
   std::vector<std::string> out;
   for (const PlanStep& s : steps) out.push_back(s.call.command + " " + s.call.arguments);
@@ -37,20 +50,15 @@ TEST_CASE("limit indexes name the keys these tests set", "[compiler]") {
 }
 
 TEST_CASE("a disk without limits has no throttle node", "[compiler]") {
-  Vm vm = small_vm();
-  vm.disks = {disk("root")};
-  const auto argv = lowered(vm).argv;
+  const auto argv = lowered(with_disks({disk("root")})).argv;
   CHECK(values_of(argv, "-object").empty());
   CHECK(value_with(argv, "-device", "virtio-blk").find(R"("drive":"root.fmt")") != std::string::npos);
 }
 
 TEST_CASE("a disk's own limits are a group of its own and a throttle node on it", "[compiler]") {
-  Vm vm = small_vm();
-  Disk d = disk("data");
-  d.limits.values[kIopsTotal] = 10;
+  Disk d = limited("data", kIopsTotal, 10);
   d.limits.values[kIopsTotalMax] = 20;
-  vm.disks = {d};
-  const auto argv = lowered(vm).argv;
+  const auto argv = lowered(with_disks({d})).argv;
   CHECK(values_of(argv, "-object") ==
         std::vector<std::string>{
             R"({"qom-type":"throttle-group","id":"data.group","limits":{"iops-total":10,"iops-total-max":20}})"});
@@ -78,22 +86,17 @@ TEST_CASE("disks of a [[throttle_group]] share its object, each with a throttle 
 }
 
 TEST_CASE("a read-only disk's throttle node is read-only too", "[compiler]") {
-  Vm vm = small_vm();
-  Disk d = disk("logs");
+  Disk d = limited("logs", kBpsRead, 4096);
   d.readonly = true;
-  d.limits.values[kBpsRead] = 4096;
-  vm.disks = {d};
-  CHECK(value_with(lowered(vm).argv, "-blockdev", R"("driver":"throttle")") ==
+  CHECK(value_with(lowered(with_disks({d})).argv, "-blockdev", R"("driver":"throttle")") ==
         R"({"driver":"throttle","node-name":"logs.limits","throttle-group":"logs.group","file":"logs.fmt",)"
         R"("read-only":true})");
 }
 
 TEST_CASE("a hot disk's group and node come before its device and go after it", "[compiler]") {
-  Vm vm = small_vm();
-  Disk d = disk("data");
+  Disk d = limited("data", kIopsTotal, 10);
   d.hotplug = true;
-  d.limits.values[kIopsTotal] = 10;
-  vm.disks = {d};
+  const Vm vm = with_disks({d});
   auto plug = plug_steps(vm, "disk:data");
   REQUIRE(plug);
   const auto added = commands(*plug);
