@@ -2,7 +2,9 @@
 #include "tests/support/guest_io.hpp"
 
 #include <errno.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <atomic>
@@ -63,6 +65,15 @@ std::string pattern_sum(std::string_view word, std::uint64_t blocks) {
   for (std::uint64_t b = 0; b < blocks; ++b)
     for (unsigned char c : block) hash = (hash ^ c) * 0x100000001b3ULL;
   return fmt::format("{:016x}", hash);
+}
+
+Result<std::string> guest_cmd_socket(const TempDir& dir) {
+  const std::string sub = dir.file("cmd");
+  if (::chmod(dir.path().c_str(), 0711) != 0) return unexpected(errno_error("Failed to make the test dir searchable"));
+  if (::mkdir(sub.c_str(), 0700) != 0) return unexpected(errno_error(fmt::format("Failed to create '{}'", sub)));
+  if (const passwd* qemu = ::getpwnam("vmforge-qemu"); qemu && ::chown(sub.c_str(), qemu->pw_uid, qemu->pw_gid) != 0)
+    return unexpected(errno_error(fmt::format("Failed to give '{}' to vmforge-qemu", sub)));
+  return sub + "/cmd.sock";
 }
 
 std::string guest_cmd_port_toml(std::string_view socket, std::string_view controller) {

@@ -10,6 +10,7 @@
 #include "compiler/base/result.hpp"
 #include "compiler/base/unique_fd.hpp"
 #include "tests/support/serial_report.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace vmforge::test {
 
@@ -32,6 +33,11 @@ Result<IoAnswer> parse_io_answer(std::string_view value);
 std::string pattern_block(std::string_view word);
 /// The `sum` the guest reports for `blocks` blocks of `word`.
 std::string pattern_sum(std::string_view word, std::uint64_t blocks);
+
+/// A path for the port's socket that QEMU can create when `vmforge run` makes it run as
+/// vmforge-qemu (README, "Running VMs"): `dir/cmd/cmd.sock`, `cmd/` owned by that user (when it
+/// exists) and `dir` made searchable (0711).
+Result<std::string> guest_cmd_socket(const TempDir& dir);
 
 /// `[[serial]]` TOML for the command port on [[virtio_serial]] `controller`, QEMU listening on
 /// `socket`.
