@@ -22,13 +22,10 @@ namespace {
 constexpr std::uint64_t kBlocks = 50;
 
 // The base manifest's extras: disk 'data' (serial D1) with `limits`, and the guest's command
-// port on the base manifest's virtio-serial controller. QEMU creates the port's socket in the
-// test's private directory, so it stays root (README, confinement).
-std::string with_limits(LiveVm& vm, std::string_view name, std::string_view limits) {
-  return vm.manifest(name, fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nserial = \"D1\"\n{}\n{}"
-                                       "[qemu]\nuser = \"root\"\n",
-                                       vm.dir().file("d1.raw"), limits,
-                                       test::guest_cmd_port_toml(vm.dir().file("cmd.sock"), "vser0")));
+// port on the base manifest's virtio-serial controller, its socket at `socket`.
+std::string with_limits(LiveVm& vm, std::string_view name, std::string_view limits, std::string_view socket) {
+  return vm.manifest(name, fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nserial = \"D1\"\n{}\n{}",
+                                       vm.dir().file("d1.raw"), limits, test::guest_cmd_port_toml(socket, "vser0")));
 }
 
 // What QEMU returned (`vmforge qmp` prints the return value; an error fails vm.qmp()).
@@ -64,11 +61,13 @@ test::IoAnswer read_blocks(test::GuestIo& io) {
 TEST_CASE("limits hold at start, change live, come back after a hand change, and hold the guest",
           "[qemu][apply][limits]") {
   LiveVm vm;
-  const std::string slow = with_limits(vm, "slow", "iops_total = 10\n");
-  const std::string fast = with_limits(vm, "fast", "iops_total = 1000\n");
+  auto socket = test::guest_cmd_socket(vm.dir());
+  if (!socket) FAIL(socket.error().message);
+  const std::string slow = with_limits(vm, "slow", "iops_total = 10\n", *socket);
+  const std::string fast = with_limits(vm, "fast", "iops_total = 1000\n", *socket);
   vm.boot(slow);
   vm.wait_report("ports", [](std::string_view v) { return has(v, test::kGuestCmdPort); });
-  auto io = test::GuestIo::connect(vm.dir().file("cmd.sock"), vm.report());
+  auto io = test::GuestIo::connect(*socket, vm.report());
   if (!io) FAIL(io.error().message);
 
   // After start: the device reads its throttle node, whose group has the manifest's limit.
