@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/diff/restart_keys.hpp"
+#include "compiler/lower/io_limits.hpp"
 #include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/lower.hpp"
 #include "compiler/lower/media_steps.hpp"
@@ -111,6 +112,28 @@ bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
       return false;
     }
   });
+}
+
+// A group's limits from its resource's props (QEMU's defaults read as unset).
+IoLimits limits_of(const Resource& group) {
+  IoLimits limits;
+  for (std::size_t i = 0; i < kIoLimitNames.size(); ++i) {
+    auto it = group.props.find(std::string(kIoLimitNames[i].key));
+    if (it == group.props.end()) continue;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+    if (ec == std::errc() && end == it->second.data() + it->second.size() &&
+        value != io_limit_unset(kIoLimitNames[i].part)) {
+      limits.values[i] = value;
+    }
+  }
+  return limits;
+}
+
+// The disk whose group of its own `group` is ("data" for "data.group"); empty for a
+// [[throttle_group]], which is a table of its own.
+std::string_view own_group_disk(const Resource& group) {
+  return group.kind == ResourceKind::throttle_group ? backend_owner(group.id) : std::string_view();
 }
 
 class Differ {
@@ -272,6 +295,14 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   switch (want.kind) {
     case ResourceKind::net: c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up")); break;
     case ResourceKind::balloon: return update_balloon(want, have, std::move(c));
+    case ResourceKind::throttle_group: {
+      // A disk's own group is shown as the disk, where the manifest sets its limits.
+      const std::string_view disk = own_group_disk(want);
+      if (!disk.empty()) c.resource = ResourceKey{ResourceKind::disk, std::string(disk)}.str();
+      c.steps.push_back(set_limits_step(c.resource, want.id, limits_of(want), limits_of(have)));
+      c.notes.emplace_back("every member of the group is limited anew at once; no device is unplugged");
+      break;
+    }
     case ResourceKind::disk: {
       if (resize) return resize_disk(want, have, std::move(c));
       VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
@@ -357,6 +388,14 @@ Result<void> Differ::resend_balloon_target() {
 Result<void> Differ::diff_device(const std::string& key, const Resource* want, const Resource* have) {
   const bool live_ok = current_.resources.facts().hotplug;
   const ResourceKey device = (want ? want : have)->ref();
+  // A disk's own group comes and goes with its throttle node, in the disk's plug and unplug
+  // steps (a change of which group throttles it replaces the disk).
+  if (!(want && have) && !own_group_disk(want ? *want : *have).empty()) return {};
+  if (want && !have && want->kind == ResourceKind::throttle_group) {
+    restart(key, manifest_place(*want),
+            "a [[throttle_group]] is made with QEMU, before the disks whose throttle nodes name it", {}, device);
+    return {};
+  }
   if (want && !have) {
     if (!live_ok) {
       restart(key, manifest_place(*want), "this machine type cannot hot-plug anything", {}, device);

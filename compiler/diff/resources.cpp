@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/lower/context.hpp"
+#include "compiler/lower/io_limits.hpp"
 #include "compiler/model/kind_devices.hpp"
 #include "compiler/model/model.hpp"
 
@@ -78,7 +79,28 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     if (disk.config_wce) r.settings["config_wce"] = bool_text(*disk.config_wce);
     if (disk.controller) r.settings["controller"] = disk.controller->str();
     if (disk.lun) r.settings["lun"] = std::to_string(*disk.lun);
+    // Which group throttles the disk is its throttle node's, fixed when the node is made.
+    if (auto node = throttle_node(disk)) r.settings["throttle_group"] = node->group;
     set.add(std::move(r));
+  }
+}
+
+// A group's limits as QEMU shows them (every one; unset ones as QEMU's defaults), so a limit
+// set by hand shows too.
+Resource throttle_group(const std::string& id, const IoLimits& limits) {
+  Resource r;
+  r.kind = ResourceKind::throttle_group;
+  r.id = id;
+  for (std::size_t i = 0; i < kIoLimitNames.size(); ++i) {
+    r.props[std::string(kIoLimitNames[i].key)] = std::to_string(limits.effective(i));
+  }
+  return r;
+}
+
+void add_throttle_groups(const Vm& vm, ResourceSet& set) {
+  for (const ThrottleGroup& group : vm.throttle_groups) set.add(throttle_group(group.id.str(), group.limits));
+  for (const Disk& disk : vm.disks) {
+    if (auto own = own_throttle_group(disk)) set.add(throttle_group(own->id, disk.limits));
   }
 }
 
@@ -204,6 +226,7 @@ std::vector<const Resource*> ResourceSet::all() const {
 ResourceSet resources_of(const Vm& vm) {
   ResourceSet set;
   add_disks(vm, set);
+  add_throttle_groups(vm, set);
   add_nets(vm, set);
   add_serials(vm, set);
   add_other_devices(vm, set);

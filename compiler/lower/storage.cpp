@@ -2,8 +2,10 @@
 // frontend device, the same JSON for -blockdev/-device and blockdev-add/device_add) and
 // vhost-user blk/scsi devices, with their plug/unplug steps.
 #include "compiler/lower/families.hpp"
+#include "compiler/lower/io_limits.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
+#include "compiler/qmp/ops_memory.hpp"
 
 namespace vmforge {
 namespace {
@@ -116,7 +118,7 @@ qmp::BlockDeviceAdd disk_device(const Vm& vm, const PciLayout& layout, const Dis
       break;
     case DiskBus::ide: dev.driver = cdrom ? "ide-cd" : "ide-hd"; break;
   }
-  dev.drive = d.id.derived("fmt");
+  dev.drive = device_node(d);
   dev.serial = d.serial.value_or("");
   const bool write_cache = d.write_cache.value_or(cache_flags(d.cache).write_cache);
   if (d.write_cache || !write_cache) dev.write_cache = write_cache;
@@ -151,6 +153,9 @@ void lower_storage(LowerContext& ctx) {
   for (const auto& c : vm.scsi_controllers) {
     if (!c.hotplug) ctx.arg("-device", qmp::arguments(scsi_controller(vm, ctx.layout(), c)));
   }
+  for (const auto& group : vm.throttle_groups) {
+    ctx.arg("-object", qmp::arguments(qmp::ThrottleGroupAdd{group.id.str(), set_limits(group.limits)}));
+  }
   for (const auto& d : vm.disks) {
     if (d.hotplug) continue;
     const std::string resource = resource_of(d);
@@ -162,6 +167,8 @@ void lower_storage(LowerContext& ctx) {
       ctx.arg("-blockdev", qmp::arguments(backing_node(d)));
     }
     ctx.arg("-blockdev", qmp::arguments(format_node(d)));
+    if (auto group = own_throttle_group(d)) ctx.arg("-object", qmp::arguments(*group));
+    if (auto node = throttle_node(d)) ctx.arg("-blockdev", qmp::arguments(*node));
     ctx.arg("-device", qmp::arguments(disk_device(vm, ctx.layout(), d)));
   }
   for (const auto& dev : vm.vhost_users) {
@@ -196,6 +203,10 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
     steps.push_back(add_node(backing_node(d)));
   }
   steps.push_back(add_node(format_node(d)));
+  if (auto group = own_throttle_group(d)) {
+    steps.push_back({resource, qmp::object_add_throttle_group(*group), qmp::object_del(group->id)});
+  }
+  if (auto node = throttle_node(d)) steps.push_back(add_node(*node));
   steps.push_back(device_add_step(resource, d.id.str(), qmp::device_add(disk_device(vm, layout, d))));
   return steps;
 }
@@ -205,7 +216,12 @@ std::vector<PlanStep> unplug(const Disk& d) {
   auto del_node = [&](const std::string& node) -> PlanStep {
     return {resource, qmp::blockdev_del(node), std::nullopt};
   };
-  std::vector<PlanStep> steps{device_del_step(resource, d.id.str()), del_node(d.id.derived("fmt"))};
+  // Nothing is removed from under what uses it: the device, its throttle node, the node's
+  // group, then the format node.
+  std::vector<PlanStep> steps{device_del_step(resource, d.id.str())};
+  if (auto node = throttle_node(d)) steps.push_back(del_node(node->node_name));
+  if (auto group = own_throttle_group(d)) steps.push_back({resource, qmp::object_del(group->id), std::nullopt});
+  steps.push_back(del_node(d.id.derived("fmt")));
   if (d.backing) {
     steps.push_back(del_node(d.id.derived("backing")));
     steps.push_back(del_node(d.id.derived("backing-file")));

@@ -105,6 +105,32 @@ constexpr std::int64_t kMaxId = 0xfffffffe;
 // vsock cids 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY, which vhost refuses.
 constexpr std::int64_t kMaxCid = 0xfffffffe;
 
+// QEMU's THROTTLE_VALUE_MAX (a rate or burst above it is refused), and the largest burst length
+// (an unsigned int in QEMU's bucket).
+constexpr std::int64_t kMaxIoRate = 1'000'000'000'000'000;
+constexpr std::int64_t kMaxBurstSeconds = 0xffffffff;
+
+// The I/O limit keys of [[disk]] and [[throttle_group]], one per kIoLimitNames row.
+constexpr std::array<KeySpec, kIoLimitNames.size()> io_limit_keys() {
+  std::array<KeySpec, kIoLimitNames.size()> keys{};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const IoLimitName& limit = kIoLimitNames[i];
+    keys[i] = integer(limit.key, limit.description)
+                  .in(1, limit.part == IoLimitPart::burst_length ? kMaxBurstSeconds : kMaxIoRate);
+  }
+  return keys;
+}
+
+// A table's own keys followed by the I/O limit keys.
+template <std::size_t N>
+constexpr std::array<KeySpec, N + kIoLimitNames.size()> with_io_limits(const KeySpec (&own)[N]) {
+  std::array<KeySpec, N + kIoLimitNames.size()> keys{};
+  const auto limits = io_limit_keys();
+  for (std::size_t i = 0; i < N; ++i) keys[i] = own[i];
+  for (std::size_t i = 0; i < limits.size(); ++i) keys[N + i] = limits[i];
+  return keys;
+}
+
 constexpr std::string_view kIdText =
     "Unique device id: a letter, then letters, digits, '_' or '-'; at most 24 characters; ids starting with "
     "'vmforge' are reserved.";
@@ -152,6 +178,7 @@ VMFORGE_KEY_TABLE KeySpec kRoot[] = {
     table("confidential_guest", "A confidential-computing guest object."),
     table("cloud_init", "A cloud-init seed built at run time and attached as a read-only CD-ROM."),
     tables("iothread", "An I/O thread for disks and SCSI controllers."),
+    tables("throttle_group", "I/O limits shared by the disks that name it (a QEMU throttle-group)."),
     tables("disk", "A disk or CD-ROM."),
     tables("scsi_controller", "A virtio-scsi controller."),
     tables("net", "A network interface."),
@@ -324,7 +351,12 @@ VMFORGE_KEY_TABLE KeySpec kIoThread[] = {
     str("id", kIdText),
 };
 
-VMFORGE_KEY_TABLE KeySpec kDisk[] = {
+VMFORGE_KEY_TABLE KeySpec kThrottleGroupOwn[] = {
+    str("id", kIdText),
+};
+VMFORGE_KEY_TABLE auto kThrottleGroup = with_io_limits(kThrottleGroupOwn);
+
+VMFORGE_KEY_TABLE KeySpec kDiskOwn[] = {
     str("id", kIdText),
     str("file", "Image file (need not exist at compile time)."),
     choice<DiskFormat>("format", "Image format.").defaults_to(from(Disk{}.format)),
@@ -353,8 +385,12 @@ VMFORGE_KEY_TABLE KeySpec kDisk[] = {
             "is true)."),
     integer("boot_index", "Boot order (not with hotplug).").in(0, 65535),
     boolean("hotplug", kHotplugText).defaults_to(from(Disk{}.hotplug)),
+    str("throttle_group",
+        "[[throttle_group]] id whose limits this disk shares; not with the disk's own I/O limit keys."),
     VMFORGE_PLACEMENT_KEYS,
 };
+// The disk's own I/O limits make a throttle group of its own.
+VMFORGE_KEY_TABLE auto kDisk = with_io_limits(kDiskOwn);
 
 VMFORGE_KEY_TABLE KeySpec kDiskBacking[] = {
     str("file", "Backing image (relative to the manifest)."),
@@ -572,6 +608,7 @@ constexpr TableSpec kTables[] = {
     {"confidential_guest", "[confidential_guest]", kConfidential},
     {"cloud_init", "[cloud_init]", kCloudInit},
     {"iothread", "[[iothread]]", kIoThread},
+    {"throttle_group", "[[throttle_group]]", kThrottleGroup},
     {"disk", "[[disk]]", kDisk},
     {"disk.backing", "[[disk]] backing", kDiskBacking},
     {"scsi_controller", "[[scsi_controller]]", kScsiController},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/model/enums.hpp"
+#include "compiler/model/io_limits.hpp"
 #include "compiler/model/units.hpp"
 
 namespace vmforge {
@@ -39,6 +40,13 @@ struct Placement {
 struct IoThread {
   DeviceId id;
   bool operator==(const IoThread&) const = default;
+};
+
+/// `[[throttle_group]]`: I/O limits the disks that name it share (a throttle-group object).
+struct ThrottleGroup {
+  DeviceId id;
+  IoLimits limits;
+  bool operator==(const ThrottleGroup&) const = default;
 };
 
 /// `[[disk]]`.
@@ -72,6 +80,8 @@ struct Disk {
   std::optional<bool> config_wce;           // virtio only: the guest may toggle the write cache
   std::optional<std::uint32_t> boot_index;  // never together with hotplug
   Placement placement;                      // virtio only (scsi/ide disks sit on their bus)
+  IoLimits limits;                          // its own limits (a group of its own); not with throttle_group
+  std::optional<DeviceId> throttle_group;   // a [[throttle_group]] id
   bool hotplug = false;
   bool operator==(const Disk&) const = default;
 };

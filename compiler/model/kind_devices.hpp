@@ -28,6 +28,7 @@ decltype(auto) with_devices(V& vm, ResourceKind kind, Fn&& fn) {
     case ResourceKind::scsi_controller: return fn(vm.scsi_controllers);
     case ResourceKind::virtio_serial: return fn(vm.virtio_serials);
     case ResourceKind::vhost_user: return fn(vm.vhost_users);
+    case ResourceKind::throttle_group: return fn(vm.throttle_groups);
     case ResourceKind::cpu:
     case ResourceKind::node:
     case ResourceKind::chardev:

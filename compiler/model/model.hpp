@@ -226,6 +226,7 @@ struct Vm {
   std::optional<CloudInit> cloud_init;
 
   std::vector<IoThread> iothreads;
+  std::vector<ThrottleGroup> throttle_groups;
   std::vector<Disk> disks;
   std::vector<ScsiController> scsi_controllers;
   std::vector<Net> nets;

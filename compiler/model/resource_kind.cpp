@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/model/io_limits.hpp"
+
 namespace vmforge {
 namespace {
 
@@ -14,6 +16,11 @@ using Names = std::string_view[];
 constexpr Names kDiskProps = {"file", "format", "size"};
 constexpr Names kLinkProps = {"link"};
 constexpr Names kTargetProps = {"target"};
+constexpr auto kLimitProps = [] {
+  std::array<std::string_view, kIoLimitNames.size()> keys{};
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = kIoLimitNames[i].key;
+  return keys;
+}();
 
 constexpr Names kDiskTypes = {"virtio-blk-", "scsi-hd", "scsi-cd", "ide-hd", "ide-cd"};
 // vfio-pci is also the type of a NIC with backend "vfio" (observation tells them apart).
@@ -91,6 +98,10 @@ constexpr std::optional<KindFacts> row(ResourceKind kind) {
     // Plugged by the boot plan only: the live diff leaves its changes to a restart (not in
     // resources_of()).
     case K::vhost_user: return KindFacts{.name = "vhost_user", .table = "vhost_user"};
+    // A throttle-group object (in /objects, not a device): a [[throttle_group]], or the group
+    // of its own a disk with limits gets ("data.group", which goes with its disk).
+    case K::throttle_group:
+      return KindFacts{.name = "throttle_group", .table = "throttle_group", .live_props = kLimitProps};
     case K::node: return KindFacts{.name = "node", .backend = true};
     case K::chardev: return KindFacts{.name = "chardev", .backend = true};
     case K::netdev: return KindFacts{.name = "netdev", .backend = true};

@@ -37,8 +37,14 @@ void ValidateContext::check_refs() {
     }
     const IdInfo* info = lookup(ref.target);
     if (!info) {
-      error(ref.loc, fmt::format("{}: '{}' names '{}', but there is no {} with that id", ref.owner, ref.key,
-                                 ref.target.str(), wanted));
+      std::vector<std::string> names;
+      for (const auto& [id, declared] : ids_) {
+        if (std::find(ref.kinds.begin(), ref.kinds.end(), declared.kind) != ref.kinds.end()) names.push_back(id.str());
+      }
+      const std::vector<std::string_view> candidates(names.begin(), names.end());
+      const auto near = closest_match(ref.target.str(), candidates);
+      error(ref.loc, fmt::format("{}: '{}' names '{}', but there is no {} with that id{}", ref.owner, ref.key,
+                                 ref.target.str(), wanted, near ? fmt::format("; did you mean '{}'?", *near) : ""));
       continue;
     }
     bool kind_ok = false;

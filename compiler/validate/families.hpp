@@ -21,6 +21,7 @@ void validate_firmware(const RawValue& root, ValidateContext& ctx, Vm& vm);
 /// After [firmware]: SEV's image and [firmware] 'pflash' exclude each other.
 void validate_confidential(const RawValue& root, ValidateContext& ctx, Vm& vm);
 void validate_iothreads(const RawValue& root, ValidateContext& ctx, Vm& vm);
+void validate_throttle_groups(const RawValue& root, ValidateContext& ctx, Vm& vm);
 void validate_memory(const RawValue& root, ValidateContext& ctx, Vm& vm);
 void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm);
 void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm);
@@ -43,6 +44,9 @@ void at_most_one(const Fields& f, std::size_t& seen, std::string_view kind);
 
 /// Machine family of a QEMU machine name ("pc-q35-7.2" -> q35).
 MachineFamily machine_family(std::string_view type);
+
+/// The I/O limit keys of a [[disk]] or [[throttle_group]], checked as QEMU checks them.
+IoLimits read_io_limits(const Fields& fields);
 
 /// Whether the machine has a PCI bus devices can sit on (microvm only with pcie=on).
 bool machine_has_pci(const Machine& machine);

@@ -62,6 +62,7 @@ void validate_manifest(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_process(root, ctx, vm);
   validate_pci(root, ctx, vm);
   validate_iothreads(root, ctx, vm);
+  validate_throttle_groups(root, ctx, vm);
   validate_storage(root, ctx, vm);
   validate_fs(root, ctx, vm);
   validate_net(root, ctx, vm);

@@ -73,6 +73,23 @@ void read_size(const Fields& f, Disk& d) {
   d.size = size;
 }
 
+// Limits of its own or a shared group's, not both: like libvirt, where a disk in a group has
+// the group's limits, because QEMU's throttle node takes exactly one group.
+void read_disk_limits(const Fields& f, Disk& d) {
+  d.limits = read_io_limits(f);
+  if (d.media == DiskMedia::cdrom && (d.limits.any() || f.has("throttle_group"))) {
+    const std::string_view key = f.has("throttle_group") ? "throttle_group" : "media";
+    f.error(key, fmt::format("{}: I/O limits apply to disks, not to a cdrom (its medium changes live)", f.owner()));
+    return;
+  }
+  d.throttle_group = f.ref("throttle_group", {"throttle_group"});
+  if (d.throttle_group && d.limits.any()) {
+    f.error("throttle_group", fmt::format("{}: a disk takes its I/O limits from throttle_group '{}' or sets its own, "
+                                          "not both; move them to the [[throttle_group]] or drop 'throttle_group'",
+                                          f.owner(), d.throttle_group->str()));
+  }
+}
+
 void read_disk(Fields& f, Vm& vm) {
   Disk d;
   d.id = read_device_id(f, "disk", vm);
@@ -120,6 +137,7 @@ void read_disk(Fields& f, Vm& vm) {
     d.placement = read_placement(f, vm);
   }
   if (auto index = f.number("boot_index")) d.boot_index = static_cast<std::uint32_t>(*index);
+  read_disk_limits(f, d);
   d.hotplug = read_hotplug(f, vm, d.placement.transport);
   if (d.hotplug && d.bus == DiskBus::ide) {
     f.error("hotplug", fmt::format("{}: IDE disks cannot be hot-plugged; use bus 'virtio' or 'scsi'", f.owner()));

@@ -10,6 +10,7 @@
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/pci_layout.hpp"
+#include "compiler/model/io_limits.hpp"
 #include "compiler/model/units.hpp"
 #include "compiler/qmp/ops_cpu.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
@@ -19,6 +20,8 @@ namespace vmforge::supervisor {
 namespace {
 
 constexpr std::string_view kPeripheral = "/machine/peripheral/";
+constexpr std::string_view kObjects = "/objects/";
+constexpr std::string_view kThrottleGroupType = "throttle-group";
 
 struct Device {
   std::string id;
@@ -110,11 +113,25 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     auto it = devices.find(qdev_id(*qdev));
     if (it == devices.end() || it->second.kind != ResourceKind::disk) continue;
     auto& props = it->second.props;
-    if (auto file = inserted->get_string("file")) props["file"] = manifest_file(std::string(*file), first.fdsets);
-    if (auto drv = inserted->get_string("drv")) props["format"] = std::string(*drv);
+    // A throttled disk's device reads its throttle node; the image is the node below it,
+    // which QEMU shows as the filter's backing image.
+    const JsonValue* image = inserted;
+    const JsonValue* image_info = inserted->find("image");  // the format node's, with its virtual size
+    std::string_view file_key = "file";
+    std::string_view format_key = "drv";
+    if (inserted->get_string("drv") == std::optional<std::string_view>("throttle")) {
+      image = image_info ? image_info->find("backing-image") : nullptr;
+      image_info = image;
+      file_key = "filename";
+      format_key = "format";
+    }
+    if (!image) continue;
+    if (auto file = image->get_string(file_key)) props["file"] = manifest_file(std::string(*file), first.fdsets);
+    if (auto drv = image->get_string(format_key)) props["format"] = std::string(*drv);
     if (auto ro = inserted->get_bool("ro")) props["readonly"] = *ro ? "true" : "false";
-    const JsonValue* image = inserted->find("image");
-    if (auto size = image ? image->get_uint64("virtual-size") : std::nullopt) props["size"] = fmt::format("{}", *size);
+    if (auto size = image_info ? image_info->get_uint64("virtual-size") : std::nullopt) {
+      props["size"] = fmt::format("{}", *size);
+    }
   }
 }
 
@@ -224,6 +241,23 @@ void add_dimms(const FirstReplies& first, std::map<std::string, Resource>& devic
   }
 }
 
+// Throttle groups with the limits QEMU has, by manifest key.
+void add_throttle_groups(const FirstReplies& first, const SecondReplies& second, ResourceSet& set) {
+  for (const Device& o : children(first.objects)) {
+    if (o.type != kThrottleGroupType) continue;
+    auto limits = second.find(fmt::format("{}{}", kObjects, o.id));
+    if (limits == second.end() || !limits->second.count("limits")) continue;
+    Resource r;
+    r.kind = ResourceKind::throttle_group;
+    r.id = o.id;
+    const JsonValue& values = limits->second.at("limits");
+    for (const IoLimitName& name : kIoLimitNames) {
+      if (auto value = values.get_uint64(name.qemu)) r.props[std::string(name.key)] = fmt::format("{}", *value);
+    }
+    set.add(std::move(r));
+  }
+}
+
 // Backends named after a device that QEMU no longer has.
 void add_leaks(ResourceKind kind, const std::vector<std::string>& names,
                const std::map<std::string, Device>& all_devices, ResourceSet& set) {
@@ -305,7 +339,7 @@ FirstReplies first_replies(std::vector<JsonValue> replies) {
 std::vector<Query> second_calls(const SecondQueries& queries) {
   std::vector<Query> calls;
   for (const PropertyQuery& q : queries) {
-    calls.push_back({qmp::qom_get(fmt::format("{}{}", kPeripheral, q.device), q.property), true});
+    calls.push_back({qmp::qom_get(fmt::format("{}{}", q.object ? kObjects : kPeripheral, q.device), q.property), true});
   }
   return calls;
 }
@@ -314,7 +348,9 @@ SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue
   replies.resize(queries.size());
   SecondReplies second;
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    if (!replies[i].is_null()) second[queries[i].device][queries[i].property] = std::move(replies[i]);
+    if (replies[i].is_null()) continue;
+    const std::string owner = queries[i].object ? fmt::format("{}{}", kObjects, queries[i].device) : queries[i].device;
+    second[owner][queries[i].property] = std::move(replies[i]);
   }
   return second;
 }
@@ -340,6 +376,9 @@ SecondQueries second_queries(const FirstReplies& first, const ObserveContext& co
         wanted->second.count(std::string(row.identity_prop))) {
       out.push_back({d.id, std::string(row.identity_qemu)});
     }
+  }
+  for (const Device& o : children(first.objects)) {
+    if (o.type == kThrottleGroupType) out.push_back({o.id, "limits", true});
   }
   return out;
 }
@@ -378,6 +417,7 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
   add_balloon(first, context, devices);
   for (auto& [id, r] : devices) set.add(std::move(r));
   add_cpus(first, set);
+  add_throttle_groups(first, second, set);
 
   add_leaks(ResourceKind::node, strings_at(first.nodes, "node-name"), all_devices, set);
   add_leaks(ResourceKind::chardev, strings_at(first.chardevs, "label"), all_devices, set);

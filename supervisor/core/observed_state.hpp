@@ -41,20 +41,24 @@ std::vector<Query> first_queries();
 /// `replies[i]` answers first_queries()[i] (null where an optional query failed).
 FirstReplies first_replies(std::vector<JsonValue> replies);
 
-/// A qom-get round two needs: `/machine/peripheral/<device>` `property`.
+/// A qom-get round two needs: `/machine/peripheral/<device>` `property`, or for an object
+/// (a throttle group's limits) `/objects/<device>`.
 struct PropertyQuery {
   std::string device;
   std::string property;
+  bool object = false;
 };
 
 /// Round two, from what round one found: per device of a kind the diff knows, `hotplugged`
 /// and the identity property (serial, port name, tag, CID, host address) the manifest sets;
 /// with root ports counted, `parent_bus` of every device that may sit on one (a device added
 /// without an id, behind vmforge's back, is not seen: plugging onto its port fails and is
-/// undone). See ObserveContext::check_only for what an outcome check leaves out.
+/// undone). See ObserveContext::check_only for what an outcome check leaves out. Per
+/// throttle-group object, its `limits`.
 using SecondQueries = std::vector<PropertyQuery>;
 
-/// Round two's answers: device -> property -> value, for the queries that succeeded.
+/// Round two's answers: device -> property -> value, for the queries that succeeded; an
+/// object's under its path ("/objects/slow").
 using SecondReplies = std::map<std::string, std::map<std::string, JsonValue>>;
 
 /// What QEMU cannot tell and the supervisor knows.

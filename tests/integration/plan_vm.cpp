@@ -47,6 +47,15 @@ bool same_value(const JsonValue& expected, const JsonValue& actual) {
   if (expected.is_bool()) return actual.as_bool() == expected.as_bool();
   if (auto n = expected.as_uint64()) return actual.as_uint64() == n;
   if (auto n = expected.as_int64()) return actual.as_int64() == n;
+  // A struct property (a throttle group's limits) reads back with every member, defaults too.
+  if (const auto* members = expected.as_object()) {
+    if (!actual.as_object()) return false;
+    for (const auto& member : *members) {
+      const JsonValue* got = actual.find(member.key);
+      if (!got || !same_value(member.value, *got)) return false;
+    }
+    return true;
+  }
   return expected == actual;
 }
 

@@ -210,3 +210,36 @@ TEST_CASE("a disk smaller than its image is refused", "[compiler][diff]") {
   REQUIRE(same);
   CHECK(same->empty());
 }
+
+// A throttled hot disk deleted behind vmforge's back leaves its nodes and its own group; the
+// unplug steps delete each by name (the throttle node before the group, the group before the
+// format node), so the node and the object need names of their own.
+TEST_CASE("a throttled disk's leaked node and group are deleted, the node first", "[compiler][diff]") {
+  const Vm hot = load(golden_dir() / "io-limits-graph.new.toml");
+  ResourceSet observed = resources_of(hot);
+  observed.erase("disk:hot");
+  observed.erase("throttle_group:hot.group");
+  for (const auto& [kind, name] :
+       std::vector<std::pair<ResourceKind, std::string>>{{ResourceKind::node, "hot.file"},
+                                                         {ResourceKind::node, "hot.fmt"},
+                                                         {ResourceKind::node, "hot.limits"},
+                                                         {ResourceKind::object, "hot.group"}}) {
+    Resource r;
+    r.kind = kind;
+    r.id = name;
+    observed.add(std::move(r));
+  }
+  Vm without = hot;
+  std::erase_if(without.disks, [](const Disk& d) { return d.id.str() == "hot"; });
+  auto planned = diff(without, Current{observed, &hot});
+  REQUIRE(planned);
+  INFO(render_diff_text(*planned));
+  REQUIRE(planned->changes.size() == 1);
+  const Change& leak = planned->changes[0];
+  CHECK(leak.action == Action::remove);
+  std::vector<std::string> steps;
+  for (const PlanStep& s : leak.steps) steps.push_back(s.call.command + " " + s.call.arguments);
+  CHECK(steps == std::vector<std::string>{R"(blockdev-del {"node-name":"hot.limits"})",
+                                          R"(object-del {"id":"hot.group"})", R"(blockdev-del {"node-name":"hot.fmt"})",
+                                          R"(blockdev-del {"node-name":"hot.file"})"});
+}

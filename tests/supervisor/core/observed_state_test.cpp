@@ -300,3 +300,64 @@ TEST_CASE("the balloon's target is the one vmforge asked for, not what the guest
   // Without one (nothing known), QEMU's `actual`.
   CHECK(recording.observe(q35_context()).find("balloon:bal0")->props.at("target") == "384M");
 }
+
+// Replies of QEMU 7.2 for a disk behind a throttle node on group 'slow', whose iops-total was
+// set to 5 by hand over QMP (qom-set) where the manifest says 10.
+TEST_CASE("a throttled disk shows its image, and its group the limits QEMU has", "[supervisor][observe]") {
+  FirstReplies first;
+  first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
+  first.block = *parse_json(
+      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"qdev":"/machine/peripheral/data/virtio-backend",)"
+      R"("type":"unknown","inserted":{"iops":0,"ro":false,"node-name":"data.limits","drv":"throttle","bps":0,)"
+      R"("file":"json:{\"throttle-group\": \"slow\", \"driver\": \"throttle\", \"file\": {\"driver\": \"raw\", \"file\": )"
+      R"({\"driver\": \"file\", \"filename\": \"/srv/data.img\"}}}","image":{"format":"throttle","virtual-size":1048576,)"
+      R"("backing-image":{"virtual-size":1048576,"filename":"/srv/data.img","format":"raw"}}}}])");
+  first.objects = *parse_json(R"([{"name":"type","type":"string"},{"name":"slow","type":"child<throttle-group>"},)"
+                              R"({"name":"pc.ram","type":"child<memory-backend-ram>"}])");
+  ObserveContext context;
+  const SecondQueries wanted = second_queries(first, context);
+  const auto calls = second_calls(wanted);
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1].call.command == "qom-get");
+  CHECK(calls[1].call.arguments == R"({"path":"/objects/slow","property":"limits"})");
+  const JsonValue limits = *parse_json(
+      R"({"bps-read-max-length":1,"iops-read-max-length":1,"bps-read-max":0,"bps-total":0,"iops-total-max-length":1,)"
+      R"("iops-total":5,"iops-write-max":0,"bps-write":0,"bps-total-max":0,"bps-write-max":0,"iops-size":0,)"
+      R"("iops-read":0,"iops-write-max-length":1,"iops-write":0,"bps-total-max-length":1,"iops-read-max":0,)"
+      R"("bps-read":0,"bps-write-max-length":1,"iops-total-max":20})");
+  const ResourceSet set = build_observed(first, second_replies(wanted, {JsonValue(), limits}), context);
+
+  const Resource& data = find(set, "disk:data");
+  CHECK(data.props.at("file") == "/srv/data.img");
+  CHECK(data.props.at("format") == "raw");
+  const Resource& slow = find(set, "throttle_group:slow");
+  CHECK(slow.props.size() == kIoLimitNames.size());
+  CHECK(slow.props.at("iops_total") == "5");
+  CHECK(slow.props.at("iops_total_max") == "20");
+  CHECK(slow.props.at("iops_total_max_length") == "1");
+  CHECK(slow.props.at("bps_read") == "0");
+
+  // The manifest's 10 comes back live: the hand-made 5 is drift.
+  auto desired = validate_text(R"(name = "t"
+[[throttle_group]]
+id = "slow"
+iops_total = 10
+iops_total_max = 20
+[[disk]]
+id = "data"
+file = "/srv/data.img"
+throttle_group = "slow"
+)",
+                               "/m/t.toml");
+  if (!desired) FAIL(desired.error().render(""));
+  auto planned = diff(*desired, Current{set, nullptr});
+  REQUIRE(planned);
+  REQUIRE(planned->changes.size() == 1);
+  const Change& change = planned->changes[0];
+  CHECK(change.action == Action::update);
+  CHECK(change.resource == "throttle_group:slow");
+  CHECK(change.details == std::vector<std::string>{"iops_total: '5' -> '10'"});
+  REQUIRE(change.steps.size() == 1);
+  CHECK(change.steps[0].call.command == "qom-set");
+  CHECK(change.steps[0].call.arguments.find(R"("iops-total":10,"iops-total-max":20,)") != std::string::npos);
+}
