@@ -86,6 +86,9 @@ struct ObserveContext {
   /// only `actual`, which a guest without a balloon driver never moves: compared with
   /// `actual`, a plan would never settle.
   std::map<std::string, std::uint64_t> balloon_targets;
+  /// No other monitor can change QEMU unseen (no `[[qmp_socket]]`, no raw extra arguments):
+  /// a reply is reused while no event came and no command was sent (qmp::Client::query()).
+  bool reuse_replies = false;
 };
 
 /// ObserveContext::identity for the resources of a desired manifest.

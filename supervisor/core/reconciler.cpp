@@ -23,6 +23,7 @@ ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only
   context.hotplug = applied.machine.family == MachineFamily::q35 || applied.machine.family == MachineFamily::pc;
   context.root_ports = applied.machine.family == MachineFamily::q35;
   context.check_only = check_only;
+  context.reuse_replies = applied.qmp_sockets.empty() && applied.qemu.extra_args.empty();
   context.identity = identity_of(resources_of(desired));
   for (const Net& net : applied.nets) context.link_up[net.id.str()] = net.link_up;
   const ResourceSet asked = resources_of(applied);

@@ -64,8 +64,9 @@ void Supervisor::add_builtin_handlers() {
       reply(nullptr);
       return;
     }
-    auto sent = client->execute(qmp::query_status(), std::chrono::milliseconds(5000),
-                                [reply](Result<JsonValue> status) { reply(status ? &*status : nullptr); });
+    // Run-state changes come as events to every monitor, so a reused reply is current.
+    auto sent = client->query(qmp::query_status(), std::chrono::milliseconds(5000),
+                              [reply](Result<JsonValue> status) { reply(status ? &*status : nullptr); });
     if (!sent) reply(nullptr);
   });
 

@@ -46,6 +46,18 @@ std::string command_bytes(std::string_view command, std::string_view arguments, 
 // uninitialized" (a false positive in its std::variant move).
 [[gnu::noinline]] JsonValue take_event_data(std::optional<JsonValue>& data) { return std::move(*data); }
 
+// The commands query() may answer from an earlier reply: they read, never change, QEMU's state
+// (HMP's `info` commands too: `info network` shows what no QMP query does).
+bool is_query(std::string_view command, std::string_view arguments) {
+  if (command.starts_with("query-") || command == "qom-list" || command == "qom-get") return true;
+  if (command != "human-monitor-command") return false;
+  auto parsed = parse_json(arguments);
+  auto line = parsed ? parsed->get_string("command-line") : std::nullopt;
+  return line && line->starts_with("info ");
+}
+
+std::string query_key(const QmpCall& call) { return call.command + '\n' + call.arguments; }
+
 Result<void> check_arguments(std::string_view command, std::string_view arguments) {
   if (arguments.empty() || arguments == "{}") return {};
   auto parsed = parse_json(arguments);
@@ -128,6 +140,31 @@ Result<CommandId> Client::execute(const QmpCall& call, Timeout timeout, ReplyHan
   return submit(call.command, call.arguments, timeout, std::move(handler), fds, std::move(until));
 }
 
+Result<CommandId> Client::query(const QmpCall& call, Timeout timeout, ReplyHandler handler) {
+  if (!is_query(call.command, call.arguments)) {
+    return unexpected(Error(fmt::format("QMP command '{}' is not a query", call.command), EINVAL));
+  }
+  std::string key = query_key(call);
+  if (auto known = answered_queries_.find(key); known != answered_queries_.end()) {
+    handler(known->second);
+    return CommandId{0};
+  }
+  // A QMP error reply is an answer too (a query the machine lacks); a timeout or a lost
+  // connection is not.
+  auto keep = [this, key = std::move(key), sent_at = generation_,
+               handler = std::move(handler)](Result<JsonValue> reply) {
+    if (sent_at == generation_ && (reply || reply.error().errno_value == EREMOTEIO))
+      answered_queries_.emplace(key, reply);
+    handler(std::move(reply));
+  };
+  return submit(call.command, call.arguments, timeout, std::move(keep), {}, std::nullopt);
+}
+
+void Client::state_may_change() {
+  ++generation_;
+  answered_queries_.clear();
+}
+
 Result<CommandId> Client::submit(std::string_view command, std::string_view arguments_json, Timeout timeout,
                                  ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until) {
   if (state_ == ClientState::disconnected) {
@@ -147,6 +184,7 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
       return unexpected(errno_error(fmt::format("Failed to duplicate fd {} for QMP command '{}'", fd, command), errno));
     owned.push_back(std::move(copy));
   }
+  if (!is_query(command, arguments_json)) state_may_change();
   CommandId id = next_id_++;
   Pending& p = pending_[id];
   p.command = std::string(command);
@@ -528,6 +566,7 @@ bool Client::match_awaited_events(const Event& event) {
 }
 
 bool Client::dispatch_event(const Event& event) {
+  state_may_change();
   if (awaiting_events_ > 0 && !match_awaited_events(event)) return false;
   std::weak_ptr<char> alive = alive_;
   ++dispatching_;

@@ -127,6 +127,14 @@ class Client {
   /// is the caller's (a plan's executor passes the completion's). `fds` as for execute() (the
   /// caller opens the call's `file`).
   Result<CommandId> execute(const QmpCall& call, Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
+  /// Executes a query (`query-*`, `qom-list`, `qom-get`, HMP `info`: commands that change
+  /// nothing), or reuses the reply (or QMP error reply) of the same query, command and
+  /// arguments alike, when nothing since it was sent could have changed QEMU's state as this
+  /// client sees it: no event came and no other command was sent. A reused reply runs
+  /// `handler` before this returns, and the id is 0. QEMU sends every monitor the events of
+  /// its run state, but not of a device another monitor adds: an owner that lets other
+  /// monitors exist decides whether what it asks may be reused.
+  Result<CommandId> query(const QmpCall& call, Timeout timeout, ReplyHandler handler);
   /// Forgets a command: its handler is never called. Not yet written: it is never sent.
   /// Already written: its reply is dropped when it comes. False if `id` is not pending.
   bool cancel(CommandId id);
@@ -189,6 +197,7 @@ class Client {
   Result<CommandId> submit(std::string_view command, std::string_view arguments_json, Timeout timeout,
                            ReplyHandler handler, std::span<const int> fds, std::optional<EventMatch> until);
   bool match_awaited_events(const Event& event);
+  void state_may_change();
   bool finish(CommandId id, Result<JsonValue> outcome);
   void start_deadline(CommandId id, Pending& p);
   bool give_up(CommandId id, Error reason);
@@ -222,6 +231,11 @@ class Client {
   std::size_t unanswered_ = 0;       // written commands whose reply has not arrived
   std::set<CommandId> abandoned_;    // written, then cancelled or timed out
   std::size_t awaiting_events_ = 0;  // pending commands with `until`
+
+  // Replies query() may reuse, by command and arguments; emptied by state_may_change(), which
+  // counts in `generation_`: a reply is kept only if no change came while it was awaited.
+  std::map<std::string, Result<JsonValue>, std::less<>> answered_queries_;
+  std::uint64_t generation_ = 0;
 
   SubscriptionId next_subscription_ = 1;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;

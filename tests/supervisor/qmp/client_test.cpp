@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -164,6 +165,74 @@ TEST_CASE("an idle client does not wake for the deadline of a command already an
   CHECK(h.disconnects == 0);
   h.client.reset();
   h.peer.join();
+}
+
+TEST_CASE("query reuses a reply until an event or another command; one overtaken by either is not kept", "[qmp]") {
+  Harness h;
+  std::vector<std::string> got;
+  std::promise<void> reuse_checked;
+  h.peer.run([&, checked = reuse_checked.get_future().share()](PeerIo& io) {
+    io.handshake();
+    auto answer = [&](std::string_view value, std::string_view event_first = {}) {
+      auto c = io.read_command();
+      if (!c) return;
+      got.push_back(c->execute);
+      if (!event_first.empty()) io.event(event_first);
+      io.reply(*c, value);
+    };
+    answer(R"({"status":"running"})");
+    answer("{}");  // stop
+    answer(R"({"status":"paused"})");
+    if (checked.wait_for(5s) == std::future_status::ready) io.event("RESUME");
+    answer(R"({"status":"paused"})", "STOP");  // the event overtakes the reply
+    answer(R"({"status":"paused"})");
+    io.wait_closed();
+  });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  int events = 0;
+  h.client->subscribe("", {}, [&](const Event&) { ++events; });
+  auto query = [&] {
+    auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
+    auto id = h.client->query(QmpCall{"query-status"}, 5s, [slot](Result<JsonValue> r) { *slot = std::move(r); });
+    REQUIRE(id);
+    return std::make_pair(*id, slot);
+  };
+  auto status_of = [](const std::shared_ptr<std::optional<Result<JsonValue>>>& slot) {
+    REQUIRE(**slot);
+    return std::string((**slot)->get_string("status").value_or(""));
+  };
+  auto first = query();
+  REQUIRE(h.pump([&] { return has(first.second); }));
+  auto reused = query();
+  CHECK(reused.first == 0);
+  REQUIRE(has(reused.second));
+  CHECK(status_of(reused.second) == "running");
+
+  auto stopped = h.send("stop");
+  REQUIRE(h.pump([&] { return has(stopped); }));
+  auto after_stop = query();
+  CHECK(after_stop.first != 0);
+  REQUIRE(h.pump([&] { return has(after_stop.second); }));
+  CHECK(status_of(after_stop.second) == "paused");
+  CHECK(query().first == 0);
+  reuse_checked.set_value();
+
+  REQUIRE(h.pump([&] { return events == 1; }));
+  auto after_event = query();
+  CHECK(after_event.first != 0);
+  REQUIRE(h.pump([&] { return has(after_event.second); }));
+  auto after_overtaken = query();
+  CHECK(after_overtaken.first != 0);
+  REQUIRE(h.pump([&] { return has(after_overtaken.second); }));
+  CHECK(status_of(after_overtaken.second) == "paused");
+  CHECK(events == 2);
+
+  auto refused = h.client->query(QmpCall{"stop"}, 5s, [](Result<JsonValue>) {});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().errno_value == EINVAL);
+  h.client.reset();
+  h.peer.join();
+  CHECK(got == std::vector<std::string>{"query-status", "stop", "query-status", "query-status", "query-status"});
 }
 
 TEST_CASE("an error reply carries QMP's class and desc", "[qmp]") {
