@@ -14,4 +14,5 @@
 #include "compiler/qmp/ops_memory.hpp"
 #include "compiler/qmp/ops_migration.hpp"
 #include "compiler/qmp/ops_net.hpp"
+#include "compiler/qmp/ops_throttle.hpp"
 #include "supervisor/qmp/blocking_ops.hpp"
