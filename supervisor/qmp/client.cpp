@@ -46,9 +46,18 @@ std::string command_bytes(std::string_view command, std::string_view arguments, 
 // uninitialized" (a false positive in its std::variant move).
 [[gnu::noinline]] JsonValue take_event_data(std::optional<JsonValue>& data) { return std::move(*data); }
 
+// Queries whose answer moves on with no event and no command: a job's or a migration's
+// progress, I/O counters. query() never reuses their replies.
+bool reports_progress(std::string_view command) {
+  for (std::string_view moving : {"query-jobs", "query-block-jobs", "query-migrate", "query-blockstats", "query-stats"})
+    if (command == moving) return true;
+  return false;
+}
+
 // The commands query() may answer from an earlier reply: they read, never change, QEMU's state
 // (HMP's `info` commands too: `info network` shows what no QMP query does).
 bool is_query(std::string_view command, std::string_view arguments) {
+  if (reports_progress(command)) return false;
   if (command.starts_with("query-") || command == "qom-list" || command == "qom-get") return true;
   if (command != "human-monitor-command") return false;
   auto parsed = parse_json(arguments);

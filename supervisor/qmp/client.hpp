@@ -128,12 +128,12 @@ class Client {
   /// caller opens the call's `file`).
   Result<CommandId> execute(const QmpCall& call, Timeout timeout, ReplyHandler handler, std::span<const int> fds = {});
   /// Executes a query (`query-*`, `qom-list`, `qom-get`, HMP `info`: commands that change
-  /// nothing), or reuses the reply (or QMP error reply) of the same query, command and
-  /// arguments alike, when nothing since it was sent could have changed QEMU's state as this
-  /// client sees it: no event came and no other command was sent. A reused reply runs
-  /// `handler` before this returns, and the id is 0. QEMU sends every monitor the events of
-  /// its run state, but not of a device another monitor adds: an owner that lets other
-  /// monitors exist decides whether what it asks may be reused.
+  /// nothing; not the progress queries query-jobs, query-block-jobs, query-migrate,
+  /// query-blockstats, query-stats, whose answers move without an event), or reuses the reply (or QMP error reply) of
+  /// the same query, command and arguments alike, when nothing since it was sent could have changed QEMU's state as
+  /// this client sees it: no event came and no other command was sent. A reused reply runs `handler` before this
+  /// returns, and the id is 0. QEMU sends every monitor the events of its run state, but not of a device another
+  /// monitor adds: an owner that lets other monitors exist decides whether what it asks may be reused.
   Result<CommandId> query(const QmpCall& call, Timeout timeout, ReplyHandler handler);
   /// Forgets a command: its handler is never called. Not yet written: it is never sent.
   /// Already written: its reply is dropped when it comes. False if `id` is not pending.

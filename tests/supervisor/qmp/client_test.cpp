@@ -167,6 +167,19 @@ TEST_CASE("an idle client does not wake for the deadline of a command already an
   h.peer.join();
 }
 
+TEST_CASE("query refuses commands that change state and progress queries, whose answers move", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) { io.handshake(); });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  for (const char* command : {"stop", "query-jobs", "query-migrate", "query-blockstats"}) {
+    auto id = h.client->query(QmpCall{command}, 1s, [](Result<JsonValue>) {});
+    REQUIRE_FALSE(id);
+    CHECK(id.error().message == std::string("QMP command '").append(command).append("' is not a query"));
+  }
+  CHECK(h.client->pending() == 0);
+  h.peer.join();
+}
+
 TEST_CASE("query reuses a reply until an event or another command; one overtaken by either is not kept", "[qmp]") {
   Harness h;
   std::vector<std::string> got;
