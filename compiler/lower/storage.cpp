@@ -1,8 +1,13 @@
 // Lowering of block storage: virtio-scsi controllers, disks (a file node, a format node and a
 // frontend device, the same JSON for -blockdev/-device and blockdev-add/device_add) and
 // vhost-user blk/scsi devices, with their plug/unplug steps.
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "compiler/lower/families.hpp"
 #include "compiler/lower/io_limits.hpp"
+#include "compiler/lower/snapshot.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
 #include "compiler/qmp/ops_memory.hpp"
@@ -37,6 +42,8 @@ qmp::BlockdevCache node_cache(const Disk& d) {
 }
 
 bool read_only(const Disk& d) { return d.readonly || d.media == DiskMedia::cdrom; }
+// Below a snapshot layer, the disk's own image is only read: writes go to the top layer.
+bool base_read_only(const Disk& d) { return read_only(d) || !d.layers.empty(); }
 
 // The host step that makes a missing image: one of `size`, or a qcow2 overlay of the manifest's
 // backing image (its size unless `size` says otherwise).
@@ -55,7 +62,7 @@ std::optional<ImageCreate> image_create(const Disk& d) {
 // The files QEMU reads a disk from: the image, and the backing image the manifest names.
 // The supervisor opens them (QEMU may run as a user that cannot) and QEMU gets fd sets.
 PassedFile image_file(const Disk& d) {
-  return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write, image_create(d)};
+  return {d.file, base_read_only(d) ? FileOpen::read : FileOpen::read_write, image_create(d)};
 }
 PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read}; }
 // The fd sets of a hot disk are named by resource and path: a new medium or file never lands
@@ -63,7 +70,8 @@ PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read
 std::string image_key(const Disk& d) { return resource_of(d) + '\n' + d.file; }
 std::string backing_key(const Disk& d) { return resource_of(d) + "\nbacking\n" + d.backing->file; }
 
-// `filename` is the fd set QEMU opens: `host_path` only chooses the driver.
+// `filename` is the fd set QEMU opens: `host_path` only chooses the driver. `backing`: an image
+// below the written one (the manifest's backing, or any below the top snapshot layer).
 qmp::BlockdevFile file_node(const Disk& d, std::string node, std::string_view host_path, std::string filename,
                             bool backing) {
   qmp::BlockdevFile n;
@@ -89,7 +97,33 @@ qmp::BlockdevFormat format_node(const Disk& d) {
   n.file = d.id.derived("file");
   if (has_backing_chain(d.format)) n.backing = d.backing ? std::optional(d.id.derived("backing")) : std::nullopt;
   n.cache = node_cache(d);
-  n.read_only = read_only(d);
+  n.read_only = base_read_only(d);
+  n.discard = d.discard;
+  return n;
+}
+
+// Snapshot layer `i` of a disk: a qcow2 node over its file whose backing is the layer below,
+// the disk's own format node for the first (never the image header's name, D7). Only the top
+// one is written.
+bool top_layer(const Disk& d, std::size_t i) { return i + 1 == d.layers.size(); }
+std::string layer_file_node_name(const Disk& d, std::size_t i) { return d.layers[i].node + "-file"; }
+PassedFile layer_file(const Disk& d, std::size_t i) {
+  return {d.layers[i].file, top_layer(d, i) && !read_only(d) ? FileOpen::read_write : FileOpen::read};
+}
+std::string layer_key(const Disk& d, std::size_t i) { return resource_of(d) + "\nlayer\n" + d.layers[i].file; }
+
+qmp::BlockdevFile layer_file_node(const Disk& d, std::size_t i, std::string filename) {
+  return file_node(d, layer_file_node_name(d, i), d.layers[i].file, std::move(filename), !top_layer(d, i));
+}
+
+qmp::BlockdevFormat layer_node(const Disk& d, std::size_t i) {
+  qmp::BlockdevFormat n;
+  n.driver = to_string(DiskFormat::qcow2);
+  n.node_name = d.layers[i].node;
+  n.file = layer_file_node_name(d, i);
+  n.backing = i == 0 ? d.id.derived("fmt") : d.layers[i - 1].node;
+  n.cache = node_cache(d);
+  n.read_only = !top_layer(d, i) || read_only(d);
   n.discard = d.discard;
   return n;
 }
@@ -159,14 +193,18 @@ void lower_storage(LowerContext& ctx) {
   for (const auto& d : vm.disks) {
     if (d.hotplug) continue;
     const std::string resource = resource_of(d);
-    ctx.arg("-blockdev",
-            qmp::arguments(file_node(d, d.id.derived("file"), d.file, ctx.pass_file(resource, image_file(d)), false)));
+    ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("file"), d.file,
+                                                  ctx.pass_file(resource, image_file(d)), !d.layers.empty())));
     if (d.backing) {
       ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("backing-file"), d.backing->file,
                                                     ctx.pass_file(resource, backing_file(d)), true)));
       ctx.arg("-blockdev", qmp::arguments(backing_node(d)));
     }
     ctx.arg("-blockdev", qmp::arguments(format_node(d)));
+    for (std::size_t i = 0; i < d.layers.size(); ++i) {
+      ctx.arg("-blockdev", qmp::arguments(layer_file_node(d, i, ctx.pass_file(resource, layer_file(d, i)))));
+      ctx.arg("-blockdev", qmp::arguments(layer_node(d, i)));
+    }
     if (auto group = own_throttle_group(d)) ctx.arg("-object", qmp::arguments(*group));
     if (auto node = throttle_node(d)) ctx.arg("-blockdev", qmp::arguments(*node));
     ctx.arg("-device", qmp::arguments(disk_device(vm, ctx.layout(), d)));
@@ -194,7 +232,7 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
   };
   std::vector<PlanStep> steps{
       add_fd_step(resource, image_key(d), image_file(d)),
-      add_node(file_node(d, d.id.derived("file"), d.file, hot_fdset_path(image_key(d)), false)),
+      add_node(file_node(d, d.id.derived("file"), d.file, hot_fdset_path(image_key(d)), !d.layers.empty())),
   };
   if (d.backing) {
     const std::string key = backing_key(d);
@@ -203,6 +241,11 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
     steps.push_back(add_node(backing_node(d)));
   }
   steps.push_back(add_node(format_node(d)));
+  for (std::size_t i = 0; i < d.layers.size(); ++i) {
+    steps.push_back(add_fd_step(resource, layer_key(d, i), layer_file(d, i)));
+    steps.push_back(add_node(layer_file_node(d, i, hot_fdset_path(layer_key(d, i)))));
+    steps.push_back(add_node(layer_node(d, i)));
+  }
   if (auto group = own_throttle_group(d)) {
     steps.push_back({resource, qmp::object_add_throttle_group(*group), qmp::object_del(group->id)});
   }
@@ -217,10 +260,15 @@ std::vector<PlanStep> unplug(const Disk& d) {
     return {resource, qmp::blockdev_del(node), std::nullopt};
   };
   // Nothing is removed from under what uses it: the device, its throttle node, the node's
-  // group, then the format node.
+  // group, the snapshot layers top down, then the format node.
   std::vector<PlanStep> steps{device_del_step(resource, d.id.str())};
   if (auto node = throttle_node(d)) steps.push_back(del_node(node->node_name));
   if (auto group = own_throttle_group(d)) steps.push_back({resource, qmp::object_del(group->id), std::nullopt});
+  for (std::size_t i = d.layers.size(); i-- > 0;) {
+    steps.push_back(del_node(d.layers[i].node));
+    steps.push_back(del_node(layer_file_node_name(d, i)));
+    steps.push_back(remove_fd_step(resource, layer_key(d, i), layer_file(d, i)));
+  }
   steps.push_back(del_node(d.id.derived("fmt")));
   if (d.backing) {
     steps.push_back(del_node(d.id.derived("backing")));
@@ -229,6 +277,39 @@ std::vector<PlanStep> unplug(const Disk& d) {
   }
   steps.push_back(del_node(d.id.derived("file")));
   steps.push_back(remove_fd_step(resource, image_key(d), image_file(d)));
+  return steps;
+}
+
+Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name, const std::vector<NewLayer>& layers) {
+  std::vector<PlanStep> steps;
+  std::vector<qmp::BlockdevSnapshot> snapshots;
+  for (const NewLayer& add : layers) {
+    auto it = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id == add.disk; });
+    if (it == vm.disks.end()) return unexpected(Error(fmt::format("There is no disk '{}'.", add.disk.str())));
+    if (read_only(*it)) {
+      return unexpected(Error(fmt::format("Disk '{}' is read-only: it has nothing to snapshot.", add.disk.str())));
+    }
+    Disk d = *it;
+    const std::string below = active_node(d);
+    const std::string active_file = d.layers.empty() ? d.file : d.layers.back().file;
+    const std::string active_format(d.layers.empty() ? to_string(d.format) : to_string(DiskFormat::qcow2));
+    d.layers.push_back(add.layer);
+    const std::size_t i = d.layers.size() - 1;
+    const std::string resource = resource_of(d);
+    PassedFile file = layer_file(d, i);
+    file.create = ImageCreate{std::string(to_string(DiskFormat::qcow2)), std::nullopt, active_file, active_format};
+    steps.push_back(add_fd_step(resource, layer_key(d, i), file));
+    auto add_node = [&](const auto& node) -> PlanStep {
+      return {resource, qmp::blockdev_add(node), qmp::blockdev_del(node.node_name)};
+    };
+    steps.push_back(add_node(layer_file_node(d, i, hot_fdset_path(layer_key(d, i)))));
+    // blockdev-snapshot wants an overlay without a backing; it links it to `below` itself.
+    qmp::BlockdevFormat overlay = layer_node(d, i);
+    overlay.backing = std::optional<std::string>();
+    steps.push_back(add_node(overlay));
+    snapshots.push_back({below, add.layer.node});
+  }
+  steps.push_back({fmt::format("snapshot:{}", name), qmp::snapshot_transaction(snapshots), std::nullopt});
   return steps;
 }
 

@@ -51,6 +51,18 @@ QmpCall blockdev_del(std::string_view node_name) {
   return {"blockdev-del", Arguments().set("node-name", node_name).take()};
 }
 
+QmpCall snapshot_transaction(const std::vector<BlockdevSnapshot>& snapshots) {
+  JsonWriter actions;
+  actions.begin_array();
+  for (const BlockdevSnapshot& s : snapshots) {
+    actions.begin_object().field("type", "blockdev-snapshot").key("data").raw(
+        Arguments().set("node", s.node).set("overlay", s.overlay).take());
+    actions.end_object();
+  }
+  actions.end_array();
+  return {"transaction", Arguments().set_json("actions", actions.take()).take()};
+}
+
 QmpCall block_resize(std::string_view node_name, std::uint64_t size) {
   return {"block_resize", Arguments().set("node-name", node_name).set("size", size).take()};
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/qmp/call.hpp"
 #include "compiler/qmp/ops_device.hpp"
@@ -60,6 +61,15 @@ QmpCall blockdev_add(const BlockdevFile& node);
 QmpCall blockdev_add(const BlockdevFormat& node);
 QmpCall blockdev_add(const BlockdevBacking& node);
 QmpCall blockdev_del(std::string_view node_name);
+/// An external snapshot: format node `overlay` (added without a backing) goes above `node`,
+/// taking over its parents and reading it as its backing; `node` is no longer written.
+struct BlockdevSnapshot {
+  std::string node;
+  std::string overlay;
+};
+/// A transaction of blockdev-snapshot actions: every disk's snapshot is taken at the same
+/// instant, or none is.
+QmpCall snapshot_transaction(const std::vector<BlockdevSnapshot>& snapshots);
 /// Grows (or shrinks: the caller refuses that) the image under a format node to `size` bytes.
 QmpCall block_resize(std::string_view node_name, std::uint64_t size);
 

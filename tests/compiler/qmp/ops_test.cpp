@@ -85,6 +85,9 @@ TEST_CASE("block builders: a protocol node, a format node on it, a backing image
         R"({"driver":"raw","node-name":"d1.backing","file":"d1.backing-file","read-only":true})");
   CHECK(wire(blockdev_del("d1.fmt")) == R"(blockdev-del {"node-name":"d1.fmt"})");
   CHECK(wire(block_resize("d1.fmt", 17179869184u)) == R"(block_resize {"node-name":"d1.fmt","size":17179869184})");
+  CHECK(wire(snapshot_transaction({{"d1.fmt", "d1.s1"}, {"d2.s1", "d2.s2"}})) ==
+        R"(transaction {"actions":[{"type":"blockdev-snapshot","data":{"node":"d1.fmt","overlay":"d1.s1"}},)"
+        R"({"type":"blockdev-snapshot","data":{"node":"d2.s1","overlay":"d2.s2"}}]})");
 }
 
 TEST_CASE("disk device, SCSI controller and media builders", "[qmp][ops]") {
