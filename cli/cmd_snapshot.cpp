@@ -15,19 +15,23 @@ namespace {
 constexpr std::string_view kHelp =
     "Usage: vmforge snapshot VM NAME [--disk ID[,ID...]] [--label TEXT] [--runtime-dir DIR]\n"
     "       vmforge snapshot list VM [--json] [--runtime-dir DIR]\n"
+    "       vmforge snapshot revert VM NAME --allow-restart [--runtime-dir DIR]\n"
     "\n"
     "Take snapshot NAME of the running VM's disks (every writable one, or those --disk names)\n"
     "live: a new qcow2 layer FILE.NAME.qcow2 next to each disk's file takes the writes from now\n"
     "on, all disks at the same instant; the disk's file keeps what it held at the snapshot. The\n"
     "VM's state directory records the layers: restarts and 'plan' use them. 'list' shows the\n"
-    "snapshots and the layer each disk writes to.\n"
+    "snapshots and the layer each disk writes to. 'revert' drops what the disks of snapshot\n"
+    "NAME wrote after it (refused if a later snapshot holds some of it) and restarts QEMU onto\n"
+    "them: the guest boots again on the disks as they were at the snapshot.\n"
     "\n"
     "Exit status: 0 success; 1 the VM is not running or the snapshot failed; 2 usage error.\n"
     "\n"
     "Options:\n"
     "  --disk ID[,ID...]  only these disks\n"
     "  --label TEXT       a note shown by 'list'\n"
-    "  --json             (list) print the supervisor's reply as JSON\n";
+    "  --json             (list) print the supervisor's reply as JSON\n"
+    "  --allow-restart    (revert) agree to the restart of QEMU\n";
 
 std::vector<std::string> split_ids(std::string_view list) {
   std::vector<std::string> out;
@@ -71,14 +75,36 @@ void print_list(const JsonValue& reply) {
   }
 }
 
+int revert_to(const Args& args) {
+  const std::string& vm = args.positionals()[1];
+  const std::string& name = args.positionals()[2];
+  auto client = connect_vm(vm, args.value("runtime-dir"));
+  if (!client) {
+    fmt::print(stderr, "vmforge snapshot: {}\n", client.error().message);
+    return 1;
+  }
+  JsonWriter w;
+  w.begin_object().field("request", "snapshot-revert").field("name", name);
+  w.field("allow_restart", args.has("allow-restart")).end_object();
+  auto reply = client->connection().call(w.str(), std::chrono::seconds(120));
+  if (!reply) {
+    fmt::print(stderr, "vmforge snapshot: {}\n", reply.error().message);
+    return 1;
+  }
+  fmt::print("VM '{}' restarted on snapshot '{}'.\n", vm, name);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_snapshot(int argc, char** argv) {
-  auto parsed = parse_with_runtime_dir(
-      {"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}}, 2, "expects a VM and a snapshot NAME, or list VM"},
-      argc, argv);
+  const bool revert = argc > 1 && std::string_view(argv[1]) == "revert";
+  auto parsed = parse_with_runtime_dir({"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}},
+                                        revert ? 3u : 2u, "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
+                                       argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
   const Args& args = std::get<Args>(parsed);
+  if (revert) return revert_to(args);
   const bool list = args.positionals()[0] == "list";
   const std::string& vm = args.positionals()[list ? 1 : 0];
   auto client = connect_vm(vm, args.value("runtime-dir"));

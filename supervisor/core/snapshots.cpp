@@ -4,6 +4,7 @@
 #include "supervisor/core/snapshots.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,11 +13,13 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/snapshot.hpp"
 #include "supervisor/core/control_protocol.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/disk_chains.hpp"
+#include "supervisor/core/image_create.hpp"
 #include "supervisor/core/step_runner.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -133,6 +136,62 @@ void take_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<Co
   s->runner = std::move(*runner);
 }
 
+// Back to snapshot NAME: each of its layers (the writes made after it) is replaced by an empty
+// one at the same path and node, and QEMU restarts onto the chain. The layers below, which hold
+// the snapshot, are not touched: the same snapshot can be reverted to again.
+void revert_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<ControlPeer>& peer,
+                     const ControlRequest& request) {
+  auto fail = [&](const Error& e) { peer->send_error(request.id, kFailed, e.message); };
+  const std::string name(request.body.get_string("name").value_or(""));
+  if (!request.body.get_bool("allow_restart").value_or(false)) {
+    return fail(Error(fmt::format("Reverting to snapshot '{}' restarts QEMU: the guest boots again on its disks as "
+                                  "they were at the snapshot. Run again with --allow-restart.",
+                                  name)));
+  }
+  if (s->runner || s->self.state() != VmState::running) {
+    return fail(Error(fmt::format("VM '{}' is not running, or busy taking a snapshot.", s->self.vm().name)));
+  }
+  auto chains = load_disk_chains(s->self.state_dir());
+  if (!chains) return fail(chains.error());
+  if (!chains->snapshot(name)) return fail(Error(fmt::format("There is no snapshot '{}'.", name)));
+  Vm vm = s->self.vm();
+  use_disk_chains(*chains, vm);
+  std::vector<std::pair<std::string, ImageCreate>> fresh;  // layer file, how to make it again
+  for (const DiskChain& chain : chains->disks) {
+    for (std::size_t i = 0; i < chain.layers.size(); ++i) {
+      const ChainLayer& layer = chain.layers[i];
+      if (layer.snapshot != name) continue;
+      if (i + 1 != chain.layers.size()) {
+        return fail(Error(fmt::format("Snapshot '{}' was taken after '{}' on disk '{}': reverting would drop it.",
+                                      chain.layers.back().snapshot, name, chain.disk)));
+      }
+      auto disk = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id.str() == chain.disk; });
+      if (disk == vm.disks.end() || disk->layers.empty()) {
+        return fail(Error(fmt::format("Disk '{}' of snapshot '{}' is not in the running manifest with its file '{}'.",
+                                      chain.disk, name, chain.base)));
+      }
+      const bool on_base = i == 0;
+      fresh.push_back({layer.file, ImageCreate{std::string(to_string(DiskFormat::qcow2)), std::nullopt,
+                                               on_base ? chain.base : chain.layers[i - 1].file,
+                                               std::string(to_string(on_base ? disk->format : DiskFormat::qcow2))}});
+    }
+  }
+  for (const auto& [file, create] : fresh) {
+    // QEMU keeps writing to the old file until it exits; those writes are what is dropped.
+    if (unlink(file.c_str()) != 0 && errno != ENOENT) {
+      return fail(errno_error(fmt::format("Failed to remove '{}'", file)));
+    }
+    if (auto made = create_image_if_missing(file, create); !made) return fail(made.error());
+  }
+  sd::log_notice("Reverting to snapshot '{}': restarting QEMU.", name);
+  s->self.restart(vm, [peer, id = request.id, name](Result<void> restarted) {
+    if (!restarted) return peer->send_error(id, kFailed, restarted.error().message);
+    JsonWriter w;
+    w.begin_object().field("name", name).field("restarted", true).end_object();
+    peer->send_return(id, w.str());
+  });
+}
+
 // {"snapshots": [{"name", "label", "created", "disks": [{"disk", "file"}]}], "active": [{"disk", "snapshot", "file"}]}
 void list_snapshots(Supervisor& self, const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
   auto chains = load_disk_chains(self.state_dir());
@@ -166,6 +225,10 @@ void install_snapshots(Supervisor& supervisor) {
   supervisor.control().add_handler("snapshot", [shared](const std::shared_ptr<ControlPeer>& peer,
                                                         const ControlRequest& request) {
     take_snapshot(shared, peer, request);
+  });
+  supervisor.control().add_handler("snapshot-revert", [shared](const std::shared_ptr<ControlPeer>& peer,
+                                                               const ControlRequest& request) {
+    revert_snapshot(shared, peer, request);
   });
   supervisor.control().add_handler("snapshot-list", [&supervisor](const std::shared_ptr<ControlPeer>& peer,
                                                                   const ControlRequest& request) {

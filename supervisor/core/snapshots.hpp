@@ -1,5 +1,6 @@
 // `vmforge snapshot`'s requests on the control socket (README, "Snapshots"): "snapshot" takes
-// an external snapshot of the running VM's disks, "snapshot-list" reads the chain record.
+// an external snapshot of the running VM's disks, "snapshot-revert" restarts QEMU onto one,
+// "snapshot-list" reads the chain record.
 #pragma once
 
 #include "supervisor/core/supervisor.hpp"

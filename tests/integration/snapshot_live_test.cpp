@@ -1,7 +1,8 @@
-// External snapshots on the running test guest (issue #13, acceptance 3, as far as it goes):
-// the guest writes A, a snapshot is taken live, the guest writes B; B lands in the new layer
-// and A stays in the disk's file; `plan` sees no change; a new supervisor adopting QEMU and a
-// new QEMU started from the state dir both keep writing to the layer (the guest reads B).
+// External snapshots on the running test guest (issue #13, acceptance 3 without delete): the
+// guest writes A, a snapshot is taken live, the guest writes B; B lands in the new layer and A
+// stays in the disk's file; `plan` sees no change; a new supervisor adopting QEMU and a new
+// QEMU started from the state dir both keep writing to the layer (the guest reads B); revert
+// --allow-restart boots the guest with A and not B.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -118,5 +119,24 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   test::GuestIo io = guest_io(vm, *socket);
   check_reads(io, "written-after");
   check_no_changes(vm, manifest);
+  CHECK(first_block(image) == test::pattern_block("written-before"));
+
+  // Revert: refused without --allow-restart, then QEMU restarts and the guest reads A again.
+  CliResult refused = vm.cli({"snapshot", "revert", "apt", "snap1"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("Run again with --allow-restart.") != std::string::npos);
+  std::filesystem::remove(vm.dir().file("serial.log"));
+  vm.report() = test::SerialReport(vm.dir().file("serial.log"));
+  CliResult reverted = vm.cli({"snapshot", "revert", "apt", "snap1", "--allow-restart"});
+  INFO(reverted.out << reverted.err << vm.log());
+  REQUIRE(reverted.status == 0);
+  REQUIRE(vm.report().wait_ready(test::kGuestBootTimeout));
+  test::GuestIo back = guest_io(vm, *socket);
+  check_reads(back, "written-before");
+  check_no_changes(vm, manifest);
+  CHECK(vm.cli({"snapshot", "list", "apt"}).out.find("Disk 'data' writes to the layer of snapshot 'snap1'.") !=
+        std::string::npos);
+  // The snapshot stays: new writes go to its layer again, the disk's file keeps A.
+  REQUIRE(back.write("data", 0, "written-again", 2, kTimeout));
   CHECK(first_block(image) == test::pattern_block("written-before"));
 }
