@@ -16,6 +16,7 @@ constexpr std::string_view kHelp =
     "Usage: vmforge snapshot VM NAME [--disk ID[,ID...]] [--label TEXT] [--runtime-dir DIR]\n"
     "       vmforge snapshot list VM [--json] [--runtime-dir DIR]\n"
     "       vmforge snapshot revert VM NAME --allow-restart [--runtime-dir DIR]\n"
+    "       vmforge snapshot delete VM NAME [--runtime-dir DIR]\n"
     "\n"
     "Take snapshot NAME of the running VM's disks (every writable one, or those --disk names)\n"
     "live: a new qcow2 layer FILE.NAME.qcow2 next to each disk's file takes the writes from now\n"
@@ -23,7 +24,8 @@ constexpr std::string_view kHelp =
     "VM's state directory records the layers: restarts and 'plan' use them. 'list' shows the\n"
     "snapshots and the layer each disk writes to. 'revert' drops what the disks of snapshot\n"
     "NAME wrote after it (refused if a later snapshot holds some of it) and restarts QEMU onto\n"
-    "them: the guest boots again on the disks as they were at the snapshot.\n"
+    "them: the guest boots again on the disks as they were at the snapshot. 'delete' merges\n"
+    "each layer of NAME into the one below, live (block-commit), and removes its file.\n"
     "\n"
     "Exit status: 0 success; 1 the VM is not running or the snapshot failed; 2 usage error.\n"
     "\n"
@@ -75,7 +77,8 @@ void print_list(const JsonValue& reply) {
   }
 }
 
-int revert_to(const Args& args) {
+// revert or delete VM NAME.
+int change(const Args& args, bool revert) {
   const std::string& vm = args.positionals()[1];
   const std::string& name = args.positionals()[2];
   auto client = connect_vm(vm, args.value("runtime-dir"));
@@ -84,27 +87,34 @@ int revert_to(const Args& args) {
     return 1;
   }
   JsonWriter w;
-  w.begin_object().field("request", "snapshot-revert").field("name", name);
+  w.begin_object().field("request", revert ? "snapshot-revert" : "snapshot-delete").field("name", name);
   w.field("allow_restart", args.has("allow-restart")).end_object();
-  auto reply = client->connection().call(w.str(), std::chrono::seconds(120));
+  // A merge copies a whole layer.
+  auto reply = client->connection().call(w.str(), revert ? std::chrono::minutes(2) : std::chrono::minutes(30));
   if (!reply) {
     fmt::print(stderr, "vmforge snapshot: {}\n", reply.error().message);
     return 1;
   }
-  fmt::print("VM '{}' restarted on snapshot '{}'.\n", vm, name);
+  if (revert) {
+    fmt::print("VM '{}' restarted on snapshot '{}'.\n", vm, name);
+  } else {
+    fmt::print("Snapshot '{}' of VM '{}' deleted; its layers were merged.\n", name, vm);
+  }
   return 0;
 }
 
 }  // namespace
 
 int cmd_snapshot(int argc, char** argv) {
-  const bool revert = argc > 1 && std::string_view(argv[1]) == "revert";
+  const std::string_view verb = argc > 1 ? argv[1] : "";
+  const bool revert = verb == "revert";
+  const bool remove = verb == "delete";
   auto parsed = parse_with_runtime_dir({"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}},
-                                        revert ? 3u : 2u, "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
+                                        revert || remove ? 3u : 2u, "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
                                        argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
   const Args& args = std::get<Args>(parsed);
-  if (revert) return revert_to(args);
+  if (revert || remove) return change(args, revert);
   const bool list = args.positionals()[0] == "list";
   const std::string& vm = args.positionals()[list ? 1 : 0];
   auto client = connect_vm(vm, args.value("runtime-dir"));

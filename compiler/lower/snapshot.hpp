@@ -23,4 +23,12 @@ struct NewLayer {
 /// is not in `vm` or is not written (read-only, cdrom).
 Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name, const std::vector<NewLayer>& layers);
 
+/// Merges layer `index` of disk `disk` into the node below it (block-commit; an active layer's
+/// job is then completed, switching the guest's writes to the node below), then deletes the
+/// layer's nodes (its fd set stays until QEMU restarts: one passed on the command line cannot be
+/// removed by name). blockdev-del fails while QEMU still uses the layer (the merge did
+/// not happen), and nothing after it runs. Named "snapshot:NAME" in the plan.
+Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, const DeviceId& disk,
+                                          std::size_t index);
+
 }  // namespace vmforge

@@ -42,8 +42,6 @@ qmp::BlockdevCache node_cache(const Disk& d) {
 }
 
 bool read_only(const Disk& d) { return d.readonly || d.media == DiskMedia::cdrom; }
-// Below a snapshot layer, the disk's own image is only read: writes go to the top layer.
-bool base_read_only(const Disk& d) { return read_only(d) || !d.layers.empty(); }
 
 // The host step that makes a missing image: one of `size`, or a qcow2 overlay of the manifest's
 // backing image (its size unless `size` says otherwise).
@@ -62,7 +60,7 @@ std::optional<ImageCreate> image_create(const Disk& d) {
 // The files QEMU reads a disk from: the image, and the backing image the manifest names.
 // The supervisor opens them (QEMU may run as a user that cannot) and QEMU gets fd sets.
 PassedFile image_file(const Disk& d) {
-  return {d.file, base_read_only(d) ? FileOpen::read : FileOpen::read_write, image_create(d)};
+  return {d.file, read_only(d) ? FileOpen::read : FileOpen::read_write, image_create(d)};
 }
 PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read}; }
 // The fd sets of a hot disk are named by resource and path: a new medium or file never lands
@@ -97,23 +95,23 @@ qmp::BlockdevFormat format_node(const Disk& d) {
   n.file = d.id.derived("file");
   if (has_backing_chain(d.format)) n.backing = d.backing ? std::optional(d.id.derived("backing")) : std::nullopt;
   n.cache = node_cache(d);
-  n.read_only = base_read_only(d);
+  n.read_only = read_only(d);
   n.discard = d.discard;
   return n;
 }
 
 // Snapshot layer `i` of a disk: a qcow2 node over its file whose backing is the layer below,
-// the disk's own format node for the first (never the image header's name, D7). Only the top
-// one is written.
-bool top_layer(const Disk& d, std::size_t i) { return i + 1 == d.layers.size(); }
+// the disk's own format node for the first (never the image header's name, D7). The guest
+// writes to the top one; every node is opened writable, as a live snapshot leaves them, since
+// deleting a snapshot merges (block-commit) a layer into the one below.
 std::string layer_file_node_name(const Disk& d, std::size_t i) { return d.layers[i].node + "-file"; }
 PassedFile layer_file(const Disk& d, std::size_t i) {
-  return {d.layers[i].file, top_layer(d, i) && !read_only(d) ? FileOpen::read_write : FileOpen::read};
+  return {d.layers[i].file, read_only(d) ? FileOpen::read : FileOpen::read_write};
 }
 std::string layer_key(const Disk& d, std::size_t i) { return resource_of(d) + "\nlayer\n" + d.layers[i].file; }
 
 qmp::BlockdevFile layer_file_node(const Disk& d, std::size_t i, std::string filename) {
-  return file_node(d, layer_file_node_name(d, i), d.layers[i].file, std::move(filename), !top_layer(d, i));
+  return file_node(d, layer_file_node_name(d, i), d.layers[i].file, std::move(filename), false);
 }
 
 qmp::BlockdevFormat layer_node(const Disk& d, std::size_t i) {
@@ -123,7 +121,7 @@ qmp::BlockdevFormat layer_node(const Disk& d, std::size_t i) {
   n.file = layer_file_node_name(d, i);
   n.backing = i == 0 ? d.id.derived("fmt") : d.layers[i - 1].node;
   n.cache = node_cache(d);
-  n.read_only = !top_layer(d, i) || read_only(d);
+  n.read_only = read_only(d);
   n.discard = d.discard;
   return n;
 }
@@ -194,7 +192,7 @@ void lower_storage(LowerContext& ctx) {
     if (d.hotplug) continue;
     const std::string resource = resource_of(d);
     ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("file"), d.file,
-                                                  ctx.pass_file(resource, image_file(d)), !d.layers.empty())));
+                                                  ctx.pass_file(resource, image_file(d)), false)));
     if (d.backing) {
       ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("backing-file"), d.backing->file,
                                                     ctx.pass_file(resource, backing_file(d)), true)));
@@ -232,7 +230,7 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
   };
   std::vector<PlanStep> steps{
       add_fd_step(resource, image_key(d), image_file(d)),
-      add_node(file_node(d, d.id.derived("file"), d.file, hot_fdset_path(image_key(d)), !d.layers.empty())),
+      add_node(file_node(d, d.id.derived("file"), d.file, hot_fdset_path(image_key(d)), false)),
   };
   if (d.backing) {
     const std::string key = backing_key(d);
@@ -310,6 +308,25 @@ Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name
     snapshots.push_back({below, add.layer.node});
   }
   steps.push_back({fmt::format("snapshot:{}", name), qmp::snapshot_transaction(snapshots), std::nullopt});
+  return steps;
+}
+
+Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, const DeviceId& disk,
+                                          std::size_t index) {
+  auto it = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id == disk; });
+  if (it == vm.disks.end() || index >= it->layers.size()) {
+    return unexpected(Error(fmt::format("Disk '{}' has no snapshot layer {}.", disk.str(), index + 1)));
+  }
+  const Disk& d = *it;
+  const std::string resource = fmt::format("snapshot:{}", name);
+  const std::string job = d.id.derived("merge");
+  const bool active = index + 1 == d.layers.size();
+  const std::string below = index == 0 ? d.id.derived("fmt") : d.layers[index - 1].node;
+  std::vector<PlanStep> steps;
+  steps.push_back({resource, qmp::block_commit({job, device_node(d), d.layers[index].node, below, active}), std::nullopt});
+  if (active) steps.push_back({resource, qmp::job_complete(job), std::nullopt});
+  steps.push_back({resource, qmp::blockdev_del(d.layers[index].node), std::nullopt});
+  steps.push_back({resource, qmp::blockdev_del(layer_file_node_name(d, index)), std::nullopt});
   return steps;
 }
 

@@ -192,6 +192,71 @@ void revert_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
   });
 }
 
+// Deleting snapshot NAME merges each of its layers into the one below, live, then forgets it:
+// the guest's data stays whole, the boundary at NAME goes.
+void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<ControlPeer>& peer,
+                     const ControlRequest& request) {
+  auto fail = [&](const Error& e) { peer->send_error(request.id, kFailed, e.message); };
+  const std::string name(request.body.get_string("name").value_or(""));
+  qmp::Client* client = s->self.qmp();
+  if (s->runner || !client || s->self.state() != VmState::running) {
+    return fail(Error(fmt::format("VM '{}' is not running, or busy with another snapshot.", s->self.vm().name)));
+  }
+  auto chains = load_disk_chains(s->self.state_dir());
+  if (!chains) return fail(chains.error());
+  if (!chains->snapshot(name)) return fail(Error(fmt::format("There is no snapshot '{}'.", name)));
+  Vm vm = s->self.vm();
+  use_disk_chains(*chains, vm);
+  std::vector<PlanStep> steps;
+  for (const DiskChain& chain : chains->disks) {
+    for (std::size_t i = 0; i < chain.layers.size(); ++i) {
+      if (chain.layers[i].snapshot != name) continue;
+      auto merge = merge_steps(vm, name, DeviceId(chain.disk), i);
+      if (!merge) return fail(merge.error());
+      steps.insert(steps.end(), merge->begin(), merge->end());
+    }
+  }
+  const std::size_t total = steps.size();
+  StepRunnerOptions options;
+  options.on_progress = [s](std::size_t index, const PlanStep& step, StepPhase phase) {
+    s->self.publish_step(index, step, phase);
+  };
+  auto runner = StepRunner::start(
+      s->self.event(), *client, std::move(steps), std::move(options),
+      [s, peer, id = request.id, chains = std::move(*chains), vm, name, total](StepReport report) mutable {
+        auto keep = std::move(s->runner);
+        if (!report.ok()) return peer->send_error(id, kFailed, report.describe(total));
+        std::vector<std::string> merged;
+        for (DiskChain& chain : chains.disks) {
+          for (auto it = chain.layers.begin(); it != chain.layers.end();) {
+            if (it->snapshot != name) {
+              ++it;
+              continue;
+            }
+            merged.push_back(it->file);
+            it = chain.layers.erase(it);
+          }
+        }
+        std::erase_if(chains.snapshots, [&](const SnapshotInfo& info) { return info.name == name; });
+        if (auto saved = save_disk_chains(s->self.state_dir(), chains); !saved) {
+          return peer->send_error(id, kFailed,
+                                  fmt::format("The layers of '{}' were merged, but recording it failed: {}", name,
+                                              saved.error().message));
+        }
+        for (const std::string& file : merged) {
+          if (unlink(file.c_str()) != 0) sd::log_warning("Failed to remove merged layer '{}', ignoring.", file);
+        }
+        use_disk_chains(chains, vm);
+        s->self.set_applied(vm);
+        sd::log_notice("Snapshot '{}' deleted: {} layer(s) merged.", name, merged.size());
+        JsonWriter w;
+        w.begin_object().field("name", name).field("merged", static_cast<std::uint64_t>(merged.size())).end_object();
+        peer->send_return(id, w.str());
+      });
+  if (!runner) return fail(runner.error());
+  s->runner = std::move(*runner);
+}
+
 // {"snapshots": [{"name", "label", "created", "disks": [{"disk", "file"}]}], "active": [{"disk", "snapshot", "file"}]}
 void list_snapshots(Supervisor& self, const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
   auto chains = load_disk_chains(self.state_dir());
@@ -229,6 +294,10 @@ void install_snapshots(Supervisor& supervisor) {
   supervisor.control().add_handler("snapshot-revert", [shared](const std::shared_ptr<ControlPeer>& peer,
                                                                const ControlRequest& request) {
     revert_snapshot(shared, peer, request);
+  });
+  supervisor.control().add_handler("snapshot-delete", [shared](const std::shared_ptr<ControlPeer>& peer,
+                                                               const ControlRequest& request) {
+    delete_snapshot(shared, peer, request);
   });
   supervisor.control().add_handler("snapshot-list", [&supervisor](const std::shared_ptr<ControlPeer>& peer,
                                                                   const ControlRequest& request) {

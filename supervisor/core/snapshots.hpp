@@ -1,5 +1,6 @@
 // `vmforge snapshot`'s requests on the control socket (README, "Snapshots"): "snapshot" takes
 // an external snapshot of the running VM's disks, "snapshot-revert" restarts QEMU onto one,
+// "snapshot-delete" merges one away live,
 // "snapshot-list" reads the chain record.
 #pragma once
 

@@ -1,8 +1,9 @@
-// External snapshots on the running test guest (issue #13, acceptance 3 without delete): the
+// External snapshots on the running test guest (issue #13, acceptance 3): the
 // guest writes A, a snapshot is taken live, the guest writes B; B lands in the new layer and A
 // stays in the disk's file; `plan` sees no change; a new supervisor adopting QEMU and a new
 // QEMU started from the state dir both keep writing to the layer (the guest reads B); revert
-// --allow-restart boots the guest with A and not B.
+// --allow-restart boots the guest with A and not B; delete merges the layer live and the guest
+// still reads what it wrote last.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -139,4 +140,15 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   // The snapshot stays: new writes go to its layer again, the disk's file keeps A.
   REQUIRE(back.write("data", 0, "written-again", 2, kTimeout));
   CHECK(first_block(image) == test::pattern_block("written-before"));
+
+  // Delete merges the layer into the disk's file live: the guest still reads what it wrote.
+  CliResult deleted = vm.cli({"snapshot", "delete", "apt", "snap1"});
+  INFO(deleted.out << deleted.err << vm.log());
+  REQUIRE(deleted.status == 0);
+  check_reads(back, "written-again");
+  CHECK(first_block(image) == test::pattern_block("written-again"));
+  CHECK_FALSE(std::ifstream(layer).good());
+  CHECK(vm.block_nodes() == "data.file,data.fmt");
+  check_no_changes(vm, manifest);
+  CHECK(vm.cli({"snapshot", "list", "apt"}).out == "No snapshots.\n");
 }

@@ -230,7 +230,7 @@ TEST_CASE("a legacy-only virtio device keeps legacy mode on, also behind a root 
 
 // Snapshot layers come from the supervisor's chain record; the image headers never choose
 // them: each layer's qcow2 node names the one below as its backing.
-TEST_CASE("snapshot layers sit above the disk's own nodes, only the top one written", "[compiler]") {
+TEST_CASE("snapshot layers sit above the disk's own nodes, the device reads the top one", "[compiler]") {
   Vm vm = small_vm();
   Disk d = disk("data", "/srv/data.img");
   d.limits.values[0] = 100;
@@ -239,17 +239,17 @@ TEST_CASE("snapshot layers sit above the disk's own nodes, only the top one writ
   const Plan plan = lowered(vm);
   CHECK(values_of(plan.argv, "-blockdev") ==
         std::vector<std::string>{
-            R"({"driver":"file","node-name":"data.file","filename":"/dev/fdset/4","aio":"threads","read-only":true})",
-            R"({"driver":"raw","node-name":"data.fmt","file":"data.file","read-only":true})",
-            R"({"driver":"file","node-name":"data.s1-file","filename":"/dev/fdset/5","aio":"threads","read-only":true})",
-            R"({"driver":"qcow2","node-name":"data.s1","file":"data.s1-file","backing":"data.fmt","read-only":true})",
+            R"({"driver":"file","node-name":"data.file","filename":"/dev/fdset/4","aio":"threads"})",
+            R"({"driver":"raw","node-name":"data.fmt","file":"data.file"})",
+            R"({"driver":"file","node-name":"data.s1-file","filename":"/dev/fdset/5","aio":"threads"})",
+            R"({"driver":"qcow2","node-name":"data.s1","file":"data.s1-file","backing":"data.fmt"})",
             R"({"driver":"file","node-name":"data.s2-file","filename":"/dev/fdset/6","aio":"threads"})",
             R"({"driver":"qcow2","node-name":"data.s2","file":"data.s2-file","backing":"data.s1"})",
             R"({"driver":"throttle","node-name":"data.limits","throttle-group":"data.group","file":"data.s2"})"});
   REQUIRE(plan.files.size() == 3);
   CHECK(plan.files[0].file.path == "/srv/data.img");
-  CHECK(plan.files[0].file.open == FileOpen::read);
-  CHECK(plan.files[1].file.open == FileOpen::read);
+  CHECK(plan.files[0].file.open == FileOpen::read_write);  // a merge writes to it
+  CHECK(plan.files[1].file.open == FileOpen::read_write);
   CHECK(plan.files[2].file.path == "/srv/data.img.b.qcow2");
   CHECK(plan.files[2].file.open == FileOpen::read_write);
 
@@ -314,4 +314,30 @@ TEST_CASE("a snapshot makes each overlay, adds it without a backing, then snapsh
   CHECK(snapshot_steps(vm, "s", {{cd.id, {"/x", "cd.s4"}}}).error().message ==
         "Disk 'cd' is read-only: it has nothing to snapshot.");
   CHECK(snapshot_steps(vm, "s", {{DeviceId("nope"), {"/x", "nope.s4"}}}).error().message == "There is no disk 'nope'.");
+}
+
+TEST_CASE("deleting a snapshot merges its layer into the node below, then deletes the layer's nodes", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("data", "/srv/data.img");
+  d.layers = {{"/srv/a.qcow2", "data.s1"}, {"/srv/b.qcow2", "data.s2"}};
+  vm.disks = {d};
+  auto lower = merge_steps(vm, "a", d.id, 0);
+  REQUIRE(lower);
+  REQUIRE(lower->size() == 3);
+  CHECK((*lower)[0].resource == "snapshot:a");
+  CHECK((*lower)[0].call.arguments ==
+        R"({"job-id":"data.merge","device":"data.s2","top-node":"data.s1","base-node":"data.fmt"})");
+  CHECK((*lower)[0].call.completion.event == "BLOCK_JOB_COMPLETED");
+  CHECK((*lower)[1].call.arguments == R"({"node-name":"data.s1"})");
+  CHECK((*lower)[2].call.arguments == R"({"node-name":"data.s1-file"})");
+  // The active layer: the job is completed, then the guest writes to the node below.
+  auto top = merge_steps(vm, "b", d.id, 1);
+  REQUIRE(top);
+  REQUIRE(top->size() == 4);
+  CHECK((*top)[0].call.arguments ==
+        R"({"job-id":"data.merge","device":"data.s2","top-node":"data.s2","base-node":"data.s1"})");
+  CHECK((*top)[0].call.completion.event == "BLOCK_JOB_READY");
+  CHECK((*top)[1].call.command == "job-complete");
+  CHECK((*top)[2].call.arguments == R"({"node-name":"data.s2"})");
+  CHECK(merge_steps(vm, "c", d.id, 2).error().message == "Disk 'data' has no snapshot layer 3.");
 }
