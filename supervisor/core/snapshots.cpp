@@ -136,6 +136,17 @@ void take_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<Co
   s->runner = std::move(*runner);
 }
 
+// The chain record, when the VM runs, no other snapshot request is under way and snapshot
+// `name` exists.
+Result<DiskChains> existing_snapshot(const Snapshots& s, const std::string& name) {
+  if (s.runner || !s.self.qmp() || s.self.state() != VmState::running) {
+    return unexpected(Error(fmt::format("VM '{}' is not running, or busy with another snapshot.", s.self.vm().name)));
+  }
+  VMFORGE_TRY(auto chains, load_disk_chains(s.self.state_dir()));
+  if (!chains.snapshot(name)) return unexpected(Error(fmt::format("There is no snapshot '{}'.", name)));
+  return chains;
+}
+
 // Back to snapshot NAME: each of its layers (the writes made after it) is replaced by an empty
 // one at the same path and node, and QEMU restarts onto the chain. The layers below, which hold
 // the snapshot, are not touched: the same snapshot can be reverted to again.
@@ -148,12 +159,8 @@ void revert_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
                                   "they were at the snapshot. Run again with --allow-restart.",
                                   name)));
   }
-  if (s->runner || s->self.state() != VmState::running) {
-    return fail(Error(fmt::format("VM '{}' is not running, or busy taking a snapshot.", s->self.vm().name)));
-  }
-  auto chains = load_disk_chains(s->self.state_dir());
+  auto chains = existing_snapshot(*s, name);
   if (!chains) return fail(chains.error());
-  if (!chains->snapshot(name)) return fail(Error(fmt::format("There is no snapshot '{}'.", name)));
   Vm vm = s->self.vm();
   use_disk_chains(*chains, vm);
   std::vector<std::pair<std::string, ImageCreate>> fresh;  // layer file, how to make it again
@@ -198,13 +205,9 @@ void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
                      const ControlRequest& request) {
   auto fail = [&](const Error& e) { peer->send_error(request.id, kFailed, e.message); };
   const std::string name(request.body.get_string("name").value_or(""));
-  qmp::Client* client = s->self.qmp();
-  if (s->runner || !client || s->self.state() != VmState::running) {
-    return fail(Error(fmt::format("VM '{}' is not running, or busy with another snapshot.", s->self.vm().name)));
-  }
-  auto chains = load_disk_chains(s->self.state_dir());
+  auto chains = existing_snapshot(*s, name);
   if (!chains) return fail(chains.error());
-  if (!chains->snapshot(name)) return fail(Error(fmt::format("There is no snapshot '{}'.", name)));
+  qmp::Client* client = s->self.qmp();
   Vm vm = s->self.vm();
   use_disk_chains(*chains, vm);
   std::vector<PlanStep> steps;
