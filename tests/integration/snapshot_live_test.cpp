@@ -97,6 +97,12 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   CliResult again = vm.cli({"snapshot", "apt", "snap1"});
   CHECK(again.status == 1);
   CHECK(again.err.find("Snapshot 'snap1' exists already.") != std::string::npos);
+  // An old file where a new layer would go is never taken as the layer.
+  { std::ofstream(image + ".stale.qcow2") << "old"; }
+  CliResult stale = vm.cli({"snapshot", "apt", "stale"});
+  CHECK(stale.status == 1);
+  CHECK(stale.err.find("'" + image + ".stale.qcow2' exists already: remove it or choose another snapshot name.") !=
+        std::string::npos);
 
   // A new supervisor adopts the running QEMU: the record gives it the layer, nothing changes.
   REQUIRE(vm.supervisor().signal(SIGKILL));
