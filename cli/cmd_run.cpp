@@ -7,7 +7,9 @@
 #include "cli/vm_connect.hpp"
 #include "compiler/plan/plan.hpp"
 #include "compiler/validate/load_and_validate.hpp"
+#include "supervisor/core/disk_chains.hpp"
 #include "supervisor/core/plan_apply.hpp"
+#include "supervisor/core/snapshots.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -44,16 +46,21 @@ void block_supervisor_signals() {
 }
 
 // Compiles `vm`, starts it and supervises it until QEMU ends; the exit status.
+// The disks write to the snapshot layers the state dir records (README, "Snapshots").
 int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
-  auto plan = lower_or_report(vm);
-  if (!plan) return 1;
-  plan->manifest_sha256 = vm.source_sha256;
   sd::log_setup(vm.name);
   auto state = supervisor::resolve_state_dir(vm.name, runtime_dir);
   if (!state) {
     sd::log_error("{}", state.error().message);
     return 1;
   }
+  if (auto chains = supervisor::with_disk_chains(*state, vm); !chains) {
+    sd::log_error("{}", chains.error().message);
+    return 1;
+  }
+  auto plan = lower_or_report(vm);
+  if (!plan) return 1;
+  plan->manifest_sha256 = vm.source_sha256;
   block_supervisor_signals();
   const std::string name = vm.name;
   supervisor::Supervisor supervisor(std::move(vm), std::move(*plan), std::move(*state));
@@ -62,6 +69,7 @@ int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
     sd::log_error("Failed to start VM '{}': {}", name, started.error().message);
     return 1;
   }
+  supervisor::install_snapshots(supervisor);  // on the control socket start() made
   auto code = supervisor.run();
   if (!code) {
     sd::log_error("Supervisor of VM '{}' failed: {}", name, code.error().message);

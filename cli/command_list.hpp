@@ -28,6 +28,7 @@ inline constexpr Command kCommandList[] = {
     {"events", "Follow a running VM's QMP events and state changes", cmd_events},
     {"qmp", "Send one QMP command to a running VM", cmd_qmp},
     {"stop", "Stop a running VM gracefully", cmd_stop},
+    {"snapshot", "Take or list external snapshots of a running VM's disks", cmd_snapshot},
     {"cloud-init", "Build a cloud-init seed image (NoCloud or ConfigDrive)", cmd_cloud_init},
 };
 

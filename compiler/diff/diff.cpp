@@ -344,7 +344,10 @@ Result<void> Differ::resize_disk(const Resource& want, const Resource& have, Cha
                     want.id, size.to_string(), image.to_string(), image.to_string())));
   }
   c.details = {fmt::format("size: {} -> {}", image.to_string(), size.to_string())};
-  c.steps.push_back(resize_step(want.id, size.bytes()));
+  auto disk = std::find_if(desired_.disks.begin(), desired_.disks.end(),
+                           [&](const Disk& d) { return d.id.str() == want.id; });
+  if (disk == desired_.disks.end()) return unexpected(Error(fmt::format("no manifest describes '{}'", want.key())));
+  c.steps.push_back(resize_step(*disk, size.bytes()));
   push(Phase::update, std::move(c), want.ref());
   return {};
 }

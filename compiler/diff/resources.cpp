@@ -65,6 +65,8 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     Resource r = make(ResourceKind::disk, disk.id, disk.hotplug);
     r.props["driver"] = disk_driver(disk);
     r.props["file"] = disk.file;
+    // The snapshot layer QEMU writes (README, "Snapshots"); another one needs a new graph.
+    if (!disk.layers.empty()) r.props["layer"] = disk.layers.back().file;
     r.props["format"] = to_string(disk.format);
     r.props["readonly"] = bool_text(disk.readonly || disk.media == DiskMedia::cdrom);
     if (disk.serial) r.props["serial"] = *disk.serial;

@@ -32,12 +32,16 @@ std::optional<qmp::BlockdevThrottle> throttle_node(const Disk& disk) {
                                            : disk.limits.any() ? std::optional(own_group_name(disk))
                                                                : std::nullopt;
   if (!group) return std::nullopt;
-  return qmp::BlockdevThrottle{node_name(disk), *group, disk.id.derived("fmt"), disk.readonly};
+  return qmp::BlockdevThrottle{node_name(disk), *group, active_node(disk), disk.readonly};
+}
+
+std::string active_node(const Disk& disk) {
+  return disk.layers.empty() ? disk.id.derived("fmt") : disk.layers.back().node;
 }
 
 std::string device_node(const Disk& disk) {
   if (auto node = throttle_node(disk)) return node->node_name;
-  return disk.id.derived("fmt");
+  return active_node(disk);
 }
 
 PlanStep set_limits_step(std::string resource, std::string_view id, const IoLimits& limits, const IoLimits& previous) {

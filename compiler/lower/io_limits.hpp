@@ -22,7 +22,9 @@ std::optional<qmp::ThrottleGroupAdd> own_throttle_group(const Disk& disk);
 /// The throttle node between a throttled disk's device and its format node ("data.limits"),
 /// on its [[throttle_group]] or its own group.
 std::optional<qmp::BlockdevThrottle> throttle_node(const Disk& disk);
-/// The node a disk's device reads: its throttle node, else its format node.
+/// The format node on top of a disk's chain: its last snapshot layer, else its own ("data.fmt").
+std::string active_node(const Disk& disk);
+/// The node a disk's device reads: its throttle node, else its active format node.
 std::string device_node(const Disk& disk);
 
 /// The qom-set of group `id`'s limits to `limits`, its undo setting `previous` again. Named

@@ -3,6 +3,7 @@
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/context.hpp"
+#include "compiler/lower/io_limits.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_memory.hpp"
 #include "compiler/qmp/ops_net.hpp"
@@ -19,9 +20,8 @@ PlanStep balloon_step(std::string_view id, std::uint64_t target, std::optional<s
   return step;
 }
 
-PlanStep resize_step(std::string_view id, std::uint64_t size) {
-  const DeviceId disk{std::string(id)};
-  return PlanStep{ResourceKey{ResourceKind::disk, disk.str()}.str(), qmp::block_resize(disk.derived("fmt"), size),
+PlanStep resize_step(const Disk& disk, std::uint64_t size) {
+  return PlanStep{ResourceKey{ResourceKind::disk, disk.id.str()}.str(), qmp::block_resize(active_node(disk), size),
                   std::nullopt};
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "compiler/lower/lower.hpp"
+#include "compiler/model/model.hpp"
 #include "compiler/plan/plan.hpp"
 
 namespace vmforge {
@@ -19,8 +20,9 @@ PlanStep set_link_step(std::string_view id, bool up);
 /// own pace); its undo asks for `previous` again (no undo without one: the boot plan).
 PlanStep balloon_step(std::string_view id, std::uint64_t target, std::optional<std::uint64_t> previous);
 
-/// `block_resize` of disk `id`'s format node to `size` bytes. No undo: undoing a growth would
-/// shrink the image, which vmforge never does.
-PlanStep resize_step(std::string_view id, std::uint64_t size);
+/// `block_resize` of `disk`'s active format node (its top snapshot layer, which the guest sees,
+/// else its own) to `size` bytes. No undo: undoing a growth would shrink the image, which
+/// vmforge never does.
+PlanStep resize_step(const Disk& disk, std::uint64_t size);
 
 }  // namespace vmforge

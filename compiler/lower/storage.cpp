@@ -1,8 +1,13 @@
 // Lowering of block storage: virtio-scsi controllers, disks (a file node, a format node and a
 // frontend device, the same JSON for -blockdev/-device and blockdev-add/device_add) and
 // vhost-user blk/scsi devices, with their plug/unplug steps.
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "compiler/lower/families.hpp"
 #include "compiler/lower/io_limits.hpp"
+#include "compiler/lower/snapshot.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
 #include "compiler/qmp/ops_memory.hpp"
@@ -63,7 +68,8 @@ PassedFile backing_file(const Disk& d) { return {d.backing->file, FileOpen::read
 std::string image_key(const Disk& d) { return resource_of(d) + '\n' + d.file; }
 std::string backing_key(const Disk& d) { return resource_of(d) + "\nbacking\n" + d.backing->file; }
 
-// `filename` is the fd set QEMU opens: `host_path` only chooses the driver.
+// `filename` is the fd set QEMU opens: `host_path` only chooses the driver. `backing`: an image
+// below the written one (the manifest's backing, or any below the top snapshot layer).
 qmp::BlockdevFile file_node(const Disk& d, std::string node, std::string_view host_path, std::string filename,
                             bool backing) {
   qmp::BlockdevFile n;
@@ -88,6 +94,32 @@ qmp::BlockdevFormat format_node(const Disk& d) {
   n.node_name = d.id.derived("fmt");
   n.file = d.id.derived("file");
   if (has_backing_chain(d.format)) n.backing = d.backing ? std::optional(d.id.derived("backing")) : std::nullopt;
+  n.cache = node_cache(d);
+  n.read_only = read_only(d);
+  n.discard = d.discard;
+  return n;
+}
+
+// Snapshot layer `i` of a disk: a qcow2 node over its file whose backing is the layer below,
+// the disk's own format node for the first (never the image header's name, D7). The guest
+// writes to the top one; every node is opened writable, as a live snapshot leaves them, since
+// deleting a snapshot merges (block-commit) a layer into the one below.
+std::string layer_file_node_name(const Disk& d, std::size_t i) { return d.layers[i].node + "-file"; }
+PassedFile layer_file(const Disk& d, std::size_t i) {
+  return {d.layers[i].file, read_only(d) ? FileOpen::read : FileOpen::read_write};
+}
+std::string layer_key(const Disk& d, std::size_t i) { return resource_of(d) + "\nlayer\n" + d.layers[i].file; }
+
+qmp::BlockdevFile layer_file_node(const Disk& d, std::size_t i, std::string filename) {
+  return file_node(d, layer_file_node_name(d, i), d.layers[i].file, std::move(filename), false);
+}
+
+qmp::BlockdevFormat layer_node(const Disk& d, std::size_t i) {
+  qmp::BlockdevFormat n;
+  n.driver = to_string(DiskFormat::qcow2);
+  n.node_name = d.layers[i].node;
+  n.file = layer_file_node_name(d, i);
+  n.backing = i == 0 ? d.id.derived("fmt") : d.layers[i - 1].node;
   n.cache = node_cache(d);
   n.read_only = read_only(d);
   n.discard = d.discard;
@@ -159,14 +191,18 @@ void lower_storage(LowerContext& ctx) {
   for (const auto& d : vm.disks) {
     if (d.hotplug) continue;
     const std::string resource = resource_of(d);
-    ctx.arg("-blockdev",
-            qmp::arguments(file_node(d, d.id.derived("file"), d.file, ctx.pass_file(resource, image_file(d)), false)));
+    ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("file"), d.file,
+                                                  ctx.pass_file(resource, image_file(d)), false)));
     if (d.backing) {
       ctx.arg("-blockdev", qmp::arguments(file_node(d, d.id.derived("backing-file"), d.backing->file,
                                                     ctx.pass_file(resource, backing_file(d)), true)));
       ctx.arg("-blockdev", qmp::arguments(backing_node(d)));
     }
     ctx.arg("-blockdev", qmp::arguments(format_node(d)));
+    for (std::size_t i = 0; i < d.layers.size(); ++i) {
+      ctx.arg("-blockdev", qmp::arguments(layer_file_node(d, i, ctx.pass_file(resource, layer_file(d, i)))));
+      ctx.arg("-blockdev", qmp::arguments(layer_node(d, i)));
+    }
     if (auto group = own_throttle_group(d)) ctx.arg("-object", qmp::arguments(*group));
     if (auto node = throttle_node(d)) ctx.arg("-blockdev", qmp::arguments(*node));
     ctx.arg("-device", qmp::arguments(disk_device(vm, ctx.layout(), d)));
@@ -203,6 +239,11 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
     steps.push_back(add_node(backing_node(d)));
   }
   steps.push_back(add_node(format_node(d)));
+  for (std::size_t i = 0; i < d.layers.size(); ++i) {
+    steps.push_back(add_fd_step(resource, layer_key(d, i), layer_file(d, i)));
+    steps.push_back(add_node(layer_file_node(d, i, hot_fdset_path(layer_key(d, i)))));
+    steps.push_back(add_node(layer_node(d, i)));
+  }
   if (auto group = own_throttle_group(d)) {
     steps.push_back({resource, qmp::object_add_throttle_group(*group), qmp::object_del(group->id)});
   }
@@ -217,10 +258,15 @@ std::vector<PlanStep> unplug(const Disk& d) {
     return {resource, qmp::blockdev_del(node), std::nullopt};
   };
   // Nothing is removed from under what uses it: the device, its throttle node, the node's
-  // group, then the format node.
+  // group, the snapshot layers top down, then the format node.
   std::vector<PlanStep> steps{device_del_step(resource, d.id.str())};
   if (auto node = throttle_node(d)) steps.push_back(del_node(node->node_name));
   if (auto group = own_throttle_group(d)) steps.push_back({resource, qmp::object_del(group->id), std::nullopt});
+  for (std::size_t i = d.layers.size(); i-- > 0;) {
+    steps.push_back(del_node(d.layers[i].node));
+    steps.push_back(del_node(layer_file_node_name(d, i)));
+    steps.push_back(remove_fd_step(resource, layer_key(d, i), layer_file(d, i)));
+  }
   steps.push_back(del_node(d.id.derived("fmt")));
   if (d.backing) {
     steps.push_back(del_node(d.id.derived("backing")));
@@ -229,6 +275,58 @@ std::vector<PlanStep> unplug(const Disk& d) {
   }
   steps.push_back(del_node(d.id.derived("file")));
   steps.push_back(remove_fd_step(resource, image_key(d), image_file(d)));
+  return steps;
+}
+
+Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name, const std::vector<NewLayer>& layers) {
+  std::vector<PlanStep> steps;
+  std::vector<qmp::BlockdevSnapshot> snapshots;
+  for (const NewLayer& add : layers) {
+    auto it = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id == add.disk; });
+    if (it == vm.disks.end()) return unexpected(Error(fmt::format("There is no disk '{}'.", add.disk.str())));
+    if (read_only(*it)) {
+      return unexpected(Error(fmt::format("Disk '{}' is read-only: it has nothing to snapshot.", add.disk.str())));
+    }
+    Disk d = *it;
+    const std::string below = active_node(d);
+    const std::string active_file = d.layers.empty() ? d.file : d.layers.back().file;
+    const std::string active_format(d.layers.empty() ? to_string(d.format) : to_string(DiskFormat::qcow2));
+    d.layers.push_back(add.layer);
+    const std::size_t i = d.layers.size() - 1;
+    const std::string resource = resource_of(d);
+    PassedFile file = layer_file(d, i);
+    file.create = ImageCreate{std::string(to_string(DiskFormat::qcow2)), std::nullopt, active_file, active_format};
+    steps.push_back(add_fd_step(resource, layer_key(d, i), file));
+    auto add_node = [&](const auto& node) -> PlanStep {
+      return {resource, qmp::blockdev_add(node), qmp::blockdev_del(node.node_name)};
+    };
+    steps.push_back(add_node(layer_file_node(d, i, hot_fdset_path(layer_key(d, i)))));
+    // blockdev-snapshot wants an overlay without a backing; it links it to `below` itself.
+    qmp::BlockdevFormat overlay = layer_node(d, i);
+    overlay.backing = std::optional<std::string>();
+    steps.push_back(add_node(overlay));
+    snapshots.push_back({below, add.layer.node});
+  }
+  steps.push_back({fmt::format("snapshot:{}", name), qmp::snapshot_transaction(snapshots), std::nullopt});
+  return steps;
+}
+
+Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, const DeviceId& disk,
+                                          std::size_t index) {
+  auto it = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id == disk; });
+  if (it == vm.disks.end() || index >= it->layers.size()) {
+    return unexpected(Error(fmt::format("Disk '{}' has no snapshot layer {}.", disk.str(), index + 1)));
+  }
+  const Disk& d = *it;
+  const std::string resource = fmt::format("snapshot:{}", name);
+  const std::string job = d.id.derived("merge");
+  const bool active = index + 1 == d.layers.size();
+  const std::string below = index == 0 ? d.id.derived("fmt") : d.layers[index - 1].node;
+  std::vector<PlanStep> steps;
+  steps.push_back({resource, qmp::block_commit({job, device_node(d), d.layers[index].node, below, active}), std::nullopt});
+  if (active) steps.push_back({resource, qmp::job_complete(job), std::nullopt});
+  steps.push_back({resource, qmp::blockdev_del(d.layers[index].node), std::nullopt});
+  steps.push_back({resource, qmp::blockdev_del(layer_file_node_name(d, index)), std::nullopt});
   return steps;
 }
 

@@ -58,6 +58,14 @@ struct DiskBacking {
   bool operator==(const DiskBacking&) const = default;
 };
 
+/// A snapshot's overlay above a disk's `file` (README, "Snapshots"): never written in the
+/// manifest; the supervisor fills Disk::layers from its chain record, so lowering stays pure.
+struct DiskLayer {
+  std::string file;  // absolute, qcow2
+  std::string node;  // its format node (its file node: node + "-file"), fixed when it was made
+  bool operator==(const DiskLayer&) const = default;
+};
+
 struct Disk {
   DeviceId id;
   std::string file;  // absolute (need not exist at compile time)
@@ -83,6 +91,7 @@ struct Disk {
   IoLimits limits;                          // its own limits (a group of its own); not with throttle_group
   std::optional<DeviceId> throttle_group;   // a [[throttle_group]] id
   bool hotplug = false;
+  std::vector<DiskLayer> layers;  // overlays above `file`, bottom first; the last one is written
   bool operator==(const Disk&) const = default;
 };
 

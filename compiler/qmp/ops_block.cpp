@@ -51,6 +51,38 @@ QmpCall blockdev_del(std::string_view node_name) {
   return {"blockdev-del", Arguments().set("node-name", node_name).take()};
 }
 
+QmpCall snapshot_transaction(const std::vector<BlockdevSnapshot>& snapshots) {
+  JsonWriter actions;
+  actions.begin_array();
+  for (const BlockdevSnapshot& s : snapshots) {
+    actions.begin_object().field("type", "blockdev-snapshot").key("data").raw(
+        Arguments().set("node", s.node).set("overlay", s.overlay).take());
+    actions.end_object();
+  }
+  actions.end_array();
+  return {"transaction", Arguments().set_json("actions", actions.take()).take()};
+}
+
+// A merge copies what the layer holds: minutes for big ones.
+constexpr std::uint32_t kMergeTimeoutMs = 30 * 60 * 1000;
+
+QmpCall block_commit(const BlockCommit& commit) {
+  return {"block-commit",
+          Arguments()
+              .set("job-id", commit.job_id)
+              .set("device", commit.device)
+              .set("top-node", commit.top)
+              .set("base-node", commit.base)
+              .take(),
+          Completion{Completion::Kind::event, commit.active ? "BLOCK_JOB_READY" : "BLOCK_JOB_COMPLETED", commit.job_id,
+                     kMergeTimeoutMs}};
+}
+
+QmpCall job_complete(std::string_view job_id) {
+  return {"job-complete", Arguments().set("id", job_id).take(),
+          Completion{Completion::Kind::event, "BLOCK_JOB_COMPLETED", std::string(job_id), kMergeTimeoutMs}};
+}
+
 QmpCall block_resize(std::string_view node_name, std::uint64_t size) {
   return {"block_resize", Arguments().set("node-name", node_name).set("size", size).take()};
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/qmp/call.hpp"
 #include "compiler/qmp/ops_device.hpp"
@@ -60,6 +61,29 @@ QmpCall blockdev_add(const BlockdevFile& node);
 QmpCall blockdev_add(const BlockdevFormat& node);
 QmpCall blockdev_add(const BlockdevBacking& node);
 QmpCall blockdev_del(std::string_view node_name);
+/// An external snapshot: format node `overlay` (added without a backing) goes above `node`,
+/// taking over its parents and reading it as its backing; `node` is no longer written.
+struct BlockdevSnapshot {
+  std::string node;
+  std::string overlay;
+};
+/// A transaction of blockdev-snapshot actions: every disk's snapshot is taken at the same
+/// instant, or none is.
+QmpCall snapshot_transaction(const std::vector<BlockdevSnapshot>& snapshots);
+/// Merges node `top` into `base`, the node below it, as job `job_id` on the graph whose root
+/// node is `device`. The call ends with the job: BLOCK_JOB_COMPLETED, or, when `top` is the
+/// active layer, BLOCK_JOB_READY (then job_complete() switches the graph to `base`).
+struct BlockCommit {
+  std::string job_id;
+  std::string device;
+  std::string top;
+  std::string base;
+  bool active = false;
+};
+QmpCall block_commit(const BlockCommit& commit);
+/// Ends a ready active commit: QEMU writes to `base` from now on; the call ends with
+/// BLOCK_JOB_COMPLETED.
+QmpCall job_complete(std::string_view job_id);
 /// Grows (or shrinks: the caller refuses that) the image under a format node to `size` bytes.
 QmpCall block_resize(std::string_view node_name, std::uint64_t size);
 

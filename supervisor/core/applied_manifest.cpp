@@ -4,6 +4,7 @@
 #include "compiler/base/read_file.hpp"
 #include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/atomic_file.hpp"
+#include "supervisor/core/disk_chains.hpp"
 
 namespace vmforge::supervisor {
 
@@ -17,7 +18,7 @@ std::optional<Vm> load_applied_manifest(const StateDir& state) {
   if (!text) return std::nullopt;
   auto path = read_file(state.applied_manifest_path());
   auto vm = validate_text(*text, path ? *path : state.applied_manifest());
-  if (!vm) return std::nullopt;
+  if (!vm || !with_disk_chains(state, *vm)) return std::nullopt;
   return std::move(*vm);
 }
 

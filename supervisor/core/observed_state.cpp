@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -103,6 +104,28 @@ std::string manifest_file(std::string file, const JsonValue& fdsets) {
   return file;
 }
 
+const JsonValue* named_node(const JsonValue& nodes, std::string_view name) {
+  if (const JsonArray* list = nodes.as_array()) {
+    for (const JsonValue& node : *list) {
+      if (node.get_string("node-name") == std::optional(name)) return &node;
+    }
+  }
+  return nullptr;
+}
+
+// Above a disk's own format node ("data.fmt") QEMU may write a snapshot layer: the disk's file
+// is then the one below (the manifest's), and the layer is shown as such.
+void add_snapshot_layer(const FirstReplies& first, const DeviceId& disk, std::map<std::string, std::string>& props) {
+  const JsonValue* own = named_node(first.nodes, disk.derived("fmt"));
+  auto file = own ? own->get_string("file") : std::nullopt;
+  auto active = props.find("file");
+  if (!file || active == props.end()) return;
+  std::string base = manifest_file(std::string(*file), first.fdsets);
+  if (base == active->second) return;
+  props["layer"] = std::exchange(active->second, std::move(base));
+  if (auto drv = own->get_string("drv")) props["format"] = std::string(*drv);
+}
+
 void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& devices) {
   const JsonArray* block = first.block.as_array();
   if (!block) return;
@@ -128,6 +151,7 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     if (!image) continue;
     if (auto file = image->get_string(file_key)) props["file"] = manifest_file(std::string(*file), first.fdsets);
     if (auto drv = image->get_string(format_key)) props["format"] = std::string(*drv);
+    add_snapshot_layer(first, DeviceId(it->first), props);
     if (auto ro = inserted->get_bool("ro")) props["readonly"] = *ro ? "true" : "false";
     if (auto size = image_info ? image_info->get_uint64("virtual-size") : std::nullopt) {
       props["size"] = fmt::format("{}", *size);

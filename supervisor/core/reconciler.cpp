@@ -11,6 +11,7 @@
 #include "compiler/plan/argv_format.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/applied_manifest.hpp"
+#include "supervisor/core/disk_chains.hpp"
 #include "supervisor/core/host_check.hpp"
 #include "supervisor/core/observe.hpp"
 
@@ -108,7 +109,17 @@ void Reconciler::attach(qmp::Client& client, Vm applied) {
   applied_ = std::move(applied);
 }
 
+// Both VMs as the supervisor runs them: with the snapshot layers recorded now (a snapshot may
+// have been taken since the last apply).
+Result<void> Reconciler::use_disk_chains(Vm& desired) {
+  VMFORGE_TRY(auto chains, load_disk_chains(state_));
+  supervisor::use_disk_chains(chains, desired);
+  supervisor::use_disk_chains(chains, applied_);
+  return {};
+}
+
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
+  if (auto chains = use_disk_chains(desired); !chains) return done(unexpected(std::move(chains).error()));
   observe(*client_, context_for(applied_, desired, false),
           [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
             if (!observed) return done(unexpected(std::move(observed).error()));
@@ -254,6 +265,7 @@ void Reconciler::apply(Vm desired, bool allow_restart, std::function<void(Result
     done(unexpected(Error("Another apply is in progress; try again when it has finished.", EBUSY)));
     return;
   }
+  if (auto chains = use_disk_chains(desired); !chains) return done(unexpected(std::move(chains).error()));
   job_ = std::make_unique<ApplyJob>(*this, std::move(desired), allow_restart, std::move(done));
   job_->start();
 }

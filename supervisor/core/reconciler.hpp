@@ -59,6 +59,7 @@ class Reconciler {
   bool busy() const { return job_ != nullptr; }
 
  private:
+  Result<void> use_disk_chains(Vm& desired);
   /// The apply in progress, one method per stage (reconciler.cpp).
   class ApplyJob;
 

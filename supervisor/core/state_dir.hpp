@@ -26,6 +26,8 @@ struct StateDir {
   std::string console_log() const { return dir + "/console.log"; }
   std::string applied_manifest() const { return dir + "/manifest.toml"; }
   std::string applied_manifest_path() const { return dir + "/manifest.path"; }
+  /// The snapshot layers above each disk (supervisor/core/disk_chains.hpp).
+  std::string disk_chains() const { return dir + "/disk-chains.json"; }
 };
 
 /// Checks a VM name as it appears in a path: [A-Za-z0-9_.-], not empty, not "." or "..".

@@ -104,3 +104,13 @@ TEST_CASE("a medium change for a disk the manifests do not have is an error", "[
   REQUIRE_FALSE(steps);
   CHECK(steps.error().message.find("cd9") != std::string::npos);
 }
+
+TEST_CASE("a disk grows on the node the guest sees: its top snapshot layer", "[compiler]") {
+  Disk disk;
+  disk.id = DeviceId("data");
+  CHECK(resize_step(disk, 1024).call.arguments == R"({"node-name":"data.fmt","size":1024})");
+  disk.layers = {{"/srv/a.qcow2", "data.s1"}, {"/srv/b.qcow2", "data.s2"}};
+  const PlanStep step = resize_step(disk, 1024);
+  CHECK(step.resource == "disk:data");
+  CHECK(step.call.arguments == R"({"node-name":"data.s2","size":1024})");
+}

@@ -4,6 +4,7 @@
 
 #include "compiler/lower/context.hpp"
 #include "compiler/lower/lower.hpp"
+#include "compiler/lower/snapshot.hpp"
 #include "tests/compiler/lower/test_support.hpp"
 
 using namespace vmforge;
@@ -225,4 +226,118 @@ TEST_CASE("a legacy-only virtio device keeps legacy mode on, also behind a root 
   CHECK(
       plan.steps[3].call.arguments ==
       R"({"driver":"virtio-blk-pci","id":"old","bus":"vmforge-rp0","disable-modern":true,"disable-legacy":"off","drive":"old.fmt"})");
+}
+
+// Snapshot layers come from the supervisor's chain record; the image headers never choose
+// them: each layer's qcow2 node names the one below as its backing.
+TEST_CASE("snapshot layers sit above the disk's own nodes, the device reads the top one", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("data", "/srv/data.img");
+  d.limits.values[0] = 100;
+  d.layers = {{"/srv/data.img.a.qcow2", "data.s1"}, {"/srv/data.img.b.qcow2", "data.s2"}};
+  vm.disks = {d};
+  const Plan plan = lowered(vm);
+  CHECK(values_of(plan.argv, "-blockdev") ==
+        std::vector<std::string>{
+            R"({"driver":"file","node-name":"data.file","filename":"/dev/fdset/4","aio":"threads"})",
+            R"({"driver":"raw","node-name":"data.fmt","file":"data.file"})",
+            R"({"driver":"file","node-name":"data.s1-file","filename":"/dev/fdset/5","aio":"threads"})",
+            R"({"driver":"qcow2","node-name":"data.s1","file":"data.s1-file","backing":"data.fmt"})",
+            R"({"driver":"file","node-name":"data.s2-file","filename":"/dev/fdset/6","aio":"threads"})",
+            R"({"driver":"qcow2","node-name":"data.s2","file":"data.s2-file","backing":"data.s1"})",
+            R"({"driver":"throttle","node-name":"data.limits","throttle-group":"data.group","file":"data.s2"})"});
+  REQUIRE(plan.files.size() == 3);
+  CHECK(plan.files[0].file.path == "/srv/data.img");
+  CHECK(plan.files[0].file.open == FileOpen::read_write);  // a merge writes to it
+  CHECK(plan.files[1].file.open == FileOpen::read_write);
+  CHECK(plan.files[2].file.path == "/srv/data.img.b.qcow2");
+  CHECK(plan.files[2].file.open == FileOpen::read_write);
+
+  vm.disks[0].limits = {};
+  CHECK(value_with(lowered(vm).argv, "-device", "virtio-blk").find(R"("drive":"data.s2")") != std::string::npos);
+}
+
+TEST_CASE("a hot disk with snapshot layers is plugged bottom up and unplugged top down", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("data", "/srv/data.img");
+  d.hotplug = true;
+  d.layers = {{"/srv/data.img.a.qcow2", "data.s1"}};
+  vm.disks = {d};
+  auto plug = plug_steps(vm, "disk:data");
+  REQUIRE(plug);
+  REQUIRE(plug->size() == 7);
+  CHECK((*plug)[3].call.file->path == "/srv/data.img.a.qcow2");
+  CHECK((*plug)[5].call.arguments ==
+        R"({"driver":"qcow2","node-name":"data.s1","file":"data.s1-file","backing":"data.fmt"})");
+  CHECK((*plug)[6].call.arguments.find(R"("drive":"data.s1")") != std::string::npos);
+  auto unplug = unplug_steps(vm, "disk:data");
+  REQUIRE(unplug);
+  REQUIRE(unplug->size() == 7);
+  CHECK((*unplug)[1].call.arguments == R"({"node-name":"data.s1"})");
+  CHECK((*unplug)[2].call.arguments == R"({"node-name":"data.s1-file"})");
+  CHECK((*unplug)[3].call.command == "remove-fd");
+  CHECK((*unplug)[4].call.arguments == R"({"node-name":"data.fmt"})");
+}
+
+TEST_CASE("a snapshot makes each overlay, adds it without a backing, then snapshots all at once", "[compiler]") {
+  Vm vm = small_vm();
+  Disk a = disk("a", "/srv/a.img");
+  Disk b = disk("b", "/srv/b.qcow2");
+  b.format = DiskFormat::qcow2;
+  b.layers = {{"/srv/b.qcow2.old.qcow2", "b.s1"}};
+  Disk cd = disk("cd", "/srv/cd.iso");
+  cd.media = DiskMedia::cdrom;
+  vm.disks = {a, b, cd};
+  auto steps = snapshot_steps(vm, "s", {{a.id, {"/srv/a.img.s.qcow2", "a.s2"}}, {b.id, {"/srv/b.qcow2.s.qcow2", "b.s3"}}});
+  REQUIRE(steps);
+  REQUIRE(steps->size() == 7);
+  const PlanStep& make = (*steps)[0];
+  CHECK(make.call.command == "add-fd");
+  REQUIRE(make.call.file);
+  CHECK(make.call.file->path == "/srv/a.img.s.qcow2");
+  CHECK(make.call.file->open == FileOpen::read_write);
+  CHECK(make.call.file->create == ImageCreate{"qcow2", std::nullopt, "/srv/a.img", "raw"});
+  CHECK((*steps)[1].call.arguments ==
+        R"({"driver":"file","node-name":"a.s2-file","filename":")" + hot_fdset_path("disk:a\nlayer\n/srv/a.img.s.qcow2") +
+            R"(","aio":"threads"})");
+  CHECK((*steps)[2].call.arguments == R"({"driver":"qcow2","node-name":"a.s2","file":"a.s2-file","backing":null})");
+  CHECK((*steps)[2].undo->command == "blockdev-del");
+  // The overlay of a layered disk has the size of its top layer.
+  CHECK((*steps)[3].call.file->create == ImageCreate{"qcow2", std::nullopt, "/srv/b.qcow2.old.qcow2", "qcow2"});
+  const PlanStep& snapshot = (*steps)[6];
+  CHECK(snapshot.resource == "snapshot:s");
+  CHECK(snapshot.call.arguments ==
+        R"({"actions":[{"type":"blockdev-snapshot","data":{"node":"a.fmt","overlay":"a.s2"}},)"
+        R"({"type":"blockdev-snapshot","data":{"node":"b.s1","overlay":"b.s3"}}]})");
+  CHECK_FALSE(snapshot.undo);
+
+  CHECK(snapshot_steps(vm, "s", {{cd.id, {"/x", "cd.s4"}}}).error().message ==
+        "Disk 'cd' is read-only: it has nothing to snapshot.");
+  CHECK(snapshot_steps(vm, "s", {{DeviceId("nope"), {"/x", "nope.s4"}}}).error().message == "There is no disk 'nope'.");
+}
+
+TEST_CASE("deleting a snapshot merges its layer into the node below, then deletes the layer's nodes", "[compiler]") {
+  Vm vm = small_vm();
+  Disk d = disk("data", "/srv/data.img");
+  d.layers = {{"/srv/a.qcow2", "data.s1"}, {"/srv/b.qcow2", "data.s2"}};
+  vm.disks = {d};
+  auto lower = merge_steps(vm, "a", d.id, 0);
+  REQUIRE(lower);
+  REQUIRE(lower->size() == 3);
+  CHECK((*lower)[0].resource == "snapshot:a");
+  CHECK((*lower)[0].call.arguments ==
+        R"({"job-id":"data.merge","device":"data.s2","top-node":"data.s1","base-node":"data.fmt"})");
+  CHECK((*lower)[0].call.completion.event == "BLOCK_JOB_COMPLETED");
+  CHECK((*lower)[1].call.arguments == R"({"node-name":"data.s1"})");
+  CHECK((*lower)[2].call.arguments == R"({"node-name":"data.s1-file"})");
+  // The active layer: the job is completed, then the guest writes to the node below.
+  auto top = merge_steps(vm, "b", d.id, 1);
+  REQUIRE(top);
+  REQUIRE(top->size() == 4);
+  CHECK((*top)[0].call.arguments ==
+        R"({"job-id":"data.merge","device":"data.s2","top-node":"data.s2","base-node":"data.s1"})");
+  CHECK((*top)[0].call.completion.event == "BLOCK_JOB_READY");
+  CHECK((*top)[1].call.command == "job-complete");
+  CHECK((*top)[2].call.arguments == R"({"node-name":"data.s2"})");
+  CHECK(merge_steps(vm, "c", d.id, 2).error().message == "Disk 'data' has no snapshot layer 3.");
 }

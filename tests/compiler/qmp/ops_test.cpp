@@ -85,6 +85,18 @@ TEST_CASE("block builders: a protocol node, a format node on it, a backing image
         R"({"driver":"raw","node-name":"d1.backing","file":"d1.backing-file","read-only":true})");
   CHECK(wire(blockdev_del("d1.fmt")) == R"(blockdev-del {"node-name":"d1.fmt"})");
   CHECK(wire(block_resize("d1.fmt", 17179869184u)) == R"(block_resize {"node-name":"d1.fmt","size":17179869184})");
+  CHECK(wire(snapshot_transaction({{"d1.fmt", "d1.s1"}, {"d2.s1", "d2.s2"}})) ==
+        R"(transaction {"actions":[{"type":"blockdev-snapshot","data":{"node":"d1.fmt","overlay":"d1.s1"}},)"
+        R"({"type":"blockdev-snapshot","data":{"node":"d2.s1","overlay":"d2.s2"}}]})");
+  const QmpCall active = block_commit({"d1.merge", "d1.limits", "d1.s2", "d1.s1", true});
+  CHECK(wire(active) ==
+        R"(block-commit {"job-id":"d1.merge","device":"d1.limits","top-node":"d1.s2","base-node":"d1.s1"})");
+  CHECK(active.completion.event == "BLOCK_JOB_READY");
+  CHECK(active.completion.device_id == "d1.merge");
+  CHECK(block_commit({"d1.merge", "d1.s2", "d1.s1", "d1.fmt", false}).completion.event == "BLOCK_JOB_COMPLETED");
+  const QmpCall complete = job_complete("d1.merge");
+  CHECK(wire(complete) == R"(job-complete {"id":"d1.merge"})");
+  CHECK(complete.completion.event == "BLOCK_JOB_COMPLETED");
 }
 
 TEST_CASE("disk device, SCSI controller and media builders", "[qmp][ops]") {

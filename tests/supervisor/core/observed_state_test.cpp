@@ -361,3 +361,49 @@ throttle_group = "slow"
   CHECK(change.steps[0].call.command == "qom-set");
   CHECK(change.steps[0].call.arguments.find(R"("iops-total":10,"iops-total-max":20,)") != std::string::npos);
 }
+
+// Replies of QEMU 7.2 (trimmed to what observation reads) for a raw disk written through a
+// snapshot layer: "data.s1" (qcow2) over "data.fmt", both opened as nodes of their own.
+TEST_CASE("a disk written through a snapshot layer shows its own file and the layer", "[supervisor][observe]") {
+  FirstReplies first;
+  first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
+  const std::string top_file =
+      R"(json:{\"backing\": {\"driver\": \"raw\", \"file\": {\"driver\": \"file\", \"filename\": \"/srv/data.img\"}}, )"
+      R"(\"driver\": \"qcow2\", \"file\": {\"driver\": \"file\", \"filename\": \"/srv/data.img.a.qcow2\"}})";
+  first.block = *parse_json(
+      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"qdev":"/machine/peripheral/data/virtio-backend",)"
+      R"("type":"unknown","inserted":{"ro":false,"node-name":"data.s1","backing_file_depth":1,"drv":"qcow2",)"
+      R"("backing_file":"/srv/data.img","file":")" +
+      top_file +
+      R"(","image":{"backing-image":{"virtual-size":1048576,"filename":"/srv/data.img","format":"raw"},)"
+      R"("virtual-size":1048576,"filename":")" +
+      top_file + R"(","format":"qcow2"}}}])");
+  first.nodes = *parse_json(
+      R"([{"ro":false,"node-name":"data.s1","drv":"qcow2","file":")" + top_file +
+      R"("},{"ro":false,"node-name":"data.s1-file","drv":"file","file":"/srv/data.img.a.qcow2"},)"
+      R"({"ro":true,"node-name":"data.fmt","drv":"raw","file":"/srv/data.img"},)"
+      R"({"ro":true,"node-name":"data.file","drv":"file","file":"/srv/data.img"}])");
+  ObserveContext context;
+  const ResourceSet set = build_observed(first, second_replies(second_queries(first, context), {}), context);
+  const Resource& data = find(set, "disk:data");
+  CHECK(data.props.at("file") == "/srv/data.img");
+  CHECK(data.props.at("format") == "raw");
+  CHECK(data.props.at("layer") == "/srv/data.img.a.qcow2");
+  CHECK(data.props.at("size") == "1048576");
+  CHECK_FALSE(set.find("node:data.s1"));
+
+  auto desired = validate_text("name = \"t\"\n[[disk]]\nid = \"data\"\nfile = \"/srv/data.img\"\n", "/m/t.toml");
+  if (!desired) FAIL(desired.error().render(""));
+  // The layer the chain record names: nothing to do.
+  desired->disks[0].layers = {{"/srv/data.img.a.qcow2", "data.s1"}};
+  auto same = diff(*desired, Current{set, nullptr});
+  REQUIRE(same);
+  CHECK(same->empty());
+  // Another layer is another graph: not changed live.
+  desired->disks[0].layers = {{"/srv/data.img.b.qcow2", "data.s2"}};
+  auto other = diff(*desired, Current{set, nullptr});
+  REQUIRE(other);
+  REQUIRE(other->changes.size() == 1);
+  CHECK(other->changes[0].resource == "disk:data");
+  CHECK(other->changes[0].action != Action::update);
+}
