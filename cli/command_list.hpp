@@ -28,6 +28,7 @@ inline constexpr Command kCommandList[] = {
     {"events", "Follow a running VM's QMP events and state changes", cmd_events},
     {"qmp", "Send one QMP command to a running VM", cmd_qmp},
     {"stop", "Stop a running VM gracefully", cmd_stop},
+    {"backup", "Back up a running VM's disks (full or incremental)", cmd_backup},
     {"cloud-init", "Build a cloud-init seed image (NoCloud or ConfigDrive)", cmd_cloud_init},
 };
 
