@@ -9,6 +9,10 @@ std::string arguments(const DirtyBitmapAdd& bitmap) {
   return Arguments().set("node", bitmap.node).set("name", bitmap.name).set("persistent", bitmap.persistent).take();
 }
 
+QmpCall block_dirty_bitmap_remove(std::string_view node, std::string_view name) {
+  return {"block-dirty-bitmap-remove", Arguments().set("node", node).set("name", name).take()};
+}
+
 std::string arguments(const BlockdevBackup& backup) {
   Arguments a;
   a.set("job-id", backup.job_id).set("device", backup.device).set("target", backup.target).set("sync", backup.sync);

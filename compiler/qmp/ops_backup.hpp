@@ -19,6 +19,8 @@ struct DirtyBitmapAdd {
   bool persistent = true;
 };
 std::string arguments(const DirtyBitmapAdd& bitmap);
+/// block-dirty-bitmap-remove of bitmap `name` on `node` (from the image too, if persistent).
+QmpCall block_dirty_bitmap_remove(std::string_view node, std::string_view name);
 
 /// blockdev-backup of node `device` into node `target`. `sync`: "full" (everything) or
 /// "incremental" (the clusters `bitmap` marks). With a bitmap, bitmap-mode "on-success": the

@@ -14,6 +14,7 @@
 #include "compiler/lower/context.hpp"
 #include "compiler/qmp/ops_backup.hpp"
 #include "compiler/qmp/ops_block.hpp"
+#include "compiler/qmp/ops_fd.hpp"
 #include "supervisor/core/backup_record.hpp"
 #include "supervisor/core/step_runner.hpp"
 #include "supervisor/core/supervisor.hpp"
@@ -29,10 +30,48 @@ constexpr std::uint32_t kJobTimeoutMs = 24u * 3600u * 1000u;  // a job is ended 
 constexpr std::chrono::seconds kQueryTimeout{30};
 constexpr std::uint64_t kCancelRepeatUsec = 100000;
 
+constexpr std::string_view kJobPrefix = "vmforge-backup-";
+
 std::string fd_key(const DiskBackup& d) { return "backup\n" + d.target; }
 
 std::string node_name(std::string_view tag, std::size_t index, std::string_view part) {
   return fmt::format("bk{}-{}-{}", tag, index, part);
+}
+
+// The elements of `v`, none if it is not an array.
+const JsonArray& items(const JsonValue& v) {
+  static const JsonArray kNone;
+  return v.as_array() ? *v.as_array() : kNone;
+}
+
+// Target nodes are "bk<tag>-<n>-fmt"/"-file"; a disk's nodes always hold a '.' ("<id>.fmt").
+bool is_target_node(std::string_view name) {
+  return name.starts_with("bk") && name.find('.') == std::string_view::npos &&
+         (name.ends_with("-fmt") || name.ends_with("-file"));
+}
+
+std::optional<std::int64_t> fdset_of(std::string_view filename) {
+  constexpr std::string_view kFdset = "/dev/fdset/";
+  if (!filename.starts_with(kFdset)) return std::nullopt;
+  std::int64_t id = 0;
+  for (char c : filename.substr(kFdset.size())) {
+    if (c < '0' || c > '9' || id > (std::int64_t{1} << 40)) return std::nullopt;
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
+// The path vmforge gave as the opaque of fd set `id`'s fds (the target image).
+std::optional<std::string> fdset_opaque(const JsonValue& fdsets, std::int64_t id) {
+  for (const JsonValue& set : items(fdsets)) {
+    if (set.get_int64("fdset-id") != id) continue;
+    const JsonValue* fds = set.find("fds");
+    if (fds == nullptr) continue;
+    for (const JsonValue& fd : items(*fds)) {
+      if (auto opaque = fd.get_string("opaque")) return std::string(*opaque);
+    }
+  }
+  return std::nullopt;
 }
 
 bool exists(const std::string& path) {
@@ -86,11 +125,13 @@ class BackupRun {
       : self_(self), slot_(slot), peer_(std::move(peer)), request_id_(request.id), dir_(std::move(dir)),
         incremental_(incremental) {}
 
-  void start(qmp::Client& client) {
+  void start() {
     started_ = std::chrono::steady_clock::now();
-    auto sent = client.execute("query-named-block-nodes", R"({"flat":true})", kQueryTimeout,
-                               [this](Result<JsonValue> nodes) { plan(std::move(nodes)); });
-    if (!sent) fail(sent.error().message);
+    query("query-jobs", "", [this](JsonValue jobs) {
+      query("query-named-block-nodes", R"({"flat":true})", [this, jobs](JsonValue nodes) {
+        query("query-fdsets", "", [this, jobs, nodes](JsonValue fdsets) { clean_up(jobs, nodes, fdsets); });
+      });
+    });
   }
 
   /// Cancels the jobs now and every 100 ms until the steps end, so that a job started after
@@ -107,6 +148,80 @@ class BackupRun {
   }
 
  private:
+  void query(std::string_view command, std::string_view arguments, std::function<void(JsonValue)> then) {
+    qmp::Client* client = self_.qmp();
+    if (client == nullptr) return fail("QMP is not connected.");
+    auto sent = client->execute(command, arguments, kQueryTimeout,
+                                [this, command = std::string(command), then](Result<JsonValue> reply) {
+                                  if (!reply) return fail(fmt::format("'{}' failed: {}", command, reply.error().message));
+                                  then(std::move(*reply));
+                                });
+    if (!sent) fail(sent.error().message);
+  }
+
+  // What a supervisor killed during a backup left in QEMU: this one runs one backup at a time,
+  // so every backup job and target node there is now is an orphan. Running jobs are cancelled
+  // (the bitmap then still marks everything since the last recorded backup); targets are
+  // detached and their images removed. A target without a running job means its job ended
+  // unseen: if it succeeded, it reset the bitmap to a backup nobody recorded, so the bitmaps are
+  // dropped and the next incremental backup asks for a full one instead of missing changes.
+  void clean_up(const JsonValue& jobs, const JsonValue& nodes, const JsonValue& fdsets) {
+    std::vector<PlanStep> steps;
+    std::size_t running = 0;
+    for (const JsonValue& job : items(jobs)) {
+      const std::string id(job.get_string("id").value_or(""));
+      if (!id.starts_with(kJobPrefix)) continue;
+      ++running;
+      QmpCall cancel = qmp::job_cancel(id);
+      cancel.completion = {Completion::Kind::event, "BLOCK_JOB_CANCELLED", id, 0};
+      steps.push_back({"orphans", std::move(cancel), std::nullopt});
+    }
+    std::vector<std::string> targets;
+    std::vector<PlanStep> files;
+    std::size_t detached = 0;
+    const JsonArray& list = items(nodes);
+    for (const JsonValue& n : list) {
+      const std::string name(n.get_string("node-name").value_or(""));
+      if (!is_target_node(name)) continue;
+      if (name.ends_with("-fmt")) {
+        ++detached;
+        steps.push_back({"orphans", qmp::blockdev_del(name), std::nullopt});
+        continue;
+      }
+      files.push_back({"orphans", qmp::blockdev_del(name), std::nullopt});
+      const auto fdset = fdset_of(n.get_string("file").value_or(""));
+      if (!fdset) continue;
+      files.push_back({"orphans", qmp::remove_fd(*fdset), std::nullopt});
+      if (auto path = fdset_opaque(fdsets, *fdset)) targets.push_back(*path);
+    }
+    steps.insert(steps.end(), files.begin(), files.end());
+    if (detached > running) {
+      for (const JsonValue& n : list) {
+        if (!node_info(nodes, n.get_string("node-name").value_or("")).value_or(NodeInfo{}).has_bitmap) continue;
+        steps.push_back({"orphans", qmp::block_dirty_bitmap_remove(std::string(*n.get_string("node-name")),
+                                                                   kBackupBitmap), std::nullopt});
+      }
+    }
+    if (steps.empty()) return query_disks();
+    sd::log_notice("Cleaning up after an interrupted backup: {} job(s) to cancel, {} image(s) to detach{}.", running,
+                   detached, detached > running ? ", dirty bitmaps dropped (the next backup must be full)" : "");
+    const std::size_t total = steps.size();
+    run(std::move(steps), [this, targets, total](StepReport report) {
+      for (const std::string& t : targets) {
+        if (t.ends_with(".qcow2")) unlink(t.c_str());
+      }
+      if (!report.ok()) {
+        return fail(fmt::format("Failed to clean up after an interrupted backup: {}", report.describe(total)));
+      }
+      runner_.reset();
+      query_disks();
+    });
+  }
+
+  void query_disks() {
+    query("query-named-block-nodes", R"({"flat":true})", [this](JsonValue nodes) { plan(std::move(nodes)); });
+  }
+
   Result<void> on_cancel_timer(std::uint64_t usec) {
     if (qmp::Client* client = self_.qmp()) {
       for (const DiskBackup& d : disks_) {
@@ -118,9 +233,8 @@ class BackupRun {
     return cancel_timer_.set_enabled(sd::Enabled::oneshot);
   }
 
-  void plan(Result<JsonValue> nodes) {
+  void plan(JsonValue nodes) {
     if (cancelled_) return fail("Backup cancelled before it began.");
-    if (!nodes) return fail(fmt::format("Failed to query the block nodes: {}", nodes.error().message));
     auto record = load_backup_record(self_.state_dir());
     if (!record) return fail(record.error().message);
     record_ = std::move(*record);
@@ -135,7 +249,7 @@ class BackupRun {
                                 d.id.str(), to_string(d.format)));
       }
       DiskBackup b{d.id.str(), d.id.derived("fmt"), 0, target_of(vm, d), {}, false};
-      auto info = node_info(*nodes, b.node);
+      auto info = node_info(nodes, b.node);
       if (!info) return fail(fmt::format("QEMU shows no node '{}' for disk '{}'.", b.node, b.disk));
       b.size = info->size;
       b.add_bitmap = !info->has_bitmap;
@@ -254,7 +368,7 @@ class BackupRun {
 
 }  // namespace
 
-std::string backup_job_id(std::string_view disk) { return fmt::format("vmforge-backup-{}", disk); }
+std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kJobPrefix, disk); }
 
 std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskBackup>& disks,
                                    std::uint32_t job_timeout_ms) {
@@ -309,14 +423,13 @@ void add_backup_handler(Supervisor& self) {
       peer->send_error(request.id, kFailed, fmt::format("A backup of '{}' is running already.", self.vm().name));
       return;
     }
-    qmp::Client* client = self.qmp();
-    if (client == nullptr) {
+    if (self.qmp() == nullptr) {
       peer->send_error(request.id, kUnavailable, fmt::format("QMP is not connected (VM is {}).", to_string(self.state())));
       return;
     }
     *slot = std::make_unique<BackupRun>(self, *slot, peer, request, std::string(*dir),
                                         request.body.get_bool("incremental").value_or(false));
-    (*slot)->start(*client);
+    (*slot)->start();
   });
   self.control().add_handler("backup-cancel", [&self, slot](const PeerPtr& peer, const ControlRequest& request) {
     if (!*slot) {

@@ -395,4 +395,6 @@ TEST_CASE("backup builders: a persistent bitmap and a backup job in one transact
   CHECK(call.completion.device_id == "vmforge-backup-data");
   CHECK(call.completion.timeout_ms == 60000);
   CHECK(wire(job_cancel("vmforge-backup-data")) == R"(job-cancel {"id":"vmforge-backup-data"})");
+  CHECK(wire(block_dirty_bitmap_remove("data.fmt", "vmforge-backup")) ==
+        R"(block-dirty-bitmap-remove {"node":"data.fmt","name":"vmforge-backup"})");
 }
