@@ -37,6 +37,7 @@ constexpr std::string_view kHelp =
     "  --incremental      copy only what changed since the last backup\n";
 
 constexpr auto kProgressPeriod = std::chrono::seconds(1);
+constexpr auto kSignalPeriod = std::chrono::milliseconds(100);  // how soon Ctrl-C is acted on
 
 // The backup jobs' bytes done and total, from query-jobs; nullopt before they exist.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> job_progress(supervisor::VmClient& client) {
@@ -69,8 +70,9 @@ Result<JsonValue> wait_for_backup(supervisor::VmClient& request, supervisor::VmC
   std::uint64_t last_done = 0;
   auto last_time = std::chrono::steady_clock::now();
   bool cancelling = false;
+  auto next_progress = std::chrono::steady_clock::now() + kProgressPeriod;
   for (;;) {
-    auto line = request.connection().read_line(kProgressPeriod);
+    auto line = request.connection().read_line(kSignalPeriod);
     if (line) return supervisor::reply_value(*line);
     if (line.error().errno_value != ETIMEDOUT) return unexpected(std::move(line).error());
     const struct timespec now{0, 0};
@@ -81,7 +83,8 @@ Result<JsonValue> wait_for_backup(supervisor::VmClient& request, supervisor::VmC
         return unexpected(std::move(sent).error());
       }
     }
-    if (cancelling) continue;
+    if (cancelling || std::chrono::steady_clock::now() < next_progress) continue;
+    next_progress += kProgressPeriod;
     auto jobs = job_progress(watch);
     if (!jobs) continue;
     const auto t = std::chrono::steady_clock::now();

@@ -18,6 +18,7 @@
 #include "supervisor/core/backup_record.hpp"
 #include "supervisor/core/step_runner.hpp"
 #include "supervisor/core/supervisor.hpp"
+#include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
 #include "supervisor/sd/log.hpp"
 
@@ -229,7 +230,8 @@ class BackupRun {
         (void)client->execute(qmp::job_cancel(backup_job_id(d.disk)), kQueryTimeout, [](Result<JsonValue>) {});
       }
     }
-    VMFORGE_TRY_VOID(cancel_timer_.set_time(usec + kCancelRepeatUsec));
+    (void)usec;  // the time it was due: with a start of 0, far in the past
+    VMFORGE_TRY_VOID(cancel_timer_.set_time(sd::loop_now_usec(self_.event()) + kCancelRepeatUsec));
     return cancel_timer_.set_enabled(sd::Enabled::oneshot);
   }
 

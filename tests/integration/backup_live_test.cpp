@@ -149,6 +149,28 @@ bool backup_running(LiveVm& vm) {
   return nodes.status == 0 && nodes.out.find(R"("node-name": "bk)") != std::string::npos;
 }
 
+// `vmforge backup apt --to DIR` started, returned once its job runs, slowed to a crawl.
+struct RunningBackup {
+  launch::Process cli;
+};
+RunningBackup start_backup(LiveVm& vm, const std::string& dir) {
+  auto events = supervisor::VmClient::connect("apt", vm.dir().file("rt"));
+  REQUIRE(events);
+  REQUIRE(events->subscribe_events());
+  launch::SpawnOptions options;
+  options.argv = {std::getenv("VMFORGE_BINARY"), "backup", "apt", "--to", dir, "--runtime-dir", vm.dir().file("rt")};
+  auto cli = launch::spawn(options);
+  REQUIRE(cli);
+  for (;;) {
+    auto event = events->next_event(60s);
+    REQUIRE(event);
+    const JsonValue* data = event->find("data");
+    if (event->get_string("event") == "JOB_STATUS_CHANGE" && data && data->get_string("status") == "running") break;
+  }
+  vm.qmp(R"({"execute":"block-job-set-speed","arguments":{"device":"vmforge-backup-data","speed":65536}})");
+  return {std::move(*cli)};
+}
+
 std::string read_bytes(const std::string& path, std::uint64_t offset, std::size_t size) {
   std::ifstream in(path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(offset));
@@ -188,25 +210,31 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   vm.boot(manifest);
   const BackupFile first = backup(vm, backups->path(), false);
 
-  // A second full backup, killed while its job copies.
-  auto events = supervisor::VmClient::connect("apt", vm.dir().file("rt"));
-  REQUIRE(events);
-  REQUIRE(events->subscribe_events());
-  launch::SpawnOptions options;
-  options.argv = {std::getenv("VMFORGE_BINARY"), "backup", "apt", "--to", backups->path(), "--runtime-dir",
-                  vm.dir().file("rt")};
-  auto backup_cli = launch::spawn(options);
-  REQUIRE(backup_cli);
-  for (;;) {
-    auto event = events->next_event(60s);
-    REQUIRE(event);
-    const JsonValue* data = event->find("data");
-    if (event->get_string("event") == "JOB_STATUS_CHANGE" && data && data->get_string("status") == "running") break;
+  // A second full backup, cancelled with Ctrl-C while its job copies: its image goes, the
+  // first stays. The job is slowed to a crawl (block-job-set-speed) so that it is still
+  // copying when the cancel comes.
+  {
+    auto running = start_backup(vm, backups->path());
+    REQUIRE(running.cli.signal(SIGINT));
+    auto status = running.cli.wait(30s);
+    REQUIRE(status);
+    CHECK_FALSE(status->signaled);
+    CHECK(status->value == 1);
+    CHECK(running.cli.stderr_text().find("Backup cancelled: its images are removed, earlier backups are kept.") !=
+          std::string::npos);
+    CHECK_FALSE(backup_running(vm));
+    auto left = launch::run({"sh", "-c", fmt::format("ls {} | grep -c qcow2", backups->path())}, 10s);
+    REQUIRE(left);
+    CHECK(std::strtoul(left->c_str(), nullptr, 10) == 1);
+    CHECK(std::ifstream(first.file).good());
   }
+
+  // A third, killed while its job copies.
+  auto killed = start_backup(vm, backups->path());
   REQUIRE(vm.supervisor().signal(SIGKILL));
   REQUIRE(vm.supervisor().wait(10s));
   vm.forget_supervisor();
-  (void)backup_cli->wait(10s);
+  (void)killed.cli.wait(10s);
 
   vm.start(manifest);  // adopts the live QEMU
   const auto up = std::chrono::steady_clock::now() + 60s;
