@@ -8,7 +8,8 @@ the guest does nothing, so the copy has the host to itself), a 1 GiB qcow2 disk 
                 (the running VM holds it), alternating, --rounds each; throughput ratio
                 = convert time / backup time (target >= 0.9).
   incremental   after a full backup, 1% of the disk (10 MiB) written through QEMU (HMP qemu-io
-                on the disk's device, so the dirty bitmap sees it), then
+                on the disk's format node, so the dirty bitmap sees it; the disk is share_rw
+                so that qemu-io may write beside the device), then
                 `vmforge backup --incremental`: its time and image size against the full one's.
 
 Prints the medians and the ratios."""
@@ -59,7 +60,7 @@ class Vm:
         with open(manifest, "w") as f:
             f.write('name = "%s"\n[machine]\ntype = "q35"\naccel = ["tcg"]\n[memory]\nsize = "128M"\n'
                     '[supervisor]\nshutdown_timeout = "1s"\n[[disk]]\nid = "data"\nfile = "%s"\nformat = "qcow2"\n'
-                    % (NAME, image))
+                    'share_rw = true\n' % (NAME, image))
         self.log = open(os.path.join(workdir, "run.log"), "a")
         self.proc = subprocess.Popen([vmforge, "run", manifest, "--runtime-dir", self.runtime],
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
@@ -121,8 +122,8 @@ def main():
                     shutil.rmtree(dest)
             # 1% of the disk changed, then an incremental backup onto the last full one.
             wrote = vm.qmp({"execute": "human-monitor-command",
-                            "arguments": {"command-line": 'qemu-io -d data "write -P 0x33 0 10M"'}})
-            if "wrote" not in wrote:
+                            "arguments": {"command-line": 'qemu-io data.fmt "write -P 0x33 0 10M"'}})
+            if wrote.strip() and "wrote" not in wrote:  # qemu-io reports success on QEMU's stdout, errors here
                 sys.exit("run_backup_bench: qemu-io did not write: %s" % wrote)
             incr_seconds, incr_size = vm.backup(dest, incremental=True)
         finally:
