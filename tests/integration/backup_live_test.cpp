@@ -210,17 +210,23 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   vm.boot(manifest);
   const BackupFile first = backup(vm, backups->path(), false);
 
-  // A second full backup, cancelled with Ctrl-C while its job copies: its image goes, the
-  // first stays. The job is slowed to a crawl (block-job-set-speed) so that it is still
-  // copying when the cancel comes.
+  // A second full backup, showing its progress, then cancelled with Ctrl-C while its job
+  // copies: its image goes, the first stays. The job is slowed to a crawl
+  // (block-job-set-speed) so that it is still copying when the cancel comes.
   {
     auto running = start_backup(vm, backups->path());
+    std::this_thread::sleep_for(2500ms);  // long enough for a progress line (one a second)
     REQUIRE(running.cli.signal(SIGINT));
     auto status = running.cli.wait(30s);
     REQUIRE(status);
     CHECK_FALSE(status->signaled);
     CHECK(status->value == 1);
-    CHECK(running.cli.stderr_text().find("Backup cancelled: its images are removed, earlier backups are kept.") !=
+    const std::string err = running.cli.stderr_text();
+    INFO(err);
+    CHECK(err.find("Backing up: ") != std::string::npos);
+    CHECK(err.find(" of 256.0 MiB (") != std::string::npos);
+    CHECK(err.find(" MiB/s") != std::string::npos);
+    CHECK(err.find("Backup cancelled: its images are removed, earlier backups are kept.") !=
           std::string::npos);
     CHECK_FALSE(backup_running(vm));
     auto left = launch::run({"sh", "-c", fmt::format("ls {} | grep -c qcow2", backups->path())}, 10s);
