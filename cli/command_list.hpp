@@ -29,6 +29,7 @@ inline constexpr Command kCommandList[] = {
     {"qmp", "Send one QMP command to a running VM", cmd_qmp},
     {"stop", "Stop a running VM gracefully", cmd_stop},
     {"snapshot", "Take or list external snapshots of a running VM's disks", cmd_snapshot},
+    {"backup", "Back up a running VM's disks (full or incremental)", cmd_backup},
     {"cloud-init", "Build a cloud-init seed image (NoCloud or ConfigDrive)", cmd_cloud_init},
 };
 

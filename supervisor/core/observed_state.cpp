@@ -136,13 +136,15 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     auto it = devices.find(qdev_id(*qdev));
     if (it == devices.end() || it->second.kind != ResourceKind::disk) continue;
     auto& props = it->second.props;
-    // A throttled disk's device reads its throttle node; the image is the node below it,
-    // which QEMU shows as the filter's backing image.
+    // Filters may stand between the device and its image: a throttled disk's throttle node,
+    // and the copy-before-write node a backup job inserts while it runs. The image is the
+    // node below them, which QEMU shows as each filter's backing image.
+    auto is_filter = [](std::optional<std::string_view> drv) { return drv == "throttle" || drv == "copy-before-write"; };
     const JsonValue* image = inserted;
     const JsonValue* image_info = inserted->find("image");  // the format node's, with its virtual size
     std::string_view file_key = "file";
     std::string_view format_key = "drv";
-    if (inserted->get_string("drv") == std::optional<std::string_view>("throttle")) {
+    while (image && is_filter(image->get_string(format_key))) {
       image = image_info ? image_info->find("backing-image") : nullptr;
       image_info = image;
       file_key = "filename";

@@ -1,11 +1,12 @@
-// The built-in control requests: status, events, qmp, stop. Their wire format is in README
-// ("Control socket"); plan/apply add theirs through Supervisor::control().add_handler().
+// The built-in control requests: status, events, qmp, stop, and backup (backups.hpp). Their
+// wire format is in README ("Control socket"); plan/apply add theirs through add_handler().
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
+#include "supervisor/core/backups.hpp"
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
@@ -112,6 +113,8 @@ void Supervisor::add_builtin_handlers() {
     peer->send_return(request.id, R"({"state":"stopping"})");
     request_stop(fmt::format("Stop requested over the control socket (uid {})", peer->uid()));
   });
+
+  add_backup_handler(*this);
 }
 
 }  // namespace vmforge::supervisor

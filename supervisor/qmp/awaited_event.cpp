@@ -33,6 +33,16 @@ std::optional<std::string> refusal(const std::string& id, const Event& e) {
                      what);
 }
 
+// A block job that ends without success: BLOCK_JOB_COMPLETED with an error (QEMU sends no
+// separate failure event) or BLOCK_JOB_CANCELLED.
+std::optional<std::string> job_failure(const std::string& id, const Event& e) {
+  if (e.data.get_string("device") != std::string_view(id)) return std::nullopt;
+  if (e.name == "BLOCK_JOB_CANCELLED") return fmt::format("block job '{}' was cancelled", id);
+  if (e.name != "BLOCK_JOB_COMPLETED") return std::nullopt;
+  if (auto error = e.data.get_string("error")) return fmt::format("block job '{}' failed: {}", id, *error);
+  return std::nullopt;
+}
+
 }  // namespace
 
 EventMatch awaited_event(const Completion& completion) {
@@ -44,6 +54,7 @@ EventMatch awaited_event(const Completion& completion) {
   if (completion.event == "DEVICE_DELETED" && !id.starts_with('/')) {
     match.failure = [id](const Event& e) { return refusal(id, e); };
   }
+  if (completion.event == "BLOCK_JOB_COMPLETED") match.failure = [id](const Event& e) { return job_failure(id, e); };
   return match;
 }
 

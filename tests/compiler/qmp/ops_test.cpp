@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <string>
 
+#include "compiler/qmp/ops_backup.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
 #include "compiler/qmp/ops_cpu.hpp"
@@ -388,4 +389,29 @@ TEST_CASE("parsers name what is wrong with a malformed reply", "[qmp][ops]") {
   CHECK_FALSE(parse_cpus_fast(json("{}")));
   CHECK(parse_cpus_fast(json("{}")).error().message ==
         "Unexpected reply to QMP command 'query-cpus-fast': not an array");
+}
+
+TEST_CASE("backup builders: a persistent bitmap and a backup job in one transaction", "[qmp][ops]") {
+  const std::string bitmap = arguments(DirtyBitmapAdd{"data.fmt", "vmforge-backup"});
+  CHECK(bitmap == R"({"node":"data.fmt","name":"vmforge-backup","persistent":true})");
+  const std::string full =
+      arguments(BlockdevBackup{"vmforge-backup-data", "data.fmt", "bk1-data.fmt", "full", "vmforge-backup"});
+  CHECK(full == R"({"job-id":"vmforge-backup-data","device":"data.fmt","target":"bk1-data.fmt","sync":"full",)"
+                R"("bitmap":"vmforge-backup","bitmap-mode":"on-success"})");
+  CHECK(arguments(BlockdevBackup{"j", "d", "t", "full", ""}) ==
+        R"({"job-id":"j","device":"d","target":"t","sync":"full"})");
+  const QmpCall call =
+      backup_transaction({{"block-dirty-bitmap-add", bitmap}, {"blockdev-backup", full}}, "vmforge-backup-data", 60000);
+  CHECK(wire(call) == std::string(R"(transaction {"actions":[{"type":"block-dirty-bitmap-add","data":)")
+                          .append(bitmap)
+                          .append(R"(},{"type":"blockdev-backup","data":)")
+                          .append(full)
+                          .append("}]}"));
+  CHECK(call.completion.kind == Completion::Kind::event);
+  CHECK(call.completion.event == "BLOCK_JOB_COMPLETED");
+  CHECK(call.completion.device_id == "vmforge-backup-data");
+  CHECK(call.completion.timeout_ms == 60000);
+  CHECK(wire(job_cancel("vmforge-backup-data")) == R"(job-cancel {"id":"vmforge-backup-data"})");
+  CHECK(wire(block_dirty_bitmap_remove("data.fmt", "vmforge-backup")) ==
+        R"(block-dirty-bitmap-remove {"node":"data.fmt","name":"vmforge-backup"})");
 }

@@ -301,6 +301,24 @@ TEST_CASE("the balloon's target is the one vmforge asked for, not what the guest
   CHECK(recording.observe(q35_context()).find("balloon:bal0")->props.at("target") == "384M");
 }
 
+// A disk being backed up: QEMU 7.2 puts a copy-before-write filter between the device and the
+// format node while the job runs (here above a throttle node too); the disk is unchanged.
+TEST_CASE("a disk being backed up shows its image, not the backup's filter", "[supervisor][observe]") {
+  FirstReplies first;
+  first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
+  first.block = *parse_json(
+      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"qdev":"/machine/peripheral/data/virtio-backend",)"
+      R"("type":"unknown","inserted":{"iops":0,"ro":false,"node-name":"data.limits","drv":"throttle","bps":0,)"
+      R"("file":"json:{}","image":{"format":"throttle","virtual-size":1048576,)"
+      R"("backing-image":{"virtual-size":1048576,"filename":"json:{}","format":"copy-before-write",)"
+      R"("backing-image":{"virtual-size":1048576,"filename":"/srv/data.qcow2","format":"qcow2"}}}}}])");
+  const ResourceSet set = build_observed(first, {}, ObserveContext{});
+  const Resource& data = find(set, "disk:data");
+  CHECK(data.props.at("file") == "/srv/data.qcow2");
+  CHECK(data.props.at("format") == "qcow2");
+  CHECK(data.props.at("size") == "1048576");
+}
+
 // Replies of QEMU 7.2 for a disk behind a throttle node on group 'slow', whose iops-total was
 // set to 5 by hand over QMP (qom-set) where the manifest says 10.
 TEST_CASE("a throttled disk shows its image, and its group the limits QEMU has", "[supervisor][observe]") {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "compiler/qmp/ops_backup.hpp"
 #include "compiler/qmp/ops_cpu.hpp"
 #include "compiler/qmp/ops_device.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
@@ -61,4 +62,26 @@ TEST_CASE("an event without a device id matches any event of its name", "[qmp][c
   CHECK(until.name == "SHUTDOWN");
   CHECK_FALSE(until.filter);
   CHECK_FALSE(until.failure);
+}
+
+TEST_CASE("a backup transaction waits for its job's BLOCK_JOB_COMPLETED, and fails on its error or cancel",
+          "[qmp][client]") {
+  const EventMatch until = awaited_event(backup_transaction({}, "vmforge-backup-data", 0).completion);
+  CHECK(until.name == "BLOCK_JOB_COMPLETED");
+  const Event done = event("BLOCK_JOB_COMPLETED",
+                           R"({"device":"vmforge-backup-data","len":67108864,"offset":67108864,"speed":0,"type":"backup"})");
+  const Event other = event("BLOCK_JOB_COMPLETED",
+                            R"({"device":"vmforge-backup-root","len":1,"offset":1,"speed":0,"type":"backup"})");
+  const Event failed = event(
+      "BLOCK_JOB_COMPLETED",
+      R"({"device":"vmforge-backup-data","len":67108864,"offset":4096,"speed":0,"type":"backup","error":"No space left on device"})");
+  const Event cancelled = event("BLOCK_JOB_CANCELLED",
+                                R"({"device":"vmforge-backup-data","len":67108864,"offset":4096,"speed":0,"type":"backup"})");
+  CHECK(until.filter(done));
+  CHECK_FALSE(until.filter(other));
+  REQUIRE(until.failure);
+  CHECK_FALSE(until.failure(done));
+  CHECK_FALSE(until.failure(other));
+  CHECK(until.failure(failed) == std::string("block job 'vmforge-backup-data' failed: No space left on device"));
+  CHECK(until.failure(cancelled) == std::string("block job 'vmforge-backup-data' was cancelled"));
 }

@@ -1,0 +1,285 @@
+// Backups of a running test guest (issue #13): a full backup, guest writes, an incremental
+// backup smaller than the full one in proportion to what changed, and a restore of the chain
+// (qemu-img convert of the newest image) into a new VM that reads every pattern back.
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "compiler/base/json_value.hpp"
+#include "supervisor/core/vm_client.hpp"
+#include "supervisor/launch/process.hpp"
+#include "tests/integration/live_vm.hpp"
+#include "tests/support/guest_io.hpp"
+#include "tests/support/result_printer.hpp"
+
+using namespace vmforge;
+using namespace std::chrono_literals;
+
+using test::CliResult;
+using test::LiveVm;
+
+namespace {
+
+constexpr auto kTimeout = test::kGuestReportTimeout;
+constexpr std::uint64_t kMiB = 1u << 20;
+
+struct BackupFile {
+  std::string file;
+  std::uint64_t bytes = 0;
+};
+
+// `vmforge backup apt --to DIR`: the image it made of disk `data`, from its output.
+BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental) {
+  std::vector<std::string> args{"backup", "apt", "--to", dir};
+  if (incremental) args.emplace_back("--incremental");
+  CliResult done = vm.cli(args);
+  INFO(done.out << done.err << vm.log());
+  REQUIRE(done.status == 0);
+  std::istringstream lines(done.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto open = line.rfind(" (");
+    if (!line.starts_with("  data: ") || open == std::string::npos) continue;
+    BackupFile b{line.substr(8, open - 8), 0};
+    b.bytes = std::strtoull(line.c_str() + open + 2, nullptr, 10);
+    return b;
+  }
+  FAIL("no image of disk 'data' in: " << done.out);
+  return {};
+}
+
+JsonValue chain_info(const std::string& path) {
+  auto out = launch::run({"qemu-img", "info", "-U", "--output=json", "--backing-chain", path}, 30s);
+  REQUIRE(out);
+  auto json = parse_json(*out);
+  REQUIRE(json);
+  return std::move(*json);
+}
+
+std::string disk(const std::string& file) {
+  return fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\nsize = \"64M\"\n",
+                     file);
+}
+
+void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, std::string_view word) {
+  auto read = io.read("data", offset, blocks, kTimeout);
+  REQUIRE(read);
+  INFO("at " << offset);
+  CHECK(read->pattern == word);
+}
+
+}  // namespace
+
+TEST_CASE("full and incremental backups of a running guest restore into a new VM", "[qemu][backup]") {
+  auto backups = test::temp_dir();
+  BackupFile full, incremental;
+  {
+    LiveVm vm;
+    auto socket = test::guest_cmd_socket(vm.dir());
+    REQUIRE(socket);
+    const std::string manifest =
+        vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")));
+    vm.boot(manifest);
+    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+    auto io = test::GuestIo::connect(*socket, vm.report());
+    REQUIRE(io);
+
+    CliResult early = vm.cli({"backup", "apt", "--to", backups.path(), "--incremental"});
+    CHECK(early.status == 1);
+    CHECK(early.err.find("Disk 'data' has no full backup to build on: run 'vmforge backup apt --to DIR' without "
+                         "--incremental first.") != std::string::npos);
+
+    REQUIRE(io->write("data", 0, "full-a", 1024, kTimeout));  // 4 MiB
+    full = backup(vm, backups.path(), false);
+    CHECK(full.file.starts_with(backups.path() + "/apt-data-"));
+    CHECK(full.bytes >= 4 * kMiB);
+    const JsonValue* bitmaps = nullptr;
+    JsonValue nodes = vm.qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
+    for (const JsonValue& n : *nodes.as_array()) {
+      if (n.get_string("node-name") == "data.fmt") bitmaps = n.find("dirty-bitmaps");
+    }
+    REQUIRE(bitmaps);
+    REQUIRE(bitmaps->as_array());
+    REQUIRE(bitmaps->as_array()->size() == 1);
+    CHECK((*bitmaps->as_array())[0].get_string("name") == "vmforge-backup");
+    CHECK((*bitmaps->as_array())[0].get_bool("persistent") == true);
+    // The backup's nodes are gone again: only the VM's own remain.
+    CHECK(vm.block_nodes().find("bk") == std::string::npos);
+
+    REQUIRE(io->write("data", kMiB, "incr-b", 32, kTimeout));  // 128 KiB over the full backup's data
+    incremental = backup(vm, backups.path(), true);
+    INFO("full " << full.bytes << " bytes, incremental " << incremental.bytes << " bytes");
+    CHECK(incremental.bytes >= 128 * 1024);
+    CHECK(incremental.bytes * 8 < full.bytes);
+
+    JsonValue chain = chain_info(incremental.file);
+    REQUIRE(chain.as_array());
+    REQUIRE(chain.as_array()->size() == 2);
+    CHECK((*chain.as_array())[0].get_string("backing-filename") == full.file);
+    CHECK((*chain.as_array())[1].get_string("filename") == full.file);
+  }
+
+  // Restore: the chain made one standalone image, the disk of a new VM.
+  const std::string restored = backups.file("restored.qcow2");
+  REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", incremental.file, restored}, 120s));
+  LiveVm vm;
+  auto socket = test::guest_cmd_socket(vm.dir());
+  REQUIRE(socket);
+  vm.boot(vm.manifest("restored", test::guest_cmd_port_toml(*socket, "vser0") + disk(restored)));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  auto io = test::GuestIo::connect(*socket, vm.report());
+  REQUIRE(io);
+  check_read(*io, 0, 256, "full-a");
+  check_read(*io, kMiB, 32, "incr-b");
+  check_read(*io, kMiB + 128 * 1024, 768 - 32, "full-a");
+}
+
+namespace {
+
+// `vmforge qmp apt query-named-block-nodes` names a backup target node ("bk…").
+bool backup_running(LiveVm& vm) {
+  CliResult nodes = vm.cli({"qmp", "apt", R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})"});
+  return nodes.status == 0 && nodes.out.find(R"("node-name": "bk)") != std::string::npos;
+}
+
+// `vmforge backup apt --to DIR` started, returned once its job runs, slowed to a crawl.
+struct RunningBackup {
+  launch::Process cli;
+};
+RunningBackup start_backup(LiveVm& vm, const std::string& dir) {
+  auto events = supervisor::VmClient::connect("apt", vm.dir().file("rt"));
+  REQUIRE(events);
+  REQUIRE(events->subscribe_events());
+  launch::SpawnOptions options;
+  options.argv = {std::getenv("VMFORGE_BINARY"), "backup", "apt", "--to", dir, "--runtime-dir", vm.dir().file("rt")};
+  auto cli = launch::spawn(options);
+  REQUIRE(cli);
+  for (;;) {
+    auto event = events->next_event(60s);
+    REQUIRE(event);
+    const JsonValue* data = event->find("data");
+    if (event->get_string("event") == "JOB_STATUS_CHANGE" && data && data->get_string("status") == "running") break;
+  }
+  vm.qmp(R"({"execute":"block-job-set-speed","arguments":{"device":"vmforge-backup-data","speed":65536}})");
+  return {std::move(*cli)};
+}
+
+std::string read_bytes(const std::string& path, std::uint64_t offset, std::size_t size) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string bytes(size, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next backup works", "[qemu][backup]") {
+  auto backups = test::temp_dir();
+  LiveVm vm;
+  // 256 MiB of data, so that the full backup takes long enough to be killed in.
+  const std::string raw = vm.dir().file("data.raw");
+  {
+    std::ofstream out(raw, std::ios::binary);
+    std::uint64_t x = 88172645463325252ull;
+    std::string chunk(kMiB, '\0');
+    for (int m = 0; m < 256; ++m) {
+      for (std::size_t i = 0; i < chunk.size(); i += 8) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        std::memcpy(chunk.data() + i, &x, 8);
+      }
+      out << chunk;
+    }
+  }
+  const std::string image = vm.dir().file("data.qcow2");
+  REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", raw, image}, 120s));
+  const std::string original = read_bytes(raw, 8 * kMiB, 4096);
+  auto socket = test::guest_cmd_socket(vm.dir());
+  REQUIRE(socket);
+  const std::string manifest = vm.manifest(
+      "data", test::guest_cmd_port_toml(*socket, "vser0") +
+                  fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\n", image));
+  vm.boot(manifest);
+  const BackupFile first = backup(vm, backups.path(), false);
+
+  // A second full backup, showing its progress, then cancelled with Ctrl-C while its job
+  // copies: its image goes, the first stays. The job is slowed to a crawl
+  // (block-job-set-speed) so that it is still copying when the cancel comes.
+  {
+    auto running = start_backup(vm, backups.path());
+    std::this_thread::sleep_for(2500ms);  // long enough for a progress line (one a second)
+    REQUIRE(running.cli.signal(SIGINT));
+    auto status = running.cli.wait(30s);
+    REQUIRE(status);
+    CHECK_FALSE(status->signaled);
+    CHECK(status->value == 1);
+    const std::string err = running.cli.stderr_text();
+    INFO(err);
+    CHECK(err.find("Backing up: ") != std::string::npos);
+    CHECK(err.find(" of 256.0 MiB (") != std::string::npos);
+    CHECK(err.find(" MiB/s") != std::string::npos);
+    CHECK(err.find("Backup cancelled: its images are removed, earlier backups are kept.") !=
+          std::string::npos);
+    CHECK_FALSE(backup_running(vm));
+    auto left = launch::run({"sh", "-c", fmt::format("ls {} | grep -c qcow2", backups.path())}, 10s);
+    REQUIRE(left);
+    CHECK(std::strtoul(left->c_str(), nullptr, 10) == 1);
+    CHECK(std::ifstream(first.file).good());
+  }
+
+  // A third, killed while its job copies.
+  auto killed = start_backup(vm, backups.path());
+  REQUIRE(vm.supervisor().signal(SIGKILL));
+  REQUIRE(vm.supervisor().wait(10s));
+  vm.forget_supervisor();
+  (void)killed.cli.wait(10s);
+
+  vm.start(manifest);  // adopts the live QEMU
+  const auto up = std::chrono::steady_clock::now() + 60s;
+  while (vm.cli({"status", "apt"}).status != 0 && std::chrono::steady_clock::now() < up) std::this_thread::sleep_for(100ms);
+  {
+    CliResult adopted = vm.cli({"plan", manifest});
+    INFO(adopted.out << adopted.err);
+    CHECK(adopted.status == 0);  // adopted unchanged
+  }
+
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  auto io = test::GuestIo::connect(*socket, vm.report());
+  REQUIRE(io);
+  REQUIRE(io->write("data", 0, "after-kill", 4, kTimeout));
+  // The next backup cleans up what the killed one left. An incremental one (over the first)
+  // works when the killed job was still running (cancelled: the bitmap is intact); when it had
+  // ended unseen, the bitmap is dropped and a full backup is asked for, never an incremental
+  // one missing data.
+  std::vector<std::string> args{"backup", "apt", "--to", backups.path(), "--incremental"};
+  CliResult next = vm.cli(args);
+  INFO(next.out << next.err << vm.log());
+  if (next.status != 0) {
+    CHECK(next.err.find("Disk 'data' has no full backup to build on") != std::string::npos);
+    args.pop_back();
+    next = vm.cli(args);
+  }
+  REQUIRE(next.status == 0);
+  CHECK_FALSE(backup_running(vm));
+  CHECK(vm.cli({"plan", manifest}).status == 0);
+
+  // The newest image with its chain holds the guest's write and the data under it; the killed
+  // backup's image is gone: the first and the newest remain.
+  const auto line = next.out.find("  data: ");
+  REQUIRE(line != std::string::npos);
+  const std::string newest = next.out.substr(line + 8, next.out.find(" (", line) - line - 8);
+  const std::string restored = backups.file("restored.raw");
+  REQUIRE(launch::run({"qemu-img", "convert", "-O", "raw", newest, restored}, 120s));
+  CHECK(read_bytes(restored, 0, 4096) == test::pattern_block("after-kill"));
+  CHECK(read_bytes(restored, 8 * kMiB, 4096) == original);
+  auto left = launch::run({"sh", "-c", fmt::format("ls {} | grep -c qcow2", backups.path())}, 10s);
+  REQUIRE(left);
+  CHECK(std::strtoul(left->c_str(), nullptr, 10) == 2);
+  CHECK(std::ifstream(first.file).good());
+}

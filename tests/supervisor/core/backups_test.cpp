@@ -1,0 +1,75 @@
+// The backup steps (what QEMU is asked, in which order, undone how) and the backup record.
+#include <catch2/catch.hpp>
+
+#include "compiler/lower/context.hpp"
+#include "supervisor/core/backup_record.hpp"
+#include "supervisor/core/backups.hpp"
+
+using namespace vmforge;
+using namespace vmforge::supervisor;
+
+namespace {
+
+std::string wire(const QmpCall& c) { return c.command + " " + c.arguments; }
+
+}  // namespace
+
+TEST_CASE("a full backup adds the disk's bitmap with the job; detaching undoes the attachment", "[backup]") {
+  const DiskBackup data{"data", "data.fmt", 64u << 20, "/b/vm-data-T.qcow2", "", true};
+  const auto steps = backup_steps("T", {data}, 5000);
+  REQUIRE(steps.size() == 4);
+  for (const PlanStep& s : steps) CHECK(s.resource == "backup:data");
+
+  const std::string fdset = hot_fdset_path("backup\n/b/vm-data-T.qcow2");
+  CHECK(steps[0].call.command == "add-fd");
+  REQUIRE(steps[0].call.file);
+  CHECK(*steps[0].call.file == PassedFile{"/b/vm-data-T.qcow2", FileOpen::read_write, ImageCreate{"qcow2", 64u << 20}});
+  CHECK(wire(steps[1].call) ==
+        R"(blockdev-add {"driver":"file","node-name":"bkT-0-file","filename":")" + fdset + R"("})");
+  CHECK(wire(steps[2].call) ==
+        R"(blockdev-add {"driver":"qcow2","node-name":"bkT-0-fmt","file":"bkT-0-file","backing":null})");
+  CHECK(wire(steps[3].call) ==
+        R"(transaction {"actions":[{"type":"block-dirty-bitmap-add","data":{"node":"data.fmt","name":"vmforge-backup",)"
+        R"("persistent":true}},{"type":"blockdev-backup","data":{"job-id":"vmforge-backup-data","device":"data.fmt",)"
+        R"("target":"bkT-0-fmt","sync":"full","bitmap":"vmforge-backup","bitmap-mode":"on-success"}}]})");
+  CHECK(steps[3].call.completion.event == "BLOCK_JOB_COMPLETED");
+  CHECK(steps[3].call.completion.device_id == "vmforge-backup-data");
+  CHECK_FALSE(steps[3].undo);
+
+  const auto release = release_steps(steps);
+  REQUIRE(release.size() == 3);
+  CHECK(wire(release[0].call) == R"(blockdev-del {"node-name":"bkT-0-fmt"})");
+  CHECK(wire(release[1].call) == R"(blockdev-del {"node-name":"bkT-0-file"})");
+  CHECK(release[2].call.command == "remove-fd");
+  for (const PlanStep& s : release) CHECK_FALSE(s.undo);
+}
+
+TEST_CASE("an incremental backup copies the bitmap's clusters into an overlay of the previous backup", "[backup]") {
+  const DiskBackup data{"data", "data.fmt", 64u << 20, "/b/vm-data-U.qcow2", "/b/vm-data-T.qcow2", false};
+  const DiskBackup root{"root", "root.fmt", 32u << 20, "/b/vm-root-U.qcow2", "/b/vm-root-T.qcow2", false};
+  const auto steps = backup_steps("U", {data, root}, 5000);
+  REQUIRE(steps.size() == 8);
+  REQUIRE(steps[0].call.file);
+  CHECK(steps[0].call.file->create == ImageCreate{"qcow2", 64u << 20, "/b/vm-data-T.qcow2", "qcow2"});
+  CHECK(wire(steps[3].call) ==
+        R"(transaction {"actions":[{"type":"blockdev-backup","data":{"job-id":"vmforge-backup-data","device":"data.fmt",)"
+        R"("target":"bkU-0-fmt","sync":"incremental","bitmap":"vmforge-backup","bitmap-mode":"on-success"}}]})");
+  CHECK(steps[4].resource == "backup:root");
+  CHECK(wire(steps[6].call).find(R"("node-name":"bkU-1-fmt")") != std::string::npos);
+  CHECK(steps[7].call.completion.device_id == "vmforge-backup-root");
+}
+
+TEST_CASE("the backup record round-trips and names each disk's newest file", "[backup]") {
+  const std::vector<BackupEntry> entries{
+      {"T", false, {{"data", "/b/vm-data-T.qcow2", 1000}, {"root", "/b/vm-root-T.qcow2", 2000}}},
+      {"U", true, {{"data", "/b/vm-data-U.qcow2", 10}}},
+  };
+  auto back = parse_backup_record(backup_record_json(entries));
+  REQUIRE(back);
+  CHECK(*back == entries);
+  CHECK(last_backup_file(entries, "data") == "/b/vm-data-U.qcow2");
+  CHECK(last_backup_file(entries, "root") == "/b/vm-root-T.qcow2");
+  CHECK(last_backup_file(entries, "other").empty());
+  CHECK_FALSE(parse_backup_record(R"({"backups":[{"id":"T"}]})"));
+  CHECK_FALSE(parse_backup_record("not json"));
+}
