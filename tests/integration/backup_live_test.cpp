@@ -16,6 +16,7 @@
 #include "supervisor/core/vm_client.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/integration/live_vm.hpp"
+#include "tests/support/disk_image.hpp"
 #include "tests/support/guest_io.hpp"
 #include "tests/support/result_printer.hpp"
 
@@ -55,11 +56,9 @@ BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental) {
 }
 
 JsonValue chain_info(const std::string& path) {
-  auto out = launch::run({"qemu-img", "info", "-U", "--output=json", "--backing-chain", path}, 30s);
-  REQUIRE(out);
-  auto json = parse_json(*out);
-  REQUIRE(json);
-  return std::move(*json);
+  auto info = test::image_info(path, true);
+  REQUIRE(info);
+  return std::move(*info);
 }
 
 std::string disk(const std::string& file) {
@@ -203,8 +202,9 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   auto socket = test::guest_cmd_socket(vm.dir());
   REQUIRE(socket);
   const std::string manifest = vm.manifest(
-      "data", test::guest_cmd_port_toml(*socket, "vser0") +
-                  fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\n", image));
+      "data",
+      test::guest_cmd_port_toml(*socket, "vser0") +
+          fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\n", image));
   vm.boot(manifest);
   const BackupFile first = backup(vm, backups.path(), false);
 
@@ -224,8 +224,7 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
     CHECK(err.find("Backing up: ") != std::string::npos);
     CHECK(err.find(" of 256.0 MiB (") != std::string::npos);
     CHECK(err.find(" MiB/s") != std::string::npos);
-    CHECK(err.find("Backup cancelled: its images are removed, earlier backups are kept.") !=
-          std::string::npos);
+    CHECK(err.find("Backup cancelled: its images are removed, earlier backups are kept.") != std::string::npos);
     CHECK_FALSE(backup_running(vm));
     auto left = launch::run({"sh", "-c", fmt::format("ls {} | grep -c qcow2", backups.path())}, 10s);
     REQUIRE(left);
@@ -242,7 +241,8 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
 
   vm.start(manifest);  // adopts the live QEMU
   const auto up = std::chrono::steady_clock::now() + 60s;
-  while (vm.cli({"status", "apt"}).status != 0 && std::chrono::steady_clock::now() < up) std::this_thread::sleep_for(100ms);
+  while (vm.cli({"status", "apt"}).status != 0 && std::chrono::steady_clock::now() < up)
+    std::this_thread::sleep_for(100ms);
   {
     CliResult adopted = vm.cli({"plan", manifest});
     INFO(adopted.out << adopted.err);

@@ -15,6 +15,7 @@
 #include "compiler/base/json_value.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/integration/live_vm.hpp"
+#include "tests/support/disk_image.hpp"
 #include "tests/support/guest_io.hpp"
 #include "tests/support/result_printer.hpp"
 
@@ -28,23 +29,18 @@ namespace {
 
 constexpr auto kTimeout = test::kGuestReportTimeout;
 
-// `qemu-img info` of `path` (-U: QEMU may hold it), with the whole backing chain if asked.
+// qemu-img's view of `path`; fails the test case when qemu-img cannot read it.
 JsonValue image_info(const std::string& path, bool chain = false) {
-  std::vector<std::string> argv{"qemu-img", "info", "-U", "--output=json"};
-  if (chain) argv.emplace_back("--backing-chain");
-  argv.push_back(path);
-  auto out = launch::run(argv, 30s);
-  REQUIRE(out);
-  auto json = parse_json(*out);
-  REQUIRE(json);
-  return std::move(*json);
+  auto info = test::image_info(path, chain);
+  REQUIRE(info);
+  return std::move(*info);
 }
 
 // `vmforge compile` (which takes no runtime dir): the plan JSON.
 std::string compile(const std::string& manifest) {
-  auto out = launch::run({std::getenv("VMFORGE_BINARY"), "compile", manifest}, 30s);
-  REQUIRE(out);
-  return *out;
+  test::CliResult compiled = test::run_vmforge({"compile", manifest}, 30s);
+  REQUIRE(compiled.status == 0);
+  return compiled.out;
 }
 
 std::uint64_t virtual_size(const std::string& path) { return image_info(path).get_uint64("virtual-size").value_or(0); }
