@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "supervisor/core/free_memory.hpp"
 #include "supervisor/core/peer_check.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
@@ -135,7 +136,15 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(sd_event* event, Uni
   VMFORGE_TRY(self->accept_pause_, sd::add_time<&ControlServer::on_resume_accept>(event, CLOCK_MONOTONIC, 0, 10000,
                                                                                   self.get(), "control-accept-pause"));
   VMFORGE_TRY_VOID(self->accept_pause_.set_enabled(sd::Enabled::off));
+  VMFORGE_TRY(self->trim_, sd::add_defer<&ControlServer::on_last_client_gone>(event, self.get(), "control-trim"));
+  VMFORGE_TRY_VOID(self->trim_.set_enabled(sd::Enabled::off));
   return self;
+}
+
+Result<void> ControlServer::on_last_client_gone() {
+  (void)trim_.set_enabled(sd::Enabled::off);
+  if (peers_.empty()) release_free_memory();
+  return {};
 }
 
 void ControlServer::add_handler(std::string name, ControlHandler handler) {
@@ -193,6 +202,8 @@ void ControlServer::resume_accepting() {
 void ControlServer::forget(ControlPeer* peer) {
   peers_.erase(peer);
   resume_accepting();  // its fd is free again
+  // The peer itself may be freed only once its handler returns: trim on the next iteration.
+  if (peers_.empty()) (void)trim_.set_enabled(sd::Enabled::oneshot);
 }
 
 void ControlServer::accept_one(UniqueFd fd) {

@@ -95,6 +95,7 @@ class ControlServer {
   ControlServer(sd_event* event, UniqueFd fd) : event_(event), listen_fd_(std::move(fd)) {}
   Result<void> on_accept(int fd, std::uint32_t revents);
   Result<void> on_resume_accept(std::uint64_t usec);
+  Result<void> on_last_client_gone();
   void pause_accepting(int error);
   void resume_accepting();
   void accept_one(UniqueFd fd);
@@ -105,6 +106,7 @@ class ControlServer {
   UniqueFd listen_fd_;
   sd::EventSource accept_io_;
   sd::EventSource accept_pause_;  // ends a pause of accepting
+  sd::EventSource trim_;          // gives back what serving the clients freed, once all are gone
   bool paused_ = false;
   std::map<std::string, ControlHandler, std::less<>> handlers_;
   std::map<ControlPeer*, std::shared_ptr<ControlPeer>> peers_;

@@ -14,6 +14,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/lower.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
+#include "supervisor/core/free_memory.hpp"
 #include "supervisor/core/applied_manifest.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/core/pidfile.hpp"
@@ -363,6 +364,7 @@ void Supervisor::become_ready() {
     }
   }
   if (restart_done_) complete_restart({});
+  release_free_memory();  // what compiling, spawning and the boot plan left
 }
 
 void Supervisor::start_failed(const Error& error) {

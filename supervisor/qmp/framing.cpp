@@ -26,7 +26,8 @@ std::span<char> LineBuffer::prepare(std::size_t want) {
     std::size_t grown = capacity_ == 0 ? kInitialCapacity : capacity_;
     if (shrink) grown = kInitialCapacity;
     while (grown < needed) grown *= 2;
-    auto fresh = std::make_unique<char[]>(grown);
+    // Not zeroed: pages the reads never reach stay untouched, not the process's own memory.
+    auto fresh = std::make_unique_for_overwrite<char[]>(grown);
     if (pending > 0) std::memcpy(fresh.get(), data_.get() + begin_, pending);
     data_ = std::move(fresh);
     capacity_ = grown;

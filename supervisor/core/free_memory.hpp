@@ -1,0 +1,12 @@
+// release_free_memory: the heap's free pages handed back to the kernel.
+#pragma once
+
+namespace vmforge::supervisor {
+
+/// A supervisor lives as long as its VM, idle nearly all the time, one per VM: glibc keeps the
+/// pages a burst of work freed (below its 128 KiB trim threshold, or between live chunks) as
+/// the process's own memory. Called when such a burst ends (start-up, the last control client
+/// gone), this gives them back; allocating again costs page faults, not correctness.
+void release_free_memory();
+
+}  // namespace vmforge::supervisor
