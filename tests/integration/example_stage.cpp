@@ -4,7 +4,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -15,16 +14,12 @@
 #include "supervisor/launch/listen_unix.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace fs = std::filesystem;
 
 namespace vmforge::test {
 namespace {
-
-std::string source_dir() {
-  const char* root = std::getenv("VMFORGE_SOURCE_DIR");
-  return root != nullptr ? root : ".";
-}
 
 Result<void> make_parent(const std::string& path) {
   std::error_code ec;
@@ -37,7 +32,7 @@ Result<void> make_parent(const std::string& path) {
 
 std::vector<std::string> host_free_examples() {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(fs::path(source_dir()) / "examples")) {
+  for (const auto& entry : fs::directory_iterator(source_path("examples"))) {
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() == ".toml" && name.rfind("host-", 0) != 0) names.push_back(name);
   }
@@ -48,7 +43,7 @@ std::vector<std::string> host_free_examples() {
 Result<void> stage_examples(const TempDir& dir) {
   VMFORGE_TRY(GuestImage guest, find_guest());
   std::error_code ec;
-  fs::copy(fs::path(source_dir()) / "examples", dir.file("examples"), fs::copy_options::recursive, ec);
+  fs::copy(source_path("examples"), dir.file("examples"), fs::copy_options::recursive, ec);
   if (!ec) fs::create_directories(dir.file("build"), ec);
   if (!ec)
     fs::create_directory_symlink(fs::absolute(fs::path(guest.kernel).parent_path()), dir.file("build/guest"), ec);

@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,6 +22,7 @@
 #include "tests/integration/plan_vm.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace fs = std::filesystem;
 using namespace vmforge;
@@ -86,13 +86,6 @@ std::string replace_all(std::string text, std::string_view from, const std::stri
     text.replace(at, from.size(), to);
   }
   return text;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Every string QEMU gets from the plan: the program, whole verbatim arguments, the string leaves of JSON
@@ -215,9 +208,9 @@ const std::vector<Case>& cases() {
        [](Probe& p) -> std::string {
          // The command writes the hostile text to a file: it ran exactly as written.
          const std::string out = p.dir + "/cmd-out";
-         for (int i = 0; i < 100 && read_text(out).empty(); ++i)
+         for (int i = 0; i < 100 && test::file_text(out).empty(); ++i)
            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-         return read_text(out) == "a,b=c \"d\" " ? "" : "the exec: command did not run as written";
+         return test::file_text(out) == "a,b=c \"d\" " ? "" : "the exec: command did not run as written";
        },
        nullptr, "exec:"},
       {"incoming.uri", "[incoming]\nmode = \"uri\"\nuri = \"unix:@P@\"\n", Make::nothing,
@@ -233,14 +226,14 @@ const std::vector<Case>& cases() {
       {"qmp_socket.path", "[[qmp_socket]]\npath = \"@P@\"\n", Make::nothing, chardev_socket("vmforge-qmp1")},
       {"qemu.binary", "[qemu]\nbinary = \"@P@\"\n", Make::qemu_link,
        [](Probe& p) -> std::string {
-         const std::string cmdline = read_text(fmt::format("/proc/{}/cmdline", p.vm.qemu.pid()));
+         const std::string cmdline = test::file_text(fmt::format("/proc/{}/cmdline", p.vm.qemu.pid()));
          return cmdline.substr(0, cmdline.find('\0')) == p.path
                     ? ""
                     : "QEMU ran as '" + cmdline.substr(0, cmdline.find('\0')) + "'";
        }},
       {"qemu.pidfile", "[qemu]\npidfile = \"@P@\"\n", Make::nothing,
        [](Probe& p) -> std::string {
-         return std::strtol(read_text(p.path).c_str(), nullptr, 10) == p.vm.qemu.pid() ? "" : "no pid file at @P@";
+         return std::strtol(test::file_text(p.path).c_str(), nullptr, 10) == p.vm.qemu.pid() ? "" : "no pid file at @P@";
        }},
       {"qemu.logfile", "[qemu]\nlogfile = \"@P@\"\n", Make::nothing, file_exists("")},
       {"disk.file", "[[disk]]\nid = \"d0\"\nfile = \"@P@\"\n", Make::image, node_file("d0.file")},

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <catch2/catch.hpp>
 
 #include "tests/support/disk_image.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace vmforge::test {
 namespace {
@@ -132,12 +132,7 @@ void LiveVm::wait_report(std::string_view key, const std::function<bool(std::str
   if (!seen) FAIL(seen.error().message << "\n" << log());
 }
 
-std::string LiveVm::log() const {
-  std::ifstream in(dir_.file("run.log"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string LiveVm::log() const { return file_text(dir_.file("run.log")); }
 
 std::vector<std::string> plan_outline(const JsonValue& plan) {
   std::vector<std::string> outline;

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -13,24 +12,18 @@
 #include "compiler/diff/render.hpp"
 #include "compiler/manifest/keys.hpp"
 #include "compiler/validate/load_and_validate.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace fs = std::filesystem;
 using namespace vmforge;
 
 namespace {
 
-fs::path golden_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/compiler/diff/golden"; }
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+fs::path golden_dir() { return test::source_path("tests/compiler/diff/golden"); }
 
 Vm load(const fs::path& path) {
   auto vm = load_and_validate(path.string());
-  if (!vm) FAIL(vm.error().render(slurp(path)));
+  if (!vm) FAIL(vm.error().render(test::file_text(path)));
   return std::move(*vm);
 }
 
@@ -55,7 +48,7 @@ TEST_CASE("every manifest pair diffs to its golden plan", "[compiler][diff]") {
       const std::string text = render_diff_text(*planned);
       const fs::path golden = golden_dir() / (stem + ".plan");
       if (update) std::ofstream(golden, std::ios::binary) << text;
-      CHECK(text == slurp(golden));
+      CHECK(text == test::file_text(golden));
     }
   }
 }
@@ -102,9 +95,8 @@ TEST_CASE("settings QEMU does not show come from the applied manifest", "[compil
 
 // `plan` shows a changed setting by its name: the manifest's spelling (`share_rw`), not QEMU's.
 TEST_CASE("settings are named by manifest keys", "[compiler][diff]") {
-  const fs::path source(std::getenv("VMFORGE_SOURCE_DIR"));
   std::size_t seen = 0;
-  for (const fs::path& dir : {source / "examples", golden_dir()}) {
+  for (const fs::path& dir : {test::source_path("examples"), golden_dir()}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (entry.path().extension() != ".toml") continue;
       const ResourceSet resources = resources_of(load(entry.path()));

@@ -1,11 +1,11 @@
 // `vmforge compile`: the three formats, and exit status 1 / 2 with messages on stderr.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/source_tree.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/vmforge_cli.hpp"
 
@@ -18,11 +18,7 @@ test::CliResult compile(std::vector<std::string> args) {
   return test::run_vmforge(args, std::chrono::seconds(20));
 }
 
-std::string example(const std::string& name) {
-  const char* root = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(root != nullptr);
-  return std::string(root) + "/examples/" + name;
-}
+std::string example(const std::string& name) { return test::source_path("examples/" + name).string(); }
 
 }  // namespace
 

@@ -10,24 +10,17 @@
 #include <fstream>
 #include <map>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "compiler/lower/lower.hpp"
 #include "compiler/plan/plan.hpp"
 #include "compiler/validate/load_and_validate.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -65,9 +58,7 @@ std::vector<fs::path> files_with_extension(const fs::path& dir, const std::strin
 }  // namespace
 
 TEST_CASE("every example compiles to its golden JSON", "[compiler][golden]") {
-  const char* source_dir = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(source_dir != nullptr);
-  const fs::path root = source_dir;
+  const fs::path root = vmforge::test::source_path();
   const fs::path golden_dir = root / "tests/compiler/lower/golden";
   const bool update = std::getenv("VMFORGE_UPDATE_GOLDEN") != nullptr;
   const auto examples = files_with_extension(root / "examples", ".toml");
@@ -76,9 +67,9 @@ TEST_CASE("every example compiles to its golden JSON", "[compiler][golden]") {
   for (const fs::path& example : examples) {
     INFO("example " << example.filename().string());
     auto vm = vmforge::load_and_validate(example.string());
-    if (!vm) FAIL(vm.error().render(read_file(example)));
+    if (!vm) FAIL(vm.error().render(vmforge::test::file_text(example)));
     auto plan = vmforge::lower(*vm);
-    if (!plan) FAIL(plan.error().render(read_file(example)));
+    if (!plan) FAIL(plan.error().render(vmforge::test::file_text(example)));
     const std::string json = mask_hot_fdsets(replace_all(vmforge::render_plan_json(*plan), root.string(), "@SRCDIR@"));
     const fs::path golden = golden_dir / (example.stem().string() + ".json");
     if (update) {
@@ -87,7 +78,7 @@ TEST_CASE("every example compiles to its golden JSON", "[compiler][golden]") {
       continue;
     }
     REQUIRE(fs::exists(golden));
-    CHECK(read_file(golden) == json);
+    CHECK(vmforge::test::file_text(golden) == json);
   }
 
   // No golden without its example (a renamed or deleted example leaves none behind).

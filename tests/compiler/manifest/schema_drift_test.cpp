@@ -1,10 +1,7 @@
 // schema/vmforge.schema.json and the loader's key table (manifest/keys.cpp) describe the same
 // manifest: the same tables, keys, value types, enum values, ranges, defaults and descriptions,
 // table by table.
-#include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,19 +10,14 @@
 #include "compiler/base/json_value.hpp"
 #include "compiler/manifest/keys.hpp"
 #include "compiler/model/units.hpp"
+#include "tests/support/source_tree.hpp"
 
 using namespace vmforge;
 
 namespace {
 
 JsonValue load_schema() {
-  const char* source = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(source != nullptr);
-  std::ifstream in(std::string(source) + "/schema/vmforge.schema.json");
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto schema = parse_json(text.str());
+  auto schema = parse_json(test::file_text(test::source_path("schema/vmforge.schema.json")));
   if (!schema) FAIL(schema.error().message);
   return std::move(schema).value();
 }

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,30 +13,14 @@
 #include "compiler/lower/lower.hpp"
 #include "compiler/plan/plan.hpp"
 #include "compiler/validate/load_and_validate.hpp"
+#include "tests/support/source_tree.hpp"
 
 using namespace vmforge;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-fs::path bad_dir() {
-  const char* source = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(source != nullptr);
-  return fs::path(source) / "tests/compiler/validate/bad";
-}
-
-}  // namespace
-
 TEST_CASE("bad manifests give exactly the expected diagnostics", "[compiler]") {
   std::vector<fs::path> manifests;
-  for (const auto& entry : fs::directory_iterator(bad_dir())) {
+  for (const auto& entry : fs::directory_iterator(test::source_path("tests/compiler/validate/bad"))) {
     if (entry.path().extension() == ".toml") manifests.push_back(entry.path());
   }
   std::sort(manifests.begin(), manifests.end());
@@ -46,7 +29,7 @@ TEST_CASE("bad manifests give exactly the expected diagnostics", "[compiler]") {
   for (const fs::path& manifest : manifests) {
     std::string name = "bad/" + manifest.filename().string();
     INFO(name);
-    std::string text = read_file(manifest);
+    std::string text = test::file_text(manifest);
     auto vm = validate_text(text, name);
     std::string rendered;
     if (vm) {
@@ -62,19 +45,17 @@ TEST_CASE("bad manifests give exactly the expected diagnostics", "[compiler]") {
       continue;
     }
     REQUIRE(fs::exists(expected_path));
-    CHECK(rendered == read_file(expected_path));
+    CHECK(rendered == test::file_text(expected_path));
   }
 }
 
 TEST_CASE("every example manifest compiles cleanly", "[compiler]") {
-  const char* source = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(source != nullptr);
   std::size_t count = 0;
-  for (const auto& entry : fs::directory_iterator(fs::path(source) / "examples")) {
+  for (const auto& entry : fs::directory_iterator(test::source_path("examples"))) {
     if (entry.path().extension() != ".toml") continue;
     INFO(entry.path().string());
     auto vm = load_and_validate(entry.path().string());
-    if (!vm) FAIL(vm.error().render(read_file(entry.path())));
+    if (!vm) FAIL(vm.error().render(test::file_text(entry.path())));
     ++count;
   }
   CHECK(count >= 10);

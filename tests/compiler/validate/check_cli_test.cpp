@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_value.hpp"
+#include "tests/support/source_tree.hpp"
 
 namespace {
 
@@ -23,13 +23,6 @@ struct Run {
   std::string out;
   std::string err;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 Run run_vmforge(const std::string& command, const std::string& args) {
   const char* binary = std::getenv("VMFORGE_BINARY");
@@ -41,7 +34,7 @@ Run run_vmforge(const std::string& command, const std::string& args) {
   // bash, not sh: the plan test hands a manifest over as <(...).
   std::string line = std::string(binary) + " " + command + " " + args + " >" + out + " 2>" + err;
   int raw = std::system(("bash -c '" + line + "'").c_str());
-  Run run{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  Run run{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, vmforge::test::file_text(out), vmforge::test::file_text(err)};
   std::system((std::string("rm -rf ") + dir).c_str());
   return run;
 }
@@ -54,11 +47,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 
 Run check(const std::string& args) { return run_vmforge("check", args); }
 
-std::string source(const std::string& relative) {
-  const char* root = std::getenv("VMFORGE_SOURCE_DIR");
-  REQUIRE(root != nullptr);
-  return std::string(root) + "/" + relative;
-}
+std::string source(const std::string& relative) { return vmforge::test::source_path(relative).string(); }
 
 }  // namespace
 

@@ -2,10 +2,8 @@
 // recorded from a real VM by observed/record.py (observed/replies.json; the VM's manifests are
 // observed/booted.toml and observed/applied.toml).
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -14,6 +12,7 @@
 #include "compiler/diff/render.hpp"
 #include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/observed_state.hpp"
+#include "tests/support/source_tree.hpp"
 
 using namespace vmforge;
 using namespace vmforge::supervisor;
@@ -21,19 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path data_dir() { return fs::path(std::getenv("VMFORGE_SOURCE_DIR")) / "tests/supervisor/core/observed"; }
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+fs::path data_dir() { return test::source_path("tests/supervisor/core/observed"); }
 
 Vm manifest(std::string_view name) {
   const fs::path path = data_dir() / name;
   auto vm = load_and_validate(path.string());
-  if (!vm) FAIL(vm.error().render(slurp(path)));
+  if (!vm) FAIL(vm.error().render(test::file_text(path)));
   return std::move(*vm);
 }
 
@@ -42,7 +34,7 @@ Vm manifest(std::string_view name) {
 class Recording {
  public:
   Recording() {
-    auto parsed = parse_json(slurp(data_dir() / "replies.json"));
+    auto parsed = parse_json(test::file_text(data_dir() / "replies.json"));
     REQUIRE(parsed);
     REQUIRE(parsed->as_array());
     entries_ = std::move(*parsed->as_array());
