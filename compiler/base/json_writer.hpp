@@ -52,6 +52,9 @@ class JsonWriter {
 
  private:
   void before_value();
+  /// A container's bracket, opening or closing it (objects and arrays nest the same way).
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
 
   std::string out_;
   // One entry per open container: true once it has a member (a comma is due).

@@ -65,6 +65,17 @@ const TableSpec& table_spec(std::string_view name) {
   return spec ? *spec : kNone;
 }
 
+// The items of `kind` in the array `value` (the shape check reported any other), as `member`.
+template <class T>
+std::vector<T> array_items(const RawValue* value, RawValue::Kind kind, T RawValue::*member) {
+  std::vector<T> out;
+  if (!value || value->kind != RawValue::Kind::array) return out;
+  for (const RawValue& item : value->items) {
+    if (item.kind == kind) out.push_back(item.*member);
+  }
+  return out;
+}
+
 }  // namespace
 
 Fields::Fields(const RawValue* table, std::string_view spec, std::string owner, ValidateContext& ctx,
@@ -236,23 +247,11 @@ std::optional<DeviceId> Fields::ref(std::string_view key, std::initializer_list<
 }
 
 std::vector<std::string> Fields::texts(std::string_view key) const {
-  std::vector<std::string> out;
-  const RawValue* value = raw(key);
-  if (!value || value->kind != RawValue::Kind::array) return out;
-  for (const RawValue& item : value->items) {
-    if (item.kind == RawValue::Kind::string) out.push_back(item.text);
-  }
-  return out;
+  return array_items(raw(key), RawValue::Kind::string, &RawValue::text);
 }
 
 std::vector<std::int64_t> Fields::integers(std::string_view key) const {
-  std::vector<std::int64_t> out;
-  const RawValue* value = raw(key);
-  if (!value || value->kind != RawValue::Kind::array) return out;
-  for (const RawValue& item : value->items) {
-    if (item.kind == RawValue::Kind::integer) out.push_back(item.integer);
-  }
-  return out;
+  return array_items(raw(key), RawValue::Kind::integer, &RawValue::integer);
 }
 
 void for_each_table(const RawValue& root, std::string_view key, ValidateContext& ctx,

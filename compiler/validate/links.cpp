@@ -16,6 +16,21 @@ void error_at(ValidateContext& ctx, const Vm& vm, const DeviceId& id, std::strin
   ctx.error(origin_of(vm, id.str()), std::move(message));
 }
 
+/// `device` (a disk or a port, `noun` in the hint) is in the command line, so its controller
+/// must be too: QEMU could not start it on one that is plugged only later.
+template <class Device, class Controller>
+void check_cold_on_hot(ValidateContext& ctx, const Vm& vm, const Device& device,
+                       const std::vector<Controller>& controllers, std::string_view kind, std::string_view noun) {
+  for (const Controller& c : controllers) {
+    if (c.id == *device.controller && c.hotplug && !device.hotplug) {
+      error_at(ctx, vm, device.id,
+               fmt::format("{} '{}' is in the command line, but its controller '{}' is "
+                           "hot-plugged; set hotplug = true on the {} too",
+                           kind, device.id.str(), c.id.str(), noun));
+    }
+  }
+}
+
 /// A scsi disk without 'controller' goes on the only [[scsi_controller]].
 void resolve_scsi_controllers(ValidateContext& ctx, Vm& vm) {
   for (Disk& d : vm.disks) {
@@ -35,14 +50,7 @@ void resolve_scsi_controllers(ValidateContext& ctx, Vm& vm) {
         continue;
       }
     }
-    for (const ScsiController& c : vm.scsi_controllers) {
-      if (c.id == *d.controller && c.hotplug && !d.hotplug) {
-        error_at(ctx, vm, d.id,
-                 fmt::format("disk '{}' is in the command line, but its controller '{}' is "
-                             "hot-plugged; set hotplug = true on the disk too",
-                             d.id.str(), c.id.str()));
-      }
-    }
+    check_cold_on_hot(ctx, vm, d, vm.scsi_controllers, "disk", "disk");
   }
 }
 
@@ -76,14 +84,7 @@ void resolve_virtio_serial(ValidateContext& ctx, Vm& vm) {
       }
       s.controller = vm.virtio_serials.front().id;
     }
-    for (const VirtioSerial& c : vm.virtio_serials) {
-      if (c.id == *s.controller && c.hotplug && !s.hotplug) {
-        error_at(ctx, vm, s.id,
-                 fmt::format("serial '{}' is in the command line, but its controller '{}' is "
-                             "hot-plugged; set hotplug = true on the port too",
-                             s.id.str(), c.id.str()));
-      }
-    }
+    check_cold_on_hot(ctx, vm, s, vm.virtio_serials, "serial", "port");
   }
 }
 
