@@ -20,6 +20,7 @@
 #include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/supervisor/sd/run_loop_until.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -54,10 +55,7 @@ struct Relayed {
     return stat(state.console_log().c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
   }
   // Runs the loop until `done` (or 2 s passed).
-  void spin_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 2s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) REQUIRE(loop.run_once(20ms));
-  }
+  void spin_until(const std::function<bool()>& done) { test::run_loop_until(loop, done, 2s, 20ms); }
 };
 
 void put(int fd, std::string_view text) {

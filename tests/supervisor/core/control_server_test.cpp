@@ -27,6 +27,7 @@
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/log.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/supervisor/sd/run_loop_until.hpp"
 
 using namespace vmforge;
 using namespace vmforge::supervisor;
@@ -82,10 +83,7 @@ struct Fixture {
 
   // Runs the loop until `done` holds (or 20 s pass).
   template <class Pred>
-  void run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) REQUIRE(loop.run_once(50ms));
-  }
+  void run_until(Pred done) { test::run_loop_until(loop, done, 20s, 50ms); }
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "supervisor/sd/event_loop.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/supervisor/sd/run_loop_until.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -38,8 +39,7 @@ struct Followed {
   }
   // Runs the loop until `count` lines arrived (or 2 s passed).
   void wait_for(std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + 2s;
-    while (lines.size() < count && std::chrono::steady_clock::now() < deadline) REQUIRE(loop.run_once(100ms));
+    test::run_loop_until(loop, [&] { return lines.size() >= count; }, 2s, 100ms);
   }
 };
 

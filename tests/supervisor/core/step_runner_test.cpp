@@ -14,6 +14,7 @@
 #include "supervisor/qmp/blocking_client.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "tests/support/guest.hpp"
+#include "tests/supervisor/sd/run_loop_until.hpp"
 
 using namespace vmforge;
 using namespace vmforge::supervisor;
@@ -104,12 +105,8 @@ struct Rig {
     return nodes.value_or("");
   }
 
-  // An exited sd-event loop cannot run again, so the tests turn it by hand.
   template <class Pred>
-  void run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 90s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) REQUIRE(loop.run_once(100ms));
-  }
+  void run_until(Pred done) { test::run_loop_until(loop, done, 90s, 100ms); }
 };
 
 }  // namespace

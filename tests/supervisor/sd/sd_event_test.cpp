@@ -72,28 +72,26 @@ TEST_CASE("a timer fires once and its handler's exit code ends run()", "[sd]") {
   CHECK(probe.timer_calls == 1);
 }
 
-TEST_CASE("a failing handler stops the loop with its source's description", "[sd]") {
-  sd::EventLoop loop = make_loop();
-  Probe probe(&loop);
-  probe.mode = "fail";
-  auto timer = sd::add_time<&Probe::on_timer>(loop.get(), CLOCK_MONOTONIC, 0, 0, &probe, "probe-timer");
-  REQUIRE(timer);
-  auto code = loop.run();
-  REQUIRE_FALSE(code);
-  CHECK(code.error().message == "probe-timer: the probe failed on purpose");
-  CHECK(code.error().errno_value == ENOTCONN);
-}
-
-TEST_CASE("an exception never crosses into sd-event: it becomes the loop's error", "[sd]") {
-  sd::EventLoop loop = make_loop();
-  Probe probe(&loop);
-  probe.mode = "throw";
-  auto timer = sd::add_time<&Probe::on_timer>(loop.get(), CLOCK_MONOTONIC, 0, 0, &probe, "probe-timer");
-  REQUIRE(timer);
-  auto code = loop.run();
-  REQUIRE_FALSE(code);
-  CHECK(code.error().message == "probe-timer: thrown on purpose");
-  CHECK(code.error().errno_value == EPROTO);
+// An exception never crosses into sd-event: like a returned error, it becomes the loop's error.
+TEST_CASE("a failing or throwing handler stops the loop with its source's description", "[sd]") {
+  struct Case {
+    std::string mode;
+    std::string message;
+    int errno_value;
+  };
+  for (const Case& c : {Case{"fail", "probe-timer: the probe failed on purpose", ENOTCONN},
+                        Case{"throw", "probe-timer: thrown on purpose", EPROTO}}) {
+    INFO("handler mode " << c.mode);
+    sd::EventLoop loop = make_loop();
+    Probe probe(&loop);
+    probe.mode = c.mode;
+    auto timer = sd::add_time<&Probe::on_timer>(loop.get(), CLOCK_MONOTONIC, 0, 0, &probe, "probe-timer");
+    REQUIRE(timer);
+    auto code = loop.run();
+    REQUIRE_FALSE(code);
+    CHECK(code.error().message == c.message);
+    CHECK(code.error().errno_value == c.errno_value);
+  }
 }
 
 TEST_CASE("an io source reads what the peer wrote", "[sd]") {
