@@ -27,6 +27,18 @@ Vm load(const fs::path& path) {
   return std::move(*vm);
 }
 
+// The manifests of golden pair `stem`: STEM.old.toml and STEM.new.toml.
+struct Pair {
+  Vm old;
+  Vm desired;
+};
+Pair load_pair(const std::string& stem) {
+  return {load(golden_dir() / (stem + ".old.toml")), load(golden_dir() / (stem + ".new.toml"))};
+}
+
+// The diff to `desired` from `old` applied and observed exactly as it made its resources.
+auto diff_from(const Vm& old, const Vm& desired) { return diff(desired, Current{resources_of(old), &old}); }
+
 }  // namespace
 
 TEST_CASE("every manifest pair diffs to its golden plan", "[compiler][diff]") {
@@ -41,9 +53,8 @@ TEST_CASE("every manifest pair diffs to its golden plan", "[compiler][diff]") {
   for (const fs::path& old_path : olds) {
     const std::string stem = old_path.filename().string().substr(0, old_path.filename().string().size() - 9);
     SECTION(stem) {
-      const Vm old = load(old_path);
-      const Vm desired = load(golden_dir() / (stem + ".new.toml"));
-      auto planned = diff(desired, Current{resources_of(old), &old});
+      const auto [old, desired] = load_pair(stem);
+      auto planned = diff_from(old, desired);
       if (!planned) FAIL(planned.error().message);
       const std::string text = render_diff_text(*planned);
       const fs::path golden = golden_dir() / (stem + ".plan");
@@ -57,7 +68,7 @@ TEST_CASE("a manifest diffed with itself has no changes", "[compiler][diff]") {
   for (const auto& entry : fs::directory_iterator(golden_dir())) {
     if (entry.path().extension() != ".toml") continue;
     const Vm vm = load(entry.path());
-    auto planned = diff(vm, Current{resources_of(vm), &vm});
+    auto planned = diff_from(vm, vm);
     if (!planned) FAIL(planned.error().message);
     INFO(entry.path().filename().string() << "\n" << render_diff_text(*planned));
     CHECK(planned->empty());
@@ -67,8 +78,7 @@ TEST_CASE("a manifest diffed with itself has no changes", "[compiler][diff]") {
 // QEMU shows no settings: against an observed set the last applied manifest speaks for them,
 // and a device that manifest does not describe is not compared on them at all.
 TEST_CASE("settings QEMU does not show come from the applied manifest", "[compiler][diff]") {
-  const Vm old = load(golden_dir() / "unobserved-settings.old.toml");
-  const Vm desired = load(golden_dir() / "unobserved-settings.new.toml");
+  const auto [old, desired] = load_pair("unobserved-settings");
   const ResourceSet made = resources_of(old);
   ResourceSet observed;
   for (const Resource* r : made.all()) {
@@ -117,9 +127,8 @@ TEST_CASE("settings are named by manifest keys", "[compiler][diff]") {
 // device on a root port waits for them, and each of its steps is undone by the plug step it
 // reverses (from the applied manifest), so an undone removal plugs the device back.
 TEST_CASE("removals wait for the additions and are undone by plugging back", "[compiler][diff]") {
-  const Vm old = load(golden_dir() / "add-nic-remove-nic.old.toml");
-  const Vm desired = load(golden_dir() / "add-nic-remove-nic.new.toml");
-  auto planned = diff(desired, Current{resources_of(old), &old});
+  const auto [old, desired] = load_pair("add-nic-remove-nic");
+  auto planned = diff_from(old, desired);
   REQUIRE(planned);
   INFO(render_diff_text(*planned));
   REQUIRE(planned->changes.size() == 2);
@@ -148,9 +157,8 @@ TEST_CASE("removals wait for the additions and are undone by plugging back", "[c
 // A removal that may free what an addition needs (here a DIMM slot) goes first, still undone
 // by plugging back; the additions wait for it.
 TEST_CASE("a removal that may free a slot goes before the additions, which wait for it", "[compiler][diff]") {
-  const Vm old = load(golden_dir() / "dimm-add-remove.old.toml");
-  const Vm desired = load(golden_dir() / "dimm-add-remove.new.toml");
-  auto planned = diff(desired, Current{resources_of(old), &old});
+  const auto [old, desired] = load_pair("dimm-add-remove");
+  auto planned = diff_from(old, desired);
   REQUIRE(planned);
   INFO(render_diff_text(*planned));
   REQUIRE(planned->changes.size() >= 2);
@@ -181,9 +189,8 @@ TEST_CASE("a CPU id that is not a slot number is an error, not a crash", "[compi
 // A disk's size only grows: a manifest smaller than the image (as observed) is refused, with
 // the sizes and what to do, and no change at all is planned.
 TEST_CASE("a disk smaller than its image is refused", "[compiler][diff]") {
-  const Vm big = load(golden_dir() / "disk-grow.new.toml");
-  const Vm small = load(golden_dir() / "disk-grow.old.toml");
-  auto planned = diff(small, Current{resources_of(big), &big});
+  const auto [small, big] = load_pair("disk-grow");
+  auto planned = diff_from(big, small);
   REQUIRE_FALSE(planned);
   CHECK(planned.error().message ==
         "disk 'data': 'size' 8G is smaller than its image, 16G: vmforge never shrinks an image (whatever lies past "
