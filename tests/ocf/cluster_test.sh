@@ -1,0 +1,178 @@
+#!/bin/sh
+# A two-node Pacemaker cluster on this machine running a VM through the OCF agent (ocf/vmforge).
+# Each node is a systemd sandbox (tests/support/vmforge-sandbox.sh: overlay root, its own
+# network namespace and hostname, node1 and node2) with vmforge installed; a veth pair between
+# the two namespaces carries 192.0.2.1 and 192.0.2.2 (TEST-NET-1, inside them only); Corosync
+# (knet, two_node) and Pacemaker run in each; the scratch directory, bound into both at
+# /var/lib/vmforge, is the shared storage (manifest and guest); STONITH is disabled. The
+# resource (allow-migrate, migration-threshold=1) starts on node1.
+#   failover: QEMU killed on node1 -> Pacemaker restarts the VM on node2 (a new boot); then the
+#             supervisor killed on node2 -> back on node1.
+#   move:     `crm_resource --move` live-migrates it to node2 (migrate_to/migrate_from): the
+#             guest keeps running (no new boot, its reports go on) and the source's unit ends.
+#             Skipped (77) while `vmforge migrate` does not exist.
+# Usage: cluster_test.sh failover|move BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
+set -eu
+mode=$1
+shift
+if ! command -v pacemakerd >/dev/null || ! command -v corosync >/dev/null || ! command -v crm_resource >/dev/null; then
+  echo "Pacemaker, Corosync or pacemaker-cli-utils is not installed; skipping." >&2
+  exit 77
+fi
+if [ "$mode" = move ] && ! "$VMFORGE_BINARY" migrate --help >/dev/null 2>&1; then
+  echo "'vmforge migrate' does not exist in this build: the live move cannot be tested; skipping." >&2
+  exit 77
+fi
+. "$VMFORGE_SOURCE_DIR/tests/support/vmforge-sandbox.sh"
+vm=clustervm
+unit=vmforge@$vm
+
+# on NODE CMD...: runs CMD in node NODE (1 or 2).
+on() {
+  eval "sandbox_pid=\$node$1_pid"
+  shift
+  sandbox_run "$@"
+}
+
+cluster_stop() {
+  # Both PID 1s first: sandbox_stop waits for every child of this shell, the other node's too.
+  kill -KILL ${node1_pid:-} ${node2_pid:-} 2>/dev/null || true
+  for n in 1 2; do
+    eval "sandbox_pid=\${node${n}_pid:-} sandbox_cgroup=\${node${n}_cgroup:-} sandbox_log=\${node${n}_log:-}"
+    sandbox_stop
+  done
+  rm -rf "$scratch"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  for n in 1 2; do
+    [ -n "$(eval "echo \${node${n}_pid:-}")" ] || continue
+    echo "--- node$n:" >&2
+    on "$n" crm_mon -1 -r -f >&2 || true
+    on "$n" systemctl --no-pager status "$unit" >&2 || true
+    on "$n" journalctl --no-pager -u "$unit" -u pacemaker -u corosync -n 200 >&2 || true
+  done
+  echo "--- guest serial log:" >&2
+  cat "$scratch/$vm.serial.log" >&2 || true
+  exit 1
+}
+
+started=$(date +%s)
+vmforge_scratch cluster "$1"
+trap cluster_stop EXIT
+trap 'exit 1' INT TERM HUP
+sandbox_cluster=yes
+cat >"$scratch/corosync.conf" <<'EOF'
+totem {
+  version: 2
+  cluster_name: vmforge-test
+  transport: knet
+  crypto_cipher: none
+  crypto_hash: none
+}
+nodelist {
+  node {
+    name: node1
+    nodeid: 1
+    ring0_addr: 192.0.2.1
+  }
+  node {
+    name: node2
+    nodeid: 2
+    ring0_addr: 192.0.2.2
+  }
+}
+quorum {
+  provider: corosync_votequorum
+  two_node: 1
+}
+logging {
+  to_syslog: yes
+  to_logfile: no
+  to_stderr: no
+}
+EOF
+printf '192.0.2.1 node1\n192.0.2.2 node2\n' >"$scratch/hosts"
+for n in 1 2; do
+  vmforge_boot "node$n"
+  eval "node${n}_pid=\$sandbox_pid node${n}_cgroup=\$sandbox_cgroup node${n}_log=\$sandbox_log"
+done
+ip link add vmforge-n1 netns "$node1_pid" type veth peer name vmforge-n2 netns "$node2_pid"
+for n in 1 2; do
+  on "$n" ip address add "192.0.2.$n/24" dev "vmforge-n$n"
+  on "$n" ip link set "vmforge-n$n" up
+  on "$n" hostname "node$n"
+  on "$n" sh -c "echo node$n >/etc/hostname && cat $vmdir/hosts >>/etc/hosts && cp $vmdir/corosync.conf /etc/corosync/"
+  # Pacemaker looks for agents in /usr/lib/ocf only.
+  [ "$prefix" = /usr ] || on "$n" ln -s "$prefix/lib/ocf/resource.d/vmforge" /usr/lib/ocf/resource.d/vmforge
+  on "$n" systemctl start corosync pacemaker || fail "corosync or pacemaker did not start on node$n"
+done
+
+echo "# the cluster forms: both nodes online"
+wait_for 120 "both nodes online" sh -c "nsenter -t $node1_pid -a crm_mon -1 | grep -q 'Online: \[ node1 node2 \]'"
+on 1 crm_attribute --type crm_config --name stonith-enabled --update false
+on 1 crm_attribute --type rsc_defaults --name resource-stickiness --update 100
+
+manifest "$vm" >"$scratch/$vm.toml"
+on 1 cibadmin --create -o resources --xml-text "<primitive id='vm' class='ocf' provider='vmforge' type='vmforge'>
+  <instance_attributes id='vm-params'>
+    <nvpair id='vm-manifest' name='manifest' value='$vmdir/$vm.toml'/>
+  </instance_attributes>
+  <meta_attributes id='vm-meta'>
+    <nvpair id='vm-allow-migrate' name='allow-migrate' value='true'/>
+    <nvpair id='vm-migration-threshold' name='migration-threshold' value='1'/>
+  </meta_attributes>
+  <operations>
+    <op id='vm-start' name='start' interval='0' timeout='120s'/>
+    <op id='vm-stop' name='stop' interval='0' timeout='120s'/>
+    <op id='vm-monitor' name='monitor' interval='2s' timeout='30s'/>
+    <op id='vm-migrate-to' name='migrate_to' interval='0' timeout='120s'/>
+    <op id='vm-migrate-from' name='migrate_from' interval='0' timeout='120s'/>
+  </operations>
+</primitive>" || fail "cibadmin could not create the resource"
+on 1 cibadmin --create -o constraints --xml-text "<rsc_location id='vm-prefers-node1' rsc='vm' node='node1' score='50'/>" ||
+  fail "cibadmin could not create the location constraint"
+
+# where: the node Pacemaker says runs the VM.
+where() { on 1 crm_resource --locate --resource vm 2>/dev/null | sed -n 's/.*is running on: \(node[12]\).*/\1/p'; }
+# runs_on NODE: Pacemaker has it there and its supervisor there says it is healthy.
+runs_on() { [ "$(where)" = "node$1" ] && on "$1" vmforge status "$vm" >/dev/null 2>&1; }
+# boots: how many times the guest booted, as its serial log says (the log is shared).
+boots() { grep -c 'vmforge-guest: ready' "$scratch/$vm.serial.log" 2>/dev/null || true; }
+
+echo "# the resource starts on node1"
+wait_for 120 "the VM to run on node1" runs_on 1
+wait_for 60 "the guest to boot on node1" serial_has "$vm" 'vmforge-guest: ready'
+on 2 systemctl is-active -q "$unit" && fail "$unit is active on node2 as well"
+
+case $mode in
+  failover)
+    echo "# QEMU killed on node1: Pacemaker runs the VM on node2"
+    qemu=$(on 1 vmforge status "$vm" | sed -n 's/ *QEMU: PID \([0-9]*\).*/\1/p')
+    on 1 kill -KILL "$qemu"
+    wait_for 120 "the VM to run on node2" runs_on 2
+    wait_for 60 "the guest to boot on node2" serial_has "$vm" 'vmforge-guest: ready'
+    on 1 systemctl is-active -q "$unit" && fail "$unit is still active on node1"
+    on 1 crm_resource --cleanup --resource vm >/dev/null
+
+    echo "# the supervisor killed on node2: Pacemaker runs the VM on node1 again"
+    supervisor=$(on 2 systemctl show -P MainPID "$unit")
+    on 2 kill -KILL "$supervisor"
+    wait_for 120 "the VM to run on node1 again" runs_on 1
+    wait_for 60 "the guest to boot on node1 again" serial_has "$vm" 'vmforge-guest: ready'
+    on 2 systemctl is-active -q "$unit" && fail "$unit is still active on node2"
+    ;;
+  move)
+    echo "# crm_resource --move: live migration to node2, the guest keeps running"
+    before=$(boots)
+    on 1 crm_resource --move --resource vm --node node2 || fail "crm_resource --move failed"
+    wait_for 180 "the VM to run on node2" runs_on 2
+    wait_for 60 "$unit to end on node1" sh -c "! nsenter -t $node1_pid -a systemctl is-active -q $unit"
+    on 2 journalctl --no-pager -u pacemaker -g 'migrate_from' | grep -q 'vm_migrate_from_0' ||
+      fail "Pacemaker did not migrate the VM (no migrate_from on node2)"
+    [ "$(boots)" = "$before" ] || fail "the guest booted again on node2: not a live migration"
+    on 1 crm_resource --clear --resource vm >/dev/null
+    ;;
+esac
+echo "ok ($(($(date +%s) - started)) s)"
