@@ -9,7 +9,8 @@
 # one naming another VM (6: not configured right), saying why; the VM runs in vmforge@NAME with
 # systemd's restart off, so QEMU killed leaves monitor at 7 (not running) for Pacemaker to
 # recover, while a supervisor that does not answer is 1 (failed); reload applies a changed
-# manifest live (the guest reports the hot-plugged disk).
+# manifest live (the guest reports the hot-plugged disk). And the sandbox masks the host's
+# Corosync and Pacemaker units (enabled by their packages) unless a test asks for a cluster node.
 # Usage: ocf_agent_test.sh BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
 set -eu
 if ! command -v ocf-tester >/dev/null; then
@@ -43,6 +44,11 @@ ra() {
 # Commands checked with expect run here (inside, or the agent through ra).
 here() { "$@"; }
 expect_runner=here
+
+echo "# the host's cluster services are masked in a sandbox that is no cluster node"
+for unit in corosync.service pacemaker.service; do
+  [ "$(inside systemctl is-enabled "$unit" || true)" = masked ] || fail "$unit is not masked in the sandbox"
+done
 
 echo "# ocf-tester passes"
 expect 0 "ocf-tester" inside ocf-tester -n vm -o manifest="$vmdir/ocfvm.toml" "$agent"
