@@ -77,6 +77,8 @@ echo "# start: vmforge@ocfvm runs the manifest, systemd's restart off"
 expect 0 "start" ra start
 inside systemctl is-active -q vmforge@ocfvm || fail "vmforge@ocfvm is not active after start"
 [ "$(inside systemctl show -P Restart vmforge@ocfvm)" = no ] || fail "the agent's drop-in does not turn Restart= off"
+[ "$(inside systemctl show -P TimeoutStartUSec vmforge@ocfvm)" = 2min ] ||
+  fail "the agent's drop-in does not give the start the action's timeout (120 s)"
 inside vmforge status ocfvm | grep -q "Manifest: $vmdir/ocfvm.toml" || fail "the unit does not run the resource's manifest"
 wait_for 60 "the guest to boot" serial_has ocfvm 'vmforge-guest: ready'
 
