@@ -8,10 +8,10 @@
 # resource (allow-migrate, migration-threshold=1) starts on node1.
 #   failover: QEMU killed on node1 -> Pacemaker restarts the VM on node2 (a new boot); then the
 #             supervisor killed on node2 -> back on node1.
-#   move:     `crm_resource --move` live-migrates it to node2 (migrate_to/migrate_from): the
-#             source's unit ends; the guest keeps running: on node2 (each node has its own
-#             serial log) it reports a disk hot-plugged there, and no new boot (no uptime, no
-#             `ready`).
+#   move:     `crm_resource --move` live-migrates it to node2 and back (migrate_to/
+#             migrate_from): the source's unit ends, the target plans no changes; the guest
+#             keeps running: on the target (each node has its own serial log) it reports a disk
+#             hot-plugged (then unplugged) there, and no new boot (no uptime, no `ready`).
 #             Skipped (77) while `vmforge migrate` does not exist.
 # Usage: cluster_test.sh failover|move BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
 set -eu
@@ -158,6 +158,27 @@ pacemaker_did() {
 # reported NODE PATTERN: whether the guest's serial log on NODE has a line matching PATTERN.
 reported() { on "$1" grep -q -a "$2" "$serial"; }
 
+# live_move FROM TO WHAT PATTERN EXTRA: crm_resource --move from node FROM to node TO, then the
+# manifest with EXTRA applied on TO, whose guest then reports WHAT (PATTERN).
+live_move() {
+  echo "# crm_resource --move: live migration from node$1 to node$2, the guest keeps running"
+  # What the target's log says from now on is the migrated guest's, whether QEMU appends or not.
+  on "$2" rm -f "$serial"
+  eval "source_pid=\$node$1_pid"
+  on 1 crm_resource --move --resource vm --node "node$2" || fail "crm_resource --move to node$2 failed"
+  wait_for 180 "the VM to run on node$2" runs_on "$2"
+  wait_for 60 "$unit to end on node$1" sh -c "! nsenter -t $source_pid -a systemctl is-active -q $unit"
+  pacemaker_did "$1" migrate_to
+  pacemaker_did "$2" migrate_from
+  on "$2" vmforge plan "$vmdir/$vm.toml" >/dev/null || fail "the VM migrated to node$2 differs from its manifest"
+  echo "# the guest reports on node$2 $3 and did not boot again"
+  cluster_manifest "$5"
+  on "$2" vmforge apply "$vmdir/$vm.toml" || fail "the changed manifest could not be applied on node$2"
+  wait_for 60 "the guest on node$2 to report $3" reported "$2" "$4"
+  ! reported "$2" 'vmforge-guest: uptime_ms=' || fail "the guest booted again on node$2: not a live migration"
+  ! reported "$2" 'vmforge-guest: ready' || fail "the guest booted again on node$2: not a live migration"
+}
+
 echo "# the resource starts on node1"
 wait_for 120 "the VM to run on node1" runs_on 1
 wait_for 60 "the guest to boot on node1" reported 1 'vmforge-guest: ready'
@@ -182,24 +203,17 @@ case $mode in
     on 2 systemctl is-active -q "$unit" && fail "$unit is still active on node2"
     ;;
   move)
-    echo "# crm_resource --move: live migration to node2, the guest keeps running"
-    on 1 crm_resource --move --resource vm --node node2 || fail "crm_resource --move failed"
-    wait_for 180 "the VM to run on node2" runs_on 2
-    wait_for 60 "$unit to end on node1" sh -c "! nsenter -t $node1_pid -a systemctl is-active -q $unit"
-    pacemaker_did 1 migrate_to
-    pacemaker_did 2 migrate_from
-    echo "# the guest goes on reporting on node2 (a hot-plugged disk) and did not boot again"
+    # There and back: each move must be Pacemaker's migrate_to on the source and migrate_from on
+    # the target, leave no drift (plan on the target: no changes) and a guest that did not boot
+    # again (no uptime, no `ready` in the target's serial log) and reports a change applied there.
     truncate -s 1M "$scratch/moved.raw"
-    cluster_manifest "[[disk]]
+    live_move 1 2 "a disk hot-plugged there" 'vmforge-guest: block.vda=.*serial=MOVED' "[[disk]]
 id = \"data\"
 file = \"$vmdir/moved.raw\"
 format = \"raw\"
 serial = \"MOVED\"
 hotplug = true"
-    on 2 vmforge apply "$vmdir/$vm.toml" || fail "the changed manifest could not be applied on node2"
-    wait_for 60 "the guest on node2 to report the hot-plugged disk" reported 2 'vmforge-guest: block.vda=.*serial=MOVED'
-    reported 2 'vmforge-guest: uptime_ms=' && fail "the guest booted again on node2: not a live migration"
-    reported 2 'vmforge-guest: ready' && fail "the guest booted again on node2: not a live migration"
+    live_move 2 1 "the disk unplugged there" 'vmforge-guest: block\.vda=[[:space:]]*$' ""
     on 1 crm_resource --clear --resource vm >/dev/null
     ;;
 esac
