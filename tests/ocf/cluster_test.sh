@@ -161,11 +161,10 @@ on 1 cibadmin --create -o constraints --xml-text "<rsc_location id='vm-prefers-n
 where() { on 1 crm_resource --locate --resource vm 2>/dev/null | sed -n 's/.*is running on: \(node[12]\).*/\1/p'; }
 # runs_on NODE: Pacemaker has it there and its supervisor there says it is healthy.
 runs_on() { [ "$(where)" = "node$1" ] && on "$1" vmforge status "$vm" >/dev/null 2>&1; }
-# pacemaker_did NODE ACTION: Pacemaker's controller on NODE logged ACTION of the agent as done.
-pacemaker_did() {
-  on "$1" journalctl --no-pager -o cat | grep -q "Result of $2 operation for vm on node$1: ok" ||
-    fail "Pacemaker's journal on node$1 has no successful $2 of the resource"
-}
+# pacemaker_did NODE ACTION: Pacemaker's controller on NODE logs ACTION of the agent as done
+# (within 30 s: the source's stop follows the target's migrate_from).
+pacemaker_logged() { on "$1" journalctl --no-pager -o cat | grep -q "Result of $2 operation for vm on node$1: ok"; }
+pacemaker_did() { wait_for 30 "a successful $2 of the resource in Pacemaker's journal on node$1" pacemaker_logged "$@"; }
 # reported NODE PATTERN: whether the guest's serial log on NODE has a line matching PATTERN.
 reported() { on "$1" grep -q -a "$2" "$serial"; }
 
@@ -181,6 +180,8 @@ live_move() {
   wait_for 60 "$unit to end on node$1" sh -c "! nsenter -t $source_pid -a systemctl is-active -q $unit"
   pacemaker_did "$1" migrate_to
   pacemaker_did "$2" migrate_from
+  # Then the source's stop, which finds its supervisor gone (exited 0 after the migration).
+  pacemaker_did "$1" stop
   on "$2" vmforge plan "$vmdir/$vm.toml" >/dev/null || fail "the VM migrated to node$2 differs from its manifest"
   echo "# the guest reports on node$2 its link $3 and did not boot again"
   cluster_manifest "$3"
