@@ -337,3 +337,28 @@ TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the 
   INFO(plan.out << plan.err);
   CHECK(plan.status == 0);
 }
+
+TEST_CASE("[migration] multifd: both ends take its channels from the manifest", "[qemu][migration]") {
+  Source src("[migration]\nmultifd = 2\n");
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  CliResult caps = dst.cli({"qmp", "apt", R"({"execute":"query-migrate-capabilities"})"});
+  INFO(caps.out);
+  CHECK(caps.out.find(R"({"state":true,"capability":"multifd"})") != std::string::npos);
+  CHECK(caps.out.find(R"({"state":false,"capability":"postcopy-ram"})") != std::string::npos);
+  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
+  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  REQUIRE(migrated.status == 0);
+  auto ended = src.vm.supervisor().wait(30s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(dst.status().get_string("run_state") == "running");
+  test::SerialReport report(dst.serial);
+  auto moved = test::GuestIo::connect(dst.socket, report);
+  REQUIRE(moved);
+  auto read = moved->read("data", 0, 64, kTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
+}
