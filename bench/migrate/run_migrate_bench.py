@@ -33,8 +33,17 @@ CAPS = {"execute": "migrate-set-capabilities", "arguments": {"capabilities": [
 PARAMS = {"execute": "migrate-set-parameters", "arguments": {}}
 
 
+STARTED = []  # every process this script started, ended on the way out whatever happens
+
+
 def fail(text):
     sys.exit("run_migrate_bench: " + text)
+
+
+def spawn(argv, log):
+    proc = subprocess.Popen(argv, stdout=log, stderr=log)
+    STARTED.append(proc)
+    return proc
 
 
 def check(argv):
@@ -102,13 +111,13 @@ def vmforge_round(vmforge, workdir, manifest):
     rt1, rt2 = os.path.join(workdir, "rt1"), os.path.join(workdir, "rt2")
     uri = "tcp:127.0.0.1:%d" % free_port()
     log = open(os.path.join(workdir, "vmforge.log"), "a")
-    src = subprocess.Popen([vmforge, "run", manifest, "--runtime-dir", rt1], stdout=log, stderr=log)
+    src = spawn([vmforge, "run", manifest, "--runtime-dir", rt1], log)
     def status(rt):
         out = subprocess.run([vmforge, "status", NAME, "--json", "--runtime-dir", rt], capture_output=True, text=True)
         return json.loads(out.stdout) if out.stdout.strip() else {}
     wait_for("the source", lambda: status(rt1).get("run_state") == "running")
     time.sleep(1)  # the firmware settles
-    dst = subprocess.Popen([vmforge, "run", manifest, "--incoming", uri, "--runtime-dir", rt2], stdout=log, stderr=log)
+    dst = spawn([vmforge, "run", manifest, "--incoming", uri, "--runtime-dir", rt2], log)
     wait_for("the destination", lambda: status(rt2).get("state") == "inmigrate")
     start = time.perf_counter()
     out = check([vmforge, "migrate", NAME, "--to", uri, "--runtime-dir", rt1])
@@ -126,9 +135,8 @@ def vmforge_round(vmforge, workdir, manifest):
 
 def baseline_argv(vmforge, manifest, qmp_path):
     compiled = json.loads(check([vmforge, "compile", manifest]))
-    argv = [compiled["qemu"]] + [a for a in compiled["argv"][1:] if a != "-S"]
-    argv = [a.replace("fd=3", "path=%s,server=on,wait=off" % qmp_path) if "fd=3" in a else a for a in argv]
-    return argv
+    argv = [compiled["qemu"]] + [a for a in compiled["argv"] if a != "-S"]
+    return [a.replace("fd=3", "path=" + qmp_path) for a in argv]
 
 
 def minimal_round(minimal, vmforge, workdir, manifest):
@@ -139,10 +147,10 @@ def minimal_round(minimal, vmforge, workdir, manifest):
         if os.path.exists(p):
             os.unlink(p)
     log = open(os.path.join(workdir, "qemu.log"), "a")
-    src = subprocess.Popen(baseline_argv(vmforge, manifest, src_qmp), stdout=log, stderr=log)
-    watch_src = Qmp(src_qmp)
+    src = spawn(baseline_argv(vmforge, manifest, src_qmp), log)
+    wait_for("the source's QMP socket", lambda: os.path.exists(src_qmp))
     time.sleep(1)
-    dst = subprocess.Popen(baseline_argv(vmforge, manifest, dst_qmp) + ["-incoming", "defer"], stdout=log, stderr=log)
+    dst = spawn(baseline_argv(vmforge, manifest, dst_qmp) + ["-incoming", "defer"], log)
     wait_for("the destination's QMP socket", lambda: os.path.exists(dst_qmp))
     dst_script = os.path.join(workdir, "dst.jsonl")
     with open(dst_script, "w") as f:
@@ -155,6 +163,7 @@ def minimal_round(minimal, vmforge, workdir, manifest):
     start = time.perf_counter()
     check([minimal, dst_qmp, "serial-script", dst_script])
     check([minimal, src_qmp, "serial-script", src_script])
+    watch_src = Qmp(src_qmp)  # QEMU's monitor serves one client at a time: after the minimal one
     info = completed_stats(lambda: watch_src.call("query-migrate"))
     wall = time.perf_counter() - start
     watch_src.close()
@@ -193,6 +202,10 @@ def main():
         print("vmforge / minimal C: total-time %.2fx, downtime %.2fx (target <= 1.1x), wall %.2fx"
               % (v[0] / m[0], v[1] / m[1], v[2] / m[2]))
     finally:
+        for proc in STARTED:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(60)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

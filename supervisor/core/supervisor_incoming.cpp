@@ -14,8 +14,6 @@ namespace vmforge::supervisor {
 // with `defer` waits for the user's migrate-incoming). MIGRATION `completed` makes the VM ready; a failed migration makes
 // QEMU exit, and the supervisor with it (on_qemu_exit).
 void Supervisor::receive_migration() {
-  set_state(VmState::inmigrate);
-  set_status(fmt::format("Waiting for VM '{}' to migrate here{}.", vm_.name, incoming_where()));
   qemu_->incoming_subscription =
       qemu_->qmp->subscribe("MIGRATION", {}, [this](const qmp::Event& event) { on_incoming_event(event); });
   std::vector<PlanStep> steps;
@@ -28,7 +26,11 @@ void Supervisor::receive_migration() {
   auto runner = StepRunner::start(event_, *qemu_->qmp, std::move(steps), std::move(options),
                                   [this, total](StepReport report) {
                                     qemu_->incoming_runner.reset();
-                                    if (!report.ok()) start_failed(Error(report.describe(total)));
+                                    if (!report.ok()) return start_failed(Error(report.describe(total)));
+                                    // `inmigrate` once QEMU listens: a source may migrate from now on.
+                                    set_state(VmState::inmigrate);
+                                    set_status(fmt::format("Waiting for VM '{}' to migrate here{}.", vm_.name,
+                                                           incoming_where()));
                                   });
   if (!runner) return start_failed(runner.error());
   qemu_->incoming_runner = std::move(*runner);

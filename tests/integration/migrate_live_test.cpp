@@ -68,14 +68,15 @@ struct Source {
   std::string manifest;
   std::optional<test::GuestIo> io;
 
-  Source() {
+  /// `extra`: more manifest TOML (both ends get it).
+  explicit Source(std::string_view extra = "") {
     auto cmd = test::guest_cmd_socket(vm.dir());
     REQUIRE(cmd);
     socket = *cmd;
     manifest = vm.manifest("src", test::guest_cmd_port_toml(socket, "vser0") +
                                       fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\n"
-                                                  "serial = \"data\"\n",
-                                                  vm.dir().file("d1.raw")));
+                                                  "serial = \"data\"\n{}",
+                                                  vm.dir().file("d1.raw"), extra));
     vm.boot(manifest);
     REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
     auto connected = test::GuestIo::connect(socket, vm.report());
@@ -299,4 +300,65 @@ TEST_CASE("--wait-for-destination retries until the destination listens", "[qemu
   REQUIRE(src_ended);
   CHECK(src_ended->success());
   src.vm.forget_supervisor();
+}
+
+TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the supervisor", "[qemu][migration]") {
+  // 1 MiB/s from the manifest: the migration waits for the test to speed it up.
+  Source src("[migration]\nbandwidth = \"1M\"\n");
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+
+  CliResult detached = src.vm.cli({"migrate", "apt", "--to", uri, "--detach"});
+  INFO(detached.out << detached.err << src.vm.log());
+  REQUIRE(detached.status == 0);
+  CHECK(detached.out == fmt::format("Migration of VM 'apt' to '{}' started; 'vmforge status apt' shows its "
+                                    "progress.\n", uri));
+  CHECK(src.vm.qmp(R"({"execute":"query-migrate-parameters"})").get_uint64("max-bandwidth") == 1u << 20);
+  // The supervisor carries it on: `status` shows its progress.
+  bool shown = false;
+  for (int i = 0; i < 100 && !shown; ++i) {
+    CliResult status = src.vm.cli({"status", "apt", "--json"});
+    auto json = parse_json(status.out);
+    REQUIRE(json);
+    const JsonValue* migration = json->find("migration");
+    shown = migration && migration->get_string("status") == "active";
+    if (!shown) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(shown);
+  src.vm.qmp(R"({"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1073741824}})");
+
+  auto ended = src.vm.supervisor().wait(60s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(src.vm.log().find(fmt::format("VM 'apt' migrated to '{}'", uri)) != std::string::npos);
+  CliResult plan = dst.cli({"plan", dst.manifest});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 0);
+}
+
+TEST_CASE("[migration] multifd: both ends take its channels from the manifest", "[qemu][migration]") {
+  Source src("[migration]\nmultifd = 2\n");
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  CliResult caps = dst.cli({"qmp", "apt", R"({"execute":"query-migrate-capabilities"})"});
+  INFO(caps.out);
+  CHECK(caps.out.find(R"({"state":true,"capability":"multifd"})") != std::string::npos);
+  CHECK(caps.out.find(R"({"state":false,"capability":"postcopy-ram"})") != std::string::npos);
+  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
+  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  REQUIRE(migrated.status == 0);
+  auto ended = src.vm.supervisor().wait(30s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(dst.status().get_string("run_state") == "running");
+  test::SerialReport report(dst.serial);
+  auto moved = test::GuestIo::connect(dst.socket, report);
+  REQUIRE(moved);
+  auto read = moved->read("data", 0, 64, kTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
 }
