@@ -1,18 +1,16 @@
 // `vmforge backup NAME --to DIR [--incremental]`: asks the VM's supervisor for a backup of its
 // disks (supervisor/core/backups.hpp) and prints the images it made.
-#include <signal.h>
-
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "cli/args.hpp"
+#include "cli/cancellable_request.hpp"
 #include "cli/commands.hpp"
-#include "cli/progress.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
 
@@ -36,9 +34,6 @@ constexpr std::string_view kHelp =
     "  --to DIR           the directory the images go in (required)\n"
     "  --incremental      copy only what changed since the last backup\n";
 
-constexpr auto kProgressPeriod = std::chrono::seconds(1);
-constexpr auto kSignalPeriod = std::chrono::milliseconds(100);  // how soon Ctrl-C is acted on
-
 // The backup jobs' bytes done and total, from query-jobs; nullopt before they exist.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> job_progress(supervisor::VmClient& client) {
   auto jobs = client.qmp(R"({"execute":"query-jobs"})");
@@ -58,43 +53,25 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> job_progress(supervisor::
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
-// Waits for the backup's reply, showing the jobs' progress every second; Ctrl-C (SIGINT) or
-// SIGTERM asks the supervisor to cancel the backup, whose reply then says so.
-Result<JsonValue> wait_for_backup(supervisor::VmClient& request, supervisor::VmClient& watch) {
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
-  Progress progress;
-  std::uint64_t last_done = 0;
-  auto last_time = std::chrono::steady_clock::now();
-  bool cancelling = false;
-  auto next_progress = std::chrono::steady_clock::now() + kProgressPeriod;
-  for (;;) {
-    auto line = request.connection().read_line(kSignalPeriod);
-    if (line) return supervisor::reply_value(*line);
-    if (line.error().errno_value != ETIMEDOUT) return unexpected(std::move(line).error());
-    const struct timespec now{0, 0};
-    if (!cancelling && sigtimedwait(&stop, nullptr, &now) > 0) {
-      cancelling = true;
-      progress.show("Cancelling the backup...");
-      if (auto sent = watch.connection().call(R"({"request":"backup-cancel"})"); !sent) {
-        return unexpected(std::move(sent).error());
-      }
-    }
-    if (cancelling || std::chrono::steady_clock::now() < next_progress) continue;
-    next_progress += kProgressPeriod;
-    auto jobs = job_progress(watch);
-    if (!jobs) continue;
-    const auto t = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(t - last_time).count();
-    const double rate = jobs->first >= last_done && seconds > 0 ? mib(jobs->first - last_done) / seconds : 0;
-    last_done = jobs->first;
-    last_time = t;
-    progress.show(fmt::format("Backing up: {:.1f} of {:.1f} MiB ({:.0f}%), {:.1f} MiB/s", mib(jobs->first),
-                              mib(jobs->second), jobs->second ? 100.0 * jobs->first / jobs->second : 0.0, rate));
-  }
+// The backup jobs' progress with the rate since the last line.
+CancellableRequest backup_waiting() {
+  struct Last {
+    std::uint64_t done = 0;
+    std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
+  };
+  auto last = std::make_shared<Last>();
+  return {R"({"request":"backup-cancel"})", "Cancelling the backup...",
+          [last](supervisor::VmClient& watch) -> std::optional<std::string> {
+            auto jobs = job_progress(watch);
+            if (!jobs) return std::nullopt;
+            const auto t = std::chrono::steady_clock::now();
+            const double seconds = std::chrono::duration<double>(t - last->time).count();
+            const double rate = jobs->first >= last->done && seconds > 0 ? mib(jobs->first - last->done) / seconds : 0;
+            last->done = jobs->first;
+            last->time = t;
+            return fmt::format("Backing up: {:.1f} of {:.1f} MiB ({:.0f}%), {:.1f} MiB/s", mib(jobs->first),
+                               mib(jobs->second), jobs->second ? 100.0 * jobs->first / jobs->second : 0.0, rate);
+          }};
 }
 
 }  // namespace
@@ -132,7 +109,7 @@ int cmd_backup(int argc, char** argv) {
   w.field("incremental", args.has("incremental")).end_object();
   Result<JsonValue> reply = unexpected(Error("not sent"));
   if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_for_backup(*client, *watch);
+    reply = wait_cancellable(*client, *watch, backup_waiting());
   } else {
     reply = unexpected(std::move(sent).error());
   }

@@ -1,6 +1,8 @@
 // `vmforge run FILE`: supervise the VM in the foreground, from the manifest to QEMU's end.
 #include <signal.h>
 
+#include <fmt/format.h>
+
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/manifest_report.hpp"
@@ -8,6 +10,7 @@
 #include "compiler/plan/plan.hpp"
 #include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/disk_chains.hpp"
+#include "supervisor/core/migration.hpp"
 #include "supervisor/core/plan_apply.hpp"
 #include "supervisor/core/snapshots.hpp"
 #include "supervisor/core/supervisor.hpp"
@@ -17,7 +20,7 @@ namespace vmforge::cli {
 namespace {
 
 constexpr std::string_view kHelp =
-    "Usage: vmforge run FILE [--runtime-dir DIR]\n"
+    "Usage: vmforge run FILE [--incoming URI] [--runtime-dir DIR]\n"
     "\n"
     "Run the VM described by the manifest FILE, supervised by this process until it stops:\n"
     "start QEMU paused, apply the start-up steps over QMP, resume it, tell systemd it is\n"
@@ -27,10 +30,17 @@ constexpr std::string_view kHelp =
     "ahead. A QEMU of this VM left running by a supervisor that died is adopted, never\n"
     "started twice; a second 'run' while a supervisor lives is refused.\n"
     "\n"
+    "With --incoming, QEMU does not boot the VM but listens on URI ('tcp:HOST:PORT' or\n"
+    "'unix:/PATH') for 'vmforge migrate NAME --to URI' on the source; the state is 'inmigrate'\n"
+    "until the VM runs here, then systemd is told it is ready. The manifest is the VM's usual\n"
+    "one: once migrated, 'plan' against it shows no changes. A failed incoming migration ends\n"
+    "'run' with status 1.\n"
+    "\n"
     "Exit status: 0 the guest powered off or the VM was stopped; 1 invalid manifest, failed\n"
     "start-up, or QEMU ended abnormally (crash, killed); 2 usage error.\n"
     "\n"
-    "Options:\n";
+    "Options:\n"
+    "  --incoming URI     receive the VM from a live migration instead of booting it\n";
 
 // Blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP: sd-event refuses a pidfd child source unless
 // SIGCHLD is blocked before the loop exists, and the loop is made after QEMU is spawned, so a
@@ -47,7 +57,7 @@ void block_supervisor_signals() {
 
 // Compiles `vm`, starts it and supervises it until QEMU ends; the exit status.
 // The disks write to the snapshot layers the state dir records (README, "Snapshots").
-int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
+int supervise(Vm vm, const std::optional<std::string>& runtime_dir, const std::optional<std::string>& incoming) {
   sd::log_setup(vm.name);
   auto state = supervisor::resolve_state_dir(vm.name, runtime_dir);
   if (!state) {
@@ -58,13 +68,23 @@ int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
     sd::log_error("{}", chains.error().message);
     return 1;
   }
-  auto plan = lower_or_report(vm);
+  // The migration target waits with `-incoming defer`; the VM the supervisor keeps (what `plan`
+  // compares with and a restart boots) is the manifest's, without it.
+  std::optional<Plan> plan;
+  if (incoming) {
+    Vm target = vm;
+    target.incoming = Incoming{};
+    plan = lower_or_report(target);
+  } else {
+    plan = lower_or_report(vm);
+  }
   if (!plan) return 1;
   plan->manifest_sha256 = vm.source_sha256;
   block_supervisor_signals();
   const std::string name = vm.name;
   supervisor::Supervisor supervisor(std::move(vm), std::move(*plan), std::move(*state));
   supervisor::install_plan_apply(supervisor);
+  if (incoming) supervisor.set_incoming(*incoming);
   if (auto started = supervisor.start(); !started) {
     sd::log_error("Failed to start VM '{}': {}", name, started.error().message);
     return 1;
@@ -81,12 +101,21 @@ int supervise(Vm vm, const std::optional<std::string>& runtime_dir) {
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
-  auto parsed = parse_with_runtime_dir({"run", kHelp, {}, 1, "expects exactly one manifest FILE"}, argc, argv);
+  auto parsed =
+      parse_with_runtime_dir({"run", kHelp, {{"incoming", true}}, 1, "expects exactly one manifest FILE"}, argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
   const Args& args = std::get<Args>(parsed);
+  const auto incoming = args.value("incoming");
+  if (incoming && !supervisor::valid_migration_uri(*incoming)) {
+    return usage_error("run", fmt::format("'--incoming' takes 'tcp:HOST:PORT' or 'unix:/PATH', not '{}'", *incoming));
+  }
   auto vm = load_manifest_or_report(args.positionals().front());
   if (!vm) return 1;
-  return supervise(std::move(*vm), args.value("runtime-dir"));
+  if (incoming && vm->incoming) {
+    fmt::print(stderr, "vmforge run: '{}' has an [incoming] table already; drop it or '--incoming'.\n", vm->source_path);
+    return 1;
+  }
+  return supervise(std::move(*vm), args.value("runtime-dir"), incoming);
 }
 
 }  // namespace vmforge::cli

@@ -30,6 +30,7 @@ inline constexpr Command kCommandList[] = {
     {"stop", "Stop a running VM gracefully", cmd_stop},
     {"snapshot", "Take or list external snapshots of a running VM's disks", cmd_snapshot},
     {"backup", "Back up a running VM's disks (full or incremental)", cmd_backup},
+    {"migrate", "Live-migrate a running VM to a destination supervisor", cmd_migrate},
     {"cloud-init", "Build a cloud-init seed image (NoCloud or ConfigDrive)", cmd_cloud_init},
 };
 

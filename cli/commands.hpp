@@ -23,6 +23,7 @@ int cmd_qmp(int argc, char** argv);
 int cmd_stop(int argc, char** argv);
 int cmd_snapshot(int argc, char** argv);
 int cmd_backup(int argc, char** argv);
+int cmd_migrate(int argc, char** argv);
 int cmd_cloud_init(int argc, char** argv);
 
 }  // namespace vmforge::cli

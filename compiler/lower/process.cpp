@@ -11,8 +11,10 @@ void lower_knobs(LowerContext& ctx) {
   const Knobs& k = ctx.vm().knobs;
   if (k.no_user_config) ctx.flag("-no-user-config");
   if (k.no_defaults) ctx.flag("-nodefaults");
-  // Always paused: the supervisor applies the plan, then sends `cont` (unless `stopped`).
-  ctx.flag("-S");
+  // Paused: the supervisor applies the plan, then sends `cont` (unless `stopped`). A migration
+  // target instead runs the VM itself once the migration brought it (QEMU waits in `inmigrate`
+  // until then): `cont` there would take the disks' write locks the source still holds.
+  if (!ctx.vm().incoming || k.stopped) ctx.flag("-S");
   // Not -nographic: without -nodefaults it would put a serial port and monitor on stdio.
   if (k.no_graphic) ctx.arg("-display", "none");
   if (k.no_reboot) ctx.flag("-no-reboot");

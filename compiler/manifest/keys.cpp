@@ -175,6 +175,7 @@ VMFORGE_KEY_TABLE KeySpec kRoot[] = {
     tables("qmp_socket", "An extra QMP monitor for other tools (vmforge has its own)."),
     table("qemu", "The QEMU process."),
     table("supervisor", "The vmforge supervisor."),
+    table("migration", "How 'vmforge migrate' moves the VM (read at migrate time: no restart)."),
     table("confidential_guest", "A confidential-computing guest object."),
     table("cloud_init", "A cloud-init seed built at run time and attached as a read-only CD-ROM."),
     tables("iothread", "An I/O thread for disks and SCSI controllers."),
@@ -329,6 +330,23 @@ VMFORGE_KEY_TABLE KeySpec kSupervisor[] = {
     boolean("autostart",
             "Start the VM at boot: 'vmforge apply DIR' enables vmforge@NAME.service when true, disables it when "
             "false; unset leaves it as it is."),
+};
+
+VMFORGE_KEY_TABLE KeySpec kMigration[] = {
+    boolean("auto_converge", "Throttle the guest's vCPUs while its RAM is dirtied faster than it is sent.")
+        .defaults_to(from(MigrationSettings{}.auto_converge)),
+    boolean("postcopy",
+            "Allow post-copy: after 'postcopy_after_passes' passes over RAM, run the VM on the destination and "
+            "fetch the rest on demand. Set on both ends' manifests.")
+        .defaults_to(from(MigrationSettings{}.postcopy)),
+    integer("postcopy_after_passes", "Precopy passes over RAM before switching to post-copy.")
+        .in(1, 1000)
+        .defaults_to(from(MigrationSettings{}.postcopy_after_passes)),
+    size("bandwidth", "Most bytes per second the migration sends ('1G'); default: QEMU's, 128 MiB/s."),
+    duration("downtime_limit", "Longest pause of the guest at switch-over ('300ms'); default: QEMU's, 300ms."),
+    integer("multifd", "Parallel channels (multifd); 0: one stream. Set on both ends' manifests.")
+        .in(0, 255)
+        .defaults_to(from(MigrationSettings{}.multifd)),
 };
 
 VMFORGE_KEY_TABLE KeySpec kConfidential[] = {
@@ -605,6 +623,7 @@ constexpr TableSpec kTables[] = {
     {"qmp_socket", "[[qmp_socket]]", kQmpSocket},
     {"qemu", "[qemu]", kQemu},
     {"supervisor", "[supervisor]", kSupervisor},
+    {"migration", "[migration]", kMigration},
     {"confidential_guest", "[confidential_guest]", kConfidential},
     {"cloud_init", "[cloud_init]", kCloudInit},
     {"iothread", "[[iothread]]", kIoThread},

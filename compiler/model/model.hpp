@@ -177,6 +177,19 @@ struct SupervisorSettings {
   bool operator==(const SupervisorSettings&) const = default;
 };
 
+/// `[migration]`: how `vmforge migrate` moves the VM. Read when a migration starts (on the source,
+/// and on a `run --incoming` destination for what both ends must agree on), so a change is no
+/// restart reason. The `migrate` flags override it on the source.
+struct MigrationSettings {
+  bool auto_converge = false;
+  bool postcopy = false;  // postcopy-ram on both ends; switch over after postcopy_after_passes
+  std::uint32_t postcopy_after_passes = 3;  // precopy passes over RAM (dirty-sync-count) first
+  std::optional<ByteSize> bandwidth;        // bytes/s; unset: QEMU's default (128 MiB/s)
+  std::optional<Duration> downtime_limit;   // unset: QEMU's default (300 ms)
+  std::uint32_t multifd = 0;                // channels on both ends; 0: one stream
+  bool operator==(const MigrationSettings&) const = default;
+};
+
 /// `[confidential_guest]`: SEV/TDX/s390 PV/PEF object (govmm Object types).
 struct ConfidentialGuest {
   DeviceId id{"vmforge-cg"};
@@ -222,6 +235,7 @@ struct Vm {
   std::vector<QmpSocket> qmp_sockets;
   Qemu qemu;
   SupervisorSettings supervisor;
+  MigrationSettings migration;
   std::optional<ConfidentialGuest> confidential_guest;
   std::optional<CloudInit> cloud_init;
 

@@ -20,12 +20,14 @@ QmpCall migrate_set_capabilities(const std::vector<MigrationCapability>& capabil
 QmpCall migrate_set_parameters(const MigrationParameters& parameters) {
   Arguments a;
   a.set_if("max-bandwidth", parameters.max_bandwidth).set_if("downtime-limit", parameters.downtime_limit);
+  a.set_if("multifd-channels", parameters.multifd_channels);
   return {"migrate-set-parameters", a.take(), {}};
 }
 
 QmpCall migrate(std::string_view uri) { return {"migrate", Arguments().set("uri", uri).take(), {}}; }
 QmpCall migrate_incoming(std::string_view uri) { return {"migrate-incoming", Arguments().set("uri", uri).take(), {}}; }
 QmpCall migrate_cancel() { return {"migrate_cancel", {}, {}}; }
+QmpCall migrate_start_postcopy() { return {"migrate-start-postcopy", {}, {}}; }
 QmpCall query_migrate() { return {"query-migrate", {}, {}}; }
 
 Result<MigrationInfo> parse_migration(const JsonValue& reply) {
@@ -41,7 +43,8 @@ Result<MigrationInfo> parse_migration(const JsonValue& reply) {
     ReplyReader ram = r.child("ram");
     m.ram = MigrationRam{ram.uint64("transferred"),     ram.uint64("remaining"), ram.uint64("total"),
                          ram.uint64("duplicate"),       ram.uint64("normal"),    ram.uint64("normal-bytes"),
-                         ram.uint64("dirty-sync-count")};
+                         ram.uint64("dirty-sync-count"),  ram.opt_uint64("dirty-pages-rate").value_or(0),
+                         ram.opt_uint64("page-size").value_or(0)};
   }
   return r.finish(std::move(m));
 }

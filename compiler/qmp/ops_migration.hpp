@@ -23,6 +23,7 @@ QmpCall migrate_set_capabilities(const std::vector<MigrationCapability>& capabil
 struct MigrationParameters {
   std::optional<std::uint64_t> max_bandwidth;   // bytes/s (was migrate_set_speed)
   std::optional<std::uint64_t> downtime_limit;  // ms (was migrate_set_downtime)
+  std::optional<std::uint64_t> multifd_channels;  // with the multifd capability, on both ends
 };
 QmpCall migrate_set_parameters(const MigrationParameters& parameters);
 
@@ -32,6 +33,8 @@ QmpCall migrate(std::string_view uri);
 /// For QEMU started with `-incoming defer`.
 QmpCall migrate_incoming(std::string_view uri);
 QmpCall migrate_cancel();
+/// With postcopy-ram on both ends: run the VM on the destination now, RAM follows on demand.
+QmpCall migrate_start_postcopy();
 
 struct MigrationRam {
   std::uint64_t transferred = 0;
@@ -41,6 +44,8 @@ struct MigrationRam {
   std::uint64_t normal = 0;
   std::uint64_t normal_bytes = 0;
   std::uint64_t dirty_sync_count = 0;
+  std::uint64_t dirty_pages_rate = 0;  // pages/s dirtied by the guest in the last pass
+  std::uint64_t page_size = 0;
 };
 /// query-migrate; every member is optional ({} before the first migration).
 struct MigrationInfo {

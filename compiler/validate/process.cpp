@@ -161,6 +161,19 @@ void validate_supervisor(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   vm.supervisor.autostart = f.flag("autostart");
 }
 
+void validate_migration(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "migration", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("migration", f.loc());
+  MigrationSettings& m = vm.migration;
+  m.auto_converge = f.flag_or_default("auto_converge");
+  m.postcopy = f.flag_or_default("postcopy");
+  m.postcopy_after_passes = static_cast<std::uint32_t>(f.number_or_default("postcopy_after_passes"));
+  m.bandwidth = f.size("bandwidth");
+  m.downtime_limit = f.duration("downtime_limit");
+  m.multifd = static_cast<std::uint32_t>(f.number_or_default("multifd"));
+}
+
 // Whether QEMU must start programs: tap scripts, `[incoming] mode = "exec"`.
 bool spawns_programs(const Vm& vm) {
   for (const Net& n : vm.nets) {
@@ -237,6 +250,7 @@ void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_qmp_sockets(root, ctx, vm);
   validate_globals(root, ctx, vm);
   validate_supervisor(root, ctx, vm);
+  validate_migration(root, ctx, vm);
 }
 
 void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm) {

@@ -36,6 +36,8 @@ struct QemuSession {
   std::unique_ptr<StopEscalation> stop;
   std::optional<sd::MachineRegistration> machine;  // while QEMU runs, when machined is there
   qmp::SubscriptionId resume_subscription = 0;
+  qmp::SubscriptionId incoming_subscription = 0;  // MIGRATION events while the VM migrates here
+  std::unique_ptr<StepRunner> incoming_runner;     // the incoming migration's set-up
   sd::EventSource start_check;              // QEMU's progress until its QMP greeting
   std::unique_ptr<QemuLogFollower> output;  // qemu.log's new lines to the journal
   std::uint64_t cpu_ticks = 0;              // its CPU time at the last start check
@@ -50,6 +52,7 @@ struct QemuSession {
     machine.reset();
     watchdog.reset();
     boot_runner.reset();
+    incoming_runner.reset();
     start_check.reset();
     lost_before_ready.reset();
     lost_reason.reset();

@@ -19,8 +19,10 @@ std::string_view to_string(VmState state) {
   switch (state) {
     case VmState::starting: return "starting";
     case VmState::configuring: return "configuring";
+    case VmState::inmigrate: return "inmigrate";
     case VmState::running: return "running";
     case VmState::restarting: return "restarting";
+    case VmState::migrated: return "migrated";
     case VmState::stopping: return "stopping";
     case VmState::exited: return "exited";
   }
@@ -130,7 +132,9 @@ void Supervisor::begin_stop(std::string_view why) {
         event_, [this] { return qmp(); }, *qemu_->watch, vm_.supervisor.shutdown_timeout.ms(),
         [this](sd::LogLevel level, std::string_view text) { announce(level, text); });
   }
-  bool before_guest = state_ == VmState::starting || state_ == VmState::configuring;
+  // Before the guest runs here (or after it left) there is nobody to press the power button for.
+  bool before_guest = state_ == VmState::starting || state_ == VmState::configuring || state_ == VmState::inmigrate ||
+                      state_ == VmState::migrated;
   set_state(VmState::stopping);
   auto begun = before_guest ? qemu_->stop->request_quit(why) : qemu_->stop->request(why);
   if (!begun) sd::log_error("Failed to stop QEMU: {}", begun.error().message);
@@ -188,7 +192,7 @@ void Supervisor::on_qmp_event(const qmp::Event& event) {
 void Supervisor::on_qmp_disconnect(const Error& reason) {
   qemu_->watchdog.reset();
   qemu_->start_check.reset();
-  if (state_ == VmState::starting || state_ == VmState::configuring) {
+  if (state_ == VmState::starting || state_ == VmState::configuring || state_ == VmState::inmigrate) {
     lost_at_start(reason);
     return;
   }
@@ -228,7 +232,10 @@ int Supervisor::exit_status(const sd::ProcessExit& how) {
   const std::string& reason = qemu_->shutdown_reason;
   std::string why = reason.empty() ? "" : fmt::format(" (QEMU reported shutdown reason '{}')", reason);
   std::string output = qemu_output();
-  if (state_ == VmState::starting || state_ == VmState::configuring) {
+  if (state_ == VmState::inmigrate) {
+    sd::log_error("The incoming migration of VM '{}' failed: {} {} while receiving it{}.{}", vm_.name, qemu,
+                  how.describe(), why, output);
+  } else if (state_ == VmState::starting || state_ == VmState::configuring) {
     sd::log_error("Failed to start VM '{}': {} {} during start-up{}.{}", vm_.name, qemu, how.describe(), why, output);
   } else {
     sd::log_error("{} {} unexpectedly{}; VM '{}' is down.{}", qemu, how.describe(), why, vm_.name, output);

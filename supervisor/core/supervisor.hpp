@@ -37,7 +37,9 @@
 namespace vmforge::supervisor {
 
 /// The supervisor's view of the VM, as `status` and the event stream report it.
-enum class VmState { starting, configuring, running, restarting, stopping, exited };
+/// `inmigrate`: a `run --incoming` destination waiting for or receiving the VM; `migrated`: the
+/// VM went to another host and this supervisor is ending.
+enum class VmState { starting, configuring, inmigrate, running, restarting, migrated, stopping, exited };
 std::string_view to_string(VmState state);
 
 class Supervisor {
@@ -82,6 +84,13 @@ class Supervisor {
   /// Logs `text` at `level`, and makes it the unit's STATUS= and a STATUS event (what `vmforge
   /// stop` and `apply` show while they wait).
   void announce(sd::LogLevel level, std::string_view text);
+  /// `run --incoming URI`: QEMU (spawned with `-incoming defer`) receives the VM on `uri`
+  /// instead of booting it; the VM is ready once the migration has brought it here. Before start().
+  void set_incoming(std::string uri) { incoming_uri_ = std::move(uri); }
+  /// The latest query-migrate of an outgoing migration, which `status` shows as "migration".
+  void set_migration_status(std::string json) { migration_status_ = std::move(json); }
+  /// The VM runs on the destination now: says so, quits QEMU and ends with status 0.
+  void migrated(std::string_view text);
   /// Begins the stop escalation (signals and `vmforge stop` end up here).
   void request_stop(std::string_view why);
   /// Stops QEMU gracefully and starts it again from `vm`'s argv (apply --allow-restart);
@@ -111,6 +120,9 @@ class Supervisor {
   void run_boot_steps();
   bool cont_with_handshake() const;
   void resume_and_ready();
+  void receive_migration();
+  void on_incoming_event(const qmp::Event& event);
+  std::string incoming_where() const;
   void resume();
   void resumed();
   void become_ready();
@@ -160,6 +172,9 @@ class Supervisor {
   Plan restart_plan_;
   sd::EventSource respawn_;
   std::function<void(Result<void>)> restart_done_;
+
+  std::optional<std::string> incoming_uri_;  // set_incoming(), until the VM is here
+  std::string migration_status_;
 
   QmpReadyHook qmp_ready_hook_;
   std::function<void(Supervisor&)> reload_hook_;

@@ -1,4 +1,5 @@
-// The built-in control requests: status, events, qmp, stop, and backup (backups.hpp). Their
+// The built-in control requests: status, events, qmp, stop, backup (backups.hpp) and migrate
+// (migration.hpp). Their
 // wire format is in README ("Control socket"); plan/apply add theirs through add_handler().
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/backups.hpp"
+#include "supervisor/core/migration.hpp"
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
@@ -51,6 +53,7 @@ void Supervisor::add_builtin_handlers() {
           .field("supervisor_pid", static_cast<std::int64_t>(getpid()));
       w.field("adopted", adopted()).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
       w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary);
+      if (!migration_status_.empty()) w.key("migration").raw(migration_status_);
       w.key("unit");
       if (unit) {
         w.begin_object().field("name", unit->name).field("manager", unit->user ? "user" : "system").end_object();
@@ -115,6 +118,7 @@ void Supervisor::add_builtin_handlers() {
   });
 
   add_backup_handler(*this);
+  add_migration_handler(*this);
 }
 
 }  // namespace vmforge::supervisor

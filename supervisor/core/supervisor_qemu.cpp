@@ -112,7 +112,9 @@ Result<void> Supervisor::watch_spawned(UniqueFd qmp_fd) {
 // Nothing to do between the handshake and `cont`: it goes out right behind qmp_capabilities.
 // The ready hook needs QEMU paused only to reconcile an adopted QEMU; for a QEMU we spawned it
 // just attaches (plan/apply handlers), which it does once the handshake is done.
-bool Supervisor::cont_with_handshake() const { return plan_.steps.empty() && !vm_.knobs.stopped && !qemu_->adopted; }
+bool Supervisor::cont_with_handshake() const {
+  return plan_.steps.empty() && !vm_.knobs.stopped && !qemu_->adopted && !incoming_uri_ && !vm_.incoming;
+}
 
 // A QEMU we spawned has no greeting deadline: every kStartStallLimit, one that made no
 // progress (no CPU used, not running, not in I/O) is taken as stuck and the start fails.
@@ -299,6 +301,10 @@ void Supervisor::run_ready_hook() {
 
 void Supervisor::resume_and_ready() {
   if (state_ == VmState::stopping || state_ == VmState::exited) return;
+  if ((incoming_uri_ || vm_.incoming) && !qemu_->adopted) {
+    receive_migration();
+    return;
+  }
   if (vm_.knobs.stopped) {
     become_ready();
     return;

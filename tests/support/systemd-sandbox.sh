@@ -4,7 +4,9 @@
 # and source trees are seen through the overlay, read-only in effect).
 #
 #   sandbox_boot NAME [SRC:DST]...  boot, binding each host directory SRC at DST inside
-#                                   (read-write); returns once systemd says 'running'
+#                                   (read-write); returns once systemd says 'running'. The
+#                                   host's cluster services (Corosync, Pacemaker) are masked
+#                                   unless the caller sets sandbox_cluster=yes before
 #   sandbox_run CMD...              run CMD inside (all its namespaces, its root)
 #   sandbox_stop                    SIGKILL its PID 1 (the namespaces and mounts go with it)
 #
@@ -15,7 +17,9 @@
 #
 # What keeps the host unchanged:
 # - units that would touch the host kernel or hardware (sysctl, modules, binfmt, the clock,
-#   random seed, tmpfiles, API file systems) are masked in the overlay before boot; /proc/sys
+#   random seed, tmpfiles, API file systems) are masked in the overlay before boot, and so are
+#   the cluster services the host may have enabled (a sandbox is no cluster node unless the
+#   test makes it one); /proc/sys
 #   and /sys are read-only; /dev is a tmpfs with a few device nodes; /tmp and /run are tmpfs;
 # - its cgroup is a new child of the host's cgroup2 root, seen as the root inside (cgroup
 #   namespace), removed by sandbox_stop.
@@ -27,13 +31,14 @@ sandbox_cgroup=
 sandbox_log=
 
 # Runs as PID 1 of the new namespaces: builds the root, masks units, execs systemd.
-# Arguments: NAME LOG SRC:DST...
+# Arguments: NAME LOG CLUSTER(yes|no) SRC:DST...
 # shellcheck disable=SC2016 # expanded by the sh that runs it
 sandbox_pid1='
 set -eu
 name=$1
 exec >>"$2" 2>&1 </dev/null
-shift 2
+cluster=$3
+shift 3
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 vmforge-sandbox /mnt
 mkdir /mnt/upper /mnt/work /mnt/root
@@ -76,6 +81,11 @@ for unit in systemd-sysctl.service systemd-modules-load.service kmod-static-node
     getty.target console-getty.service timers.target swap.target cryptsetup.target; do
   ln -sf /dev/null "$units/$unit"
 done
+if [ "$cluster" != yes ]; then
+  for unit in corosync.service pacemaker.service pacemaker_remote.service logd.service; do
+    ln -sf /dev/null "$units/$unit"
+  done
+fi
 cd "$r"
 mkdir -p .sandbox-old-root
 pivot_root . .sandbox-old-root
@@ -110,7 +120,7 @@ sandbox_boot() {
   sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$sandbox_cgroup" \
     setpriv --pdeathsig KILL \
     unshare --pid --mount --net --uts --ipc --cgroup --fork --kill-child=SIGKILL \
-    sh -c "$sandbox_pid1" sh "$sandbox_name" "$sandbox_log" "$@" 2>>"$sandbox_log" &
+    sh -c "$sandbox_pid1" sh "$sandbox_name" "$sandbox_log" "${sandbox_cluster:-no}" "$@" 2>>"$sandbox_log" &
   unshare_pid=$!
   # PID 1 of the namespace is unshare's only child.
   for _ in $(seq 100); do

@@ -3,9 +3,11 @@
 #
 #   vmforge_sandbox NAME BUILD_DIR  boots the sandbox with a scratch directory ($scratch) seen
 #                                   inside at $vmdir, installs vmforge there (`meson install`),
-#                                   sets $confdir (sysconfdir) and gives vmforge@.service a
-#                                   drop-in: WatchdogSec=5s (30 s in the unit: too long for a
-#                                   test) and LimitCORE=0 (the watchdog's SIGABRT would dump core)
+#                                   sets $prefix and $confdir (sysconfdir) and gives
+#                                   vmforge@.service a drop-in: WatchdogSec=5s (30 s in the unit:
+#                                   too long for a test) and LimitCORE=0 (the watchdog's SIGABRT
+#                                   would dump core); vmforge_scratch and vmforge_boot are its two
+#                                   halves, for a test of several sandboxes sharing $scratch
 #   inside CMD...                   runs CMD in the sandbox
 #   fail MESSAGE                    prints MESSAGE, the status and journal of each unit in
 #                                   $fail_units and the guests' serial logs, and exits 1
@@ -23,9 +25,15 @@ vmdir=/var/lib/vmforge
 fail_units=
 
 vmforge_sandbox() {
-  scratch=$(mktemp -d "/tmp/vmforge-$1-XXXXXX")
+  vmforge_scratch "$1" "$2"
   trap 'sandbox_stop; rm -rf "$scratch"' EXIT
   trap 'exit 1' INT TERM HUP
+  vmforge_boot "$1"
+}
+
+# The scratch directory with the guest, and the trees to bind ($src, $build, $trees).
+vmforge_scratch() {
+  scratch=$(mktemp -d "/tmp/vmforge-$1-XXXXXX")
   # The guest's kernel and initrd where a host keeps VM files, /var/lib/vmforge (the unit's
   # PrivateTmp= hides a checkout under /tmp): QEMU, unprivileged, opens them by path, so they
   # are readable and the directory can be passed through.
@@ -41,11 +49,15 @@ vmforge_sandbox() {
     "$src"/*) trees="$src:$src" ;;
     *) trees="$src:$src $build:$build" ;;
   esac
+}
+
+# Boots sandbox NAME with $scratch at $vmdir and installs vmforge there.
+vmforge_boot() {
   # shellcheck disable=SC2086
   sandbox_boot "$1" "$scratch:$vmdir" $trees
   inside meson install -C "$build" --no-rebuild --quiet >/dev/null || fail "meson install failed inside the sandbox"
-  confdir=$(meson introspect "$build" --buildoptions |
-    python3 -c 'import json, os, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print(os.path.join(o["prefix"], o["sysconfdir"]))')
+  eval "$(meson introspect "$build" --buildoptions |
+    python3 -c 'import json, os, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print("prefix=" + o["prefix"], "confdir=" + os.path.join(o["prefix"], o["sysconfdir"]))')"
   inside mkdir -p "$confdir/vmforge" /etc/systemd/system/vmforge@.service.d
   printf '[Service]\nWatchdogSec=5s\nLimitCORE=0\n' >"$scratch/test.conf"
   inside cp "$vmdir/test.conf" /etc/systemd/system/vmforge@.service.d/test.conf

@@ -313,7 +313,9 @@ TEST_CASE("migration and fd builders", "[qmp][ops]") {
         R"(migrate-set-parameters {"max-bandwidth":104857600,"downtime-limit":300})");
   CHECK(wire(migrate("exec:cat > /tmp/mig")) == R"(migrate {"uri":"exec:cat > /tmp/mig"})");
   CHECK(wire(migrate_incoming("unix:/run/mig.sock")) == R"(migrate-incoming {"uri":"unix:/run/mig.sock"})");
+  CHECK(wire(migrate_set_parameters({std::nullopt, std::nullopt, 4})) == R"(migrate-set-parameters {"multifd-channels":4})");
   CHECK(wire(migrate_cancel()) == "migrate_cancel ");
+  CHECK(wire(migrate_start_postcopy()) == "migrate-start-postcopy ");
   CHECK(wire(getfd("fd-tap0")) == R"(getfd {"fdname":"fd-tap0"})");
   CHECK(wire(closefd("fd-tap0")) == R"(closefd {"fdname":"fd-tap0"})");
   CHECK(wire(add_fd(std::nullopt)) == "add-fd {}");
@@ -360,10 +362,12 @@ TEST_CASE("parsers read real QEMU 7.2 replies", "[qmp][ops]") {
   REQUIRE(never);
   CHECK_FALSE(never->status);
   auto done = parse_migration(json(
-      R"({"status":"completed","setup-time":3,"downtime":20,"total-time":680,"ram":{"total":537403392,"remaining":0,"transferred":100,"duplicate":1,"normal":2,"normal-bytes":8192,"dirty-sync-count":3,"mbps":1.5}})"));
+      R"({"status":"completed","setup-time":3,"downtime":20,"total-time":680,"ram":{"total":537403392,"remaining":0,"transferred":100,"duplicate":1,"normal":2,"normal-bytes":8192,"dirty-sync-count":3,"mbps":1.5,"dirty-pages-rate":120,"page-size":4096}})"));
   REQUIRE(done);
   CHECK(done->status == std::string("completed"));
   CHECK(done->ram->normal_bytes == 8192u);
+  CHECK(done->ram->dirty_pages_rate == 120u);
+  CHECK(done->ram->page_size == 4096u);
 
   auto schema = parse_schema(json(R"([{"name":"query-status","meta-type":"command","arg-type":"0","ret-type":"1"}])"));
   REQUIRE(schema);

@@ -1,0 +1,364 @@
+// Live migration between two supervisors on this host (issue #14), each with its own runtime
+// dir as two hosts would have: the destination `vmforge run --incoming URI` is `inmigrate` and
+// not ready until the VM runs there, `vmforge migrate` moves the running test guest over unix
+// and tcp (its disk file shared by both QEMUs, as on shared storage), the guest does not boot
+// again and reads back what it wrote before, the source ends with status 0, and `plan` on the
+// destination has no changes. A cancelled migration and one whose destination dies leave the
+// source running.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "compiler/base/json_value.hpp"
+#include "compiler/base/unique_fd.hpp"
+#include "supervisor/launch/process.hpp"
+#include "tests/integration/live_vm.hpp"
+#include "tests/supervisor/core/notify_listener.hpp"
+#include "tests/support/guest_io.hpp"
+#include "tests/support/result_printer.hpp"
+
+using namespace vmforge;
+using namespace std::chrono_literals;
+
+using test::CliResult;
+using test::LiveVm;
+
+namespace {
+
+constexpr auto kTimeout = test::kGuestReportTimeout;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string replaced(std::string text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// A free TCP port on 127.0.0.1 (the kernel's pick, released again).
+int free_port() {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t size = sizeof addr;
+  REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &size) == 0);
+  return ntohs(addr.sin_port);
+}
+
+// The source: the test guest with the command port and a raw data disk, on which it wrote the
+// pattern "before" in its first 64 blocks.
+struct Source {
+  LiveVm vm;
+  std::string socket;
+  std::string manifest;
+  std::optional<test::GuestIo> io;
+
+  /// `extra`: more manifest TOML (both ends get it).
+  explicit Source(std::string_view extra = "") {
+    auto cmd = test::guest_cmd_socket(vm.dir());
+    REQUIRE(cmd);
+    socket = *cmd;
+    manifest = vm.manifest("src", test::guest_cmd_port_toml(socket, "vser0") +
+                                      fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\n"
+                                                  "serial = \"data\"\n{}",
+                                                  vm.dir().file("d1.raw"), extra));
+    vm.boot(manifest);
+    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+    auto connected = test::GuestIo::connect(socket, vm.report());
+    REQUIRE(connected);
+    io.emplace(std::move(*connected));
+    REQUIRE(io->write("data", 0, "before", 64, kTimeout));
+  }
+};
+
+// The destination: the same VM's manifest where "another host" differs (its serial log and its
+// command port's socket), the same disk file; its supervisor under runtime dir rt2.
+struct Destination {
+  std::string rt;
+  std::string serial;
+  std::string socket;
+  std::string manifest;
+  std::string log;
+  std::optional<launch::Process> supervisor;
+
+  Destination(Source& src, const std::string& uri) {
+    const test::TempDir& dir = src.vm.dir();
+    rt = dir.file("rt2");
+    serial = dir.file("serial-dst.log");
+    socket = src.socket + "2";
+    log = dir.file("run-dst.log");
+    std::string text = replaced(read_file(src.manifest), dir.file("serial.log"), serial);
+    manifest = dir.file("dst.toml");
+    std::ofstream(manifest) << replaced(text, src.socket, socket);
+    launch::SpawnOptions options;
+    options.argv = {test::vmforge_binary(), "run", manifest, "--incoming", uri, "--runtime-dir", rt};
+    options.stderr_file = log;
+    auto process = launch::spawn(options);
+    REQUIRE(process);
+    supervisor.emplace(std::move(*process));
+  }
+  ~Destination() {
+    if (supervisor) {
+      (void)supervisor->signal(SIGTERM);
+      (void)supervisor->wait(30s);
+    }
+  }
+
+  CliResult cli(std::vector<std::string> args) const {
+    args.push_back("--runtime-dir");
+    args.push_back(rt);
+    return test::run_vmforge(args, 120s);
+  }
+
+  // `status --json` (its exit status says whether the VM is healthy: not while inmigrate).
+  JsonValue status() const {
+    CliResult r = cli({"status", "apt", "--json"});
+    INFO(r.out << r.err);
+    auto json = parse_json(r.out);
+    REQUIRE(json);
+    return std::move(*json);
+  }
+
+  // Waits until the destination's supervisor answers and says `inmigrate`.
+  void wait_inmigrate() const {
+    for (int i = 0; i < 300; ++i) {
+      JsonValue s = status();
+      if (s.get_string("state") == "inmigrate") {
+        CHECK(s.get_string("run_state") == "inmigrate");
+        return;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL("the destination never reported 'inmigrate':\n" << read_file(log));
+  }
+};
+
+// `vmforge migrate apt --to uri ARGS...` in the background.
+launch::Process start_migrate(LiveVm& vm, const std::string& uri, std::vector<std::string> extra = {}) {
+  launch::SpawnOptions options;
+  options.argv = {test::vmforge_binary(), "migrate", "apt", "--to", uri, "--runtime-dir", vm.dir().file("rt")};
+  options.argv.insert(options.argv.end(), extra.begin(), extra.end());
+  options.capture_stdout = true;
+  auto process = launch::spawn(options);
+  REQUIRE(process);
+  return std::move(*process);
+}
+
+// Waits until the source's QEMU says the migration is `active`.
+void wait_active(LiveVm& vm) {
+  for (int i = 0; i < 300; ++i) {
+    if (vm.qmp(R"({"execute":"query-migrate"})").get_string("status") == "active") return;
+    std::this_thread::sleep_for(100ms);
+  }
+  FAIL("the migration never became active:\n" << vm.log());
+}
+
+// The source VM still runs, and its guest still answers on its command port.
+void check_source_runs(Source& src) {
+  CHECK(src.vm.qmp(R"({"execute":"query-status"})").get_string("status") == "running");
+  auto read = src.io->read("data", 0, 64, kTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
+}
+
+// The unix socket QEMU (as vmforge-qemu) listens on: next to the command port's.
+std::string unix_uri(const Source& src) {
+  return "unix:" + src.socket.substr(0, src.socket.rfind('/')) + "/mig.sock";
+}
+
+// Migrates to `tcp_uri`, or over a unix socket when it is empty.
+void migrate_and_check(const std::string& tcp_uri) {
+  Source src;
+  const std::string uri = tcp_uri.empty() ? unix_uri(src) : tcp_uri;
+
+  test::NotifyListener notify(src.vm.dir().file("notify.sock"));
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  CHECK(notify.receive(200).find("READY=1") == std::string::npos);
+
+  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
+  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  REQUIRE(migrated.status == 0);
+  CHECK(migrated.out.starts_with(fmt::format("VM 'apt' migrated to '{}' in ", uri)));
+
+  // The source's supervisor says so and ends with status 0.
+  auto ended = src.vm.supervisor().wait(30s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(src.vm.log().find(fmt::format("VM 'apt' migrated to '{}'", uri)) != std::string::npos);
+
+  // The destination is ready only now, and runs the guest.
+  CHECK(notify.wait_for("READY=1", 30000).find("READY=1") != std::string::npos);
+  JsonValue status = dst.status();
+  CHECK(status.get_string("state") == "running");
+  CHECK(status.get_string("run_state") == "running");
+
+  // The same guest: it answers on the destination's port, reads back what it wrote on the
+  // source, and did not boot again (no new uptime or `ready` in its serial log).
+  test::SerialReport report(dst.serial);
+  auto moved = test::GuestIo::connect(dst.socket, report);
+  REQUIRE(moved);
+  auto read = moved->read("data", 0, 64, kTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
+  CHECK(read_file(dst.serial).find("vmforge-guest: uptime_ms=") == std::string::npos);
+  CHECK(read_file(dst.serial).find("vmforge-guest: ready") == std::string::npos);
+
+  // `--incoming` left no drift: the VM's usual manifest plans no changes.
+  CliResult plan = dst.cli({"plan", dst.manifest});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 0);
+  CHECK(plan.out.find("No changes") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("a running guest migrates over a unix socket with its uptime and disk data", "[qemu][migration]") {
+  migrate_and_check("");
+}
+
+TEST_CASE("a running guest migrates over tcp on 127.0.0.1", "[qemu][migration]") {
+  migrate_and_check(fmt::format("tcp:127.0.0.1:{}", free_port()));
+}
+
+TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends non-zero", "[qemu][migration]") {
+  Source src;
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+
+  // 1 MiB/s: 512 MiB of RAM would take minutes.
+  launch::Process cli = start_migrate(src.vm, uri, {"--bandwidth", "1M"});
+  wait_active(src.vm);
+  REQUIRE(cli.signal(SIGINT));
+  auto ended = cli.wait(30s);
+  REQUIRE(ended);
+  INFO(cli.stderr_text(4096) << src.vm.log());
+  CHECK(ended->value == 1);
+  CHECK(cli.stderr_text(4096).find("Migration cancelled; the VM keeps running here.") != std::string::npos);
+
+  check_source_runs(src);
+  auto dst_ended = dst.supervisor->wait(30s);
+  REQUIRE(dst_ended);
+  CHECK_FALSE(dst_ended->success());
+  dst.supervisor.reset();
+  CHECK(read_file(dst.log).find("The incoming migration of VM 'apt'") != std::string::npos);
+}
+
+TEST_CASE("a migration whose destination dies leaves the source running", "[qemu][migration]") {
+  Source src;
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  const auto qemu = dst.status().get_int64("qemu_pid");
+  REQUIRE(qemu);
+
+  launch::Process cli = start_migrate(src.vm, uri, {"--bandwidth", "1M"});
+  wait_active(src.vm);
+  REQUIRE(kill(static_cast<pid_t>(*qemu), SIGKILL) == 0);
+  auto ended = cli.wait(60s);
+  REQUIRE(ended);
+  const std::string err = cli.stderr_text(4096);
+  INFO(err << src.vm.log());
+  CHECK(ended->value == 1);
+  CHECK(err.find("Migration of VM 'apt' to '" + uri + "' failed: ") != std::string::npos);
+  CHECK(err.find("The VM keeps running here.") != std::string::npos);
+  check_source_runs(src);
+}
+
+TEST_CASE("--wait-for-destination retries until the destination listens", "[qemu][migration]") {
+  Source src;
+  const std::string uri = unix_uri(src);
+  CliResult refused = src.vm.cli({"migrate", "apt", "--to", uri});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("Migration of VM 'apt' to '" + uri + "' failed: ") != std::string::npos);
+
+  launch::Process cli = start_migrate(src.vm, uri, {"--wait-for-destination", "60"});
+  std::this_thread::sleep_for(1s);
+  Destination dst(src, uri);
+  auto ended = cli.wait(120s);
+  REQUIRE(ended);
+  INFO(cli.stderr_text(4096) << src.vm.log() << read_file(dst.log));
+  CHECK(ended->value == 0);
+  auto src_ended = src.vm.supervisor().wait(30s);
+  REQUIRE(src_ended);
+  CHECK(src_ended->success());
+  src.vm.forget_supervisor();
+}
+
+TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the supervisor", "[qemu][migration]") {
+  // 1 MiB/s from the manifest: the migration waits for the test to speed it up.
+  Source src("[migration]\nbandwidth = \"1M\"\n");
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+
+  CliResult detached = src.vm.cli({"migrate", "apt", "--to", uri, "--detach"});
+  INFO(detached.out << detached.err << src.vm.log());
+  REQUIRE(detached.status == 0);
+  CHECK(detached.out == fmt::format("Migration of VM 'apt' to '{}' started; 'vmforge status apt' shows its "
+                                    "progress.\n", uri));
+  CHECK(src.vm.qmp(R"({"execute":"query-migrate-parameters"})").get_uint64("max-bandwidth") == 1u << 20);
+  // The supervisor carries it on: `status` shows its progress.
+  bool shown = false;
+  for (int i = 0; i < 100 && !shown; ++i) {
+    CliResult status = src.vm.cli({"status", "apt", "--json"});
+    auto json = parse_json(status.out);
+    REQUIRE(json);
+    const JsonValue* migration = json->find("migration");
+    shown = migration && migration->get_string("status") == "active";
+    if (!shown) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(shown);
+  src.vm.qmp(R"({"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1073741824}})");
+
+  auto ended = src.vm.supervisor().wait(60s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(src.vm.log().find(fmt::format("VM 'apt' migrated to '{}'", uri)) != std::string::npos);
+  CliResult plan = dst.cli({"plan", dst.manifest});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 0);
+}
+
+TEST_CASE("[migration] multifd: both ends take its channels from the manifest", "[qemu][migration]") {
+  Source src("[migration]\nmultifd = 2\n");
+  const std::string uri = unix_uri(src);
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  CliResult caps = dst.cli({"qmp", "apt", R"({"execute":"query-migrate-capabilities"})"});
+  INFO(caps.out);
+  CHECK(caps.out.find(R"({"state":true,"capability":"multifd"})") != std::string::npos);
+  CHECK(caps.out.find(R"({"state":false,"capability":"postcopy-ram"})") != std::string::npos);
+  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
+  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  REQUIRE(migrated.status == 0);
+  auto ended = src.vm.supervisor().wait(30s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
+  CHECK(dst.status().get_string("run_state") == "running");
+  test::SerialReport report(dst.serial);
+  auto moved = test::GuestIo::connect(dst.socket, report);
+  REQUIRE(moved);
+  auto read = moved->read("data", 0, 64, kTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
+}
