@@ -9,6 +9,7 @@
 #include "cli/args.hpp"
 #include "cli/cancellable_request.hpp"
 #include "cli/commands.hpp"
+#include "cli/migration_text.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/model/units.hpp"
@@ -46,8 +47,6 @@ constexpr std::string_view kHelp =
     "  --multifd N                   N parallel channels (the destination's manifest needs\n"
     "                                multifd = N)\n";
 
-double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
 std::optional<std::uint64_t> whole_number(std::string_view text) {
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -60,12 +59,8 @@ std::optional<std::string> progress_line(supervisor::VmClient& watch) {
   auto reply = watch.qmp(R"({"execute":"query-migrate"})");
   if (!reply) return std::nullopt;
   auto info = qmp::parse_migration(*reply);
-  if (!info || !info->ram || !info->status) return std::nullopt;
-  const qmp::MigrationRam& ram = *info->ram;
-  return fmt::format("Migrating ({}): {:.1f} MiB sent, {:.1f} of {:.1f} MiB remaining, dirtying {:.1f} MiB/s, "
-                     "expected downtime {} ms",
-                     *info->status, mib(ram.transferred), mib(ram.remaining), mib(ram.total),
-                     mib(ram.dirty_pages_rate * ram.page_size), info->expected_downtime.value_or(0));
+  if (!info || !info->ram) return std::nullopt;
+  return "Migrating (" + migration_text(*info) + ")";
 }
 
 }  // namespace

@@ -140,6 +140,9 @@ struct Destination {
       JsonValue s = status();
       if (s.get_string("state") == "inmigrate") {
         CHECK(s.get_string("run_state") == "inmigrate");
+        CliResult list = cli({"list"});
+        INFO(list.out << list.err);
+        CHECK(list.out.find(" inmigrate ") != std::string::npos);
         return;
       }
       std::this_thread::sleep_for(100ms);
@@ -246,6 +249,14 @@ TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends 
   // 1 MiB/s: 512 MiB of RAM would take minutes.
   launch::Process cli = start_migrate(src.vm, uri, {"--bandwidth", "1M"});
   wait_active(src.vm);
+  // Its progress, a line a second (stderr is no terminal here).
+  bool progress = false;
+  for (int i = 0; i < 100 && !progress; ++i) {
+    progress = cli.stderr_text(4096).find("Migrating (active: ") != std::string::npos;
+    if (!progress) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(progress);
+  CHECK(cli.stderr_text(4096).find(" MiB remaining, dirtying ") != std::string::npos);
   REQUIRE(cli.signal(SIGINT));
   auto ended = cli.wait(30s);
   REQUIRE(ended);
@@ -326,6 +337,7 @@ TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the 
     if (!shown) std::this_thread::sleep_for(100ms);
   }
   CHECK(shown);
+  CHECK(src.vm.cli({"status", "apt"}).out.find("  Migration: active: ") != std::string::npos);
   src.vm.qmp(R"({"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1073741824}})");
 
   auto ended = src.vm.supervisor().wait(60s);
