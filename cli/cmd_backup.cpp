@@ -1,20 +1,15 @@
 // `vmforge backup NAME --to DIR [--incremental]`: asks the VM's supervisor for a backup of its
 // disks (supervisor/core/backups.hpp) and prints the images it made.
-#include <signal.h>
-
-#include <cerrno>
-#include <chrono>
 #include <filesystem>
-#include <optional>
-#include <utility>
 
 #include <fmt/format.h>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/progress.hpp"
+#include "cli/job_progress.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/backups.hpp"
 
 namespace vmforge::cli {
 namespace {
@@ -35,67 +30,6 @@ constexpr std::string_view kHelp =
     "Options:\n"
     "  --to DIR           the directory the images go in (required)\n"
     "  --incremental      copy only what changed since the last backup\n";
-
-constexpr auto kProgressPeriod = std::chrono::seconds(1);
-constexpr auto kSignalPeriod = std::chrono::milliseconds(100);  // how soon Ctrl-C is acted on
-
-// The backup jobs' bytes done and total, from query-jobs; nullopt before they exist.
-std::optional<std::pair<std::uint64_t, std::uint64_t>> job_progress(supervisor::VmClient& client) {
-  auto jobs = client.qmp(R"({"execute":"query-jobs"})");
-  if (!jobs || !jobs->as_array()) return std::nullopt;
-  std::uint64_t done = 0;
-  std::uint64_t total = 0;
-  bool any = false;
-  for (const JsonValue& job : *jobs->as_array()) {
-    if (!job.get_string("id").value_or("").starts_with("vmforge-backup-")) continue;
-    any = true;
-    done += job.get_uint64("current-progress").value_or(0);
-    total += job.get_uint64("total-progress").value_or(0);
-  }
-  if (!any) return std::nullopt;
-  return std::pair{done, total};
-}
-
-double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
-// Waits for the backup's reply, showing the jobs' progress every second; Ctrl-C (SIGINT) or
-// SIGTERM asks the supervisor to cancel the backup, whose reply then says so.
-Result<JsonValue> wait_for_backup(supervisor::VmClient& request, supervisor::VmClient& watch) {
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
-  Progress progress;
-  std::uint64_t last_done = 0;
-  auto last_time = std::chrono::steady_clock::now();
-  bool cancelling = false;
-  auto next_progress = std::chrono::steady_clock::now() + kProgressPeriod;
-  for (;;) {
-    auto line = request.connection().read_line(kSignalPeriod);
-    if (line) return supervisor::reply_value(*line);
-    if (line.error().errno_value != ETIMEDOUT) return unexpected(std::move(line).error());
-    const struct timespec now{0, 0};
-    if (!cancelling && sigtimedwait(&stop, nullptr, &now) > 0) {
-      cancelling = true;
-      progress.show("Cancelling the backup...");
-      if (auto sent = watch.connection().call(R"({"request":"backup-cancel"})"); !sent) {
-        return unexpected(std::move(sent).error());
-      }
-    }
-    if (cancelling || std::chrono::steady_clock::now() < next_progress) continue;
-    next_progress += kProgressPeriod;
-    auto jobs = job_progress(watch);
-    if (!jobs) continue;
-    const auto t = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(t - last_time).count();
-    const double rate = jobs->first >= last_done && seconds > 0 ? mib(jobs->first - last_done) / seconds : 0;
-    last_done = jobs->first;
-    last_time = t;
-    progress.show(fmt::format("Backing up: {:.1f} of {:.1f} MiB ({:.0f}%), {:.1f} MiB/s", mib(jobs->first),
-                              mib(jobs->second), jobs->second ? 100.0 * jobs->first / jobs->second : 0.0, rate));
-  }
-}
 
 }  // namespace
 
@@ -132,7 +66,12 @@ int cmd_backup(int argc, char** argv) {
   w.field("incremental", args.has("incremental")).end_object();
   Result<JsonValue> reply = unexpected(Error("not sent"));
   if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_for_backup(*client, *watch);
+    reply = wait_showing_jobs(*client, *watch,
+                              {"Backing up",
+                               [](const JsonValue& job) {
+                                 return job.get_string("id").value_or("").starts_with(supervisor::kBackupJobPrefix);
+                               },
+                               R"({"request":"backup-cancel"})", "Cancelling the backup..."});
   } else {
     reply = unexpected(std::move(sent).error());
   }

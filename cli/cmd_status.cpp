@@ -5,6 +5,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/disk_layers.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
 
@@ -16,7 +17,8 @@ constexpr std::string_view kHelp =
     "\n"
     "Show the state of the VM NAME: QEMU's run state as the headline (running, paused,\n"
     "internal-error, guest-panicked, ...; the supervisor's state while it starts or stops), PIDs,\n"
-    "the manifest applied last and the state directory.\n"
+    "the manifest applied last, the state directory, and the snapshot layer each disk writes to\n"
+    "where the manifest's file is only its base.\n"
     "\n"
     "Exit status: 0 the VM runs and is healthy; 3 its supervisor runs, but the VM is not up\n"
     "and healthy (starting, stopping, internal-error, guest-panicked, io-error, shutdown,\n"
@@ -38,6 +40,7 @@ void print_human(const JsonValue& s) {
   fmt::print(" Supervisor: PID {} ({})\n", s.get_int64("supervisor_pid").value_or(0), text(s, "state"));
   fmt::print("   Manifest: {} (sha256 {})\n", text(s, "manifest"), sha.substr(0, 12));
   fmt::print("  State dir: {}\n", text(s, "state_dir"));
+  fmt::print("{}", describe_layers(s.find("layers"), "  "));
 }
 
 // No supervisor answered: the reason on stderr, and with --json an answer on stdout too.

@@ -1,18 +1,64 @@
-// backups.json: written whole (write_file_atomic), read back checked.
+// The backup record: one JSON file per disk, written whole, read back checked.
 #include "supervisor/core/backup_record.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/json_writer.hpp"
-#include "compiler/base/read_file.hpp"
-#include "supervisor/core/atomic_file.hpp"
+#include "supervisor/core/disk_records.hpp"
 
 namespace vmforge::supervisor {
+namespace {
 
-std::string backup_record_path(const StateDir& state) { return state.dir + "/backups.json"; }
+constexpr std::string_view kRecordKind = "backups";
+
+bool written(const Disk& d) { return d.media == DiskMedia::disk && !d.readonly; }
+
+// Adds the backups and disks of record `path` that `into` does not have.
+Result<void> merge_file(std::vector<BackupEntry>& into, const std::string& path) {
+  VMFORGE_TRY(auto text, read_disk_record(path));
+  if (!text) return {};
+  auto part = parse_backup_record(*text);
+  if (!part) return unexpected(Error(fmt::format("Failed to read '{}': {}", path, part.error().message), EBADMSG));
+  for (BackupEntry& entry : *part) {
+    auto same = std::find_if(into.begin(), into.end(), [&](const BackupEntry& e) { return e.id == entry.id; });
+    if (same == into.end()) {
+      into.push_back(std::move(entry));
+      continue;
+    }
+    for (BackedUpDisk& d : entry.disks) {
+      auto named = [&](const BackedUpDisk& x) { return x.disk == d.disk; };
+      if (std::none_of(same->disks.begin(), same->disks.end(), named)) same->disks.push_back(std::move(d));
+    }
+  }
+  return {};
+}
+
+// The backups of `disk` in `entries`, each with that disk only.
+std::vector<BackupEntry> part_of(const std::vector<BackupEntry>& entries, const std::string& disk) {
+  std::vector<BackupEntry> part;
+  for (const BackupEntry& e : entries) {
+    for (const BackedUpDisk& d : e.disks) {
+      if (d.disk == disk) part.push_back({e.id, e.incremental, {d}});
+    }
+  }
+  return part;
+}
+
+// Ids are UTC stamps, "-N" added to one taken twice in a second: shorter first, then by text.
+bool older(const BackupEntry& a, const BackupEntry& b) {
+  const std::string_view sa = std::string_view(a.id).substr(0, a.id.find('-'));
+  const std::string_view sb = std::string_view(b.id).substr(0, b.id.find('-'));
+  if (sa != sb) return sa < sb;
+  return a.id.size() != b.id.size() ? a.id.size() < b.id.size() : a.id < b.id;
+}
+
+std::string old_record_path(const StateDir& state) { return state.dir + "/backups.json"; }
+
+}  // namespace
 
 std::string backup_record_json(const std::vector<BackupEntry>& entries) {
   JsonWriter w;
@@ -52,20 +98,24 @@ Result<std::vector<BackupEntry>> parse_backup_record(std::string_view json) {
   return entries;
 }
 
-Result<std::vector<BackupEntry>> load_backup_record(const StateDir& state) {
-  const std::string path = backup_record_path(state);
-  auto text = read_file(path);
-  if (!text) {
-    if (text.error().errno_value == ENOENT) return std::vector<BackupEntry>{};
-    return unexpected(text.error());
+Result<std::vector<BackupEntry>> load_backup_record(const StateDir& state, const Vm& vm) {
+  std::vector<BackupEntry> entries;
+  for (const Disk& d : vm.disks) {
+    if (written(d)) VMFORGE_TRY_VOID(merge_file(entries, disk_record_path(state, d, kRecordKind)));
   }
-  auto entries = parse_backup_record(*text);
-  if (!entries) return unexpected(Error(fmt::format("Failed to read '{}': {}", path, entries.error().message), EBADMSG));
+  VMFORGE_TRY_VOID(merge_file(entries, old_record_path(state)));
+  std::stable_sort(entries.begin(), entries.end(), older);
   return entries;
 }
 
-Result<void> save_backup_record(const StateDir& state, const std::vector<BackupEntry>& entries) {
-  return write_file_atomic(backup_record_path(state), backup_record_json(entries));
+Result<void> save_backup_record(const StateDir& state, const Vm& vm, const std::vector<BackupEntry>& entries) {
+  for (const Disk& d : vm.disks) {
+    if (!written(d)) continue;
+    const std::vector<BackupEntry> part = part_of(entries, d.id.str());
+    VMFORGE_TRY_VOID(write_disk_record(disk_record_path(state, d, kRecordKind),
+                                       part.empty() ? std::string() : backup_record_json(part)));
+  }
+  return write_disk_record(old_record_path(state), "");
 }
 
 std::string last_backup_file(const std::vector<BackupEntry>& entries, const std::string& disk) {

@@ -31,8 +31,6 @@ constexpr std::uint32_t kJobTimeoutMs = 24u * 3600u * 1000u;  // a job is ended 
 constexpr std::chrono::seconds kQueryTimeout{30};
 constexpr std::uint64_t kCancelRepeatUsec = 100000;
 
-constexpr std::string_view kJobPrefix = "vmforge-backup-";
-
 std::string fd_key(const DiskBackup& d) { return "backup\n" + d.target; }
 
 std::string node_name(std::string_view tag, std::size_t index, std::string_view part) {
@@ -171,7 +169,7 @@ class BackupRun {
     std::size_t running = 0;
     for (const JsonValue& job : items(jobs)) {
       const std::string id(job.get_string("id").value_or(""));
-      if (!id.starts_with(kJobPrefix)) continue;
+      if (!id.starts_with(kBackupJobPrefix)) continue;
       ++running;
       QmpCall cancel = qmp::job_cancel(id);
       cancel.completion = {Completion::Kind::event, "BLOCK_JOB_CANCELLED", id, 0};
@@ -237,7 +235,7 @@ class BackupRun {
 
   void plan(JsonValue nodes) {
     if (cancelled_) return fail("Backup cancelled before it began.");
-    auto record = load_backup_record(self_.state_dir());
+    auto record = load_backup_record(self_.state_dir(), self_.vm());
     if (!record) return fail(record.error().message);
     record_ = std::move(*record);
     const Vm& vm = self_.vm();
@@ -321,7 +319,7 @@ class BackupRun {
     BackupEntry entry{tag_, incremental_, {}};
     for (const DiskBackup& d : disks_) entry.disks.push_back({d.disk, d.target, file_size(d.target)});
     record_.push_back(entry);
-    if (auto saved = save_backup_record(self_.state_dir(), record_); !saved) return fail(saved.error().message);
+    if (auto saved = save_backup_record(self_.state_dir(), self_.vm(), record_); !saved) return fail(saved.error().message);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     JsonWriter w;
     w.begin_object().field("id", entry.id).field("incremental", entry.incremental).field("seconds", seconds);
@@ -370,7 +368,7 @@ class BackupRun {
 
 }  // namespace
 
-std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kJobPrefix, disk); }
+std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kBackupJobPrefix, disk); }
 
 std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskBackup>& disks,
                                    std::uint32_t job_timeout_ms) {

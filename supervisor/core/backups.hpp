@@ -31,6 +31,8 @@ struct DiskBackup {
   bool add_bitmap = false;  // the node has no bitmap yet (a full backup adds it)
 };
 
+/// Every backup job's id starts so.
+inline constexpr std::string_view kBackupJobPrefix = "vmforge-backup-";
 /// The job of `disk`'s backup.
 std::string backup_job_id(std::string_view disk);
 

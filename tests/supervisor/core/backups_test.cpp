@@ -1,9 +1,13 @@
 // The backup steps (what QEMU is asked, in which order, undone how) and the backup record.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "compiler/base/read_file.hpp"
 #include "compiler/lower/context.hpp"
+#include "compiler/validate/load_and_validate.hpp"
 #include "supervisor/core/backup_record.hpp"
 #include "supervisor/core/backups.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
 using namespace vmforge::supervisor;
@@ -72,4 +76,26 @@ TEST_CASE("the backup record round-trips and names each disk's newest file", "[b
   CHECK(last_backup_file(entries, "other").empty());
   CHECK_FALSE(parse_backup_record(R"({"backups":[{"id":"T"}]})"));
   CHECK_FALSE(parse_backup_record("not json"));
+}
+
+TEST_CASE("the backup record is kept in parts beside each disk's file and read back whole", "[backup]") {
+  auto tmp = test::temp_dir();
+  auto vm = validate_text(fmt::format("name = \"t\"\n[[disk]]\nid = \"data\"\nfile = \"{0}/data.qcow2\"\n"
+                                      "[[disk]]\nid = \"root\"\nfile = \"{0}/root.qcow2\"\n",
+                                      tmp.path()),
+                          "/m/t.toml");
+  REQUIRE(vm);
+  const std::vector<BackupEntry> entries{
+      {"20261207T152300Z", false, {{"data", "/b/vm-data-T.qcow2", 1000}, {"root", "/b/vm-root-T.qcow2", 2000}}},
+      {"20261207T152300Z-2", true, {{"data", "/b/vm-data-U.qcow2", 10}}},
+  };
+  const StateDir state{tmp.file("run")};
+  REQUIRE(save_backup_record(state, *vm, entries));
+  auto data = read_file(tmp.file("data.qcow2.vmforge-backups.json"));
+  REQUIRE(data);
+  CHECK(data->find("vm-root") == std::string::npos);
+  // Another state dir (after a reboot) reads the same backups.
+  auto back = load_backup_record(StateDir{tmp.file("elsewhere")}, *vm);
+  REQUIRE(back);
+  CHECK(*back == entries);
 }
