@@ -89,6 +89,10 @@ int cmd_backup(int argc, char** argv) {
                  d.get_uint64("bytes").value_or(0));
     }
   }
+  if (const JsonValue* removed = reply->find("removed"); removed && removed->as_array() && !removed->as_array()->empty()) {
+    fmt::print("Removed older backups ([backup] keep):\n");
+    for (const JsonValue& file : *removed->as_array()) fmt::print("  {}\n", file.as_string().value_or(""));
+  }
   return 0;
 }
 

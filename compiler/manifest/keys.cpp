@@ -175,6 +175,7 @@ VMFORGE_KEY_TABLE KeySpec kRoot[] = {
     tables("qmp_socket", "An extra QMP monitor for other tools (vmforge has its own)."),
     table("qemu", "The QEMU process."),
     table("supervisor", "The vmforge supervisor."),
+    table("backup", "What 'vmforge backup' keeps."),
     table("confidential_guest", "A confidential-computing guest object."),
     table("cloud_init", "A cloud-init seed built at run time and attached as a read-only CD-ROM."),
     tables("iothread", "An I/O thread for disks and SCSI controllers."),
@@ -329,6 +330,13 @@ VMFORGE_KEY_TABLE KeySpec kSupervisor[] = {
     boolean("autostart",
             "Start the VM at boot: 'vmforge apply DIR' enables vmforge@NAME.service when true, disables it when "
             "false; unset leaves it as it is."),
+};
+
+VMFORGE_KEY_TABLE KeySpec kBackup[] = {
+    integer("keep",
+            "Backup sets to keep (a full backup and the incremental ones after it): after a backup, older sets "
+            "are removed; unset keeps all.")
+        .in(1, 10000),
 };
 
 VMFORGE_KEY_TABLE KeySpec kConfidential[] = {
@@ -605,6 +613,7 @@ constexpr TableSpec kTables[] = {
     {"qmp_socket", "[[qmp_socket]]", kQmpSocket},
     {"qemu", "[qemu]", kQemu},
     {"supervisor", "[supervisor]", kSupervisor},
+    {"backup", "[backup]", kBackup},
     {"confidential_guest", "[confidential_guest]", kConfidential},
     {"cloud_init", "[cloud_init]", kCloudInit},
     {"iothread", "[[iothread]]", kIoThread},

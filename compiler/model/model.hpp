@@ -177,6 +177,13 @@ struct SupervisorSettings {
   bool operator==(const SupervisorSettings&) const = default;
 };
 
+/// `[backup]`: what `vmforge backup` keeps (README, "Backups and restore").
+struct BackupSettings {
+  /// Backup sets (a full backup and the incremental ones after it) kept; unset: all.
+  std::optional<std::uint32_t> keep;
+  bool operator==(const BackupSettings&) const = default;
+};
+
 /// `[confidential_guest]`: SEV/TDX/s390 PV/PEF object (govmm Object types).
 struct ConfidentialGuest {
   DeviceId id{"vmforge-cg"};
@@ -222,6 +229,7 @@ struct Vm {
   std::vector<QmpSocket> qmp_sockets;
   Qemu qemu;
   SupervisorSettings supervisor;
+  BackupSettings backup;
   std::optional<ConfidentialGuest> confidential_guest;
   std::optional<CloudInit> cloud_init;
 

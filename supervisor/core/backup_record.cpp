@@ -2,6 +2,7 @@
 #include "supervisor/core/backup_record.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -116,6 +117,33 @@ Result<void> save_backup_record(const StateDir& state, const Vm& vm, const std::
                                        part.empty() ? std::string() : backup_record_json(part)));
   }
   return write_disk_record(old_record_path(state), "");
+}
+
+std::vector<BackupEntry> expire_backups(std::vector<BackupEntry>& entries, std::uint32_t keep) {
+  std::vector<std::size_t> starts;  // where each set begins
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i == 0 || !entries[i].incremental) starts.push_back(i);
+  }
+  if (starts.size() <= keep) return {};
+  auto set_of = [&](std::size_t i) { return *std::prev(std::upper_bound(starts.begin(), starts.end(), i)); };
+  std::size_t cut = starts[starts.size() - keep];
+  // An incremental image's backing is its disk's previous backup: keep that one's set too, and
+  // look at the incremental backups this brings in (the loop's bound moves down with `cut`).
+  for (std::size_t i = entries.size(); i-- > cut;) {
+    if (!entries[i].incremental) continue;
+    for (const BackedUpDisk& d : entries[i].disks) {
+      for (std::size_t j = i; j-- > 0;) {
+        auto same = [&](const BackedUpDisk& x) { return x.disk == d.disk; };
+        if (std::none_of(entries[j].disks.begin(), entries[j].disks.end(), same)) continue;
+        cut = std::min(cut, set_of(j));
+        break;
+      }
+    }
+  }
+  std::vector<BackupEntry> expired(std::make_move_iterator(entries.begin()),
+                                   std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(cut)));
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(cut));
+  return expired;
 }
 
 std::string last_backup_file(const std::vector<BackupEntry>& entries, const std::string& disk) {

@@ -37,6 +37,11 @@ Result<void> save_backup_record(const StateDir& state, const Vm& vm, const std::
 /// The newest file backed up of `disk`, or "" when there is none.
 std::string last_backup_file(const std::vector<BackupEntry>& entries, const std::string& disk);
 
+/// Retention ([backup] keep): removes from `entries` the backup sets (a full backup and the
+/// incremental ones after it) older than the newest `keep`, except a set holding the image an
+/// incremental backup that stays is built on (its backing). Returns the removed backups.
+std::vector<BackupEntry> expire_backups(std::vector<BackupEntry>& entries, std::uint32_t keep);
+
 /// The record's JSON (an object with "backups": [...]), and back.
 std::string backup_record_json(const std::vector<BackupEntry>& entries);
 Result<std::vector<BackupEntry>> parse_backup_record(std::string_view json);

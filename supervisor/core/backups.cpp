@@ -5,11 +5,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/context.hpp"
 #include "compiler/qmp/ops_backup.hpp"
@@ -319,7 +321,21 @@ class BackupRun {
     BackupEntry entry{tag_, incremental_, {}};
     for (const DiskBackup& d : disks_) entry.disks.push_back({d.disk, d.target, file_size(d.target)});
     record_.push_back(entry);
+    std::vector<BackupEntry> expired;
+    if (auto keep = self_.vm().backup.keep) expired = expire_backups(record_, *keep);
+    // The record first: an image it no longer names is one no recorded backup builds on.
     if (auto saved = save_backup_record(self_.state_dir(), self_.vm(), record_); !saved) return fail(saved.error().message);
+    std::vector<std::string> removed;
+    for (const BackupEntry& e : expired) {
+      for (const BackedUpDisk& d : e.disks) {
+        if (unlink(d.file.c_str()) == 0 || errno == ENOENT) {
+          removed.push_back(d.file);
+        } else {
+          sd::log_warning("{}, ignoring.",
+                          errno_error(fmt::format("Failed to remove '{}' of expired backup '{}'", d.file, e.id)).message);
+        }
+      }
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     JsonWriter w;
     w.begin_object().field("id", entry.id).field("incremental", entry.incremental).field("seconds", seconds);
@@ -327,6 +343,8 @@ class BackupRun {
     for (const BackedUpDisk& d : entry.disks) {
       w.begin_object().field("disk", d.disk).field("file", d.file).field("bytes", d.bytes).end_object();
     }
+    w.end_array().key("removed").begin_array();
+    for (const std::string& file : removed) w.value(file);
     w.end_array().end_object();
     self_.announce(sd::LogLevel::notice, fmt::format("Backup '{}' of '{}' done in {:.1f}s.", tag_, self_.vm().name,
                                                      seconds));

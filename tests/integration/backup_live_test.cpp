@@ -1,6 +1,7 @@
 // Backups of a running test guest (issue #13): a full backup, guest writes, an incremental
 // backup smaller than the full one in proportion to what changed, and a restore of the chain
-// (qemu-img convert of the newest image) into a new VM that reads every pattern back.
+// (qemu-img convert of the newest image) into a new VM that reads every pattern back; with
+// [backup] keep = 1 the next full backup removes the older set.
 #include <signal.h>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
+#include "compiler/base/read_file.hpp"
 #include "supervisor/core/vm_client.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/integration/live_vm.hpp"
@@ -78,12 +80,13 @@ void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, s
 TEST_CASE("full and incremental backups of a running guest restore into a new VM", "[qemu][backup]") {
   auto backups = test::temp_dir();
   BackupFile full, incremental;
+  const std::string restored = backups.file("restored.qcow2");
   {
     LiveVm vm;
     auto socket = test::guest_cmd_socket(vm.dir());
     REQUIRE(socket);
-    const std::string manifest =
-        vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")));
+    const std::string manifest = vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") +
+                                                         disk(vm.dir().file("data.qcow2")) + "[backup]\nkeep = 1\n");
     vm.boot(manifest);
     REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
     auto io = test::GuestIo::connect(*socket, vm.report());
@@ -122,11 +125,30 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     REQUIRE(chain.as_array()->size() == 2);
     CHECK((*chain.as_array())[0].get_string("backing-filename") == full.file);
     CHECK((*chain.as_array())[1].get_string("filename") == full.file);
+
+    // Restore (below): the chain made one standalone image, the disk of a new VM.
+    REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", incremental.file, restored}, 120s));
+
+    // [backup] keep = 1: the next full backup starts a set and removes the older one, record
+    // first; the next incremental one builds on the set kept.
+    CliResult second = vm.cli({"backup", "apt", "--to", backups.path()});
+    INFO(second.out << second.err);
+    REQUIRE(second.status == 0);
+    CHECK(second.out.find("Removed older backups ([backup] keep):\n  " + full.file + "\n  " + incremental.file + "\n") !=
+          std::string::npos);
+    CHECK_FALSE(std::ifstream(full.file).good());
+    CHECK_FALSE(std::ifstream(incremental.file).good());
+    auto record = read_file(vm.dir().file("data.qcow2.vmforge-backups.json"));
+    REQUIRE(record);
+    CHECK(record->find(full.file) == std::string::npos);
+    CHECK(record->find(incremental.file) == std::string::npos);
+    const BackupFile third = backup(vm, backups.path(), true);
+    JsonValue kept = chain_info(third.file);
+    REQUIRE(kept.as_array());
+    REQUIRE(kept.as_array()->size() == 2);
+    CHECK(std::ifstream(std::string((*kept.as_array())[1].get_string("filename").value_or(""))).good());
   }
 
-  // Restore: the chain made one standalone image, the disk of a new VM.
-  const std::string restored = backups.file("restored.qcow2");
-  REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", incremental.file, restored}, 120s));
   LiveVm vm;
   auto socket = test::guest_cmd_socket(vm.dir());
   REQUIRE(socket);

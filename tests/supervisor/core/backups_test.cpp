@@ -99,3 +99,37 @@ TEST_CASE("the backup record is kept in parts beside each disk's file and read b
   REQUIRE(back);
   CHECK(*back == entries);
 }
+
+TEST_CASE("retention removes the oldest backup sets, never an image a kept incremental builds on", "[backup]") {
+  auto entry = [](std::string id, bool incremental, std::vector<std::string> disks) {
+    BackupEntry e{id, incremental, {}};
+    for (const std::string& d : disks) e.disks.push_back({d, "/b/" + d + "-" + id + ".qcow2", 1});
+    return e;
+  };
+  auto ids = [](const std::vector<BackupEntry>& entries) {
+    std::string out;
+    for (const BackupEntry& e : entries) out += e.id + " ";
+    return out;
+  };
+  // Three sets: F1 I1 | F2 I2 I3 | F3.
+  const std::vector<BackupEntry> all{entry("F1", false, {"data", "root"}), entry("I1", true, {"data", "root"}),
+                                     entry("F2", false, {"data", "root"}), entry("I2", true, {"data", "root"}),
+                                     entry("I3", true, {"data", "root"}),  entry("F3", false, {"data", "root"})};
+  auto entries = all;
+  CHECK(expire_backups(entries, 3).empty());
+  CHECK(entries == all);
+  auto expired = expire_backups(entries, 2);
+  CHECK(ids(expired) == "F1 I1 ");
+  CHECK(ids(entries) == "F2 I2 I3 F3 ");
+  expired = expire_backups(entries, 1);
+  CHECK(ids(expired) == "F2 I2 I3 ");
+  CHECK(ids(entries) == "F3 ");
+
+  // I2's image of 'root' builds on F1's (F2 has none of 'root'): F1's set stays, though only one
+  // set is to be kept.
+  std::vector<BackupEntry> partial{entry("F1", false, {"data", "root"}), entry("F2", false, {"data"}),
+                                   entry("I2", true, {"data", "root"})};
+  expired = expire_backups(partial, 1);
+  CHECK(expired.empty());
+  CHECK(partial.size() == 3);
+}
