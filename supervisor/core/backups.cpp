@@ -390,10 +390,13 @@ std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kB
 
 std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskBackup>& disks,
                                    std::uint32_t job_timeout_ms) {
+  // One resource: the steps run in order, the transaction after every target is attached.
+  const std::string resource = "backup";
   std::vector<PlanStep> steps;
+  std::vector<qmp::TransactionAction> actions;
+  std::vector<std::string> jobs;
   for (std::size_t i = 0; i < disks.size(); ++i) {
     const DiskBackup& d = disks[i];
-    const std::string resource = "backup:" + d.disk;
     ImageCreate create{"qcow2", d.size, d.parent, d.parent.empty() ? "" : "qcow2"};
     steps.push_back(add_fd_step(resource, fd_key(d), PassedFile{d.target, FileOpen::read_write, std::move(create)}));
 
@@ -408,16 +411,15 @@ std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskB
     format.backing = std::optional<std::string>();
     steps.push_back({resource, qmp::blockdev_add(format), qmp::blockdev_del(format.node_name)});
 
-    std::vector<qmp::TransactionAction> actions;
     if (d.add_bitmap) {
       actions.push_back({"block-dirty-bitmap-add", arguments(qmp::DirtyBitmapAdd{d.node, std::string(kBackupBitmap)})});
     }
-    const std::string job = backup_job_id(d.disk);
-    qmp::BlockdevBackup backup{job, d.node, format.node_name, d.parent.empty() ? "full" : "incremental",
+    jobs.push_back(backup_job_id(d.disk));
+    qmp::BlockdevBackup backup{jobs.back(), d.node, format.node_name, d.parent.empty() ? "full" : "incremental",
                                std::string(kBackupBitmap)};
     actions.push_back({"blockdev-backup", arguments(backup)});
-    steps.push_back({resource, qmp::backup_transaction(actions, job, job_timeout_ms), std::nullopt});
   }
+  if (!jobs.empty()) steps.push_back({resource, qmp::backup_transaction(actions, jobs, job_timeout_ms), std::nullopt});
   return steps;
 }
 

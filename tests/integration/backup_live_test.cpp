@@ -38,23 +38,33 @@ struct BackupFile {
   std::uint64_t bytes = 0;
 };
 
-// `vmforge backup apt --to DIR`: the image it made of disk `data`, from its output.
-BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental) {
+// `vmforge backup apt --to DIR`: the image it made of disk `disk`, from its output.
+BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental, const std::string& disk = "data") {
   std::vector<std::string> args{"backup", "apt", "--to", dir};
   if (incremental) args.emplace_back("--incremental");
   CliResult done = vm.cli(args);
   INFO(done.out << done.err << vm.log());
   REQUIRE(done.status == 0);
   std::istringstream lines(done.out);
+  const std::string start = "  " + disk + ": ";
   for (std::string line; std::getline(lines, line);) {
     const auto open = line.rfind(" (");
-    if (!line.starts_with("  data: ") || open == std::string::npos) continue;
-    BackupFile b{line.substr(8, open - 8), 0};
+    if (!line.starts_with(start) || open == std::string::npos) continue;
+    BackupFile b{line.substr(start.size(), open - start.size()), 0};
     b.bytes = std::strtoull(line.c_str() + open + 2, nullptr, 10);
     return b;
   }
-  FAIL("no image of disk 'data' in: " << done.out);
+  FAIL("no image of disk '" << disk << "' in: " << done.out);
   return {};
+}
+
+// The first block of the image (with its chain) `file`, as the guest would read it.
+std::string first_block_of(const std::string& file, const std::string& scratch) {
+  REQUIRE(launch::run({"qemu-img", "convert", "-O", "raw", file, scratch}, 120s));
+  std::ifstream in(scratch, std::ios::binary);
+  std::string block(4096, '\0');
+  in.read(block.data(), static_cast<std::streamsize>(block.size()));
+  return block;
 }
 
 JsonValue chain_info(const std::string& path) {
@@ -63,9 +73,9 @@ JsonValue chain_info(const std::string& path) {
   return std::move(*info);
 }
 
-std::string disk(const std::string& file) {
-  return fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\nsize = \"64M\"\n",
-                     file);
+std::string disk(const std::string& file, std::string_view id = "data", std::string_view size = "64M") {
+  return fmt::format("[[disk]]\nid = \"{0}\"\nfile = \"{1}\"\nformat = \"qcow2\"\nserial = \"{0}\"\nsize = \"{2}\"\n", id,
+                     file, size);
 }
 
 void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, std::string_view word) {
@@ -85,8 +95,11 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     LiveVm vm;
     auto socket = test::guest_cmd_socket(vm.dir());
     REQUIRE(socket);
-    const std::string manifest = vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") +
-                                                         disk(vm.dir().file("data.qcow2")) + "[backup]\nkeep = 1\n");
+    // Two disks: one transaction starts both jobs (the disks are cut at one instant), the
+    // backup ends when both have.
+    const std::string manifest =
+        vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")) +
+                                disk(vm.dir().file("logs.qcow2"), "logs", "16M") + "[backup]\nkeep = 1\n");
     vm.boot(manifest);
     REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
     auto io = test::GuestIo::connect(*socket, vm.report());
@@ -98,9 +111,13 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
                          "--incremental first.") != std::string::npos);
 
     REQUIRE(io->write("data", 0, "full-a", 1024, kTimeout));  // 4 MiB
+    REQUIRE(io->write("logs", 0, "logs-a", 4, kTimeout));
     full = backup(vm, backups.path(), false);
     CHECK(full.file.starts_with(backups.path() + "/apt-data-"));
     CHECK(full.bytes >= 4 * kMiB);
+    // The same backup's image of 'logs': "apt-logs-" and the same time.
+    const BackupFile logs{backups.path() + "/apt-logs-" + full.file.substr(full.file.rfind("-data-") + 6), 0};
+    CHECK(first_block_of(logs.file, backups.file("logs.raw")) == test::pattern_block("logs-a"));
     const JsonValue* bitmaps = nullptr;
     JsonValue nodes = vm.qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
     for (const JsonValue& n : *nodes.as_array()) {
@@ -134,10 +151,11 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     CliResult second = vm.cli({"backup", "apt", "--to", backups.path()});
     INFO(second.out << second.err);
     REQUIRE(second.status == 0);
-    CHECK(second.out.find("Removed older backups ([backup] keep):\n  " + full.file + "\n  " + incremental.file + "\n") !=
-          std::string::npos);
-    CHECK_FALSE(std::ifstream(full.file).good());
-    CHECK_FALSE(std::ifstream(incremental.file).good());
+    CHECK(second.out.find("Removed older backups ([backup] keep):\n") != std::string::npos);
+    for (const std::string& gone : {full.file, logs.file, incremental.file}) {
+      CHECK(second.out.find("\n  " + gone + "\n") != std::string::npos);
+      CHECK_FALSE(std::ifstream(gone).good());
+    }
     auto record = read_file(vm.dir().file("data.qcow2.vmforge-backups.json"));
     REQUIRE(record);
     CHECK(record->find(full.file) == std::string::npos);

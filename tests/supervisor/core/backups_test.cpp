@@ -22,7 +22,7 @@ TEST_CASE("a full backup adds the disk's bitmap with the job; detaching undoes t
   const DiskBackup data{"data", "data.fmt", 64u << 20, "/b/vm-data-T.qcow2", "", true};
   const auto steps = backup_steps("T", {data}, 5000);
   REQUIRE(steps.size() == 4);
-  for (const PlanStep& s : steps) CHECK(s.resource == "backup:data");
+  for (const PlanStep& s : steps) CHECK(s.resource == "backup");
 
   const std::string fdset = hot_fdset_path("backup\n/b/vm-data-T.qcow2");
   CHECK(steps[0].call.command == "add-fd");
@@ -52,15 +52,19 @@ TEST_CASE("an incremental backup copies the bitmap's clusters into an overlay of
   const DiskBackup data{"data", "data.fmt", 64u << 20, "/b/vm-data-U.qcow2", "/b/vm-data-T.qcow2", false};
   const DiskBackup root{"root", "root.fmt", 32u << 20, "/b/vm-root-U.qcow2", "/b/vm-root-T.qcow2", false};
   const auto steps = backup_steps("U", {data, root}, 5000);
-  REQUIRE(steps.size() == 8);
+  REQUIRE(steps.size() == 7);
+  for (const PlanStep& s : steps) CHECK(s.resource == "backup");  // in order: the transaction last
   REQUIRE(steps[0].call.file);
   CHECK(steps[0].call.file->create == ImageCreate{"qcow2", 64u << 20, "/b/vm-data-T.qcow2", "qcow2"});
-  CHECK(wire(steps[3].call) ==
+  CHECK(wire(steps[5].call).find(R"("node-name":"bkU-1-fmt")") != std::string::npos);
+  // Both disks in one transaction: cut at the same instant; done when both jobs are.
+  CHECK(wire(steps[6].call) ==
         R"(transaction {"actions":[{"type":"blockdev-backup","data":{"job-id":"vmforge-backup-data","device":"data.fmt",)"
-        R"("target":"bkU-0-fmt","sync":"incremental","bitmap":"vmforge-backup","bitmap-mode":"on-success"}}]})");
-  CHECK(steps[4].resource == "backup:root");
-  CHECK(wire(steps[6].call).find(R"("node-name":"bkU-1-fmt")") != std::string::npos);
-  CHECK(steps[7].call.completion.device_id == "vmforge-backup-root");
+        R"("target":"bkU-0-fmt","sync":"incremental","bitmap":"vmforge-backup","bitmap-mode":"on-success"}},)"
+        R"({"type":"blockdev-backup","data":{"job-id":"vmforge-backup-root","device":"root.fmt",)"
+        R"("target":"bkU-1-fmt","sync":"incremental","bitmap":"vmforge-backup","bitmap-mode":"on-success"}}]})");
+  CHECK(steps[6].call.completion.device_id == "vmforge-backup-data");
+  CHECK(steps[6].call.completion.more_device_ids == std::vector<std::string>{"vmforge-backup-root"});
 }
 
 TEST_CASE("the backup record round-trips and names each disk's newest file", "[backup]") {
