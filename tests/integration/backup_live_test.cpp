@@ -1,7 +1,8 @@
 // Backups of a running test guest (issue #13): a full backup, guest writes, an incremental
 // backup smaller than the full one in proportion to what changed, and a restore of the chain
 // (qemu-img convert of the newest image) into a new VM that reads every pattern back; with
-// [backup] keep = 1 the next full backup removes the older set.
+// [backup] keep = 1 the next full backup removes the older set. A supervisor killed during a
+// backup, with the job cancelled or ended unseen, loses nothing.
 #include <signal.h>
 
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "compiler/base/read_file.hpp"
 #include "supervisor/core/vm_client.hpp"
 #include "supervisor/launch/process.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 #include "tests/integration/live_vm.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest_io.hpp"
@@ -322,4 +324,35 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   REQUIRE(left);
   CHECK(std::strtoul(left->c_str(), nullptr, 10) == 2);
   CHECK(std::ifstream(first.file).good());
+
+  // A fourth, killed while its job copies, and the job then left to end while no supervisor
+  // runs (sped up through QEMU's own monitor): its success reset the bitmaps to a backup nobody
+  // recorded. The next supervisor drops them: an incremental backup is refused, a full one works.
+  auto unseen = start_backup(vm, backups.path());
+  REQUIRE(vm.supervisor().signal(SIGKILL));
+  REQUIRE(vm.supervisor().wait(10s));
+  vm.forget_supervisor();
+  (void)unseen.cli.wait(10s);
+  {
+    auto monitor = qmp::BlockingClient::connect(vm.dir().file("rt/apt/qmp.sock"));
+    REQUIRE(monitor);
+    auto ended = monitor->execute_until(R"(block-job-set-speed)", R"({"device":"vmforge-backup-data","speed":0})",
+                                        {"BLOCK_JOB_COMPLETED", qmp::data_equals("device", "vmforge-backup-data")},
+                                        120s);
+    INFO((ended ? std::string() : ended.error().message));
+    REQUIRE(ended);
+    CHECK_FALSE(ended->find("error"));
+  }
+  vm.start(manifest);
+  const auto again = std::chrono::steady_clock::now() + 60s;
+  while (vm.cli({"status", "apt"}).status != 0 && std::chrono::steady_clock::now() < again)
+    std::this_thread::sleep_for(100ms);
+  CliResult refused = vm.cli({"backup", "apt", "--to", backups.path(), "--incremental"});
+  INFO(refused.out << refused.err << vm.log());
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("Disk 'data' has no full backup to build on (its dirty bitmap is gone)") != std::string::npos);
+  CHECK(vm.log().find("dirty bitmaps dropped (the next backup must be full)") != std::string::npos);
+  const BackupFile full_again = backup(vm, backups.path(), false);
+  CHECK(std::ifstream(full_again.file).good());
+  CHECK(vm.cli({"plan", manifest}).status == 0);
 }
