@@ -20,9 +20,11 @@ Result<JsonValue> wait_cancellable(supervisor::VmClient& request, supervisor::Vm
                                    const CancellableRequest& how) {
   sigset_t stop;
   sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  if (!how.cancel.empty()) {
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, nullptr);
+  }
   Progress progress;
   bool cancelling = false;
   auto next_progress = std::chrono::steady_clock::now() + kProgressPeriod;
@@ -31,7 +33,7 @@ Result<JsonValue> wait_cancellable(supervisor::VmClient& request, supervisor::Vm
     if (line) return supervisor::reply_value(*line);
     if (line.error().errno_value != ETIMEDOUT) return unexpected(std::move(line).error());
     const struct timespec now{0, 0};
-    if (!cancelling && sigtimedwait(&stop, nullptr, &now) > 0) {
+    if (!how.cancel.empty() && !cancelling && sigtimedwait(&stop, nullptr, &now) > 0) {
       cancelling = true;
       progress.show(how.cancelling);
       if (auto sent = watch.connection().call(how.cancel); !sent) return unexpected(std::move(sent).error());

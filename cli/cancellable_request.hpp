@@ -14,7 +14,7 @@
 namespace vmforge::cli {
 
 struct CancellableRequest {
-  std::string_view cancel;      // the request sent on Ctrl-C: {"request":"backup-cancel"}
+  std::string_view cancel;      // sent on Ctrl-C: {"request":"backup-cancel"}; "": signals act as usual
   std::string_view cancelling;  // shown meanwhile: "Cancelling the backup..."
   /// The progress line, asked every second on `watch`; nullopt shows nothing new.
   std::function<std::optional<std::string>(supervisor::VmClient& watch)> progress;

@@ -1,18 +1,15 @@
 // `vmforge backup NAME --to DIR [--incremental]`: asks the VM's supervisor for a backup of its
 // disks (supervisor/core/backups.hpp) and prints the images it made.
-#include <chrono>
 #include <filesystem>
-#include <memory>
-#include <optional>
-#include <utility>
 
 #include <fmt/format.h>
 
 #include "cli/args.hpp"
-#include "cli/cancellable_request.hpp"
 #include "cli/commands.hpp"
+#include "cli/job_progress.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/backups.hpp"
 
 namespace vmforge::cli {
 namespace {
@@ -33,46 +30,6 @@ constexpr std::string_view kHelp =
     "Options:\n"
     "  --to DIR           the directory the images go in (required)\n"
     "  --incremental      copy only what changed since the last backup\n";
-
-// The backup jobs' bytes done and total, from query-jobs; nullopt before they exist.
-std::optional<std::pair<std::uint64_t, std::uint64_t>> job_progress(supervisor::VmClient& client) {
-  auto jobs = client.qmp(R"({"execute":"query-jobs"})");
-  if (!jobs || !jobs->as_array()) return std::nullopt;
-  std::uint64_t done = 0;
-  std::uint64_t total = 0;
-  bool any = false;
-  for (const JsonValue& job : *jobs->as_array()) {
-    if (!job.get_string("id").value_or("").starts_with("vmforge-backup-")) continue;
-    any = true;
-    done += job.get_uint64("current-progress").value_or(0);
-    total += job.get_uint64("total-progress").value_or(0);
-  }
-  if (!any) return std::nullopt;
-  return std::pair{done, total};
-}
-
-double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
-// The backup jobs' progress with the rate since the last line.
-CancellableRequest backup_waiting() {
-  struct Last {
-    std::uint64_t done = 0;
-    std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
-  };
-  auto last = std::make_shared<Last>();
-  return {R"({"request":"backup-cancel"})", "Cancelling the backup...",
-          [last](supervisor::VmClient& watch) -> std::optional<std::string> {
-            auto jobs = job_progress(watch);
-            if (!jobs) return std::nullopt;
-            const auto t = std::chrono::steady_clock::now();
-            const double seconds = std::chrono::duration<double>(t - last->time).count();
-            const double rate = jobs->first >= last->done && seconds > 0 ? mib(jobs->first - last->done) / seconds : 0;
-            last->done = jobs->first;
-            last->time = t;
-            return fmt::format("Backing up: {:.1f} of {:.1f} MiB ({:.0f}%), {:.1f} MiB/s", mib(jobs->first),
-                               mib(jobs->second), jobs->second ? 100.0 * jobs->first / jobs->second : 0.0, rate);
-          }};
-}
 
 }  // namespace
 
@@ -109,7 +66,12 @@ int cmd_backup(int argc, char** argv) {
   w.field("incremental", args.has("incremental")).end_object();
   Result<JsonValue> reply = unexpected(Error("not sent"));
   if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_cancellable(*client, *watch, backup_waiting());
+    reply = wait_showing_jobs(*client, *watch,
+                              {"Backing up",
+                               [](const JsonValue& job) {
+                                 return job.get_string("id").value_or("").starts_with(supervisor::kBackupJobPrefix);
+                               },
+                               R"({"request":"backup-cancel"})", "Cancelling the backup..."});
   } else {
     reply = unexpected(std::move(sent).error());
   }
@@ -126,6 +88,10 @@ int cmd_backup(int argc, char** argv) {
       fmt::print("  {}: {} ({} bytes)\n", d.get_string("disk").value_or(""), d.get_string("file").value_or(""),
                  d.get_uint64("bytes").value_or(0));
     }
+  }
+  if (const JsonValue* removed = reply->find("removed"); removed && removed->as_array() && !removed->as_array()->empty()) {
+    fmt::print("Removed older backups ([backup] keep):\n");
+    for (const JsonValue& file : *removed->as_array()) fmt::print("  {}\n", file.as_string().value_or(""));
   }
   return 0;
 }

@@ -70,7 +70,8 @@ int online(const Vm& desired, const std::optional<std::string>& runtime_dir, boo
   if (json) {
     fmt::print("{}\n", plan->diff.to_json());
   } else {
-    fmt::print("Comparing '{}' with the running VM '{}'.\n\n{}", desired.source_path, desired.name, plan->text);
+    fmt::print("Comparing '{}' with the running VM '{}'.\n{}\n{}", desired.source_path, desired.name, plan->layers,
+               plan->text);
   }
   return plan->changes == 0 ? kNoChanges : kChanges;
 }

@@ -6,8 +6,11 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/disk_layers.hpp"
+#include "cli/job_progress.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
+#include "compiler/model/units.hpp"
 
 namespace vmforge::cli {
 namespace {
@@ -16,16 +19,18 @@ constexpr std::string_view kHelp =
     "Usage: vmforge snapshot VM NAME [--disk ID[,ID...]] [--label TEXT] [--runtime-dir DIR]\n"
     "       vmforge snapshot list VM [--json] [--runtime-dir DIR]\n"
     "       vmforge snapshot revert VM NAME --allow-restart [--runtime-dir DIR]\n"
-    "       vmforge snapshot delete VM NAME [--runtime-dir DIR]\n"
+    "       vmforge snapshot delete VM NAME [--speed BYTES] [--runtime-dir DIR]\n"
     "\n"
     "Take snapshot NAME of the running VM's disks (every writable one, or those --disk names)\n"
     "live: a new qcow2 layer FILE.NAME.qcow2 next to each disk's file takes the writes from now\n"
-    "on, all disks at the same instant; the disk's file keeps what it held at the snapshot. The\n"
-    "VM's state directory records the layers: restarts and 'plan' use them. 'list' shows the\n"
+    "on, all disks at the same instant; the disk's file keeps what it held at the snapshot.\n"
+    "FILE.vmforge-chain.json beside each disk's file records its layers: restarts (after a host\n"
+    "reboot too) and 'plan' use them. 'list' shows the\n"
     "snapshots and the layer each disk writes to. 'revert' drops what the disks of snapshot\n"
     "NAME wrote after it (refused if a later snapshot holds some of it) and restarts QEMU onto\n"
     "them: the guest boots again on the disks as they were at the snapshot. 'delete' merges\n"
-    "each layer of NAME into the one below, live (block-commit), and removes its file.\n"
+    "each layer of NAME into the one below, live (block-commit), showing the bytes merged and\n"
+    "the rate, and removes its file.\n"
     "\n"
     "Exit status: 0 success; 1 the VM is not running or the snapshot failed; 2 usage error.\n"
     "\n"
@@ -33,7 +38,8 @@ constexpr std::string_view kHelp =
     "  --disk ID[,ID...]  only these disks\n"
     "  --label TEXT       a note shown by 'list'\n"
     "  --json             (list) print the supervisor's reply as JSON\n"
-    "  --allow-restart    (revert) agree to the restart of QEMU\n";
+    "  --allow-restart    (revert) agree to the restart of QEMU\n"
+    "  --speed BYTES      (delete) merge at most BYTES per second (\"64M\"), sparing the guest's I/O\n";
 
 std::vector<std::string> split_ids(std::string_view list) {
   std::vector<std::string> out;
@@ -69,18 +75,29 @@ void print_list(const JsonValue& reply) {
       }
     }
   }
-  if (const JsonValue* active = reply.find("active"); active && active->as_array()) {
-    for (const JsonValue& a : *active->as_array()) {
-      fmt::print("Disk '{}' writes to the layer of snapshot '{}'.\n", a.get_string("disk").value_or("?"),
-                 a.get_string("snapshot").value_or("?"));
-    }
-  }
+  fmt::print("{}", describe_layers(reply.find("active")));
+}
+
+// The delete request's reply, its merges' progress shown meanwhile (asked on a second connection).
+Result<JsonValue> wait_for_merges(supervisor::VmClient& client, const std::string& vm, const Args& args) {
+  VMFORGE_TRY(auto watch, connect_vm(vm, args.value("runtime-dir")));
+  return wait_showing_jobs(client, watch,
+                           {"Merging", [](const JsonValue& job) { return job.get_string("type") == "commit"; }, "", ""});
 }
 
 // revert or delete VM NAME.
 int change(const Args& args, bool revert) {
   const std::string& vm = args.positionals()[1];
   const std::string& name = args.positionals()[2];
+  std::optional<ByteSize> speed;
+  if (auto text = args.value("speed")) {
+    auto parsed = ByteSize::parse(*text);
+    if (!parsed || revert) {
+      usage_error("snapshot", revert ? "'--speed' is for 'delete'" : fmt::format("invalid --speed '{}'", *text));
+      return 2;
+    }
+    speed = *parsed;
+  }
   auto client = connect_vm(vm, args.value("runtime-dir"));
   if (!client) {
     fmt::print(stderr, "vmforge snapshot: {}\n", client.error().message);
@@ -88,9 +105,17 @@ int change(const Args& args, bool revert) {
   }
   JsonWriter w;
   w.begin_object().field("request", revert ? "snapshot-revert" : "snapshot-delete").field("name", name);
-  w.field("allow_restart", args.has("allow-restart")).end_object();
-  // A merge copies a whole layer.
-  auto reply = client->connection().call(w.str(), revert ? std::chrono::minutes(2) : std::chrono::minutes(30));
+  w.field("allow_restart", args.has("allow-restart"));
+  if (speed) w.field("speed", speed->bytes());
+  w.end_object();
+  Result<JsonValue> reply = unexpected(Error("not sent"));
+  if (revert) {
+    reply = client->connection().call(w.str(), std::chrono::minutes(2));
+  } else if (auto sent = client->connection().send(w.str()); sent) {
+    reply = wait_for_merges(*client, vm, args);
+  } else {
+    reply = unexpected(std::move(sent).error());
+  }
   if (!reply) {
     fmt::print(stderr, "vmforge snapshot: {}\n", reply.error().message);
     return 1;
@@ -109,7 +134,7 @@ int cmd_snapshot(int argc, char** argv) {
   const std::string_view verb = argc > 1 ? argv[1] : "";
   const bool revert = verb == "revert";
   const bool remove = verb == "delete";
-  auto parsed = parse_with_runtime_dir({"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}},
+  auto parsed = parse_with_runtime_dir({"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}, {"speed", true}},
                                         revert || remove ? 3u : 2u, "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
                                        argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;

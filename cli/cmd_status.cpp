@@ -5,6 +5,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/disk_layers.hpp"
 #include "cli/migration_text.hpp"
 #include "cli/vm_connect.hpp"
 #include "compiler/base/json_writer.hpp"
@@ -17,8 +18,9 @@ constexpr std::string_view kHelp =
     "\n"
     "Show the state of the VM NAME: QEMU's run state as the headline (running, paused,\n"
     "internal-error, guest-panicked, ...; the supervisor's state while it starts or stops), PIDs,\n"
-    "the manifest applied last and the state directory; after 'vmforge migrate', the\n"
-    "migration's latest progress.\n"
+    "the manifest applied last, the state directory, the snapshot layer each disk writes to\n"
+    "where the manifest's file is only its base, and after 'vmforge migrate' the migration's\n"
+    "latest progress.\n"
     "\n"
     "Exit status: 0 the VM runs and is healthy; 3 its supervisor runs, but the VM is not up\n"
     "and healthy (starting, stopping, internal-error, guest-panicked, io-error, shutdown,\n"
@@ -43,6 +45,7 @@ void print_human(const JsonValue& s) {
   if (const JsonValue* migration = s.find("migration")) {
     if (auto info = qmp::parse_migration(*migration)) fmt::print("  Migration: {}\n", migration_text(*info));
   }
+  fmt::print("{}", describe_layers(s.find("layers"), "  "));
 }
 
 // No supervisor answered: the reason on stderr, and with --json an answer on stdout too.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/disk_layers.hpp"
 #include "cli/vm_connect.hpp"
 
 namespace vmforge::cli {
@@ -36,7 +37,7 @@ Result<VmPlan> vm_plan(Result<JsonValue> answer) {
   if (!diff_json || !text || !changes) {
     return unexpected(Error("The supervisor's reply lacks 'diff', 'text' or 'changes'.", EBADMSG));
   }
-  return VmPlan{*diff_json, std::string(*text), *changes};
+  return VmPlan{*diff_json, std::string(*text), *changes, describe_layers(reply.find("layers"))};
 }
 
 }  // namespace vmforge::cli

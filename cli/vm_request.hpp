@@ -35,6 +35,7 @@ struct VmPlan {
   JsonValue diff;    // render_diff_json's object
   std::string text;  // render_diff_text's
   std::uint64_t changes = 0;
+  std::string layers;  // describe_layers() of the disks that write to a snapshot layer
 };
 
 /// The "plan" request for `vm` to its supervisor, the reply checked.

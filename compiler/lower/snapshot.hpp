@@ -2,6 +2,7 @@
 // layer above each chosen disk's active node, all at one instant.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -27,8 +28,9 @@ Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name
 /// job is then completed, switching the guest's writes to the node below), then deletes the
 /// layer's nodes (its fd set stays until QEMU restarts: one passed on the command line cannot be
 /// removed by name). blockdev-del fails while QEMU still uses the layer (the merge did
-/// not happen), and nothing after it runs. Named "snapshot:NAME" in the plan.
+/// not happen), and nothing after it runs. Named "snapshot:NAME" in the plan. `speed` limits
+/// the merge to that many bytes per second (0: none), sparing the guest's I/O.
 Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, const DeviceId& disk,
-                                          std::size_t index);
+                                          std::size_t index, std::uint64_t speed = 0);
 
 }  // namespace vmforge

@@ -312,7 +312,7 @@ Result<std::vector<PlanStep>> snapshot_steps(const Vm& vm, std::string_view name
 }
 
 Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, const DeviceId& disk,
-                                          std::size_t index) {
+                                          std::size_t index, std::uint64_t speed) {
   auto it = std::find_if(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) { return d.id == disk; });
   if (it == vm.disks.end() || index >= it->layers.size()) {
     return unexpected(Error(fmt::format("Disk '{}' has no snapshot layer {}.", disk.str(), index + 1)));
@@ -323,7 +323,7 @@ Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, c
   const bool active = index + 1 == d.layers.size();
   const std::string below = index == 0 ? d.id.derived("fmt") : d.layers[index - 1].node;
   std::vector<PlanStep> steps;
-  steps.push_back({resource, qmp::block_commit({job, device_node(d), d.layers[index].node, below, active}), std::nullopt});
+  steps.push_back({resource, qmp::block_commit({job, device_node(d), d.layers[index].node, below, active, speed}), std::nullopt});
   if (active) steps.push_back({resource, qmp::job_complete(job), std::nullopt});
   steps.push_back({resource, qmp::blockdev_del(d.layers[index].node), std::nullopt});
   steps.push_back({resource, qmp::blockdev_del(layer_file_node_name(d, index)), std::nullopt});

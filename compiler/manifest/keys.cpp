@@ -176,6 +176,7 @@ VMFORGE_KEY_TABLE KeySpec kRoot[] = {
     table("qemu", "The QEMU process."),
     table("supervisor", "The vmforge supervisor."),
     table("migration", "How 'vmforge migrate' moves the VM (read at migrate time: no restart)."),
+    table("backup", "What 'vmforge backup' keeps."),
     table("confidential_guest", "A confidential-computing guest object."),
     table("cloud_init", "A cloud-init seed built at run time and attached as a read-only CD-ROM."),
     tables("iothread", "An I/O thread for disks and SCSI controllers."),
@@ -347,6 +348,13 @@ VMFORGE_KEY_TABLE KeySpec kMigration[] = {
     integer("multifd", "Parallel channels (multifd); 0: one stream. Set on both ends' manifests.")
         .in(0, 255)
         .defaults_to(from(MigrationSettings{}.multifd)),
+};
+
+VMFORGE_KEY_TABLE KeySpec kBackup[] = {
+    integer("keep",
+            "Backup sets to keep (a full backup and the incremental ones after it): after a backup, older sets "
+            "are removed; unset keeps all.")
+        .in(1, 10000),
 };
 
 VMFORGE_KEY_TABLE KeySpec kConfidential[] = {
@@ -624,6 +632,7 @@ constexpr TableSpec kTables[] = {
     {"qemu", "[qemu]", kQemu},
     {"supervisor", "[supervisor]", kSupervisor},
     {"migration", "[migration]", kMigration},
+    {"backup", "[backup]", kBackup},
     {"confidential_guest", "[confidential_guest]", kConfidential},
     {"cloud_init", "[cloud_init]", kCloudInit},
     {"iothread", "[[iothread]]", kIoThread},

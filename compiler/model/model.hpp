@@ -190,6 +190,13 @@ struct MigrationSettings {
   bool operator==(const MigrationSettings&) const = default;
 };
 
+/// `[backup]`: what `vmforge backup` keeps (README, "Backups and restore").
+struct BackupSettings {
+  /// Backup sets (a full backup and the incremental ones after it) kept; unset: all.
+  std::optional<std::uint32_t> keep;
+  bool operator==(const BackupSettings&) const = default;
+};
+
 /// `[confidential_guest]`: SEV/TDX/s390 PV/PEF object (govmm Object types).
 struct ConfidentialGuest {
   DeviceId id{"vmforge-cg"};
@@ -236,6 +243,7 @@ struct Vm {
   Qemu qemu;
   SupervisorSettings supervisor;
   MigrationSettings migration;
+  BackupSettings backup;
   std::optional<ConfidentialGuest> confidential_guest;
   std::optional<CloudInit> cloud_init;
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vmforge {
 
@@ -23,6 +24,8 @@ struct Completion {
   std::string event;
   std::string device_id;
   std::uint32_t timeout_ms = 0;
+  /// Further ids whose `event` must come too: a transaction that starts several jobs.
+  std::vector<std::string> more_device_ids = {};
 };
 
 /// How the supervisor opens a file it hands to QEMU, which may not be allowed to open it

@@ -20,7 +20,7 @@ std::string arguments(const BlockdevBackup& backup) {
   return a.take();
 }
 
-QmpCall backup_transaction(const std::vector<TransactionAction>& actions, std::string_view job_id,
+QmpCall backup_transaction(const std::vector<TransactionAction>& actions, const std::vector<std::string>& job_ids,
                            std::uint32_t timeout_ms) {
   JsonWriter list;
   list.begin_array();
@@ -29,7 +29,8 @@ QmpCall backup_transaction(const std::vector<TransactionAction>& actions, std::s
   }
   list.end_array();
   QmpCall call{"transaction", Arguments().set_json("actions", list.take()).take()};
-  call.completion = {Completion::Kind::event, "BLOCK_JOB_COMPLETED", std::string(job_id), timeout_ms};
+  call.completion = {Completion::Kind::event, "BLOCK_JOB_COMPLETED", job_ids.front(), timeout_ms,
+                     std::vector<std::string>(job_ids.begin() + 1, job_ids.end())};
   return call;
 }
 

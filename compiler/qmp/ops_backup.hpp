@@ -41,10 +41,10 @@ struct TransactionAction {
   std::string type;
   std::string data;
 };
-/// `transaction`: the actions happen together or not at all. The job a blockdev-backup starts
-/// runs on: the call completes on BLOCK_JOB_COMPLETED for `job_id`, within `timeout_ms`
-/// (awaited_event() fails it on that event's error or on BLOCK_JOB_CANCELLED).
-QmpCall backup_transaction(const std::vector<TransactionAction>& actions, std::string_view job_id,
+/// `transaction`: the actions happen together or not at all. The jobs its blockdev-backups
+/// start run on: the call completes on BLOCK_JOB_COMPLETED of every job of `job_ids`, within
+/// `timeout_ms` (awaited_event() fails it on an error of one or on BLOCK_JOB_CANCELLED).
+QmpCall backup_transaction(const std::vector<TransactionAction>& actions, const std::vector<std::string>& job_ids,
                            std::uint32_t timeout_ms);
 
 /// job-cancel of job `id` (its BLOCK_JOB_CANCELLED follows).

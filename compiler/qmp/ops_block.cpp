@@ -67,13 +67,10 @@ QmpCall snapshot_transaction(const std::vector<BlockdevSnapshot>& snapshots) {
 constexpr std::uint32_t kMergeTimeoutMs = 30 * 60 * 1000;
 
 QmpCall block_commit(const BlockCommit& commit) {
-  return {"block-commit",
-          Arguments()
-              .set("job-id", commit.job_id)
-              .set("device", commit.device)
-              .set("top-node", commit.top)
-              .set("base-node", commit.base)
-              .take(),
+  Arguments a;
+  a.set("job-id", commit.job_id).set("device", commit.device).set("top-node", commit.top).set("base-node", commit.base);
+  if (commit.speed != 0) a.set("speed", commit.speed);
+  return {"block-commit", a.take(),
           Completion{Completion::Kind::event, commit.active ? "BLOCK_JOB_READY" : "BLOCK_JOB_COMPLETED", commit.job_id,
                      kMergeTimeoutMs}};
 }

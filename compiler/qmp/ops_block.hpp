@@ -79,6 +79,7 @@ struct BlockCommit {
   std::string top;
   std::string base;
   bool active = false;
+  std::uint64_t speed = 0;  // bytes per second; 0: as fast as the storage goes
 };
 QmpCall block_commit(const BlockCommit& commit);
 /// Ends a ready active commit: QEMU writes to `base` from now on; the call ends with

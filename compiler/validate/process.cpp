@@ -174,6 +174,14 @@ void validate_migration(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   m.multifd = static_cast<std::uint32_t>(f.number_or_default("multifd"));
 }
 
+// Read by the supervisor after each backup; not on QEMU's command line, so not a restart reason.
+void validate_backup(const RawValue& root, ValidateContext& ctx, Vm& vm) {
+  Fields f = single_table(root, "backup", ctx);
+  if (!f.present()) return;
+  vm.origins.emplace("backup", f.loc());
+  if (auto keep = f.number("keep")) vm.backup.keep = static_cast<std::uint32_t>(*keep);
+}
+
 // Whether QEMU must start programs: tap scripts, `[incoming] mode = "exec"`.
 bool spawns_programs(const Vm& vm) {
   for (const Net& n : vm.nets) {
@@ -251,6 +259,7 @@ void validate_process(const RawValue& root, ValidateContext& ctx, Vm& vm) {
   validate_globals(root, ctx, vm);
   validate_supervisor(root, ctx, vm);
   validate_migration(root, ctx, vm);
+  validate_backup(root, ctx, vm);
 }
 
 void validate_rtc(const RawValue& root, ValidateContext& ctx, Vm& vm) {

@@ -1,5 +1,6 @@
-// The record of a VM's backups (state dir, backups.json): which image files each backup made,
-// so that an incremental backup knows the image it builds on and a restore knows the chain.
+// The record of a VM's backups: which image files each backup made, so that an incremental
+// backup knows the image it builds on and a restore knows the chain. Each disk's part is kept
+// beside its file (disk_records.hpp), with the dirty bitmap in the image that it goes with.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "compiler/base/result.hpp"
+#include "compiler/model/model.hpp"
 #include "supervisor/core/state_dir.hpp"
 
 namespace vmforge::supervisor {
@@ -25,14 +27,20 @@ struct BackupEntry {
   bool operator==(const BackupEntry&) const = default;
 };
 
-/// `state`/backups.json.
-std::string backup_record_path(const StateDir& state);
-/// The record, oldest backup first; none yet is an empty list. A damaged file is an error.
-Result<std::vector<BackupEntry>> load_backup_record(const StateDir& state);
-/// Replaces the record atomically and durably.
-Result<void> save_backup_record(const StateDir& state, const std::vector<BackupEntry>& entries);
+/// The records of `vm`'s written disks as one, oldest backup first; none yet is an empty list. A
+/// damaged file is an error. The state dir's backups.json, where vmforge kept the whole record
+/// until issue #13 was done, is read too.
+Result<std::vector<BackupEntry>> load_backup_record(const StateDir& state, const Vm& vm);
+/// Replaces the record of each of `vm`'s written disks with its part of `entries`, atomically
+/// and durably (none without backups); the state dir's backups.json goes.
+Result<void> save_backup_record(const StateDir& state, const Vm& vm, const std::vector<BackupEntry>& entries);
 /// The newest file backed up of `disk`, or "" when there is none.
 std::string last_backup_file(const std::vector<BackupEntry>& entries, const std::string& disk);
+
+/// Retention ([backup] keep): removes from `entries` the backup sets (a full backup and the
+/// incremental ones after it) older than the newest `keep`, except a set holding the image an
+/// incremental backup that stays is built on (its backing). Returns the removed backups.
+std::vector<BackupEntry> expire_backups(std::vector<BackupEntry>& entries, std::uint32_t keep);
 
 /// The record's JSON (an object with "backups": [...]), and back.
 std::string backup_record_json(const std::vector<BackupEntry>& entries);

@@ -5,11 +5,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "compiler/base/errno_error.hpp"
 #include "compiler/base/json_writer.hpp"
 #include "compiler/lower/context.hpp"
 #include "compiler/qmp/ops_backup.hpp"
@@ -30,8 +32,6 @@ using PeerPtr = std::shared_ptr<ControlPeer>;
 constexpr std::uint32_t kJobTimeoutMs = 24u * 3600u * 1000u;  // a job is ended by cancelling it, not by a clock
 constexpr std::chrono::seconds kQueryTimeout{30};
 constexpr std::uint64_t kCancelRepeatUsec = 100000;
-
-constexpr std::string_view kJobPrefix = "vmforge-backup-";
 
 std::string fd_key(const DiskBackup& d) { return "backup\n" + d.target; }
 
@@ -171,7 +171,7 @@ class BackupRun {
     std::size_t running = 0;
     for (const JsonValue& job : items(jobs)) {
       const std::string id(job.get_string("id").value_or(""));
-      if (!id.starts_with(kJobPrefix)) continue;
+      if (!id.starts_with(kBackupJobPrefix)) continue;
       ++running;
       QmpCall cancel = qmp::job_cancel(id);
       cancel.completion = {Completion::Kind::event, "BLOCK_JOB_CANCELLED", id, 0};
@@ -237,7 +237,7 @@ class BackupRun {
 
   void plan(JsonValue nodes) {
     if (cancelled_) return fail("Backup cancelled before it began.");
-    auto record = load_backup_record(self_.state_dir());
+    auto record = load_backup_record(self_.state_dir(), self_.vm());
     if (!record) return fail(record.error().message);
     record_ = std::move(*record);
     const Vm& vm = self_.vm();
@@ -321,7 +321,21 @@ class BackupRun {
     BackupEntry entry{tag_, incremental_, {}};
     for (const DiskBackup& d : disks_) entry.disks.push_back({d.disk, d.target, file_size(d.target)});
     record_.push_back(entry);
-    if (auto saved = save_backup_record(self_.state_dir(), record_); !saved) return fail(saved.error().message);
+    std::vector<BackupEntry> expired;
+    if (auto keep = self_.vm().backup.keep) expired = expire_backups(record_, *keep);
+    // The record first: an image it no longer names is one no recorded backup builds on.
+    if (auto saved = save_backup_record(self_.state_dir(), self_.vm(), record_); !saved) return fail(saved.error().message);
+    std::vector<std::string> removed;
+    for (const BackupEntry& e : expired) {
+      for (const BackedUpDisk& d : e.disks) {
+        if (unlink(d.file.c_str()) == 0 || errno == ENOENT) {
+          removed.push_back(d.file);
+        } else {
+          sd::log_warning("{}, ignoring.",
+                          errno_error(fmt::format("Failed to remove '{}' of expired backup '{}'", d.file, e.id)).message);
+        }
+      }
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     JsonWriter w;
     w.begin_object().field("id", entry.id).field("incremental", entry.incremental).field("seconds", seconds);
@@ -329,6 +343,8 @@ class BackupRun {
     for (const BackedUpDisk& d : entry.disks) {
       w.begin_object().field("disk", d.disk).field("file", d.file).field("bytes", d.bytes).end_object();
     }
+    w.end_array().key("removed").begin_array();
+    for (const std::string& file : removed) w.value(file);
     w.end_array().end_object();
     self_.announce(sd::LogLevel::notice, fmt::format("Backup '{}' of '{}' done in {:.1f}s.", tag_, self_.vm().name,
                                                      seconds));
@@ -370,14 +386,17 @@ class BackupRun {
 
 }  // namespace
 
-std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kJobPrefix, disk); }
+std::string backup_job_id(std::string_view disk) { return fmt::format("{}{}", kBackupJobPrefix, disk); }
 
 std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskBackup>& disks,
                                    std::uint32_t job_timeout_ms) {
+  // One resource: the steps run in order, the transaction after every target is attached.
+  const std::string resource = "backup";
   std::vector<PlanStep> steps;
+  std::vector<qmp::TransactionAction> actions;
+  std::vector<std::string> jobs;
   for (std::size_t i = 0; i < disks.size(); ++i) {
     const DiskBackup& d = disks[i];
-    const std::string resource = "backup:" + d.disk;
     ImageCreate create{"qcow2", d.size, d.parent, d.parent.empty() ? "" : "qcow2"};
     steps.push_back(add_fd_step(resource, fd_key(d), PassedFile{d.target, FileOpen::read_write, std::move(create)}));
 
@@ -392,16 +411,15 @@ std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskB
     format.backing = std::optional<std::string>();
     steps.push_back({resource, qmp::blockdev_add(format), qmp::blockdev_del(format.node_name)});
 
-    std::vector<qmp::TransactionAction> actions;
     if (d.add_bitmap) {
       actions.push_back({"block-dirty-bitmap-add", arguments(qmp::DirtyBitmapAdd{d.node, std::string(kBackupBitmap)})});
     }
-    const std::string job = backup_job_id(d.disk);
-    qmp::BlockdevBackup backup{job, d.node, format.node_name, d.parent.empty() ? "full" : "incremental",
+    jobs.push_back(backup_job_id(d.disk));
+    qmp::BlockdevBackup backup{jobs.back(), d.node, format.node_name, d.parent.empty() ? "full" : "incremental",
                                std::string(kBackupBitmap)};
     actions.push_back({"blockdev-backup", arguments(backup)});
-    steps.push_back({resource, qmp::backup_transaction(actions, job, job_timeout_ms), std::nullopt});
   }
+  if (!jobs.empty()) steps.push_back({resource, qmp::backup_transaction(actions, jobs, job_timeout_ms), std::nullopt});
   return steps;
 }
 

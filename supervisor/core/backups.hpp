@@ -31,14 +31,17 @@ struct DiskBackup {
   bool add_bitmap = false;  // the node has no bitmap yet (a full backup adds it)
 };
 
+/// Every backup job's id starts so.
+inline constexpr std::string_view kBackupJobPrefix = "vmforge-backup-";
 /// The job of `disk`'s backup.
 std::string backup_job_id(std::string_view disk);
 
-/// Per disk (resource "backup:<disk>"): add-fd of the target (created qcow2 of the disk's size,
-/// over `parent`), blockdev-add of a file node and a qcow2 node on it (no backing: the job
-/// writes what it copies and nothing reads through), each undone by its removal; then a
-/// transaction of the bitmap's addition (when missing) and blockdev-backup, complete when its
-/// job is. `tag` keeps node names apart from those of any other backup.
+/// Per disk (resource "backup", in order): add-fd of the target (created qcow2 of the disk's
+/// size, over `parent`), blockdev-add of a file node and a qcow2 node on it (no backing: the
+/// job writes what it copies and nothing reads through), each undone by its removal; then one
+/// transaction for all disks of each one's bitmap addition (when missing) and blockdev-backup,
+/// so that every disk is cut at the same instant, complete when every job is. `tag` keeps node
+/// names apart from those of any other backup.
 std::vector<PlanStep> backup_steps(std::string_view tag, const std::vector<DiskBackup>& disks,
                                    std::uint32_t job_timeout_ms);
 /// Detaches the targets once the steps succeeded: the steps' undos, newest first.

@@ -1,14 +1,13 @@
-// The chain record as a JSON file in the state dir.
+// The chain record as a JSON file beside each disk's file.
 #include "supervisor/core/disk_chains.hpp"
 
-#include <cerrno>
+#include <algorithm>
 
 #include <fmt/format.h>
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/base/json_writer.hpp"
-#include "compiler/base/read_file.hpp"
-#include "supervisor/core/atomic_file.hpp"
+#include "supervisor/core/disk_records.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -44,6 +43,47 @@ Result<DiskChain> chain_from(const JsonValue& v) {
     chain.layers.push_back(std::move(layer));
   }
   return chain;
+}
+
+constexpr std::string_view kRecordKind = "chain";
+
+// What disk `chain` keeps beside its file: its layers and their snapshots.
+DiskChains part_of(const DiskChains& chains, const DiskChain& chain) {
+  DiskChains part;
+  part.next_node = chains.next_node;
+  part.disks.push_back(chain);
+  for (const SnapshotInfo& s : chains.snapshots) {
+    auto named = [&](const ChainLayer& l) { return l.snapshot == s.name; };
+    if (std::any_of(chain.layers.begin(), chain.layers.end(), named)) part.snapshots.push_back(s);
+  }
+  return part;
+}
+
+// Adds what `part` knows and `into` does not; node numbers stay above every record's.
+void merge(DiskChains& into, DiskChains part) {
+  into.next_node = std::max(into.next_node, part.next_node);
+  for (DiskChain& chain : part.disks) {
+    if (!into.find(chain.disk)) into.disks.push_back(std::move(chain));
+  }
+  for (SnapshotInfo& s : part.snapshots) {
+    if (!into.snapshot(s.name)) into.snapshots.push_back(std::move(s));
+  }
+}
+
+Result<void> merge_file(DiskChains& into, const std::string& path) {
+  VMFORGE_TRY(auto text, read_disk_record(path));
+  if (!text) return {};
+  auto part = chains_from_json(*text);
+  if (!part) return unexpected(Error(fmt::format("'{}': {}", path, part.error().message)));
+  merge(into, std::move(*part));
+  return {};
+}
+
+const DiskChain* chain_of(const DiskChains& chains, const Disk& disk) {
+  for (const DiskChain& chain : chains.disks) {
+    if (chain.disk == disk.id.str() && chain.base == disk.file) return &chain;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -110,31 +150,49 @@ Result<DiskChains> chains_from_json(std::string_view text) {
   return chains;
 }
 
-Result<DiskChains> load_disk_chains(const StateDir& state) {
-  auto text = read_file(state.disk_chains());
-  if (!text) {
-    if (text.error().errno_value == ENOENT) return DiskChains{};
-    return unexpected(Error(fmt::format("Failed to read '{}': {}", state.disk_chains(), text.error().message)));
-  }
-  return chains_from_json(*text);
+Result<DiskChains> load_disk_chains(const StateDir& state, const Vm& vm) {
+  DiskChains chains;
+  for (const Disk& disk : vm.disks) VMFORGE_TRY_VOID(merge_file(chains, disk_record_path(state, disk, kRecordKind)));
+  VMFORGE_TRY_VOID(merge_file(chains, state.disk_chains()));
+  std::stable_sort(chains.snapshots.begin(), chains.snapshots.end(),
+                   [](const SnapshotInfo& a, const SnapshotInfo& b) { return a.created < b.created; });
+  return chains;
 }
 
-Result<void> save_disk_chains(const StateDir& state, const DiskChains& chains) {
-  return write_file_atomic(state.disk_chains(), chains_to_json(chains));
+Result<void> save_disk_chains(const StateDir& state, const Vm& vm, const DiskChains& chains) {
+  for (const Disk& disk : vm.disks) {
+    const DiskChain* chain = chain_of(chains, disk);
+    if (!chain) continue;
+    const std::string json = chain->layers.empty() ? std::string() : chains_to_json(part_of(chains, *chain));
+    VMFORGE_TRY_VOID(write_disk_record(disk_record_path(state, disk, kRecordKind), json));
+  }
+  return write_disk_record(state.disk_chains(), "");
 }
 
 void use_disk_chains(const DiskChains& chains, Vm& vm) {
   for (Disk& disk : vm.disks) {
     disk.layers.clear();
-    for (const DiskChain& chain : chains.disks) {
-      if (chain.disk != disk.id.str() || chain.base != disk.file) continue;
-      for (const ChainLayer& l : chain.layers) disk.layers.push_back({l.file, l.node});
+    if (const DiskChain* chain = chain_of(chains, disk)) {
+      for (const ChainLayer& l : chain->layers) disk.layers.push_back({l.file, l.node});
     }
   }
 }
 
+std::string active_layers_json(const DiskChains& chains, const Vm& vm) {
+  JsonWriter w;
+  w.begin_array();
+  for (const Disk& disk : vm.disks) {
+    const DiskChain* chain = chain_of(chains, disk);
+    if (!chain || chain->layers.empty()) continue;
+    const ChainLayer& top = chain->layers.back();
+    w.begin_object().field("disk", chain->disk).field("snapshot", top.snapshot).field("file", top.file).end_object();
+  }
+  w.end_array();
+  return w.str();
+}
+
 Result<void> with_disk_chains(const StateDir& state, Vm& vm) {
-  VMFORGE_TRY(auto chains, load_disk_chains(state));
+  VMFORGE_TRY(auto chains, load_disk_chains(state, vm));
   use_disk_chains(chains, vm);
   return {};
 }

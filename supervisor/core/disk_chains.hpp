@@ -1,6 +1,7 @@
 // The chain record: which snapshot layers sit above each disk's file (README, "Snapshots").
-// Kept in the state dir, read whenever the supervisor turns a manifest into a VM, so a restart
-// and a new supervisor keep writing to the same layer and `plan` sees no change.
+// Kept beside each disk's file (disk_records.hpp), read whenever the supervisor turns a manifest
+// into a VM, so a restart, a new supervisor, a host reboot and another host on the same storage
+// keep writing to the same layer and `plan` sees no change.
 #pragma once
 
 #include <cstdint>
@@ -52,14 +53,21 @@ struct DiskChains {
 std::string chains_to_json(const DiskChains& chains);
 Result<DiskChains> chains_from_json(std::string_view text);
 
-/// The record in `state`; an empty one when there is none.
-Result<DiskChains> load_disk_chains(const StateDir& state);
-/// Replaces the record atomically and durably.
-Result<void> save_disk_chains(const StateDir& state, const DiskChains& chains);
+/// The records of `vm`'s disks as one; an empty one when there is none. The state dir's
+/// disk-chains.json, where vmforge kept the whole record until issue #13 was done, is read too.
+Result<DiskChains> load_disk_chains(const StateDir& state, const Vm& vm);
+/// Replaces the record of each of `vm`'s disks that has a chain (its file the chain's base) with
+/// its part of `chains` (its layers, their snapshots), atomically and durably; one without
+/// layers goes. The state dir's disk-chains.json goes too: its content is in the disks' records.
+Result<void> save_disk_chains(const StateDir& state, const Vm& vm, const DiskChains& chains);
 
 /// Gives each disk of `vm` the layers recorded above its file; a disk whose file is not the
 /// recorded base (the manifest names another image now) gets none.
 void use_disk_chains(const DiskChains& chains, Vm& vm);
+/// The layer each disk of `vm` writes to, for the control replies (plan, status, snapshot list):
+/// [{"disk", "snapshot", "file"}]; a disk on its file alone is left out.
+std::string active_layers_json(const DiskChains& chains, const Vm& vm);
+
 /// load_disk_chains() then use_disk_chains(): `vm` as the supervisor runs it.
 Result<void> with_disk_chains(const StateDir& state, Vm& vm);
 

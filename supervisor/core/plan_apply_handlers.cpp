@@ -6,6 +6,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "compiler/diff/render.hpp"
 #include "compiler/validate/load_and_validate.hpp"
+#include "supervisor/core/disk_chains.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -45,11 +46,15 @@ void add_plan_apply_handlers(ControlServer& server, Reconciler& reconciler, Appl
   server.add_handler("plan", [&reconciler](const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
     auto vm = request_manifest(peer, request, reconciler);
     if (!vm) return;
-    reconciler.plan(std::move(*vm), [peer, id = request.id](Result<Diff> planned) {
+    auto chains = load_disk_chains(reconciler.state(), *vm);
+    if (!chains) return peer->send_error(request.id, kFailed, chains.error().message);
+    std::string layers = active_layers_json(*chains, *vm);
+    reconciler.plan(std::move(*vm), [peer, id = request.id, layers](Result<Diff> planned) {
       if (!planned) return peer->send_error(id, kFailed, planned.error().message);
       JsonWriter w;
       w.begin_object();
       write_diff(w, *planned);
+      w.key("layers").raw(layers);
       w.end_object();
       peer->send_return(id, w.str());
     });

@@ -112,10 +112,8 @@ void Reconciler::attach(qmp::Client& client, Vm applied) {
 // Both VMs as the supervisor runs them: with the snapshot layers recorded now (a snapshot may
 // have been taken since the last apply).
 Result<void> Reconciler::use_disk_chains(Vm& desired) {
-  VMFORGE_TRY(auto chains, load_disk_chains(state_));
-  supervisor::use_disk_chains(chains, desired);
-  supervisor::use_disk_chains(chains, applied_);
-  return {};
+  VMFORGE_TRY_VOID(with_disk_chains(state_, desired));
+  return with_disk_chains(state_, applied_);
 }
 
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {

@@ -56,6 +56,7 @@ class Reconciler {
   void attach(qmp::Client& client, Vm applied);
 
   const Vm& applied() const { return applied_; }
+  const StateDir& state() const { return state_; }
   bool busy() const { return job_ != nullptr; }
 
  private:

@@ -87,7 +87,7 @@ void record_snapshot(Supervisor& self, DiskChains chains, Vm vm, const std::vect
     chain->layers.push_back({info.name, l.layer.file, l.layer.node});
   }
   chains.snapshots.push_back(std::move(info));
-  if (auto saved = save_disk_chains(self.state_dir(), chains); !saved) {
+  if (auto saved = save_disk_chains(self.state_dir(), vm, chains); !saved) {
     sd::log_error("The snapshot was taken, but recording it failed: {}. A restart of QEMU would go back to the "
                   "layers below it.",
                   saved.error().message);
@@ -106,7 +106,7 @@ void take_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<Co
   if (!client || s->self.state() != VmState::running) {
     return fail(Error(fmt::format("VM '{}' is not running: snapshots are taken live.", s->self.vm().name)));
   }
-  auto chains = load_disk_chains(s->self.state_dir());
+  auto chains = load_disk_chains(s->self.state_dir(), s->self.vm());
   if (!chains) return fail(chains.error());
   if (chains->snapshot(name->str())) return fail(Error(fmt::format("Snapshot '{}' exists already.", name->str())));
   Vm vm = s->self.vm();
@@ -142,7 +142,7 @@ Result<DiskChains> existing_snapshot(const Snapshots& s, const std::string& name
   if (s.runner || !s.self.qmp() || s.self.state() != VmState::running) {
     return unexpected(Error(fmt::format("VM '{}' is not running, or busy with another snapshot.", s.self.vm().name)));
   }
-  VMFORGE_TRY(auto chains, load_disk_chains(s.self.state_dir()));
+  VMFORGE_TRY(auto chains, load_disk_chains(s.self.state_dir(), s.self.vm()));
   if (!chains.snapshot(name)) return unexpected(Error(fmt::format("There is no snapshot '{}'.", name)));
   return chains;
 }
@@ -214,7 +214,7 @@ void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
   for (const DiskChain& chain : chains->disks) {
     for (std::size_t i = 0; i < chain.layers.size(); ++i) {
       if (chain.layers[i].snapshot != name) continue;
-      auto merge = merge_steps(vm, name, DeviceId(chain.disk), i);
+      auto merge = merge_steps(vm, name, DeviceId(chain.disk), i, request.body.get_uint64("speed").value_or(0));
       if (!merge) return fail(merge.error());
       steps.insert(steps.end(), merge->begin(), merge->end());
     }
@@ -241,7 +241,7 @@ void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
           }
         }
         std::erase_if(chains.snapshots, [&](const SnapshotInfo& info) { return info.name == name; });
-        if (auto saved = save_disk_chains(s->self.state_dir(), chains); !saved) {
+        if (auto saved = save_disk_chains(s->self.state_dir(), vm, chains); !saved) {
           return peer->send_error(id, kFailed,
                                   fmt::format("The layers of '{}' were merged, but recording it failed: {}", name,
                                               saved.error().message));
@@ -262,7 +262,7 @@ void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
 
 // {"snapshots": [{"name", "label", "created", "disks": [{"disk", "file"}]}], "active": [{"disk", "snapshot", "file"}]}
 void list_snapshots(Supervisor& self, const std::shared_ptr<ControlPeer>& peer, const ControlRequest& request) {
-  auto chains = load_disk_chains(self.state_dir());
+  auto chains = load_disk_chains(self.state_dir(), self.vm());
   if (!chains) return peer->send_error(request.id, kFailed, chains.error().message);
   JsonWriter w;
   w.begin_object().key("snapshots").begin_array();
@@ -276,13 +276,8 @@ void list_snapshots(Supervisor& self, const std::shared_ptr<ControlPeer>& peer, 
     }
     w.end_array().end_object();
   }
-  w.end_array().key("active").begin_array();
-  for (const DiskChain& chain : chains->disks) {
-    if (chain.layers.empty()) continue;
-    w.begin_object().field("disk", chain.disk).field("snapshot", chain.layers.back().snapshot);
-    w.field("file", chain.layers.back().file).end_object();
-  }
-  w.end_array().end_object();
+  w.end_array().key("active").raw(active_layers_json(*chains, self.vm()));
+  w.end_object();
   peer->send_return(request.id, w.str());
 }
 

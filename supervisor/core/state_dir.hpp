@@ -26,7 +26,8 @@ struct StateDir {
   std::string console_log() const { return dir + "/console.log"; }
   std::string applied_manifest() const { return dir + "/manifest.toml"; }
   std::string applied_manifest_path() const { return dir + "/manifest.path"; }
-  /// The snapshot layers above each disk (supervisor/core/disk_chains.hpp).
+  /// Where the snapshot chain record was until it moved beside the disks' files
+  /// (supervisor/core/disk_chains.hpp): read, then removed at the next save.
   std::string disk_chains() const { return dir + "/disk-chains.json"; }
 };
 

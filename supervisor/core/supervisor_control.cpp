@@ -9,6 +9,7 @@
 #include "compiler/qmp/ops_lifecycle.hpp"
 #include "supervisor/core/backups.hpp"
 #include "supervisor/core/migration.hpp"
+#include "supervisor/core/disk_chains.hpp"
 #include "supervisor/core/run_state.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/log.hpp"
@@ -54,6 +55,8 @@ void Supervisor::add_builtin_handlers() {
       w.field("adopted", adopted()).field("manifest", vm_.source_path).field("manifest_sha256", vm_.source_sha256);
       w.field("state_dir", state_dir_.dir).field("qemu", plan_.qemu_binary);
       if (!migration_status_.empty()) w.key("migration").raw(migration_status_);
+      // A damaged record is reported by plan and snapshot; status still answers.
+      if (auto chains = load_disk_chains(state_dir_, vm_)) w.key("layers").raw(active_layers_json(*chains, vm_));
       w.key("unit");
       if (unit) {
         w.begin_object().field("name", unit->name).field("manager", unit->user ? "user" : "system").end_object();

@@ -1,4 +1,6 @@
 // The event a Completion waits for, and the guest's refusals that end an unplug early.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "supervisor/qmp/client.hpp"
@@ -43,10 +45,30 @@ std::optional<std::string> job_failure(const std::string& id, const Event& e) {
   return std::nullopt;
 }
 
+// The jobs of one transaction: an event of any of them counts, a failure of any fails the call.
+EventMatch awaited_jobs(const Completion& completion) {
+  std::vector<std::string> ids = completion.more_device_ids;
+  ids.push_back(completion.device_id);
+  EventMatch match{completion.event, {}};
+  match.count = ids.size();
+  match.filter = [ids](const Event& e) {
+    auto device = e.data.get_string("device");
+    return device && std::find(ids.begin(), ids.end(), *device) != ids.end();
+  };
+  match.failure = [ids](const Event& e) -> std::optional<std::string> {
+    for (const std::string& id : ids) {
+      if (auto why = job_failure(id, e)) return why;
+    }
+    return std::nullopt;
+  };
+  return match;
+}
+
 }  // namespace
 
 EventMatch awaited_event(const Completion& completion) {
   const std::string& id = completion.device_id;
+  if (!completion.more_device_ids.empty()) return awaited_jobs(completion);
   EventMatch match{completion.event, {}};
   if (id.empty()) return match;
   // A QOM path is matched against data.path (compiler/qmp/call.hpp).

@@ -553,11 +553,18 @@ bool Client::match_awaited_events(const Event& event) {
     if (!p.until || p.event_data) continue;
     if (p.until->failure) {
       if (auto why = p.until->failure(event)) {
-        failed.emplace_back(id, fmt::format("QMP command '{}' failed: {}", p.command, *why));
+        // Of several jobs, the call ends when every one has: none is left running behind it.
+        if (!p.failure) p.failure = fmt::format("QMP command '{}' failed: {}", p.command, *why);
+        if (++p.events_seen >= p.until->count) failed.emplace_back(id, *p.failure);
         continue;
       }
     }
     if (p.until->name != event.name || (p.until->filter && !p.until->filter(event))) continue;
+    if (++p.events_seen < p.until->count) continue;
+    if (p.failure) {
+      failed.emplace_back(id, *p.failure);
+      continue;
+    }
     p.event_data = event.data;
     if (p.replied) done.push_back(id);
   }

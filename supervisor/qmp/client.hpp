@@ -57,6 +57,9 @@ struct EventMatch {
   /// For events meaning the awaited one will never come (the guest refused an eject): the
   /// reason, and the command fails with it (EIO) at once instead of timing out.
   std::function<std::optional<std::string>(const Event&)> failure = {};
+  /// How many matching or failing events end the command (each job of a transaction sends its
+  /// own); it fails if one of them failed.
+  std::size_t count = 1;
 };
 
 /// The event a call's Completion waits for: its name, with data.device (or data.path, for a
@@ -156,7 +159,9 @@ class Client {
     bool written = false;
     bool replied = false;  // only for commands that also wait for an event
     std::optional<EventMatch> until;
-    std::optional<JsonValue> event_data;  // set once the awaited event came
+    std::optional<JsonValue> event_data;  // set once the awaited event came (the last of `count`)
+    std::size_t events_seen = 0;           // of until->count
+    std::optional<std::string> failure;   // the first awaited event that said the call failed
   };
   struct Outgoing {
     CommandId id;

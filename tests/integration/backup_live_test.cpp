@@ -1,6 +1,8 @@
 // Backups of a running test guest (issue #13): a full backup, guest writes, an incremental
 // backup smaller than the full one in proportion to what changed, and a restore of the chain
-// (qemu-img convert of the newest image) into a new VM that reads every pattern back.
+// (qemu-img convert of the newest image) into a new VM that reads every pattern back; with
+// [backup] keep = 1 the next full backup removes the older set. A supervisor killed during a
+// backup, with the job cancelled or ended unseen, loses nothing.
 #include <signal.h>
 
 #include <cstdlib>
@@ -13,8 +15,10 @@
 #include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
+#include "compiler/base/read_file.hpp"
 #include "supervisor/core/vm_client.hpp"
 #include "supervisor/launch/process.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 #include "tests/integration/live_vm.hpp"
 #include "tests/support/disk_image.hpp"
 #include "tests/support/guest_io.hpp"
@@ -36,23 +40,33 @@ struct BackupFile {
   std::uint64_t bytes = 0;
 };
 
-// `vmforge backup apt --to DIR`: the image it made of disk `data`, from its output.
-BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental) {
+// `vmforge backup apt --to DIR`: the image it made of disk `disk`, from its output.
+BackupFile backup(LiveVm& vm, const std::string& dir, bool incremental, const std::string& disk = "data") {
   std::vector<std::string> args{"backup", "apt", "--to", dir};
   if (incremental) args.emplace_back("--incremental");
   CliResult done = vm.cli(args);
   INFO(done.out << done.err << vm.log());
   REQUIRE(done.status == 0);
   std::istringstream lines(done.out);
+  const std::string start = "  " + disk + ": ";
   for (std::string line; std::getline(lines, line);) {
     const auto open = line.rfind(" (");
-    if (!line.starts_with("  data: ") || open == std::string::npos) continue;
-    BackupFile b{line.substr(8, open - 8), 0};
+    if (!line.starts_with(start) || open == std::string::npos) continue;
+    BackupFile b{line.substr(start.size(), open - start.size()), 0};
     b.bytes = std::strtoull(line.c_str() + open + 2, nullptr, 10);
     return b;
   }
-  FAIL("no image of disk 'data' in: " << done.out);
+  FAIL("no image of disk '" << disk << "' in: " << done.out);
   return {};
+}
+
+// The first block of the image (with its chain) `file`, as the guest would read it.
+std::string first_block_of(const std::string& file, const std::string& scratch) {
+  REQUIRE(launch::run({"qemu-img", "convert", "-O", "raw", file, scratch}, 120s));
+  std::ifstream in(scratch, std::ios::binary);
+  std::string block(4096, '\0');
+  in.read(block.data(), static_cast<std::streamsize>(block.size()));
+  return block;
 }
 
 JsonValue chain_info(const std::string& path) {
@@ -61,9 +75,9 @@ JsonValue chain_info(const std::string& path) {
   return std::move(*info);
 }
 
-std::string disk(const std::string& file) {
-  return fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"qcow2\"\nserial = \"data\"\nsize = \"64M\"\n",
-                     file);
+std::string disk(const std::string& file, std::string_view id = "data", std::string_view size = "64M") {
+  return fmt::format("[[disk]]\nid = \"{0}\"\nfile = \"{1}\"\nformat = \"qcow2\"\nserial = \"{0}\"\nsize = \"{2}\"\n", id,
+                     file, size);
 }
 
 void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, std::string_view word) {
@@ -78,12 +92,16 @@ void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, s
 TEST_CASE("full and incremental backups of a running guest restore into a new VM", "[qemu][backup]") {
   auto backups = test::temp_dir();
   BackupFile full, incremental;
+  const std::string restored = backups.file("restored.qcow2");
   {
     LiveVm vm;
     auto socket = test::guest_cmd_socket(vm.dir());
     REQUIRE(socket);
+    // Two disks: one transaction starts both jobs (the disks are cut at one instant), the
+    // backup ends when both have.
     const std::string manifest =
-        vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")));
+        vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")) +
+                                disk(vm.dir().file("logs.qcow2"), "logs", "16M") + "[backup]\nkeep = 1\n");
     vm.boot(manifest);
     REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
     auto io = test::GuestIo::connect(*socket, vm.report());
@@ -95,9 +113,13 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
                          "--incremental first.") != std::string::npos);
 
     REQUIRE(io->write("data", 0, "full-a", 1024, kTimeout));  // 4 MiB
+    REQUIRE(io->write("logs", 0, "logs-a", 4, kTimeout));
     full = backup(vm, backups.path(), false);
     CHECK(full.file.starts_with(backups.path() + "/apt-data-"));
     CHECK(full.bytes >= 4 * kMiB);
+    // The same backup's image of 'logs': "apt-logs-" and the same time.
+    const BackupFile logs{backups.path() + "/apt-logs-" + full.file.substr(full.file.rfind("-data-") + 6), 0};
+    CHECK(first_block_of(logs.file, backups.file("logs.raw")) == test::pattern_block("logs-a"));
     const JsonValue* bitmaps = nullptr;
     JsonValue nodes = vm.qmp(R"({"execute":"query-named-block-nodes","arguments":{"flat":true}})");
     for (const JsonValue& n : *nodes.as_array()) {
@@ -122,11 +144,31 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     REQUIRE(chain.as_array()->size() == 2);
     CHECK((*chain.as_array())[0].get_string("backing-filename") == full.file);
     CHECK((*chain.as_array())[1].get_string("filename") == full.file);
+
+    // Restore (below): the chain made one standalone image, the disk of a new VM.
+    REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", incremental.file, restored}, 120s));
+
+    // [backup] keep = 1: the next full backup starts a set and removes the older one, record
+    // first; the next incremental one builds on the set kept.
+    CliResult second = vm.cli({"backup", "apt", "--to", backups.path()});
+    INFO(second.out << second.err);
+    REQUIRE(second.status == 0);
+    CHECK(second.out.find("Removed older backups ([backup] keep):\n") != std::string::npos);
+    for (const std::string& gone : {full.file, logs.file, incremental.file}) {
+      CHECK(second.out.find("\n  " + gone + "\n") != std::string::npos);
+      CHECK_FALSE(std::ifstream(gone).good());
+    }
+    auto record = read_file(vm.dir().file("data.qcow2.vmforge-backups.json"));
+    REQUIRE(record);
+    CHECK(record->find(full.file) == std::string::npos);
+    CHECK(record->find(incremental.file) == std::string::npos);
+    const BackupFile third = backup(vm, backups.path(), true);
+    JsonValue kept = chain_info(third.file);
+    REQUIRE(kept.as_array());
+    REQUIRE(kept.as_array()->size() == 2);
+    CHECK(std::ifstream(std::string((*kept.as_array())[1].get_string("filename").value_or(""))).good());
   }
 
-  // Restore: the chain made one standalone image, the disk of a new VM.
-  const std::string restored = backups.file("restored.qcow2");
-  REQUIRE(launch::run({"qemu-img", "convert", "-O", "qcow2", incremental.file, restored}, 120s));
   LiveVm vm;
   auto socket = test::guest_cmd_socket(vm.dir());
   REQUIRE(socket);
@@ -282,4 +324,35 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   REQUIRE(left);
   CHECK(std::strtoul(left->c_str(), nullptr, 10) == 2);
   CHECK(std::ifstream(first.file).good());
+
+  // A fourth, killed while its job copies, and the job then left to end while no supervisor
+  // runs (sped up through QEMU's own monitor): its success reset the bitmaps to a backup nobody
+  // recorded. The next supervisor drops them: an incremental backup is refused, a full one works.
+  auto unseen = start_backup(vm, backups.path());
+  REQUIRE(vm.supervisor().signal(SIGKILL));
+  REQUIRE(vm.supervisor().wait(10s));
+  vm.forget_supervisor();
+  (void)unseen.cli.wait(10s);
+  {
+    auto monitor = qmp::BlockingClient::connect(vm.dir().file("rt/apt/qmp.sock"));
+    REQUIRE(monitor);
+    auto ended = monitor->execute_until(R"(block-job-set-speed)", R"({"device":"vmforge-backup-data","speed":0})",
+                                        {"BLOCK_JOB_COMPLETED", qmp::data_equals("device", "vmforge-backup-data")},
+                                        120s);
+    INFO((ended ? std::string() : ended.error().message));
+    REQUIRE(ended);
+    CHECK_FALSE(ended->find("error"));
+  }
+  vm.start(manifest);
+  const auto again = std::chrono::steady_clock::now() + 60s;
+  while (vm.cli({"status", "apt"}).status != 0 && std::chrono::steady_clock::now() < again)
+    std::this_thread::sleep_for(100ms);
+  CliResult refused = vm.cli({"backup", "apt", "--to", backups.path(), "--incremental"});
+  INFO(refused.out << refused.err << vm.log());
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("Disk 'data' has no full backup to build on (its dirty bitmap is gone)") != std::string::npos);
+  CHECK(vm.log().find("dirty bitmaps dropped (the next backup must be full)") != std::string::npos);
+  const BackupFile full_again = backup(vm, backups.path(), false);
+  CHECK(std::ifstream(full_again.file).good());
+  CHECK(vm.cli({"plan", manifest}).status == 0);
 }

@@ -1,7 +1,8 @@
 // External snapshots on the running test guest (issue #13, acceptance 3): the
 // guest writes A, a snapshot is taken live, the guest writes B; B lands in the new layer and A
 // stays in the disk's file; `plan` sees no change; a new supervisor adopting QEMU and a new
-// QEMU started from the state dir both keep writing to the layer (the guest reads B); revert
+// QEMU started with an empty runtime dir (a host reboot) both keep writing to the layer (the
+// guest reads B); revert
 // --allow-restart boots the guest with A and not B; delete merges the layer live and the guest
 // still reads what it wrote last.
 #include <csignal>
@@ -92,8 +93,14 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   INFO(list.out << list.err);
   CHECK(list.status == 0);
   CHECK(list.out.find("snap1  ") == 0);
-  CHECK(list.out.find("'first'\n  disk 'data': " + layer + "\nDisk 'data' writes to the layer of snapshot 'snap1'.\n") !=
+  const std::string active = "Disk 'data' writes to the layer of snapshot 'snap1' (" + layer + ") above its file.\n";
+  CHECK(list.out.find("'first'\n  disk 'data': " + layer + "\n" + active) != std::string::npos);
+  // plan and status say which layer the disk writes to.
+  CHECK(vm.cli({"plan", manifest}).out.find("with the running VM 'apt'.\n" + active + "\nNo changes.") !=
         std::string::npos);
+  CHECK(vm.cli({"status", "apt"}).out.find("  " + active) != std::string::npos);
+  CHECK(vm.cli({"status", "apt", "--json"}).out.find(R"("layers":[{"disk":"data","snapshot":"snap1","file":")" + layer +
+                                                     R"("}])") != std::string::npos);
   CliResult again = vm.cli({"snapshot", "apt", "snap1"});
   CHECK(again.status == 1);
   CHECK(again.err.find("Snapshot 'snap1' exists already.") != std::string::npos);
@@ -113,12 +120,15 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   check_no_changes(vm, manifest);
   CHECK(vm.block_nodes() == "data.file,data.fmt,data.s1,data.s1-file");
 
-  // A new QEMU is started onto the layer: the guest reads B.
+  // A new QEMU is started onto the layer with an empty runtime dir, as after a host reboot
+  // (the record is beside the disk's file): the guest reads B.
   CliResult stopped = vm.cli({"stop", "apt"});
   INFO(stopped.out << stopped.err);
   REQUIRE(stopped.status == 0);
   REQUIRE(vm.supervisor().wait(30s));
   vm.forget_supervisor();
+  CHECK(std::ifstream(image + ".vmforge-chain.json").good());
+  std::filesystem::remove_all(vm.dir().file("rt"));
   // A new guest: its serial log is read from the start (the old one's `ready` is gone).
   std::filesystem::remove(vm.dir().file("serial.log"));
   vm.report() = test::SerialReport(vm.dir().file("serial.log"));
@@ -141,19 +151,23 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   test::GuestIo back = guest_io(vm, *socket);
   check_reads(back, "written-before");
   check_no_changes(vm, manifest);
-  CHECK(vm.cli({"snapshot", "list", "apt"}).out.find("Disk 'data' writes to the layer of snapshot 'snap1'.") !=
-        std::string::npos);
-  // The snapshot stays: new writes go to its layer again, the disk's file keeps A.
-  REQUIRE(back.write("data", 0, "written-again", 2, kTimeout));
+  CHECK(vm.cli({"snapshot", "list", "apt"}).out.find(active) != std::string::npos);
+  // The snapshot stays: new writes go to its layer again (4 MiB: a merge long enough to show
+  // its progress), the disk's file keeps A.
+  REQUIRE(back.write("data", 0, "written-again", 1024, kTimeout));
   CHECK(first_block(image) == test::pattern_block("written-before"));
 
-  // Delete merges the layer into the disk's file live: the guest still reads what it wrote.
-  CliResult deleted = vm.cli({"snapshot", "delete", "apt", "snap1"});
+  // Delete merges the layer into the disk's file live, at 1 MiB/s, showing its progress: the
+  // guest still reads what it wrote.
+  CliResult deleted = vm.cli({"snapshot", "delete", "apt", "snap1", "--speed", "1M"});
   INFO(deleted.out << deleted.err << vm.log());
   REQUIRE(deleted.status == 0);
+  CHECK(deleted.err.find("Merging: ") != std::string::npos);
+  CHECK(deleted.err.find(" of 4.0 MiB (") != std::string::npos);
   check_reads(back, "written-again");
   CHECK(first_block(image) == test::pattern_block("written-again"));
   CHECK_FALSE(std::ifstream(layer).good());
+  CHECK_FALSE(std::ifstream(image + ".vmforge-chain.json").good());
   CHECK(vm.block_nodes() == "data.file,data.fmt");
   check_no_changes(vm, manifest);
   CHECK(vm.cli({"snapshot", "list", "apt"}).out == "No snapshots.\n");

@@ -405,7 +405,7 @@ TEST_CASE("backup builders: a persistent bitmap and a backup job in one transact
   CHECK(arguments(BlockdevBackup{"j", "d", "t", "full", ""}) ==
         R"({"job-id":"j","device":"d","target":"t","sync":"full"})");
   const QmpCall call =
-      backup_transaction({{"block-dirty-bitmap-add", bitmap}, {"blockdev-backup", full}}, "vmforge-backup-data", 60000);
+      backup_transaction({{"block-dirty-bitmap-add", bitmap}, {"blockdev-backup", full}}, {"vmforge-backup-data"}, 60000);
   CHECK(wire(call) == std::string(R"(transaction {"actions":[{"type":"block-dirty-bitmap-add","data":)")
                           .append(bitmap)
                           .append(R"(},{"type":"blockdev-backup","data":)")

@@ -66,8 +66,9 @@ TEST_CASE("an event without a device id matches any event of its name", "[qmp][c
 
 TEST_CASE("a backup transaction waits for its job's BLOCK_JOB_COMPLETED, and fails on its error or cancel",
           "[qmp][client]") {
-  const EventMatch until = awaited_event(backup_transaction({}, "vmforge-backup-data", 0).completion);
+  const EventMatch until = awaited_event(backup_transaction({}, {"vmforge-backup-data"}, 0).completion);
   CHECK(until.name == "BLOCK_JOB_COMPLETED");
+  CHECK(until.count == 1);
   const Event done = event("BLOCK_JOB_COMPLETED",
                            R"({"device":"vmforge-backup-data","len":67108864,"offset":67108864,"speed":0,"type":"backup"})");
   const Event other = event("BLOCK_JOB_COMPLETED",
@@ -84,4 +85,13 @@ TEST_CASE("a backup transaction waits for its job's BLOCK_JOB_COMPLETED, and fai
   CHECK_FALSE(until.failure(other));
   CHECK(until.failure(failed) == std::string("block job 'vmforge-backup-data' failed: No space left on device"));
   CHECK(until.failure(cancelled) == std::string("block job 'vmforge-backup-data' was cancelled"));
+
+  // The jobs of several disks, started by one transaction: each one's event counts.
+  const EventMatch both =
+      awaited_event(backup_transaction({}, {"vmforge-backup-data", "vmforge-backup-root"}, 0).completion);
+  CHECK(both.count == 2);
+  CHECK(both.filter(done));
+  CHECK(both.filter(other));
+  CHECK(both.failure(cancelled) == std::string("block job 'vmforge-backup-data' was cancelled"));
+  CHECK_FALSE(both.failure(other));
 }

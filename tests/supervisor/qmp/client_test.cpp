@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -755,6 +756,50 @@ TEST_CASE("execute_until: an error reply fails at once, a missing event times ou
   CHECK(h.warnings.empty());
   h.client->close();
   h.peer.join();
+}
+
+TEST_CASE("execute_until of several jobs ends when every job has, and fails if one did", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto ok = io.read_command();
+    if (!ok) return;
+    io.reply(*ok);
+    io.event("BLOCK_JOB_COMPLETED", R"({"device": "j1"})");
+    io.event("BLOCK_JOB_COMPLETED", R"({"device": "other"})");
+    io.event("BLOCK_JOB_COMPLETED", R"({"device": "j2"})");
+    auto bad = io.read_command();
+    if (!bad) return;
+    io.reply(*bad);
+    io.event("BLOCK_JOB_CANCELLED", R"({"device": "j1"})");
+    io.event("BLOCK_JOB_COMPLETED", R"({"device": "j2"})");
+  });
+  auto jobs = [](std::vector<std::string> ids) {
+    EventMatch until{"BLOCK_JOB_COMPLETED", [ids](const Event& e) {
+                       return std::find(ids.begin(), ids.end(), e.data.get_string("device").value_or("")) != ids.end();
+                     }};
+    until.failure = [](const Event& e) -> std::optional<std::string> {
+      if (e.name == "BLOCK_JOB_CANCELLED") return std::string("cancelled");
+      return std::nullopt;
+    };
+    until.count = ids.size();
+    return until;
+  };
+  auto both = std::make_shared<std::optional<Result<JsonValue>>>();
+  REQUIRE(h.client->execute_until("transaction", "{}", jobs({"j1", "j2"}), 5s,
+                                  [both](Result<JsonValue> r) { *both = std::move(r); }));
+  REQUIRE(h.pump([&] { return has(both); }));
+  REQUIRE(**both);
+  CHECK((**both)->get_string("device") == "j2");
+  // j1 cancelled: the call fails, but only once j2 has ended too.
+  auto one_cancelled = std::make_shared<std::optional<Result<JsonValue>>>();
+  REQUIRE(h.client->execute_until("transaction", "{}", jobs({"j1", "j2"}), 5s,
+                                  [one_cancelled](Result<JsonValue> r) { *one_cancelled = std::move(r); }));
+  REQUIRE(h.pump([&] { return has(one_cancelled); }));
+  CHECK((**one_cancelled).error().message == "QMP command 'transaction' failed: cancelled");
+  h.peer.join();
+  CHECK(h.client->pending() == 0);
+  CHECK(h.warnings.empty());
 }
 
 TEST_CASE("execute_until fails at once on its failure event, and the late reply is dropped", "[qmp]") {
