@@ -148,7 +148,7 @@ constexpr std::string_view kHotplugText =
 // 15 cannot build libstdc++ 12's std::string in a constant expression, so there (the fuzz
 // build) they are filled before main instead.
 // Each byte of a KeySpec is relocated, so private, in every process (keys.hpp): keep it small.
-static_assert(sizeof(KeySpec) <= 88);
+static_assert(sizeof(KeySpec) <= 80);
 #if defined(__clang__) && __clang_major__ < 15
 #define VMFORGE_KEY_TABLE const
 #else

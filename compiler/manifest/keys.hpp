@@ -126,13 +126,13 @@ class KeySpec {
   constexpr KeySpec with_choices(std::span<const std::string_view> values) const {
     KeySpec spec = *this;
     spec.choices_ = values.data();
-    spec.nested_size_ = static_cast<std::uint32_t>(values.size());
+    spec.nested_size_ = static_cast<std::uint16_t>(values.size());
     return spec;
   }
   constexpr KeySpec nested_in(std::string_view table) const {
     KeySpec spec = *this;
     spec.table_ = table.data();
-    spec.nested_size_ = static_cast<std::uint32_t>(table.size());
+    spec.nested_size_ = static_cast<std::uint16_t>(table.size());
     return spec;
   }
   constexpr KeySpec in(std::int64_t min, std::int64_t max) const { return limited(min, max); }
@@ -167,11 +167,11 @@ class KeySpec {
     const std::string_view* choices_ = nullptr;
     const char* table_;
   };
-  std::uint32_t nested_size_ = 0;
+  std::uint16_t nested_size_ = 0;
   std::uint16_t count_min_ = 0;
   std::uint16_t count_max_ = 0;
-  bool limits_set_ = false;
-  bool count_set_ = false;
+  bool limits_set_ : 1 = false;
+  bool count_set_ : 1 = false;
 
  public:
   // Last, in what the members above leave of the last 8 bytes.
