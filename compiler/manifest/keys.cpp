@@ -11,7 +11,7 @@ namespace vmforge {
 
 namespace {
 
-/// The names of enum E as a constexpr array of string_view, for KeySpec::choices.
+/// The names of enum E as a constexpr array of string_view, for KeySpec::choices().
 template <class E>
 struct Choices {
   static constexpr auto kList = [] {
