@@ -46,15 +46,15 @@ std::string range_text(const KeyRange& r) {
 
 std::string default_text(const KeySpec& key) {
   const KeyDefault& d = key.fallback;
-  switch (d.kind) {
+  switch (d.kind()) {
     case KeyDefault::Kind::none: return {};
-    case KeyDefault::Kind::boolean: return d.boolean ? "true" : "false";
+    case KeyDefault::Kind::boolean: return d.boolean() ? "true" : "false";
     case KeyDefault::Kind::integer:
-      if (key.type == KeyType::size) return ByteSize(static_cast<std::uint64_t>(d.integer)).to_string();
-      if (key.type == KeyType::duration) return Duration(std::chrono::milliseconds(d.integer)).to_string();
-      return std::to_string(d.integer);
-    case KeyDefault::Kind::text: return fmt::format("\"{}\"", d.text);
-    case KeyDefault::Kind::texts: return fmt::format("[{}]", fmt::join(d.texts, ", "));
+      if (key.type == KeyType::size) return ByteSize(static_cast<std::uint64_t>(d.integer())).to_string();
+      if (key.type == KeyType::duration) return Duration(std::chrono::milliseconds(d.integer())).to_string();
+      return std::to_string(d.integer());
+    case KeyDefault::Kind::text: return fmt::format("\"{}\"", d.text());
+    case KeyDefault::Kind::texts: return fmt::format("[{}]", fmt::join(d.texts(), ", "));
   }
   return {};
 }
@@ -62,15 +62,15 @@ std::string default_text(const KeySpec& key) {
 void key_entry(std::string& out, const KeySpec& key) {
   std::string type(type_name(key.type));
   if (key.type == KeyType::table || key.type == KeyType::table_array || key.type == KeyType::free_table) {
-    if (const TableSpec* sub = find_table_spec(key.table)) type += fmt::format(", see {}", sub->display);
+    if (const TableSpec* sub = find_table_spec(key.table())) type += fmt::format(", see {}", sub->display);
   }
   out += fmt::format(".TP\n{} ({})\n", bold(key.name), roff(type));
   std::string text(key.description);
-  if (!key.choices.empty()) text += fmt::format(" One of: {}.", fmt::join(key.choices, ", "));
-  if (key.range)
-    text += fmt::format(" {}: {}.", key.type == KeyType::integer_array ? "Each item" : "Range", range_text(*key.range));
-  if (key.count) text += fmt::format(" Items: {}.", range_text(*key.count));
-  if (key.length) text += fmt::format(" Length in bytes: {}.", range_text(*key.length));
+  if (!key.choices().empty()) text += fmt::format(" One of: {}.", fmt::join(key.choices(), ", "));
+  if (auto range = key.range())
+    text += fmt::format(" {}: {}.", key.type == KeyType::integer_array ? "Each item" : "Range", range_text(*range));
+  if (auto count = key.count()) text += fmt::format(" Items: {}.", range_text(*count));
+  if (auto length = key.length()) text += fmt::format(" Length in bytes: {}.", range_text(*length));
   if (std::string d = default_text(key); !d.empty()) text += fmt::format(" Default: {}.", d);
   out += roff(text) + "\n";
 }

@@ -11,7 +11,7 @@ namespace vmforge {
 
 namespace {
 
-/// The names of enum E as a constexpr array of string_view, for KeySpec::choices.
+/// The names of enum E as a constexpr array of string_view, for KeySpec::choices().
 template <class E>
 struct Choices {
   static constexpr auto kList = [] {
@@ -39,7 +39,7 @@ struct NameList {
 constexpr std::string_view kLinkStates[] = {"up", "down"};
 
 constexpr KeySpec key(std::string_view name, KeyType type, std::string_view description) {
-  return {.name = name, .type = type, .description = description};
+  return KeySpec(name, type, description);
 }
 constexpr KeySpec str(std::string_view name, std::string_view d) { return key(name, KeyType::string, d); }
 constexpr KeySpec integer(std::string_view name, std::string_view d) { return key(name, KeyType::integer, d); }
@@ -49,9 +49,7 @@ constexpr KeySpec duration(std::string_view name, std::string_view d) { return k
 constexpr KeySpec strings(std::string_view name, std::string_view d) { return key(name, KeyType::string_array, d); }
 constexpr KeySpec integers(std::string_view name, std::string_view d) { return key(name, KeyType::integer_array, d); }
 constexpr KeySpec one_of(std::string_view name, std::span<const std::string_view> values, std::string_view d) {
-  KeySpec spec = str(name, d);
-  spec.choices = values;
-  return spec;
+  return str(name, d).with_choices(values);
 }
 template <class E>
 constexpr KeySpec choice(std::string_view name, std::string_view d) {
@@ -59,14 +57,10 @@ constexpr KeySpec choice(std::string_view name, std::string_view d) {
 }
 template <class E>
 constexpr KeySpec choice_list(std::string_view name, std::string_view d) {
-  KeySpec spec = strings(name, d);
-  spec.choices = names_of<E>();
-  return spec;
+  return strings(name, d).with_choices(names_of<E>());
 }
 constexpr KeySpec nested(std::string_view name, KeyType type, std::string_view table, std::string_view d) {
-  KeySpec spec = key(name, type, d);
-  spec.table = table;
-  return spec;
+  return key(name, type, d).nested_in(table);
 }
 constexpr KeySpec table(std::string_view name, std::string_view d) { return nested(name, KeyType::table, name, d); }
 constexpr KeySpec tables(std::string_view name, std::string_view d) {
@@ -80,20 +74,20 @@ constexpr KeySpec free_table(std::string_view name, std::string_view table, std:
 }
 
 // Defaults come from the model's own initialisers (Disk{}.format), so they are written once.
-constexpr KeyDefault from(bool value) { return {.kind = KeyDefault::Kind::boolean, .boolean = value}; }
+constexpr KeyDefault from(bool value) { return KeyDefault::of_boolean(value); }
 template <std::integral T>
 constexpr KeyDefault from(T value) {
-  return {.kind = KeyDefault::Kind::integer, .integer = static_cast<std::int64_t>(value)};
+  return KeyDefault::of_integer(static_cast<std::int64_t>(value));
 }
 template <class E>
 requires std::is_enum_v<E>
-constexpr KeyDefault from(E value) { return {.kind = KeyDefault::Kind::text, .text = to_string(value)}; }
+constexpr KeyDefault from(E value) { return KeyDefault::of_text(to_string(value)); }
 constexpr KeyDefault from(ByteSize value) { return from(value.bytes()); }
 constexpr KeyDefault from(Duration value) { return from(value.ms().count()); }
-constexpr KeyDefault from(std::string_view value) { return {.kind = KeyDefault::Kind::text, .text = value}; }
+constexpr KeyDefault from(std::string_view value) { return KeyDefault::of_text(value); }
 template <const auto& Values>
 constexpr KeyDefault from_list() {
-  return {.kind = KeyDefault::Kind::texts, .texts = NameList<Values>::kList};
+  return KeyDefault::of_texts(NameList<Values>::kList);
 }
 
 // File descriptors a manifest hands QEMU: 0-2 are stdio, 3 is the QMP socket vmforge passes.
@@ -153,6 +147,8 @@ constexpr std::string_view kHotplugText =
 // Their defaults come from the model's initialisers (`from(Disk{}.format)`), and clang before
 // 15 cannot build libstdc++ 12's std::string in a constant expression, so there (the fuzz
 // build) they are filled before main instead.
+// Each byte of a KeySpec is relocated, so private, in every process (keys.hpp): keep it small.
+static_assert(sizeof(KeySpec) <= 80);
 #if defined(__clang__) && __clang_major__ < 15
 #define VMFORGE_KEY_TABLE const
 #else

@@ -41,17 +41,17 @@ void check_string(std::string_view where, std::string_view key, const RawValue& 
                 fmt::format("{}{} contains a line break, which vmforge does not pass to QEMU", where, quote_text(key)));
     return;
   }
-  if (spec.choices.empty()) return;
-  for (std::string_view choice : spec.choices) {
+  if (spec.choices().empty()) return;
+  for (std::string_view choice : spec.choices()) {
     if (choice == text) return;
   }
   std::string list;
-  for (std::size_t i = 0; i < spec.choices.size(); ++i) {
-    if (i > 0) list += i + 1 == spec.choices.size() ? " or " : ", ";
-    list += fmt::format("'{}'", spec.choices[i]);
+  for (std::size_t i = 0; i < spec.choices().size(); ++i) {
+    if (i > 0) list += i + 1 == spec.choices().size() ? " or " : ", ";
+    list += fmt::format("'{}'", spec.choices()[i]);
   }
   std::string message = fmt::format("{}{} is not a valid value for '{}': use {}", where, quote_text(text), key, list);
-  if (auto guess = closest_match(text, spec.choices)) message += fmt::format(" (did you mean '{}'?)", *guess);
+  if (auto guess = closest_match(text, spec.choices())) message += fmt::format(" (did you mean '{}'?)", *guess);
   diags.error(value.loc, std::move(message));
 }
 
@@ -70,7 +70,7 @@ void type_error(std::string_view where, std::string_view key, const RawValue& va
 }
 
 void check_free_table(const RawValue& table, const TableSpec& spec, Diagnostics& diags) {
-  static constexpr KeySpec kAnyString{"", KeyType::string};
+  static constexpr KeySpec kAnyString("", KeyType::string, "");
   for (const RawEntry& entry : table.entries) {
     const RawValue& value = entry.value;
     switch (value.kind) {
@@ -122,10 +122,10 @@ void check_value(std::string_view where, const RawEntry& entry, const KeySpec& s
     case KeyType::integer_array: return array_of(Kind::integer);
     case KeyType::table:
       if (value.kind != Kind::table) return type_error(where, entry.key, value, spec.type, diags);
-      return check_table(value, *find_table_spec(spec.table), diags);
+      return check_table(value, *find_table_spec(spec.table()), diags);
     case KeyType::free_table:
       if (value.kind != Kind::table) return type_error(where, entry.key, value, spec.type, diags);
-      return check_free_table(value, *find_table_spec(spec.table), diags);
+      return check_free_table(value, *find_table_spec(spec.table()), diags);
     case KeyType::table_array:
       if (value.kind != Kind::array) return type_error(where, entry.key, value, spec.type, diags);
       for (const RawValue& item : value.items) {
@@ -133,7 +133,7 @@ void check_value(std::string_view where, const RawEntry& entry, const KeySpec& s
           diags.error(item.loc, fmt::format("{}'{}' must be an array of tables, but this element is {}", where,
                                             entry.key, describe(item.kind)));
         } else {
-          check_table(item, *find_table_spec(spec.table), diags);
+          check_table(item, *find_table_spec(spec.table()), diags);
         }
       }
       return;

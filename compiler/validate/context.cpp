@@ -93,7 +93,7 @@ const KeySpec& Fields::spec(std::string_view key) const {
 
 const KeyDefault& Fields::fallback(std::string_view key, KeyDefault::Kind kind) const {
   const KeySpec& key_spec = spec(key);
-  if (key_spec.fallback.kind != kind) bug(fmt::format("{} '{}' has no default of the type read", spec_.display, key));
+  if (key_spec.fallback.kind() != kind) bug(fmt::format("{} '{}' has no default of the type read", spec_.display, key));
   return key_spec.fallback;
 }
 
@@ -135,7 +135,7 @@ std::optional<std::string> Fields::text(std::string_view key) const {
 }
 
 std::string Fields::text_or_default(std::string_view key) const {
-  return text(key).value_or(std::string(fallback(key, KeyDefault::Kind::text).text));
+  return text(key).value_or(std::string(fallback(key, KeyDefault::Kind::text).text()));
 }
 
 std::optional<bool> Fields::flag(std::string_view key) const {
@@ -145,7 +145,7 @@ std::optional<bool> Fields::flag(std::string_view key) const {
 }
 
 bool Fields::flag_or_default(std::string_view key) const {
-  return flag(key).value_or(fallback(key, KeyDefault::Kind::boolean).boolean);
+  return flag(key).value_or(fallback(key, KeyDefault::Kind::boolean).boolean());
 }
 
 std::optional<std::int64_t> Fields::integer(std::string_view key) const {
@@ -154,10 +154,11 @@ std::optional<std::int64_t> Fields::integer(std::string_view key) const {
   return value->integer;
 }
 
-KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> KeySpec::*which, std::string_view what) const {
-  const KeySpec& key_spec = spec(key);
-  if (!(key_spec.*which)) bug(fmt::format("{} '{}' has no {} in the key table", spec_.display, key, what));
-  return (key_spec.*which).value_or(KeyRange{});
+KeyRange Fields::limits(std::string_view key, std::optional<KeyRange> (KeySpec::*which)() const,
+                        std::string_view what) const {
+  const std::optional<KeyRange> limits = (spec(key).*which)();
+  if (!limits) bug(fmt::format("{} '{}' has no {} in the key table", spec_.display, key, what));
+  return limits.value_or(KeyRange{});
 }
 
 KeyRange Fields::range(std::string_view key) const { return limits(key, &KeySpec::range, "range"); }
@@ -178,7 +179,7 @@ std::optional<std::uint64_t> Fields::number(std::string_view key) const {
 }
 
 std::uint64_t Fields::default_number(std::string_view key) const {
-  return static_cast<std::uint64_t>(fallback(key, KeyDefault::Kind::integer).integer);
+  return static_cast<std::uint64_t>(fallback(key, KeyDefault::Kind::integer).integer());
 }
 
 std::optional<ByteSize> Fields::size(std::string_view key) const {

@@ -131,7 +131,7 @@ class Fields {
   template <class E>
   E choice_or_default(std::string_view key) const {
     if (auto value = choice<E>(key)) return *value;
-    return enum_from_string<E>(fallback(key, KeyDefault::Kind::text).text).value_or(E{});
+    return enum_from_string<E>(fallback(key, KeyDefault::Kind::text).text()).value_or(E{});
   }
 
  private:
@@ -140,7 +140,7 @@ class Fields {
   /// The key table's default for `key`, which must be of `kind`.
   const KeyDefault& fallback(std::string_view key, KeyDefault::Kind kind) const;
   /// The range, item count or length (`which`) of `key`.
-  KeyRange limits(std::string_view key, std::optional<KeyRange> KeySpec::*which, std::string_view what) const;
+  KeyRange limits(std::string_view key, std::optional<KeyRange> (KeySpec::*which)() const, std::string_view what) const;
   /// Reports a validator that disagrees with the key table.
   void bug(std::string_view problem) const;
 

@@ -43,10 +43,10 @@ TEST_CASE("every sub-table key points at a table spec and every spec is reachabl
       INFO(table.display << " " << key.name);
       CHECK(keys.insert(key.name).second);
       bool nested = key.type == KeyType::table || key.type == KeyType::table_array || key.type == KeyType::free_table;
-      CHECK(nested == !key.table.empty());
+      CHECK(nested == !key.table().empty());
       if (nested) {
-        CHECK(find_table_spec(key.table) != nullptr);
-        reachable.insert(key.table);
+        CHECK(find_table_spec(key.table()) != nullptr);
+        reachable.insert(key.table());
       }
       for (char c : key.name) CHECK(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'));
     }
@@ -60,25 +60,26 @@ TEST_CASE("every range and default fits its key", "[compiler]") {
       INFO(table.display << " " << key.name);
       CHECK_FALSE(key.description.empty());
       bool integral = key.type == KeyType::integer || key.type == KeyType::integer_array;
-      if (key.range) CHECK((integral && key.range->min <= key.range->max));
+      const auto range = key.range();
+      if (range) CHECK((integral && range->min <= range->max));
       const KeyDefault& d = key.fallback;
-      switch (d.kind) {
+      switch (d.kind()) {
         case KeyDefault::Kind::none: break;
         case KeyDefault::Kind::boolean: CHECK(key.type == KeyType::boolean); break;
         case KeyDefault::Kind::integer:
           CHECK((key.type == KeyType::integer || key.type == KeyType::size || key.type == KeyType::duration));
-          if (key.range) CHECK((d.integer >= key.range->min && d.integer <= key.range->max));
+          if (range) CHECK((d.integer() >= range->min && d.integer() <= range->max));
           break;
         case KeyDefault::Kind::text:
           CHECK(key.type == KeyType::string);
-          if (!key.choices.empty()) {
-            CHECK(std::find(key.choices.begin(), key.choices.end(), d.text) != key.choices.end());
+          if (const auto choices = key.choices(); !choices.empty()) {
+            CHECK(std::find(choices.begin(), choices.end(), d.text()) != choices.end());
           }
           break;
         case KeyDefault::Kind::texts:
           CHECK(key.type == KeyType::string_array);
-          for (std::string_view text : d.texts) {
-            CHECK(std::find(key.choices.begin(), key.choices.end(), text) != key.choices.end());
+          for (std::string_view text : d.texts()) {
+            CHECK(std::find(key.choices().begin(), key.choices().end(), text) != key.choices().end());
           }
           break;
       }

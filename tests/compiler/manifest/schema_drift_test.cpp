@@ -110,26 +110,26 @@ class Drift {
   static void fallback(const JsonValue& node, const KeySpec& spec) {
     const JsonValue* value = node.find("default");
     const KeyDefault& d = spec.fallback;
-    switch (d.kind) {
+    switch (d.kind()) {
       case KeyDefault::Kind::none: CHECK(value == nullptr); return;
       case KeyDefault::Kind::boolean:
         REQUIRE(value != nullptr);
-        CHECK(value->as_bool() == std::optional<bool>(d.boolean));
+        CHECK(value->as_bool() == std::optional<bool>(d.boolean()));
         return;
       case KeyDefault::Kind::integer:
         REQUIRE(value != nullptr);
-        CHECK(in_key_units(*value, spec.type) == std::optional<std::int64_t>(d.integer));
+        CHECK(in_key_units(*value, spec.type) == std::optional<std::int64_t>(d.integer()));
         return;
       case KeyDefault::Kind::text:
         REQUIRE(value != nullptr);
-        CHECK(value->as_string() == std::optional<std::string_view>(d.text));
+        CHECK(value->as_string() == std::optional<std::string_view>(d.text()));
         return;
       case KeyDefault::Kind::texts: {
         REQUIRE(value != nullptr);
         REQUIRE(value->is_array());
         std::vector<std::string_view> texts;
         for (const JsonValue& item : *value->as_array()) texts.push_back(item.as_string().value_or("?"));
-        CHECK(texts == std::vector<std::string_view>(d.texts.begin(), d.texts.end()));
+        CHECK(texts == std::vector<std::string_view>(d.texts().begin(), d.texts().end()));
         return;
       }
     }
@@ -154,15 +154,16 @@ class Drift {
     CHECK(raw.get_string("description") == std::optional<std::string_view>(spec.description));
     fallback(raw, spec);
     const JsonValue& node = resolve(raw);
-    if (spec.type == KeyType::integer) range(node, spec.range);
-    else if (spec.type == KeyType::integer_array && node.find("items")) range(*node.find("items"), spec.range);
-    else CHECK_FALSE(spec.range.has_value());
+    if (spec.type == KeyType::integer) range(node, spec.range());
+    else if (spec.type == KeyType::integer_array && node.find("items")) range(*node.find("items"), spec.range());
+    else CHECK_FALSE(spec.range().has_value());
     bool array = spec.type == KeyType::string_array || spec.type == KeyType::integer_array;
-    if (array) count(node, spec.count);
-    else CHECK_FALSE(spec.count.has_value());
-    if (spec.type == KeyType::string) length(node, spec.length);
-    else CHECK_FALSE(spec.length.has_value());
-    std::vector<std::string_view> choices(spec.choices.begin(), spec.choices.end());
+    if (array) count(node, spec.count());
+    else CHECK_FALSE(spec.count().has_value());
+    if (spec.type == KeyType::string) length(node, spec.length());
+    else CHECK_FALSE(spec.length().has_value());
+    const auto key_choices = spec.choices();
+    std::vector<std::string_view> choices(key_choices.begin(), key_choices.end());
     auto type = node.get_string("type");
     switch (spec.type) {
       case KeyType::string:
@@ -190,12 +191,12 @@ class Drift {
         CHECK(enum_of(*items) == choices);
         break;
       }
-      case KeyType::table: table(node, *find_table_spec(spec.table)); break;
+      case KeyType::table: table(node, *find_table_spec(spec.table())); break;
       case KeyType::table_array: {
         CHECK(type == std::optional<std::string_view>("array"));
         const JsonValue* items = node.find("items");
         REQUIRE(items != nullptr);
-        table(resolve(*items), *find_table_spec(spec.table));
+        table(resolve(*items), *find_table_spec(spec.table()));
         break;
       }
       case KeyType::free_table: {
