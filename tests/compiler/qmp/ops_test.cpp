@@ -309,7 +309,7 @@ TEST_CASE("migration and fd builders", "[qmp][ops]") {
   CHECK(
       wire(migrate_set_capabilities({{"x-ignore-shared", true}, {"events", false}})) ==
       R"(migrate-set-capabilities {"capabilities":[{"capability":"x-ignore-shared","state":true},{"capability":"events","state":false}]})");
-  CHECK(wire(migrate_set_parameters({104857600, 300})) ==
+  CHECK(wire(migrate_set_parameters({104857600, 300, std::nullopt})) ==
         R"(migrate-set-parameters {"max-bandwidth":104857600,"downtime-limit":300})");
   CHECK(wire(migrate("exec:cat > /tmp/mig")) == R"(migrate {"uri":"exec:cat > /tmp/mig"})");
   CHECK(wire(migrate_incoming("unix:/run/mig.sock")) == R"(migrate-incoming {"uri":"unix:/run/mig.sock"})");

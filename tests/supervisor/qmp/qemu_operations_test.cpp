@@ -509,7 +509,7 @@ TEST_CASE("migration to a second QEMU, guest memory dump, system_reset", "[qemu]
   REQUIRE(never);
   CHECK_FALSE(never->status);
   require_ok(source.qmp.execute(migrate_set_capabilities({{"auto-converge", true}})));
-  require_ok(source.qmp.execute(migrate_set_parameters({1u << 30, 300})));
+  require_ok(source.qmp.execute(migrate_set_parameters({1u << 30, 300, std::nullopt})));
   require_ok(migrate_and_wait(source.qmp, uri, 60s));
   auto info = query_migrate(source.qmp);
   REQUIRE(info);
