@@ -32,7 +32,7 @@ Result<JsonValue> wait_cancellable(supervisor::VmClient& request, supervisor::Vm
     auto line = request.connection().read_line(kSignalPeriod);
     if (line) return supervisor::reply_value(*line);
     if (line.error().errno_value != ETIMEDOUT) return unexpected(std::move(line).error());
-    const struct timespec now{0, 0};
+    const struct timespec now { 0, 0 };
     if (!how.cancel.empty() && !cancelling && sigtimedwait(&stop, nullptr, &now) > 0) {
       cancelling = true;
       progress.show(how.cancelling);
@@ -42,6 +42,14 @@ Result<JsonValue> wait_cancellable(supervisor::VmClient& request, supervisor::Vm
     next_progress += kProgressPeriod;
     if (auto text = how.progress(watch)) progress.show(*text);
   }
+}
+
+Result<JsonValue> send_cancellable(std::string_view name, const std::optional<std::string>& runtime_dir,
+                                   std::string_view request, const CancellableRequest& how) {
+  VMFORGE_TRY(auto client, supervisor::VmClient::connect(name, runtime_dir));
+  VMFORGE_TRY(auto watch, supervisor::VmClient::connect(name, runtime_dir));
+  VMFORGE_TRY_VOID(client.connection().send(request));
+  return wait_cancellable(client, watch, how);
 }
 
 }  // namespace vmforge::cli

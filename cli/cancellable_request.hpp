@@ -26,4 +26,9 @@ struct CancellableRequest {
 Result<JsonValue> wait_cancellable(supervisor::VmClient& request, supervisor::VmClient& watch,
                                    const CancellableRequest& how);
 
+/// Sends `request` to VM `name`'s supervisor and waits for its reply as wait_cancellable() does:
+/// one connection waits for the reply; a second asks for progress and carries the cancel.
+Result<JsonValue> send_cancellable(std::string_view name, const std::optional<std::string>& runtime_dir,
+                                   std::string_view request, const CancellableRequest& how);
+
 }  // namespace vmforge::cli

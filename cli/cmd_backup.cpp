@@ -50,31 +50,16 @@ int cmd_backup(int argc, char** argv) {
     fmt::print(stderr, "vmforge backup: '{}' is not a directory.\n", *to);
     return 1;
   }
-  // One connection waits for the reply; the other asks for progress and carries the cancel.
-  auto client = connect_vm(name, args.value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge backup: {}\n", client.error().message);
-    return 1;
-  }
-  auto watch = connect_vm(name, args.value("runtime-dir"));
-  if (!watch) {
-    fmt::print(stderr, "vmforge backup: {}\n", watch.error().message);
-    return 1;
-  }
   JsonWriter w;
   w.begin_object().field("request", "backup").field("dir", dir.lexically_normal().string());
   w.field("incremental", args.has("incremental")).end_object();
-  Result<JsonValue> reply = unexpected(Error("not sent"));
-  if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_showing_jobs(*client, *watch,
-                              {"Backing up",
-                               [](const JsonValue& job) {
-                                 return job.get_string("id").value_or("").starts_with(supervisor::kBackupJobPrefix);
-                               },
-                               R"({"request":"backup-cancel"})", "Cancelling the backup..."});
-  } else {
-    reply = unexpected(std::move(sent).error());
-  }
+  auto reply = send_cancellable(
+      name, args.value("runtime-dir"), w.str(),
+      showing_jobs({"Backing up",
+                    [](const JsonValue& job) {
+                      return job.get_string("id").value_or("").starts_with(supervisor::kBackupJobPrefix);
+                    },
+                    R"({"request":"backup-cancel"})", "Cancelling the backup..."}));
   if (!reply) {
     fmt::print(stderr, "vmforge backup: {}\n", reply.error().message);
     return 1;
@@ -89,7 +74,8 @@ int cmd_backup(int argc, char** argv) {
                  d.get_uint64("bytes").value_or(0));
     }
   }
-  if (const JsonValue* removed = reply->find("removed"); removed && removed->as_array() && !removed->as_array()->empty()) {
+  if (const JsonValue* removed = reply->find("removed");
+      removed && removed->as_array() && !removed->as_array()->empty()) {
     fmt::print("Removed older backups ([backup] keep):\n");
     for (const JsonValue& file : *removed->as_array()) fmt::print("  {}\n", file.as_string().value_or(""));
   }

@@ -117,24 +117,8 @@ int cmd_migrate(int argc, char** argv) {
     w.field("multifd", *channels);
   }
   w.end_object();
-  // One connection waits for the reply; the other asks for progress and carries the cancel.
-  auto client = connect_vm(name, args.value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge migrate: {}\n", client.error().message);
-    return 1;
-  }
-  auto watch = connect_vm(name, args.value("runtime-dir"));
-  if (!watch) {
-    fmt::print(stderr, "vmforge migrate: {}\n", watch.error().message);
-    return 1;
-  }
-  Result<JsonValue> reply = unexpected(Error("not sent"));
-  if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_cancellable(*client, *watch,
-                             {R"({"request":"migrate-cancel"})", "Cancelling the migration...", progress_line});
-  } else {
-    reply = unexpected(std::move(sent).error());
-  }
+  auto reply = send_cancellable(name, args.value("runtime-dir"), w.str(),
+                                {R"({"request":"migrate-cancel"})", "Cancelling the migration...", progress_line});
   if (!reply) {
     fmt::print(stderr, "vmforge migrate: {}\n", reply.error().message);
     return 1;

@@ -78,13 +78,6 @@ void print_list(const JsonValue& reply) {
   fmt::print("{}", describe_layers(reply.find("active")));
 }
 
-// The delete request's reply, its merges' progress shown meanwhile (asked on a second connection).
-Result<JsonValue> wait_for_merges(supervisor::VmClient& client, const std::string& vm, const Args& args) {
-  VMFORGE_TRY(auto watch, connect_vm(vm, args.value("runtime-dir")));
-  return wait_showing_jobs(client, watch,
-                           {"Merging", [](const JsonValue& job) { return job.get_string("type") == "commit"; }, "", ""});
-}
-
 // revert or delete VM NAME.
 int change(const Args& args, bool revert) {
   const std::string& vm = args.positionals()[1];
@@ -98,11 +91,6 @@ int change(const Args& args, bool revert) {
     }
     speed = *parsed;
   }
-  auto client = connect_vm(vm, args.value("runtime-dir"));
-  if (!client) {
-    fmt::print(stderr, "vmforge snapshot: {}\n", client.error().message);
-    return 1;
-  }
   JsonWriter w;
   w.begin_object().field("request", revert ? "snapshot-revert" : "snapshot-delete").field("name", name);
   w.field("allow_restart", args.has("allow-restart"));
@@ -110,11 +98,13 @@ int change(const Args& args, bool revert) {
   w.end_object();
   Result<JsonValue> reply = unexpected(Error("not sent"));
   if (revert) {
-    reply = client->connection().call(w.str(), std::chrono::minutes(2));
-  } else if (auto sent = client->connection().send(w.str()); sent) {
-    reply = wait_for_merges(*client, vm, args);
+    auto client = connect_vm(vm, args.value("runtime-dir"));
+    reply =
+        client ? client->connection().call(w.str(), std::chrono::minutes(2)) : unexpected(std::move(client).error());
   } else {
-    reply = unexpected(std::move(sent).error());
+    reply = send_cancellable(
+        vm, args.value("runtime-dir"), w.str(),
+        showing_jobs({"Merging", [](const JsonValue& job) { return job.get_string("type") == "commit"; }, "", ""}));
   }
   if (!reply) {
     fmt::print(stderr, "vmforge snapshot: {}\n", reply.error().message);
@@ -134,8 +124,11 @@ int cmd_snapshot(int argc, char** argv) {
   const std::string_view verb = argc > 1 ? argv[1] : "";
   const bool revert = verb == "revert";
   const bool remove = verb == "delete";
-  auto parsed = parse_with_runtime_dir({"snapshot", kHelp, {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}, {"speed", true}},
-                                        revert || remove ? 3u : 2u, "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
+  auto parsed = parse_with_runtime_dir({"snapshot",
+                                        kHelp,
+                                        {{"disk", true}, {"label", true}, {"json"}, {"allow-restart"}, {"speed", true}},
+                                        revert || remove ? 3u : 2u,
+                                        "expects a VM and a snapshot NAME, list VM or revert VM NAME"},
                                        argc, argv);
   if (auto* status = std::get_if<int>(&parsed)) return *status;
   const Args& args = std::get<Args>(parsed);

@@ -1,12 +1,12 @@
 #include "cli/job_progress.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "cli/cancellable_request.hpp"
 #include "supervisor/core/control_client.hpp"
 
 namespace vmforge::cli {
@@ -33,21 +33,23 @@ double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20);
 
 }  // namespace
 
-Result<JsonValue> wait_showing_jobs(supervisor::VmClient& request, supervisor::VmClient& watch, const JobWait& how) {
-  std::uint64_t last_done = 0;
-  auto last_time = std::chrono::steady_clock::now();
-  auto line = [&](supervisor::VmClient& client) -> std::optional<std::string> {
+CancellableRequest showing_jobs(const JobWait& how) {
+  struct Last {
+    std::uint64_t done = 0;
+    std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
+  };
+  auto line = [how, last = std::make_shared<Last>()](supervisor::VmClient& client) -> std::optional<std::string> {
     auto jobs = job_progress(client, how);
     if (!jobs) return std::nullopt;
     const auto t = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(t - last_time).count();
-    const double rate = jobs->first >= last_done && seconds > 0 ? mib(jobs->first - last_done) / seconds : 0;
-    last_done = jobs->first;
-    last_time = t;
+    const double seconds = std::chrono::duration<double>(t - last->time).count();
+    const double rate = jobs->first >= last->done && seconds > 0 ? mib(jobs->first - last->done) / seconds : 0;
+    last->done = jobs->first;
+    last->time = t;
     return fmt::format("{}: {:.1f} of {:.1f} MiB ({:.0f}%), {:.1f} MiB/s", how.doing, mib(jobs->first),
                        mib(jobs->second), jobs->second ? 100.0 * jobs->first / jobs->second : 0.0, rate);
   };
-  return wait_cancellable(request, watch, {how.cancel_request, how.cancelling, line});
+  return {how.cancel_request, how.cancelling, line};
 }
 
 }  // namespace vmforge::cli

@@ -19,6 +19,7 @@
 #include "compiler/qmp/ops_fd.hpp"
 #include "supervisor/core/backup_record.hpp"
 #include "supervisor/core/step_runner.hpp"
+#include "supervisor/core/cancel_request.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
@@ -451,14 +452,7 @@ void add_backup_handler(Supervisor& self) {
                                         request.body.get_bool("incremental").value_or(false));
     (*slot)->start();
   });
-  self.control().add_handler("backup-cancel", [&self, slot](const PeerPtr& peer, const ControlRequest& request) {
-    if (!*slot) {
-      peer->send_error(request.id, kFailed, fmt::format("No backup of '{}' is running.", self.vm().name));
-      return;
-    }
-    peer->send_return(request.id, R"({"cancelling":true})");
-    (*slot)->cancel();
-  });
+  add_cancel_request(self, "backup-cancel", "backup", slot);
 }
 
 }  // namespace vmforge::supervisor

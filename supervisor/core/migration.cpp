@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/cancel_request.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
@@ -299,14 +300,7 @@ void add_migration_handler(Supervisor& self) {
     *slot = std::make_unique<MigrationRun>(self, *slot, peer, request, std::move(*out));
     (*slot)->start();
   });
-  self.control().add_handler("migrate-cancel", [&self, slot](const PeerPtr& peer, const ControlRequest& request) {
-    if (!*slot) {
-      peer->send_error(request.id, kFailed, fmt::format("No migration of '{}' is running.", self.vm().name));
-      return;
-    }
-    peer->send_return(request.id, R"({"cancelling":true})");
-    (*slot)->cancel();
-  });
+  add_cancel_request(self, "migrate-cancel", "migration", slot);
 }
 
 }  // namespace vmforge::supervisor

@@ -32,7 +32,6 @@ using test::LiveVm;
 
 namespace {
 
-constexpr auto kTimeout = test::kGuestReportTimeout;
 constexpr std::uint64_t kMiB = 1u << 20;
 
 struct BackupFile {
@@ -76,12 +75,12 @@ JsonValue chain_info(const std::string& path) {
 }
 
 std::string disk(const std::string& file, std::string_view id = "data", std::string_view size = "64M") {
-  return fmt::format("[[disk]]\nid = \"{0}\"\nfile = \"{1}\"\nformat = \"qcow2\"\nserial = \"{0}\"\nsize = \"{2}\"\n", id,
-                     file, size);
+  return fmt::format("[[disk]]\nid = \"{0}\"\nfile = \"{1}\"\nformat = \"qcow2\"\nserial = \"{0}\"\nsize = \"{2}\"\n",
+                     id, file, size);
 }
 
 void check_read(test::GuestIo& io, std::uint64_t offset, std::uint64_t blocks, std::string_view word) {
-  auto read = io.read("data", offset, blocks, kTimeout);
+  auto read = io.read("data", offset, blocks, test::kGuestReportTimeout);
   REQUIRE(read);
   INFO("at " << offset);
   CHECK(read->pattern == word);
@@ -103,7 +102,7 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
         vm.manifest("data", test::guest_cmd_port_toml(*socket, "vser0") + disk(vm.dir().file("data.qcow2")) +
                                 disk(vm.dir().file("logs.qcow2"), "logs", "16M") + "[backup]\nkeep = 1\n");
     vm.boot(manifest);
-    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
     auto io = test::GuestIo::connect(*socket, vm.report());
     REQUIRE(io);
 
@@ -112,8 +111,8 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     CHECK(early.err.find("Disk 'data' has no full backup to build on: run 'vmforge backup apt --to DIR' without "
                          "--incremental first.") != std::string::npos);
 
-    REQUIRE(io->write("data", 0, "full-a", 1024, kTimeout));  // 4 MiB
-    REQUIRE(io->write("logs", 0, "logs-a", 4, kTimeout));
+    REQUIRE(io->write("data", 0, "full-a", 1024, test::kGuestReportTimeout));  // 4 MiB
+    REQUIRE(io->write("logs", 0, "logs-a", 4, test::kGuestReportTimeout));
     full = backup(vm, backups.path(), false);
     CHECK(full.file.starts_with(backups.path() + "/apt-data-"));
     CHECK(full.bytes >= 4 * kMiB);
@@ -133,7 +132,7 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
     // The backup's nodes are gone again: only the VM's own remain.
     CHECK(vm.block_nodes().find("bk") == std::string::npos);
 
-    REQUIRE(io->write("data", kMiB, "incr-b", 32, kTimeout));  // 128 KiB over the full backup's data
+    REQUIRE(io->write("data", kMiB, "incr-b", 32, test::kGuestReportTimeout));  // 128 KiB over the full backup's data
     incremental = backup(vm, backups.path(), true);
     INFO("full " << full.bytes << " bytes, incremental " << incremental.bytes << " bytes");
     CHECK(incremental.bytes >= 128 * 1024);
@@ -173,7 +172,7 @@ TEST_CASE("full and incremental backups of a running guest restore into a new VM
   auto socket = test::guest_cmd_socket(vm.dir());
   REQUIRE(socket);
   vm.boot(vm.manifest("restored", test::guest_cmd_port_toml(*socket, "vser0") + disk(restored)));
-  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
   auto io = test::GuestIo::connect(*socket, vm.report());
   REQUIRE(io);
   check_read(*io, 0, 256, "full-a");
@@ -291,10 +290,10 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
     CHECK(adopted.status == 0);  // adopted unchanged
   }
 
-  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
   auto io = test::GuestIo::connect(*socket, vm.report());
   REQUIRE(io);
-  REQUIRE(io->write("data", 0, "after-kill", 4, kTimeout));
+  REQUIRE(io->write("data", 0, "after-kill", 4, test::kGuestReportTimeout));
   // The next backup cleans up what the killed one left. An incremental one (over the first)
   // works when the killed job was still running (cancelled: the bitmap is intact); when it had
   // ended unseen, the bitmap is dropped and a full backup is asked for, never an incremental
@@ -336,9 +335,9 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   {
     auto monitor = qmp::BlockingClient::connect(vm.dir().file("rt/apt/qmp.sock"));
     REQUIRE(monitor);
-    auto ended = monitor->execute_until(R"(block-job-set-speed)", R"({"device":"vmforge-backup-data","speed":0})",
-                                        {"BLOCK_JOB_COMPLETED", qmp::data_equals("device", "vmforge-backup-data")},
-                                        120s);
+    auto ended =
+        monitor->execute_until(R"(block-job-set-speed)", R"({"device":"vmforge-backup-data","speed":0})",
+                               {"BLOCK_JOB_COMPLETED", qmp::data_equals("device", "vmforge-backup-data")}, 120s);
     INFO((ended ? std::string() : ended.error().message));
     REQUIRE(ended);
     CHECK_FALSE(ended->find("error"));

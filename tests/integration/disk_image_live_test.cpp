@@ -27,8 +27,6 @@ using test::LiveVm;
 
 namespace {
 
-constexpr auto kTimeout = test::kGuestReportTimeout;
-
 // qemu-img's view of `path`; fails the test case when qemu-img cannot read it.
 JsonValue image_info(const std::string& path, bool chain = false) {
   auto info = test::image_info(path, chain);
@@ -86,10 +84,10 @@ TEST_CASE("a disk with size is created, grown live and never shrunk", "[qemu][di
   wait_size(vm, "vda", 16 << 20);
   CHECK(virtual_size(image) == 16u << 20);
   CHECK(mode_of(image) == 0600);
-  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
   auto io = test::GuestIo::connect(*socket, vm.report());
   REQUIRE(io);
-  REQUIRE(io->write("data", 0, "before-growth", 4, kTimeout));
+  REQUIRE(io->write("data", 0, "before-growth", 4, test::kGuestReportTimeout));
 
   const std::string big = sized("big", "32M");
   CliResult plan = vm.cli({"plan", big});
@@ -101,11 +99,11 @@ TEST_CASE("a disk with size is created, grown live and never shrunk", "[qemu][di
   wait_size(vm, "vda", 32 << 20);
   CHECK(virtual_size(image) == 32u << 20);
   CHECK(vm.cli({"plan", big}).status == 0);  // observed back from QEMU
-  auto kept = io->read("data", 0, 4, kTimeout);
+  auto kept = io->read("data", 0, 4, test::kGuestReportTimeout);
   REQUIRE(kept);
   CHECK(kept->pattern == "before-growth");
   // The guest uses the new end of the disk.
-  REQUIRE(io->write("data", (32 << 20) - 4096, "at-the-end", 1, kTimeout));
+  REQUIRE(io->write("data", (32 << 20) - 4096, "at-the-end", 1, test::kGuestReportTimeout));
 
   const std::string shrunk = sized("shrunk", "8M");
   for (const char* command : {"plan", "apply"}) {
@@ -118,7 +116,7 @@ TEST_CASE("a disk with size is created, grown live and never shrunk", "[qemu][di
   }
   CHECK(virtual_size(image) == 32u << 20);
   CHECK(vm.cli({"plan", big}).status == 0);
-  auto end = io->read("data", (32 << 20) - 4096, 1, kTimeout);
+  auto end = io->read("data", (32 << 20) - 4096, 1, test::kGuestReportTimeout);
   REQUIRE(end);
   CHECK(end->pattern == "at-the-end");
   CHECK(vm.report().values()["block.vda"].find("size=33554432") != std::string::npos);
@@ -135,7 +133,7 @@ TEST_CASE("a disk with size is created, grown live and never shrunk", "[qemu][di
   wait_size(vm, "vdb", 4 << 20);
   CHECK(mode_of(hot_image) == 0600);
   CHECK(virtual_size(hot_image) == 4u << 20);
-  auto hot_io = io->write("hot", 4096, "hot-data", 2, kTimeout);
+  auto hot_io = io->write("hot", 4096, "hot-data", 2, test::kGuestReportTimeout);
   REQUIRE(hot_io);
   CHECK(hot_io->dev == "vdb");
 }
@@ -164,18 +162,18 @@ TEST_CASE("a qcow2 disk over a backing image is created as an overlay; the base 
   vm.boot(manifest);
   wait_size(vm, "vda", 8 << 20);  // the base's size
   CHECK(mode_of(overlay) == 0600);
-  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
   auto io = test::GuestIo::connect(*socket, vm.report());
   REQUIRE(io);
-  auto from_base = io->read("ovl", 0, 8, kTimeout);
+  auto from_base = io->read("ovl", 0, 8, test::kGuestReportTimeout);
   REQUIRE(from_base);
   CHECK(from_base->pattern == "base-data");
   CHECK(from_base->sum == test::pattern_sum("base-data", 8));
-  REQUIRE(io->write("ovl", 4096, "overlay-data", 2, kTimeout));
-  auto mixed = io->read("ovl", 0, 1, kTimeout);
+  REQUIRE(io->write("ovl", 4096, "overlay-data", 2, test::kGuestReportTimeout));
+  auto mixed = io->read("ovl", 0, 1, test::kGuestReportTimeout);
   REQUIRE(mixed);
   CHECK(mixed->pattern == "base-data");
-  auto written = io->read("ovl", 4096, 2, kTimeout);
+  auto written = io->read("ovl", 4096, 2, test::kGuestReportTimeout);
   REQUIRE(written);
   CHECK(written->pattern == "overlay-data");
 

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,6 +22,7 @@
 #include "tests/supervisor/core/notify_listener.hpp"
 #include "tests/support/guest_io.hpp"
 #include "tests/support/result_printer.hpp"
+#include "tests/support/source_tree.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -31,15 +31,6 @@ using test::CliResult;
 using test::LiveVm;
 
 namespace {
-
-constexpr auto kTimeout = test::kGuestReportTimeout;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 std::string replaced(std::string text, std::string_view from, std::string_view to) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -78,11 +69,11 @@ struct Source {
                                                   "serial = \"data\"\n{}",
                                                   vm.dir().file("d1.raw"), extra));
     vm.boot(manifest);
-    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+    REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
     auto connected = test::GuestIo::connect(socket, vm.report());
     REQUIRE(connected);
     io.emplace(std::move(*connected));
-    REQUIRE(io->write("data", 0, "before", 64, kTimeout));
+    REQUIRE(io->write("data", 0, "before", 64, test::kGuestReportTimeout));
   }
 };
 
@@ -102,7 +93,7 @@ struct Destination {
     serial = dir.file("serial-dst.log");
     socket = src.socket + "2";
     log = dir.file("run-dst.log");
-    std::string text = replaced(read_file(src.manifest), dir.file("serial.log"), serial);
+    std::string text = replaced(test::file_text(src.manifest), dir.file("serial.log"), serial);
     manifest = dir.file("dst.toml");
     std::ofstream(manifest) << replaced(text, src.socket, socket);
     launch::SpawnOptions options;
@@ -147,9 +138,20 @@ struct Destination {
       }
       std::this_thread::sleep_for(100ms);
     }
-    FAIL("the destination never reported 'inmigrate':\n" << read_file(log));
+    FAIL("the destination never reported 'inmigrate':\n" << test::file_text(log));
   }
 };
+
+// The guest answers on the destination's command port and reads back the pattern it wrote on
+// the source.
+void check_reads_before(const Destination& dst) {
+  test::SerialReport report(dst.serial);
+  auto moved = test::GuestIo::connect(dst.socket, report);
+  REQUIRE(moved);
+  auto read = moved->read("data", 0, 64, test::kGuestReportTimeout);
+  REQUIRE(read);
+  CHECK(read->pattern == "before");
+}
 
 // `vmforge migrate apt --to uri ARGS...` in the background.
 launch::Process start_migrate(LiveVm& vm, const std::string& uri, std::vector<std::string> extra = {}) {
@@ -174,15 +176,13 @@ void wait_active(LiveVm& vm) {
 // The source VM still runs, and its guest still answers on its command port.
 void check_source_runs(Source& src) {
   CHECK(src.vm.qmp(R"({"execute":"query-status"})").get_string("status") == "running");
-  auto read = src.io->read("data", 0, 64, kTimeout);
+  auto read = src.io->read("data", 0, 64, test::kGuestReportTimeout);
   REQUIRE(read);
   CHECK(read->pattern == "before");
 }
 
 // The unix socket QEMU (as vmforge-qemu) listens on: next to the command port's.
-std::string unix_uri(const Source& src) {
-  return "unix:" + src.socket.substr(0, src.socket.rfind('/')) + "/mig.sock";
-}
+std::string unix_uri(const Source& src) { return "unix:" + src.socket.substr(0, src.socket.rfind('/')) + "/mig.sock"; }
 
 // Migrates to `tcp_uri`, or over a unix socket when it is empty.
 void migrate_and_check(const std::string& tcp_uri) {
@@ -195,7 +195,7 @@ void migrate_and_check(const std::string& tcp_uri) {
   CHECK(notify.receive(200).find("READY=1") == std::string::npos);
 
   CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
-  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  INFO(migrated.out << migrated.err << src.vm.log() << test::file_text(dst.log));
   REQUIRE(migrated.status == 0);
   CHECK(migrated.out.starts_with(fmt::format("VM 'apt' migrated to '{}' in ", uri)));
 
@@ -214,14 +214,9 @@ void migrate_and_check(const std::string& tcp_uri) {
 
   // The same guest: it answers on the destination's port, reads back what it wrote on the
   // source, and did not boot again (no new uptime or `ready` in its serial log).
-  test::SerialReport report(dst.serial);
-  auto moved = test::GuestIo::connect(dst.socket, report);
-  REQUIRE(moved);
-  auto read = moved->read("data", 0, 64, kTimeout);
-  REQUIRE(read);
-  CHECK(read->pattern == "before");
-  CHECK(read_file(dst.serial).find("vmforge-guest: uptime_ms=") == std::string::npos);
-  CHECK(read_file(dst.serial).find("vmforge-guest: ready") == std::string::npos);
+  check_reads_before(dst);
+  CHECK(test::file_text(dst.serial).find("vmforge-guest: uptime_ms=") == std::string::npos);
+  CHECK(test::file_text(dst.serial).find("vmforge-guest: ready") == std::string::npos);
 
   // `--incoming` left no drift: the VM's usual manifest plans no changes.
   CliResult plan = dst.cli({"plan", dst.manifest});
@@ -269,7 +264,7 @@ TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends 
   REQUIRE(dst_ended);
   CHECK_FALSE(dst_ended->success());
   dst.supervisor.reset();
-  CHECK(read_file(dst.log).find("The incoming migration of VM 'apt'") != std::string::npos);
+  CHECK(test::file_text(dst.log).find("The incoming migration of VM 'apt'") != std::string::npos);
 }
 
 TEST_CASE("a migration whose destination dies leaves the source running", "[qemu][migration]") {
@@ -305,7 +300,7 @@ TEST_CASE("--wait-for-destination retries until the destination listens", "[qemu
   Destination dst(src, uri);
   auto ended = cli.wait(120s);
   REQUIRE(ended);
-  INFO(cli.stderr_text(4096) << src.vm.log() << read_file(dst.log));
+  INFO(cli.stderr_text(4096) << src.vm.log() << test::file_text(dst.log));
   CHECK(ended->value == 0);
   auto src_ended = src.vm.supervisor().wait(30s);
   REQUIRE(src_ended);
@@ -324,7 +319,8 @@ TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the 
   INFO(detached.out << detached.err << src.vm.log());
   REQUIRE(detached.status == 0);
   CHECK(detached.out == fmt::format("Migration of VM 'apt' to '{}' started; 'vmforge status apt' shows its "
-                                    "progress.\n", uri));
+                                    "progress.\n",
+                                    uri));
   CHECK(src.vm.qmp(R"({"execute":"query-migrate-parameters"})").get_uint64("max-bandwidth") == 1u << 20);
   // The supervisor carries it on: `status` shows its progress.
   bool shown = false;
@@ -360,17 +356,12 @@ TEST_CASE("[migration] multifd: both ends take its channels from the manifest", 
   CHECK(caps.out.find(R"({"state":true,"capability":"multifd"})") != std::string::npos);
   CHECK(caps.out.find(R"({"state":false,"capability":"postcopy-ram"})") != std::string::npos);
   CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
-  INFO(migrated.out << migrated.err << src.vm.log() << read_file(dst.log));
+  INFO(migrated.out << migrated.err << src.vm.log() << test::file_text(dst.log));
   REQUIRE(migrated.status == 0);
   auto ended = src.vm.supervisor().wait(30s);
   REQUIRE(ended);
   CHECK(ended->success());
   src.vm.forget_supervisor();
   CHECK(dst.status().get_string("run_state") == "running");
-  test::SerialReport report(dst.serial);
-  auto moved = test::GuestIo::connect(dst.socket, report);
-  REQUIRE(moved);
-  auto read = moved->read("data", 0, 64, kTimeout);
-  REQUIRE(read);
-  CHECK(read->pattern == "before");
+  check_reads_before(dst);
 }

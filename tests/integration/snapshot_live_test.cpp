@@ -25,8 +25,6 @@ using test::LiveVm;
 
 namespace {
 
-constexpr auto kTimeout = test::kGuestReportTimeout;
-
 std::string first_block(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string block(4096, '\0');
@@ -35,14 +33,14 @@ std::string first_block(const std::string& path) {
 }
 
 test::GuestIo guest_io(LiveVm& vm, const std::string& socket) {
-  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", kTimeout));
+  REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
   auto io = test::GuestIo::connect(socket, vm.report());
   REQUIRE(io);
   return std::move(*io);
 }
 
 void check_reads(test::GuestIo& io, std::string_view word) {
-  auto read = io.read("data", 0, 2, kTimeout);
+  auto read = io.read("data", 0, 2, test::kGuestReportTimeout);
   REQUIRE(read);
   CHECK(read->pattern == word);
 }
@@ -70,18 +68,18 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   const std::string layer = image + ".snap1.qcow2";
   auto socket = test::guest_cmd_socket(vm.dir());
   REQUIRE(socket);
-  const std::string manifest =
-      vm.manifest("snap", test::guest_cmd_port_toml(*socket, "vser0") +
-                              fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nserial = \"data\"\nsize = \"8M\"\n", image));
+  const std::string manifest = vm.manifest(
+      "snap", test::guest_cmd_port_toml(*socket, "vser0") +
+                  fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nserial = \"data\"\nsize = \"8M\"\n", image));
   vm.boot(manifest);
   {
     test::GuestIo io = guest_io(vm, *socket);
-    REQUIRE(io.write("data", 0, "written-before", 2, kTimeout));
+    REQUIRE(io.write("data", 0, "written-before", 2, test::kGuestReportTimeout));
 
     CliResult taken = vm.cli({"snapshot", "apt", "snap1", "--label", "first"});
     INFO(taken.out << taken.err << vm.log());
     REQUIRE(taken.status == 0);
-    REQUIRE(io.write("data", 0, "written-after", 2, kTimeout));
+    REQUIRE(io.write("data", 0, "written-after", 2, test::kGuestReportTimeout));
     check_reads(io, "written-after");
   }
   CHECK(first_block(image) == test::pattern_block("written-before"));  // B is in the layer only
@@ -99,8 +97,9 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   CHECK(vm.cli({"plan", manifest}).out.find("with the running VM 'apt'.\n" + active + "\nNo changes.") !=
         std::string::npos);
   CHECK(vm.cli({"status", "apt"}).out.find("  " + active) != std::string::npos);
-  CHECK(vm.cli({"status", "apt", "--json"}).out.find(R"("layers":[{"disk":"data","snapshot":"snap1","file":")" + layer +
-                                                     R"("}])") != std::string::npos);
+  CHECK(vm.cli({"status", "apt", "--json"})
+            .out.find(R"("layers":[{"disk":"data","snapshot":"snap1","file":")" + layer + R"("}])") !=
+        std::string::npos);
   CliResult again = vm.cli({"snapshot", "apt", "snap1"});
   CHECK(again.status == 1);
   CHECK(again.err.find("Snapshot 'snap1' exists already.") != std::string::npos);
@@ -154,7 +153,7 @@ TEST_CASE("a live snapshot takes the writes after it; restarts keep writing to i
   CHECK(vm.cli({"snapshot", "list", "apt"}).out.find(active) != std::string::npos);
   // The snapshot stays: new writes go to its layer again (4 MiB: a merge long enough to show
   // its progress), the disk's file keeps A.
-  REQUIRE(back.write("data", 0, "written-again", 1024, kTimeout));
+  REQUIRE(back.write("data", 0, "written-again", 1024, test::kGuestReportTimeout));
   CHECK(first_block(image) == test::pattern_block("written-before"));
 
   // Delete merges the layer into the disk's file live, at 1 MiB/s, showing its progress: the
