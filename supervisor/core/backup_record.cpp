@@ -23,7 +23,10 @@ Result<void> merge_file(std::vector<BackupEntry>& into, const std::string& path)
   VMFORGE_TRY(auto text, read_disk_record(path));
   if (!text) return {};
   auto part = parse_backup_record(*text);
-  if (!part) return unexpected(Error(fmt::format("Failed to read '{}': {}", path, part.error().message), EBADMSG));
+  if (!part) {
+    forget_disk_record(path);  // read it again once fixed
+    return unexpected(Error(fmt::format("Failed to read '{}': {}", path, part.error().message), EBADMSG));
+  }
   for (BackupEntry& entry : *part) {
     auto same = std::find_if(into.begin(), into.end(), [&](const BackupEntry& e) { return e.id == entry.id; });
     if (same == into.end()) {

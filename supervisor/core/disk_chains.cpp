@@ -74,7 +74,10 @@ Result<void> merge_file(DiskChains& into, const std::string& path) {
   VMFORGE_TRY(auto text, read_disk_record(path));
   if (!text) return {};
   auto part = chains_from_json(*text);
-  if (!part) return unexpected(Error(fmt::format("'{}': {}", path, part.error().message)));
+  if (!part) {
+    forget_disk_record(path);  // the user is told to fix it: read the fix
+    return unexpected(Error(fmt::format("'{}': {}", path, part.error().message)));
+  }
   merge(into, std::move(*part));
   return {};
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -18,17 +19,41 @@ std::string disk_record_path(const StateDir& state, const Disk& disk, std::strin
   return fmt::format("{}.vmforge-{}.json", disk.file, kind);
 }
 
+namespace {
+
+// Record path -> its text (nullopt: there is none), as this process last read or wrote it.
+std::map<std::string, std::optional<std::string>, std::less<>>& kept_records() {
+  static std::map<std::string, std::optional<std::string>, std::less<>> records;
+  return records;
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> read_disk_record(const std::string& path) {
-  auto text = read_file(path);
-  if (text) return std::optional<std::string>(std::move(*text));
-  if (text.error().errno_value == ENOENT) return std::optional<std::string>();
-  return unexpected(std::move(text).error());
+  auto& kept = kept_records();
+  if (auto it = kept.find(path); it != kept.end()) return it->second;
+  std::optional<std::string> record;
+  if (auto text = read_file(path)) {
+    record = std::move(*text);
+  } else if (text.error().errno_value != ENOENT) {
+    return unexpected(std::move(text).error());
+  }
+  kept.emplace(path, record);
+  return record;
 }
 
 Result<void> write_disk_record(const std::string& path, std::string_view json) {
-  if (!json.empty()) return write_file_atomic(path, json);
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) return unexpected(errno_error(fmt::format("Failed to remove '{}'", path)));
+  // Whatever the outcome, the file is read again next time unless it is known.
+  forget_disk_record(path);
+  if (!json.empty()) {
+    VMFORGE_TRY_VOID(write_file_atomic(path, json));
+  } else if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return unexpected(errno_error(fmt::format("Failed to remove '{}'", path)));
+  }
+  kept_records().emplace(path, json.empty() ? std::nullopt : std::optional<std::string>(json));
   return {};
 }
+
+void forget_disk_record(const std::string& path) { kept_records().erase(path); }
 
 }  // namespace vmforge::supervisor

@@ -18,10 +18,16 @@ namespace vmforge::supervisor {
 /// host device (/dev/...) has no directory of its own: its record is "ID.KIND.json" in the state dir.
 std::string disk_record_path(const StateDir& state, const Disk& disk, std::string_view kind);
 
-/// The text of record `path`; nullopt when there is none.
+/// The text of record `path`; nullopt when there is none. Each record is read from the file
+/// system once per process, then kept: while the supervisor runs it is its records' only
+/// writer (it holds the VM's lock, and write_disk_record() keeps the copy current), so
+/// `status` and `plan` open no file per request. A record changed by hand meanwhile is read
+/// at the supervisor's next start, unless forgotten (a damaged one, which the user is told to fix).
 Result<std::optional<std::string>> read_disk_record(const std::string& path);
 /// Replaces record `path` with `json` atomically and durably (mode 0600); an empty `json`
 /// removes it.
 Result<void> write_disk_record(const std::string& path, std::string_view json);
+/// Drops the kept copy of record `path`: the next read_disk_record() reads the file again.
+void forget_disk_record(const std::string& path);
 
 }  // namespace vmforge::supervisor

@@ -94,6 +94,11 @@ TEST_CASE("a damaged chain record is an error, never an empty chain", "[supervis
   REQUIRE(write_file_atomic(record, "{"));
   CHECK_FALSE(load_disk_chains(state, vm));
   CHECK_FALSE(with_disk_chains(state, vm));
+  // Fixed by hand, as the error asks, it is read again (a sound record is kept in memory).
+  REQUIRE(write_file_atomic(record, chains_to_json(two_snapshots(tmp.path()))));
+  auto fixed = load_disk_chains(state, vm);
+  REQUIRE(fixed);
+  CHECK(*fixed == two_snapshots(tmp.path()));
 }
 
 TEST_CASE("a disk gets the recorded layers only while its file is the recorded base", "[supervisor][snapshot]") {
