@@ -85,6 +85,16 @@ Result<void> StepRunner::on_kick() {
   return {};
 }
 
+namespace {
+
+// Unplugs go out one at a time. QEMU 7.2's ACPI PCI hotplug announces every pending unplug
+// again with each hotplug event, Linux queues one eject per announcement, and QEMU's eject
+// empties the slot of whatever is in it by then: with unplugs sent together, the guest ejected
+// slots a second time, late, and removed devices the next apply had plugged into the freed ports.
+bool unplugs(const PlanStep& step) { return step.call.command == "device_del"; }
+
+}  // namespace
+
 void StepRunner::pump() {
   if (report_.failure) {
     if (!in_flight_.empty()) return;
@@ -100,10 +110,14 @@ void StepRunner::pump() {
     return;
   }
   bool all_done = true;
+  bool unplugging = false;
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    if (state_[i] == State::running && unplugs(steps_[i])) unplugging = true;
+  }
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     if (state_[i] != State::completed) all_done = false;
     if (state_[i] != State::waiting) continue;
-    bool ready = true;
+    bool ready = !(unplugging && unplugs(steps_[i]));
     std::size_t barrier = 0;
     for (std::size_t b : options_.barriers) {
       if (b <= i) barrier = std::max(barrier, b);
@@ -115,6 +129,7 @@ void StepRunner::pump() {
           (state_[j] == State::running && steps_[j].call.completion.kind == Completion::Kind::reply && steps_[i].undo);
     }
     if (ready) {
+      if (unplugs(steps_[i])) unplugging = true;
       issue(i, /* undo= */ false);
       if (report_.failure) return;  // issue() failed synchronously and already re-pumped
     }

@@ -7,6 +7,8 @@
 //   - a step completes on its reply, or for Completion::event on its reply AND the named
 //     event for its device (e.g. DEVICE_DELETED with data.device == id), within the timeout,
 //     as the QMP client executes a QmpCall (a guest refusing an unplug fails it at once);
+//   - one unplug (device_del) at a time: a guest told of several at once ejects them again
+//     later, and with them what was plugged in since (step_runner.cpp, unplugs());
 //   - a step at or after a barrier starts only once every step before the barrier completed;
 //   - on the first failure nothing new starts; once the steps in flight have settled, the
 //     undo calls of the completed steps run one at a time, newest first (unless disabled);

@@ -308,7 +308,7 @@ TEST_CASE("100 applies alternating two manifests: no failure, flat memory", "[qe
   std::uint64_t after_warmup = 0;
   for (int i = 0; i < 100; ++i) {
     CliResult r = vm.cli({"apply", i % 2 == 0 ? big : small});
-    INFO("apply " << i << "\n" << r.out << r.err);
+    INFO("apply " << i << "\n" << r.out << r.err << vm.log());
     REQUIRE(r.status == 0);
     if (i == 9) after_warmup = private_dirty_kib(vm.supervisor().pid());
   }
