@@ -469,6 +469,12 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
       if (device.type == "pcie-root-port" && number && !busy.count(id)) free.emplace_back(*number, id);
     }
     std::sort(free.begin(), free.end());
+    auto freed = [&](const std::string& port) {
+      auto it = std::find(context.freed_ports.begin(), context.freed_ports.end(), port);
+      return it == context.freed_ports.end() ? 0 : 1 + (it - context.freed_ports.begin());
+    };
+    std::stable_sort(free.begin(), free.end(),
+                     [&](const auto& a, const auto& b) { return freed(a.second) < freed(b.second); });
     facts.free_ports.emplace();
     for (auto& [n, port] : free) facts.free_ports->push_back(std::move(port));
   }

@@ -86,6 +86,10 @@ struct ObserveContext {
   /// only `actual`, which a guest without a balloon driver never moves: compared with
   /// `actual`, a plan would never settle.
   std::map<std::string, std::uint64_t> balloon_targets;
+  /// Root ports whose device an apply of this supervisor unplugged, the most recent last. They
+  /// are handed out last, the most recent last of all: the guest may still eject such a slot
+  /// once more, and with it a device plugged in since (supervisor/core/step_runner.cpp).
+  std::vector<std::string> freed_ports;
   /// No other monitor can change QEMU unseen (no `[[qmp_socket]]`, no raw extra arguments):
   /// a reply is reused while no event came and no command was sent (qmp::Client::query()).
   bool reuse_replies = false;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/base/json_value.hpp"
 #include "compiler/model/units.hpp"
 #include "compiler/plan/argv_format.hpp"
 #include "compiler/qmp/ops_lifecycle.hpp"
@@ -19,8 +20,10 @@ namespace vmforge::supervisor {
 namespace {
 
 // `check_only`: observing to check an apply's outcome (ObserveContext::check_only).
-ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only) {
+ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only,
+                           const std::vector<std::string>& freed_ports) {
   ObserveContext context;
+  context.freed_ports = freed_ports;
   context.hotplug = applied.machine.family == MachineFamily::q35 || applied.machine.family == MachineFamily::pc;
   context.root_ports = applied.machine.family == MachineFamily::q35;
   context.check_only = check_only;
@@ -107,6 +110,7 @@ Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm 
 void Reconciler::attach(qmp::Client& client, Vm applied) {
   client_ = &client;
   applied_ = std::move(applied);
+  freed_ports_.clear();  // a new QEMU and guest: no eject of the old one's is pending
 }
 
 // Both VMs as the supervisor runs them: with the snapshot layers recorded now (a snapshot may
@@ -118,7 +122,7 @@ Result<void> Reconciler::use_disk_chains(Vm& desired) {
 
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
   if (auto chains = use_disk_chains(desired); !chains) return done(unexpected(std::move(chains).error()));
-  observe(*client_, context_for(applied_, desired, false),
+  observe(*client_, context_for(applied_, desired, false, freed_ports_),
           [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
             if (!observed) return done(unexpected(std::move(observed).error()));
             done(diff(desired, Current{std::move(*observed), &applied_}));
@@ -135,7 +139,7 @@ class Reconciler::ApplyJob {
       : owner_(owner), desired_(std::move(desired)), allow_restart_(allow_restart), done_(std::move(done)) {}
 
   void start() {
-    observe(*owner_.client_, context_for(owner_.applied_, desired_, false),
+    observe(*owner_.client_, context_for(owner_.applied_, desired_, false, owner_.freed_ports_),
             [this](Result<ResourceSet> seen) { planned(std::move(seen)); });
   }
 
@@ -189,11 +193,27 @@ class Reconciler::ApplyJob {
       steps.insert(steps.end(), c.steps.begin(), c.steps.end());
     }
     outcome_.steps = steps.size();
-    options.on_progress = owner_.hooks_.progress;
+    options.on_progress = [this](std::size_t index, const PlanStep& step, StepPhase phase) {
+      if (phase == StepPhase::completed) note_unplug(step);
+      if (owner_.hooks_.progress) owner_.hooks_.progress(index, step, phase);
+    };
     auto runner = StepRunner::start(owner_.event_, *owner_.client_, std::move(steps), std::move(options),
                                     [this](StepReport report) { steps_done(std::move(report)); });
     if (!runner) return reply(unexpected(std::move(runner).error()));
     runner_ = std::move(*runner);
+  }
+
+  // A device_del that completed freed the root port its device was seen on.
+  void note_unplug(const PlanStep& step) {
+    if (step.call.command != "device_del") return;
+    auto arguments = parse_json(step.call.arguments);
+    auto id = arguments ? arguments->get_string("id") : std::nullopt;
+    const auto& ports = before_.facts().device_ports;
+    auto port = id ? ports.find(std::string(*id)) : ports.end();
+    if (port == ports.end()) return;
+    auto& freed = owner_.freed_ports_;
+    std::erase(freed, port->second);
+    freed.push_back(port->second);
   }
 
   // Observes again: after a success the VM must match the manifest; after a failure it must
@@ -203,7 +223,7 @@ class Reconciler::ApplyJob {
     // Link states are not observable: after a success they are the new manifest's, after an
     // undo the old one's.
     const Vm& links = outcome_.report->ok() ? desired_ : owner_.applied_;
-    observe(*owner_.client_, context_for(links, desired_, true),
+    observe(*owner_.client_, context_for(links, desired_, true, owner_.freed_ports_),
             [this](Result<ResourceSet> after) { verify(std::move(after)); });
   }
 

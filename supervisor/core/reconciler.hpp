@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "compiler/base/result.hpp"
 #include "compiler/diff/diff.hpp"
@@ -69,6 +70,8 @@ class Reconciler {
   StateDir state_;
   Vm applied_;
   Hooks hooks_;
+  /// ObserveContext::freed_ports: root ports whose device an apply unplugged, newest last.
+  std::vector<std::string> freed_ports_;
   std::unique_ptr<ApplyJob> job_;
 };
 

@@ -282,6 +282,16 @@ TEST_CASE("odd replies: root port names that are not vmforge's numbers are not f
   CHECK(set->facts().device_ports.at("data1") == "vmforge-rp0");
 }
 
+TEST_CASE("root ports an apply freed are handed out last, the most recently freed last of all",
+          "[supervisor][observe]") {
+  ObserveContext context = q35_context();
+  context.freed_ports = {"vmforge-rp4", "vmforge-rp0", "vmforge-rp1"};  // rp0 is in use again
+  const ResourceSet set = Recording().observe(context);
+  REQUIRE(set.facts().free_ports);
+  CHECK(*set.facts().free_ports ==
+        std::vector<std::string>{"vmforge-rp3", "vmforge-rp5", "vmforge-rp6", "vmforge-rp4", "vmforge-rp1"});
+}
+
 // A guest without a balloon driver never moves `actual`: compared with it, plan would show
 // the target change forever. The target vmforge asked for is what the diff compares.
 TEST_CASE("the balloon's target is the one vmforge asked for, not what the guest reached", "[supervisor][observe]") {
