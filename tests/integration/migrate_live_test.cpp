@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -316,9 +317,28 @@ TEST_CASE("a guest with a disk and a NIC hot-plugged since its start migrates ov
 TEST_CASE("a guest whose hot-plugged disk was removed since its start migrates", "[qemu][migration]") {
   const test::TempDir images = test::temp_dir();  // outlives the VMs
   Source src(hot_devices(images));
+  const std::string booted = src.manifest;
   src.apply("");
   src.vm.wait_report("nets", [](std::string_view v) { return v.find("eth1") == std::string_view::npos; });
-  migrate_changed(src, unix_uri(src), false);
+  const std::string uri = unix_uri(src);
+  {
+    // A destination started from the manifest the VM booted from has what the VM lost: it
+    // refuses, says why on both sides, and the source runs on.
+    const std::string now = std::exchange(src.manifest, booted);
+    Destination stale(src, uri);
+    src.manifest = now;
+    stale.wait_inmigrate();
+    CliResult refused = src.vm.cli({"migrate", "apt", "--to", uri});
+    INFO(refused.out << refused.err << test::file_text(stale.log));
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("refused the migration of VM 'apt': its PCI devices do not fit the manifest here") !=
+          std::string::npos);
+    CHECK(refused.err.find("this manifest hot-plugs 'hot', 'eth1', which the running VM lacks") != std::string::npos);
+    CHECK(refused.err.find("The VM keeps running here.") != std::string::npos);
+    CHECK(test::file_text(stale.log).find("Refused the migration of VM 'apt'") != std::string::npos);
+    check_source_runs(src);
+  }
+  migrate_changed(src, uri, false);
 }
 
 TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends non-zero", "[qemu][migration]") {
