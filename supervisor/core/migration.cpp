@@ -106,6 +106,8 @@ class MigrationRun {
       if (alive.expired()) return;
       if (!seen) return fail(fmt::format("Failed to observe the VM's devices: {}", seen.error().message));
       hello_ = hello_line(MigrationHello{kHandshakeVersion, self_.vm().name, observed_pins(seen->facts())});
+      // --detach returns now: Pacemaker's migrate_to starts the destination only after it.
+      if (out_.detach && peer_) answer_detached();
       handshake();
     });
   }
@@ -150,10 +152,7 @@ class MigrationRun {
 
   void send_migrate() {
     if (cancelled_) return fail("Migration cancelled before it began; the VM keeps running here.");
-    execute(qmp::migrate(out_.uri), [this](JsonValue) {
-      sent_ = true;
-      if (out_.detach && peer_) answer_detached();
-    });
+    execute(qmp::migrate(out_.uri), [this](JsonValue) { sent_ = true; });
   }
 
   void answer_detached() {
