@@ -18,8 +18,8 @@ namespace vmforge::supervisor {
 class LineSocket {
  public:
   /// Called once with the first line read (without its "\n"), or with why there is none: the
-  /// connect failed (its errno), the peer closed, the line is longer than `max_line`, the
-  /// deadline passed. Never called after send() finished or the LineSocket is destroyed.
+  /// connect failed (its errno), the peer closed, the line is longer than `max_line` (EMSGSIZE),
+  /// the deadline passed (ETIMEDOUT). Never after the LineSocket is destroyed; it may destroy it.
   using OnLine = std::function<void(Result<std::string>)>;
 
   /// Watches `fd` (non-blocking; connecting or connected) on `event` until `deadline_usec`
