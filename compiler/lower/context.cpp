@@ -51,6 +51,7 @@ Result<PciLayout> layout_of(const Vm& vm) {
   PciRequest req;
   req.family = vm.machine.family;
   req.spare_ports = vm.machine.hotplug_slots;
+  if (vm.pci_pins) req.pins = &*vm.pci_pins;
   for (const auto& port : vm.pcie_root_ports) {
     req.taken_chassis_slots.emplace_back(port.chassis, port.slot);
     if (port.addr) {

@@ -135,6 +135,11 @@ Result<Plan, Diagnostics> lower(const Vm& vm) {
   return Plan{vm.name, vm.qemu.binary, vm.source_sha256, ctx.take_argv(), boot_steps(vm, *layout), ctx.take_files()};
 }
 
+Result<PciPins> pci_pins_of(const Vm& vm) {
+  VMFORGE_TRY(const PciLayout layout, layout_of(vm));
+  return pins_of(layout);
+}
+
 Result<std::vector<PlanStep>> plug_steps(const Vm& vm, const ResourceKey& key) {
   VMFORGE_TRY(const PciLayout layout, layout_of(vm));
   return with_device(vm, key, [&](const auto& device) -> std::vector<PlanStep> {

@@ -10,6 +10,7 @@
 
 #include "compiler/base/diagnostic.hpp"
 #include "compiler/base/result.hpp"
+#include "compiler/model/pci_pins.hpp"
 #include "compiler/model/resource_kind.hpp"
 #include "compiler/plan/plan.hpp"
 
@@ -50,6 +51,10 @@ std::optional<int> console_listen_fd(const Vm& vm);
 /// The first fd number of Plan::files: above the console socket, the cloud-init seed and every
 /// other inherited fd.
 int first_passed_fd(const Vm& vm);
+
+/// Where a VM lowered from `vm` has its PCI devices before anything is plugged live: its
+/// generated root ports and the hot devices on them (those of `vm.pci_pins` if it has them).
+Result<PciPins> pci_pins_of(const Vm& vm);
 
 /// The QEMU id of the hot-pluggable CPU in slot `slot` (plan resource "cpu:N").
 std::string cpu_device_id(std::uint32_t slot);

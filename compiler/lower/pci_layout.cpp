@@ -1,9 +1,11 @@
 // Root-bus slot assignment and root-port packing.
 #include "compiler/lower/pci_layout.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace vmforge {
 namespace {
@@ -61,7 +63,54 @@ Error out_of_slots(std::string_view bus, std::size_t wanted, std::size_t free) {
                            wanted, bus, free));
 }
 
+std::string quoted_list(const std::vector<std::string>& ids) {
+  return fmt::format("'{}'", fmt::join(ids, "', '"));
+}
+
+// Every hot device pinned to a distinct port the VM has, and no pin without a hot device.
+Result<void> check_pins(const std::vector<std::string>& hot, const PciPins& pins, const std::vector<RootPort>& ports) {
+  const std::set<std::string> wanted(hot.begin(), hot.end());
+  std::vector<std::string> unpinned, extra, bad_port;
+  for (const auto& id : hot) {
+    if (!pins.ports.count(id)) unpinned.push_back(id);
+  }
+  std::set<std::string> taken;
+  for (const auto& [id, port] : pins.ports) {
+    if (!wanted.count(id)) extra.push_back(id);
+    const bool known = std::any_of(ports.begin(), ports.end(), [&](const RootPort& p) { return p.id == port; });
+    if (!known || !taken.insert(port).second) bad_port.push_back(fmt::format("{} on {}", id, port));
+  }
+  if (unpinned.empty() && extra.empty() && bad_port.empty()) return {};
+  std::vector<std::string> what;
+  if (!extra.empty()) {
+    what.push_back(fmt::format("the running VM has {} on its hotplug root ports, which this manifest does not "
+                               "hot-plug",
+                               quoted_list(extra)));
+  }
+  if (!unpinned.empty()) {
+    what.push_back(fmt::format("this manifest hot-plugs {}, which the running VM lacks", quoted_list(unpinned)));
+  }
+  if (!bad_port.empty()) {
+    what.push_back(fmt::format("the running VM's placement names root ports it does not have or uses twice ({})",
+                               fmt::join(bad_port, ", ")));
+  }
+  return unexpected(Error(fmt::format("{}; make the running VM match the manifest first ('vmforge apply FILE' "
+                                      "where it runs), then migrate again",
+                                      fmt::join(what, "; "))));
+}
+
 }  // namespace
+
+PciPins pins_of(const PciLayout& layout) {
+  PciPins pins;
+  pins.root_ports = layout.ports.size();
+  for (const auto& [id, placement] : layout.hot) {
+    const bool on_port = std::any_of(layout.ports.begin(), layout.ports.end(),
+                                     [&](const RootPort& p) { return p.id == placement.bus; });
+    if (on_port) pins.ports.emplace(id, placement.bus);
+  }
+  return pins;
+}
 
 std::string root_port_id(std::size_t n) { return fmt::format("vmforge-rp{}", n); }
 
@@ -90,7 +139,7 @@ Result<PciLayout> layout_pci(const PciRequest& request) {
     return layout;
   }
 
-  const std::size_t port_count = request.hot.size() + request.spare_ports;
+  const std::size_t port_count = request.pins ? request.pins->root_ports : request.hot.size() + request.spare_ports;
   if (port_count > kMaxRootPorts) {
     return unexpected(Error(fmt::format("{} root ports do not fit in 255 PCI bus numbers; reserve fewer "
                                         "hotplug slots",
@@ -115,6 +164,11 @@ Result<PciLayout> layout_pci(const PciRequest& request) {
     RootPort port{root_port_id(n), PciAddress(slot, function), function == 0 && n + 1 < port_count, 1,
                   next_slot_number++};
     layout.ports.push_back(port);
+  }
+  if (request.pins) {
+    VMFORGE_TRY_VOID(check_pins(request.hot, *request.pins, layout.ports));
+    for (const auto& [id, port] : request.pins->ports) layout.hot.emplace(id, HotPlacement{port, std::nullopt});
+    return layout;
   }
   for (std::size_t i = 0; i < request.hot.size(); ++i) {
     layout.hot.emplace(request.hot[i], HotPlacement{layout.ports[i].id, std::nullopt});

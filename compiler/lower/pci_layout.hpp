@@ -11,6 +11,7 @@
 
 #include "compiler/base/result.hpp"
 #include "compiler/model/enums.hpp"
+#include "compiler/model/pci_pins.hpp"
 #include "compiler/model/units.hpp"
 
 namespace vmforge {
@@ -28,6 +29,9 @@ struct PciRequest {
   unsigned spare_ports = 0;
   /// (chassis, slot) pairs of root ports the manifest declares itself.
   std::vector<std::pair<std::uint8_t, std::uint16_t>> taken_chassis_slots;
+  /// q35: the running VM a migration comes from; its port count and placement replace
+  /// `spare_ports` and the packing of `hot` (whose ids must be exactly the pinned ones).
+  const PciPins* pins = nullptr;
 };
 
 struct RootPort {
@@ -56,8 +60,12 @@ struct PciLayout {
 /// Deterministic: q35 packs root ports 8 per root-bus slot (function 0 multifunction) in the
 /// slots left after the cold devices; each hot device gets the next port, and `spare_ports`
 /// stay free for live additions. pc places hot devices on free slots of pci.0. microvm and
-/// other machines get an empty layout. Fails when the root bus runs out of slots or bus numbers.
+/// other machines get an empty layout. Fails when the root bus runs out of slots or bus numbers,
+/// or when pins do not fit the request (a device on one side only, a port the VM lacks).
 Result<PciLayout> layout_pci(const PciRequest& request);
+
+/// The pins a VM started with `layout` has before anything is plugged live.
+PciPins pins_of(const PciLayout& layout);
 
 /// Id of the n-th generated root port: "vmforge-rp<n>".
 std::string root_port_id(std::size_t n);

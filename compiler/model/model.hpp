@@ -14,6 +14,7 @@
 #include "compiler/model/devices.hpp"
 #include "compiler/model/enums.hpp"
 #include "compiler/model/units.hpp"
+#include "compiler/model/pci_pins.hpp"
 
 namespace vmforge {
 
@@ -268,6 +269,11 @@ struct Vm {
   std::vector<PvPanic> pvpanics;
   std::vector<Dimm> dimms;
   std::vector<Nvdimm> nvdimms;
+
+  /// Host state handed to lowering, not manifest meaning (excluded from same_config): the root
+  /// ports and device placement of the running VM a migration comes from (`run --incoming`);
+  /// without it, lowering lays out the ports as for a fresh start.
+  std::optional<PciPins> pci_pins;
 
   // -- Where it came from (not part of the VM's meaning: excluded from operator==). --
   std::string source_path;    // the manifest path as given

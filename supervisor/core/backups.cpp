@@ -444,6 +444,9 @@ void add_backup_handler(Supervisor& self) {
       peer->send_error(request.id, kFailed, fmt::format("A backup of '{}' is running already.", self.vm().name));
       return;
     }
+    if (auto refusal = self.refusal_while_migrating("'backup'"); !refusal.empty()) {
+      return peer->send_error(request.id, kUnavailable, refusal);
+    }
     if (self.qmp() == nullptr) {
       peer->send_error(request.id, kUnavailable, fmt::format("QMP is not connected (VM is {}).", to_string(self.state())));
       return;

@@ -11,6 +11,10 @@
 
 #include "compiler/base/json_writer.hpp"
 #include "supervisor/core/cancel_request.hpp"
+#include "supervisor/core/line_socket.hpp"
+#include "supervisor/core/migration_handshake.hpp"
+#include "supervisor/core/migration_socket.hpp"
+#include "supervisor/core/observe.hpp"
 #include "supervisor/core/supervisor.hpp"
 #include "supervisor/sd/event_loop.hpp"
 #include "supervisor/sd/event_source.hpp"
@@ -26,12 +30,12 @@ constexpr std::uint64_t kPollUsec = 1000000;   // progress and the post-copy che
 constexpr std::uint64_t kRetryUsec = 200000;   // a destination not listening yet is tried again after this
 constexpr std::uint64_t kStatsUsec = 20000;    // `completed` may come before its statistics are filled in
 constexpr int kStatsTries = 25;
+// The destination answers the handshake once its QEMU listens, which may take a restart of
+// that QEMU with the source's PCI layout.
+constexpr std::uint64_t kHandshakeUsec = 60000000;
 
-// What QEMU says when nothing listens at the URI yet (tcp, unix).
-bool destination_absent(std::string_view error) {
-  return error.find("Connection refused") != std::string_view::npos ||
-         error.find("No such file or directory") != std::string_view::npos;
-}
+// Nothing listens at the URI yet (tcp, unix).
+bool destination_absent(const Error& error) { return error.errno_value == ECONNREFUSED || error.errno_value == ENOENT; }
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
@@ -50,7 +54,10 @@ class MigrationRun {
                Outgoing out)
       : self_(self), slot_(slot), peer_(std::move(peer)), request_id_(request.id), out_(std::move(out)) {}
 
+  ~MigrationRun() { self_.set_migrating(false); }
+
   void start() {
+    self_.set_migrating(true);
     deadline_usec_ = sd::loop_now_usec(self_.event()) + out_.wait_usec;
     subscription_ = self_.qmp()->subscribe("MIGRATION", {}, [this](const qmp::Event& e) { on_event(e); });
     auto timer = sd::add_time<&MigrationRun::on_timer>(self_.event(), CLOCK_MONOTONIC,
@@ -60,7 +67,7 @@ class MigrationRun {
     timer_ = std::move(*timer);
     self_.announce(sd::LogLevel::notice, fmt::format("Migrating VM '{}' to '{}'.", self_.vm().name, out_.uri));
     execute(qmp::migrate_set_capabilities(migration_capabilities(out_.settings)), [this](JsonValue) {
-      execute(qmp::migrate_set_parameters(migration_parameters(out_.settings)), [this](JsonValue) { send_migrate(); });
+      execute(qmp::migrate_set_parameters(migration_parameters(out_.settings)), [this](JsonValue) { observe_pins(); });
     });
   }
 
@@ -68,7 +75,9 @@ class MigrationRun {
   void cancel() {
     if (cancelled_) return;
     cancelled_ = true;
-    if (waiting_) return fail("Migration cancelled while waiting for the destination; the VM keeps running here.");
+    if (waiting_ || handshake_) {
+      return fail("Migration cancelled while waiting for the destination; the VM keeps running here.");
+    }
     if (sent_) execute(qmp::migrate_cancel(), [](JsonValue) {});
   }
 
@@ -86,13 +95,64 @@ class MigrationRun {
     if (!sent) fail(sent.error().message);
   }
 
-  void send_migrate() {
-    waiting_ = false;
-    if (cancelled_) return fail("Migration cancelled before it began; the VM keeps running here.");
-    execute(qmp::migrate(out_.uri), [this](JsonValue) {
-      sent_ = true;
+  // Where the devices sit now (live additions took free root ports): the destination lays
+  // its QEMU out the same (migration_handshake.hpp).
+  void observe_pins() {
+    qmp::Client* client = self_.qmp();
+    if (client == nullptr) return fail("QMP is not connected.");
+    ObserveContext context;
+    context.root_ports = self_.vm().machine.family == MachineFamily::q35;
+    observe(*client, std::move(context), [this, alive = std::weak_ptr<int>(alive_)](Result<ResourceSet> seen) {
+      if (alive.expired()) return;
+      if (!seen) return fail(fmt::format("Failed to observe the VM's devices: {}", seen.error().message));
+      hello_ = hello_line(MigrationHello{kHandshakeVersion, self_.vm().name, observed_pins(seen->facts())});
+      // --detach returns now: Pacemaker's migrate_to starts the destination only after it.
       if (out_.detach && peer_) answer_detached();
+      handshake();
     });
+  }
+
+  void handshake() {
+    if (cancelled_) return fail("Migration cancelled before it began; the VM keeps running here.");
+    auto fd = connect_migration_uri(out_.uri);
+    if (!fd) return handshake_failed(fd.error());
+    auto socket = LineSocket::open(self_.event(), std::move(*fd), kHandshakeMaxLine,
+                                   sd::loop_now_usec(self_.event()) + kHandshakeUsec,
+                                   [this](Result<std::string> line) { answered(std::move(line)); });
+    if (!socket) return fail(socket.error().message);
+    handshake_ = std::move(*socket);
+    handshake_->send(hello_);
+  }
+
+  void answered(Result<std::string> line) {
+    handshake_.reset();
+    if (!line) return handshake_failed(line.error());
+    if (waiting_) (void)arm_poll(sd::loop_now_usec(self_.event()));
+    waiting_ = false;
+    if (auto ok = parse_reply(*line); !ok) {
+      return fail(fmt::format("The destination '{}' refused the migration of VM '{}': {}. The VM keeps running here.",
+                              out_.uri, self_.vm().name, ok.error().message));
+    }
+    send_migrate();
+  }
+
+  void handshake_failed(const Error& error) {
+    if (destination_absent(error) && sd::loop_now_usec(self_.event()) + kRetryUsec < deadline_usec_ && !cancelled_) {
+      if (!waiting_) sd::log_info("The destination '{}' does not listen yet ({}): trying again.", out_.uri, error.message);
+      waiting_ = true;
+      (void)timer_.set_time(sd::loop_now_usec(self_.event()) + kRetryUsec);
+      (void)timer_.set_enabled(sd::Enabled::oneshot);
+      return;
+    }
+    fail(fmt::format("Migration of VM '{}' to '{}' failed: the handshake with the destination's supervisor failed: {} "
+                     "(is 'vmforge run --incoming {}' of the same vmforge version waiting there?). The VM keeps "
+                     "running here.",
+                     self_.vm().name, out_.uri, error.message, out_.uri));
+  }
+
+  void send_migrate() {
+    if (cancelled_) return fail("Migration cancelled before it began; the VM keeps running here.");
+    execute(qmp::migrate(out_.uri), [this](JsonValue) { sent_ = true; });
   }
 
   void answer_detached() {
@@ -128,24 +188,21 @@ class MigrationRun {
 
   void failed(const qmp::MigrationInfo& info) {
     const std::string why = info.error_desc.value_or("QEMU gave no reason");
-    if (destination_absent(why) && sd::loop_now_usec(self_.event()) + kRetryUsec < deadline_usec_ && !cancelled_) {
-      if (!waiting_) sd::log_info("The destination '{}' does not listen yet ({}): trying again.", out_.uri, why);
-      waiting_ = true;
-      sent_ = false;
-      (void)timer_.set_time(sd::loop_now_usec(self_.event()) + kRetryUsec);
-      (void)timer_.set_enabled(sd::Enabled::oneshot);
-      return;
-    }
     fail(fmt::format("Migration of VM '{}' to '{}' failed: {}. The VM keeps running here.", self_.vm().name, out_.uri,
                      why));
   }
 
   Result<void> on_timer(std::uint64_t now) {
+    // A retry of the handshake arms the timer again itself if it must wait more.
     if (waiting_) {
-      send_migrate();
-    } else {
-      query([this](const qmp::MigrationInfo& info) { progress(info); });
+      if (!handshake_) handshake();
+      return {};
     }
+    if (sent_) query([this](const qmp::MigrationInfo& info) { progress(info); });
+    return arm_poll(now);
+  }
+
+  Result<void> arm_poll(std::uint64_t now) {
     VMFORGE_TRY_VOID(timer_.set_time(now + kPollUsec));
     return timer_.set_enabled(sd::Enabled::oneshot);
   }
@@ -223,6 +280,8 @@ class MigrationRun {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // replies after the run ended are dropped
   qmp::SubscriptionId subscription_ = 0;
   sd::EventSource timer_;
+  std::string hello_;                       // the handshake line, once the VM was observed
+  std::unique_ptr<LineSocket> handshake_;   // while the destination has not answered
   std::uint64_t deadline_usec_ = 0;
   int stats_tries_ = 0;
   bool sent_ = false;       // QEMU accepted `migrate`: a cancel goes to QEMU

@@ -481,4 +481,16 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
   return set;
 }
 
+PciPins observed_pins(const MachineFacts& facts) {
+  PciPins pins;
+  std::set<std::string> ports;
+  for (const auto& [device, port] : facts.device_ports) {
+    if (!root_port_number(port)) continue;  // a port of the manifest's own, which it lays out itself
+    pins.ports.emplace(device, port);
+    ports.insert(port);
+  }
+  pins.root_ports = ports.size() + (facts.free_ports ? facts.free_ports->size() : 0);
+  return pins;
+}
+
 }  // namespace vmforge::supervisor

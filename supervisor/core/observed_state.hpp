@@ -11,6 +11,7 @@
 
 #include "compiler/base/json_value.hpp"
 #include "compiler/diff/resources.hpp"
+#include "compiler/model/pci_pins.hpp"
 #include "compiler/qmp/call.hpp"
 
 namespace vmforge::supervisor {
@@ -109,5 +110,10 @@ SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue
 /// chardevs, netdevs, objects) whose owning device is gone. Backends vmforge did not name
 /// (QEMU's "#block…", "compat_monitor0", reserved "vmforge…") are never listed.
 ResourceSet build_observed(const FirstReplies& first, const SecondReplies& second, const ObserveContext& context);
+
+/// Where the running VM's devices sit on vmforge's generated root ports, from facts observed
+/// with ObserveContext::root_ports (none on other machines): what a migration's destination
+/// must lay out (migration_handshake.hpp).
+PciPins observed_pins(const MachineFacts& facts);
 
 }  // namespace vmforge::supervisor

@@ -37,6 +37,9 @@ void reload(Supervisor& self, const std::shared_ptr<PlanApply>& shared);
 // meanwhile runs.
 void run_apply(Supervisor& self, const std::shared_ptr<PlanApply>& shared, Vm desired, bool allow_restart,
                std::function<void(Result<ApplyOutcome>)> done) {
+  if (auto refusal = self.refusal_while_migrating("'apply'"); !refusal.empty()) {
+    return done(unexpected(Error(std::move(refusal), EBUSY)));
+  }
   shared->reconciler->apply(std::move(desired), allow_restart, [&self, shared, done](Result<ApplyOutcome> outcome) {
     if (outcome && outcome->ok) self.set_applied(shared->reconciler->applied());
     done(std::move(outcome));

@@ -285,18 +285,21 @@ void list_snapshots(Supervisor& self, const std::shared_ptr<ControlPeer>& peer, 
 
 void install_snapshots(Supervisor& supervisor) {
   auto shared = std::make_shared<Snapshots>(supervisor);
-  supervisor.control().add_handler("snapshot", [shared](const std::shared_ptr<ControlPeer>& peer,
-                                                        const ControlRequest& request) {
-    take_snapshot(shared, peer, request);
-  });
-  supervisor.control().add_handler("snapshot-revert", [shared](const std::shared_ptr<ControlPeer>& peer,
-                                                               const ControlRequest& request) {
-    revert_snapshot(shared, peer, request);
-  });
-  supervisor.control().add_handler("snapshot-delete", [shared](const std::shared_ptr<ControlPeer>& peer,
-                                                               const ControlRequest& request) {
-    delete_snapshot(shared, peer, request);
-  });
+  // What changes the disks' block graph waits until no migration is under way.
+  using Handler = void (*)(const std::shared_ptr<Snapshots>&, const std::shared_ptr<ControlPeer>&,
+                           const ControlRequest&);
+  auto add_changing = [&supervisor, shared](std::string name, Handler handler) {
+    supervisor.control().add_handler(std::move(name), [&supervisor, shared, handler](
+                                                          const std::shared_ptr<ControlPeer>& peer,
+                                                          const ControlRequest& request) {
+      const std::string refusal = supervisor.refusal_while_migrating(fmt::format("'{}'", request.name));
+      if (!refusal.empty()) return peer->send_error(request.id, kUnavailable, refusal);
+      handler(shared, peer, request);
+    });
+  };
+  add_changing("snapshot", &take_snapshot);
+  add_changing("snapshot-revert", &revert_snapshot);
+  add_changing("snapshot-delete", &delete_snapshot);
   supervisor.control().add_handler("snapshot-list", [&supervisor](const std::shared_ptr<ControlPeer>& peer,
                                                                   const ControlRequest& request) {
     list_snapshots(supervisor, peer, request);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "compiler/base/json_writer.hpp"
+#include "supervisor/core/incoming_handshake.hpp"
 #include "supervisor/core/live_qemu.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/sd/log.hpp"

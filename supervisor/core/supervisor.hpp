@@ -24,6 +24,7 @@
 #include "supervisor/core/console_relay.hpp"
 #include "supervisor/core/control_server.hpp"
 #include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/migration_handshake.hpp"
 #include "supervisor/core/qemu_session.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/step_runner.hpp"
@@ -35,6 +36,8 @@
 #include "supervisor/sd/notify.hpp"
 
 namespace vmforge::supervisor {
+
+class IncomingHandshake;
 
 /// The supervisor's view of the VM, as `status` and the event stream report it.
 /// `inmigrate`: a `run --incoming` destination waiting for or receiving the VM; `migrated`: the
@@ -89,6 +92,11 @@ class Supervisor {
   void set_incoming(std::string uri) { incoming_uri_ = std::move(uri); }
   /// The latest query-migrate of an outgoing migration, which `status` shows as "migration".
   void set_migration_status(std::string json) { migration_status_ = std::move(json); }
+  /// An outgoing migration is under way (from its request until it ended).
+  void set_migrating(bool migrating) { migrating_ = migrating; }
+  /// Why `what` ("apply", "snapshot") is refused now: an outgoing migration is under way, and a
+  /// device changed meanwhile would not be the destination's. Empty when it may run.
+  std::string refusal_while_migrating(std::string_view what) const;
   /// The VM runs on the destination now: says so, quits QEMU and ends with status 0.
   void migrated(std::string_view text);
   /// Begins the stop escalation (signals and `vmforge stop` end up here).
@@ -96,6 +104,8 @@ class Supervisor {
   /// Stops QEMU gracefully and starts it again from `vm`'s argv (apply --allow-restart);
   /// `done` runs once the new QEMU is running, or with the reason it is not.
   void restart(Vm vm, std::function<void(Result<void>)> done);
+  /// The same with `plan` lowered from `vm` already (a migration target's, with -incoming).
+  void restart_with(Vm vm, Plan plan, std::function<void(Result<void>)> done);
 
   /// Runs once QMP is up, before READY (and at every restart): extensions attach here,
   /// e.g. the plan/apply handlers. When QEMU was adopted, `adopted()` is true and the hook
@@ -121,6 +131,9 @@ class Supervisor {
   bool cont_with_handshake() const;
   void resume_and_ready();
   void receive_migration();
+  void listen_migration();
+  void on_hello(MigrationHello hello);
+  void accept_source();
   void on_incoming_event(const qmp::Event& event);
   std::string incoming_where() const;
   void resume();
@@ -175,6 +188,10 @@ class Supervisor {
 
   std::optional<std::string> incoming_uri_;  // set_incoming(), until the VM is here
   std::string migration_status_;
+  bool migrating_ = false;
+  // `run --incoming`: the handshake with the source's supervisor on the URI, before QEMU
+  // listens there (supervisor_incoming.cpp).
+  std::unique_ptr<IncomingHandshake> handshake_;
 
   QmpReadyHook qmp_ready_hook_;
   std::function<void(Supervisor&)> reload_hook_;

@@ -395,9 +395,13 @@ void Supervisor::restart(Vm vm, std::function<void(Result<void>)> done) {
     done(unexpected(Error(fmt::format("Failed to compile the new manifest: {}", plan.error().render(vm.source_text)))));
     return;
   }
-  plan->manifest_sha256 = vm.source_sha256;
+  restart_with(std::move(vm), std::move(*plan), std::move(done));
+}
+
+void Supervisor::restart_with(Vm vm, Plan plan, std::function<void(Result<void>)> done) {
+  plan.manifest_sha256 = vm.source_sha256;
   restart_to_ = std::move(vm);
-  restart_plan_ = std::move(*plan);
+  restart_plan_ = std::move(plan);
   restart_done_ = std::move(done);
   // Not request_stop(): STOPPING=1 would tell systemd the unit is going down for good.
   set_status("Restarting QEMU with the new command line.");

@@ -3,23 +3,24 @@
 // not ready until the VM runs there, `vmforge migrate` moves the running test guest over unix
 // and tcp (its disk file shared by both QEMUs, as on shared storage), the guest does not boot
 // again and reads back what it wrote before, the source ends with status 0, and `plan` on the
-// destination has no changes. A cancelled migration and one whose destination dies leave the
-// source running.
-#include <netinet/in.h>
+// destination has no changes. A VM with devices hot-plugged or removed since its start migrates
+// too (the destination takes its PCI layout). A cancelled migration and one whose destination
+// dies leave the source running; nothing changes a VM's devices while it migrates.
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "compiler/base/json_value.hpp"
-#include "compiler/base/unique_fd.hpp"
 #include "supervisor/launch/process.hpp"
 #include "tests/integration/live_vm.hpp"
 #include "tests/supervisor/core/notify_listener.hpp"
+#include "tests/support/disk_image.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/guest_io.hpp"
 #include "tests/support/result_printer.hpp"
 #include "tests/support/source_tree.hpp"
@@ -39,24 +40,12 @@ std::string replaced(std::string text, std::string_view from, std::string_view t
   return text;
 }
 
-// A free TCP port on 127.0.0.1 (the kernel's pick, released again).
-int free_port() {
-  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t size = sizeof addr;
-  REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &size) == 0);
-  return ntohs(addr.sin_port);
-}
-
 // The source: the test guest with the command port and a raw data disk, on which it wrote the
 // pattern "before" in its first 64 blocks.
 struct Source {
   LiveVm vm;
   std::string socket;
-  std::string manifest;
+  std::string manifest;  // what the VM is made of now (the destination starts from it)
   std::optional<test::GuestIo> io;
 
   /// `extra`: more manifest TOML (both ends get it).
@@ -64,16 +53,27 @@ struct Source {
     auto cmd = test::guest_cmd_socket(vm.dir());
     REQUIRE(cmd);
     socket = *cmd;
-    manifest = vm.manifest("src", test::guest_cmd_port_toml(socket, "vser0") +
-                                      fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\n"
-                                                  "serial = \"data\"\n{}",
-                                                  vm.dir().file("d1.raw"), extra));
+    manifest = manifest_with("src", extra);
     vm.boot(manifest);
     REQUIRE(vm.report().wait_for_value("ports", "vmforge.cmd", test::kGuestReportTimeout));
     auto connected = test::GuestIo::connect(socket, vm.report());
     REQUIRE(connected);
     io.emplace(std::move(*connected));
     REQUIRE(io->write("data", 0, "before", 64, test::kGuestReportTimeout));
+  }
+
+  /// The manifest `name`: the guest's command port, the data disk, and `extra`.
+  std::string manifest_with(std::string_view name, std::string_view extra) {
+    return vm.manifest(name, test::guest_cmd_port_toml(socket, "vser0") +
+                                 fmt::format("[[disk]]\nid = \"data\"\nfile = \"{}\"\nformat = \"raw\"\n"
+                                             "serial = \"data\"\n{}",
+                                             vm.dir().file("d1.raw"), extra));
+  }
+
+  /// `vmforge apply` of the manifest with `extra` instead: the VM changes live.
+  void apply(std::string_view extra) {
+    manifest = manifest_with("now", extra);
+    vm.apply(manifest);
   }
 };
 
@@ -143,14 +143,30 @@ struct Destination {
 };
 
 // The guest answers on the destination's command port and reads back the pattern it wrote on
-// the source.
-void check_reads_before(const Destination& dst) {
+// the source (and, with `hot_disk`, "hotdata" on the disk "hot").
+void check_reads_before(const Destination& dst, bool hot_disk = false) {
   test::SerialReport report(dst.serial);
   auto moved = test::GuestIo::connect(dst.socket, report);
   REQUIRE(moved);
   auto read = moved->read("data", 0, 64, test::kGuestReportTimeout);
   REQUIRE(read);
   CHECK(read->pattern == "before");
+  if (!hot_disk) return;
+  auto hot = moved->read("hot", 0, 64, test::kGuestReportTimeout);
+  REQUIRE(hot);
+  CHECK(hot->pattern == "hotdata");
+}
+
+// `vmforge migrate apt --to uri` succeeds and the source's supervisor ends with status 0.
+void migrate_to(Source& src, const Destination& dst, const std::string& uri) {
+  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
+  INFO(migrated.out << migrated.err << src.vm.log() << test::file_text(dst.log));
+  REQUIRE(migrated.status == 0);
+  CHECK(migrated.out.starts_with(fmt::format("VM 'apt' migrated to '{}' in ", uri)));
+  auto ended = src.vm.supervisor().wait(30s);
+  REQUIRE(ended);
+  CHECK(ended->success());
+  src.vm.forget_supervisor();
 }
 
 // `vmforge migrate apt --to uri ARGS...` in the background.
@@ -194,16 +210,8 @@ void migrate_and_check(const std::string& tcp_uri) {
   dst.wait_inmigrate();
   CHECK(notify.receive(200).find("READY=1") == std::string::npos);
 
-  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
-  INFO(migrated.out << migrated.err << src.vm.log() << test::file_text(dst.log));
-  REQUIRE(migrated.status == 0);
-  CHECK(migrated.out.starts_with(fmt::format("VM 'apt' migrated to '{}' in ", uri)));
-
   // The source's supervisor says so and ends with status 0.
-  auto ended = src.vm.supervisor().wait(30s);
-  REQUIRE(ended);
-  CHECK(ended->success());
-  src.vm.forget_supervisor();
+  migrate_to(src, dst, uri);
   CHECK(src.vm.log().find(fmt::format("VM 'apt' migrated to '{}'", uri)) != std::string::npos);
 
   // The destination is ready only now, and runs the guest.
@@ -225,6 +233,69 @@ void migrate_and_check(const std::string& tcp_uri) {
   CHECK(plan.out.find("No changes") != std::string::npos);
 }
 
+// Every PCI function QEMU has, as "bus:slot.function=id", bridges and root ports followed.
+void pci_functions(const JsonValue& devices, std::vector<std::string>& out) {
+  const JsonArray* list = devices.as_array();
+  if (!list) return;
+  for (const JsonValue& d : *list) {
+    out.push_back(fmt::format("{}:{}.{}={}", d.get_uint64("bus").value_or(999), d.get_uint64("slot").value_or(999),
+                              d.get_uint64("function").value_or(999), d.get_string("qdev_id").value_or("")));
+    if (const JsonValue* below = d.find_path({"pci_bridge", "devices"})) pci_functions(*below, out);
+  }
+}
+
+std::vector<std::string> pci_layout(const JsonValue& query_pci) {
+  std::vector<std::string> out;
+  if (const JsonArray* buses = query_pci.as_array()) {
+    for (const JsonValue& bus : *buses) {
+      if (const JsonValue* devices = bus.find("devices")) pci_functions(*devices, out);
+    }
+  }
+  return out;
+}
+
+// The disk "hot" (serial "hot", its own image) and the NIC "eth1", both hot-pluggable.
+std::string hot_devices(const test::TempDir& dir) {
+  REQUIRE(test::create_disk_image(dir.file("hot.raw"), "raw", 8 << 20));
+  return fmt::format("[[disk]]\nid = \"hot\"\nfile = \"{}\"\nformat = \"raw\"\nserial = \"hot\"\nhotplug = true\n"
+                     "[[net]]\nid = \"eth1\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:57\"\nhotplug = true\n",
+                     dir.file("hot.raw"));
+}
+
+// Migrates `src`, whose devices changed live since its QEMU started, to a destination started
+// from the manifest of now: the destination's QEMU is restarted with the source's PCI layout
+// before the VM comes (the guest sees every device where it was), the guest does not boot again
+// and `plan` there has no changes.
+void migrate_changed(Source& src, const std::string& uri, bool hot_disk) {
+  const std::vector<std::string> layout = pci_layout(src.vm.qmp(R"({"execute":"query-pci"})"));
+  Destination dst(src, uri);
+  dst.wait_inmigrate();
+  migrate_to(src, dst, uri);
+  CHECK(test::file_text(dst.log).find("restarting QEMU here with its PCI layout") != std::string::npos);
+
+  CHECK(dst.status().get_string("run_state") == "running");
+  CliResult pci = dst.cli({"qmp", "apt", R"({"execute":"query-pci"})"});
+  auto dst_pci = parse_json(pci.out);
+  REQUIRE(dst_pci);
+  CHECK(pci_layout(*dst_pci) == layout);
+  check_reads_before(dst, hot_disk);
+  CHECK(test::file_text(dst.serial).find("vmforge-guest: ready") == std::string::npos);
+  CliResult plan = dst.cli({"plan", dst.manifest});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 0);
+  CHECK(plan.out.find("No changes") != std::string::npos);
+}
+
+// A disk and a NIC hot-plugged by `apply` after the start; the guest wrote on the new disk.
+void migrate_with_hotplugged(const std::string& tcp_uri) {
+  Source src;
+  const std::string uri = tcp_uri.empty() ? unix_uri(src) : tcp_uri;
+  src.apply(hot_devices(src.vm.dir()));
+  src.vm.wait_report("nets", [](std::string_view v) { return v.find("eth1") != std::string_view::npos; });
+  REQUIRE(src.io->write("hot", 0, "hotdata", 64, test::kGuestReportTimeout));
+  migrate_changed(src, uri, true);
+}
+
 }  // namespace
 
 TEST_CASE("a running guest migrates over a unix socket with its uptime and disk data", "[qemu][migration]") {
@@ -232,7 +303,42 @@ TEST_CASE("a running guest migrates over a unix socket with its uptime and disk 
 }
 
 TEST_CASE("a running guest migrates over tcp on 127.0.0.1", "[qemu][migration]") {
-  migrate_and_check(fmt::format("tcp:127.0.0.1:{}", free_port()));
+  migrate_and_check(fmt::format("tcp:127.0.0.1:{}", test::free_tcp_port()));
+}
+
+TEST_CASE("a guest with a disk and a NIC hot-plugged since its start migrates over unix", "[qemu][migration]") {
+  migrate_with_hotplugged("");
+}
+
+TEST_CASE("a guest with a disk and a NIC hot-plugged since its start migrates over tcp", "[qemu][migration]") {
+  migrate_with_hotplugged(fmt::format("tcp:127.0.0.1:{}", test::free_tcp_port()));
+}
+
+TEST_CASE("a guest whose hot-plugged disk was removed since its start migrates", "[qemu][migration]") {
+  const test::TempDir images = test::temp_dir();  // outlives the VMs
+  Source src(hot_devices(images));
+  const std::string booted = src.manifest;
+  src.apply("");
+  src.vm.wait_report("nets", [](std::string_view v) { return v.find("eth1") == std::string_view::npos; });
+  const std::string uri = unix_uri(src);
+  {
+    // A destination started from the manifest the VM booted from has what the VM lost: it
+    // refuses, says why on both sides, and the source runs on.
+    const std::string now = std::exchange(src.manifest, booted);
+    Destination stale(src, uri);
+    src.manifest = now;
+    stale.wait_inmigrate();
+    CliResult refused = src.vm.cli({"migrate", "apt", "--to", uri});
+    INFO(refused.out << refused.err << test::file_text(stale.log));
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("refused the migration of VM 'apt': its PCI devices do not fit the manifest here") !=
+          std::string::npos);
+    CHECK(refused.err.find("this manifest hot-plugs 'hot', 'eth1', which the running VM lacks") != std::string::npos);
+    CHECK(refused.err.find("The VM keeps running here.") != std::string::npos);
+    CHECK(test::file_text(stale.log).find("Refused the migration of VM 'apt'") != std::string::npos);
+    check_source_runs(src);
+  }
+  migrate_changed(src, uri, false);
 }
 
 TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends non-zero", "[qemu][migration]") {
@@ -334,6 +440,16 @@ TEST_CASE("[migration] sets the bandwidth; --detach leaves the migration to the 
   }
   CHECK(shown);
   CHECK(src.vm.cli({"status", "apt"}).out.find("  Migration: active: ") != std::string::npos);
+  // Nothing changes its devices or disks meanwhile: the destination would not have them.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"apply", src.manifest}, {"snapshot", "apt", "s1"}, {"backup", "apt", "--to", "/tmp"}}) {
+    CliResult refused = src.vm.cli(args);
+    INFO(args.front() << ": " << refused.out << refused.err);
+    CHECK(refused.status == 1);
+    CHECK((refused.out + refused.err).find(fmt::format("VM 'apt' is migrating: '{}' is refused until the migration "
+                                                       "has ended",
+                                                       args.front())) != std::string::npos);
+  }
   src.vm.qmp(R"({"execute":"migrate-set-parameters","arguments":{"max-bandwidth":1073741824}})");
 
   auto ended = src.vm.supervisor().wait(60s);
@@ -355,13 +471,7 @@ TEST_CASE("[migration] multifd: both ends take its channels from the manifest", 
   INFO(caps.out);
   CHECK(caps.out.find(R"({"state":true,"capability":"multifd"})") != std::string::npos);
   CHECK(caps.out.find(R"({"state":false,"capability":"postcopy-ram"})") != std::string::npos);
-  CliResult migrated = src.vm.cli({"migrate", "apt", "--to", uri});
-  INFO(migrated.out << migrated.err << src.vm.log() << test::file_text(dst.log));
-  REQUIRE(migrated.status == 0);
-  auto ended = src.vm.supervisor().wait(30s);
-  REQUIRE(ended);
-  CHECK(ended->success());
-  src.vm.forget_supervisor();
+  migrate_to(src, dst, uri);
   CHECK(dst.status().get_string("run_state") == "running");
   check_reads_before(dst);
 }

@@ -11,7 +11,8 @@
 #   move:     `crm_resource --move` live-migrates it to node2 and back (migrate_to/
 #             migrate_from): the source's unit ends, the target plans no changes; the guest
 #             keeps running: on the target (each node has its own serial log) it reports its
-#             NIC's link set down (then up) there, and no new boot (no uptime, no `ready`).
+#             NIC's link set down (then up) there, and no new boot (no uptime, no `ready`); the
+#             way back with a disk hot-plugged on node2 since its QEMU started.
 #             Skipped (77) while `vmforge migrate` does not exist.
 # Usage: cluster_test.sh failover|move BUILD_DIR (env: VMFORGE_SOURCE_DIR, VMFORGE_GUEST_DIR).
 set -eu
@@ -122,9 +123,18 @@ wait_for 120 "both nodes online" sh -c "nsenter -t $node1_pid -a crm_mon -1 | gr
 on 1 crm_attribute --type crm_config --name stonith-enabled --update false
 on 1 crm_attribute --type rsc_defaults --name resource-stickiness --update 100
 
-# cluster_manifest LINK: the VM's manifest on the shared storage: a disk there, and a NIC whose
-# link state (up/down) is changed live without changing the machine's devices.
+# cluster_manifest LINK [HOT]: the VM's manifest on the shared storage: a disk there, a NIC whose
+# link state (up/down) is changed live, and with HOT a second disk there, hot-pluggable (its
+# live addition changes the machine's PCI layout: a later migration must carry it).
 cluster_manifest() {
+  hot=
+  [ -n "${2-}" ] && hot="
+[[disk]]
+id = \"hot\"
+file = \"$vmdir/hot.raw\"
+format = \"raw\"
+serial = \"HOT\"
+hotplug = true"
   manifest "$vm" "[[disk]]
 id = \"data\"
 file = \"$vmdir/shared.raw\"
@@ -134,9 +144,10 @@ serial = \"SHARED\"
 [[net]]
 id = \"eth0\"
 backend = \"user\"
-link = \"$1\"" | sed "s|^path = \"$vmdir/$vm.serial.log\"|path = \"$serial\"|" >"$scratch/$vm.toml"
+link = \"$1\"
+$hot" | sed "s|^path = \"$vmdir/$vm.serial.log\"|path = \"$serial\"|" >"$scratch/$vm.toml"
 }
-truncate -s 1M "$scratch/shared.raw"
+truncate -s 1M "$scratch/shared.raw" "$scratch/hot.raw"
 cluster_manifest up
 on 1 cibadmin --create -o resources --xml-text "<primitive id='vm' class='ocf' provider='vmforge' type='vmforge'>
   <instance_attributes id='vm-params'>
@@ -168,8 +179,9 @@ pacemaker_did() { wait_for 30 "a successful $2 of the resource in Pacemaker's jo
 # reported NODE PATTERN: whether the guest's serial log on NODE has a line matching PATTERN.
 reported() { on "$1" grep -q -a "$2" "$serial"; }
 
-# live_move FROM TO LINK: crm_resource --move from node FROM to node TO, then the manifest with
-# the NIC's link LINK applied on TO, whose guest then reports it.
+# live_move FROM TO LINK [NEW]: crm_resource --move from node FROM to node TO, then the manifest
+# with the NIC's link LINK and the hot-pluggable disk applied on TO, whose guest then reports the
+# link, and with NEW the disk (plugged by this apply).
 live_move() {
   echo "# crm_resource --move: live migration from node$1 to node$2, the guest keeps running"
   # What the target's log says from now on is the migrated guest's, whether QEMU appends or not.
@@ -184,9 +196,12 @@ live_move() {
   pacemaker_did "$1" stop
   on "$2" vmforge plan "$vmdir/$vm.toml" >/dev/null || fail "the VM migrated to node$2 differs from its manifest"
   echo "# the guest reports on node$2 its link $3 and did not boot again"
-  cluster_manifest "$3"
+  cluster_manifest "$3" hot
   on "$2" vmforge apply "$vmdir/$vm.toml" || fail "the changed manifest could not be applied on node$2"
   wait_for 60 "the guest on node$2 to report its link $3" reported "$2" "vmforge-guest: net\.[a-z0-9]*=.*link=$3"
+  if [ -n "${4-}" ]; then
+    wait_for 60 "the guest on node$2 to report the hot-plugged disk" reported "$2" "vmforge-guest: blocks=.*vdb"
+  fi
   ! reported "$2" 'vmforge-guest: uptime_ms=' || fail "the guest booted again on node$2: not a live migration"
   ! reported "$2" 'vmforge-guest: ready' || fail "the guest booted again on node$2: not a live migration"
 }
@@ -218,8 +233,11 @@ case $mode in
     # There and back: each move must be Pacemaker's migrate_to on the source and migrate_from on
     # the target, leave no drift (plan on the target: no changes) and a guest that did not boot
     # again (no uptime, no `ready` in the target's serial log) and reports a change applied there.
-    live_move 1 2 down
+    # The way back carries the disk hot-plugged on node2: node1's QEMU takes node2's PCI layout.
+    live_move 1 2 down new
     live_move 2 1 up
+    on 1 journalctl --no-pager -o cat -u "$unit" | grep -q "restarting QEMU here with its PCI layout" ||
+      fail "node1 did not take node2's PCI layout (the disk hot-plugged there)"
     on 1 crm_resource --clear --resource vm >/dev/null
     ;;
 esac

@@ -95,3 +95,58 @@ TEST_CASE("running out of root-bus slots is an error", "[compiler]") {
   req.spare_ports = 256;
   CHECK_FALSE(layout_pci(req));
 }
+
+TEST_CASE("pins replace the packing: the source's port count and each device's port", "[compiler]") {
+  PciRequest req;
+  req.cold = {"root"};
+  req.hot = {"data1", "data2"};
+  req.spare_ports = 2;  // would give 4 ports, data2 on vmforge-rp1
+  const PciPins pins{3, {{"data1", "vmforge-rp0"}, {"data2", "vmforge-rp2"}}};
+  req.pins = &pins;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  REQUIRE(layout->ports.size() == 3);
+  CHECK(layout->ports[0].multifunction);
+  CHECK_FALSE(layout->ports[2].multifunction);
+  CHECK(layout->hot.at("data1").bus == "vmforge-rp0");
+  CHECK(layout->hot.at("data2").bus == "vmforge-rp2");
+  CHECK(pins_of(*layout) == pins);
+}
+
+TEST_CASE("a fresh layout's pins are its port count and its hot devices' ports", "[compiler]") {
+  PciRequest req;
+  req.hot = {"data1"};
+  req.spare_ports = 2;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  CHECK(pins_of(*layout) == PciPins{3, {{"data1", "vmforge-rp0"}}});
+  const PciPins same = pins_of(*layout);
+  req.pins = &same;
+  auto again = layout_pci(req);
+  REQUIRE(again);
+  CHECK(again->hot.at("data1").bus == "vmforge-rp0");
+  CHECK(again->ports.size() == 3);
+}
+
+TEST_CASE("pins that do not match the manifest's hot devices are refused with what differs", "[compiler]") {
+  PciRequest req;
+  req.hot = {"data1", "eth1"};
+  const PciPins pins{2, {{"data1", "vmforge-rp0"}, {"old", "vmforge-rp1"}}};
+  req.pins = &pins;
+  auto layout = layout_pci(req);
+  REQUIRE_FALSE(layout);
+  CHECK(layout.error().message ==
+        "the running VM has 'old' on its hotplug root ports, which this manifest does not hot-plug; this manifest "
+        "hot-plugs 'eth1', which the running VM lacks; make the running VM match the manifest first ('vmforge apply "
+        "FILE' where it runs), then migrate again");
+  req.hot = {"data1", "old"};
+  const PciPins outside{1, {{"data1", "vmforge-rp0"}, {"old", "vmforge-rp1"}}};
+  req.pins = &outside;
+  layout = layout_pci(req);
+  REQUIRE_FALSE(layout);
+  CHECK(layout.error().message.find("names root ports it does not have or uses twice (old on vmforge-rp1)") !=
+        std::string::npos);
+  const PciPins twice{2, {{"data1", "vmforge-rp0"}, {"old", "vmforge-rp0"}}};
+  req.pins = &twice;
+  CHECK_FALSE(layout_pci(req));
+}

@@ -427,3 +427,11 @@ TEST_CASE("a disk written through a snapshot layer shows its own file and the la
   CHECK(other->changes[0].resource == "disk:data");
   CHECK(other->changes[0].action != Action::update);
 }
+
+TEST_CASE("the pins of a running VM: its devices on generated root ports, and how many ports it has", "[observe]") {
+  MachineFacts facts;
+  facts.device_ports = {{"data1", "vmforge-rp0"}, {"data2", "vmforge-rp3"}, {"own", "rp-manifest"}};
+  facts.free_ports = std::vector<std::string>{"vmforge-rp1", "vmforge-rp2"};
+  CHECK(observed_pins(facts) == PciPins{4, {{"data1", "vmforge-rp0"}, {"data2", "vmforge-rp3"}}});
+  CHECK(observed_pins(MachineFacts{}) == PciPins{});
+}

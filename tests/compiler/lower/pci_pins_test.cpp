@@ -1,0 +1,85 @@
+// Lowering with PciPins: the destination of a live migration gets the source's effective PCI
+// layout (its boot ports, and the ports live additions took), not a fresh start's.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "compiler/diff/diff.hpp"
+#include "compiler/lower/lower.hpp"
+#include "tests/compiler/lower/test_support.hpp"
+
+using namespace vmforge;
+using namespace vmforge::test;
+
+namespace {
+
+Disk disk(std::string id, bool hot) {
+  Disk d;
+  d.id = DeviceId(id);
+  d.file = "/" + id + ".raw";
+  d.hotplug = hot;
+  return d;
+}
+
+// The pcie-root-port devices of an argv, in order.
+std::vector<std::string> root_ports(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& d : values_of(plan.argv, "-device")) {
+    if (d.find("pcie-root-port") != std::string::npos) out.push_back(d);
+  }
+  return out;
+}
+
+// The arguments of the device_add of `id` among `steps`.
+std::string device_add_of(const std::vector<PlanStep>& steps, std::string_view id) {
+  for (const PlanStep& s : steps) {
+    if (s.call.command == "device_add" && s.call.arguments.find(fmt::format(R"("id":"{}")", id)) != std::string::npos)
+      return s.call.arguments;
+  }
+  FAIL("no device_add of " << id);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a manifest with a live-added disk, lowered with the source's pins, has the source's layout",
+          "[compiler]") {
+  // The source started with data1 hot and two spare ports, then `apply` added data2 and data3
+  // and removed data1: data2 and data3 took the first free ports, data1's port stays empty.
+  Vm source = small_vm();
+  source.machine.hotplug_slots = 2;
+  source.disks = {disk("root", false), disk("data1", true)};
+  Vm now = source;
+  now.disks = {disk("root", false), disk("data2", true), disk("data3", true)};
+  auto applied = diff(now, Current{resources_of(source), &source});
+  REQUIRE(applied);
+  std::vector<PlanStep> live;
+  for (const Change& c : applied->changes) live.insert(live.end(), c.steps.begin(), c.steps.end());
+
+  // A fresh start of `now` lays its ports out differently: QEMU would refuse the stream.
+  const Plan fresh = lowered(now);
+  CHECK(root_ports(fresh) != root_ports(lowered(source)));
+
+  Vm destination = now;
+  destination.pci_pins = PciPins{3, {{"data2", "vmforge-rp1"}, {"data3", "vmforge-rp2"}}};
+  const Plan pinned = lowered(destination);
+  CHECK(root_ports(pinned) == root_ports(lowered(source)));
+  CHECK(values_of(pinned.argv, "-device") != values_of(fresh.argv, "-device"));
+  for (std::string_view id : {"data2", "data3"}) CHECK(device_add_of(pinned.steps, id) == device_add_of(live, id));
+  // Later live changes on the destination plug onto the ports the pins leave free.
+  CHECK(resources_of(destination).facts().free_ports == std::vector<std::string>{"vmforge-rp0"});
+}
+
+TEST_CASE("pins that do not fit the manifest make lowering fail at [machine] with what to do", "[compiler]") {
+  Vm vm = small_vm();
+  vm.machine.hotplug_slots = 1;
+  vm.disks = {disk("root", false), disk("data1", true)};
+  vm.origins["machine"] = SourceLoc{"/m/t.toml", 3, 1};
+  vm.pci_pins = PciPins{2, {{"data1", "vmforge-rp0"}, {"data9", "vmforge-rp1"}}};
+  auto plan = lower(vm);
+  REQUIRE_FALSE(plan);
+  const std::string text = plan.error().render("");
+  CHECK(text.find("/m/t.toml:3:1") != std::string::npos);
+  CHECK(text.find("the running VM has 'data9' on its hotplug root ports") != std::string::npos);
+  CHECK(text.find("'vmforge apply FILE' where it runs") != std::string::npos);
+}
