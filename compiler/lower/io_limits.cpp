@@ -74,7 +74,14 @@ PlanStep throttle_step(const Disk& disk, const DiskThrottle& want, const std::op
 std::optional<PlanStep> initial_throttle_step(const Vm& vm, const Disk& disk) {
   const DiskThrottle throttle = throttle_of(vm, disk);
   if (!throttle.group) return std::nullopt;
-  return throttle_step(disk, throttle, std::nullopt);
+  return throttle_step(disk, throttle, DiskThrottle{});
+}
+
+std::optional<PlanStep> lift_throttle_step(const Disk& disk) {
+  // Limits of its own or a group's (one without limits leaves the disk as it is: lifting then
+  // changes nothing).
+  if (!disk.limits.any() && !disk.throttle_group) return std::nullopt;
+  return throttle_step(disk, {}, std::nullopt);
 }
 
 PlanStep set_limits_step(std::string_view id, const IoLimits& limits, const IoLimits& previous) {

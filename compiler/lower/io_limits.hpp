@@ -36,8 +36,12 @@ std::string active_node(const Disk& disk);
 PlanStep throttle_step(const Disk& disk, const DiskThrottle& want, const std::optional<DiskThrottle>& previous);
 
 /// The throttle step of a new disk's device (at start-up, after a device_add), if the manifest
-/// throttles it: the argv cannot throttle a device's BlockBackend.
+/// throttles it: the argv cannot throttle a device's BlockBackend. Undone by lifting the limits,
+/// which is the first of a throttled hot disk's unplug steps: the undo of a removal, which
+/// re-plugs the disk, gives it back its limits.
 std::optional<PlanStep> initial_throttle_step(const Vm& vm, const Disk& disk);
+/// The lift of a disk's limits before its device_del, if the manifest may throttle it.
+std::optional<PlanStep> lift_throttle_step(const Disk& disk);
 
 /// The qom-set of [[throttle_group]] `id`'s limits to `limits`, its undo setting `previous`
 /// again.

@@ -251,9 +251,11 @@ std::vector<PlanStep> unplug(const Disk& d) {
   auto del_node = [&](const std::string& node) -> PlanStep {
     return {resource, qmp::blockdev_del(node), std::nullopt};
   };
-  // Nothing is removed from under what uses it: the device (its backend leaves its throttle
-  // group with it), the snapshot layers top down, then the format node.
-  std::vector<PlanStep> steps{device_del_step(resource, d.id.str())};
+  // Nothing is removed from under what uses it: the device, the snapshot layers top down, then
+  // the format node.
+  std::vector<PlanStep> steps;
+  if (auto lift = lift_throttle_step(d)) steps.push_back(std::move(*lift));
+  steps.push_back(device_del_step(resource, d.id.str()));
   for (std::size_t i = d.layers.size(); i-- > 0;) {
     steps.push_back(del_node(d.layers[i].node));
     steps.push_back(del_node(layer_file_node_name(d, i)));

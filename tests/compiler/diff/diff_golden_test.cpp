@@ -225,3 +225,23 @@ TEST_CASE("a disk moved to another group is undone into the old one, with its li
   CHECK(moved->steps[0].undo->arguments.find(R"("iops":10,)") != std::string::npos);
   CHECK(moved->steps[0].undo->arguments.ends_with(R"(,"group":"slow"})"));
 }
+
+// The undo of a throttled hot disk's removal plugs it back with its limits: the lift before its
+// device_del is undone by the throttle its plug steps end with.
+TEST_CASE("an undone removal of a throttled disk throttles it again", "[compiler][diff]") {
+  const Vm hot = load(golden_dir() / "io-limits-join.new.toml");
+  Vm without = hot;
+  std::erase_if(without.disks, [](const Disk& d) { return d.id.str() == "hot"; });
+  auto planned = diff_from(hot, without);
+  if (!planned) FAIL(planned.error().message);
+  REQUIRE(planned->changes.size() == 1);
+  const Change& removal = planned->changes[0];
+  CHECK(removal.action == Action::remove);
+  REQUIRE(removal.steps.size() >= 2);
+  CHECK(removal.steps[0].call.command == "block_set_io_throttle");
+  CHECK(removal.steps[0].call.arguments.find("group") == std::string::npos);
+  REQUIRE(removal.steps[0].undo);
+  CHECK(removal.steps[0].undo->arguments.find(R"("iops_rd":5,)") != std::string::npos);
+  CHECK(removal.steps[0].undo->arguments.ends_with(R"(,"group":"hot.group"})"));
+  CHECK(removal.steps[1].call.command == "device_del");
+}

@@ -78,7 +78,9 @@ TEST_CASE("a disk's own limits put its device in a group of its own at start-up"
   CHECK(plan.steps[0].resource == "disk:data");
   CHECK(commands(plan.steps)[0] == R"(block_set_io_throttle {"id":"/machine/peripheral/data/virtio-backend",)" +
                                        iops_limits(10, 20) + R"(,"group":"data.group"})");
-  CHECK_FALSE(plan.steps[0].undo);
+  REQUIRE(plan.steps[0].undo);  // the lift, as for a hot disk
+  CHECK(plan.steps[0].undo->arguments ==
+        R"({"id":"/machine/peripheral/data/virtio-backend",)" + iops_limits(0, 0) + "}");
 }
 
 TEST_CASE("disks of a [[throttle_group]] join its object, each passing the group's limits", "[compiler]") {
@@ -126,7 +128,7 @@ TEST_CASE("the throttled device is the one holding the backend: a virtio proxy's
   CHECK(initial_throttle_step(vm, mmio)->call.arguments.starts_with(R"({"id":"/machine/peripheral/m","iops":10,)"));
 }
 
-TEST_CASE("a hot disk is throttled right after its device_add, and its unplug leaves no group behind", "[compiler]") {
+TEST_CASE("a hot disk is throttled right after its device_add and lifted before its device_del", "[compiler]") {
   Disk d = limited("data", kIopsTotal, 10);
   d.hotplug = true;
   const Vm vm = with_disks({d});
@@ -137,16 +139,25 @@ TEST_CASE("a hot disk is throttled right after its device_add, and its unplug le
   CHECK(added[3].starts_with("device_add "));
   CHECK(added[3].find(R"("drive":"data.fmt")") != std::string::npos);
   CHECK(added[4].starts_with(R"(block_set_io_throttle {"id":"/machine/peripheral/data/virtio-backend","iops":10,)"));
-  CHECK_FALSE((*plug)[4].undo);  // the backend goes with the device_add's undo
   // The boot plan has the same steps once, from the plug.
   CHECK(commands(lowered(vm).steps) == added);
 
+  // The plug's throttle is undone by the lift the unplug starts with, so that the undo of a
+  // removal (the plug steps matched to the unplug steps) throttles the re-plugged disk again.
   auto unplug = unplug_steps(vm, "disk:data");
   REQUIRE(unplug);
-  for (const auto& step : commands(*unplug)) {
-    CHECK(step.find("object-") == std::string::npos);
-    CHECK(step.find("throttle") == std::string::npos);
-  }
+  const auto removed = commands(*unplug);
+  REQUIRE(removed.size() == 5);
+  CHECK(removed[0] ==
+        R"(block_set_io_throttle {"id":"/machine/peripheral/data/virtio-backend",)" + iops_limits(0, 0) + "}");
+  CHECK(removed[1].starts_with("device_del "));
+  REQUIRE((*plug)[4].undo);
+  CHECK((*plug)[4].undo->arguments == (*unplug)[0].call.arguments);
+  for (const auto& step : removed) CHECK(step.find("object-") == std::string::npos);
+
+  // A disk that no manifest throttles is not lifted.
+  d.limits = {};
+  CHECK(commands(*unplug_steps(with_disks({d}), "disk:data"))[0].starts_with("device_del "));
 }
 
 TEST_CASE("a change of throttling sets it whole and its undo sets the old one; none lifts it", "[compiler]") {
