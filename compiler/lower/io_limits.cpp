@@ -21,18 +21,18 @@ qmp::ThrottleLimits all_limits(const IoLimits& limits, std::string_view IoLimitN
   return out;
 }
 
-// The device whose BlockBackend a disk's device has: a virtio proxy (PCI, CCW) holds it in its
-// "virtio-backend" child (QEMU refuses the proxy), other devices hold it themselves.
+// The QOM path of the device holding a disk's BlockBackend: a virtio proxy's (PCI, CCW)
+// "virtio-backend" child (QEMU refuses the proxy), else the disk's device itself.
 std::string backend_device(const Disk& disk) {
   const bool proxy = disk.bus == DiskBus::virtio && disk.placement.transport != Transport::mmio;
   return fmt::format("/machine/peripheral/{}{}", disk.id.str(), proxy ? "/virtio-backend" : "");
 }
 
 QmpCall set_throttle(const Disk& disk, const DiskThrottle& throttle) {
-  if (!throttle.group)
-    return qmp::block_set_io_throttle(backend_device(disk), all_limits({}, &IoLimitName::legacy), {});
-  return qmp::block_set_io_throttle(backend_device(disk), all_limits(throttle.limits, &IoLimitName::legacy),
-                                    *throttle.group);
+  const std::string device = backend_device(disk);
+  // Without a group every limit is 0, which takes the backend out of its group.
+  if (!throttle.group) return qmp::block_set_io_throttle(device, all_limits({}, &IoLimitName::legacy), std::nullopt);
+  return qmp::block_set_io_throttle(device, all_limits(throttle.limits, &IoLimitName::legacy), *throttle.group);
 }
 
 std::string group_resource(std::string_view id) {
