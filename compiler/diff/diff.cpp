@@ -47,11 +47,13 @@ struct Pending {
   Change change;
 };
 
-// Controllers are plugged before the devices on their bus and unplugged after them.
+// Controllers are plugged before the devices on their bus and unplugged after them; a
+// [[throttle_group]] is made or changed before the disks that join it (its add and its update
+// are both Phase::update), and deleted after they left it.
 int rank(const Pending& p) {
   const auto& device = p.change.device;
-  if (!device || !facts(device->kind).controller) return 1;
-  return p.phase == Phase::add ? 0 : 2;
+  if (!device || !(facts(device->kind).controller || device->kind == ResourceKind::throttle_group)) return 1;
+  return p.phase == Phase::add || p.phase == Phase::update ? 0 : 2;
 }
 
 // Where a device is in the manifest, as `check` names it: "disk 'root'".
@@ -68,7 +70,7 @@ std::string quoted_change(const std::string& prop, const std::string& from, cons
 bool live_property(const Resource& want, std::string_view prop) {
   const auto live = facts(want.kind).live_props;
   if (std::find(live.begin(), live.end(), prop) == live.end()) return false;
-  if (want.kind != ResourceKind::disk || prop == "size") return true;
+  if (want.kind != ResourceKind::disk || (prop != "file" && prop != "format")) return true;
   // A disk's medium changes live only in a drive with a tray.
   auto it = want.props.find("driver");
   return it != want.props.end() && (it->second == "scsi-cd" || it->second == "ide-cd");
@@ -114,12 +116,12 @@ bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
   });
 }
 
-// A group's limits from its resource's props (QEMU's defaults read as unset).
-IoLimits limits_of(const Resource& group) {
+// Limits from a group's or a disk's props (QEMU's defaults read as unset).
+IoLimits limits_of(const Resource& r) {
   IoLimits limits;
   for (std::size_t i = 0; i < kIoLimitNames.size(); ++i) {
-    auto it = group.props.find(std::string(kIoLimitNames[i].key));
-    if (it == group.props.end()) continue;
+    auto it = r.props.find(std::string(kIoLimitNames[i].key));
+    if (it == r.props.end()) continue;
     std::uint64_t value = 0;
     const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
     if (ec == std::errc() && end == it->second.data() + it->second.size() &&
@@ -130,10 +132,16 @@ IoLimits limits_of(const Resource& group) {
   return limits;
 }
 
-// The disk whose group of its own `group` is ("data" for "data.group"); empty for a
-// [[throttle_group]], which is a table of its own.
-std::string_view own_group_disk(const Resource& group) {
-  return group.kind == ResourceKind::throttle_group ? backend_owner(group.id) : std::string_view();
+// How a disk's device is throttled, from its props.
+DiskThrottle throttle_of(const Resource& disk) {
+  auto group = disk.props.find("throttle_group");
+  if (group == disk.props.end() || group->second == kNoThrottleGroup) return {};
+  return {group->second, limits_of(disk)};
+}
+
+bool is_limit_prop(std::string_view prop) {
+  return prop == "throttle_group" || std::any_of(kIoLimitNames.begin(), kIoLimitNames.end(),
+                                                 [&](const IoLimitName& name) { return name.key == prop; });
 }
 
 class Differ {
@@ -155,7 +163,12 @@ class Differ {
   Result<void> add_device(const Resource& want, Phase phase, Change change);
   Result<void> update_device(const Resource& want, const Resource& have, const std::vector<std::string>& live);
   Result<void> update_balloon(const Resource& want, const Resource& have, Change change);
-  Result<void> resize_disk(const Resource& want, const Resource& have, Change change);
+  Result<void> update_disk(const Resource& want, const Resource& have, const std::vector<std::string>& live,
+                           Change& change);
+  Result<void> resize_disk(const Resource& want, const Resource& have, Change& change);
+  const Disk* desired_disk(std::string_view id) const;
+  DiskThrottle observed_throttle(const Resource& disk) const;
+  void diff_group(const std::string& key, const Resource* want, const Resource* have);
   Result<void> resend_balloon_target();
   Result<std::vector<PlanStep>> unplug(const ResourceKey& device) const;
   void add_replug_undo(const ResourceKey& device, std::vector<PlanStep>& steps) const;
@@ -291,25 +304,14 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   c.resource = want.key();
   for (const std::string& prop : live)
     c.details.push_back(quoted_change(prop, have.props.at(prop), want.props.at(prop)));
-  const bool resize = std::find(live.begin(), live.end(), "size") != live.end();
   switch (want.kind) {
     case ResourceKind::net: c.steps.push_back(set_link_step(want.id, want.props.at("link") == "up")); break;
     case ResourceKind::balloon: return update_balloon(want, have, std::move(c));
-    case ResourceKind::throttle_group: {
-      // A disk's own group is shown as the disk, where the manifest sets its limits.
-      const std::string_view disk = own_group_disk(want);
-      if (!disk.empty()) c.resource = ResourceKey{ResourceKind::disk, std::string(disk)}.str();
-      c.steps.push_back(set_limits_step(c.resource, want.id, limits_of(want), limits_of(have)));
+    case ResourceKind::throttle_group:
+      c.steps.push_back(set_limits_step(want.id, limits_of(want), limits_of(have)));
       c.notes.emplace_back("every member of the group is limited anew at once; no device is unplugged");
       break;
-    }
-    case ResourceKind::disk: {
-      if (resize) return resize_disk(want, have, std::move(c));
-      VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
-      c.steps = std::move(steps);
-      c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
-      break;
-    }
+    case ResourceKind::disk: VMFORGE_TRY_VOID(update_disk(want, have, live, c)); break;
     // No live properties (the kind table).
     case ResourceKind::serial:
     case ResourceKind::console:
@@ -332,8 +334,47 @@ Result<void> Differ::update_device(const Resource& want, const Resource& have, c
   return {};
 }
 
-// Only a cd drive's medium changes live and it has no `size`, so a size change comes alone.
-Result<void> Differ::resize_disk(const Resource& want, const Resource& have, Change c) {
+const Disk* Differ::desired_disk(std::string_view id) const {
+  auto disk =
+      std::find_if(desired_.disks.begin(), desired_.disks.end(), [&](const Disk& d) { return d.id.str() == id; });
+  return disk == desired_.disks.end() ? nullptr : &*disk;
+}
+
+// What QEMU has for a disk's device: its group, with the limits of that group's object where
+// it has one (a [[throttle_group]]), else those the disk shows.
+DiskThrottle Differ::observed_throttle(const Resource& disk) const {
+  DiskThrottle throttle = throttle_of(disk);
+  if (!throttle.group) return throttle;
+  const Resource* group = current_.resources.find(ResourceKey{ResourceKind::throttle_group, *throttle.group}.str());
+  if (group) throttle.limits = limits_of(*group);
+  return throttle;
+}
+
+// A disk's limits (one block_set_io_throttle, undone by setting what QEMU had again), its
+// size, its medium: each changes live, in that order.
+Result<void> Differ::update_disk(const Resource& want, const Resource& have, const std::vector<std::string>& live,
+                                 Change& c) {
+  auto changed = [&](auto&& pred) { return std::any_of(live.begin(), live.end(), pred); };
+  const Disk* disk = desired_disk(want.id);
+  if (!disk) return unexpected(Error(fmt::format("no manifest describes '{}'", want.key())));
+  if (changed(is_limit_prop)) {
+    const DiskThrottle throttle = throttle_of(desired_, *disk);
+    c.steps.push_back(throttle_step(*disk, throttle, observed_throttle(have)));
+    c.notes.emplace_back(throttle.group
+                             ? "the device's backend joins the group and the group takes these limits; no device is "
+                               "unplugged"
+                             : "every limit 0 takes the device's backend out of its group; no device is unplugged");
+  }
+  if (changed([](const std::string& prop) { return prop == "size"; })) VMFORGE_TRY_VOID(resize_disk(want, have, c));
+  if (changed([](const std::string& prop) { return prop == "file" || prop == "format"; })) {
+    VMFORGE_TRY(auto steps, change_media_steps(*owner_vm(want.key()), desired_, want.id));
+    for (PlanStep& step : steps) c.steps.push_back(std::move(step));
+    c.notes.emplace_back("the tray is opened with force (a guest lock is overridden) and closed again");
+  }
+  return {};
+}
+
+Result<void> Differ::resize_disk(const Resource& want, const Resource& have, Change& c) {
   VMFORGE_TRY(const ByteSize size, ByteSize::parse(want.props.at("size")));
   VMFORGE_TRY(const ByteSize image, ByteSize::parse(have.props.at("size")));
   if (size < image) {
@@ -343,12 +384,10 @@ Result<void> Differ::resize_disk(const Resource& want, const Resource& have, Cha
                     "VM stopped",
                     want.id, size.to_string(), image.to_string(), image.to_string())));
   }
-  c.details = {fmt::format("size: {} -> {}", image.to_string(), size.to_string())};
-  auto disk = std::find_if(desired_.disks.begin(), desired_.disks.end(),
-                           [&](const Disk& d) { return d.id.str() == want.id; });
-  if (disk == desired_.disks.end()) return unexpected(Error(fmt::format("no manifest describes '{}'", want.key())));
-  c.steps.push_back(resize_step(*disk, size.bytes()));
-  push(Phase::update, std::move(c), want.ref());
+  for (std::string& detail : c.details) {
+    if (detail.starts_with("size: ")) detail = fmt::format("size: {} -> {}", image.to_string(), size.to_string());
+  }
+  c.steps.push_back(resize_step(*desired_disk(want.id), size.bytes()));
   return {};
 }
 
@@ -391,12 +430,8 @@ Result<void> Differ::resend_balloon_target() {
 Result<void> Differ::diff_device(const std::string& key, const Resource* want, const Resource* have) {
   const bool live_ok = current_.resources.facts().hotplug;
   const ResourceKey device = (want ? want : have)->ref();
-  // A disk's own group comes and goes with its throttle node, in the disk's plug and unplug
-  // steps (a change of which group throttles it replaces the disk).
-  if (!(want && have) && !own_group_disk(want ? *want : *have).empty()) return {};
-  if (want && !have && want->kind == ResourceKind::throttle_group) {
-    restart(key, manifest_place(*want),
-            "a [[throttle_group]] is made with QEMU, before the disks whose throttle nodes name it", {}, device);
+  if (device.kind == ResourceKind::throttle_group && !(want && have)) {
+    diff_group(key, want, have);
     return {};
   }
   if (want && !have) {
@@ -480,6 +515,24 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
   Change c{Action::replace, key, details, {}, {}, {std::string(remove_note(have->kind))}, {}};
   VMFORGE_TRY(c.steps, unplug(device));
   return add_device(*want, Phase::replace, std::move(c));
+}
+
+// A [[throttle_group]] is an object, not a device: made and deleted live on any machine,
+// wherever it was made (argv or object-add).
+void Differ::diff_group(const std::string& key, const Resource* want, const Resource* have) {
+  const ResourceKey device = (want ? want : have)->ref();
+  if (want) {
+    Change c{Action::add, key, {}, {}, {}, {}, {}};
+    c.steps.push_back(add_group_step(want->id, limits_of(*want)));
+    push(Phase::update, std::move(c), device);
+  } else if (!owner_vm(key)) {
+    restart(key, key, "no manifest vmforge knows created it, so vmforge leaves it alone; delete it over QMP or restart",
+            {}, device);
+  } else {
+    Change c{Action::remove, key, {}, {}, {}, {"QEMU deletes a group only once no disk is in it"}, {}};
+    c.steps.push_back(delete_group_step(have->id, limits_of(*have)));
+    push(Phase::remove, std::move(c), device);
+  }
 }
 
 Result<void> Differ::diff_cpus() {

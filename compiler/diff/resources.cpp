@@ -60,6 +60,22 @@ Resource make(ResourceKind kind, const DeviceId& id, bool hotplugged) {
   return r;
 }
 
+// Limits as QEMU shows them (every one; unset ones as QEMU's defaults), so a limit set by
+// hand shows too.
+void add_limits(const IoLimits& limits, Resource& r) {
+  for (std::size_t i = 0; i < kIoLimitNames.size(); ++i) {
+    r.props[std::string(kIoLimitNames[i].key)] = std::to_string(limits.effective(i));
+  }
+}
+
+// The group a disk's backend is in ("none": not throttled); a disk's own limits are its own,
+// while a [[throttle_group]]'s are compared on the group.
+void add_throttle(const Vm& vm, const Disk& disk, Resource& r) {
+  const DiskThrottle throttle = throttle_of(vm, disk);
+  r.props["throttle_group"] = throttle.group.value_or(std::string(kNoThrottleGroup));
+  if (throttle.group && !disk.throttle_group) add_limits(throttle.limits, r);
+}
+
 void add_disks(const Vm& vm, ResourceSet& set) {
   for (const Disk& disk : vm.disks) {
     Resource r = make(ResourceKind::disk, disk.id, disk.hotplug);
@@ -81,28 +97,16 @@ void add_disks(const Vm& vm, ResourceSet& set) {
     if (disk.config_wce) r.settings["config_wce"] = bool_text(*disk.config_wce);
     if (disk.controller) r.settings["controller"] = disk.controller->str();
     if (disk.lun) r.settings["lun"] = std::to_string(*disk.lun);
-    // Which group throttles the disk is its throttle node's, fixed when the node is made.
-    if (auto node = throttle_node(disk)) r.settings["throttle_group"] = node->group;
+    add_throttle(vm, disk, r);
     set.add(std::move(r));
   }
 }
 
-// A group's limits as QEMU shows them (every one; unset ones as QEMU's defaults), so a limit
-// set by hand shows too.
-Resource throttle_group(const std::string& id, const IoLimits& limits) {
-  Resource r;
-  r.kind = ResourceKind::throttle_group;
-  r.id = id;
-  for (std::size_t i = 0; i < kIoLimitNames.size(); ++i) {
-    r.props[std::string(kIoLimitNames[i].key)] = std::to_string(limits.effective(i));
-  }
-  return r;
-}
-
 void add_throttle_groups(const Vm& vm, ResourceSet& set) {
-  for (const ThrottleGroup& group : vm.throttle_groups) set.add(throttle_group(group.id.str(), group.limits));
-  for (const Disk& disk : vm.disks) {
-    if (auto own = own_throttle_group(disk)) set.add(throttle_group(own->id, disk.limits));
+  for (const ThrottleGroup& group : vm.throttle_groups) {
+    Resource r = make(ResourceKind::throttle_group, group.id, false);
+    add_limits(group.limits, r);
+    set.add(std::move(r));
   }
 }
 

@@ -1,5 +1,6 @@
-// I/O limits in QEMU's terms: which throttle group a disk's throttle node uses, the nodes and
-// objects that carries, and the live change of a group's limits.
+// I/O limits in QEMU's terms: the throttle group a disk's BlockBackend joins (its device's
+// block_set_io_throttle), the throttle-group objects of [[throttle_group]], and their live
+// changes.
 #pragma once
 
 #include <optional>
@@ -12,23 +13,42 @@
 
 namespace vmforge {
 
-/// The limits set, by QEMU name (the argv and object-add give only those).
+/// The limits set, by throttle-group name (the argv and object-add give only those).
 qmp::ThrottleLimits set_limits(const IoLimits& limits);
-/// Every limit with its value, unset ones as QEMU's defaults: a qom-set that lifts what is unset.
-qmp::ThrottleLimits all_limits(const IoLimits& limits);
 
-/// The group of its own a disk with limits of its own gets ("data.group").
-std::optional<qmp::ThrottleGroupAdd> own_throttle_group(const Disk& disk);
-/// The throttle node between a throttled disk's device and its format node ("data.limits"),
-/// on its [[throttle_group]] or its own group.
-std::optional<qmp::BlockdevThrottle> throttle_node(const Disk& disk);
-/// The format node on top of a disk's chain: its last snapshot layer, else its own ("data.fmt").
+/// How a disk's BlockBackend is throttled, as query-block shows it: the group it is in and
+/// that group's limits; no group: not throttled.
+struct DiskThrottle {
+  std::optional<std::string> group;
+  IoLimits limits;
+  bool operator==(const DiskThrottle&) const = default;
+};
+/// The manifest's: the disk's [[throttle_group]] (unless it sets no limit), else its own limits
+/// in a group of its own ("data.group", which QEMU makes and drops with the backend).
+DiskThrottle throttle_of(const Vm& vm, const Disk& disk);
+
+/// The format node on top of a disk's chain, which its device reads: its last snapshot layer,
+/// else its own ("data.fmt").
 std::string active_node(const Disk& disk);
-/// The node a disk's device reads: its throttle node, else its active format node.
-std::string device_node(const Disk& disk);
 
-/// The qom-set of group `id`'s limits to `limits`, its undo setting `previous` again. Named
-/// `resource` in the plan (the disk, for a disk's own group).
-PlanStep set_limits_step(std::string resource, std::string_view id, const IoLimits& limits, const IoLimits& previous);
+/// block_set_io_throttle of the disk's device to `want`, undone by setting `previous` again
+/// (none after a device_add: the backend goes with the device). Named "disk:ID" in the plan.
+PlanStep throttle_step(const Disk& disk, const DiskThrottle& want, const std::optional<DiskThrottle>& previous);
+
+/// The throttle step of a new disk's device (at start-up, after a device_add), if the manifest
+/// throttles it: the argv cannot throttle a device's BlockBackend. Undone by lifting the limits,
+/// which is the first of a throttled hot disk's unplug steps: the undo of a removal, which
+/// re-plugs the disk, gives it back its limits.
+std::optional<PlanStep> initial_throttle_step(const Vm& vm, const Disk& disk);
+/// The lift of a disk's limits before its device_del, if the manifest may throttle it.
+std::optional<PlanStep> lift_throttle_step(const Disk& disk);
+
+/// The qom-set of [[throttle_group]] `id`'s limits to `limits`, its undo setting `previous`
+/// again.
+PlanStep set_limits_step(std::string_view id, const IoLimits& limits, const IoLimits& previous);
+/// object-add of a [[throttle_group]], undone by its object-del.
+PlanStep add_group_step(std::string_view id, const IoLimits& limits);
+/// object-del of a [[throttle_group]] that had `limits`, undone by adding it back.
+PlanStep delete_group_step(std::string_view id, const IoLimits& limits);
 
 }  // namespace vmforge

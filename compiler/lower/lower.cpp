@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "compiler/lower/families.hpp"
+#include "compiler/lower/io_limits.hpp"
 #include "compiler/lower/live_steps.hpp"
 #include "compiler/lower/lower.hpp"
 
@@ -21,8 +22,9 @@ auto find_device(const List& list, std::string_view id) -> const typename List::
 }
 
 // The boot plan: every hot-pluggable device marked `hotplug = true`, parents before children
-// (controllers before the disks and ports on them), plus NICs that start with the link down
-// and the balloon's target (QEMU takes it while paused; the guest inflates once its driver runs).
+// (controllers before the disks and ports on them), plus the I/O limits of the argv's disks,
+// NICs that start with the link down and the balloon's target (QEMU takes it while paused; the
+// guest inflates once its driver runs).
 std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   std::vector<PlanStep> steps;
   auto append = [&](std::vector<PlanStep> more) {
@@ -35,6 +37,9 @@ std::vector<PlanStep> boot_steps(const Vm& vm, const PciLayout& layout) {
   };
   plug_hot(vm.scsi_controllers);
   plug_hot(vm.disks);
+  for (const auto& d : vm.disks) {
+    if (auto limits = initial_throttle_step(vm, d); limits && !d.hotplug) steps.push_back(std::move(*limits));
+  }
   plug_hot(vm.vhost_users);
   plug_hot(vm.virtio_serials);
   plug_hot(vm.serials);

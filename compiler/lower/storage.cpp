@@ -10,7 +10,6 @@
 #include "compiler/lower/snapshot.hpp"
 #include "compiler/qmp/ops_block.hpp"
 #include "compiler/qmp/ops_chardev.hpp"
-#include "compiler/qmp/ops_memory.hpp"
 
 namespace vmforge {
 namespace {
@@ -150,7 +149,7 @@ qmp::BlockDeviceAdd disk_device(const Vm& vm, const PciLayout& layout, const Dis
       break;
     case DiskBus::ide: dev.driver = cdrom ? "ide-cd" : "ide-hd"; break;
   }
-  dev.drive = device_node(d);
+  dev.drive = active_node(d);
   dev.serial = d.serial.value_or("");
   const bool write_cache = d.write_cache.value_or(cache_flags(d.cache).write_cache);
   if (d.write_cache || !write_cache) dev.write_cache = write_cache;
@@ -203,8 +202,6 @@ void lower_storage(LowerContext& ctx) {
       ctx.arg("-blockdev", qmp::arguments(layer_file_node(d, i, ctx.pass_file(resource, layer_file(d, i)))));
       ctx.arg("-blockdev", qmp::arguments(layer_node(d, i)));
     }
-    if (auto group = own_throttle_group(d)) ctx.arg("-object", qmp::arguments(*group));
-    if (auto node = throttle_node(d)) ctx.arg("-blockdev", qmp::arguments(*node));
     ctx.arg("-device", qmp::arguments(disk_device(vm, ctx.layout(), d)));
   }
   for (const auto& dev : vm.vhost_users) {
@@ -244,11 +241,8 @@ std::vector<PlanStep> plug(const Vm& vm, const PciLayout& layout, const Disk& d)
     steps.push_back(add_node(layer_file_node(d, i, hot_fdset_path(layer_key(d, i)))));
     steps.push_back(add_node(layer_node(d, i)));
   }
-  if (auto group = own_throttle_group(d)) {
-    steps.push_back({resource, qmp::object_add_throttle_group(*group), qmp::object_del(group->id)});
-  }
-  if (auto node = throttle_node(d)) steps.push_back(add_node(*node));
   steps.push_back(device_add_step(resource, d.id.str(), qmp::device_add(disk_device(vm, layout, d))));
+  if (auto limits = initial_throttle_step(vm, d)) steps.push_back(std::move(*limits));
   return steps;
 }
 
@@ -257,11 +251,11 @@ std::vector<PlanStep> unplug(const Disk& d) {
   auto del_node = [&](const std::string& node) -> PlanStep {
     return {resource, qmp::blockdev_del(node), std::nullopt};
   };
-  // Nothing is removed from under what uses it: the device, its throttle node, the node's
-  // group, the snapshot layers top down, then the format node.
-  std::vector<PlanStep> steps{device_del_step(resource, d.id.str())};
-  if (auto node = throttle_node(d)) steps.push_back(del_node(node->node_name));
-  if (auto group = own_throttle_group(d)) steps.push_back({resource, qmp::object_del(group->id), std::nullopt});
+  // Nothing is removed from under what uses it: the device, the snapshot layers top down, then
+  // the format node.
+  std::vector<PlanStep> steps;
+  if (auto lift = lift_throttle_step(d)) steps.push_back(std::move(*lift));
+  steps.push_back(device_del_step(resource, d.id.str()));
   for (std::size_t i = d.layers.size(); i-- > 0;) {
     steps.push_back(del_node(d.layers[i].node));
     steps.push_back(del_node(layer_file_node_name(d, i)));
@@ -323,7 +317,8 @@ Result<std::vector<PlanStep>> merge_steps(const Vm& vm, std::string_view name, c
   const bool active = index + 1 == d.layers.size();
   const std::string below = index == 0 ? d.id.derived("fmt") : d.layers[index - 1].node;
   std::vector<PlanStep> steps;
-  steps.push_back({resource, qmp::block_commit({job, device_node(d), d.layers[index].node, below, active, speed}), std::nullopt});
+  steps.push_back(
+      {resource, qmp::block_commit({job, active_node(d), d.layers[index].node, below, active, speed}), std::nullopt});
   if (active) steps.push_back({resource, qmp::job_complete(job), std::nullopt});
   steps.push_back({resource, qmp::blockdev_del(d.layers[index].node), std::nullopt});
   steps.push_back({resource, qmp::blockdev_del(layer_file_node_name(d, index)), std::nullopt});

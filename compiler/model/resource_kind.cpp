@@ -1,7 +1,9 @@
 // The kind table: one row per ResourceKind.
 #include "compiler/model/resource_kind.hpp"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -12,13 +14,20 @@ namespace {
 
 using Names = std::string_view[];
 
-// A disk's medium (changed in a drive with a tray) and its image's virtual size (grown).
-constexpr Names kDiskProps = {"file", "format", "size"};
 constexpr Names kLinkProps = {"link"};
 constexpr Names kTargetProps = {"target"};
 constexpr auto kLimitProps = [] {
   std::array<std::string_view, kIoLimitNames.size()> keys{};
   for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = kIoLimitNames[i].key;
+  return keys;
+}();
+// A disk's medium (changed in a drive with a tray), its image's virtual size (grown), and its
+// device's throttle group and limits (block_set_io_throttle).
+constexpr auto kDiskProps = [] {
+  constexpr Names own = {"file", "format", "size", "throttle_group"};
+  std::array<std::string_view, std::size(own) + kLimitProps.size()> keys{};
+  std::copy(std::begin(own), std::end(own), keys.begin());
+  std::copy(kLimitProps.begin(), kLimitProps.end(), keys.begin() + std::size(own));
   return keys;
 }();
 
@@ -98,8 +107,7 @@ constexpr std::optional<KindFacts> row(ResourceKind kind) {
     // Plugged by the boot plan only: the live diff leaves its changes to a restart (not in
     // resources_of()).
     case K::vhost_user: return KindFacts{.name = "vhost_user", .table = "vhost_user"};
-    // A throttle-group object (in /objects, not a device): a [[throttle_group]], or the group
-    // of its own a disk with limits gets ("data.group", which goes with its disk).
+    // A [[throttle_group]]'s throttle-group object (in /objects, not a device).
     case K::throttle_group:
       return KindFacts{.name = "throttle_group", .table = "throttle_group", .live_props = kLimitProps};
     case K::node: return KindFacts{.name = "node", .backend = true};

@@ -51,8 +51,8 @@ struct KindFacts {
   bool backend = false;
   /// On q35, whether a device of this kind needs a free root port to be plugged.
   PortUse port = PortUse::never;
-  /// Properties QEMU changes on a live device without unplugging it (disk: a cdrom's medium;
-  /// throttle_group: every limit).
+  /// Properties QEMU changes on a live device without unplugging it (disk: a cdrom's medium,
+  /// the image's size, the throttle group and limits; throttle_group: every limit).
   std::span<const std::string_view> live_props = {};
   /// The QEMU device types of this kind in qom-list; one ending in '-' is a prefix
   /// ("virtio-blk-" for virtio-blk-pci and virtio-blk-device).

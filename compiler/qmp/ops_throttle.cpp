@@ -1,4 +1,4 @@
-// Throttle group and throttle node builders.
+// Throttle group and BlockBackend throttling builders.
 #include "compiler/qmp/ops_throttle.hpp"
 
 #include <fmt/format.h>
@@ -13,8 +13,6 @@ std::string limits_object(const ThrottleLimits& limits) {
   for (const auto& [name, value] : limits) a.set(name, value);
   return a.take();
 }
-
-std::string object_path(std::string_view id) { return fmt::format("/objects/{}", id); }
 
 }  // namespace
 
@@ -31,24 +29,20 @@ QmpCall object_add_throttle_group(const ThrottleGroupAdd& group) { return {"obje
 QmpCall throttle_group_set_limits(std::string_view id, const ThrottleLimits& limits) {
   return {"qom-set",
           Arguments()
-              .set("path", object_path(id))
+              .set("path", fmt::format("/objects/{}", id))
               .set("property", "limits")
               .set_json("value", limits_object(limits))
               .take(),
           {}};
 }
 
-QmpCall throttle_group_get_limits(std::string_view id) {
-  return {"qom-get", Arguments().set("path", object_path(id)).set("property", "limits").take(), {}};
-}
-
-std::string arguments(const BlockdevThrottle& node) {
+QmpCall block_set_io_throttle(std::string_view qdev, const ThrottleLimits& limits,
+                              std::optional<std::string_view> group) {
   Arguments a;
-  a.set("driver", "throttle").set("node-name", node.node_name).set("throttle-group", node.group).set("file", node.file);
-  if (node.read_only) a.set("read-only", true);
-  return a.take();
+  a.set("id", qdev);
+  for (const auto& [name, value] : limits) a.set(name, value);
+  if (group) a.set("group", *group);
+  return {"block_set_io_throttle", a.take(), {}};
 }
-
-QmpCall blockdev_add(const BlockdevThrottle& node) { return {"blockdev-add", arguments(node), {}}; }
 
 }  // namespace vmforge::qmp

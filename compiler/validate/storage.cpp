@@ -74,7 +74,7 @@ void read_size(const Fields& f, Disk& d) {
 }
 
 // Limits of its own or a shared group's, not both: like libvirt, where a disk in a group has
-// the group's limits, because QEMU's throttle node takes exactly one group.
+// the group's limits, because QEMU puts a device in exactly one group.
 void read_disk_limits(const Fields& f, Disk& d) {
   d.limits = read_io_limits(f);
   if (d.media == DiskMedia::cdrom && (d.limits.any() || f.has("throttle_group"))) {

@@ -126,6 +126,17 @@ void add_snapshot_layer(const FirstReplies& first, const DeviceId& disk, std::ma
   if (auto drv = own->get_string("drv")) props["format"] = std::string(*drv);
 }
 
+// The group the device's backend is in and that group's limits, as query-block shows them (a
+// burst and its length only when the burst is set; without a group, none).
+void add_disk_throttle(const JsonValue& inserted, std::map<std::string, std::string>& props) {
+  auto group = inserted.get_string("group");
+  props["throttle_group"] = std::string(group.value_or(kNoThrottleGroup));
+  for (const IoLimitName& name : kIoLimitNames) {
+    auto value = group ? inserted.get_uint64(name.legacy) : std::nullopt;
+    props[std::string(name.key)] = fmt::format("{}", value.value_or(io_limit_unset(name.part)));
+  }
+}
+
 void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& devices) {
   const JsonArray* block = first.block.as_array();
   if (!block) return;
@@ -136,10 +147,10 @@ void add_disk_media(const FirstReplies& first, std::map<std::string, Resource>& 
     auto it = devices.find(qdev_id(*qdev));
     if (it == devices.end() || it->second.kind != ResourceKind::disk) continue;
     auto& props = it->second.props;
-    // Filters may stand between the device and its image: a throttled disk's throttle node,
-    // and the copy-before-write node a backup job inserts while it runs. The image is the
-    // node below them, which QEMU shows as each filter's backing image.
-    auto is_filter = [](std::optional<std::string_view> drv) { return drv == "throttle" || drv == "copy-before-write"; };
+    add_disk_throttle(*inserted, props);
+    // A backup job inserts a copy-before-write filter node above the image while it runs. The
+    // image is the node below it, which QEMU shows as the filter's backing image.
+    auto is_filter = [](std::optional<std::string_view> drv) { return drv == "copy-before-write"; };
     const JsonValue* image = inserted;
     const JsonValue* image_info = inserted->find("image");  // the format node's, with its virtual size
     std::string_view file_key = "file";

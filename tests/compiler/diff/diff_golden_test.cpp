@@ -210,35 +210,38 @@ TEST_CASE("a disk smaller than its image is refused", "[compiler][diff]") {
   CHECK(same->empty());
 }
 
-// A throttled hot disk deleted behind vmforge's back leaves its nodes and its own group; the
-// unplug steps delete each by name (the throttle node before the group, the group before the
-// format node), so the node and the object need names of their own.
-TEST_CASE("a throttled disk's leaked node and group are deleted, the node first", "[compiler][diff]") {
-  const Vm hot = load(golden_dir() / "io-limits-graph.new.toml");
-  ResourceSet observed = resources_of(hot);
-  observed.erase("disk:hot");
-  observed.erase("throttle_group:hot.group");
-  for (const auto& [kind, name] :
-       std::vector<std::pair<ResourceKind, std::string>>{{ResourceKind::node, "hot.file"},
-                                                         {ResourceKind::node, "hot.fmt"},
-                                                         {ResourceKind::node, "hot.limits"},
-                                                         {ResourceKind::object, "hot.group"}}) {
-    Resource r;
-    r.kind = kind;
-    r.id = name;
-    observed.add(std::move(r));
-  }
+// A disk in a [[throttle_group]] shows the group's limits only on the group: the undo of its
+// move puts it back in its old group with the limits that group's object has.
+TEST_CASE("a disk moved to another group is undone into the old one, with its limits", "[compiler][diff]") {
+  const auto [old, desired] = load_pair("io-limits-move");
+  auto planned = diff_from(old, desired);
+  if (!planned) FAIL(planned.error().message);
+  auto moved = std::find_if(planned->changes.begin(), planned->changes.end(),
+                            [](const Change& c) { return c.resource == "disk:a"; });
+  REQUIRE(moved != planned->changes.end());
+  REQUIRE(moved->steps.size() == 1);
+  CHECK(moved->steps[0].call.arguments.find(R"("iops":1000,)") != std::string::npos);
+  REQUIRE(moved->steps[0].undo);
+  CHECK(moved->steps[0].undo->arguments.find(R"("iops":10,)") != std::string::npos);
+  CHECK(moved->steps[0].undo->arguments.ends_with(R"(,"group":"slow"})"));
+}
+
+// The undo of a throttled hot disk's removal plugs it back with its limits: the lift before its
+// device_del is undone by the throttle its plug steps end with.
+TEST_CASE("an undone removal of a throttled disk throttles it again", "[compiler][diff]") {
+  const Vm hot = load(golden_dir() / "io-limits-join.new.toml");
   Vm without = hot;
   std::erase_if(without.disks, [](const Disk& d) { return d.id.str() == "hot"; });
-  auto planned = diff(without, Current{observed, &hot});
-  REQUIRE(planned);
-  INFO(render_diff_text(*planned));
+  auto planned = diff_from(hot, without);
+  if (!planned) FAIL(planned.error().message);
   REQUIRE(planned->changes.size() == 1);
-  const Change& leak = planned->changes[0];
-  CHECK(leak.action == Action::remove);
-  std::vector<std::string> steps;
-  for (const PlanStep& s : leak.steps) steps.push_back(s.call.command + " " + s.call.arguments);
-  CHECK(steps == std::vector<std::string>{R"(blockdev-del {"node-name":"hot.limits"})",
-                                          R"(object-del {"id":"hot.group"})", R"(blockdev-del {"node-name":"hot.fmt"})",
-                                          R"(blockdev-del {"node-name":"hot.file"})"});
+  const Change& removal = planned->changes[0];
+  CHECK(removal.action == Action::remove);
+  REQUIRE(removal.steps.size() >= 2);
+  CHECK(removal.steps[0].call.command == "block_set_io_throttle");
+  CHECK(removal.steps[0].call.arguments.find("group") == std::string::npos);
+  REQUIRE(removal.steps[0].undo);
+  CHECK(removal.steps[0].undo->arguments.find(R"("iops_rd":5,)") != std::string::npos);
+  CHECK(removal.steps[0].undo->arguments.ends_with(R"(,"group":"hot.group"})"));
+  CHECK(removal.steps[1].call.command == "device_del");
 }

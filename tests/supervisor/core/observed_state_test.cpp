@@ -98,6 +98,23 @@ const Resource& find(const ResourceSet& set, std::string_view key) {
 
 using Props = std::map<std::string, std::string>;
 
+// `props` with what query-block shows for a device that is not throttled.
+Props unthrottled(Props props) {
+  props["throttle_group"] = "none";
+  for (const IoLimitName& name : kIoLimitNames) props[std::string(name.key)] = std::to_string(io_limit_unset(name.part));
+  return props;
+}
+
+// The one change that brings what QEMU has (`observed`) to manifest `text`.
+Change only_change(std::string_view text, const ResourceSet& observed) {
+  auto desired = validate_text(text, "/m/t.toml");
+  if (!desired) FAIL(desired.error().render(""));
+  auto planned = diff(*desired, Current{observed, nullptr});
+  REQUIRE(planned);
+  REQUIRE(planned->changes.size() == 1);
+  return planned->changes[0];
+}
+
 }  // namespace
 
 TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][observe]") {
@@ -105,20 +122,20 @@ TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][obser
 
   const Resource& data1 = find(set, "disk:data1");
   CHECK(data1.hotplugged);
-  CHECK(data1.props == Props{{"driver", "virtio-blk-pci"},
-                             {"file", "/tmp/vmforge-observed/d1.raw"},
-                             {"format", "raw"},
-                             {"readonly", "false"},
-                             {"serial", "D1"},
-                             {"size", "8388608"}});  // query-block's virtual size
+  CHECK(data1.props == unthrottled({{"driver", "virtio-blk-pci"},
+                                     {"file", "/tmp/vmforge-observed/d1.raw"},
+                                     {"format", "raw"},
+                                     {"readonly", "false"},
+                                     {"serial", "D1"},
+                                     {"size", "8388608"}}));  // query-block's virtual size
   const Resource& cd0 = find(set, "disk:cd0");
   CHECK_FALSE(cd0.hotplugged);
   // The manifest gives cd0 no serial: QEMU's is not asked for.
-  CHECK(cd0.props == Props{{"driver", "scsi-cd"},
-                           {"file", "/tmp/vmforge-observed/a.iso"},
-                           {"format", "raw"},
-                           {"readonly", "true"},
-                           {"size", "1048576"}});
+  CHECK(cd0.props == unthrottled({{"driver", "scsi-cd"},
+                                   {"file", "/tmp/vmforge-observed/a.iso"},
+                                   {"format", "raw"},
+                                   {"readonly", "true"},
+                                   {"size", "1048576"}}));
   CHECK(find(set, "scsi_controller:scsi0").props == Props{{"driver", "virtio-scsi-pci"}});
 
   CHECK(find(set, "net:eth0").props ==
@@ -304,16 +321,15 @@ TEST_CASE("the balloon's target is the one vmforge asked for, not what the guest
 }
 
 // A disk being backed up: QEMU 7.2 puts a copy-before-write filter between the device and the
-// format node while the job runs (here above a throttle node too); the disk is unchanged.
+// format node while the job runs; the disk is unchanged.
 TEST_CASE("a disk being backed up shows its image, not the backup's filter", "[supervisor][observe]") {
   FirstReplies first;
   first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
   first.block = *parse_json(
       R"([{"io-status":"ok","device":"","locked":false,"removable":false,"qdev":"/machine/peripheral/data/virtio-backend",)"
-      R"("type":"unknown","inserted":{"iops":0,"ro":false,"node-name":"data.limits","drv":"throttle","bps":0,)"
-      R"("file":"json:{}","image":{"format":"throttle","virtual-size":1048576,)"
-      R"("backing-image":{"virtual-size":1048576,"filename":"json:{}","format":"copy-before-write",)"
-      R"("backing-image":{"virtual-size":1048576,"filename":"/srv/data.qcow2","format":"qcow2"}}}}}])");
+      R"("type":"unknown","inserted":{"iops":0,"ro":false,"node-name":"data.cbw","drv":"copy-before-write",)"
+      R"("bps":0,"file":"json:{}","image":{"format":"copy-before-write","virtual-size":1048576,"filename":"json:{}",)"
+      R"("backing-image":{"virtual-size":1048576,"filename":"/srv/data.qcow2","format":"qcow2"}}}}])");
   const ResourceSet set = build_observed(first, {}, ObserveContext{});
   const Resource& data = find(set, "disk:data");
   CHECK(data.props.at("file") == "/srv/data.qcow2");
@@ -321,17 +337,18 @@ TEST_CASE("a disk being backed up shows its image, not the backup's filter", "[s
   CHECK(data.props.at("size") == "1048576");
 }
 
-// Replies of QEMU 7.2 for a disk behind a throttle node on group 'slow', whose iops-total was
-// set to 5 by hand over QMP (qom-set) where the manifest says 10.
-TEST_CASE("a throttled disk shows its image, and its group the limits QEMU has", "[supervisor][observe]") {
+// Replies of QEMU 7.2 for a disk whose device is in group 'slow' (block_set_io_throttle), whose
+// iops-total was set to 5 by hand over QMP (qom-set) where the manifest says 10.
+TEST_CASE("a throttled disk shows its group and limits, and the group the limits QEMU has", "[supervisor][observe]") {
   FirstReplies first;
   first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
   first.block = *parse_json(
-      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"qdev":"/machine/peripheral/data/virtio-backend",)"
-      R"("type":"unknown","inserted":{"iops":0,"ro":false,"node-name":"data.limits","drv":"throttle","bps":0,)"
-      R"("file":"json:{\"throttle-group\": \"slow\", \"driver\": \"throttle\", \"file\": {\"driver\": \"raw\", \"file\": )"
-      R"({\"driver\": \"file\", \"filename\": \"/srv/data.img\"}}}","image":{"format":"throttle","virtual-size":1048576,)"
-      R"("backing-image":{"virtual-size":1048576,"filename":"/srv/data.img","format":"raw"}}}}])");
+      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"inserted":{"iops_rd":0,)"
+      R"("detect_zeroes":"off","iops_max_length":1,"image":{"virtual-size":16777216,"filename":"/srv/data.img",)"
+      R"("format":"raw","actual-size":0,"dirty-flag":false},"iops_wr":0,"group":"slow","ro":false,)"
+      R"("node-name":"data.fmt","backing_file_depth":0,"drv":"raw","iops":5,"bps_wr":0,"write_threshold":0,)"
+      R"("encrypted":false,"bps":0,"bps_rd":0,"cache":{"no-flush":false,"direct":false,"writeback":true},)"
+      R"("iops_max":20,"file":"/srv/data.img"},"qdev":"/machine/peripheral/data/virtio-backend","type":"unknown"}])");
   first.objects = *parse_json(R"([{"name":"type","type":"string"},{"name":"slow","type":"child<throttle-group>"},)"
                               R"({"name":"pc.ram","type":"child<memory-backend-ram>"}])");
   ObserveContext context;
@@ -350,6 +367,11 @@ TEST_CASE("a throttled disk shows its image, and its group the limits QEMU has",
   const Resource& data = find(set, "disk:data");
   CHECK(data.props.at("file") == "/srv/data.img");
   CHECK(data.props.at("format") == "raw");
+  CHECK(data.props.at("throttle_group") == "slow");
+  CHECK(data.props.at("iops_total") == "5");
+  CHECK(data.props.at("iops_total_max") == "20");
+  CHECK(data.props.at("iops_total_max_length") == "1");
+  CHECK(data.props.at("bps_read_max_length") == "1");  // not shown: QEMU's default
   const Resource& slow = find(set, "throttle_group:slow");
   CHECK(slow.props.size() == kIoLimitNames.size());
   CHECK(slow.props.at("iops_total") == "5");
@@ -358,7 +380,7 @@ TEST_CASE("a throttled disk shows its image, and its group the limits QEMU has",
   CHECK(slow.props.at("bps_read") == "0");
 
   // The manifest's 10 comes back live: the hand-made 5 is drift.
-  auto desired = validate_text(R"(name = "t"
+  const Change change = only_change(R"(name = "t"
 [[throttle_group]]
 id = "slow"
 iops_total = 10
@@ -368,18 +390,51 @@ id = "data"
 file = "/srv/data.img"
 throttle_group = "slow"
 )",
-                               "/m/t.toml");
-  if (!desired) FAIL(desired.error().render(""));
-  auto planned = diff(*desired, Current{set, nullptr});
-  REQUIRE(planned);
-  REQUIRE(planned->changes.size() == 1);
-  const Change& change = planned->changes[0];
+                                    set);
   CHECK(change.action == Action::update);
   CHECK(change.resource == "throttle_group:slow");
   CHECK(change.details == std::vector<std::string>{"iops_total: '5' -> '10'"});
   REQUIRE(change.steps.size() == 1);
   CHECK(change.steps[0].call.command == "qom-set");
   CHECK(change.steps[0].call.arguments.find(R"("iops-total":10,"iops-total-max":20,)") != std::string::npos);
+}
+
+// Replies of QEMU 7.2 for a disk whose device is not throttled (its limits lifted by hand, or
+// never set) where the manifest gives it limits of its own: one block_set_io_throttle puts it
+// in its group, and its undo lifts them again.
+TEST_CASE("an unthrottled disk shows no group, and limits of its own come back live", "[supervisor][observe]") {
+  FirstReplies first;
+  first.peripheral = *parse_json(R"([{"name":"type","type":"string"},{"name":"data","type":"child<virtio-blk-pci>"}])");
+  first.block = *parse_json(
+      R"([{"io-status":"ok","device":"","locked":false,"removable":false,"inserted":{"iops_rd":0,)"
+      R"("detect_zeroes":"off","image":{"virtual-size":16777216,"filename":"/srv/data.img","format":"raw",)"
+      R"("actual-size":0,"dirty-flag":false},"iops_wr":0,"ro":false,"node-name":"data.fmt","backing_file_depth":0,)"
+      R"("drv":"raw","iops":0,"bps_wr":0,"write_threshold":0,"encrypted":false,"bps":0,"bps_rd":0,)"
+      R"("cache":{"no-flush":false,"direct":false,"writeback":true},"file":"/srv/data.img"},)"
+      R"("qdev":"/machine/peripheral/data/virtio-backend","type":"unknown"}])");
+  const ResourceSet set = build_observed(first, {}, ObserveContext{});
+  const Resource& data = find(set, "disk:data");
+  CHECK(data.props.at("throttle_group") == "none");
+  CHECK(data.props.at("iops_total") == "0");
+
+  const Change change = only_change(R"(name = "t"
+[[disk]]
+id = "data"
+file = "/srv/data.img"
+iops_total = 10
+)",
+                                    set);
+  CHECK(change.action == Action::update);
+  CHECK(change.resource == "disk:data");
+  CHECK(change.details ==
+        std::vector<std::string>{"iops_total: '0' -> '10'", "throttle_group: 'none' -> 'data.group'"});
+  REQUIRE(change.steps.size() == 1);
+  CHECK(change.steps[0].call.command == "block_set_io_throttle");
+  CHECK(change.steps[0].call.arguments.starts_with(R"({"id":"/machine/peripheral/data/virtio-backend","iops":10,)"));
+  CHECK(change.steps[0].call.arguments.ends_with(R"("group":"data.group"})"));
+  REQUIRE(change.steps[0].undo);
+  CHECK(change.steps[0].undo->arguments.find(R"("iops":0,)") != std::string::npos);
+  CHECK(change.steps[0].undo->arguments.find("group") == std::string::npos);
 }
 
 // Replies of QEMU 7.2 (trimmed to what observation reads) for a raw disk written through a
