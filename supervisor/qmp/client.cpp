@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,7 +23,11 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxFdsPerCommand = 16;  // QEMU's socket chardev keeps at most 16
-constexpr std::uint64_t kTimerAccuracyUsec = 1000;
+// A deadline may be dispatched late by 1/16 of the time it was set for, 1 to 250 ms: sd-event
+// then puts the deadlines of a stream of commands on the same point of its wake-up grid, and
+// leaves its timerfd alone instead of re-arming it for each command.
+constexpr std::uint64_t kMinTimerSlackUsec = 1000;
+constexpr std::uint64_t kMaxTimerSlackUsec = 250 * 1000;
 constexpr std::size_t kShrinkAbove = 256 * 1024;
 
 std::uint64_t to_usec(Timeout t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
@@ -119,12 +124,12 @@ Result<std::unique_ptr<Client>> Client::attach(sd_event* event, UniqueFd fd, Cli
 Result<void> Client::start() {
   VMFORGE_TRY(io_, sd::add_io<&Client::on_io>(event_, fd_.get(), EPOLLIN, this, "qmp-io"));
   VMFORGE_TRY(timer_,
-              sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, this, "qmp-timeout"));
+              sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kMinTimerSlackUsec, this, "qmp-timeout"));
   VMFORGE_TRY_VOID(timer_.set_enabled(sd::Enabled::off));
   VMFORGE_TRY(flush_, sd::add_defer<&Client::on_flush>(event_, this, "qmp-flush"));
   VMFORGE_TRY_VOID(flush_.set_enabled(sd::Enabled::off));
   if (options_.handshake_timeout.count() > 0) {
-    handshake_deadline_ = sd::loop_now_usec(event_) + to_usec(options_.handshake_timeout);
+    handshake_deadline_ = sd::monotonic_usec() + to_usec(options_.handshake_timeout);
   }
   arm_timer();
   return {};
@@ -221,15 +226,19 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
 
 void Client::start_deadline(CommandId id, Pending& p) {
   if (p.timeout.count() <= 0) return;
-  p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+  // The clock, not the loop's time: the owner may not have run the loop for a while.
+  p.deadline = sd::monotonic_usec() + to_usec(p.timeout);
   deadlines_.emplace(p.deadline, id);
   if (armed_ == 0 || p.deadline < armed_) arm_timer();
 }
 
-void Client::answered() {
+void Client::answered(CommandId id) {
   --unanswered_;
-  // Only a command with fds waits for this (see flush()); everything else is already on its way.
-  if (unanswered_ == 0 && !writing_ && !queue_.empty()) flush();
+  // Only a command with fds waits, for the reply of the one before it (see flush());
+  // everything else is already on its way.
+  if (fds_in_flight_ != id) return;
+  fds_in_flight_.reset();
+  if (!writing_ && !queue_.empty()) flush();
 }
 
 Result<void> Client::on_flush() {
@@ -320,9 +329,10 @@ void Client::flush() {
       }
       continue;
     }
-    // QEMU keeps the fds of the latest recvmsg() for the next getfd/add-fd: send them only
-    // when nothing else is in flight.
-    if (unanswered_ > 0) break;
+    // QEMU keeps the fds of the latest recvmsg() until a getfd/add-fd takes them, and closes
+    // them when the next fds arrive first: send them once the command that took the previous
+    // ones has answered. Other commands in flight take no fds, so they need not be waited for.
+    if (fds_in_flight_) break;
     ssize_t n = send_with_fds(queue_.front());
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -332,6 +342,7 @@ void Client::flush() {
     Outgoing head = std::move(queue_.front());
     queue_.pop_front();
     mark_written(head.id);
+    fds_in_flight_ = head.id;
     out_.assign(head.bytes, static_cast<std::size_t>(n));
   }
   want_write(false);
@@ -381,6 +392,9 @@ void Client::arm_timer() {
   // While commands are in flight, a timer set earlier than needed is kept: it fires, finds
   // nothing due and re-arms. That saves re-arming on every reply.
   if (armed_ != 0 && armed_ <= earliest) return;
+  std::uint64_t now = sd::monotonic_usec();
+  std::uint64_t slack = std::clamp((earliest > now ? earliest - now : 0) / 16, kMinTimerSlackUsec, kMaxTimerSlackUsec);
+  if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
   if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
   if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());
   armed_ = earliest;
@@ -388,6 +402,9 @@ void Client::arm_timer() {
 
 Result<void> Client::on_timer(std::uint64_t) {
   armed_ = 0;
+  // What the peer sent in time counts: read it first (the loop may not have run for a while,
+  // and this iteration may dispatch the timer before the socket).
+  if (!read_input() || state_ == ClientState::disconnected) return {};
   std::weak_ptr<char> alive = alive_;
   std::uint64_t now = sd::loop_now_usec(event_);
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -399,12 +416,10 @@ Result<void> Client::on_timer(std::uint64_t) {
     if (!give_up(id, Error(std::move(why), ETIMEDOUT))) return {};
   }
   if (handshake_deadline_ != 0 && handshake_deadline_ <= now) {
-    std::string why = state_ == ClientState::awaiting_greeting
-                          ? "no greeting from QEMU (is another client connected to this monitor?)"
-                          : "no reply to 'qmp_capabilities'";
-    disconnect(
-        Error(fmt::format("QMP handshake did not complete within {} ms: {}", options_.handshake_timeout.count(), why),
-              ETIMEDOUT));
+    disconnect(Error(fmt::format("QMP handshake did not complete within {} ms: no greeting from QEMU (is another "
+                                 "client connected to this monitor?)",
+                                 options_.handshake_timeout.count()),
+                     ETIMEDOUT));
     return {};
   }
   arm_timer();
@@ -465,13 +480,14 @@ bool Client::handle_greeting(Greeting greeting) {
   }
   greeting_ = std::move(greeting);
   state_ = ClientState::negotiating;
+  handshake_deadline_ = 0;  // the capabilities timeout takes over
   bool oob = options_.enable_oob && greeting_.has_capability("oob");
   CommandId id = next_id_++;
   Pending& p = pending_[id];
   p.command = "qmp_capabilities";
   if (options_.capabilities_timeout.count() > 0) {
     p.timeout = options_.capabilities_timeout;
-    p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+    p.deadline = sd::monotonic_usec() + to_usec(p.timeout);
     deadlines_.insert({p.deadline, id});
     arm_timer();
   }
@@ -483,7 +499,6 @@ bool Client::handle_greeting(Greeting greeting) {
     }
     state_ = ClientState::running;
     oob_enabled_ = oob;
-    handshake_deadline_ = 0;
     for (auto& [held, pending] : pending_) start_deadline(held, pending);
     arm_timer();
     flush();
@@ -500,7 +515,7 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
   auto it = number ? pending_.find(*number) : pending_.end();
   if (it == pending_.end() || !it->second.written || it->second.replied) {
     if (number && abandoned_.erase(*number) > 0) {
-      answered();
+      answered(*number);
       return true;
     }
     std::string what = error != nullptr ? fmt::format("an error reply '{} ({})'", error->desc, error->error_class)
@@ -509,7 +524,7 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
     return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
   }
   Pending& p = it->second;
-  answered();
+  answered(*number);
   if (error != nullptr) {
     Error failed(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc, error->error_class),
                  EREMOTEIO);
@@ -612,6 +627,7 @@ bool Client::disconnect(Error reason) {
   out_.clear();
   out_.shrink_to_fit();
   abandoned_.clear();
+  fds_in_flight_.reset();
   deadlines_.clear();
   unanswered_ = 0;
   awaiting_events_ = 0;
