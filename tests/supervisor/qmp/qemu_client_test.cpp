@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/launch/process.hpp"
 #include "supervisor/qmp/operations.hpp"
@@ -155,7 +157,7 @@ TEST_CASE("real QEMU: pipelined add-fds each get their own file among other comm
   std::vector<std::string> paths;
   std::vector<UniqueFd> files;
   for (int i = 0; i < kFiles; ++i) {
-    paths.push_back(vm.dir.file("f" + std::to_string(i)));
+    paths.push_back(vm.dir.file(fmt::format("f{}", i)));
     files.emplace_back(::open(paths.back().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     REQUIRE(files.back());
   }
@@ -185,7 +187,7 @@ TEST_CASE("real QEMU: pipelined add-fds each get their own file among other comm
     REQUIRE(info);
     CHECK(info->fdset_id == i + 1);
     char target[4096] = {};
-    std::string link = "/proc/" + std::to_string(vm.qemu.pid()) + "/fd/" + std::to_string(info->fd);
+    std::string link = fmt::format("/proc/{}/fd/{}", vm.qemu.pid(), info->fd);
     REQUIRE(::readlink(link.c_str(), target, sizeof target - 1) > 0);
     CHECK(std::string(target) == paths[i]);
   }
