@@ -201,6 +201,7 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   if (!is_query(command, arguments_json)) state_may_change();
   CommandId id = next_id_++;
   Pending& p = pending_[id];
+  p.wire = take_wire_id(id);
   p.command = std::string(command);
   p.handler = std::move(handler);
   p.timeout = timeout;
@@ -211,7 +212,7 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   // Held for the handshake, its time starts with the negotiation's end: a peer slow to greet
   // (guarded by the handshake deadline, or by the owner) is not a slow reply.
   if (state_ == ClientState::running) start_deadline(id, p);
-  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(owned)});
+  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, p.wire), std::move(owned)});
   // A lone command goes out at once (round trip latency); one of a burst waits for the end of
   // this loop iteration, so the burst leaves in one write instead of one per command (each
   // write wakes QEMU's monitor). While the socket is full, EPOLLOUT will flush.
@@ -258,9 +259,25 @@ bool Client::cancel(CommandId id) {
 void Client::stop_tracking(CommandId id, const Pending& p) {
   if (!p.written) {
     std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
+    on_wire_.erase(p.wire);
+    free_wire_ids_.insert(p.wire);
   } else if (!p.replied) {
-    abandoned_.insert(id);  // its reply will still come: drop it then
+    // Its reply will still come: drop it then, and only then may its wire id be reused.
+    on_wire_.erase(p.wire);
+    abandoned_.emplace(p.wire, id);
   }
+}
+
+std::uint64_t Client::take_wire_id(CommandId id) {
+  std::uint64_t wire = next_wire_id_;
+  if (free_wire_ids_.empty()) {
+    ++next_wire_id_;
+  } else {
+    wire = *free_wire_ids_.begin();
+    free_wire_ids_.erase(free_wire_ids_.begin());
+  }
+  on_wire_.emplace(wire, id);
+  return wire;
 }
 
 bool Client::give_up(CommandId id, Error reason) {
@@ -484,6 +501,7 @@ bool Client::handle_greeting(Greeting greeting) {
   bool oob = options_.enable_oob && greeting_.has_capability("oob");
   CommandId id = next_id_++;
   Pending& p = pending_[id];
+  p.wire = take_wire_id(id);
   p.command = "qmp_capabilities";
   if (options_.capabilities_timeout.count() > 0) {
     p.timeout = options_.capabilities_timeout;
@@ -504,7 +522,7 @@ bool Client::handle_greeting(Greeting greeting) {
     flush();
     if (auto ready = on_ready_) ready();
   };
-  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", id);
+  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", p.wire);
   mark_written(id);
   flush();
   return true;
@@ -512,10 +530,13 @@ bool Client::handle_greeting(Greeting greeting) {
 
 bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error) {
   std::optional<std::uint64_t> number = id ? id->as_uint64() : std::nullopt;
-  auto it = number ? pending_.find(*number) : pending_.end();
-  if (it == pending_.end() || !it->second.written || it->second.replied) {
-    if (number && abandoned_.erase(*number) > 0) {
-      answered(*number);
+  auto sent = number ? on_wire_.find(*number) : on_wire_.end();
+  if (sent == on_wire_.end() || !pending_.find(sent->second)->second.written) {
+    if (auto dropped = number ? abandoned_.find(*number) : abandoned_.end(); dropped != abandoned_.end()) {
+      CommandId command = dropped->second;
+      abandoned_.erase(dropped);
+      free_wire_ids_.insert(*number);
+      answered(command);
       return true;
     }
     std::string what = error != nullptr ? fmt::format("an error reply '{} ({})'", error->desc, error->error_class)
@@ -523,17 +544,20 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
     if (!id) return warn(fmt::format("QMP peer sent {} without an id, ignoring", what));
     return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
   }
-  Pending& p = it->second;
-  answered(*number);
+  const CommandId command = sent->second;
+  on_wire_.erase(sent);
+  free_wire_ids_.insert(*number);
+  Pending& p = pending_.find(command)->second;
+  answered(command);
   if (error != nullptr) {
     Error failed(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc, error->error_class),
                  EREMOTEIO);
     failed.code = error->error_class;
-    return finish(*number, unexpected(std::move(failed)));
+    return finish(command, unexpected(std::move(failed)));
   }
-  if (!p.until) return finish(*number, std::move(*value));
+  if (!p.until) return finish(command, std::move(*value));
   p.replied = true;
-  if (p.event_data) return finish(*number, std::move(*p.event_data));
+  if (p.event_data) return finish(command, std::move(*p.event_data));
   return true;
 }
 
@@ -627,6 +651,8 @@ bool Client::disconnect(Error reason) {
   out_.clear();
   out_.shrink_to_fit();
   abandoned_.clear();
+  on_wire_.clear();
+  free_wire_ids_.clear();
   fds_in_flight_.reset();
   deadlines_.clear();
   unanswered_ = 0;

@@ -1,6 +1,7 @@
 // Client: an asynchronous QMP client on an sd_event loop. An explicit state machine
-// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids, any
-// number of commands in flight, replies matched by id, events to subscribers.
+// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids (on the
+// wire, the smallest free ones), any number of commands in flight, replies matched by id,
+// events to subscribers.
 #pragma once
 
 #include <sys/types.h>
@@ -155,6 +156,7 @@ class Client {
  private:
   struct Pending {
     std::string command;
+    std::uint64_t wire = 0;  // the id it is sent with
     ReplyHandler handler;
     std::uint64_t deadline = 0;  // CLOCK_MONOTONIC usec; 0 = none
     Timeout timeout{};
@@ -211,6 +213,7 @@ class Client {
   void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);
   void answered(CommandId id);
+  std::uint64_t take_wire_id(CommandId id);
   ssize_t send_with_fds(const Outgoing& o);
   void forget(CommandId id, const Pending& p);
 
@@ -236,7 +239,13 @@ class Client {
   std::string out_;             // written in part; its commands count as sent
   std::size_t out_offset_ = 0;
   std::size_t unanswered_ = 0;       // written commands whose reply has not arrived
-  std::set<CommandId> abandoned_;    // written, then cancelled or timed out
+  // The id a command is sent with is the smallest one no reply may still come for, not its
+  // CommandId: QEMU reads a monitor's input a byte per main-loop pass, and a serial client's
+  // ids stay one digit long instead of growing (3 bytes cost a round trip ~10 us).
+  std::map<std::uint64_t, CommandId> on_wire_;    // queued or written, not answered
+  std::map<std::uint64_t, CommandId> abandoned_;  // written, then cancelled or timed out
+  std::set<std::uint64_t> free_wire_ids_;         // below next_wire_id_
+  std::uint64_t next_wire_id_ = 1;
   std::optional<CommandId> fds_in_flight_;  // written with fds, not yet answered
   std::size_t awaiting_events_ = 0;  // pending commands with `until`
 

@@ -406,6 +406,53 @@ TEST_CASE("a greeting and reply written one byte at a time", "[qmp]") {
   CHECK((**slot)->get_bool("running") == true);
 }
 
+// QEMU reads a monitor's input a byte per main-loop pass: ids stay short. An id whose reply may
+// still come (a timed-out command's) is not reused until that reply came.
+TEST_CASE("commands are sent with the smallest free id, a late reply's id only once it came", "[qmp]") {
+  Harness h;
+  std::vector<std::string> ids;
+  std::atomic<bool> timed_out{false};
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    for (int i = 0; i < 2; ++i) {
+      auto c = io.read_command();
+      if (!c) return;
+      ids.push_back(c->id.to_json());
+      io.reply(*c);
+    }
+    auto slow = io.read_command();
+    if (!slow) return;
+    ids.push_back(slow->id.to_json());
+    while (!timed_out) std::this_thread::sleep_for(1ms);
+    auto next = io.read_command();
+    if (!next) return;
+    ids.push_back(next->id.to_json());
+    io.reply(*slow, "\"late\"");
+    io.reply(*next, "\"fresh\"");
+    if (auto last = io.read_command()) {
+      ids.push_back(last->id.to_json());
+      io.reply(*last);
+    }
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto slot = h.send("query-status");
+    REQUIRE(h.pump([&] { return has(slot); }));
+  }
+  auto slow = h.send("query-status", {}, 100ms);
+  REQUIRE(h.pump([&] { return has(slow); }));
+  CHECK((**slow).error().errno_value == ETIMEDOUT);
+  timed_out = true;
+  auto next = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(next); }));
+  CHECK((**next)->as_string() == std::string_view("fresh"));
+  auto last = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(last); }));
+  h.client.reset();
+  h.peer.join();
+  CHECK(ids == std::vector<std::string>{"1", "1", "1", "2", "1"});
+  CHECK(h.warnings.empty());
+}
+
 TEST_CASE("replies for unknown ids and id-less errors are reported and ignored", "[qmp]") {
   Harness h;
   h.peer.run([&](PeerIo& io) {
@@ -696,6 +743,9 @@ TEST_CASE("fds travel with their command, once the previous fds were taken", "[q
         "getfd", args, 5s, [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds));
     return slot;
   };
+  // After the handshake: held until then, the getfd would follow qmp_capabilities in the same
+  // read, and the fake peer gives a read's fds to the first command parsed from it.
+  REQUIRE(h.pump([&] { return h.ready; }));
   auto a = getfd(R"({"fdname": "a"})", file_a);
   auto query = h.send("query-status");
   auto b = getfd(R"({"fdname": "b"})", file_b);
