@@ -572,11 +572,17 @@ TEST_CASE("a greeting that came before the handshake deadline is read though the
   ClientOptions options;
   options.handshake_timeout = 200ms;
   Harness h(options);
+  auto attached = std::chrono::steady_clock::now();
+  std::atomic<bool> greeted{false};
   h.peer.run([&](PeerIo& io) {
-    io.handshake();
+    io.greet();
+    greeted = true;
+    if (auto caps = io.read_command()) io.reply(*caps);
     io.wait_closed();
   });
-  usleep(400000);
+  // The greeting is waiting, and the handshake deadline has passed, when the loop first runs.
+  while (!greeted) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_until(attached + 400ms);
   REQUIRE(h.pump([&] { return h.ready || h.disconnects > 0; }, 3s));
   CHECK(h.ready);
   CHECK(h.disconnects == 0);
@@ -595,8 +601,8 @@ TEST_CASE("a command issued long after the loop last ran gets its whole timeout"
     io.wait_closed();
   });
   REQUIRE(h.pump([&] { return h.ready; }));
-  usleep(400000);
-  auto slot = h.send("query-status", {}, 300ms);
+  usleep(1200000);
+  auto slot = h.send("query-status", {}, 1s);
   REQUIRE(h.pump([&] { return has(slot); }, 3s));
   CHECK(**slot);
   h.client.reset();
