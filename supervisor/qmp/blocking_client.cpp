@@ -3,7 +3,6 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 
 #include <cerrno>
 #include <cstring>
@@ -16,15 +15,8 @@
 #include "supervisor/sd/event_loop.hpp"
 
 namespace vmforge::qmp {
-namespace {
 
-std::uint64_t monotonic_usec() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-}  // namespace
+using sd::monotonic_usec;
 
 struct BlockingClient::Impl {
   explicit Impl(sd::EventLoop l) : loop(std::move(l)) {}

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,7 +23,11 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxFdsPerCommand = 16;  // QEMU's socket chardev keeps at most 16
-constexpr std::uint64_t kTimerAccuracyUsec = 1000;
+// A deadline may be dispatched late by 1/16 of the time it was set for, 1 to 250 ms: sd-event
+// then puts the deadlines of a stream of commands on the same point of its wake-up grid, and
+// leaves its timerfd alone instead of re-arming it for each command.
+constexpr std::uint64_t kMinTimerSlackUsec = 1000;
+constexpr std::uint64_t kMaxTimerSlackUsec = 250 * 1000;
 constexpr std::size_t kShrinkAbove = 256 * 1024;
 
 std::uint64_t to_usec(Timeout t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
@@ -119,12 +124,12 @@ Result<std::unique_ptr<Client>> Client::attach(sd_event* event, UniqueFd fd, Cli
 Result<void> Client::start() {
   VMFORGE_TRY(io_, sd::add_io<&Client::on_io>(event_, fd_.get(), EPOLLIN, this, "qmp-io"));
   VMFORGE_TRY(timer_,
-              sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, this, "qmp-timeout"));
+              sd::add_time<&Client::on_timer>(event_, CLOCK_MONOTONIC, 0, kMinTimerSlackUsec, this, "qmp-timeout"));
   VMFORGE_TRY_VOID(timer_.set_enabled(sd::Enabled::off));
   VMFORGE_TRY(flush_, sd::add_defer<&Client::on_flush>(event_, this, "qmp-flush"));
   VMFORGE_TRY_VOID(flush_.set_enabled(sd::Enabled::off));
   if (options_.handshake_timeout.count() > 0) {
-    handshake_deadline_ = sd::loop_now_usec(event_) + to_usec(options_.handshake_timeout);
+    handshake_deadline_ = sd::monotonic_usec() + to_usec(options_.handshake_timeout);
   }
   arm_timer();
   return {};
@@ -196,6 +201,7 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   if (!is_query(command, arguments_json)) state_may_change();
   CommandId id = next_id_++;
   Pending& p = pending_[id];
+  p.wire = take_wire_id(id);
   p.command = std::string(command);
   p.handler = std::move(handler);
   p.timeout = timeout;
@@ -206,7 +212,7 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   // Held for the handshake, its time starts with the negotiation's end: a peer slow to greet
   // (guarded by the handshake deadline, or by the owner) is not a slow reply.
   if (state_ == ClientState::running) start_deadline(id, p);
-  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, id), std::move(owned)});
+  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, p.wire), std::move(owned)});
   // A lone command goes out at once (round trip latency); one of a burst waits for the end of
   // this loop iteration, so the burst leaves in one write instead of one per command (each
   // write wakes QEMU's monitor). While the socket is full, EPOLLOUT will flush.
@@ -221,15 +227,19 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
 
 void Client::start_deadline(CommandId id, Pending& p) {
   if (p.timeout.count() <= 0) return;
-  p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+  // The clock, not the loop's time: the owner may not have run the loop for a while.
+  p.deadline = sd::monotonic_usec() + to_usec(p.timeout);
   deadlines_.emplace(p.deadline, id);
   if (armed_ == 0 || p.deadline < armed_) arm_timer();
 }
 
-void Client::answered() {
+void Client::answered(CommandId id) {
   --unanswered_;
-  // Only a command with fds waits for this (see flush()); everything else is already on its way.
-  if (unanswered_ == 0 && !writing_ && !queue_.empty()) flush();
+  // Only a command with fds waits, for the reply of the one before it (see flush());
+  // everything else is already on its way.
+  if (fds_in_flight_ != id) return;
+  fds_in_flight_.reset();
+  if (!writing_ && !queue_.empty()) flush();
 }
 
 Result<void> Client::on_flush() {
@@ -249,9 +259,25 @@ bool Client::cancel(CommandId id) {
 void Client::stop_tracking(CommandId id, const Pending& p) {
   if (!p.written) {
     std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
+    on_wire_.erase(p.wire);
+    free_wire_ids_.insert(p.wire);
   } else if (!p.replied) {
-    abandoned_.insert(id);  // its reply will still come: drop it then
+    // Its reply will still come: drop it then, and only then may its wire id be reused.
+    on_wire_.erase(p.wire);
+    abandoned_.emplace(p.wire, id);
   }
+}
+
+std::uint64_t Client::take_wire_id(CommandId id) {
+  std::uint64_t wire = next_wire_id_;
+  if (free_wire_ids_.empty()) {
+    ++next_wire_id_;
+  } else {
+    wire = *free_wire_ids_.begin();
+    free_wire_ids_.erase(free_wire_ids_.begin());
+  }
+  on_wire_.emplace(wire, id);
+  return wire;
 }
 
 bool Client::give_up(CommandId id, Error reason) {
@@ -320,9 +346,10 @@ void Client::flush() {
       }
       continue;
     }
-    // QEMU keeps the fds of the latest recvmsg() for the next getfd/add-fd: send them only
-    // when nothing else is in flight.
-    if (unanswered_ > 0) break;
+    // QEMU keeps the fds of the latest recvmsg() until a getfd/add-fd takes them, and closes
+    // them when the next fds arrive first: send them once the command that took the previous
+    // ones has answered. Other commands in flight take no fds, so they need not be waited for.
+    if (fds_in_flight_) break;
     ssize_t n = send_with_fds(queue_.front());
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -332,6 +359,7 @@ void Client::flush() {
     Outgoing head = std::move(queue_.front());
     queue_.pop_front();
     mark_written(head.id);
+    fds_in_flight_ = head.id;
     out_.assign(head.bytes, static_cast<std::size_t>(n));
   }
   want_write(false);
@@ -381,6 +409,9 @@ void Client::arm_timer() {
   // While commands are in flight, a timer set earlier than needed is kept: it fires, finds
   // nothing due and re-arms. That saves re-arming on every reply.
   if (armed_ != 0 && armed_ <= earliest) return;
+  std::uint64_t now = sd::monotonic_usec();
+  std::uint64_t slack = std::clamp((earliest > now ? earliest - now : 0) / 16, kMinTimerSlackUsec, kMaxTimerSlackUsec);
+  if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
   if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
   if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());
   armed_ = earliest;
@@ -388,6 +419,9 @@ void Client::arm_timer() {
 
 Result<void> Client::on_timer(std::uint64_t) {
   armed_ = 0;
+  // What the peer sent in time counts: read it first (the loop may not have run for a while,
+  // and this iteration may dispatch the timer before the socket).
+  if (!read_input() || state_ == ClientState::disconnected) return {};
   std::weak_ptr<char> alive = alive_;
   std::uint64_t now = sd::loop_now_usec(event_);
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -399,12 +433,10 @@ Result<void> Client::on_timer(std::uint64_t) {
     if (!give_up(id, Error(std::move(why), ETIMEDOUT))) return {};
   }
   if (handshake_deadline_ != 0 && handshake_deadline_ <= now) {
-    std::string why = state_ == ClientState::awaiting_greeting
-                          ? "no greeting from QEMU (is another client connected to this monitor?)"
-                          : "no reply to 'qmp_capabilities'";
-    disconnect(
-        Error(fmt::format("QMP handshake did not complete within {} ms: {}", options_.handshake_timeout.count(), why),
-              ETIMEDOUT));
+    disconnect(Error(fmt::format("QMP handshake did not complete within {} ms: no greeting from QEMU (is another "
+                                 "client connected to this monitor?)",
+                                 options_.handshake_timeout.count()),
+                     ETIMEDOUT));
     return {};
   }
   arm_timer();
@@ -465,13 +497,15 @@ bool Client::handle_greeting(Greeting greeting) {
   }
   greeting_ = std::move(greeting);
   state_ = ClientState::negotiating;
+  handshake_deadline_ = 0;  // the capabilities timeout takes over
   bool oob = options_.enable_oob && greeting_.has_capability("oob");
   CommandId id = next_id_++;
   Pending& p = pending_[id];
+  p.wire = take_wire_id(id);
   p.command = "qmp_capabilities";
   if (options_.capabilities_timeout.count() > 0) {
     p.timeout = options_.capabilities_timeout;
-    p.deadline = sd::loop_now_usec(event_) + to_usec(p.timeout);
+    p.deadline = sd::monotonic_usec() + to_usec(p.timeout);
     deadlines_.insert({p.deadline, id});
     arm_timer();
   }
@@ -483,13 +517,12 @@ bool Client::handle_greeting(Greeting greeting) {
     }
     state_ = ClientState::running;
     oob_enabled_ = oob;
-    handshake_deadline_ = 0;
     for (auto& [held, pending] : pending_) start_deadline(held, pending);
     arm_timer();
     flush();
     if (auto ready = on_ready_) ready();
   };
-  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", id);
+  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", p.wire);
   mark_written(id);
   flush();
   return true;
@@ -497,10 +530,13 @@ bool Client::handle_greeting(Greeting greeting) {
 
 bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error) {
   std::optional<std::uint64_t> number = id ? id->as_uint64() : std::nullopt;
-  auto it = number ? pending_.find(*number) : pending_.end();
-  if (it == pending_.end() || !it->second.written || it->second.replied) {
-    if (number && abandoned_.erase(*number) > 0) {
-      answered();
+  auto sent = number ? on_wire_.find(*number) : on_wire_.end();
+  if (sent == on_wire_.end() || !pending_.find(sent->second)->second.written) {
+    if (auto dropped = number ? abandoned_.find(*number) : abandoned_.end(); dropped != abandoned_.end()) {
+      CommandId command = dropped->second;
+      abandoned_.erase(dropped);
+      free_wire_ids_.insert(*number);
+      answered(command);
       return true;
     }
     std::string what = error != nullptr ? fmt::format("an error reply '{} ({})'", error->desc, error->error_class)
@@ -508,17 +544,20 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
     if (!id) return warn(fmt::format("QMP peer sent {} without an id, ignoring", what));
     return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
   }
-  Pending& p = it->second;
-  answered();
+  const CommandId command = sent->second;
+  on_wire_.erase(sent);
+  free_wire_ids_.insert(*number);
+  Pending& p = pending_.find(command)->second;
+  answered(command);
   if (error != nullptr) {
     Error failed(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc, error->error_class),
                  EREMOTEIO);
     failed.code = error->error_class;
-    return finish(*number, unexpected(std::move(failed)));
+    return finish(command, unexpected(std::move(failed)));
   }
-  if (!p.until) return finish(*number, std::move(*value));
+  if (!p.until) return finish(command, std::move(*value));
   p.replied = true;
-  if (p.event_data) return finish(*number, std::move(*p.event_data));
+  if (p.event_data) return finish(command, std::move(*p.event_data));
   return true;
 }
 
@@ -612,6 +651,9 @@ bool Client::disconnect(Error reason) {
   out_.clear();
   out_.shrink_to_fit();
   abandoned_.clear();
+  on_wire_.clear();
+  free_wire_ids_.clear();
+  fds_in_flight_.reset();
   deadlines_.clear();
   unanswered_ = 0;
   awaiting_events_ = 0;

@@ -1,6 +1,7 @@
 // Client: an asynchronous QMP client on an sd_event loop. An explicit state machine
-// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids, any
-// number of commands in flight, replies matched by id, events to subscribers.
+// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids (on the
+// wire, the smallest free ones), any number of commands in flight, replies matched by id,
+// events to subscribers.
 #pragma once
 
 #include <sys/types.h>
@@ -72,8 +73,8 @@ struct ClientOptions {
   /// Longest message accepted from the peer. QEMU 7.2's largest real reply is the 207 KB
   /// query-qmp-schema; replies of 16 MiB and more must pass.
   std::size_t max_message_size = 32u << 20;
-  /// Time allowed from attach() to the end of the capabilities negotiation; zero for none
-  /// (an owner that can tell a slow peer from a dead one watches the greeting itself).
+  /// Time allowed from attach() to the peer's greeting; zero for none (an owner that can tell
+  /// a slow peer from a dead one watches the greeting itself).
   Timeout handshake_timeout = std::chrono::seconds(10);
   /// Time allowed for the reply to `qmp_capabilities` once the greeting came: a peer that
   /// greeted is up, and one that then goes silent is not merely slow.
@@ -116,8 +117,10 @@ class Client {
 
   /// Sends `command` with `arguments_json` (a JSON object's text; empty means none). The
   /// `fds` are duplicated at once and sent with the command (SCM_RIGHTS), for getfd/add-fd;
-  /// such a command is written only when no other command awaits its reply, so QEMU cannot
-  /// hand its fds to another command. Fails (ENOTCONN, EINVAL) without calling `handler`.
+  /// such a command is written only when the previous one with fds has answered (QEMU keeps
+  /// a message's fds for the next getfd/add-fd it runs, and drops them when other fds come
+  /// first), so QEMU cannot hand its fds to another command; commands in flight without fds
+  /// do not hold it back. Fails (ENOTCONN, EINVAL) without calling `handler`.
   Result<CommandId> execute(std::string_view command, std::string_view arguments_json, Timeout timeout,
                             ReplyHandler handler, std::span<const int> fds = {});
   /// Like execute(), but the command is complete only when, besides a successful reply, an
@@ -153,6 +156,7 @@ class Client {
  private:
   struct Pending {
     std::string command;
+    std::uint64_t wire = 0;  // the id it is sent with
     ReplyHandler handler;
     std::uint64_t deadline = 0;  // CLOCK_MONOTONIC usec; 0 = none
     Timeout timeout{};
@@ -208,7 +212,8 @@ class Client {
   bool give_up(CommandId id, Error reason);
   void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);
-  void answered();
+  void answered(CommandId id);
+  std::uint64_t take_wire_id(CommandId id);
   ssize_t send_with_fds(const Outgoing& o);
   void forget(CommandId id, const Pending& p);
 
@@ -234,7 +239,14 @@ class Client {
   std::string out_;             // written in part; its commands count as sent
   std::size_t out_offset_ = 0;
   std::size_t unanswered_ = 0;       // written commands whose reply has not arrived
-  std::set<CommandId> abandoned_;    // written, then cancelled or timed out
+  // The id a command is sent with is the smallest one no reply may still come for, not its
+  // CommandId: QEMU reads a monitor's input a byte per main-loop pass, and a serial client's
+  // ids stay one digit long instead of growing (3 bytes cost a round trip ~10 us).
+  std::map<std::uint64_t, CommandId> on_wire_;    // queued or written, not answered
+  std::map<std::uint64_t, CommandId> abandoned_;  // written, then cancelled or timed out
+  std::set<std::uint64_t> free_wire_ids_;         // below next_wire_id_
+  std::uint64_t next_wire_id_ = 1;
+  std::optional<CommandId> fds_in_flight_;  // written with fds, not yet answered
   std::size_t awaiting_events_ = 0;  // pending commands with `until`
 
   // Replies query() may reuse, by command and arguments; emptied by state_may_change(), which

@@ -105,13 +105,15 @@ std::uint64_t EventLoop::now_usec() const { return loop_now_usec(event_.get()); 
 
 std::uint64_t loop_now_usec(sd_event* event) {
   std::uint64_t usec = 0;
-  if (libsystemd().sd_event_now(event, CLOCK_MONOTONIC, &usec) < 0) {
-    // Before the first iteration libsystemd().sd_event_now() has no timestamp yet: read the clock.
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    usec = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-  }
+  // Before the first iteration libsystemd().sd_event_now() has no timestamp yet: read the clock.
+  if (libsystemd().sd_event_now(event, CLOCK_MONOTONIC, &usec) < 0) usec = monotonic_usec();
   return usec;
+}
+
+std::uint64_t monotonic_usec() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
 }
 
 }  // namespace vmforge::sd

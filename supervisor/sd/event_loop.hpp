@@ -39,5 +39,7 @@ class EventLoop {
 
 /// CLOCK_MONOTONIC of `event`'s current iteration in microseconds.
 std::uint64_t loop_now_usec(sd_event* event);
+/// CLOCK_MONOTONIC now, in microseconds.
+std::uint64_t monotonic_usec();
 
 }  // namespace vmforge::sd

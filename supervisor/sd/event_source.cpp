@@ -56,6 +56,13 @@ Result<void> EventSource::set_time(std::uint64_t usec) {
   return {};
 }
 
+Result<void> EventSource::set_accuracy(std::uint64_t usec) {
+  if (int r = libsystemd().sd_event_source_set_time_accuracy(source_.get(), usec); r < 0) {
+    return unexpected(source_error("set accuracy of", description_of(source_.get()), r));
+  }
+  return {};
+}
+
 namespace detail {
 
 Result<EventSource> add_io(sd_event* event, int fd, std::uint32_t events, IoCallback callback, void* userdata,

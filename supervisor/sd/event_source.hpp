@@ -33,6 +33,8 @@ class EventSource {
   Result<void> set_io_events(std::uint32_t events);
   /// For time sources: the absolute time (microseconds on the source's clock).
   Result<void> set_time(std::uint64_t usec);
+  /// For time sources: how late the loop may dispatch it, so that it wakes once for several.
+  Result<void> set_accuracy(std::uint64_t usec);
 
  private:
   EventSourcePtr source_;

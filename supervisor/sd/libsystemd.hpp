@@ -38,6 +38,7 @@ namespace vmforge::sd {
   X(sd_event_source_set_enabled)         \
   X(sd_event_source_set_io_events)       \
   X(sd_event_source_set_time)            \
+  X(sd_event_source_set_time_accuracy)   \
   X(sd_event_source_set_child_pidfd_own) \
   X(sd_journal_sendv)                    \
   X(sd_notify)                           \

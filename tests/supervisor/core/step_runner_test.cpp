@@ -3,6 +3,7 @@
 // undo after a failed step leaving QEMU's block nodes as they were.
 #include "supervisor/core/step_runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <cerrno>
@@ -171,6 +172,46 @@ TEST_CASE("a failed step undoes the completed ones, newest first", "[step_runner
   CHECK(report.undo_failures.empty());
   CHECK(report.describe(3).find("Step 3/3 (disk:dd: device_add) failed: ") == 0);
   CHECK(rig.block_nodes() == before);
+}
+
+// A disk's add-fd goes out once the previous add-fd answered, while that disk's other steps are
+// still in flight: when one of them fails, every completed step of both disks is undone, newest
+// first, and QEMU is left without their nodes and fd sets.
+TEST_CASE("a failure among pipelined add-fds undoes both disks; no node or fd set is left", "[step_runner]") {
+  Rig rig;  // running: QEMU 7.2 closes a removed fd (remove-fd) only while the VM runs
+  std::string before = rig.block_nodes();
+  auto add_fd = [&](const std::string& id, int set) {
+    PlanStep s = step("disk:" + id, "add-fd", fmt::format(R"({{"fdset-id":{},"opaque":"{}"}})", set, id),
+                      call("remove-fd", fmt::format(R"({{"fdset-id":{}}})", set)));
+    const std::string image = rig.dir.file(id + ".img");
+    UniqueFd created(::open(image.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(created);
+    s.call.file = PassedFile{image, FileOpen::read_write};
+    return s;
+  };
+  auto file_node = [](const std::string& id, int set) {
+    return step("disk:" + id, "blockdev-add",
+                fmt::format(R"({{"driver":"file","node-name":"{}.file","filename":"/dev/fdset/{}"}})", id, set),
+                call("blockdev-del", fmt::format(R"({{"node-name":"{}.file"}})", id)));
+  };
+  std::vector<PlanStep> steps = {add_fd("dg", 11), file_node("dg", 11),
+                                 step("disk:dg", "device_add",
+                                      R"({"driver":"virtio-blk-pci","id":"dg","drive":"dg.file","bus":"nope"})"),
+                                 add_fd("dh", 12), file_node("dh", 12)};
+  StepReport report = rig.run(steps);
+  INFO(report.describe(steps.size()));
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.failure->index == 2);
+  CHECK(report.completed.size() == 4);
+  std::vector<std::size_t> newest_first(report.completed.rbegin(), report.completed.rend());
+  CHECK(report.undone == newest_first);
+  CHECK(report.undo_failures.empty());
+  CHECK(rig.block_nodes() == before);
+  std::optional<std::string> sets;
+  (void)rig.client->execute("query-fdsets", "", 10s,
+                            [&](Result<JsonValue> r) { sets = r ? r->to_json() : std::string("failed"); });
+  rig.run_until([&] { return sets.has_value(); });
+  CHECK(sets.value_or("") == "[]");
 }
 
 TEST_CASE("a step sent right behind a failing one fails with it; nothing is left", "[step_runner]") {

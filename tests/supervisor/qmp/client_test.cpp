@@ -406,6 +406,53 @@ TEST_CASE("a greeting and reply written one byte at a time", "[qmp]") {
   CHECK((**slot)->get_bool("running") == true);
 }
 
+// QEMU reads a monitor's input a byte per main-loop pass: ids stay short. An id whose reply may
+// still come (a timed-out command's) is not reused until that reply came.
+TEST_CASE("commands are sent with the smallest free id, a late reply's id only once it came", "[qmp]") {
+  Harness h;
+  std::vector<std::string> ids;
+  std::atomic<bool> timed_out{false};
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    for (int i = 0; i < 2; ++i) {
+      auto c = io.read_command();
+      if (!c) return;
+      ids.push_back(c->id.to_json());
+      io.reply(*c);
+    }
+    auto slow = io.read_command();
+    if (!slow) return;
+    ids.push_back(slow->id.to_json());
+    while (!timed_out) std::this_thread::sleep_for(1ms);
+    auto next = io.read_command();
+    if (!next) return;
+    ids.push_back(next->id.to_json());
+    io.reply(*slow, "\"late\"");
+    io.reply(*next, "\"fresh\"");
+    if (auto last = io.read_command()) {
+      ids.push_back(last->id.to_json());
+      io.reply(*last);
+    }
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto slot = h.send("query-status");
+    REQUIRE(h.pump([&] { return has(slot); }));
+  }
+  auto slow = h.send("query-status", {}, 100ms);
+  REQUIRE(h.pump([&] { return has(slow); }));
+  CHECK((**slow).error().errno_value == ETIMEDOUT);
+  timed_out = true;
+  auto next = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(next); }));
+  CHECK((**next)->as_string() == std::string_view("fresh"));
+  auto last = h.send("query-status");
+  REQUIRE(h.pump([&] { return has(last); }));
+  h.client.reset();
+  h.peer.join();
+  CHECK(ids == std::vector<std::string>{"1", "1", "1", "2", "1"});
+  CHECK(h.warnings.empty());
+}
+
 TEST_CASE("replies for unknown ids and id-less errors are reported and ignored", "[qmp]") {
   Harness h;
   h.peer.run([&](PeerIo& io) {
@@ -519,6 +566,49 @@ TEST_CASE("a silent peer fails the handshake within its timeout", "[qmp]") {
   CHECK((**slot).error().errno_value == ETIMEDOUT);
 }
 
+// An owner may attach and then do other work before it runs the loop (the step-runner tests
+// wait for the guest to boot): a greeting that came in time is read, not timed out.
+TEST_CASE("a greeting that came before the handshake deadline is read though the loop ran late", "[qmp]") {
+  ClientOptions options;
+  options.handshake_timeout = 200ms;
+  Harness h(options);
+  auto attached = std::chrono::steady_clock::now();
+  std::atomic<bool> greeted{false};
+  h.peer.run([&](PeerIo& io) {
+    io.greet();
+    greeted = true;
+    if (auto caps = io.read_command()) io.reply(*caps);
+    io.wait_closed();
+  });
+  // The greeting is waiting, and the handshake deadline has passed, when the loop first runs.
+  while (!greeted) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_until(attached + 400ms);
+  REQUIRE(h.pump([&] { return h.ready || h.disconnects > 0; }, 3s));
+  CHECK(h.ready);
+  CHECK(h.disconnects == 0);
+  h.client.reset();
+  h.peer.join();
+}
+
+// A command's time starts when it is issued, not at the loop's last iteration.
+TEST_CASE("a command issued long after the loop last ran gets its whole timeout", "[qmp]") {
+  Harness h;
+  h.peer.run([&](PeerIo& io) {
+    io.handshake();
+    auto c = io.read_command();
+    usleep(100000);
+    if (c) io.reply(*c);
+    io.wait_closed();
+  });
+  REQUIRE(h.pump([&] { return h.ready; }));
+  usleep(1200000);
+  auto slot = h.send("query-status", {}, 1s);
+  REQUIRE(h.pump([&] { return has(slot); }, 3s));
+  CHECK(**slot);
+  h.client.reset();
+  h.peer.join();
+}
+
 // QEMU preallocating RAM greets late: a command held for the handshake is not timed out by
 // the wait for the greeting (under `vmforge run`, `cont` is one).
 TEST_CASE("a held command's timeout starts when the negotiation ends", "[qmp]") {
@@ -626,42 +716,61 @@ TEST_CASE("cancel: an unsent command is never sent, a sent one's reply is droppe
   CHECK(h.reason->errno_value == ECANCELED);
 }
 
-TEST_CASE("fds travel with their command, and only when nothing else is in flight", "[qmp]") {
+TEST_CASE("fds travel with their command, once the previous fds were taken", "[qmp]") {
   Harness h;
-  std::vector<std::string> order;
-  std::optional<ReceivedCommand> getfd;
+  std::optional<ReceivedCommand> first, status, second, early;
   h.peer.run([&](PeerIo& io) {
     io.handshake();
-    auto first = io.read_command();
-    // The getfd must not arrive while 'first' is unanswered.
-    auto early = io.read_command(300ms);
-    if (early) order.push_back("early:" + early->execute);
+    first = io.read_command();
+    // Commands without fds follow at once: QEMU hands fds only to getfd/add-fd.
+    status = io.read_command(1s);
+    // The second getfd must not arrive while the first is unanswered (QEMU would drop the
+    // first one's fds, or hand them to the second, had it not run yet)...
+    early = io.read_command(300ms);
     if (first) io.reply(*first);
-    getfd = io.read_command();
-    if (getfd) io.reply(*getfd);
+    // ... and then comes while 'query-status' is still unanswered.
+    second = io.read_command();
+    if (second) io.reply(*second);
+    if (status) io.reply(*status);
   });
-  char path[] = "/tmp/vmforge-qmp-fd-XXXXXX";
-  UniqueFd file(mkstemp(path));
-  REQUIRE(file);
-  unlink(path);
-  auto first = h.send("query-status");
-  auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
-  int fds[] = {file.get()};
-  auto id = h.client->execute(
-      "getfd", R"({"fdname": "fd-tap0"})", 5s, [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds);
-  REQUIRE(id);
-  REQUIRE(h.pump([&] { return has(first) && has(slot); }));
+  auto temp_file = [] {
+    char path[] = "/tmp/vmforge-qmp-fd-XXXXXX";
+    UniqueFd file(mkstemp(path));
+    unlink(path);
+    return file;
+  };
+  UniqueFd file_a = temp_file(), file_b = temp_file();
+  REQUIRE(file_a);
+  REQUIRE(file_b);
+  auto getfd = [&](std::string_view args, const UniqueFd& file) {
+    auto slot = std::make_shared<std::optional<Result<JsonValue>>>();
+    int fds[] = {file.get()};
+    REQUIRE(h.client->execute(
+        "getfd", args, 5s, [slot](Result<JsonValue> r) { *slot = std::move(r); }, fds));
+    return slot;
+  };
+  // After the handshake: held until then, the getfd would follow qmp_capabilities in the same
+  // read, and the fake peer gives a read's fds to the first command parsed from it.
+  REQUIRE(h.pump([&] { return h.ready; }));
+  auto a = getfd(R"({"fdname": "a"})", file_a);
+  auto query = h.send("query-status");
+  auto b = getfd(R"({"fdname": "b"})", file_b);
+  REQUIRE(h.pump([&] { return has(a) && has(query) && has(b); }));
   h.peer.join();
-  CHECK(order.empty());
-  REQUIRE(getfd);
-  CHECK(getfd->execute == "getfd");
-  REQUIRE(getfd->fds.size() == 1);
-  struct stat a {
-  }, b{};
-  REQUIRE(fstat(file.get(), &a) == 0);
-  REQUIRE(fstat(getfd->fds[0].get(), &b) == 0);
-  CHECK(a.st_ino == b.st_ino);
-  CHECK(a.st_dev == b.st_dev);
+  CHECK_FALSE(early);
+  REQUIRE(first);
+  REQUIRE(status);
+  REQUIRE(second);
+  CHECK(status->execute == "query-status");
+  CHECK(status->fds.empty());
+  auto same_file = [](const ReceivedCommand& c, const UniqueFd& file) {
+    struct stat x {
+    }, y{};
+    return c.fds.size() == 1 && fstat(file.get(), &x) == 0 && fstat(c.fds[0].get(), &y) == 0 &&
+           x.st_ino == y.st_ino && x.st_dev == y.st_dev;
+  };
+  CHECK(same_file(*first, file_a));
+  CHECK(same_file(*second, file_b));
 }
 
 TEST_CASE("bad calls are refused before anything is sent", "[qmp]") {

@@ -6,8 +6,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/launch/process.hpp"
@@ -141,6 +146,51 @@ TEST_CASE("real QEMU: fds pass with getfd and add-fd", "[qemu]") {
   REQUIRE(sets);
   CHECK(sets->to_json().find("\"opaque\":\"test\"") != std::string::npos);
   REQUIRE(qmp.execute(remove_fd(info->fdset_id)));
+}
+
+// The client sends an add-fd once the previous one has answered, with other commands still in
+// flight: each fd set must hold its own file (QEMU drops fds that no command took in time).
+TEST_CASE("real QEMU: pipelined add-fds each get their own file among other commands", "[qemu]") {
+  PausedQemu vm = start_paused();
+  BlockingClient qmp = connect(vm);
+  constexpr int kFiles = 6;
+  std::vector<std::string> paths;
+  std::vector<UniqueFd> files;
+  for (int i = 0; i < kFiles; ++i) {
+    paths.push_back(vm.dir.file(fmt::format("f{}", i)));
+    files.emplace_back(::open(paths.back().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(files.back());
+  }
+  std::vector<std::optional<Result<JsonValue>>> added(kFiles);
+  int answered = 0;
+  for (int i = 0; i < kFiles; ++i) {
+    int pass[] = {files[i].get()};
+    REQUIRE(qmp.async().execute(
+        add_fd(i + 1, paths[i]), 5s, [&added, &answered, i](Result<JsonValue> r) { added[i] = std::move(r); },
+        pass));
+    for (int k = 0; k < 3; ++k) {
+      REQUIRE(qmp.async().execute(query_status(), 5s, [&answered](Result<JsonValue> r) { answered += r ? 1 : 0; }));
+    }
+  }
+  auto all = qmp.pump(
+      [&] {
+        return answered == 3 * kFiles &&
+               std::all_of(added.begin(), added.end(), [](const auto& a) { return a.has_value(); });
+      },
+      30s);
+  REQUIRE(all);
+  REQUIRE(*all);
+  for (int i = 0; i < kFiles; ++i) {
+    INFO("file " << i);
+    REQUIRE(*added[i]);
+    auto info = parse_add_fd(**added[i]);
+    REQUIRE(info);
+    CHECK(info->fdset_id == i + 1);
+    char target[4096] = {};
+    std::string link = fmt::format("/proc/{}/fd/{}", vm.qemu.pid(), info->fd);
+    REQUIRE(::readlink(link.c_str(), target, sizeof target - 1) > 0);
+    CHECK(std::string(target) == paths[i]);
+  }
 }
 
 TEST_CASE("real QEMU: quit sends SHUTDOWN, the reply, then closes", "[qemu]") {
