@@ -6,7 +6,6 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cerrno>
 #include <memory>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "supervisor/launch/listen_unix.hpp"
+#include "supervisor/qmp/blocking_client.hpp"
 
 namespace vmforge::supervisor {
 namespace {
@@ -88,19 +88,7 @@ void release_migration_uri(std::string_view uri) {
 }
 
 Result<UniqueFd> connect_migration_uri(std::string_view uri) {
-  if (uri.starts_with(kUnix)) {
-    const std::string_view path = uri.substr(kUnix.size());
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return unexpected(uri_error("Cannot connect to", uri, ENAMETOOLONG));
-    memcpy(addr.sun_path, path.data(), path.size());
-    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd) return unexpected(uri_error("Failed to create a socket for", uri));
-    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      return unexpected(uri_error("Failed to connect to", uri));
-    }
-    return fd;
-  }
+  if (uri.starts_with(kUnix)) return qmp::connect_unix(uri.substr(kUnix.size()), true);
   VMFORGE_TRY(AddrInfoPtr info, resolve(uri, false));
   UniqueFd fd(socket(info->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return unexpected(uri_error("Failed to create a socket for", uri));
