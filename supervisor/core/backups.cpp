@@ -125,7 +125,7 @@ class BackupRun {
   BackupRun(Supervisor& self, std::unique_ptr<BackupRun>& slot, PeerPtr peer, const ControlRequest& request,
             std::string dir, bool incremental)
       : self_(self), slot_(slot), peer_(std::move(peer)), request_id_(request.id), dir_(std::move(dir)),
-        incremental_(incremental) {}
+        incremental_(incremental), busy_(self.begin_operation("a backup")) {}
 
   void start() {
     started_ = std::chrono::steady_clock::now();
@@ -383,6 +383,7 @@ class BackupRun {
   std::chrono::steady_clock::time_point started_;
   bool cancelled_ = false;
   sd::EventSource cancel_timer_;
+  Supervisor::Operation busy_;
 };
 
 }  // namespace

@@ -356,6 +356,9 @@ void add_migration_handler(Supervisor& self) {
                        fmt::format("VM '{}' is {}: only a running VM migrates.", self.vm().name, to_string(self.state())));
       return;
     }
+    if (auto refusal = self.refusal_while_busy(); !refusal.empty()) {
+      return peer->send_error(request.id, kUnavailable, refusal);
+    }
     *slot = std::make_unique<MigrationRun>(self, *slot, peer, request, std::move(*out));
     (*slot)->start();
   });

@@ -40,7 +40,8 @@ void run_apply(Supervisor& self, const std::shared_ptr<PlanApply>& shared, Vm de
   if (auto refusal = self.refusal_while_migrating("'apply'"); !refusal.empty()) {
     return done(unexpected(Error(std::move(refusal), EBUSY)));
   }
-  shared->reconciler->apply(std::move(desired), allow_restart, [&self, shared, done](Result<ApplyOutcome> outcome) {
+  shared->reconciler->apply(std::move(desired), allow_restart,
+                            [&self, shared, done, busy = self.begin_operation("an apply")](Result<ApplyOutcome> outcome) {
     if (outcome && outcome->ok) self.set_applied(shared->reconciler->applied());
     done(std::move(outcome));
     if (shared->reload_pending && !shared->reconciler->busy()) reload(self, shared);

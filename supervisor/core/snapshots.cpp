@@ -121,7 +121,8 @@ void take_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<Co
   SnapshotInfo info{name->str(), std::string(request.body.get_string("label").value_or("")), std::time(nullptr)};
   auto runner = StepRunner::start(
       s->self.event(), *client, std::move(*steps), {},
-      [s, peer, id = request.id, chains = std::move(*chains), vm, layers = *layers, info, total](StepReport report) {
+      [s, peer, id = request.id, chains = std::move(*chains), vm, layers = *layers, info, total,
+       busy = s->self.begin_operation("a snapshot")](StepReport report) {
         auto keep = std::move(s->runner);
         if (!report.ok()) return peer->send_error(id, kFailed, report.describe(total));
         record_snapshot(s->self, chains, vm, layers, info);
@@ -226,7 +227,8 @@ void delete_snapshot(const std::shared_ptr<Snapshots>& s, const std::shared_ptr<
   };
   auto runner = StepRunner::start(
       s->self.event(), *client, std::move(steps), std::move(options),
-      [s, peer, id = request.id, chains = std::move(*chains), vm, name, total](StepReport report) mutable {
+      [s, peer, id = request.id, chains = std::move(*chains), vm, name, total,
+       busy = s->self.begin_operation(fmt::format("the deletion of snapshot '{}'", name))](StepReport report) mutable {
         auto keep = std::move(s->runner);
         if (!report.ok()) return peer->send_error(id, kFailed, report.describe(total));
         std::vector<std::string> merged;

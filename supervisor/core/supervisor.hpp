@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/base/result.hpp"
 #include "compiler/model/model.hpp"
@@ -97,6 +98,13 @@ class Supervisor {
   /// Why `what` ("apply", "snapshot") is refused now: an outgoing migration is under way, and a
   /// device changed meanwhile would not be the destination's. Empty when it may run.
   std::string refusal_while_migrating(std::string_view what) const;
+  /// An operation that changes QEMU's devices or block graph ("an apply", "a backup") is under
+  /// way for as long as the returned token lives: a migration started meanwhile would carry a
+  /// half-changed VM, or leave a job's target behind on this host.
+  using Operation = std::shared_ptr<const std::string>;
+  [[nodiscard]] Operation begin_operation(std::string what);
+  /// Why a migration is refused now: such an operation is under way. Empty when it may start.
+  std::string refusal_while_busy() const;
   /// The VM runs on the destination now: says so, quits QEMU and ends with status 0.
   void migrated(std::string_view text);
   /// Begins the stop escalation (signals and `vmforge stop` end up here).
@@ -189,6 +197,7 @@ class Supervisor {
   std::optional<std::string> incoming_uri_;  // set_incoming(), until the VM is here
   std::string migration_status_;
   bool migrating_ = false;
+  std::vector<std::weak_ptr<const std::string>> operations_;  // begin_operation()'s tokens
   // `run --incoming`: the handshake with the source's supervisor on the URI, before QEMU
   // listens there (supervisor_incoming.cpp).
   std::unique_ptr<IncomingHandshake> handshake_;

@@ -144,4 +144,22 @@ std::string Supervisor::refusal_while_migrating(std::string_view what) const {
                      vm_.name, what, vm_.name);
 }
 
+Supervisor::Operation Supervisor::begin_operation(std::string what) {
+  std::erase_if(operations_, [](const std::weak_ptr<const std::string>& op) { return op.expired(); });
+  auto op = std::make_shared<const std::string>(std::move(what));
+  operations_.push_back(op);
+  return op;
+}
+
+std::string Supervisor::refusal_while_busy() const {
+  for (const std::weak_ptr<const std::string>& weak : operations_) {
+    if (auto op = weak.lock()) {
+      return fmt::format("VM '{}' has {} under way: 'migrate' is refused until it has ended (the destination would "
+                         "not get what it changes). Wait for it to finish, then try again.",
+                         vm_.name, *op);
+    }
+  }
+  return {};
+}
+
 }  // namespace vmforge::supervisor

@@ -282,6 +282,11 @@ TEST_CASE("a supervisor killed during a backup is adopted unchanged and the next
   // (block-job-set-speed) so that it is still copying when the cancel comes.
   {
     auto running = start_backup(vm, backups.path());
+    // The VM does not migrate while its backup's job copies (its target is on this host).
+    CliResult refused = vm.cli({"migrate", "apt", "--to", "unix:" + vm.dir().file("nobody.sock")});
+    CHECK(refused.status != 0);
+    CHECK(refused.err.find("VM 'apt' has a backup under way: 'migrate' is refused until it has ended") !=
+          std::string::npos);
     std::this_thread::sleep_for(2500ms);  // long enough for a progress line (one a second)
     REQUIRE(running.cli.signal(SIGINT));
     auto status = running.cli.wait(30s);
