@@ -292,6 +292,8 @@ void migrate_with_hotplugged(const std::string& tcp_uri) {
   const std::string uri = tcp_uri.empty() ? unix_uri(src) : tcp_uri;
   src.apply(hot_devices(src.vm.dir()));
   src.vm.wait_report("nets", [](std::string_view v) { return v.find("eth1") != std::string_view::npos; });
+  // The guest may see the NIC before it has probed the disk (the data disk is vda).
+  src.vm.wait_report("block.vdb", [](std::string_view v) { return v.find("serial=hot") != std::string_view::npos; });
   REQUIRE(src.io->write("hot", 0, "hotdata", 64, test::kGuestReportTimeout));
   migrate_changed(src, uri, true);
 }
