@@ -79,7 +79,9 @@ void read_disk_limits(const Fields& f, Disk& d) {
   d.limits = read_io_limits(f);
   if (d.media == DiskMedia::cdrom && (d.limits.any() || f.has("throttle_group"))) {
     const std::string_view key = f.has("throttle_group") ? "throttle_group" : "media";
-    f.error(key, fmt::format("{}: I/O limits apply to disks, not to a cdrom (its medium changes live)", f.owner()));
+    f.error(key, fmt::format("{}: I/O limits apply to disks, not to a cdrom (QEMU takes limits only on a drive with a "
+                             "medium, and a cdrom may be empty or ejected)",
+                             f.owner()));
     return;
   }
   d.throttle_group = f.ref("throttle_group", {"throttle_group"});
