@@ -97,23 +97,53 @@ bool needs_port(const Resource& r) {
   return false;
 }
 
-// Sets the bus of the device behind `r` in `vm` to `port`, unless the manifest chose one.
-// Returns false when the manifest already places it, or its kind never sits on a port.
-bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
+// Lets `place` set the placement of the device behind `r` in `vm`; false when its kind never
+// sits on a PCI bus of its own, or `place` finds the manifest placed it already.
+template <typename Place>
+bool pin_device(Vm& vm, const Resource& r, Place place) {
   if (facts(r.kind).port == PortUse::never) return false;
   return with_devices(vm, r.kind, [&](auto& items) {
     if constexpr (!requires { items.front().placement.bus; }) {
       return false;
     } else {
       for (auto& item : items) {
-        if (item.id.str() != r.id) continue;
-        if (item.placement.bus) return false;
-        item.placement.bus = DeviceId(port);
-        return true;
+        if (item.id.str() == r.id) return place(item.placement);
       }
       return false;
     }
   });
+}
+
+// q35: the device on root port `port`, unless the manifest chose its bus.
+bool pin_to_port(Vm& vm, const Resource& r, const std::string& port) {
+  return pin_device(vm, r, [&](Placement& p) {
+    if (p.bus) return false;
+    p.bus = DeviceId(port);
+    return true;
+  });
+}
+
+// pc: the device in `slot` of pci.0, unless the manifest chose its bus or address.
+bool pin_to_slot(Vm& vm, const Resource& r, std::uint8_t slot) {
+  return pin_device(vm, r, [&](Placement& p) {
+    if (p.bus || p.addr) return false;
+    p.addr = PciAddress(slot, 0);
+    return true;
+  });
+}
+
+// Pins `want` in `pinned` to the first of `free` (root ports or slots of pci.0) with `pin`, and
+// says so in `change` with `note`. False when `want` needs one and none is left.
+template <typename Place, typename Pin, typename Note>
+bool take_free(std::optional<std::vector<Place>>& free, Vm& pinned, const Resource& want, Change& change, Pin pin,
+               Note note) {
+  if (!free || !needs_port(want)) return true;
+  if (free->empty()) return false;
+  if (pin(pinned, want, free->front())) {
+    change.notes.push_back(note(free->front()));
+    free->erase(free->begin());
+  }
+  return true;
 }
 
 // Limits from a group's or a disk's props (QEMU's defaults read as unset).
@@ -150,7 +180,8 @@ class Differ {
       : desired_(desired),
         current_(current),
         want_(resources_of(desired)),
-        free_ports_(current.resources.facts().free_ports) {
+        free_ports_(current.resources.facts().free_ports),
+        free_slots_(current.resources.facts().free_slots) {
     if (current.applied) applied_ = resources_of(*current.applied);
   }
 
@@ -182,6 +213,7 @@ class Differ {
   ResourceSet want_;
   ResourceSet applied_;
   std::optional<std::vector<std::string>> free_ports_;
+  std::optional<std::vector<std::uint8_t>> free_slots_;
   std::vector<Pending> pending_;
 };
 
@@ -207,8 +239,13 @@ void Differ::add_replug_undo(const ResourceKey& device, std::vector<PlanStep>& s
   const Resource* made = applied_.find(device.str());
   if (!made) return;
   Vm pinned = *current_.applied;
-  const auto& ports = current_.resources.facts().device_ports;
-  if (auto port = ports.find(made->id); port != ports.end()) pin_to_port(pinned, *made, port->second);
+  const MachineFacts& facts = current_.resources.facts();
+  if (auto port = facts.device_ports.find(made->id); port != facts.device_ports.end()) {
+    pin_to_port(pinned, *made, port->second);
+  }
+  if (auto slot = facts.device_slots.find(made->id); slot != facts.device_slots.end()) {
+    pin_to_slot(pinned, *made, slot->second);
+  }
   auto plug = plug_steps(pinned, device);
   if (!plug) return;
   for (PlanStep& step : steps) {
@@ -276,19 +313,23 @@ Result<void> Differ::diff_leaks() {
 
 Result<void> Differ::add_device(const Resource& want, Phase phase, Change change) {
   Vm pinned = desired_;
-  if (free_ports_ && needs_port(want)) {
-    if (free_ports_->empty()) {
-      restart(want.key(), manifest_place(want),
-              "every hotplug root port of the running VM is in use (nothing can be hot-plugged onto pcie.0); "
-              "raise [machine] hotplug_slots",
-              change.details, want.ref());
-      return {};
-    }
-    const std::string port = free_ports_->front();
-    if (pin_to_port(pinned, want, port)) {
-      free_ports_->erase(free_ports_->begin());
-      change.notes.push_back(fmt::format("plugged into the free root port '{}', at address 0", port));
-    }
+  const auto on_port = [](const std::string& port) {
+    return fmt::format("plugged into the free root port '{}', at address 0", port);
+  };
+  if (!take_free(free_ports_, pinned, want, change, &pin_to_port, on_port)) {
+    restart(want.key(), manifest_place(want),
+            "every hotplug root port of the running VM is in use (nothing can be hot-plugged onto pcie.0); "
+            "raise [machine] hotplug_slots",
+            change.details, want.ref());
+    return {};
+  }
+  const auto in_slot = [](std::uint8_t slot) {
+    return fmt::format("plugged into the free slot {:#04x} of pci.0", slot);
+  };
+  if (!take_free(free_slots_, pinned, want, change, &pin_to_slot, in_slot)) {
+    restart(want.key(), manifest_place(want), "every slot of pci.0 is in use: nothing more can be hot-plugged",
+            change.details, want.ref());
+    return {};
   }
   VMFORGE_TRY(auto steps, plug_steps(pinned, want.ref()));
   for (PlanStep& s : steps) change.steps.push_back(std::move(s));
@@ -465,7 +506,7 @@ Result<void> Differ::diff_device(const std::string& key, const Resource* want, c
     } else {
       Change c{Action::remove, key, {}, {}, {}, {std::string(remove_note(have->kind))}, {}};
       VMFORGE_TRY(c.steps, unplug(device));
-      const bool frees_nothing_needed = free_ports_ && needs_port(*have);
+      const bool frees_nothing_needed = (free_ports_ || free_slots_) && needs_port(*have);
       push(frees_nothing_needed ? Phase::remove : Phase::remove_early, std::move(c), device);
     }
     return {};

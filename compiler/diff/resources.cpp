@@ -257,6 +257,21 @@ ResourceSet resources_of(const Vm& vm) {
         if (!used.count(port.id)) facts.free_ports->push_back(port.id);
       }
     }
+  } else if (vm.machine.family == MachineFamily::pc) {
+    // The same on pci.0: its hot devices on their slots, the slots nothing takes free.
+    if (auto layout = layout_of(vm)) {
+      std::set<std::uint8_t> used;
+      for (const auto& [id, address] : layout->cold) used.insert(address.slot());
+      for (const PciAddress& address : layout->fixed) used.insert(address.slot());
+      for (const auto& [id, slot] : pins_of(*layout).slots) {
+        used.insert(slot);
+        facts.device_slots.emplace(id, slot);
+      }
+      facts.free_slots.emplace();
+      for (std::uint8_t slot : root_bus_slots(vm.machine.family)) {
+        if (!used.count(slot)) facts.free_slots->push_back(slot);
+      }
+    }
   }
   return set;
 }

@@ -52,6 +52,12 @@ struct MachineFacts {
   /// q35: device id -> the generated root port it sits on (where an undone removal plugs it
   /// back). Empty when not observed.
   std::map<std::string, std::string> device_ports;
+  /// pc: the slots of pci.0 with nothing in them, in the order new PCI devices are pinned to
+  /// them (pci.0 takes live additions itself). Unknown (nullopt): the builders' placement.
+  std::optional<std::vector<std::uint8_t>> free_slots;
+  /// pc: hot-plugged device id -> its slot on pci.0 (where an undone removal plugs it back,
+  /// and what a migration's destination must lay out). Empty when not observed.
+  std::map<std::string, std::uint8_t> device_slots;
 
   friend bool operator==(const MachineFacts&, const MachineFacts&) = default;
 };

@@ -37,6 +37,10 @@ class SlotPool {
   SlotPool(const BusShape& shape, const std::vector<PciAddress>& fixed) : shape_(shape) {
     for (const auto& a : fixed) taken_.insert(a.slot());
   }
+  /// Takes `slot` if it is on the bus and free.
+  bool take(std::uint8_t slot) {
+    return slot >= shape_.first_free_slot && slot <= shape_.last_free_slot && taken_.insert(slot).second;
+  }
   std::optional<std::uint8_t> next() {
     for (unsigned s = shape_.first_free_slot; s <= shape_.last_free_slot; ++s) {
       auto slot = static_cast<std::uint8_t>(s);
@@ -63,11 +67,27 @@ Error out_of_slots(std::string_view bus, std::size_t wanted, std::size_t free) {
                            wanted, bus, free));
 }
 
-std::string quoted_list(const std::vector<std::string>& ids) {
-  return fmt::format("'{}'", fmt::join(ids, "', '"));
+std::string quoted_list(const std::vector<std::string>& ids) { return fmt::format("'{}'", fmt::join(ids, "', '")); }
+
+// The refusal of pins that do not fit this manifest: what differs, and how to fix it.
+Result<void> refuse_pins(const std::vector<std::string>& extra, std::string_view where,
+                         const std::vector<std::string>& unpinned, std::string misplaced) {
+  if (extra.empty() && unpinned.empty() && misplaced.empty()) return {};
+  std::vector<std::string> what;
+  if (!extra.empty()) {
+    what.push_back(
+        fmt::format("the running VM has {} {}, which this manifest does not hot-plug", quoted_list(extra), where));
+  }
+  if (!unpinned.empty()) {
+    what.push_back(fmt::format("this manifest hot-plugs {}, which the running VM lacks", quoted_list(unpinned)));
+  }
+  if (!misplaced.empty()) what.push_back(std::move(misplaced));
+  return unexpected(Error(fmt::format("{}; make the running VM match the manifest first ('vmforge apply FILE' "
+                                      "where it runs), then migrate again",
+                                      fmt::join(what, "; "))));
 }
 
-// Every hot device pinned to a distinct port the VM has, and no pin without a hot device.
+// q35: every hot device pinned to a distinct port the VM has, and no pin without a hot device.
 Result<void> check_pins(const std::vector<std::string>& hot, const PciPins& pins, const std::vector<RootPort>& ports) {
   const std::set<std::string> wanted(hot.begin(), hot.end());
   std::vector<std::string> unpinned, extra, bad_port;
@@ -80,23 +100,36 @@ Result<void> check_pins(const std::vector<std::string>& hot, const PciPins& pins
     const bool known = std::any_of(ports.begin(), ports.end(), [&](const RootPort& p) { return p.id == port; });
     if (!known || !taken.insert(port).second) bad_port.push_back(fmt::format("{} on {}", id, port));
   }
-  if (unpinned.empty() && extra.empty() && bad_port.empty()) return {};
-  std::vector<std::string> what;
-  if (!extra.empty()) {
-    what.push_back(fmt::format("the running VM has {} on its hotplug root ports, which this manifest does not "
-                               "hot-plug",
-                               quoted_list(extra)));
+  return refuse_pins(extra, "on its hotplug root ports", unpinned,
+                     bad_port.empty() ? ""
+                                      : fmt::format("the running VM's placement names root ports it does not have or "
+                                                    "uses twice ({})",
+                                                    fmt::join(bad_port, ", ")));
+}
+
+// pc: every hot device in the slot the running VM has it in, each slot free here.
+Result<void> place_pinned_slots(const std::vector<std::string>& hot, const PciPins& pins, SlotPool& pool,
+                                PciLayout& layout) {
+  const std::set<std::string> wanted(hot.begin(), hot.end());
+  std::vector<std::string> unpinned, extra, taken;
+  for (const auto& id : hot) {
+    auto pin = pins.slots.find(id);
+    if (pin == pins.slots.end()) {
+      unpinned.push_back(id);
+    } else if (pool.take(pin->second)) {
+      layout.hot.emplace(id, HotPlacement{layout.root_bus, PciAddress(pin->second, 0)});
+    } else {
+      taken.push_back(fmt::format("{} in slot {:#04x}", id, pin->second));
+    }
   }
-  if (!unpinned.empty()) {
-    what.push_back(fmt::format("this manifest hot-plugs {}, which the running VM lacks", quoted_list(unpinned)));
+  for (const auto& [id, slot] : pins.slots) {
+    if (!wanted.count(id)) extra.push_back(id);
   }
-  if (!bad_port.empty()) {
-    what.push_back(fmt::format("the running VM's placement names root ports it does not have or uses twice ({})",
-                               fmt::join(bad_port, ", ")));
-  }
-  return unexpected(Error(fmt::format("{}; make the running VM match the manifest first ('vmforge apply FILE' "
-                                      "where it runs), then migrate again",
-                                      fmt::join(what, "; "))));
+  return refuse_pins(extra, fmt::format("hot-plugged on '{}'", layout.root_bus), unpinned,
+                     taken.empty() ? ""
+                                   : fmt::format("the running VM's slots are off the bus or taken here by a "
+                                                 "cold-plugged device ({})",
+                                                 fmt::join(taken, ", ")));
 }
 
 }  // namespace
@@ -105,11 +138,21 @@ PciPins pins_of(const PciLayout& layout) {
   PciPins pins;
   pins.root_ports = layout.ports.size();
   for (const auto& [id, placement] : layout.hot) {
-    const bool on_port = std::any_of(layout.ports.begin(), layout.ports.end(),
-                                     [&](const RootPort& p) { return p.id == placement.bus; });
+    if (placement.addr) pins.slots.emplace(id, placement.addr->slot());
+    const bool on_port =
+        std::any_of(layout.ports.begin(), layout.ports.end(), [&](const RootPort& p) { return p.id == placement.bus; });
     if (on_port) pins.ports.emplace(id, placement.bus);
   }
   return pins;
+}
+
+std::vector<std::uint8_t> root_bus_slots(MachineFamily family) {
+  std::vector<std::uint8_t> slots;
+  if (auto shape = bus_shape(family)) {
+    for (unsigned s = shape->first_free_slot; s <= shape->last_free_slot; ++s)
+      slots.push_back(static_cast<std::uint8_t>(s));
+  }
+  return slots;
 }
 
 std::string root_port_id(std::size_t n) { return fmt::format("vmforge-rp{}", n); }
@@ -119,6 +162,7 @@ Result<PciLayout> layout_pci(const PciRequest& request) {
   auto shape = bus_shape(request.family);
   if (!shape) return layout;
   layout.root_bus = std::string(shape->root_bus);
+  layout.fixed = request.fixed;
   SlotPool pool(*shape, request.fixed);
   const std::size_t free_slots = pool.capacity();
 
@@ -129,6 +173,10 @@ Result<PciLayout> layout_pci(const PciRequest& request) {
   }
 
   if (request.family == MachineFamily::pc) {
+    if (request.pins) {
+      VMFORGE_TRY_VOID(place_pinned_slots(request.hot, *request.pins, pool, layout));
+      return layout;
+    }
     for (const auto& id : request.hot) {
       auto slot = pool.next();
       if (!slot) {

@@ -29,8 +29,9 @@ struct PciRequest {
   unsigned spare_ports = 0;
   /// (chassis, slot) pairs of root ports the manifest declares itself.
   std::vector<std::pair<std::uint8_t, std::uint16_t>> taken_chassis_slots;
-  /// q35: the running VM a migration comes from; its port count and placement replace
-  /// `spare_ports` and the packing of `hot` (whose ids must be exactly the pinned ones).
+  /// The running VM a migration comes from: on q35 its port count and placement replace
+  /// `spare_ports` and the packing of `hot`; on pc its slots replace the packing of `hot`.
+  /// Either way `hot`'s ids must be exactly the pinned ones.
   const PciPins* pins = nullptr;
 };
 
@@ -53,6 +54,8 @@ struct PciLayout {
   /// "pcie.0" (q35), "pci.0" (pc); empty when the machine has no PCI root bus we manage.
   std::string root_bus;
   std::map<std::string, PciAddress> cold;
+  /// The request's fixed addresses.
+  std::vector<PciAddress> fixed;
   std::vector<RootPort> ports;
   std::map<std::string, HotPlacement> hot;
 };
@@ -66,6 +69,10 @@ Result<PciLayout> layout_pci(const PciRequest& request);
 
 /// The pins a VM started with `layout` has before anything is plugged live.
 PciPins pins_of(const PciLayout& layout);
+
+/// The root-bus slots vmforge hands out on `family`'s machines, in order (pc: pci.0's 0x02 to
+/// 0x1f); empty where it manages no root bus.
+std::vector<std::uint8_t> root_bus_slots(MachineFamily family);
 
 /// Id of the n-th generated root port: "vmforge-rp<n>".
 std::string root_port_id(std::size_t n);

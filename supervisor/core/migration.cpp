@@ -26,9 +26,9 @@ namespace {
 using PeerPtr = std::shared_ptr<ControlPeer>;
 
 constexpr std::chrono::seconds kQueryTimeout{30};
-constexpr std::uint64_t kPollUsec = 1000000;   // progress and the post-copy check
-constexpr std::uint64_t kRetryUsec = 200000;   // a destination not listening yet is tried again after this
-constexpr std::uint64_t kStatsUsec = 20000;    // `completed` may come before its statistics are filled in
+constexpr std::uint64_t kPollUsec = 1000000;  // progress and the post-copy check
+constexpr std::uint64_t kRetryUsec = 200000;  // a destination not listening yet is tried again after this
+constexpr std::uint64_t kStatsUsec = 20000;   // `completed` may come before its statistics are filled in
 constexpr int kStatsTries = 25;
 // The destination answers the handshake once its QEMU listens, which may take a restart of
 // that QEMU with the source's PCI layout.
@@ -60,9 +60,8 @@ class MigrationRun {
     self_.set_migrating(true);
     deadline_usec_ = sd::loop_now_usec(self_.event()) + out_.wait_usec;
     subscription_ = self_.qmp()->subscribe("MIGRATION", {}, [this](const qmp::Event& e) { on_event(e); });
-    auto timer = sd::add_time<&MigrationRun::on_timer>(self_.event(), CLOCK_MONOTONIC,
-                                                       sd::loop_now_usec(self_.event()) + kPollUsec, 10000, this,
-                                                       "migration-poll");
+    auto timer = sd::add_time<&MigrationRun::on_timer>(
+        self_.event(), CLOCK_MONOTONIC, sd::loop_now_usec(self_.event()) + kPollUsec, 10000, this, "migration-poll");
     if (!timer) return fail(timer.error().message);
     timer_ = std::move(*timer);
     self_.announce(sd::LogLevel::notice, fmt::format("Migrating VM '{}' to '{}'.", self_.vm().name, out_.uri));
@@ -89,19 +88,21 @@ class MigrationRun {
                                 [this, alive = std::weak_ptr<int>(alive_), command = call.command,
                                  then = std::move(then)](Result<JsonValue> reply) {
                                   if (alive.expired()) return;
-                                  if (!reply) return fail(fmt::format("'{}' failed: {}", command, reply.error().message));
+                                  if (!reply)
+                                    return fail(fmt::format("'{}' failed: {}", command, reply.error().message));
                                   then(std::move(*reply));
                                 });
     if (!sent) fail(sent.error().message);
   }
 
-  // Where the devices sit now (live additions took free root ports): the destination lays
+  // Where the devices sit now (live additions took free root ports or slots): the destination lays
   // its QEMU out the same (migration_handshake.hpp).
   void observe_pins() {
     qmp::Client* client = self_.qmp();
     if (client == nullptr) return fail("QMP is not connected.");
     ObserveContext context;
     context.root_ports = self_.vm().machine.family == MachineFamily::q35;
+    context.bus_slots = self_.vm().machine.family == MachineFamily::pc;
     observe(*client, std::move(context), [this, alive = std::weak_ptr<int>(alive_)](Result<ResourceSet> seen) {
       if (alive.expired()) return;
       if (!seen) return fail(fmt::format("Failed to observe the VM's devices: {}", seen.error().message));
@@ -138,7 +139,8 @@ class MigrationRun {
 
   void handshake_failed(const Error& error) {
     if (destination_absent(error) && sd::loop_now_usec(self_.event()) + kRetryUsec < deadline_usec_ && !cancelled_) {
-      if (!waiting_) sd::log_info("The destination '{}' does not listen yet ({}): trying again.", out_.uri, error.message);
+      if (!waiting_)
+        sd::log_info("The destination '{}' does not listen yet ({}): trying again.", out_.uri, error.message);
       waiting_ = true;
       (void)timer_.set_time(sd::loop_now_usec(self_.event()) + kRetryUsec);
       (void)timer_.set_enabled(sd::Enabled::oneshot);
@@ -173,7 +175,8 @@ class MigrationRun {
       fail("Migration cancelled; the VM keeps running here.");
     } else if (status == "postcopy-active") {
       self_.announce(sd::LogLevel::notice, fmt::format("VM '{}' runs on the destination now (post-copy); the rest of "
-                                                       "its RAM follows.", self_.vm().name));
+                                                       "its RAM follows.",
+                                                       self_.vm().name));
     }
   }
 
@@ -225,8 +228,9 @@ class MigrationRun {
   void query_stats(int tries) {
     query([this, tries](const qmp::MigrationInfo& info) {
       if (info.total_time.value_or(0) == 0 && tries > 1) {
-        auto timer = sd::add_time<&MigrationRun::on_stats_timer>(
-            self_.event(), CLOCK_MONOTONIC, sd::loop_now_usec(self_.event()) + kStatsUsec, 1000, this, "migration-stats");
+        auto timer = sd::add_time<&MigrationRun::on_stats_timer>(self_.event(), CLOCK_MONOTONIC,
+                                                                 sd::loop_now_usec(self_.event()) + kStatsUsec, 1000,
+                                                                 this, "migration-stats");
         if (!timer) return completed(info);
         stats_tries_ = tries - 1;
         timer_ = std::move(*timer);
@@ -246,21 +250,19 @@ class MigrationRun {
     JsonWriter w;
     w.begin_object().field("uri", out_.uri).field("total_time_ms", info.total_time.value_or(0));
     w.field("downtime_ms", info.downtime.value_or(0)).field("transferred", sent).end_object();
-    std::string text = fmt::format("VM '{}' migrated to '{}' in {:.1f}s (downtime {} ms, {:.0f} MiB sent).",
-                                   self_.vm().name, out_.uri, static_cast<double>(info.total_time.value_or(0)) / 1000,
-                                   info.downtime.value_or(0), mib(sent));
+    std::string text =
+        fmt::format("VM '{}' migrated to '{}' in {:.1f}s (downtime {} ms, {:.0f} MiB sent).", self_.vm().name, out_.uri,
+                    static_cast<double>(info.total_time.value_or(0)) / 1000, info.downtime.value_or(0), mib(sent));
     Supervisor& self = self_;
-    finish([reply = w.take()](const PeerPtr& peer, const std::optional<JsonValue>& id) {
-      peer->send_return(id, reply);
-    });
+    finish(
+        [reply = w.take()](const PeerPtr& peer, const std::optional<JsonValue>& id) { peer->send_return(id, reply); });
     self.migrated(text);
   }
 
   void fail(const std::string& message) {
     sd::log_warning("{}", message);
-    finish([message](const PeerPtr& peer, const std::optional<JsonValue>& id) {
-      peer->send_error(id, kFailed, message);
-    });
+    finish(
+        [message](const PeerPtr& peer, const std::optional<JsonValue>& id) { peer->send_error(id, kFailed, message); });
   }
 
   // Ends this run (it is destroyed here), then answers the CLI if it still waits.
@@ -280,14 +282,14 @@ class MigrationRun {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // replies after the run ended are dropped
   qmp::SubscriptionId subscription_ = 0;
   sd::EventSource timer_;
-  std::string hello_;                       // the handshake line, once the VM was observed
-  std::unique_ptr<LineSocket> handshake_;   // while the destination has not answered
+  std::string hello_;                      // the handshake line, once the VM was observed
+  std::unique_ptr<LineSocket> handshake_;  // while the destination has not answered
   std::uint64_t deadline_usec_ = 0;
   int stats_tries_ = 0;
-  bool sent_ = false;       // QEMU accepted `migrate`: a cancel goes to QEMU
-  bool waiting_ = false;    // the destination does not listen yet: a retry is due
+  bool sent_ = false;     // QEMU accepted `migrate`: a cancel goes to QEMU
+  bool waiting_ = false;  // the destination does not listen yet: a retry is due
   bool cancelled_ = false;
-  bool switched_ = false;   // migrate-start-postcopy sent
+  bool switched_ = false;  // migrate-start-postcopy sent
 };
 
 // The request's members over the manifest's [migration]; an error message if one is invalid.
@@ -352,8 +354,9 @@ void add_migration_handler(Supervisor& self) {
       return;
     }
     if (self.state() != VmState::running || self.qmp() == nullptr) {
-      peer->send_error(request.id, kUnavailable,
-                       fmt::format("VM '{}' is {}: only a running VM migrates.", self.vm().name, to_string(self.state())));
+      peer->send_error(
+          request.id, kUnavailable,
+          fmt::format("VM '{}' is {}: only a running VM migrates.", self.vm().name, to_string(self.state())));
       return;
     }
     if (auto refusal = self.refusal_while_busy(); !refusal.empty()) {

@@ -10,6 +10,7 @@ namespace vmforge::supervisor {
 namespace {
 
 constexpr std::size_t kMaxPorts = 255;  // one PCI bus number each
+constexpr std::uint64_t kMaxSlot = 31;  // a PCI bus has 32 slots
 
 Error bad(std::string_view what) { return Error(fmt::format("not a vmforge migration handshake: {}", what), EPROTO); }
 
@@ -21,6 +22,8 @@ std::string hello_line(const MigrationHello& hello) {
   w.key("pins").begin_object().field("root_ports", static_cast<std::uint64_t>(hello.pins.root_ports));
   w.key("ports").begin_object();
   for (const auto& [device, port] : hello.pins.ports) w.field(device, port);
+  w.end_object().key("slots").begin_object();
+  for (const auto& [device, slot] : hello.pins.slots) w.field(device, static_cast<std::uint64_t>(slot));
   w.end_object().end_object().end_object();
   return w.take() + "\n";
 }
@@ -43,14 +46,22 @@ Result<MigrationHello> parse_hello(std::string_view line) {
   const JsonValue* pins = json->find("pins");
   auto root_ports = pins ? pins->get_uint64("root_ports") : std::nullopt;
   const JsonValue* ports = pins ? pins->find("ports") : nullptr;
-  if (!root_ports || *root_ports > kMaxPorts || !ports || !ports->as_object()) {
-    return unexpected(bad("no valid 'pins' ('root_ports' up to 255 and a 'ports' object)"));
+  const JsonValue* slots = pins ? pins->find("slots") : nullptr;
+  if (!root_ports || *root_ports > kMaxPorts || !ports || !ports->as_object() || !slots || !slots->as_object()) {
+    return unexpected(bad("no valid 'pins' ('root_ports' up to 255, a 'ports' and a 'slots' object)"));
   }
   hello.pins.root_ports = static_cast<std::size_t>(*root_ports);
   for (const JsonMember& m : *ports->as_object()) {
     auto port = m.value.as_string();
     if (!port) return unexpected(bad(fmt::format("the port of '{}' is not a string", m.key)));
     if (!hello.pins.ports.emplace(m.key, std::string(*port)).second) {
+      return unexpected(bad(fmt::format("'{}' is pinned twice", m.key)));
+    }
+  }
+  for (const JsonMember& m : *slots->as_object()) {
+    auto slot = m.value.as_uint64();
+    if (!slot || *slot > kMaxSlot) return unexpected(bad(fmt::format("the slot of '{}' is not 0 to 31", m.key)));
+    if (!hello.pins.slots.emplace(m.key, static_cast<std::uint8_t>(*slot)).second) {
       return unexpected(bad(fmt::format("'{}' is pinned twice", m.key)));
     }
   }

@@ -14,7 +14,7 @@
 
 namespace vmforge::supervisor {
 
-inline constexpr unsigned kHandshakeVersion = 1;
+inline constexpr unsigned kHandshakeVersion = 2;  // 2: the pins carry pc slots
 /// The longest line either side reads (its "\n" included); anything longer is refused.
 inline constexpr std::size_t kHandshakeMaxLine = 16384;
 

@@ -21,6 +21,7 @@ namespace vmforge::supervisor {
 namespace {
 
 constexpr std::string_view kPeripheral = "/machine/peripheral/";
+constexpr std::string_view kPcRootBus = "/machine/i440fx/pci.0";  // pc's root bus, a device's parent_bus
 constexpr std::string_view kObjects = "/objects/";
 constexpr std::string_view kThrottleGroupType = "throttle-group";
 
@@ -62,6 +63,39 @@ std::string port_of(std::string_view parent_bus) {
   if (!parent_bus.starts_with(kPeripheral)) return {};
   parent_bus.remove_prefix(kPeripheral.size());
   return std::string(parent_bus.substr(0, parent_bus.find('/')));
+}
+
+// Free ports or slots in the order they are handed out: those an apply of this supervisor
+// freed last, the most recent last of all (ObserveContext::freed_ports).
+template <typename Place>
+void hand_out_freed_last(std::vector<Place>& free, const std::vector<Place>& freed) {
+  auto rank = [&](const Place& place) {
+    auto it = std::find(freed.begin(), freed.end(), place);
+    return it == freed.end() ? 0 : 1 + (it - freed.begin());
+  };
+  std::stable_sort(free.begin(), free.end(), [&](const Place& a, const Place& b) { return rank(a) < rank(b); });
+}
+
+// pc: the slot of every device on pci.0 (its `addr` is devfn, slot << 3 | function); the
+// hot-plugged ones' are their pins, and the slots no device has are free.
+void add_bus_slots(const SecondReplies& second, const ObserveContext& context, MachineFacts& facts) {
+  std::set<std::uint8_t> busy;
+  for (const auto& [device, props] : second) {
+    auto bus = props.find("parent_bus");
+    auto addr = props.find("addr");
+    if (bus == props.end() || addr == props.end() || bus->second.as_string() != kPcRootBus) continue;
+    const auto devfn = addr->second.as_uint64();
+    if (!devfn) continue;
+    const auto slot = static_cast<std::uint8_t>(*devfn >> 3);
+    busy.insert(slot);
+    auto hot = props.find("hotplugged");
+    if (hot != props.end() && hot->second.as_bool().value_or(false)) facts.device_slots[device] = slot;
+  }
+  facts.free_slots.emplace();
+  for (std::uint8_t slot : root_bus_slots(MachineFamily::pc)) {
+    if (!busy.count(slot)) facts.free_slots->push_back(slot);
+  }
+  hand_out_freed_last(*facts.free_slots, context.freed_slots);
 }
 
 // "/machine/peripheral/vd0/virtio-backend" or "cd0" -> the device id.
@@ -403,7 +437,9 @@ std::map<std::string, std::set<std::string>> identity_of(const ResourceSet& desi
 SecondQueries second_queries(const FirstReplies& first, const ObserveContext& context) {
   SecondQueries out;
   for (const Device& d : children(first.peripheral)) {
-    if (context.root_ports && !context.check_only && !off_root_ports(d.type)) out.push_back({d.id, "parent_bus"});
+    const bool placed = (context.root_ports || context.bus_slots) && !context.check_only && !off_root_ports(d.type);
+    if (placed) out.push_back({d.id, "parent_bus"});
+    if (placed && context.bus_slots) out.push_back({d.id, "addr"});
     auto kind = kind_of(d, context);
     if (!kind || *kind == ResourceKind::dimm) continue;
     auto wanted = context.identity.find(d.id);
@@ -480,15 +516,11 @@ ResourceSet build_observed(const FirstReplies& first, const SecondReplies& secon
       if (device.type == "pcie-root-port" && number && !busy.count(id)) free.emplace_back(*number, id);
     }
     std::sort(free.begin(), free.end());
-    auto freed = [&](const std::string& port) {
-      auto it = std::find(context.freed_ports.begin(), context.freed_ports.end(), port);
-      return it == context.freed_ports.end() ? 0 : 1 + (it - context.freed_ports.begin());
-    };
-    std::stable_sort(free.begin(), free.end(),
-                     [&](const auto& a, const auto& b) { return freed(a.second) < freed(b.second); });
     facts.free_ports.emplace();
     for (auto& [n, port] : free) facts.free_ports->push_back(std::move(port));
+    hand_out_freed_last(*facts.free_ports, context.freed_ports);
   }
+  if (context.bus_slots) add_bus_slots(second, context, facts);
   return set;
 }
 
@@ -501,6 +533,7 @@ PciPins observed_pins(const MachineFacts& facts) {
     ports.insert(port);
   }
   pins.root_ports = ports.size() + (facts.free_ports ? facts.free_ports->size() : 0);
+  pins.slots = facts.device_slots;
   return pins;
 }
 

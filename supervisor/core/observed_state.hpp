@@ -69,6 +69,8 @@ struct ObserveContext {
   /// q35: live additions go to vmforge's generated pcie-root-ports, so the free ones are
   /// counted.
   bool root_ports = false;
+  /// pc: live additions go to free slots of pci.0, so each PCI device's slot is asked for.
+  bool bus_slots = false;
   /// Checking an apply's outcome: nothing is placed (free ports are not counted), and whether
   /// a device the manifest has was hot-plugged does not matter (it decides only how a device
   /// is removed or replaced), so it is asked only of the devices the manifest lacks.
@@ -91,6 +93,8 @@ struct ObserveContext {
   /// are handed out last, the most recent last of all: the guest may still eject such a slot
   /// once more, and with it a device plugged in since (supervisor/core/step_runner.cpp).
   std::vector<std::string> freed_ports;
+  /// The same for slots of pci.0 (pc).
+  std::vector<std::uint8_t> freed_slots;
   /// No other monitor can change QEMU unseen (no `[[qmp_socket]]`, no raw extra arguments):
   /// a reply is reused while no event came and no command was sent (qmp::Client::query()).
   bool reuse_replies = false;
@@ -111,9 +115,10 @@ SecondReplies second_replies(const SecondQueries& queries, std::vector<JsonValue
 /// (QEMU's "#block…", "compat_monitor0", reserved "vmforge…") are never listed.
 ResourceSet build_observed(const FirstReplies& first, const SecondReplies& second, const ObserveContext& context);
 
-/// Where the running VM's devices sit on vmforge's generated root ports, from facts observed
-/// with ObserveContext::root_ports (none on other machines): what a migration's destination
-/// must lay out (migration_handshake.hpp).
+/// Where the running VM's hot devices sit: on vmforge's generated root ports, from facts
+/// observed with ObserveContext::root_ports (q35), or in slots of pci.0, with
+/// ObserveContext::bus_slots (pc): what a migration's destination must lay out
+/// (migration_handshake.hpp).
 PciPins observed_pins(const MachineFacts& facts);
 
 }  // namespace vmforge::supervisor

@@ -21,11 +21,13 @@ namespace {
 
 // `check_only`: observing to check an apply's outcome (ObserveContext::check_only).
 ObserveContext context_for(const Vm& applied, const Vm& desired, bool check_only,
-                           const std::vector<std::string>& freed_ports) {
+                           const std::vector<std::string>& freed_ports, const std::vector<std::uint8_t>& freed_slots) {
   ObserveContext context;
   context.freed_ports = freed_ports;
+  context.freed_slots = freed_slots;
   context.hotplug = applied.machine.family == MachineFamily::q35 || applied.machine.family == MachineFamily::pc;
   context.root_ports = applied.machine.family == MachineFamily::q35;
+  context.bus_slots = applied.machine.family == MachineFamily::pc;
   context.check_only = check_only;
   context.reuse_replies = applied.qmp_sockets.empty() && applied.qemu.extra_args.empty();
   context.identity = identity_of(resources_of(desired));
@@ -110,7 +112,9 @@ Reconciler::Reconciler(sd_event* event, qmp::Client& client, StateDir state, Vm 
 void Reconciler::attach(qmp::Client& client, Vm applied) {
   client_ = &client;
   applied_ = std::move(applied);
-  freed_ports_.clear();  // a new QEMU and guest: no eject of the old one's is pending
+  // A new QEMU and guest: no eject of the old one's is pending.
+  freed_ports_.clear();
+  freed_slots_.clear();
 }
 
 // Both VMs as the supervisor runs them: with the snapshot layers recorded now (a snapshot may
@@ -122,7 +126,7 @@ Result<void> Reconciler::use_disk_chains(Vm& desired) {
 
 void Reconciler::plan(Vm desired, std::function<void(Result<Diff>)> done) {
   if (auto chains = use_disk_chains(desired); !chains) return done(unexpected(std::move(chains).error()));
-  observe(*client_, context_for(applied_, desired, false, freed_ports_),
+  observe(*client_, context_for(applied_, desired, false, freed_ports_, freed_slots_),
           [this, desired = std::move(desired), done](Result<ResourceSet> observed) {
             if (!observed) return done(unexpected(std::move(observed).error()));
             done(diff(desired, Current{std::move(*observed), &applied_}));
@@ -139,7 +143,7 @@ class Reconciler::ApplyJob {
       : owner_(owner), desired_(std::move(desired)), allow_restart_(allow_restart), done_(std::move(done)) {}
 
   void start() {
-    observe(*owner_.client_, context_for(owner_.applied_, desired_, false, owner_.freed_ports_),
+    observe(*owner_.client_, context_for(owner_.applied_, desired_, false, owner_.freed_ports_, owner_.freed_slots_),
             [this](Result<ResourceSet> seen) { planned(std::move(seen)); });
   }
 
@@ -203,17 +207,23 @@ class Reconciler::ApplyJob {
     runner_ = std::move(*runner);
   }
 
-  // A device_del that completed freed the root port its device was seen on.
+  // A device_del that completed freed the root port (q35) or slot (pc) its device was seen on.
   void note_unplug(const PlanStep& step) {
     if (step.call.command != "device_del") return;
     auto arguments = parse_json(step.call.arguments);
     auto id = arguments ? arguments->get_string("id") : std::nullopt;
-    const auto& ports = before_.facts().device_ports;
-    auto port = id ? ports.find(std::string(*id)) : ports.end();
-    if (port == ports.end()) return;
-    auto& freed = owner_.freed_ports_;
-    std::erase(freed, port->second);
-    freed.push_back(port->second);
+    if (!id) return;
+    remember_freed(before_.facts().device_ports, *id, owner_.freed_ports_);
+    remember_freed(before_.facts().device_slots, *id, owner_.freed_slots_);
+  }
+
+  template <typename Place>
+  static void remember_freed(const std::map<std::string, Place>& places, std::string_view device,
+                             std::vector<Place>& freed) {
+    auto place = places.find(std::string(device));
+    if (place == places.end()) return;
+    std::erase(freed, place->second);
+    freed.push_back(place->second);
   }
 
   // Observes again: after a success the VM must match the manifest; after a failure it must
@@ -223,7 +233,7 @@ class Reconciler::ApplyJob {
     // Link states are not observable: after a success they are the new manifest's, after an
     // undo the old one's.
     const Vm& links = outcome_.report->ok() ? desired_ : owner_.applied_;
-    observe(*owner_.client_, context_for(links, desired_, true, owner_.freed_ports_),
+    observe(*owner_.client_, context_for(links, desired_, true, owner_.freed_ports_, owner_.freed_slots_),
             [this](Result<ResourceSet> after) { verify(std::move(after)); });
   }
 

@@ -72,6 +72,8 @@ class Reconciler {
   Hooks hooks_;
   /// ObserveContext::freed_ports: root ports whose device an apply unplugged, newest last.
   std::vector<std::string> freed_ports_;
+  /// ObserveContext::freed_slots: the same for slots of pci.0 (pc).
+  std::vector<std::uint8_t> freed_slots_;
   std::unique_ptr<ApplyJob> job_;
 };
 

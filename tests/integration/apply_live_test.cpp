@@ -12,6 +12,7 @@
 #include "supervisor/launch/process.hpp"
 #include "tests/integration/live_vm.hpp"
 #include "tests/supervisor/cloudinit/seed_files.hpp"
+#include "tests/support/disk_image.hpp"
 
 using namespace vmforge;
 using namespace std::chrono_literals;
@@ -200,6 +201,34 @@ TEST_CASE("a removal undone after a failed addition plugs the device back", "[qe
   CHECK(plan.out.find("- disk:s1") < plan.out.find("+ disk:x1"));
   CHECK(apply_fails_as_it_was(vm, bad, with).find("Undid 4 earlier step(s)") != std::string::npos);
   vm.wait_report("blocks", [](std::string_view v) { return has(v, "sda"); });
+}
+
+// pc hot-plugs onto pci.0 itself. A disk added after a removal goes into a slot the running VM
+// has free, not where a fresh start of the manifest would put it: there sits a disk plugged
+// before the removal, and QEMU refused the device_add ("slot 3 function 0 not available").
+TEST_CASE("pc: a disk added after a removal takes a free slot of pci.0", "[qemu][apply]") {
+  LiveVm vm;
+  vm.use_machine("pc");
+  for (std::string_view name : {"d2.raw", "d3.raw"})
+    REQUIRE(test::create_disk_image(vm.dir().file(name), "raw", 8 << 20));
+  auto serial_disk = [&](std::string_view id, std::string_view serial) {
+    return disk(id, vm.dir().file(fmt::format("{}.raw", id)), fmt::format("serial = \"{}\"\n", serial));
+  };
+  vm.boot(vm.manifest("both", serial_disk("d1", "D1") + serial_disk("d2", "D2")));
+  vm.wait_report("block.vdb", [](std::string_view v) { return v.find("serial=D2") != std::string_view::npos; });
+  vm.apply(vm.manifest("second", serial_disk("d2", "D2")));
+  vm.wait_report("blocks", [](std::string_view v) { return !has(v, "vda"); });
+
+  const std::string third = vm.manifest("third", serial_disk("d2", "D2") + serial_disk("d3", "D3"));
+  CliResult plan = vm.cli({"plan", third});
+  INFO(plan.out << plan.err);
+  // vser0 and eth0 sit in slots 2 and 3, d1 sat in 4 and d2 in 5; a fresh start would put d3
+  // in 5. The slot d1 freed is handed out last (the guest may still eject it once more).
+  CHECK(plan.out.find("plugged into the free slot 0x06 of pci.0") != std::string::npos);
+  vm.apply(third);
+  vm.wait_report("block.vda", [](std::string_view v) { return v.find("serial=D3") != std::string_view::npos; });
+  vm.wait_report("block.vdb", [](std::string_view v) { return v.find("serial=D2") != std::string_view::npos; });
+  CHECK(vm.cli({"plan", third}).status == 0);
 }
 
 // D4: a stopped guest cannot release a device, so an unplug could only time out (and its undo

@@ -41,14 +41,14 @@ LiveVm::~LiveVm() {
 
 std::string LiveVm::manifest(std::string_view name, std::string_view extra, unsigned cpus, bool link_up) {
   std::string text =
-      fmt::format("name = \"apt\"\n[machine]\ntype = \"q35\"\naccel = [\"tcg\"]\nhotplug_slots = 8\n"
+      fmt::format("name = \"apt\"\n[machine]\ntype = \"{}\"\naccel = [\"tcg\"]\n{}"
                   "[cpu]\ncount = {}\nmax = 4\n[memory]\nsize = \"512M\"\nmax = \"2G\"\nslots = 2\n{}"
                   "[kernel]\npath = \"{}\"\ninitrd = \"{}\"\ncmdline = \"{}\"\n"
                   "[[serial]]\nid = \"ser0\"\nbackend = \"file\"\npath = \"{}\"\n"
                   "[[virtio_serial]]\nid = \"vser0\"\n"
                   "[[net]]\nid = \"eth0\"\nbackend = \"user\"\nmac = \"52:54:00:12:34:56\"\nlink = \"{}\"\n{}",
-                  cpus, memory_options_, guest_.kernel, guest_.initrd, kCmdline, dir_.file("serial.log"),
-                  link_up ? "up" : "down", extra);
+                  machine_, machine_ == "q35" ? "hotplug_slots = 8\n" : "", cpus, memory_options_, guest_.kernel,
+                  guest_.initrd, kCmdline, dir_.file("serial.log"), link_up ? "up" : "down", extra);
   const std::string path = dir_.file(std::string(name) + ".toml");
   std::ofstream(path) << text;
   return path;

@@ -29,6 +29,9 @@ class LiveVm {
   const TempDir& dir() const { return dir_; }
   SerialReport& report() { return report_; }
 
+  /// The [machine] type of the manifests written from now on: "q35" (with 8 hotplug root
+  /// ports) unless this says "pc".
+  void use_machine(std::string type) { machine_ = std::move(type); }
   /// Writes `dir/<name>.toml`: the base manifest plus `extra` TOML; cpus is [cpu] count.
   std::string manifest(std::string_view name, std::string_view extra, unsigned cpus = 1, bool link_up = true);
 
@@ -66,6 +69,7 @@ class LiveVm {
   GuestImage guest_;
   SerialReport report_;
   std::string memory_options_;
+  std::string machine_ = "q35";
   std::optional<launch::Process> supervisor_;
 };
 

@@ -150,3 +150,44 @@ TEST_CASE("pins that do not match the manifest's hot devices are refused with wh
   req.pins = &twice;
   CHECK_FALSE(layout_pci(req));
 }
+
+TEST_CASE("pc: hot devices take the source's slots of pci.0, and a fresh layout's pins are its slots", "[compiler]") {
+  PciRequest req;
+  req.family = MachineFamily::pc;
+  req.cold = {"root"};           // slot 2
+  req.hot = {"data2", "data3"};  // fresh: slots 3 and 4
+  auto fresh = layout_pci(req);
+  REQUIRE(fresh);
+  CHECK(pins_of(*fresh) == PciPins{0, {}, {{"data2", 0x03}, {"data3", 0x04}}});
+  // The source removed data1 (slot 3) and added data3 live, into slot 3.
+  const PciPins pins{0, {}, {{"data2", 0x04}, {"data3", 0x03}}};
+  req.pins = &pins;
+  auto layout = layout_pci(req);
+  REQUIRE(layout);
+  CHECK(layout->cold.at("root").slot() == 0x02);
+  CHECK(layout->hot.at("data2").addr->slot() == 0x04);
+  CHECK(layout->hot.at("data3").addr->slot() == 0x03);
+  CHECK(layout->hot.at("data3").bus == "pci.0");
+  CHECK(pins_of(*layout) == pins);
+}
+
+TEST_CASE("pc: slots that do not fit the manifest are refused with what differs", "[compiler]") {
+  PciRequest req;
+  req.family = MachineFamily::pc;
+  req.cold = {"root"};  // slot 2
+  req.hot = {"data1", "eth1"};
+  auto refusal = [&](const PciPins& pins) {
+    req.pins = &pins;
+    auto layout = layout_pci(req);
+    return layout ? std::string("laid out") : layout.error().message;
+  };
+  CHECK(refusal(PciPins{0, {}, {{"data1", 0x03}, {"old", 0x04}}}) ==
+        "the running VM has 'old' hot-plugged on 'pci.0', which this manifest does not hot-plug; this manifest "
+        "hot-plugs 'eth1', which the running VM lacks; make the running VM match the manifest first ('vmforge apply "
+        "FILE' where it runs), then migrate again");
+  req.hot = {"data1"};
+  CHECK(refusal(PciPins{0, {}, {{"data1", 0x02}}}).find("taken here by a cold-plugged device (data1 in slot 0x02)") !=
+        std::string::npos);
+  CHECK(refusal(PciPins{0, {}, {{"data1", 0x00}}}).find("off the bus") != std::string::npos);
+  CHECK(refusal(PciPins{0, {}, {{"data1", 0x03}}}) == "laid out");
+}

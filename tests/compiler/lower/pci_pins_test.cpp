@@ -40,10 +40,18 @@ std::string device_add_of(const std::vector<PlanStep>& steps, std::string_view i
   return {};
 }
 
+// The steps of the live apply that makes `source` into `now`, in order.
+std::vector<PlanStep> live_steps(const Vm& now, const Vm& source) {
+  auto applied = diff(now, Current{resources_of(source), &source});
+  if (!applied) FAIL(applied.error().message);
+  std::vector<PlanStep> live;
+  for (const Change& c : applied->changes) live.insert(live.end(), c.steps.begin(), c.steps.end());
+  return live;
+}
+
 }  // namespace
 
-TEST_CASE("a manifest with a live-added disk, lowered with the source's pins, has the source's layout",
-          "[compiler]") {
+TEST_CASE("a manifest with a live-added disk, lowered with the source's pins, has the source's layout", "[compiler]") {
   // The source started with data1 hot and two spare ports, then `apply` added data2 and data3
   // and removed data1: data2 and data3 took the first free ports, data1's port stays empty.
   Vm source = small_vm();
@@ -51,10 +59,7 @@ TEST_CASE("a manifest with a live-added disk, lowered with the source's pins, ha
   source.disks = {disk("root", false), disk("data1", true)};
   Vm now = source;
   now.disks = {disk("root", false), disk("data2", true), disk("data3", true)};
-  auto applied = diff(now, Current{resources_of(source), &source});
-  REQUIRE(applied);
-  std::vector<PlanStep> live;
-  for (const Change& c : applied->changes) live.insert(live.end(), c.steps.begin(), c.steps.end());
+  const std::vector<PlanStep> live = live_steps(now, source);
 
   // A fresh start of `now` lays its ports out differently: QEMU would refuse the stream.
   const Plan fresh = lowered(now);
@@ -82,4 +87,26 @@ TEST_CASE("pins that do not fit the manifest make lowering fail at [machine] wit
   CHECK(text.find("/m/t.toml:3:1") != std::string::npos);
   CHECK(text.find("the running VM has 'data9' on its hotplug root ports") != std::string::npos);
   CHECK(text.find("'vmforge apply FILE' where it runs") != std::string::npos);
+}
+
+TEST_CASE("pc: a live addition takes a free slot of pci.0, and the pins give the destination the same", "[compiler]") {
+  // The source started with data1 and data2 hot (slots 3 and 4, root in 2); `apply` removed
+  // data1 and added data3, which must not take slot 4 as a fresh layout of the manifest would.
+  Vm source = small_vm();
+  source.machine.family = MachineFamily::pc;
+  source.disks = {disk("root", false), disk("data1", true), disk("data2", true)};
+  Vm now = source;
+  now.disks = {disk("root", false), disk("data2", true), disk("data3", true)};
+  const std::vector<PlanStep> live = live_steps(now, source);
+  CHECK(device_add_of(live, "data3").find(R"("addr":"0x05.0x0")") != std::string::npos);
+  CHECK(device_add_of(lowered(now).steps, "data2").find(R"("addr":"0x03.0x0")") != std::string::npos);
+
+  Vm destination = now;
+  destination.pci_pins = PciPins{0, {}, {{"data2", 0x04}, {"data3", 0x05}}};
+  const Plan pinned = lowered(destination);
+  CHECK(device_add_of(pinned.steps, "data2") == device_add_of(lowered(source).steps, "data2"));
+  CHECK(device_add_of(pinned.steps, "data3") == device_add_of(live, "data3"));
+  // Later live changes on the destination take the slots the pins leave free.
+  REQUIRE(resources_of(destination).facts().free_slots);
+  CHECK(resources_of(destination).facts().free_slots->front() == 0x03);
 }

@@ -18,8 +18,8 @@
 #include "supervisor/core/incoming_handshake.hpp"
 #include "supervisor/core/migration_socket.hpp"
 #include "supervisor/sd/event_loop.hpp"
-#include "tests/support/free_port.hpp"
 #include "tests/supervisor/sd/run_loop_until.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vmforge;
@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const MigrationHello kHello{kHandshakeVersion, "web", PciPins{3, {{"data1", "vmforge-rp0"}, {"eth1", "vmforge-rp2"}}}};
+const MigrationHello kHello{kHandshakeVersion, "web",
+                            PciPins{3, {{"data1", "vmforge-rp0"}, {"eth1", "vmforge-rp2"}}, {{"hot1", 0x05}}}};
 
 std::string without_newline(std::string line) {
   REQUIRE(line.ends_with('\n'));
@@ -44,7 +45,8 @@ struct Client {
     auto connected = connect_migration_uri(uri);
     REQUIRE(connected);
     fd = std::move(*connected);
-    test::run_loop_until(loop, [&] { return writable(); }, 5000ms, 10ms);
+    test::run_loop_until(
+        loop, [&] { return writable(); }, 5000ms, 10ms);
   }
   bool ready(short events) const {
     pollfd p{fd.get(), events, 0};
@@ -62,7 +64,8 @@ struct Client {
   }
   // The answer line, once the loop produced it ("" if the connection closed without one).
   std::string answer(sd::EventLoop& loop) {
-    test::run_loop_until(loop, [&] { return ready(POLLIN); }, 5000ms, 10ms);
+    test::run_loop_until(
+        loop, [&] { return ready(POLLIN); }, 5000ms, 10ms);
     std::string text;
     char buffer[512];
     for (int i = 0; i < 100 && text.find('\n') == std::string::npos; ++i) {
@@ -83,9 +86,11 @@ struct Client {
 
 TEST_CASE("a hello carries the version, the VM's name and its pins, and reads back the same", "[migration]") {
   const std::string line = hello_line(kHello);
-  CHECK(line ==
-        R"({"vmforge_migration":1,"vm":"web","pins":{"root_ports":3,"ports":{"data1":"vmforge-rp0","eth1":"vmforge-rp2"}}})"
-        "\n");
+  CHECK(
+      line ==
+      R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":3,"ports":{"data1":"vmforge-rp0","eth1":"vmforge-rp2"},)"
+      R"("slots":{"hot1":5}}})"
+      "\n");
   auto back = parse_hello(without_newline(line));
   REQUIRE(back);
   CHECK(back->vm == "web");
@@ -100,13 +105,22 @@ TEST_CASE("a hello that is not one is refused with what is wrong", "[migration]"
   const std::pair<const char*, const char*> cases[] = {
       {"GET / HTTP/1.1", "not a vmforge migration handshake: Failed to parse JSON"},
       {"[]", "no 'vmforge_migration' version"},
-      {R"({"vmforge_migration":2,"vm":"web"})", "the source speaks handshake version 2"},
-      {R"({"vmforge_migration":1})", "no 'vm' name"},
-      {R"({"vmforge_migration":1,"vm":"web"})", "no valid 'pins'"},
-      {R"({"vmforge_migration":1,"vm":"web","pins":{"root_ports":256,"ports":{}}})", "no valid 'pins'"},
-      {R"({"vmforge_migration":1,"vm":"web","pins":{"root_ports":1,"ports":[]}})", "no valid 'pins'"},
-      {R"({"vmforge_migration":1,"vm":"web","pins":{"root_ports":1,"ports":{"a":1}}})", "the port of 'a' is not a string"},
-      {R"({"vmforge_migration":1,"vm":"web","pins":{"root_ports":2,"ports":{"a":"x","a":"y"}}})", "'a' is pinned twice"},
+      {R"({"vmforge_migration":1,"vm":"web"})", "the source speaks handshake version 1"},
+      {R"({"vmforge_migration":2})", "no 'vm' name"},
+      {R"({"vmforge_migration":2,"vm":"web"})", "no valid 'pins'"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":256,"ports":{},"slots":{}}})", "no valid 'pins'"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":1,"ports":[],"slots":{}}})", "no valid 'pins'"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":1,"ports":{}}})", "no valid 'pins'"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":1,"ports":{"a":1},"slots":{}}})",
+       "the port of 'a' is not a string"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":2,"ports":{"a":"x","a":"y"},"slots":{}}})",
+       "'a' is pinned twice"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":0,"ports":{},"slots":{"a":32}}})",
+       "the slot of 'a' is not 0 to 31"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":0,"ports":{},"slots":{"a":"5"}}})",
+       "the slot of 'a' is not 0 to 31"},
+      {R"({"vmforge_migration":2,"vm":"web","pins":{"root_ports":0,"ports":{},"slots":{"a":5,"a":6}}})",
+       "'a' is pinned twice"},
   };
   for (const auto& [line, why] : cases) {
     INFO(line);
@@ -143,7 +157,8 @@ TEST_CASE("the destination's listener answers garbage and oversized lines, then 
 
     Client source(loop, uri);
     source.write_all(hello_line(kHello));
-    test::run_loop_until(loop, [&] { return got.has_value(); }, 5000ms, 10ms);
+    test::run_loop_until(
+        loop, [&] { return got.has_value(); }, 5000ms, 10ms);
     REQUIRE(got);
     CHECK(got->pins == kHello.pins);
     CHECK(h.answering());

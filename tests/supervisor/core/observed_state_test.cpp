@@ -101,7 +101,8 @@ using Props = std::map<std::string, std::string>;
 // `props` with what query-block shows for a device that is not throttled.
 Props unthrottled(Props props) {
   props["throttle_group"] = "none";
-  for (const IoLimitName& name : kIoLimitNames) props[std::string(name.key)] = std::to_string(io_limit_unset(name.part));
+  for (const IoLimitName& name : kIoLimitNames)
+    props[std::string(name.key)] = std::to_string(io_limit_unset(name.part));
   return props;
 }
 
@@ -123,19 +124,19 @@ TEST_CASE("recorded QEMU replies become the VM's resources", "[supervisor][obser
   const Resource& data1 = find(set, "disk:data1");
   CHECK(data1.hotplugged);
   CHECK(data1.props == unthrottled({{"driver", "virtio-blk-pci"},
-                                     {"file", "/tmp/vmforge-observed/d1.raw"},
-                                     {"format", "raw"},
-                                     {"readonly", "false"},
-                                     {"serial", "D1"},
-                                     {"size", "8388608"}}));  // query-block's virtual size
+                                    {"file", "/tmp/vmforge-observed/d1.raw"},
+                                    {"format", "raw"},
+                                    {"readonly", "false"},
+                                    {"serial", "D1"},
+                                    {"size", "8388608"}}));  // query-block's virtual size
   const Resource& cd0 = find(set, "disk:cd0");
   CHECK_FALSE(cd0.hotplugged);
   // The manifest gives cd0 no serial: QEMU's is not asked for.
   CHECK(cd0.props == unthrottled({{"driver", "scsi-cd"},
-                                   {"file", "/tmp/vmforge-observed/a.iso"},
-                                   {"format", "raw"},
-                                   {"readonly", "true"},
-                                   {"size", "1048576"}}));
+                                  {"file", "/tmp/vmforge-observed/a.iso"},
+                                  {"format", "raw"},
+                                  {"readonly", "true"},
+                                  {"size", "1048576"}}));
   CHECK(find(set, "scsi_controller:scsi0").props == Props{{"driver", "virtio-scsi-pci"}});
 
   CHECK(find(set, "net:eth0").props ==
@@ -453,11 +454,10 @@ TEST_CASE("a disk written through a snapshot layer shows its own file and the la
       R"(","image":{"backing-image":{"virtual-size":1048576,"filename":"/srv/data.img","format":"raw"},)"
       R"("virtual-size":1048576,"filename":")" +
       top_file + R"(","format":"qcow2"}}}])");
-  first.nodes = *parse_json(
-      R"([{"ro":false,"node-name":"data.s1","drv":"qcow2","file":")" + top_file +
-      R"("},{"ro":false,"node-name":"data.s1-file","drv":"file","file":"/srv/data.img.a.qcow2"},)"
-      R"({"ro":true,"node-name":"data.fmt","drv":"raw","file":"/srv/data.img"},)"
-      R"({"ro":true,"node-name":"data.file","drv":"file","file":"/srv/data.img"}])");
+  first.nodes = *parse_json(R"([{"ro":false,"node-name":"data.s1","drv":"qcow2","file":")" + top_file +
+                            R"("},{"ro":false,"node-name":"data.s1-file","drv":"file","file":"/srv/data.img.a.qcow2"},)"
+                            R"({"ro":true,"node-name":"data.fmt","drv":"raw","file":"/srv/data.img"},)"
+                            R"({"ro":true,"node-name":"data.file","drv":"file","file":"/srv/data.img"}])");
   ObserveContext context;
   const ResourceSet set = build_observed(first, second_replies(second_queries(first, context), {}), context);
   const Resource& data = find(set, "disk:data");
@@ -489,4 +489,44 @@ TEST_CASE("the pins of a running VM: its devices on generated root ports, and ho
   facts.free_ports = std::vector<std::string>{"vmforge-rp1", "vmforge-rp2"};
   CHECK(observed_pins(facts) == PciPins{4, {{"data1", "vmforge-rp0"}, {"data2", "vmforge-rp3"}}});
   CHECK(observed_pins(MachineFacts{}) == PciPins{});
+}
+
+TEST_CASE("pc: the slot of each device on pci.0; hot ones are pins, free ones are handed out freed last",
+          "[supervisor][observe]") {
+  const Recording recording;
+  const FirstReplies first = first_replies(recording.replies(first_queries()));
+  ObserveContext context = q35_context();
+  context.root_ports = false;
+  context.bus_slots = true;
+  std::set<std::string> asked;
+  for (const PropertyQuery& q : second_queries(first, context)) asked.insert(q.device + "." + q.property);
+  for (std::string_view expected : {"data1.parent_bus", "data1.addr", "eth1.addr", "vser0.addr"}) {
+    CHECK(asked.count(std::string(expected)));
+  }
+  CHECK_FALSE(asked.count("cd0.addr"));
+  CHECK_FALSE(asked.count("chan1.addr"));
+
+  auto json = [](std::string_view text) {
+    auto value = parse_json(text);
+    REQUIRE(value);
+    return *value;
+  };
+  SecondReplies second;
+  // addr is devfn: slot << 3 | function.
+  second["data1"] = {
+      {"parent_bus", json(R"("/machine/i440fx/pci.0")")}, {"addr", json("24")}, {"hotplugged", json("true")}};
+  second["eth1"] = {
+      {"parent_bus", json(R"("/machine/i440fx/pci.0")")}, {"addr", json("40")}, {"hotplugged", json("false")}};
+  // Behind a bridge of the manifest's: not on pci.0.
+  second["vser0"] = {
+      {"parent_bus", json(R"("/machine/peripheral/br0/br0")")}, {"addr", json("16")}, {"hotplugged", json("true")}};
+  context.freed_slots = {0x04, 0x03};  // 3 is in use again
+  const ResourceSet set = build_observed(first, second, context);
+  CHECK(set.facts().device_slots == std::map<std::string, std::uint8_t>{{"data1", 0x03}});
+  REQUIRE(set.facts().free_slots);
+  std::vector<std::uint8_t> free{0x02};
+  for (std::uint8_t slot = 0x06; slot <= 0x1f; ++slot) free.push_back(slot);
+  free.push_back(0x04);
+  CHECK(*set.facts().free_slots == free);
+  CHECK(observed_pins(set.facts()) == PciPins{0, {}, {{"data1", 0x03}}});
 }
