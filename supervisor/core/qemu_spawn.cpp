@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "compiler/lower/lower.hpp"
 #include "supervisor/core/host_check.hpp"
+#include "supervisor/core/qemu_environment.hpp"
 #include "supervisor/core/qemu_access.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 
@@ -76,6 +78,7 @@ Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const 
   if (seed) options.fds.push_back(*seed);
   for (std::size_t i = 0; i < files.size(); ++i) options.fds.push_back({files[i].get(), plan.files[i].fd});
   options.stderr_file = state.qemu_log();
+  options.env = qemu_environment(getenv("GLIBC_TUNABLES"));
   // QEMU reaches what we made for it (QMP socket, log, seed) through these fds alone: the state
   // directory stays ours (0700) whoever QEMU runs as.
   auto spawned = launch::spawn(options);

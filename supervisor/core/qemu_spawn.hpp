@@ -16,7 +16,8 @@ namespace vmforge::supervisor {
 /// Checks the VFIO functions `vm` passes through, creates qmp.sock (and serial.sock for a
 /// [[serial]] with the backend 'console'), and spawns `plan`'s argv
 /// with the socket, the fds the manifest names and the cloud-init `seed` (built by the caller),
-/// the files the plan opens for QEMU, stderr in qemu.log, as the user qemu_credentials() says. The socket file stays
+/// the files the plan opens for QEMU, stderr in qemu.log, the environment qemu_environment()
+/// says, as the user qemu_credentials() says. The socket file stays
 /// for the supervisor to connect to; QEMU accepts once it is up.
 Result<launch::Process> spawn_paused_qemu(const Vm& vm, const Plan& plan, const StateDir& state,
                                           std::optional<launch::FdMapping> seed);

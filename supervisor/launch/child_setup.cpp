@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -60,6 +61,9 @@ struct ChildFailure {
   int error = 0;
 };
 
+// "NAME" of a "NAME=VALUE" entry (all of it without a '=').
+std::string_view env_name(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
 [[noreturn]] void report_and_exit(int report_fd, ChildStep step) noexcept {
   ChildFailure failure{step, errno};
   // A parent that is gone reads nothing either way.
@@ -70,9 +74,16 @@ struct ChildFailure {
 }  // namespace
 
 Result<ChildSetup> ChildSetup::plan(const std::string& program, int stdout_fd, int stderr_fd,
-                                    const std::vector<FdMapping>& fds) {
+                                    const std::vector<FdMapping>& fds, const std::vector<std::string>& env) {
   ChildSetup setup;
   setup.program_ = program;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view name = env_name(*e);
+    const bool replaced =
+        std::any_of(env.begin(), env.end(), [name](const std::string& entry) { return env_name(entry) == name; });
+    if (!replaced) setup.env_.emplace_back(*e);
+  }
+  setup.env_.insert(setup.env_.end(), env.begin(), env.end());
   // Every source first moves above every target, so that no dup2 overwrites a source that a
   // later one still needs; the child closes everything from `close_from_` on.
   for (const FdMapping& m : fds) {
@@ -98,6 +109,14 @@ Result<ChildSetup> ChildSetup::plan(const std::string& program, int stdout_fd, i
   return setup;
 }
 
+std::vector<char*> ChildSetup::envp() const {
+  std::vector<char*> envp;
+  envp.reserve(env_.size() + 1);
+  for (const std::string& entry : env_) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  return envp;
+}
+
 Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
   FileActions fa;
   posix_spawn_file_actions_addopen(&fa.value, 0, "/dev/null", O_RDONLY, 0);
@@ -115,14 +134,15 @@ Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
   posix_spawnattr_setflags(&sa.value, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   pid_t pid = -1;
-  int err = posix_spawnp(&pid, argv[0], &fa.value, &sa.value, argv, environ);
+  int err = posix_spawnp(&pid, argv[0], &fa.value, &sa.value, argv, envp().data());
   if (err != 0) return unexpected(errno_error(fmt::format("Failed to execute '{}'", program_), err));
   return pid;
 }
 
 // What spawn() asks of posix_spawn, done by hand, then the credentials. Only async-signal-safe
 // calls: the parent may have threads.
-void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[], int report_fd) const noexcept {
+void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[], char* const envp[],
+                               int report_fd) const noexcept {
   if (setpgid(0, 0) != 0) report_and_exit(report_fd, ChildStep::setup);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -168,8 +188,8 @@ void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  // glibc's execvp searches PATH with stack buffers only, as posix_spawnp's child does.
-  execvp(argv[0], argv);
+  // glibc's execvpe searches PATH with stack buffers only, as posix_spawnp's child does.
+  execvpe(argv[0], argv, envp);
   report_and_exit(report_fd, ChildStep::exec);
 }
 
@@ -183,12 +203,14 @@ Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const a
   if (!report_write) return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
   report_low.reset();
 
+  // Made before the fork: the child may only make async-signal-safe calls.
+  const std::vector<char*> child_env = envp();
   pid_t pid = -1;
   int fork_error = 0;
   {
     AllSignalsBlocked blocked;
     pid = fork();
-    if (pid == 0) exec_in_child(credentials, argv, report_write.get());
+    if (pid == 0) exec_in_child(credentials, argv, child_env.data(), report_write.get());
     fork_error = errno;
   }
   if (pid < 0) return unexpected(errno_error(fmt::format("Failed to fork to start '{}'", program_), fork_error));

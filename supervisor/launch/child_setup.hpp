@@ -15,12 +15,12 @@ namespace vmforge::launch {
 
 /// A child starts with stdin on /dev/null, stdout and stderr on the given fds, each mapped fd at
 /// its number and no other fd open; with an empty signal mask, default signal dispositions and
-/// its own process group.
+/// its own process group; with our environment, `env`'s "NAME=VALUE" entries replacing ours.
 class ChildSetup {
  public:
   /// Plans the fd moves for `program`; the sources are parked on fresh fds owned by the result.
   static Result<ChildSetup> plan(const std::string& program, int stdout_fd, int stderr_fd,
-                                 const std::vector<FdMapping>& fds);
+                                 const std::vector<FdMapping>& fds, const std::vector<std::string>& env);
 
   /// Starts `argv` (argv[0] looked up in $PATH) in this state with posix_spawnp.
   Result<pid_t> spawn(char* const argv[]) const;
@@ -35,13 +35,17 @@ class ChildSetup {
     int target = -1;
   };
 
-  [[noreturn]] void exec_in_child(const Credentials& credentials, char* const argv[], int report_fd) const noexcept;
+  [[noreturn]] void exec_in_child(const Credentials& credentials, char* const argv[], char* const envp[],
+                                  int report_fd) const noexcept;
+  /// The child's environment as execve takes it; points into env_.
+  std::vector<char*> envp() const;
 
   std::string program_;
   std::vector<Dup> dups_;    // stdout, stderr, then the mappings; sources all >= close_from_
   std::vector<int> closes_;  // fds in [3, close_from_) that are no target
   int close_from_ = 3;
   std::vector<UniqueFd> parked_;
+  std::vector<std::string> env_;  // "NAME=VALUE", all of it
 };
 
 }  // namespace vmforge::launch

@@ -167,7 +167,8 @@ Result<Process> spawn(const SpawnOptions& options) {
   }
   if (!child_stdout) return unexpected(errno_error("Failed to set up a child's stdout"));
 
-  VMFORGE_TRY(ChildSetup setup, ChildSetup::plan(program, child_stdout.get(), process.stderr_.get(), options.fds));
+  VMFORGE_TRY(ChildSetup setup, ChildSetup::plan(program, child_stdout.get(), process.stderr_.get(), options.fds,
+                                                     options.env));
   std::vector<char*> argv;
   argv.reserve(options.argv.size() + 1);
   for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));

@@ -40,6 +40,9 @@ struct SpawnOptions {
   bool capture_stdout = false;
   /// Run the child as these (setgroups, setgid, setuid before the exec); else as ourselves.
   std::optional<Credentials> credentials;
+  /// "NAME=VALUE" entries the child's environment has on top of ours (each replaces ours of
+  /// that NAME); else it gets ours as it is.
+  std::vector<std::string> env;
 };
 
 /// How a child ended.

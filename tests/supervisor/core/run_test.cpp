@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -91,6 +93,20 @@ std::string cmdline_of(const std::string& process) {
   std::replace(text.begin(), text.end(), '\0', ' ');
   return text;
 }
+
+// The value of `name` in /proc/PROCESS/environ; "" when it has none.
+std::string environ_value(pid_t process, const std::string& name) {
+  std::string text = read_file(fmt::format("/proc/{}/environ", process)).value_or("");
+  const std::string key = '\0' + name + '=';
+  const auto at = ('\0' + text).find(key);
+  if (at == std::string::npos) return "";
+  const auto begin = at + key.size() - 1;
+  return text.substr(begin, text.find('\0', begin) - begin);
+}
+
+// The first of the tunables supervisor/core/qemu_environment.cpp gives QEMU: glibc's parser
+// overwrites each ':' of the variable in place, so /proc shows QEMU's up to the first.
+constexpr std::string_view kQemuTunable = "glibc.malloc.mmap_threshold=4194304";
 
 // A test's directory. When the test ends, whatever QEMU a pidfile below it still names is
 // killed: a failed test must not leave an orphaned QEMU behind (adoption makes them outlive
@@ -250,6 +266,9 @@ TEST_CASE("ready means running, or paused when [knobs] stopped = true", "[run]")
   INFO(status->to_json());
   CHECK(status->get_bool("running") == !stopped);
   CHECK(status->get_string("status") == (stopped ? "prelaunch" : "running"));
+  auto qemu = supervisor::read_pidfile(dir.file("run/" + name + "/qemu.pid"));
+  REQUIRE(qemu);
+  CHECK(environ_value(*qemu, "GLIBC_TUNABLES") == kQemuTunable);
   REQUIRE(control(dir, name, R"({"request":"stop"})"));
   CHECK(wait_exit(run, 30s).success());
 }
@@ -384,6 +403,8 @@ meta_data = "meta-data"
   CHECK_THAT(status, Catch::Contains("\nUid:\t65534\t65534\t65534\t65534\n"));
   CHECK_THAT(status, Catch::Contains("\nGid:\t65534\t65534\t65534\t65534\n"));
   CHECK_THAT(status, Catch::Contains("\nGroups:\t100 65534 \n"));
+  // The environment through the fork path too (which switches the user).
+  CHECK(environ_value(*qemu, "GLIBC_TUNABLES") == kQemuTunable);
   struct stat state {};
   REQUIRE(stat(dir.file("run/t9").c_str(), &state) == 0);
   CHECK(state.st_uid == 0);

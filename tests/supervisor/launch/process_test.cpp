@@ -1,5 +1,5 @@
-// Process: exit statuses, captured output, the fd map, signal state, waits and kills; the child
-// set-up alike through posix_spawn and through fork (the credentials path).
+// Process: exit statuses, captured output, the fd map, the environment, signal state, waits and
+// kills; the child set-up alike through posix_spawn and through fork (the credentials path).
 #include "supervisor/launch/process.hpp"
 
 #include <fcntl.h>
@@ -101,6 +101,20 @@ TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else l
   size_t lines = 0;
   for (char c : fds) lines += c == '\n';
   CHECK(lines == 6);
+}
+
+TEST_CASE("the child has our environment, with the given entries replacing ours", "[launch]") {
+  const bool fork_path = GENERATE(false, true);
+  REQUIRE(setenv("VMFORGE_TEST_KEPT", "ours", 1) == 0);
+  REQUIRE(setenv("VMFORGE_TEST_REPLACED", "ours", 1) == 0);
+  auto options = shell("env | grep '^VMFORGE_TEST_' | sort");
+  options.env = {"VMFORGE_TEST_REPLACED=theirs", "VMFORGE_TEST_NEW=a=b"};
+  auto child = launch::spawn(via(options, fork_path));
+  unsetenv("VMFORGE_TEST_KEPT");
+  unsetenv("VMFORGE_TEST_REPLACED");
+  REQUIRE(child);
+  REQUIRE(child->wait(10s));
+  CHECK(child->stdout_text() == "VMFORGE_TEST_KEPT=ours\nVMFORGE_TEST_NEW=a=b\nVMFORGE_TEST_REPLACED=theirs\n");
 }
 
 TEST_CASE("the same fd number on both sides is passed too", "[launch]") {
