@@ -190,9 +190,9 @@ void ChildSetup::exec_in_child(ChildStart& start) const noexcept {
   // set stays unless emptied here (needs CAP_SETPCAP), and no_new_privs keeps an exec of a
   // set-uid program from gaining anything back.
   if (credentials.uid != 0) {
-    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-        start.fail(ChildStep::bounding_set);
+    // One read per capability (each call is ~1 us here; every drop commits new credentials).
+    for (int cap = 0, in_set; (in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) >= 0; ++cap) {
+      if (in_set == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) start.fail(ChildStep::bounding_set);
     }
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) start.fail(ChildStep::no_new_privs);
