@@ -4,7 +4,7 @@
 1. Start-up: `vmforge run` until READY=1 on a NOTIFY_SOCKET, against raw QEMU with the very
    same argv (from `vmforge compile --format json`, QMP listening socket as fd 3) until its
    first QMP reply (qmp_capabilities). Both are spawned and timed by start_timer.c with
-   posix_spawn. Alternating rounds; medians and the ratio (target <= 1.05x). Given --vmforge
+   posix_spawn. Alternating rounds; medians and the ratio (target <= 1.07x, issue #11). Given --vmforge
    more than once, each build is one more arm of the same rounds (say, a change against a copy
    of the build before it), so that a loaded host weighs on all of them alike.
    A third arm, raw QEMU with `cont` written behind qmp_capabilities until the RESUME event,
@@ -75,6 +75,11 @@ def start_timer(timer, *args):
     return float(out.stdout) / 1000
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def smaps_rollup(pid):
     fields = {}
     with open("/proc/%d/smaps_rollup" % pid) as f:
@@ -126,6 +131,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--idle-window", type=float, default=10.0)
     args = parser.parse_args()
+    load_before = load_average()
     workdir = tempfile.mkdtemp(prefix="vmf-bench-", dir="/tmp")
     name = "bench"
     manifest = os.path.join(workdir, "bench.toml")
@@ -157,6 +163,8 @@ def main():
     _, idle_watchdog = idle_profile(vmforge, manifest, workdir, name, args.idle_window, 10_000_000)
 
     print("supervisor benchmark (QEMU 7.2 TCG, q35, same argv; medians of %d rounds)" % args.rounds)
+    # Other work on the host slows the arms unequally (vmforge has more processes to schedule).
+    print("load average before and after: %s, %s" % (load_before, load_average()))
     print("%-44s %12s" % ("measure", "value"))
     print("%-44s %9.1f ms" % ("raw QEMU spawn -> first QMP reply", raw_ms))
     print("%-44s %9.1f ms" % ("raw QEMU spawn -> cont -> RESUME", running_ms))
@@ -165,7 +173,7 @@ def main():
         if len(args.vmforge) > 1:
             print(build)
         print("%-44s %9.1f ms" % ("vmforge run -> READY=1", run_ms))
-        print("%-44s %10.3fx   (target <= 1.05x)" % ("ratio run/raw", run_ms / raw_ms))
+        print("%-44s %10.3fx   (target <= 1.07x)" % ("ratio run/raw", run_ms / raw_ms))
         print("%-44s %10.3fx   (both end with the guest running)" % ("ratio run/raw-running", run_ms / running_ms))
     print("%-44s %9d KiB   (target <= 1024 KiB)" % ("supervisor Private_Dirty", memory.get("Private_Dirty", -1)))
     print("%-44s %9d KiB   (govmm's Go process 9.3 MB, libvirtd 31.5 MB)" % ("supervisor Rss", memory.get("Rss", -1)))

@@ -2,40 +2,28 @@
 #include "supervisor/core/qemu_access.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdio.h>
-
-#include <cstring>
-#include <memory>
 
 #include <fmt/format.h>
 
 #include "compiler/base/errno_error.hpp"
+#include "compiler/base/read_file.hpp"
 #include "supervisor/core/image_create.hpp"
+#include "supervisor/core/passwd_files.hpp"
 
 namespace vmforge::supervisor {
 namespace {
-
-struct FileCloser {
-  void operator()(FILE* f) const { fclose(f); }
-};
-using File = std::unique_ptr<FILE, FileCloser>;
 
 constexpr const char* kPasswd = "/etc/passwd";
 constexpr const char* kGroup = "/etc/group";
 
 Result<launch::Credentials> lookup_user(const std::string& name) {
-  File passwd(fopen(kPasswd, "re"));
-  if (!passwd) return unexpected(errno_error(fmt::format("Failed to read {} to find QEMU's user '{}'", kPasswd, name)));
-  std::optional<launch::Credentials> found;
-  while (struct passwd* p = fgetpwent(passwd.get())) {
-    if (name == p->pw_name) {
-      found = launch::Credentials{p->pw_uid, p->pw_gid, {p->pw_gid}};
-      break;
-    }
+  auto passwd = read_file(kPasswd);
+  if (!passwd) {
+    return unexpected(errno_error(fmt::format("Failed to read {} to find QEMU's user '{}'", kPasswd, name),
+                                  passwd.error().errno_value));
   }
-  if (!found) {
+  std::optional<PasswdUser> user = find_passwd_user(*passwd, name);
+  if (!user) {
     const bool ours = name == kDefaultQemuUser;
     return unexpected(Error(
         fmt::format("QEMU's user '{}' does not exist in {}. {}", name, kPasswd,
@@ -44,18 +32,16 @@ Result<launch::Credentials> lookup_user(const std::string& name) {
                          : "Create it (systemd-sysusers, useradd --system), or change [qemu] user"),
         ENOENT));
   }
-  File group(fopen(kGroup, "re"));
-  if (!group) return unexpected(errno_error(fmt::format("Failed to read {} for the groups of '{}'", kGroup, name)));
-  while (struct group* g = fgetgrent(group.get())) {
-    if (g->gr_gid == found->gid) continue;
-    for (char** member = g->gr_mem; *member; ++member) {
-      if (name == *member) {
-        found->groups.push_back(g->gr_gid);
-        break;
-      }
-    }
+  auto group = read_file(kGroup);
+  if (!group) {
+    return unexpected(
+        errno_error(fmt::format("Failed to read {} for the groups of '{}'", kGroup, name), group.error().errno_value));
   }
-  return *found;
+  launch::Credentials found{user->uid, user->gid, {user->gid}};
+  for (gid_t gid : member_gids(*group, name)) {
+    if (gid != found.gid) found.groups.push_back(gid);
+  }
+  return found;
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // ChildSetup: one description of a child's fds and signal state, rendered as posix_spawn file
-// actions and attributes, or applied by hand after fork when credentials must change first.
+// actions and attributes, or applied by hand in a child of our own when credentials must change
+// first.
 #include "supervisor/launch/child_setup.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -38,7 +42,8 @@ using FileActions =
     SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init, posix_spawn_file_actions_destroy>;
 using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
 
-// Blocks every signal for its lifetime: no handler of ours may run in a forked child.
+// Blocks every signal for its lifetime: no handler of ours may run in a child of spawn_as()
+// (on its stack, in our memory) before it has reset them.
 class AllSignalsBlocked {
  public:
   AllSignalsBlocked() {
@@ -54,24 +59,54 @@ class AllSignalsBlocked {
   sigset_t old_;
 };
 
-// What failed in a forked child before its exec; it writes this to the report pipe.
+// What failed in a child of spawn_as() before its exec.
 enum class ChildStep : int { setup, groups, gid, bounding_set, no_new_privs, uid, exec };
-struct ChildFailure {
-  ChildStep step = ChildStep::setup;
-  int error = 0;
+
+// The stack a child of spawn_as() runs on until its exec: room for execvp's PATH buffer and,
+// for a script, its copy of argv, as glibc's posix_spawn allows; untouched pages cost nothing.
+class ChildStack {
+ public:
+  explicit ChildStack(std::size_t argc)
+      : size_(64 * 1024 + argc * sizeof(char*)),
+        base_(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) {}
+  ~ChildStack() {
+    if (base_ != MAP_FAILED) munmap(base_, size_);
+  }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+
+  bool valid() const { return base_ != MAP_FAILED; }
+  // Stacks grow down on every architecture Linux runs QEMU on here.
+  void* top() const { return static_cast<char*>(base_) + size_; }
+
+ private:
+  std::size_t size_;
+  void* base_;
 };
 
 // "NAME" of a "NAME=VALUE" entry (all of it without a '=').
 std::string_view env_name(std::string_view entry) { return entry.substr(0, entry.find('=')); }
 
-[[noreturn]] void report_and_exit(int report_fd, ChildStep step) noexcept {
-  ChildFailure failure{step, errno};
-  // A parent that is gone reads nothing either way.
-  (void)!write(report_fd, &failure, sizeof failure);
-  _exit(127);
-}
-
 }  // namespace
+
+// What spawn_as() hands its child. The child shares our memory until its exec (CLONE_VM), so
+// it writes here what failed before that, and we read it once it has exec'd or exited.
+struct ChildSetup::ChildStart {
+  const ChildSetup& setup;
+  const Credentials& credentials;
+  char* const* argv;
+  char* const* envp;
+  bool failed = false;
+  ChildStep step = ChildStep::setup;
+  int error = 0;
+
+  [[noreturn]] void fail(ChildStep failed_step) noexcept {
+    failed = true;
+    step = failed_step;
+    error = errno;
+    _exit(127);
+  }
+};
 
 Result<ChildSetup> ChildSetup::plan(const std::string& program, int stdout_fd, int stderr_fd,
                                     const std::vector<FdMapping>& fds, const std::vector<std::string>& env) {
@@ -139,49 +174,49 @@ Result<pid_t> ChildSetup::spawn(char* const argv[]) const {
   return pid;
 }
 
-// What spawn() asks of posix_spawn, done by hand, then the credentials. Only async-signal-safe
-// calls: the parent may have threads.
-void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[], char* const envp[],
-                               int report_fd) const noexcept {
-  if (setpgid(0, 0) != 0) report_and_exit(report_fd, ChildStep::setup);
+int ChildSetup::start_child(void* start) noexcept {
+  auto& s = *static_cast<ChildStart*>(start);
+  s.setup.exec_in_child(s);
+}
+
+// What spawn() asks of posix_spawn, done by hand, then the credentials. Only calls that neither
+// lock nor allocate: the child runs in our memory, where another thread may hold a lock.
+void ChildSetup::exec_in_child(ChildStart& start) const noexcept {
+  const Credentials& credentials = start.credentials;
+  if (setpgid(0, 0) != 0) start.fail(ChildStep::setup);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   // SIGKILL, SIGSTOP and glibc's two internal signals refuse (EINVAL): nothing sends the latter
-  // to a new process, and the exec resets them.
+  // to a new process, and the exec resets them. Our handlers stay ours: no CLONE_SIGHAND.
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &default_action, nullptr);
 
   close(0);
   int null_fd = open("/dev/null", O_RDONLY);
-  if (null_fd < 0) report_and_exit(report_fd, ChildStep::setup);
+  if (null_fd < 0) start.fail(ChildStep::setup);
   if (null_fd != 0) {
-    if (dup2(null_fd, 0) < 0) report_and_exit(report_fd, ChildStep::setup);
+    if (dup2(null_fd, 0) < 0) start.fail(ChildStep::setup);
     close(null_fd);
   }
   for (const Dup& d : dups_) {
-    if (dup2(d.source, d.target) < 0) report_and_exit(report_fd, ChildStep::setup);
+    if (dup2(d.source, d.target) < 0) start.fail(ChildStep::setup);
   }
   for (int fd : closes_) close(fd);
-  // The report pipe (CLOEXEC, at or above close_from_) stays open until the exec closes it.
-  unsigned first = static_cast<unsigned>(close_from_), report = static_cast<unsigned>(report_fd);
-  if ((report > first && close_range(first, report - 1, 0) != 0) || close_range(report + 1, ~0U, 0) != 0)
-    report_and_exit(report_fd, ChildStep::setup);
+  if (close_range(static_cast<unsigned>(close_from_), ~0U, 0) != 0) start.fail(ChildStep::setup);
 
-  // Raw system calls: glibc's wrappers would first try to make every thread of the process
-  // switch too, which a forked child (one thread) does not need.
-  if (syscall(SYS_setgroups, credentials.groups.size(), credentials.groups.data()) != 0)
-    report_and_exit(report_fd, ChildStep::groups);
-  if (syscall(SYS_setgid, credentials.gid) != 0) report_and_exit(report_fd, ChildStep::gid);
+  // Raw system calls: glibc's wrappers would make every thread of our process switch too.
+  if (syscall(SYS_setgroups, credentials.groups.size(), credentials.groups.data()) != 0) start.fail(ChildStep::groups);
+  if (syscall(SYS_setgid, credentials.gid) != 0) start.fail(ChildStep::gid);
   // setuid() to another user empties the permitted, effective and ambient sets; the bounding
   // set stays unless emptied here (needs CAP_SETPCAP), and no_new_privs keeps an exec of a
   // set-uid program from gaining anything back.
   if (credentials.uid != 0) {
-    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-        report_and_exit(report_fd, ChildStep::bounding_set);
+    // One read per capability (each call is ~1 us here; every drop commits new credentials).
+    for (int cap = 0, in_set; (in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) >= 0; ++cap) {
+      if (in_set == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) start.fail(ChildStep::bounding_set);
     }
   }
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report_and_exit(report_fd, ChildStep::no_new_privs);
-  if (syscall(SYS_setuid, credentials.uid) != 0) report_and_exit(report_fd, ChildStep::uid);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) start.fail(ChildStep::no_new_privs);
+  if (syscall(SYS_setuid, credentials.uid) != 0) start.fail(ChildStep::uid);
   // What QEMU creates itself (a -pidfile, sockets) is its user's alone.
   umask(0077);
 
@@ -189,51 +224,34 @@ void ChildSetup::exec_in_child(const Credentials& credentials, char* const argv[
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   // glibc's execvpe searches PATH with stack buffers only, as posix_spawnp's child does.
-  execvpe(argv[0], argv, envp);
-  report_and_exit(report_fd, ChildStep::exec);
+  execvpe(start.argv[0], start.argv, start.envp);
+  start.fail(ChildStep::exec);
 }
 
 Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const argv[]) const {
-  int ends[2];
-  if (pipe2(ends, O_CLOEXEC) != 0)
-    return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
-  UniqueFd report_read(ends[0]), report_low(ends[1]);
-  // Above every fd the child arranges, so that no dup2 or close of the setup touches it.
-  UniqueFd report_write(fcntl(report_low.get(), F_DUPFD_CLOEXEC, close_from_));
-  if (!report_write) return unexpected(errno_error(fmt::format("Failed to create a pipe to start '{}'", program_)));
-  report_low.reset();
-
-  // Made before the fork: the child may only make async-signal-safe calls.
+  std::size_t argc = 0;
+  while (argv[argc] != nullptr) ++argc;
+  ChildStack stack(argc);
+  if (!stack.valid()) return unexpected(errno_error(fmt::format("Failed to allocate a stack to start '{}'", program_)));
+  // posix_spawn's way, which fork's is not: the child borrows our memory, with no page tables
+  // to copy, and we resume once it has exec'd or exited (CLONE_VFORK).
+  // Made before the clone: the child may neither lock nor allocate.
   const std::vector<char*> child_env = envp();
+  ChildStart start{*this, credentials, argv, child_env.data()};
   pid_t pid = -1;
-  int fork_error = 0;
+  int clone_error = 0;
   {
     AllSignalsBlocked blocked;
-    pid = fork();
-    if (pid == 0) exec_in_child(credentials, argv, child_env.data(), report_write.get());
-    fork_error = errno;
+    pid = clone(&ChildSetup::start_child, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    clone_error = errno;
   }
-  if (pid < 0) return unexpected(errno_error(fmt::format("Failed to fork to start '{}'", program_), fork_error));
-  report_write.reset();
-
-  // End of file: the exec closed the child's end. Anything else is the failure report.
-  ChildFailure failure;
-  ssize_t n;
-  do {
-    n = read(report_read.get(), &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  if (n == 0) return pid;
-  int read_error = errno;
-  const bool reported = n == static_cast<ssize_t>(sizeof failure);
-  if (!reported) kill(pid, SIGKILL);
+  if (pid < 0) return unexpected(errno_error(fmt::format("Failed to start a process for '{}'", program_), clone_error));
+  if (!start.failed) return pid;
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  if (!reported)
-    return unexpected(
-        errno_error(fmt::format("Failed to learn whether '{}' started", program_), n < 0 ? read_error : EIO));
 
   std::string what;
-  switch (failure.step) {
+  switch (start.step) {
     case ChildStep::setup: what = fmt::format("Failed to set up the fds and signals of '{}'", program_); break;
     case ChildStep::groups:
       what = credentials.groups.empty() ? fmt::format("Failed to drop the supplementary groups for '{}'", program_)
@@ -248,7 +266,7 @@ Result<pid_t> ChildSetup::spawn_as(const Credentials& credentials, char* const a
     case ChildStep::uid: what = fmt::format("Failed to switch to uid {} for '{}'", credentials.uid, program_); break;
     case ChildStep::exec: what = fmt::format("Failed to execute '{}'", program_); break;
   }
-  return unexpected(errno_error(what, failure.error));
+  return unexpected(errno_error(what, start.error));
 }
 
 }  // namespace vmforge::launch

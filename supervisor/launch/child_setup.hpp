@@ -1,5 +1,5 @@
 // ChildSetup: the state a spawned child starts in, described once and applied by either spawn
-// path (posix_spawn, or fork when the child must switch credentials first).
+// path (posix_spawn, or a clone of our own when the child must switch credentials first).
 #pragma once
 
 #include <sys/types.h>
@@ -24,7 +24,8 @@ class ChildSetup {
 
   /// Starts `argv` (argv[0] looked up in $PATH) in this state with posix_spawnp.
   Result<pid_t> spawn(char* const argv[]) const;
-  /// The same after fork, then setgroups, setgid, (for a uid other than 0) an empty capability
+  /// The same in a child that borrows our memory until its exec (CLONE_VM | CLONE_VFORK, as
+  /// posix_spawn's does), then setgroups, setgid, (for a uid other than 0) an empty capability
   /// bounding set, no_new_privs, setuid, umask 0077 and execvp. A failure of any step before the
   /// exec comes back as the error, with the child reaped.
   Result<pid_t> spawn_as(const Credentials& credentials, char* const argv[]) const;
@@ -35,8 +36,9 @@ class ChildSetup {
     int target = -1;
   };
 
-  [[noreturn]] void exec_in_child(const Credentials& credentials, char* const argv[], char* const envp[],
-                                  int report_fd) const noexcept;
+  struct ChildStart;
+  static int start_child(void* start) noexcept;
+  [[noreturn]] void exec_in_child(ChildStart& start) const noexcept;
   /// The child's environment as execve takes it; points into env_.
   std::vector<char*> envp() const;
 

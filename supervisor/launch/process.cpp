@@ -174,7 +174,7 @@ Result<Process> spawn(const SpawnOptions& options) {
   for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
-  // posix_spawn cannot switch credentials; it stays the path of every other spawn (it is faster).
+  // posix_spawn cannot switch credentials; every other spawn stays with it.
   VMFORGE_TRY(pid_t pid,
               options.credentials ? setup.spawn_as(*options.credentials, argv.data()) : setup.spawn(argv.data()));
   process.pid_ = pid;

@@ -1,4 +1,4 @@
-// Process: a child spawned with posix_spawn (fork when it switches credentials), owned through a
+// Process: a child spawned with posix_spawn (clone when it switches credentials), owned through a
 // pidfd, its stderr kept in a file.
 #pragma once
 

@@ -55,8 +55,10 @@ TEST_CASE("a child runs with the uid, gid and supplementary groups asked for", "
   CHECK_THAT(status, Catch::Contains("\nUid:\t65534\t65534\t65534\t65534\n"));
   CHECK_THAT(status, Catch::Contains("\nGid:\t65534\t65534\t65534\t65534\n"));
   CHECK_THAT(status, Catch::Contains("\nGroups:\t100 65534 \n"));
-  // Root's capabilities went with its uid.
+  // Root's capabilities went with its uid, and none can come back through an exec.
   CHECK_THAT(status, Catch::Contains("\nCapEff:\t0000000000000000\n"));
+  CHECK_THAT(status, Catch::Contains("\nCapBnd:\t0000000000000000\n"));
+  CHECK_THAT(status, Catch::Contains("\nNoNewPrivs:\t1\n"));
 }
 
 TEST_CASE("no supplementary groups asked for: the child has none", "[launch]") {

@@ -1,5 +1,5 @@
 // Process: exit statuses, captured output, the fd map, the environment, signal state, waits and
-// kills; the child set-up alike through posix_spawn and through fork (the credentials path).
+// kills; the child set-up alike through posix_spawn and through the credentials path (clone).
 #include "supervisor/launch/process.hpp"
 
 #include <fcntl.h>
@@ -29,10 +29,10 @@ launch::SpawnOptions shell(const std::string& script) {
   return options;
 }
 
-// Both spawn paths must set a child up alike: posix_spawn, and fork for a credentials switch
+// Both spawn paths must set a child up alike: posix_spawn, and clone for a credentials switch
 // (here to our own uid and gid, which takes root like any switch).
-launch::SpawnOptions via(launch::SpawnOptions options, bool fork_path) {
-  if (fork_path) options.credentials = launch::Credentials{geteuid(), getegid(), {}};
+launch::SpawnOptions via(launch::SpawnOptions options, bool credentials_path) {
+  if (credentials_path) options.credentials = launch::Credentials{geteuid(), getegid(), {}};
   return options;
 }
 
@@ -46,8 +46,8 @@ std::string read_all(int fd) {
 }  // namespace
 
 TEST_CASE("a child's exit status, stdout and stderr come back", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
-  auto child = launch::spawn(via(shell("echo out; echo err >&2; exit 3"), fork_path));
+  const bool credentials_path = GENERATE(false, true);
+  auto child = launch::spawn(via(shell("echo out; echo err >&2; exit 3"), credentials_path));
   REQUIRE(child);
   auto status = child->wait(10s);
   REQUIRE(status);
@@ -60,9 +60,9 @@ TEST_CASE("a child's exit status, stdout and stderr come back", "[launch]") {
 }
 
 TEST_CASE("stderr goes to a given file, created 0600", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   auto dir = test::temp_dir();
-  auto options = via(shell("echo to-file >&2"), fork_path);
+  auto options = via(shell("echo to-file >&2"), credentials_path);
   options.stderr_file = dir.file("stderr.log");
   auto child = launch::spawn(options);
   REQUIRE(child);
@@ -74,7 +74,7 @@ TEST_CASE("stderr goes to a given file, created 0600", "[launch]") {
 }
 
 TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else leaks", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   int a[2], b[2];
   REQUIRE(pipe2(a, O_CLOEXEC) == 0);
   REQUIRE(pipe2(b, O_CLOEXEC) == 0);
@@ -86,7 +86,7 @@ TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else l
   auto options = shell("echo A >&" + std::to_string(b_write.get()) + "; echo B >&" + std::to_string(a_write.get()) +
                        "; ls /proc/self/fd");
   options.fds = {{a_write.get(), b_write.get()}, {b_write.get(), a_write.get()}};
-  auto child = launch::spawn(via(options, fork_path));
+  auto child = launch::spawn(via(options, credentials_path));
   REQUIRE(child);
   auto status = child->wait(10s);
   REQUIRE(status);
@@ -104,12 +104,12 @@ TEST_CASE("mapped fds arrive at their numbers, even crossing, and nothing else l
 }
 
 TEST_CASE("the child has our environment, with the given entries replacing ours", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   REQUIRE(setenv("VMFORGE_TEST_KEPT", "ours", 1) == 0);
   REQUIRE(setenv("VMFORGE_TEST_REPLACED", "ours", 1) == 0);
   auto options = shell("env | grep '^VMFORGE_TEST_' | sort");
   options.env = {"VMFORGE_TEST_REPLACED=theirs", "VMFORGE_TEST_NEW=a=b"};
-  auto child = launch::spawn(via(options, fork_path));
+  auto child = launch::spawn(via(options, credentials_path));
   unsetenv("VMFORGE_TEST_KEPT");
   unsetenv("VMFORGE_TEST_REPLACED");
   REQUIRE(child);
@@ -118,13 +118,13 @@ TEST_CASE("the child has our environment, with the given entries replacing ours"
 }
 
 TEST_CASE("the same fd number on both sides is passed too", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   int p[2];
   REQUIRE(pipe2(p, O_CLOEXEC) == 0);
   UniqueFd r(p[0]), w(p[1]);
   auto options = shell("echo same >&" + std::to_string(w.get()));
   options.fds = {{w.get(), w.get()}};
-  auto child = launch::spawn(via(options, fork_path));
+  auto child = launch::spawn(via(options, credentials_path));
   REQUIRE(child);
   REQUIRE(child->wait(10s));
   w.reset();
@@ -132,7 +132,7 @@ TEST_CASE("the same fd number on both sides is passed too", "[launch]") {
 }
 
 TEST_CASE("the child gets an empty signal mask, default dispositions, its own group", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
@@ -145,7 +145,7 @@ TEST_CASE("the child gets an empty signal mask, default dispositions, its own gr
   launch::SpawnOptions options;
   options.argv = {"cat", "/proc/self/status"};
   options.capture_stdout = true;
-  auto child = launch::spawn(via(options, fork_path));
+  auto child = launch::spawn(via(options, credentials_path));
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   sigaction(SIGPIPE, &old_pipe, nullptr);
   REQUIRE(child);
@@ -159,16 +159,16 @@ TEST_CASE("the child gets an empty signal mask, default dispositions, its own gr
   CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
   CHECK((ignored & 0x7fffffffULL) == 0);
 
-  auto sleeper = launch::spawn(via(shell("sleep 10"), fork_path));
+  auto sleeper = launch::spawn(via(shell("sleep 10"), credentials_path));
   REQUIRE(sleeper);
   CHECK(getpgid(sleeper->pid()) == sleeper->pid());
 }
 
 TEST_CASE("a program that cannot be executed is an error, not a child", "[launch]") {
-  const bool fork_path = GENERATE(false, true);
+  const bool credentials_path = GENERATE(false, true);
   launch::SpawnOptions options;
   options.argv = {"no-such-program-vmforge"};
-  auto child = launch::spawn(via(options, fork_path));
+  auto child = launch::spawn(via(options, credentials_path));
   REQUIRE_FALSE(child);
   CHECK(child.error().message == "Failed to execute 'no-such-program-vmforge': No such file or directory");
   CHECK(child.error().errno_value == ENOENT);
