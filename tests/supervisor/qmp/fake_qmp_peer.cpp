@@ -60,7 +60,11 @@ std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds ti
       ReceivedCommand c;
       if (auto name = parsed->get_string("execute")) c.execute = std::string(*name);
       if (const JsonValue* args = parsed->find("arguments")) c.arguments = *args;
-      if (const JsonValue* id = parsed->find("id")) c.id = *id;
+      c.line = line;
+      if (const JsonValue* id = parsed->find("id")) {
+        c.id = *id;
+        c.has_id = true;
+      }
       c.fds = std::move(pending_fds_);
       pending_fds_.clear();
       return c;
@@ -96,16 +100,25 @@ std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds ti
   }
 }
 
+namespace {
+
+// QEMU echoes a command's id, and adds none to a command sent without.
+std::string id_member(const ReceivedCommand& command) {
+  return command.has_id ? fmt::format(R"(, "id": {})", command.id.to_json()) : std::string();
+}
+
+}  // namespace
+
 bool PeerIo::reply(const ReceivedCommand& command, std::string_view value_json) {
-  return send(fmt::format(R"({{"return": {}, "id": {}}})"
+  return send(fmt::format(R"({{"return": {}{}}})"
                           "\r\n",
-                          value_json, command.id.to_json()));
+                          value_json, id_member(command)));
 }
 
 bool PeerIo::reply_error(const ReceivedCommand& command, std::string_view error_class, std::string_view desc) {
-  return send(fmt::format(R"({{"id": {}, "error": {{"class": {}, "desc": {}}}}})"
+  return send(fmt::format(R"({{"error": {{"class": {}, "desc": {}}}{}}})"
                           "\r\n",
-                          command.id.to_json(), json_quote(error_class), json_quote(desc)));
+                          json_quote(error_class), json_quote(desc), id_member(command)));
 }
 
 bool PeerIo::event(std::string_view name, std::string_view data_json) {
