@@ -121,7 +121,7 @@ TEST_CASE("without oob on offer, qmp_capabilities carries no arguments", "[qmp]"
 }
 
 // QEMU answers a monitor's in-band commands in order, and reads its input a byte per pass of its
-// loop: no id, no empty arguments.
+// loop: no id, no empty arguments, no newline.
 TEST_CASE("pipelined commands go out without ids and are matched to replies in order", "[qmp]") {
   Harness h;
   std::vector<ReceivedCommand> got;
@@ -139,9 +139,9 @@ TEST_CASE("pipelined commands go out without ids and are matched to replies in o
   REQUIRE(h.pump([&] { return has(a) && has(b) && has(c); }));
   h.peer.join();
   REQUIRE(got.size() == 3);
-  CHECK(got[0].line == R"({"execute":"a"})");
-  CHECK(got[1].line == R"({"execute":"b","arguments":{"x": [1, 2]}})");
-  CHECK(got[2].line == R"({"execute":"c"})");
+  CHECK(got[0].text == R"({"execute":"a"})");
+  CHECK(got[1].text == R"({"execute":"b","arguments":{"x": [1, 2]}})");
+  CHECK(got[2].text == R"({"execute":"c"})");
   CHECK((**a)->as_string() == std::string_view("a"));
   CHECK((**b)->as_string() == std::string_view("b"));
   CHECK((**c)->as_string() == std::string_view("c"));

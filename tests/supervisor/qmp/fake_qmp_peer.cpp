@@ -13,6 +13,30 @@
 #include "compiler/base/json_writer.hpp"
 
 namespace vmforge::test {
+namespace {
+
+// The end of the first JSON object in `input` (past its closing brace), or npos while it is
+// incomplete: as in QEMU's JSON stream, no newline is needed between commands.
+std::size_t object_end(std::string_view input) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    char c = input[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
 
 bool PeerIo::send(std::string_view bytes) {
   while (!bytes.empty()) {
@@ -51,16 +75,16 @@ std::optional<ReceivedCommand> PeerIo::handshake(std::string_view capabilities) 
 std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    std::size_t nl = input_.find('\n');
-    if (nl != std::string::npos) {
-      std::string line = input_.substr(0, nl);
-      input_.erase(0, nl + 1);
+    std::size_t end = object_end(input_);
+    if (end != std::string_view::npos) {
+      std::string line = input_.substr(0, end);
+      input_.erase(0, end);
       auto parsed = parse_json(line);
       if (!parsed) return std::nullopt;
       ReceivedCommand c;
       if (auto name = parsed->get_string("execute")) c.execute = std::string(*name);
       if (const JsonValue* args = parsed->find("arguments")) c.arguments = *args;
-      c.line = line;
+      c.text = line;
       if (const JsonValue* id = parsed->find("id")) {
         c.id = *id;
         c.has_id = true;

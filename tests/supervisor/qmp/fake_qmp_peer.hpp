@@ -22,7 +22,7 @@ struct ReceivedCommand {
   JsonValue arguments;  // null when absent
   JsonValue id;
   bool has_id = false;
-  std::string line;  // as received, without its newline
+  std::string text;  // as received since the end of the previous command
   std::vector<UniqueFd> fds;
 };
 
