@@ -18,20 +18,8 @@ namespace {
 // The end of the first JSON object in `input` (past its closing brace), or npos while it is
 // incomplete: as in QEMU's JSON stream, no newline is needed between commands.
 std::size_t object_end(std::string_view input) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    char c = input[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
+  for (std::size_t brace = input.find('}'); brace != std::string_view::npos; brace = input.find('}', brace + 1)) {
+    if (parse_json(input.substr(0, brace + 1))) return brace + 1;
   }
   return std::string_view::npos;
 }
