@@ -421,7 +421,11 @@ void Client::arm_timer() {
   if (armed_ != 0 && armed_ <= earliest) return;
   std::uint64_t now = sd::monotonic_usec();
   std::uint64_t slack = std::clamp((earliest > now ? earliest - now : 0) / 16, kMinTimerSlackUsec, kMaxTimerSlackUsec);
-  if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
+  // A stream of commands with the same timeout asks for the same slack each time.
+  if (slack != accuracy_) {
+    if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
+    accuracy_ = slack;
+  }
   if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
   if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());
   armed_ = earliest;
