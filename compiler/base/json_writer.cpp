@@ -25,8 +25,7 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default:
-        out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+      default: out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
     }
   }
   out.append(text, run);

@@ -220,10 +220,10 @@ class Client {
   LineBuffer input_;
   sd::EventSource io_;
   sd::EventSource timer_;
-  sd::EventSource flush_;    // writes commands queued in a burst once per loop iteration
-  std::uint64_t armed_ = 0;  // time the timer is set to; 0 = off
+  sd::EventSource flush_;       // writes commands queued in a burst once per loop iteration
+  std::uint64_t armed_ = 0;     // time the timer is set to; 0 = off
   std::uint64_t accuracy_ = 0;  // the timer's slack as last set
-  bool writing_ = false;     // EPOLLOUT requested
+  bool writing_ = false;        // EPOLLOUT requested
   std::uint64_t handshake_deadline_ = 0;
   std::optional<Error> deferred_failure_;
 
