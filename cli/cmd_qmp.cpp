@@ -15,6 +15,8 @@ constexpr std::string_view kHelp =
     "owns the QMP connection) and print the command's return value as JSON. JSON is\n"
     "{\"execute\": COMMAND, \"arguments\": {...}}, e.g.\n"
     "  vmforge qmp web '{\"execute\": \"query-status\"}'\n"
+    "An \"id\" is not passed on (the supervisor matches replies in order); out-of-band\n"
+    "commands (\"exec-oob\") are refused.\n"
     "\n"
     "Exit status: 0 success; 1 QEMU or the supervisor refused the command, or the VM is not\n"
     "running; 2 usage error (JSON that is not an object with \"execute\").\n"

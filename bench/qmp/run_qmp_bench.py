@@ -5,7 +5,9 @@ run, against real QEMU 7.2 (TCG, running SeaBIOS with no boot device).
 For each round and client: a fresh QEMU; `serial` query-status round trips, `pipelined`
 query-status throughput; then a fresh QEMU for 16 disk hotplugs (blockdev-add + device_add on
 16 pcie-root-ports). Medians over the rounds are printed as a table with the ratios that the
-targets are about: round trip <= 1.1x the minimal client, pipelined >= 0.9x of it."""
+targets are about (issue #11): round trip <= 1.0x the minimal client, pipelined >= 1.0x of it.
+The minimal client sends `"id":1` with each command; vmforge's client sends no id (it matches
+replies in order), which QEMU, reading a byte per pass of its loop, answers sooner."""
 import argparse
 import json
 import os
@@ -129,8 +131,8 @@ def main():
         print("%-34s" % label + "".join(fmt % med[n][key] for n in names))
     rtt = med["vmforge"]["rtt"] / med["minimal-c"]["rtt"]
     pipe = med["vmforge"]["pipelined"] / med["minimal-c"]["pipelined"]
-    print("vmforge / minimal C: round trip %.3fx (target <= 1.10: %s), pipelined %.3fx (target >= 0.90: %s)"
-          % (rtt, "met" if rtt <= 1.10 else "MISSED", pipe, "met" if pipe >= 0.90 else "MISSED"))
+    print("vmforge / minimal C: round trip %.3fx (target <= 1.00: %s), pipelined %.3fx (target >= 1.00: %s)"
+          % (rtt, "met" if rtt <= 1.00 else "MISSED", pipe, "met" if pipe >= 1.00 else "MISSED"))
     if "govmm" in med:
         print("vmforge / govmm: round trip %.3fx, pipelined %.2fx, hotplug %.2fx"
               % (rtt * med["minimal-c"]["rtt"] / med["govmm"]["rtt"],

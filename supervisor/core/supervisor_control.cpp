@@ -90,6 +90,13 @@ void Supervisor::add_builtin_handlers() {
     const JsonValue* command = request.body.find("command");
     auto execute = command ? command->get_string("execute") : std::nullopt;
     const JsonValue* arguments = command ? command->find("arguments") : nullptr;
+    // The client matches replies to commands in order: an out-of-band one would overtake them.
+    // A command's own "id" is not sent either (nor needed).
+    if (command && command->find("exec-oob") != nullptr) {
+      peer->send_error(request.id, kInvalidRequest,
+                       R"(Out-of-band QMP commands ("exec-oob") are not supported: use "execute".)");
+      return;
+    }
     if (!execute || (arguments && !arguments->is_object())) {
       peer->send_error(request.id, kInvalidRequest,
                        R"(Request 'qmp' needs "command": {"execute": NAME, "arguments": {...}}.)");

@@ -223,7 +223,6 @@ Result<void> Supervisor::attach_qmp(UniqueFd fd) {
   VMFORGE_TRY(qemu_->qmp, qmp::Client::attach(event_, std::move(fd), options));
   qemu_->qmp->on_ready([this] { qmp_ready(); });
   qemu_->qmp->on_disconnect([this](const Error& reason) { on_qmp_disconnect(reason); });
-  qemu_->qmp->on_warning([](const std::string& text) { sd::log_debug("QMP: {}", text); });
   qemu_->qmp->subscribe("", {}, [this](const qmp::Event& event) { on_qmp_event(event); });
   return {};
 }

@@ -29,21 +29,24 @@ constexpr std::size_t kMaxFdsPerCommand = 16;  // QEMU's socket chardev keeps at
 constexpr std::uint64_t kMinTimerSlackUsec = 1000;
 constexpr std::uint64_t kMaxTimerSlackUsec = 250 * 1000;
 constexpr std::size_t kShrinkAbove = 256 * 1024;
+// QEMU 7.2's JSON parser refuses more than 1024 levels of nesting and 2 M tokens in a message.
+constexpr std::size_t kMaxArgumentsDepth = 1000;
+constexpr std::size_t kMaxArgumentsBytes = 1024 * 1024;
 
 std::uint64_t to_usec(Timeout t) { return static_cast<std::uint64_t>(t.count()) * 1000u; }
 
-std::string command_bytes(std::string_view command, std::string_view arguments, CommandId id) {
+// No id (replies are matched in order), no empty arguments and no newline (QEMU's JSON stream
+// ends a command at its closing brace): every byte costs QEMU a pass of its loop.
+std::string command_bytes(std::string_view command, std::string_view arguments) {
   std::string out;
-  out.reserve(command.size() + arguments.size() + 48);
+  out.reserve(command.size() + arguments.size() + 24);
   out += "{\"execute\":";
   append_json_string(out, command);
-  if (!arguments.empty()) {
+  if (!arguments.empty() && arguments != "{}") {
     out += ",\"arguments\":";
     out += arguments;
   }
-  out += ",\"id\":";
-  out += fmt::format("{}", id);
-  out += "}\n";
+  out += '}';
   return out;
 }
 
@@ -72,12 +75,40 @@ bool is_query(std::string_view command, std::string_view arguments) {
 
 std::string query_key(const QmpCall& call) { return call.command + '\n' + call.arguments; }
 
+// The deepest nesting of brackets and braces in valid JSON `text`.
+std::size_t nesting_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// A command QEMU cannot parse is answered with several id-less errors (one per stray token),
+// which would be taken for the replies of the commands behind it: only JSON objects within
+// QEMU's parser limits (nesting 1024 with the command's own braces, 2 M tokens) are sent.
 Result<void> check_arguments(std::string_view command, std::string_view arguments) {
   if (arguments.empty() || arguments == "{}") return {};
   auto parsed = parse_json(arguments);
   if (!parsed || !parsed->is_object()) {
     return unexpected(Error(
         fmt::format("Arguments of QMP command '{}' are not a JSON object: '{}'", command, excerpt(arguments)), EINVAL));
+  }
+  if (arguments.size() > kMaxArgumentsBytes || nesting_depth(arguments) > kMaxArgumentsDepth) {
+    return unexpected(Error(fmt::format("Arguments of QMP command '{}' exceed what QEMU parses ({} bytes, nesting {})",
+                                        command, kMaxArgumentsBytes, kMaxArgumentsDepth),
+                            EINVAL));
   }
   return {};
 }
@@ -201,7 +232,6 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   if (!is_query(command, arguments_json)) state_may_change();
   CommandId id = next_id_++;
   Pending& p = pending_[id];
-  p.wire = take_wire_id(id);
   p.command = std::string(command);
   p.handler = std::move(handler);
   p.timeout = timeout;
@@ -212,12 +242,12 @@ Result<CommandId> Client::submit(std::string_view command, std::string_view argu
   // Held for the handshake, its time starts with the negotiation's end: a peer slow to greet
   // (guarded by the handshake deadline, or by the owner) is not a slow reply.
   if (state_ == ClientState::running) start_deadline(id, p);
-  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json, p.wire), std::move(owned)});
+  queue_.push_back(Outgoing{id, command_bytes(command, arguments_json), std::move(owned)});
   // A lone command goes out at once (round trip latency); one of a burst waits for the end of
   // this loop iteration, so the burst leaves in one write instead of one per command (each
   // write wakes QEMU's monitor). While the socket is full, EPOLLOUT will flush.
   if (writing_) return id;
-  if (unanswered_ == 0 && queue_.size() == 1) {
+  if (unanswered_.empty() && queue_.size() == 1) {
     flush();
   } else if (auto r = flush_.set_enabled(sd::Enabled::oneshot); !r) {
     fail_later(r.error());
@@ -234,7 +264,6 @@ void Client::start_deadline(CommandId id, Pending& p) {
 }
 
 void Client::answered(CommandId id) {
-  --unanswered_;
   // Only a command with fds waits, for the reply of the one before it (see flush());
   // everything else is already on its way.
   if (fds_in_flight_ != id) return;
@@ -257,27 +286,8 @@ bool Client::cancel(CommandId id) {
 }
 
 void Client::stop_tracking(CommandId id, const Pending& p) {
-  if (!p.written) {
-    std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
-    on_wire_.erase(p.wire);
-    free_wire_ids_.insert(p.wire);
-  } else if (!p.replied) {
-    // Its reply will still come: drop it then, and only then may its wire id be reused.
-    on_wire_.erase(p.wire);
-    abandoned_.emplace(p.wire, id);
-  }
-}
-
-std::uint64_t Client::take_wire_id(CommandId id) {
-  std::uint64_t wire = next_wire_id_;
-  if (free_wire_ids_.empty()) {
-    ++next_wire_id_;
-  } else {
-    wire = *free_wire_ids_.begin();
-    free_wire_ids_.erase(free_wire_ids_.begin());
-  }
-  on_wire_.emplace(wire, id);
-  return wire;
+  // A written one keeps its place in unanswered_: its reply is still due.
+  if (!p.written) std::erase_if(queue_, [id](const Outgoing& o) { return o.id == id; });
 }
 
 bool Client::give_up(CommandId id, Error reason) {
@@ -316,7 +326,7 @@ void Client::fail_later(Error reason) {
 
 void Client::mark_written(CommandId id) {
   pending_[id].written = true;
-  ++unanswered_;
+  unanswered_.push_back(id);
 }
 
 void Client::flush() {
@@ -411,7 +421,11 @@ void Client::arm_timer() {
   if (armed_ != 0 && armed_ <= earliest) return;
   std::uint64_t now = sd::monotonic_usec();
   std::uint64_t slack = std::clamp((earliest > now ? earliest - now : 0) / 16, kMinTimerSlackUsec, kMaxTimerSlackUsec);
-  if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
+  // A stream of commands with the same timeout asks for the same slack each time.
+  if (slack != accuracy_) {
+    if (auto r = timer_.set_accuracy(slack); !r) return fail_later(r.error());
+    accuracy_ = slack;
+  }
   if (auto r = timer_.set_time(earliest); !r) return fail_later(r.error());
   if (auto r = timer_.set_enabled(sd::Enabled::oneshot); !r) return fail_later(r.error());
   armed_ = earliest;
@@ -486,9 +500,11 @@ bool Client::handle_line(std::string_view line) {
   if (state_ == ClientState::awaiting_greeting) {
     return disconnect(Error(fmt::format("QMP peer did not start with a greeting: '{}'", excerpt(line)), EBADMSG));
   }
-  if (auto* reply = std::get_if<Reply>(&message)) return handle_reply(reply->id, &reply->value, nullptr);
-  if (auto* error = std::get_if<ErrorReply>(&message)) return handle_reply(error->id, nullptr, error);
-  return dispatch_event(std::get<Event>(message));
+  auto* reply = std::get_if<Reply>(&message);
+  auto* error = std::get_if<ErrorReply>(&message);
+  if (reply == nullptr && error == nullptr) return dispatch_event(std::get<Event>(message));
+  if (auto bad = unexpected_reply(reply != nullptr ? reply->id : error->id, line)) return disconnect(std::move(*bad));
+  return handle_reply(reply != nullptr ? &reply->value : nullptr, error);
 }
 
 bool Client::handle_greeting(Greeting greeting) {
@@ -501,7 +517,6 @@ bool Client::handle_greeting(Greeting greeting) {
   bool oob = options_.enable_oob && greeting_.has_capability("oob");
   CommandId id = next_id_++;
   Pending& p = pending_[id];
-  p.wire = take_wire_id(id);
   p.command = "qmp_capabilities";
   if (options_.capabilities_timeout.count() > 0) {
     p.timeout = options_.capabilities_timeout;
@@ -522,33 +537,32 @@ bool Client::handle_greeting(Greeting greeting) {
     flush();
     if (auto ready = on_ready_) ready();
   };
-  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "", p.wire);
+  out_ += command_bytes(p.command, oob ? R"({"enable":["oob"]})" : "");
   mark_written(id);
   flush();
   return true;
 }
 
-bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error) {
-  std::optional<std::uint64_t> number = id ? id->as_uint64() : std::nullopt;
-  auto sent = number ? on_wire_.find(*number) : on_wire_.end();
-  if (sent == on_wire_.end() || !pending_.find(sent->second)->second.written) {
-    if (auto dropped = number ? abandoned_.find(*number) : abandoned_.end(); dropped != abandoned_.end()) {
-      CommandId command = dropped->second;
-      abandoned_.erase(dropped);
-      free_wire_ids_.insert(*number);
-      answered(command);
-      return true;
-    }
-    std::string what = error != nullptr ? fmt::format("an error reply '{} ({})'", error->desc, error->error_class)
-                                        : std::string("a reply");
-    if (!id) return warn(fmt::format("QMP peer sent {} without an id, ignoring", what));
-    return warn(fmt::format("QMP peer sent {} for unknown command id {}, ignoring", what, excerpt(id->to_json())));
+std::optional<Error> Client::unexpected_reply(const std::optional<JsonValue>& id, std::string_view line) const {
+  // Either would shift every later reply onto the wrong command.
+  if (id) {
+    return Error(fmt::format("QMP peer sent a reply with an id, but no command was sent with one: '{}'", excerpt(line)),
+                 EBADMSG);
   }
-  const CommandId command = sent->second;
-  on_wire_.erase(sent);
-  free_wire_ids_.insert(*number);
-  Pending& p = pending_.find(command)->second;
+  if (unanswered_.empty()) {
+    return Error(fmt::format("QMP peer sent a reply while no command was waiting for one: '{}'", excerpt(line)),
+                 EBADMSG);
+  }
+  return std::nullopt;
+}
+
+bool Client::handle_reply(JsonValue* value, const ErrorReply* error) {
+  const CommandId command = unanswered_.front();
+  unanswered_.pop_front();
   answered(command);
+  auto it = pending_.find(command);
+  if (it == pending_.end()) return true;  // cancelled or timed out: the reply is dropped
+  Pending& p = it->second;
   if (error != nullptr) {
     Error failed(fmt::format("QMP command '{}' failed: {} ({})", p.command, error->desc, error->error_class),
                  EREMOTEIO);
@@ -559,14 +573,6 @@ bool Client::handle_reply(const std::optional<JsonValue>& id, JsonValue* value, 
   p.replied = true;
   if (p.event_data) return finish(command, std::move(*p.event_data));
   return true;
-}
-
-bool Client::warn(std::string text) {
-  auto handler = on_warning_;
-  if (!handler) return true;
-  std::weak_ptr<char> alive = alive_;
-  handler(text);
-  return !alive.expired();
 }
 
 // ---- events -----------------------------------------------------------------------------------
@@ -650,12 +656,9 @@ bool Client::disconnect(Error reason) {
   queue_.clear();
   out_.clear();
   out_.shrink_to_fit();
-  abandoned_.clear();
-  on_wire_.clear();
-  free_wire_ids_.clear();
+  unanswered_.clear();
   fds_in_flight_.reset();
   deadlines_.clear();
-  unanswered_ = 0;
   awaiting_events_ = 0;
   std::map<CommandId, Pending> failed = std::move(pending_);
   pending_.clear();

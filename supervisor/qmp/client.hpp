@@ -1,7 +1,6 @@
 // Client: an asynchronous QMP client on an sd_event loop. An explicit state machine
-// (awaiting greeting -> negotiating -> running -> disconnected), monotonic command ids (on the
-// wire, the smallest free ones), any number of commands in flight, replies matched by id,
-// events to subscribers.
+// (awaiting greeting -> negotiating -> running -> disconnected), any number of commands in
+// flight, sent without ids and matched to replies in order, events to subscribers.
 #pragma once
 
 #include <sys/types.h>
@@ -111,9 +110,6 @@ class Client {
   /// Called once when the connection ends (EOF, protocol error, close()); every pending
   /// command has been failed with the same reason just before.
   void on_disconnect(std::function<void(const Error&)> handler) { on_disconnect_ = std::move(handler); }
-  /// Called for peer oddities that do not end the connection: a reply for an id nobody
-  /// waits for, an error reply without id. The text ends with ", ignoring".
-  void on_warning(std::function<void(const std::string&)> handler) { on_warning_ = std::move(handler); }
 
   /// Sends `command` with `arguments_json` (a JSON object's text; empty means none). The
   /// `fds` are duplicated at once and sent with the command (SCM_RIGHTS), for getfd/add-fd;
@@ -156,7 +152,6 @@ class Client {
  private:
   struct Pending {
     std::string command;
-    std::uint64_t wire = 0;  // the id it is sent with
     ReplyHandler handler;
     std::uint64_t deadline = 0;  // CLOCK_MONOTONIC usec; 0 = none
     Timeout timeout{};
@@ -164,7 +159,7 @@ class Client {
     bool replied = false;  // only for commands that also wait for an event
     std::optional<EventMatch> until;
     std::optional<JsonValue> event_data;  // set once the awaited event came (the last of `count`)
-    std::size_t events_seen = 0;           // of until->count
+    std::size_t events_seen = 0;          // of until->count
     std::optional<std::string> failure;   // the first awaited event that said the call failed
   };
   struct Outgoing {
@@ -191,10 +186,10 @@ class Client {
   bool read_input();
   bool handle_line(std::string_view line);
   bool handle_greeting(Greeting greeting);
-  bool handle_reply(const std::optional<JsonValue>& id, JsonValue* value, const ErrorReply* error);
+  std::optional<Error> unexpected_reply(const std::optional<JsonValue>& id, std::string_view line) const;
+  bool handle_reply(JsonValue* value, const ErrorReply* error);
   bool dispatch_event(const Event& event);
   bool disconnect(Error reason);
-  bool warn(std::string text);
 
   // These never run user callbacks: a failure is recorded and the socket shut down, so the
   // io callback ends the connection (execute() can call them safely).
@@ -213,7 +208,6 @@ class Client {
   void stop_tracking(CommandId id, const Pending& p);
   void mark_written(CommandId id);
   void answered(CommandId id);
-  std::uint64_t take_wire_id(CommandId id);
   ssize_t send_with_fds(const Outgoing& o);
   void forget(CommandId id, const Pending& p);
 
@@ -226,9 +220,10 @@ class Client {
   LineBuffer input_;
   sd::EventSource io_;
   sd::EventSource timer_;
-  sd::EventSource flush_;    // writes commands queued in a burst once per loop iteration
-  std::uint64_t armed_ = 0;  // time the timer is set to; 0 = off
-  bool writing_ = false;     // EPOLLOUT requested
+  sd::EventSource flush_;       // writes commands queued in a burst once per loop iteration
+  std::uint64_t armed_ = 0;     // time the timer is set to; 0 = off
+  std::uint64_t accuracy_ = 0;  // the timer's slack as last set
+  bool writing_ = false;        // EPOLLOUT requested
   std::uint64_t handshake_deadline_ = 0;
   std::optional<Error> deferred_failure_;
 
@@ -238,16 +233,13 @@ class Client {
   std::deque<Outgoing> queue_;  // not yet written
   std::string out_;             // written in part; its commands count as sent
   std::size_t out_offset_ = 0;
-  std::size_t unanswered_ = 0;       // written commands whose reply has not arrived
-  // The id a command is sent with is the smallest one no reply may still come for, not its
-  // CommandId: QEMU reads a monitor's input a byte per main-loop pass, and a serial client's
-  // ids stay one digit long instead of growing (3 bytes cost a round trip ~10 us).
-  std::map<std::uint64_t, CommandId> on_wire_;    // queued or written, not answered
-  std::map<std::uint64_t, CommandId> abandoned_;  // written, then cancelled or timed out
-  std::set<std::uint64_t> free_wire_ids_;         // below next_wire_id_
-  std::uint64_t next_wire_id_ = 1;
+  // Written commands whose reply has not come, in the order they were written: QEMU answers a
+  // monitor's in-band commands in that order, so commands go out without an id (QEMU reads its
+  // input a byte per main-loop pass: each byte costs a round trip). One no longer in pending_
+  // was cancelled or timed out: its reply is still due and is dropped when it comes.
+  std::deque<CommandId> unanswered_;
   std::optional<CommandId> fds_in_flight_;  // written with fds, not yet answered
-  std::size_t awaiting_events_ = 0;  // pending commands with `until`
+  std::size_t awaiting_events_ = 0;         // pending commands with `until`
 
   // Replies query() may reuse, by command and arguments; emptied by state_may_change(), which
   // counts in `generation_`: a reply is kept only if no change came while it was awaited.
@@ -260,7 +252,6 @@ class Client {
 
   std::function<void()> on_ready_;
   std::function<void(const Error&)> on_disconnect_;
-  std::function<void(const std::string&)> on_warning_;
 
   // Expires when the Client is destroyed: code that ran a user callback checks it before
   // touching members again.

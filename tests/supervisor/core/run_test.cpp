@@ -269,6 +269,15 @@ TEST_CASE("ready means running, or paused when [knobs] stopped = true", "[run]")
   auto qemu = supervisor::read_pidfile(dir.file("run/" + name + "/qemu.pid"));
   REQUIRE(qemu);
   CHECK(environ_value(*qemu, "GLIBC_TUNABLES") == kQemuTunable);
+  // The supervisor sends commands without ids and matches replies in order: a user's id is not
+  // passed on, an out-of-band command is refused.
+  auto with_id = control(dir, name, R"({"request":"qmp","command":{"execute":"query-status","id":"mine"}})");
+  REQUIRE(with_id);
+  CHECK(with_id->to_json() == status->to_json());
+  auto oob = control(dir, name, R"({"request":"qmp","command":{"exec-oob":"migrate-pause"}})");
+  REQUIRE_FALSE(oob);
+  CHECK(oob.error().message.find(R"(Out-of-band QMP commands ("exec-oob") are not supported: use "execute".)") !=
+        std::string::npos);
   REQUIRE(control(dir, name, R"({"request":"stop"})"));
   CHECK(wait_exit(run, 30s).success());
 }

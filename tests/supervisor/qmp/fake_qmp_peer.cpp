@@ -13,6 +13,18 @@
 #include "compiler/base/json_writer.hpp"
 
 namespace vmforge::test {
+namespace {
+
+// The end of the first JSON object in `input` (past its closing brace), or npos while it is
+// incomplete: as in QEMU's JSON stream, no newline is needed between commands.
+std::size_t object_end(std::string_view input) {
+  for (std::size_t brace = input.find('}'); brace != std::string_view::npos; brace = input.find('}', brace + 1)) {
+    if (parse_json(input.substr(0, brace + 1))) return brace + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
 
 bool PeerIo::send(std::string_view bytes) {
   while (!bytes.empty()) {
@@ -51,16 +63,20 @@ std::optional<ReceivedCommand> PeerIo::handshake(std::string_view capabilities) 
 std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    std::size_t nl = input_.find('\n');
-    if (nl != std::string::npos) {
-      std::string line = input_.substr(0, nl);
-      input_.erase(0, nl + 1);
+    std::size_t end = object_end(input_);
+    if (end != std::string_view::npos) {
+      std::string line = input_.substr(0, end);
+      input_.erase(0, end);
       auto parsed = parse_json(line);
       if (!parsed) return std::nullopt;
       ReceivedCommand c;
       if (auto name = parsed->get_string("execute")) c.execute = std::string(*name);
       if (const JsonValue* args = parsed->find("arguments")) c.arguments = *args;
-      if (const JsonValue* id = parsed->find("id")) c.id = *id;
+      c.text = line;
+      if (const JsonValue* id = parsed->find("id")) {
+        c.id = *id;
+        c.has_id = true;
+      }
       c.fds = std::move(pending_fds_);
       pending_fds_.clear();
       return c;
@@ -96,16 +112,25 @@ std::optional<ReceivedCommand> PeerIo::read_command(std::chrono::milliseconds ti
   }
 }
 
+namespace {
+
+// QEMU echoes a command's id, and adds none to a command sent without.
+std::string id_member(const ReceivedCommand& command) {
+  return command.has_id ? fmt::format(R"(, "id": {})", command.id.to_json()) : std::string();
+}
+
+}  // namespace
+
 bool PeerIo::reply(const ReceivedCommand& command, std::string_view value_json) {
-  return send(fmt::format(R"({{"return": {}, "id": {}}})"
+  return send(fmt::format(R"({{"return": {}{}}})"
                           "\r\n",
-                          value_json, command.id.to_json()));
+                          value_json, id_member(command)));
 }
 
 bool PeerIo::reply_error(const ReceivedCommand& command, std::string_view error_class, std::string_view desc) {
-  return send(fmt::format(R"({{"id": {}, "error": {{"class": {}, "desc": {}}}}})"
+  return send(fmt::format(R"({{"error": {{"class": {}, "desc": {}}}{}}})"
                           "\r\n",
-                          command.id.to_json(), json_quote(error_class), json_quote(desc)));
+                          json_quote(error_class), json_quote(desc), id_member(command)));
 }
 
 bool PeerIo::event(std::string_view name, std::string_view data_json) {

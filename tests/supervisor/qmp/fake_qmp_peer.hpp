@@ -20,7 +20,9 @@ namespace vmforge::test {
 struct ReceivedCommand {
   std::string execute;
   JsonValue arguments;  // null when absent
-  JsonValue id;         // null when absent
+  JsonValue id;
+  bool has_id = false;
+  std::string text;  // as received since the end of the previous command
   std::vector<UniqueFd> fds;
 };
 
@@ -38,7 +40,7 @@ class PeerIo {
   std::optional<ReceivedCommand> handshake(std::string_view capabilities = R"(["oob"])");
   /// The next command, or nullopt after `timeout` or EOF.
   std::optional<ReceivedCommand> read_command(std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  /// `{"return": <value_json>, "id": <the command's id>}`.
+  /// `{"return": <value_json>}`, with `"id": <the command's id>` if it had one.
   bool reply(const ReceivedCommand& command, std::string_view value_json = "{}");
   bool reply_error(const ReceivedCommand& command, std::string_view error_class, std::string_view desc);
   bool event(std::string_view name, std::string_view data_json = {});
