@@ -1,6 +1,10 @@
 // The handshake lines: JSON objects on one line each, checked member by member.
 #include "supervisor/core/migration_handshake.hpp"
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "compiler/base/json_value.hpp"
@@ -13,6 +17,21 @@ constexpr std::size_t kMaxPorts = 255;  // one PCI bus number each
 constexpr std::uint64_t kMaxSlot = 31;  // a PCI bus has 32 slots
 
 Error bad(std::string_view what) { return Error(fmt::format("not a vmforge migration handshake: {}", what), EPROTO); }
+
+// Each member of the object `from` into `pins`, its value through `read` (nullopt: "the
+// `what` of 'ID' is `wrong`").
+template <typename Value, typename Read>
+Result<void> read_pins(const JsonValue& from, std::string_view what, std::string_view wrong,
+                       std::map<std::string, Value>& pins, Read read) {
+  for (const JsonMember& m : *from.as_object()) {
+    std::optional<Value> value = read(m.value);
+    if (!value) return unexpected(bad(fmt::format("the {} of '{}' is {}", what, m.key, wrong)));
+    if (!pins.emplace(m.key, std::move(*value)).second) {
+      return unexpected(bad(fmt::format("'{}' is pinned twice", m.key)));
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -51,20 +70,14 @@ Result<MigrationHello> parse_hello(std::string_view line) {
     return unexpected(bad("no valid 'pins' ('root_ports' up to 255, a 'ports' and a 'slots' object)"));
   }
   hello.pins.root_ports = static_cast<std::size_t>(*root_ports);
-  for (const JsonMember& m : *ports->as_object()) {
-    auto port = m.value.as_string();
-    if (!port) return unexpected(bad(fmt::format("the port of '{}' is not a string", m.key)));
-    if (!hello.pins.ports.emplace(m.key, std::string(*port)).second) {
-      return unexpected(bad(fmt::format("'{}' is pinned twice", m.key)));
-    }
-  }
-  for (const JsonMember& m : *slots->as_object()) {
-    auto slot = m.value.as_uint64();
-    if (!slot || *slot > kMaxSlot) return unexpected(bad(fmt::format("the slot of '{}' is not 0 to 31", m.key)));
-    if (!hello.pins.slots.emplace(m.key, static_cast<std::uint8_t>(*slot)).second) {
-      return unexpected(bad(fmt::format("'{}' is pinned twice", m.key)));
-    }
-  }
+  VMFORGE_TRY_VOID(read_pins(*ports, "port", "not a string", hello.pins.ports, [](const JsonValue& v) {
+    auto port = v.as_string();
+    return port ? std::optional<std::string>(*port) : std::nullopt;
+  }));
+  VMFORGE_TRY_VOID(read_pins(*slots, "slot", "not 0 to 31", hello.pins.slots, [](const JsonValue& v) {
+    auto slot = v.as_uint64();
+    return slot && *slot <= kMaxSlot ? std::optional<std::uint8_t>(static_cast<std::uint8_t>(*slot)) : std::nullopt;
+  }));
   return hello;
 }
 
