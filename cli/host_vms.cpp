@@ -16,7 +16,7 @@
 #include "supervisor/core/control_client.hpp"
 #include "supervisor/core/state_dir.hpp"
 #include "supervisor/core/vm_lock.hpp"
-#include "supervisor/launch/process_age.hpp"
+#include "supervisor/launch/process_stat.hpp"
 
 namespace vmforge::cli {
 namespace {

@@ -10,6 +10,7 @@
 #include "compiler/base/json_writer.hpp"
 #include "supervisor/core/incoming_handshake.hpp"
 #include "supervisor/core/live_qemu.hpp"
+#include "supervisor/core/startup_scheduling.hpp"
 #include "supervisor/launch/listen_unix.hpp"
 #include "supervisor/sd/log.hpp"
 #include "supervisor/sd/signal_source.hpp"
@@ -45,8 +46,9 @@ Result<void> Supervisor::start() {
     return adopt_qemu(std::move(*live));
   }
   // QEMU takes ~20 ms to come up: spawn it first, and open libsystemd, the loop and the control
-  // socket while it does.
+  // socket while it does, without taking its CPU.
   VMFORGE_TRY(UniqueFd qmp_fd, spawn_process());
+  OffQemusCpu away(qemu_->process->pid());
   return supervise_spawned(std::move(qmp_fd));
 }
 

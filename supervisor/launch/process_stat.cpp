@@ -1,5 +1,5 @@
-// process_age from procfs.
-#include "supervisor/launch/process_age.hpp"
+// process_age and last_cpu from procfs.
+#include "supervisor/launch/process_stat.hpp"
 
 #include <unistd.h>
 
@@ -13,28 +13,34 @@
 namespace vmforge::launch {
 namespace {
 
-// Field 22 of /proc/PID/stat (clock ticks after boot), counted after the ")" that ends the
-// command name, which may itself hold spaces and parentheses.
-std::optional<unsigned long long> start_ticks(const std::string& stat) {
+// Field `field` of /proc/PID/stat as a number, counted after the ")" that ends the command
+// name (field 2), which may itself hold spaces and parentheses.
+std::optional<unsigned long long> stat_field(const std::string& stat, int field) {
   size_t pos = stat.rfind(')');
   if (pos == std::string::npos) return std::nullopt;
-  for (int field = 2; field < 22; ++field) {
+  for (int at = 2; at < field; ++at) {
     pos = stat.find(' ', pos + 1);
     if (pos == std::string::npos) return std::nullopt;
   }
   char* end = nullptr;
-  unsigned long long ticks = std::strtoull(stat.c_str() + pos + 1, &end, 10);
+  unsigned long long value = std::strtoull(stat.c_str() + pos + 1, &end, 10);
   if (end == stat.c_str() + pos + 1) return std::nullopt;
-  return ticks;
+  return value;
+}
+
+std::optional<std::string> stat_of(pid_t pid) {
+  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return std::nullopt;
+  return std::move(*stat);
 }
 
 }  // namespace
 
 std::optional<std::chrono::milliseconds> process_age(pid_t pid) {
-  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  auto stat = stat_of(pid);
   auto uptime = read_file("/proc/uptime");
   if (!stat || !uptime) return std::nullopt;
-  auto ticks = start_ticks(*stat);
+  auto ticks = stat_field(*stat, 22);  // the start time, in clock ticks after boot
   long hz = sysconf(_SC_CLK_TCK);
   if (!ticks || hz <= 0) return std::nullopt;
   char* end = nullptr;
@@ -43,6 +49,14 @@ std::optional<std::chrono::milliseconds> process_age(pid_t pid) {
   auto age =
       static_cast<long long>(up * 1000) - static_cast<long long>(*ticks * 1000 / static_cast<unsigned long long>(hz));
   return std::chrono::milliseconds(age < 0 ? 0 : age);
+}
+
+std::optional<int> last_cpu(pid_t pid) {
+  auto stat = stat_of(pid);
+  if (!stat) return std::nullopt;
+  auto cpu = stat_field(*stat, 39);
+  if (!cpu) return std::nullopt;
+  return static_cast<int>(*cpu);
 }
 
 }  // namespace vmforge::launch
