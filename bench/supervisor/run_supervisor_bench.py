@@ -59,6 +59,13 @@ def wait_ready(sock):
             return
 
 
+def qemu_argv(vmforge, manifest):
+    """QEMU's argv for the manifest, as `vmforge run` would start it."""
+    compiled = json.loads(subprocess.run([vmforge, "compile", manifest, "--format", "json"], check=True,
+                                         stdout=subprocess.PIPE).stdout)
+    return [compiled["qemu"]] + compiled["argv"]
+
+
 def vmforge_run(vmforge, manifest, rundir, notify_path, extra_env=None):
     env = dict(os.environ, NOTIFY_SOCKET=notify_path, **(extra_env or {}))
     return subprocess.Popen([vmforge, "run", manifest, "--runtime-dir", rundir], env=env,
@@ -138,12 +145,9 @@ def main():
     with open(manifest, "w") as f:
         f.write(MANIFEST.format(name=name))
     vmforge = args.vmforge[0]
-    compiled = json.loads(subprocess.run([vmforge, "compile", manifest, "--format", "json"], check=True,
-                                         stdout=subprocess.PIPE).stdout)
-    qemu_argv = [compiled["qemu"]] + compiled["argv"]
-
-    raw_args = ["raw", workdir] + qemu_argv
-    running_args = ["raw-running", workdir] + qemu_argv
+    argv = qemu_argv(vmforge, manifest)
+    raw_args = ["raw", workdir] + argv
+    running_args = ["raw-running", workdir] + argv
     run_args = [["run", workdir, build, manifest] for build in args.vmforge]
     start_timer(args.start_timer, *raw_args)  # warm the page cache for all
     for arm in run_args:
