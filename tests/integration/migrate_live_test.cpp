@@ -4,13 +4,14 @@
 // and tcp (its disk file shared by both QEMUs, as on shared storage), the guest does not boot
 // again and reads back what it wrote before, the source ends with status 0, and `plan` on the
 // destination has no changes. A VM with devices hot-plugged or removed since its start migrates
-// too (the destination takes its PCI layout). A cancelled migration and one whose destination
+// too (the destination takes its PCI layout), on q35 and on pc. A cancelled migration and one whose destination
 // dies leave the source running; nothing changes a VM's devices while it migrates.
 #include <signal.h>
 
 #include <fstream>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -48,8 +49,9 @@ struct Source {
   std::string manifest;  // what the VM is made of now (the destination starts from it)
   std::optional<test::GuestIo> io;
 
-  /// `extra`: more manifest TOML (both ends get it).
-  explicit Source(std::string_view extra = "") {
+  /// `extra`: more manifest TOML (both ends get it); `machine`: the machine type, q35 if empty.
+  explicit Source(std::string_view extra = "", std::string_view machine = "") {
+    if (!machine.empty()) vm.use_machine(std::string(machine));
     auto cmd = test::guest_cmd_socket(vm.dir());
     REQUIRE(cmd);
     socket = *cmd;
@@ -142,19 +144,23 @@ struct Destination {
   }
 };
 
+// A disk's serial and the word the guest wrote on it on the source.
+using Written = std::vector<std::pair<std::string, std::string>>;
+
 // The guest answers on the destination's command port and reads back the pattern it wrote on
-// the source (and, with `hot_disk`, "hotdata" on the disk "hot").
-void check_reads_before(const Destination& dst, bool hot_disk = false) {
+// the source, and each of `more`.
+void check_reads_before(const Destination& dst, const Written& more = {}) {
   test::SerialReport report(dst.serial);
   auto moved = test::GuestIo::connect(dst.socket, report);
   REQUIRE(moved);
   auto read = moved->read("data", 0, 64, test::kGuestReportTimeout);
   REQUIRE(read);
   CHECK(read->pattern == "before");
-  if (!hot_disk) return;
-  auto hot = moved->read("hot", 0, 64, test::kGuestReportTimeout);
-  REQUIRE(hot);
-  CHECK(hot->pattern == "hotdata");
+  for (const auto& [serial, word] : more) {
+    auto other = moved->read(serial, 0, 64, test::kGuestReportTimeout);
+    REQUIRE(other);
+    CHECK(other->pattern == word);
+  }
 }
 
 // `vmforge migrate apt --to uri` succeeds and the source's supervisor ends with status 0.
@@ -266,7 +272,7 @@ std::string hot_devices(const test::TempDir& dir) {
 // from the manifest of now: the destination's QEMU is restarted with the source's PCI layout
 // before the VM comes (the guest sees every device where it was), the guest does not boot again
 // and `plan` there has no changes.
-void migrate_changed(Source& src, const std::string& uri, bool hot_disk) {
+void migrate_changed(Source& src, const std::string& uri, const Written& written) {
   const std::vector<std::string> layout = pci_layout(src.vm.qmp(R"({"execute":"query-pci"})"));
   Destination dst(src, uri);
   dst.wait_inmigrate();
@@ -278,7 +284,7 @@ void migrate_changed(Source& src, const std::string& uri, bool hot_disk) {
   auto dst_pci = parse_json(pci.out);
   REQUIRE(dst_pci);
   CHECK(pci_layout(*dst_pci) == layout);
-  check_reads_before(dst, hot_disk);
+  check_reads_before(dst, written);
   CHECK(test::file_text(dst.serial).find("vmforge-guest: ready") == std::string::npos);
   CliResult plan = dst.cli({"plan", dst.manifest});
   INFO(plan.out << plan.err);
@@ -295,7 +301,7 @@ void migrate_with_hotplugged(const std::string& tcp_uri) {
   // The guest may see the NIC before it has probed the disk (the data disk is vda).
   src.vm.wait_report("block.vdb", [](std::string_view v) { return v.find("serial=hot") != std::string_view::npos; });
   REQUIRE(src.io->write("hot", 0, "hotdata", 64, test::kGuestReportTimeout));
-  migrate_changed(src, uri, true);
+  migrate_changed(src, uri, {{"hot", "hotdata"}});
 }
 
 }  // namespace
@@ -340,7 +346,31 @@ TEST_CASE("a guest whose hot-plugged disk was removed since its start migrates",
     CHECK(test::file_text(stale.log).find("Refused the migration of VM 'apt'") != std::string::npos);
     check_source_runs(src);
   }
-  migrate_changed(src, uri, false);
+  migrate_changed(src, uri, {});
+}
+
+// pc hot-plugs onto pci.0 itself, each live addition into a slot the running VM has free:
+// after h1 and h2 came and h1 went, h3 sits where a fresh start of the manifest of now would
+// put h2. The destination, started from that manifest, takes the source's slots from the
+// handshake; a disk in another slot would load the other disk's state, and each would then
+// write through the other's file.
+TEST_CASE("pc: disks hot-plugged into slots freed on pci.0 migrate in those slots", "[qemu][migration]") {
+  const test::TempDir images = test::temp_dir();  // outlives the VMs
+  auto hot = [&](std::string_view id) {
+    REQUIRE(test::create_disk_image(images.file(fmt::format("{}.raw", id)), "raw", 8 << 20));
+    return fmt::format("[[disk]]\nid = \"{0}\"\nfile = \"{1}\"\nformat = \"raw\"\nserial = \"{0}\"\nhotplug = true\n", id,
+                       images.file(fmt::format("{}.raw", id)));
+  };
+  const std::string h1 = hot("h1"), h2 = hot("h2"), h3 = hot("h3");
+  Source src("", "pc");
+  src.apply(h1 + h2);
+  src.vm.wait_report("block.vdc", [](std::string_view v) { return v.find("serial=h2") != std::string_view::npos; });
+  src.apply(h2);
+  src.apply(h2 + h3);
+  src.vm.wait_report("block.vdb", [](std::string_view v) { return v.find("serial=h3") != std::string_view::npos; });
+  REQUIRE(src.io->write("h2", 0, "second", 64, test::kGuestReportTimeout));
+  REQUIRE(src.io->write("h3", 0, "third", 64, test::kGuestReportTimeout));
+  migrate_changed(src, unix_uri(src), {{"h2", "second"}, {"h3", "third"}});
 }
 
 TEST_CASE("Ctrl-C cancels a migration: the source runs on, the destination ends non-zero", "[qemu][migration]") {
