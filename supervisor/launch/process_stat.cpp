@@ -14,35 +14,29 @@ namespace vmforge::launch {
 namespace {
 
 // Field `field` of /proc/PID/stat as a number, counted after the ")" that ends the command
-// name (field 2), which may itself hold spaces and parentheses.
-std::optional<unsigned long long> stat_field(const std::string& stat, int field) {
-  size_t pos = stat.rfind(')');
+// name (field 2), which may itself hold spaces and parentheses; nullopt without such a process.
+std::optional<unsigned long long> stat_field(pid_t pid, int field) {
+  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return std::nullopt;
+  size_t pos = stat->rfind(')');
   if (pos == std::string::npos) return std::nullopt;
   for (int at = 2; at < field; ++at) {
-    pos = stat.find(' ', pos + 1);
+    pos = stat->find(' ', pos + 1);
     if (pos == std::string::npos) return std::nullopt;
   }
   char* end = nullptr;
-  unsigned long long value = std::strtoull(stat.c_str() + pos + 1, &end, 10);
-  if (end == stat.c_str() + pos + 1) return std::nullopt;
+  unsigned long long value = std::strtoull(stat->c_str() + pos + 1, &end, 10);
+  if (end == stat->c_str() + pos + 1) return std::nullopt;
   return value;
-}
-
-std::optional<std::string> stat_of(pid_t pid) {
-  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return std::nullopt;
-  return std::move(*stat);
 }
 
 }  // namespace
 
 std::optional<std::chrono::milliseconds> process_age(pid_t pid) {
-  auto stat = stat_of(pid);
+  auto ticks = stat_field(pid, 22);  // the start time, in clock ticks after boot
   auto uptime = read_file("/proc/uptime");
-  if (!stat || !uptime) return std::nullopt;
-  auto ticks = stat_field(*stat, 22);  // the start time, in clock ticks after boot
   long hz = sysconf(_SC_CLK_TCK);
-  if (!ticks || hz <= 0) return std::nullopt;
+  if (!ticks || !uptime || hz <= 0) return std::nullopt;
   char* end = nullptr;
   double up = std::strtod(uptime->c_str(), &end);
   if (end == uptime->c_str()) return std::nullopt;
@@ -52,9 +46,7 @@ std::optional<std::chrono::milliseconds> process_age(pid_t pid) {
 }
 
 std::optional<int> last_cpu(pid_t pid) {
-  auto stat = stat_of(pid);
-  if (!stat) return std::nullopt;
-  auto cpu = stat_field(*stat, 39);
+  auto cpu = stat_field(pid, 39);
   if (!cpu) return std::nullopt;
   return static_cast<int>(*cpu);
 }
